@@ -1,0 +1,163 @@
+import type { Bus, BusHandler, BusMessage, BusPayload, RequestOptions, SubscribeOptions, Subscription } from './bus.js';
+import { BusError } from './bus.js';
+import { isValidSubject, subjectMatches } from './subject.js';
+
+interface Sub {
+  pattern: string;
+  exact: boolean;
+  handler: BusHandler;
+  queue: string | undefined;
+  active: boolean;
+}
+
+/**
+ * In-process bus with NATS semantics (wildcards, queue groups, request/reply).
+ * Delivery is asynchronous (a microtask later) and in publish order per
+ * subscriber, so publishers never re-enter their own handlers.
+ */
+export class MemoryBus implements Bus {
+  private exact = new Map<string, Sub[]>();
+  private wild: Sub[] = [];
+  private queueCursor = new Map<string, number>();
+  private closed = false;
+  private pending: Array<() => void> = [];
+  private scheduled = false;
+  private inboxSeq = 0;
+  onError: (err: unknown, subject: string) => void = (err, subject) => {
+    console.error(`bus handler for ${subject} failed`, err);
+  };
+
+  publish(subject: string, data: BusPayload): void {
+    this.dispatch(subject, data, undefined);
+  }
+
+  private dispatch(subject: string, data: BusPayload, respond: BusMessage['respond']): number {
+    if (this.closed) throw new BusError('closed', 'bus is closed');
+    if (!isValidSubject(subject, false)) throw new BusError('bad-subject', `invalid subject: ${subject}`);
+    const targets = this.match(subject);
+    if (targets.length === 0) return 0;
+    const msg: BusMessage = respond ? { subject, data, respond } : { subject, data };
+    for (const sub of targets) {
+      this.pending.push(() => {
+        if (!sub.active) return;
+        try {
+          const r = sub.handler(msg);
+          if (r && typeof (r as Promise<void>).catch === 'function') {
+            (r as Promise<void>).catch((err: unknown) => this.onError(err, subject));
+          }
+        } catch (err) {
+          this.onError(err, subject);
+        }
+      });
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.drain());
+    }
+    return targets.length;
+  }
+
+  private drain(): void {
+    // Run until empty; handlers may publish more, which join this same run.
+    for (let i = 0; i < this.pending.length; i++) this.pending[i]!();
+    this.pending = [];
+    this.scheduled = false;
+  }
+
+  private match(subject: string): Sub[] {
+    const plain: Sub[] = [];
+    const groups = new Map<string, Sub[]>();
+    const consider = (s: Sub) => {
+      if (!s.active) return;
+      if (s.queue === undefined) plain.push(s);
+      else {
+        const key = s.pattern + '\u0000' + s.queue;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = []));
+        g.push(s);
+      }
+    };
+    const ex = this.exact.get(subject);
+    if (ex) for (const s of ex) consider(s);
+    for (const s of this.wild) if (subjectMatches(s.pattern, subject)) consider(s);
+    for (const [key, members] of groups) {
+      const n = (this.queueCursor.get(key) ?? 0) % members.length;
+      this.queueCursor.set(key, n + 1);
+      plain.push(members[n]!);
+    }
+    return plain;
+  }
+
+  subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription {
+    if (this.closed) throw new BusError('closed', 'bus is closed');
+    if (!isValidSubject(subject, true)) throw new BusError('bad-subject', `invalid subject: ${subject}`);
+    const exact = !subject.split('.').some((t) => t === '*' || t === '>');
+    const sub: Sub = { pattern: subject, exact, handler, queue: opts?.queue, active: true };
+    if (exact) {
+      let list = this.exact.get(subject);
+      if (!list) this.exact.set(subject, (list = []));
+      list.push(sub);
+    } else this.wild.push(sub);
+    return {
+      subject,
+      unsubscribe: () => {
+        if (!sub.active) return;
+        sub.active = false;
+        if (exact) {
+          const list = this.exact.get(subject);
+          if (list) {
+            const rest = list.filter((s) => s !== sub);
+            if (rest.length) this.exact.set(subject, rest);
+            else this.exact.delete(subject);
+          }
+        } else this.wild = this.wild.filter((s) => s !== sub);
+      },
+    };
+  }
+
+  request(subject: string, data: BusPayload, opts?: RequestOptions): Promise<BusPayload> {
+    const timeoutMs = opts?.timeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        reject(new BusError('timeout', `request to ${subject} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const respond = (reply: BusPayload) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      let n: number;
+      try {
+        n = this.dispatch(subject, data, respond);
+      } catch (err) {
+        clearTimeout(timer);
+        reject(err);
+        return;
+      }
+      if (n === 0) {
+        done = true;
+        clearTimeout(timer);
+        reject(new BusError('no-responders', `no responders for ${subject}`));
+      }
+    });
+  }
+
+  /** Unique reply subject, for callers that build their own reply flows. */
+  newInbox(): string {
+    return `_INBOX.mem.${++this.inboxSeq}`;
+  }
+
+  async flush(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.exact.clear();
+    this.wild = [];
+  }
+}

@@ -1,0 +1,29 @@
+/** NATS-compatible subject matching: `*` matches one token, `>` one or more trailing tokens. */
+export function isValidSubject(subject: string, allowWildcards: boolean): boolean {
+  if (subject.length === 0) return false;
+  const tokens = subject.split('.');
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.length === 0 || /\s/.test(t)) return false;
+    if (t === '*' || t === '>') {
+      if (!allowWildcards) return false;
+      if (t === '>' && i !== tokens.length - 1) return false;
+      continue;
+    }
+    if (t.includes('*') || t.includes('>')) return false;
+  }
+  return true;
+}
+
+export function subjectMatches(pattern: string, subject: string): boolean {
+  if (pattern === subject) return true;
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    const pt = p[i]!;
+    if (pt === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (pt !== '*' && pt !== s[i]) return false;
+  }
+  return p.length === s.length;
+}

@@ -1,0 +1,8 @@
+export { loadConfig } from './load.js';
+export type { LoadConfigOptions } from './load.js';
+export { defaultConfig } from './defaults.js';
+export { describeConfig } from './describe.js';
+export type { ConfigKeyDescription } from './describe.js';
+export { ConfigError } from './errors.js';
+export type { ConfigErrorCode, ConfigErrorOptions } from './errors.js';
+export type { Config, DeepPartial, LogLevelName, SaslMechanismName } from './types.js';

@@ -1,0 +1,83 @@
+/**
+ * What travels on the bus between gateways and workers. A stanza is carried
+ * serialized (`xml`) next to the routing metadata a forwarding hop needs, so a
+ * hop that only forwards never re-parses XML.
+ */
+export type StanzaKind = 'message' | 'presence' | 'iq';
+
+/**
+ * Processing stage of a stanza:
+ * - `out`: sent by a local client; processed at the sender's home partition
+ *   (outbound rules: presence broadcast, roster, server IQs, carbons).
+ * - `in`: on its way to the recipient; processed at the recipient's home
+ *   partition (inbound rules: RFC 6121 section 8 delivery, offline storage).
+ */
+export type Stage = 'out' | 'in';
+
+export interface Envelope {
+  stage: Stage;
+  kind: StanzaKind;
+  /** The stanza's type attribute, '' when absent. */
+  type: string;
+  id?: string;
+  /** Full JID of the sender, stamped by the gateway (or the server's domain / a bare JID for server-generated stanzas). */
+  from: string;
+  /** Normalized 'to' as written; '' when the stanza had none (addressed to the sender's own account). */
+  to: string;
+  /** The serialized stanza, with normalized from/to already in it. */
+  xml: string;
+  /** Origin connection of a client stanza (stage 'out'). */
+  gw?: string;
+  conn?: string;
+  /** Monotonic send time (ms, from performance.timeOrigin + now) for latency metrics. */
+  ts?: number;
+}
+
+/** Messages consumed by the session registry on a partition subject. */
+export type RegistryMessage =
+  | { t: 'stanza'; env: Envelope }
+  | BindRequest
+  | UnbindRequest
+  | BounceRequest;
+
+/** Request/reply: bind a resource for an authenticated connection. */
+export interface BindRequest {
+  t: 'bind';
+  /** Bare JID of the authenticated account. */
+  jid: string;
+  /** Requested resource (already normalized by the gateway), or undefined for a server-generated one. */
+  resource?: string;
+  gw: string;
+  conn: string;
+}
+
+export type BindReply =
+  | { ok: true; jid: string /* full JID bound */ }
+  | { ok: false; condition: 'conflict' | 'not-allowed' | 'resource-constraint' | 'internal-server-error'; text?: string };
+
+/** The connection is gone; the registry broadcasts unavailable presence if needed. */
+export interface UnbindRequest {
+  t: 'unbind';
+  /** Full JID that was bound. */
+  jid: string;
+  gw: string;
+  conn: string;
+}
+
+/**
+ * A gateway could not deliver a stanza (the target connection closed in the
+ * meantime); the registry re-routes it as if the full JID had no session.
+ */
+export interface BounceRequest {
+  t: 'bounce';
+  /** Full JID the stanza was delivered to. */
+  to: string;
+  /** The connection that could not take it. */
+  conn?: string;
+  env: Envelope;
+}
+
+/** Messages consumed by a gateway on its own subject. */
+export type GatewayMessage =
+  | { t: 'deliver'; conn: string; env: Envelope }
+  | { t: 'kick'; conn: string; condition: 'conflict' | 'policy-violation' | 'not-authorized' | 'system-shutdown' | 'reset'; text?: string };

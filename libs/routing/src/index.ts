@@ -1,0 +1,22 @@
+export type {
+  Envelope,
+  Stage,
+  StanzaKind,
+  RegistryMessage,
+  BindRequest,
+  BindReply,
+  UnbindRequest,
+  BounceRequest,
+  GatewayMessage,
+} from './envelope.js';
+export {
+  ROUTE_PREFIX,
+  GATEWAY_PREFIX,
+  fnv1a32,
+  partitionOf,
+  encodeJidToken,
+  decodeJidToken,
+  routeSubject,
+  partitionPattern,
+  gatewaySubject,
+} from './subjects.js';

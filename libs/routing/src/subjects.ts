@@ -1,0 +1,59 @@
+/**
+ * Subject scheme.
+ *
+ *   xmpp.r.<partition>.<jidToken>   stanzas and session operations for the account <jid>
+ *   xmpp.gw.<gatewayId>             deliveries and control messages for one gateway
+ *
+ * <partition> = fnv1a32(bare JID) mod partitions. One worker owns each
+ * partition at a time, so everything for one account is handled in order.
+ */
+export const ROUTE_PREFIX = 'xmpp.r';
+export const GATEWAY_PREFIX = 'xmpp.gw';
+
+/** FNV-1a 32-bit over the UTF-16 code units of a string (stable across processes). */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function partitionOf(bareJid: string, partitions: number): number {
+  return fnv1a32(bareJid) % partitions;
+}
+
+const SAFE = /^[A-Za-z0-9@_-]$/;
+
+/**
+ * Encodes a bare JID as one subject token: characters outside [A-Za-z0-9@_-]
+ * become %XX of their UTF-8 bytes, so '.', '*', '>', spaces and non-ASCII are
+ * never in a subject.
+ */
+export function encodeJidToken(bareJid: string): string {
+  let out = '';
+  for (const ch of bareJid) {
+    if (SAFE.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+export function decodeJidToken(token: string): string {
+  return decodeURIComponent(token);
+}
+
+export function routeSubject(bareJid: string, partitions: number): string {
+  return `${ROUTE_PREFIX}.${partitionOf(bareJid, partitions)}.${encodeJidToken(bareJid)}`;
+}
+
+/** Subscription pattern for everything in one partition. */
+export function partitionPattern(partition: number): string {
+  return `${ROUTE_PREFIX}.${partition}.*`;
+}
+
+export function gatewaySubject(gatewayId: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new Error(`invalid gateway id: ${gatewayId}`);
+  return `${GATEWAY_PREFIX}.${gatewayId}`;
+}

@@ -1,0 +1,6 @@
+export * from './ns.js';
+export * from './stream-errors.js';
+export * from './stanza-errors.js';
+export * from './stanza-error-conditions.js';
+export * from './sasl-errors.js';
+export * from './builders.js';

@@ -1,0 +1,10 @@
+export { createLogger, isLogLevel } from './logger.js';
+export type { LogFields, LogLevel, Logger, LoggerOptions } from './logger.js';
+export { serializeError } from './log-format.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics, MetricsOptions } from './metrics.js';
+export { getTracer } from './tracing.js';
+export { startHttpEndpoint } from './http-endpoint.js';
+export type { HttpEndpoint, HttpEndpointOptions, Probe, ProbeResult } from './http-endpoint.js';
+export { TelemetryError } from './errors.js';
+export type { TelemetryErrorCode } from './errors.js';

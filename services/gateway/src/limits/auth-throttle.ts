@@ -1,0 +1,72 @@
+/**
+ * Delays answers to failed authentications per remote IP address: the first
+ * failure waits `baseMs`, each further consecutive failure from the same
+ * address doubles the wait, up to `maxMs`. A success resets the address.
+ * Entries expire `ttlMs` after their last failure; the map is bounded so a
+ * flood from many addresses cannot grow it without limit.
+ */
+export interface AuthThrottleOptions {
+  baseMs: number;
+  maxMs: number;
+  /** Forget an address this long after its last failure. Default 15 minutes. */
+  ttlMs?: number;
+  /** Most addresses tracked at once; the oldest are dropped first. Default 100 000. */
+  maxEntries?: number;
+}
+
+interface Entry {
+  failures: number;
+  expiresAt: number;
+}
+
+export class AuthThrottle {
+  private readonly entries = new Map<string, Entry>();
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(opts: AuthThrottleOptions) {
+    this.baseMs = Math.max(0, opts.baseMs);
+    this.maxMs = Math.max(this.baseMs, opts.maxMs);
+    this.ttlMs = opts.ttlMs ?? 15 * 60_000;
+    this.maxEntries = opts.maxEntries ?? 100_000;
+  }
+
+  /** Records a failure from `ip`; returns how long to wait before answering it. */
+  fail(ip: string, now: number): number {
+    let entry = this.entries.get(ip);
+    if (entry && entry.expiresAt <= now) entry = undefined;
+    const failures = (entry?.failures ?? 0) + 1;
+    // Re-insert so that Map order stays "least recently failed first".
+    this.entries.delete(ip);
+    this.entries.set(ip, { failures, expiresAt: now + this.ttlMs });
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    if (this.baseMs === 0) return 0;
+    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(failures - 1, 30));
+  }
+
+  succeed(ip: string): void {
+    this.entries.delete(ip);
+  }
+
+  /** Consecutive failures currently remembered for `ip`. */
+  failures(ip: string, now: number): number {
+    const entry = this.entries.get(ip);
+    return entry && entry.expiresAt > now ? entry.failures : 0;
+  }
+
+  /** Drops expired entries; called from the gateway's periodic sweep. */
+  sweep(now: number): void {
+    for (const [ip, entry] of this.entries) {
+      if (entry.expiresAt <= now) this.entries.delete(ip);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,55 @@
+import type { JID } from '@parley/jid';
+import type { Envelope } from '@parley/routing';
+import { serviceUnavailable } from '@parley/stanza';
+import type { Core } from './core.js';
+import { storeOffline } from './offline.js';
+import type { SessionEntry } from './session-table.js';
+
+/**
+ * Inbound message for a local account (RFC 6121 section 8.5).
+ * `skipConn` excludes a connection that just failed to take the message.
+ */
+export async function messageIn(core: Core, env: Envelope, to: JID, skipConn?: string): Promise<void> {
+  const owner = to.toBareString();
+  const type = env.type || 'normal';
+  if (type === 'error') {
+    if (to.resource) {
+      const s = core.sessions.get(owner, to.resource);
+      if (s && s.conn !== skipConn) core.deliver(s, env);
+    }
+    return;
+  }
+  if (to.resource) {
+    const s = core.sessions.get(owner, to.resource);
+    if (s && s.conn !== skipConn) {
+      core.deliver(s, env);
+      return;
+    }
+    // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces, others go to the bare JID.
+    if (type === 'groupchat') {
+      core.bounce(core.parse(env), serviceUnavailable());
+      return;
+    }
+  }
+  const candidates = core.sessions.available(owner, true).filter((s) => s.conn !== skipConn);
+  if (candidates.length > 0) {
+    if (type === 'groupchat') {
+      core.bounce(core.parse(env), serviceUnavailable());
+      return;
+    }
+    for (const s of type === 'headline' ? candidates : highestPriority(candidates)) core.deliver(s, env);
+    return;
+  }
+  if (!(await core.stores.accounts.get(owner))) {
+    // Unknown account (RFC 6121 8.5.1): error for chat and normal, silence for the rest.
+    if (type === 'chat' || type === 'normal') core.bounce(core.parse(env), serviceUnavailable());
+    return;
+  }
+  if (type === 'chat' || type === 'normal') await storeOffline(core, owner, core.parse(env));
+}
+
+function highestPriority(sessions: SessionEntry[]): SessionEntry[] {
+  let top = -129;
+  for (const s of sessions) if (s.priority > top) top = s.priority;
+  return sessions.filter((s) => s.priority === top);
+}

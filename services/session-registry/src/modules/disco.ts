@@ -1,0 +1,45 @@
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, itemNotFound } from '@parley/stanza';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Identity, ServerModule } from './types.js';
+
+function infoResult(node: string | undefined, identities: Identity[], features: string[]): Element {
+  const q = xml('query', { xmlns: NS_DISCO_INFO, node });
+  for (const id of identities) q.c('identity', { category: id.category, type: id.type, name: id.name });
+  for (const f of [...new Set(features)].sort()) q.c('feature', { var: f });
+  return q;
+}
+
+/**
+ * XEP-0030: Service Discovery. The feature lists are built from what the
+ * enabled modules registered, so they always match what the server does.
+ */
+export const discoModule: ServerModule = {
+  name: 'disco',
+  xeps: [{ xep: '0030', version: '2.5rc3' }],
+  register(ctx) {
+    ctx.identity({ category: 'server', type: 'im', name: ctx.config.modules.version.name });
+    ctx.identity({ category: 'account', type: 'registered' }, 'account');
+    for (const scope of ['server', 'account'] as const) {
+      ctx.feature(NS_DISCO_INFO, scope);
+      ctx.feature(NS_DISCO_ITEMS, scope);
+    }
+    ctx.serverIq('get', NS_DISCO_INFO, async ({ payload }) => {
+      const node = payload.attr('node');
+      if (node !== undefined) throw itemNotFound();
+      return infoResult(node, ctx.identities('server'), ctx.features('server'));
+    });
+    ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload }) => {
+      if (payload.attr('node') !== undefined) throw itemNotFound();
+      return xml('query', { xmlns: NS_DISCO_ITEMS });
+    });
+    ctx.accountIq('get', NS_DISCO_INFO, async ({ payload }) => {
+      if (payload.attr('node') !== undefined) throw itemNotFound();
+      return infoResult(undefined, ctx.identities('account'), ctx.features('account'));
+    });
+    ctx.accountIq('get', NS_DISCO_ITEMS, async ({ payload }) => {
+      if (payload.attr('node') !== undefined) throw itemNotFound();
+      return xml('query', { xmlns: NS_DISCO_ITEMS });
+    });
+  },
+};

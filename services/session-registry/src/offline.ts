@@ -1,0 +1,34 @@
+import { NS_DELAY, delayElement, serviceUnavailable } from '@parley/stanza';
+import type { Element } from '@parley/xml';
+import type { Core } from './core.js';
+import { envelopeOf } from './core.js';
+import type { SessionEntry } from './session-table.js';
+
+/**
+ * Offline storage (XEP-0160): keeps a message for an account with no
+ * available resource, stamped with <delay/>; answers service-unavailable
+ * when the account's queue is full, so nothing vanishes silently.
+ */
+export async function storeOffline(core: Core, owner: string, el: Element): Promise<void> {
+  const now = Date.now();
+  const copy = el.clone();
+  if (!copy.getChild('delay', NS_DELAY)) {
+    copy.append(delayElement(owner.slice(owner.indexOf('@') + 1), new Date(now), 'Offline Storage'));
+  }
+  const stored = await core.stores.offline.push(owner, copy.toString(), now, core.config.offline.maxPerUser);
+  if (!stored) core.bounce(el, serviceUnavailable('offline storage is full'));
+}
+
+/** Delivers and then deletes the stored messages of an account (at initial presence). */
+export async function deliverOffline(core: Core, owner: string, session: SessionEntry): Promise<void> {
+  for (;;) {
+    const batch = await core.stores.offline.list(owner, 100);
+    if (batch.length === 0) return;
+    for (const m of batch) core.deliver(session, envelopeOf(core.parse(m.xml), 'in'));
+    await core.stores.offline.remove(
+      owner,
+      batch.map((m) => m.id),
+    );
+    if (batch.length < 100) return;
+  }
+}

@@ -1,0 +1,120 @@
+import type { JID } from '@parley/jid';
+import type { Envelope } from '@parley/routing';
+import type { RosterItem } from '@parley/store';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Core } from './core.js';
+import { envelopeOf, readdress } from './core.js';
+import { newItem, saveItem } from './roster.js';
+
+const hasSubFrom = (i: RosterItem) => i.subscription === 'from' || i.subscription === 'both';
+const hasSubTo = (i: RosterItem) => i.subscription === 'to' || i.subscription === 'both';
+
+/** Inbound presence for a local account (RFC 6121 sections 3, 4 and 8.5). */
+export async function presenceIn(core: Core, env: Envelope, from: JID, to: JID): Promise<void> {
+  const owner = to.toBareString();
+  const type = env.type;
+  if (type === 'probe') return probeIn(core, from, owner);
+  if (type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') {
+    if (!(await core.stores.accounts.get(owner))) return;
+    return subscriptionIn(core, core.parse(env), from, owner, type);
+  }
+  // Available, unavailable and error presence.
+  if (to.resource) {
+    const s = core.sessions.get(owner, to.resource);
+    if (s) core.deliver(s, env);
+    return;
+  }
+  for (const s of core.sessions.available(owner)) core.deliver(s, env);
+}
+
+/** Answers a probe with the current presence of every available resource (RFC 6121 4.3.2). */
+async function probeIn(core: Core, from: JID, owner: string): Promise<void> {
+  const prober = from.toString();
+  const item = await core.stores.rosters.getItem(owner, from.toBareString());
+  if (!item || !hasSubFrom(item)) {
+    if (await core.stores.accounts.get(owner)) {
+      core.send(xml('presence', { type: 'unsubscribed', from: owner, to: from.toBareString() }));
+    }
+    return;
+  }
+  const available = core.sessions.available(owner);
+  if (available.length === 0) {
+    const last = await core.stores.lastActivity.get(owner);
+    const p = xml('presence', { type: 'unavailable', from: owner, to: prober });
+    if (last?.status) p.c('status').t(last.status);
+    core.send(p);
+    return;
+  }
+  for (const s of available) {
+    if (s.presence) core.send(readdress(core.parse(s.presence), prober, `${owner}/${s.resource}`));
+  }
+}
+
+function deliverToAvailable(core: Core, owner: string, el: Element): void {
+  for (const s of core.sessions.available(owner)) core.deliver(s, envelopeOf(el, 'in'));
+}
+
+/** Inbound subscription stanzas (RFC 6121 3.1.3, 3.1.6, 3.2.3, 3.3.3). */
+async function subscriptionIn(core: Core, el: Element, from: JID, owner: string, type: string): Promise<void> {
+  const contact = from.toBareString();
+  const stanza = readdress(el, owner, contact);
+  const before = await core.stores.rosters.getItem(owner, contact);
+  const item: RosterItem = before ? { ...before, groups: [...before.groups] } : newItem(contact);
+
+  switch (type) {
+    case 'subscribe': {
+      if (hasSubFrom(item)) {
+        // Already subscribed: answer on the user's behalf (RFC 6121 3.1.3).
+        core.send(xml('presence', { type: 'subscribed', from: owner, to: contact }));
+        return;
+      }
+      if (item.approved) {
+        item.subscription = item.subscription === 'to' ? 'both' : 'from';
+        delete item.approved;
+        await saveItem(core, owner, before, item);
+        core.send(xml('presence', { type: 'subscribed', from: owner, to: contact }));
+        for (const s of core.sessions.available(owner)) {
+          if (s.presence) core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
+        }
+        return;
+      }
+      item.pendingIn = true;
+      item.pendingInStanza = stanza.toString();
+      await saveItem(core, owner, before, item);
+      deliverToAvailable(core, owner, stanza);
+      return;
+    }
+    case 'subscribed': {
+      if (item.ask !== 'subscribe') return;
+      item.subscription = item.subscription === 'from' ? 'both' : 'to';
+      delete item.ask;
+      await saveItem(core, owner, before, item);
+      deliverToAvailable(core, owner, stanza);
+      return;
+    }
+    case 'unsubscribe': {
+      if (!hasSubFrom(item) && !item.pendingIn) return;
+      const hadFrom = hasSubFrom(item);
+      item.subscription = item.subscription === 'both' ? 'to' : item.subscription === 'from' ? 'none' : item.subscription;
+      delete item.pendingIn;
+      delete item.pendingInStanza;
+      await saveItem(core, owner, before, item);
+      deliverToAvailable(core, owner, stanza);
+      if (hadFrom) {
+        for (const s of core.sessions.available(owner)) {
+          core.send(xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to: contact }));
+        }
+      }
+      return;
+    }
+    case 'unsubscribed': {
+      if (!hasSubTo(item) && !item.ask) return;
+      item.subscription = item.subscription === 'both' ? 'from' : item.subscription === 'to' ? 'none' : item.subscription;
+      delete item.ask;
+      await saveItem(core, owner, before, item);
+      deliverToAvailable(core, owner, stanza);
+      return;
+    }
+  }
+}

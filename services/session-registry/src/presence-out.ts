@@ -1,0 +1,165 @@
+import type { JID } from '@parley/jid';
+import type { Envelope } from '@parley/routing';
+import type { RosterItem } from '@parley/store';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Core } from './core.js';
+import { envelopeOf, readdress } from './core.js';
+import { deliverOffline } from './offline.js';
+import { newItem, saveItem, sendUnavailableFromAll } from './roster.js';
+import type { SessionEntry } from './session-table.js';
+
+const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
+
+function parsePriority(el: Element): number {
+  const p = el.getChildText('priority');
+  if (p === undefined) return 0;
+  const n = Number.parseInt(p.trim(), 10);
+  return Number.isFinite(n) ? Math.max(-128, Math.min(127, n)) : 0;
+}
+
+const hasSubFrom = (i: RosterItem) => i.subscription === 'from' || i.subscription === 'both';
+const hasSubTo = (i: RosterItem) => i.subscription === 'to' || i.subscription === 'both';
+
+/** Outbound presence from a local client (RFC 6121 sections 3 and 4). */
+export async function presenceOut(core: Core, env: Envelope, from: JID, to: JID | undefined): Promise<void> {
+  const el = core.parse(env);
+  const type = env.type;
+  if (SUBSCRIPTION_TYPES.has(type)) {
+    if (to) await subscriptionOut(core, el, from, to, type);
+    return;
+  }
+  if (type === 'probe') {
+    // Clients should not probe (RFC 6121 4.3); route it so the contact's server answers.
+    if (to) core.send(readdress(el, to.toString(), from.toString()));
+    return;
+  }
+  if (type !== '' && type !== 'unavailable') return; // error presences from clients: nothing to do
+  const owner = from.toBareString();
+  const session = core.sessions.get(owner, from.resource);
+  if (!session) return;
+
+  if (to && to.toBareString() !== owner) {
+    // Directed presence (RFC 6121 4.6).
+    const target = to.toString();
+    if (type === 'unavailable') session.directed.delete(target);
+    else {
+      const item = await core.stores.rosters.getItem(owner, to.toBareString());
+      if (!item || !hasSubFrom(item)) session.directed.add(target);
+    }
+    core.routeIn(env);
+    return;
+  }
+  if (to) return; // presence to own bare/full JID: ignore
+
+  if (type === '') await broadcastAvailable(core, owner, session, el);
+  else await broadcastUnavailable(core, owner, session, el);
+}
+
+async function broadcastAvailable(core: Core, owner: string, session: SessionEntry, el: Element): Promise<void> {
+  const initial = !session.available;
+  session.available = true;
+  session.priority = parsePriority(el);
+  const full = `${owner}/${session.resource}`;
+  const stored = el.clone();
+  stored.setAttr('to', undefined);
+  session.presence = stored.toString();
+
+  const roster = await core.stores.rosters.get(owner);
+  for (const item of roster.items) {
+    if (hasSubFrom(item)) core.send(readdress(el, item.jid, full));
+  }
+  // The user's own available resources, including the sender (RFC 6121 4.2.2 / 4.4.2).
+  for (const s of core.sessions.available(owner)) {
+    core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
+  }
+  if (!initial) return;
+  for (const item of roster.items) {
+    if (hasSubTo(item)) core.send(xml('presence', { type: 'probe', from: full, to: item.jid }));
+    if (item.pendingIn && item.pendingInStanza) {
+      // Redeliver subscription requests that arrived while offline (RFC 6121 3.1.3).
+      core.deliver(session, { ...envelopeOf(readdress(core.parse(item.pendingInStanza), full), 'in') });
+    }
+  }
+  if (session.priority >= 0) await deliverOffline(core, owner, session);
+}
+
+export async function broadcastUnavailable(core: Core, owner: string, session: SessionEntry, el: Element): Promise<void> {
+  if (!session.available) {
+    session.directed.clear();
+    return;
+  }
+  session.available = false;
+  delete session.presence;
+  const full = `${owner}/${session.resource}`;
+  const roster = await core.stores.rosters.get(owner);
+  const sent = new Set<string>();
+  for (const item of roster.items) {
+    if (hasSubFrom(item)) {
+      core.send(readdress(el, item.jid, full));
+      sent.add(item.jid);
+    }
+  }
+  for (const target of session.directed) if (!sent.has(target)) core.send(readdress(el, target, full));
+  session.directed.clear();
+  for (const s of core.sessions.resources(owner)) {
+    if (s.available || s === session) core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
+  }
+}
+
+/** Outbound subscription stanzas (RFC 6121 3.1.2, 3.1.5, 3.2.2, 3.3.2, 3.4). */
+async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type: string): Promise<void> {
+  const owner = from.toBareString();
+  const contact = to.toBareString();
+  if (contact === owner) return;
+  // Subscription stanzas carry bare JIDs on both ends (RFC 6121 3.1.1).
+  const out = readdress(el, contact, owner);
+  const before = await core.stores.rosters.getItem(owner, contact);
+  const item: RosterItem = before ? { ...before, groups: [...before.groups] } : newItem(contact);
+
+  switch (type) {
+    case 'subscribe':
+      if (!hasSubTo(item)) item.ask = 'subscribe';
+      if (!before || item.ask !== before.ask) await saveItem(core, owner, before, item);
+      core.send(out);
+      return;
+    case 'subscribed':
+      if (item.pendingIn) {
+        item.subscription = item.subscription === 'to' ? 'both' : item.subscription === 'none' ? 'from' : item.subscription;
+        delete item.pendingIn;
+        delete item.pendingInStanza;
+        delete item.approved;
+        await saveItem(core, owner, before, item);
+        core.send(out);
+        // The contact now sees our presence (RFC 6121 3.1.5).
+        for (const s of core.sessions.available(owner)) {
+          if (s.presence) core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
+        }
+      } else if (!hasSubFrom(item) && !item.approved) {
+        // Pre-approval (RFC 6121 3.4).
+        item.approved = true;
+        await saveItem(core, owner, before, item);
+      }
+      return;
+    case 'unsubscribe':
+      if (hasSubTo(item) || item.ask) {
+        item.subscription = item.subscription === 'both' ? 'from' : item.subscription === 'to' ? 'none' : item.subscription;
+        delete item.ask;
+        await saveItem(core, owner, before, item);
+      }
+      core.send(out);
+      return;
+    case 'unsubscribed':
+      if (hasSubFrom(item) || item.pendingIn || item.approved) {
+        const hadFrom = hasSubFrom(item);
+        item.subscription = item.subscription === 'both' ? 'to' : item.subscription === 'from' ? 'none' : item.subscription;
+        delete item.pendingIn;
+        delete item.pendingInStanza;
+        delete item.approved;
+        if (before) await saveItem(core, owner, before, item);
+        core.send(out);
+        if (hadFrom) sendUnavailableFromAll(core, owner, contact);
+      } else core.send(out);
+      return;
+  }
+}

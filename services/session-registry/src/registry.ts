@@ -1,0 +1,105 @@
+import type { BusMessage, Subscription } from '@parley/bus';
+import type { RegistryMessage } from '@parley/routing';
+import { partitionPattern } from '@parley/routing';
+import { NS_ROSTER } from '@parley/stanza';
+import type { RegistryDeps } from './core.js';
+import { Core } from './core.js';
+import { handleInbound, handleOutbound } from './dispatch.js';
+import { IqHandlers, handlerKey } from './iq.js';
+import { builtinModules } from './modules/index.js';
+import type { Identity, ModuleContext, ServerModule } from './modules/types.js';
+import { PartitionQueue } from './partition-queue.js';
+import { rosterGet, rosterSet } from './roster.js';
+import { bind, bounced, unbind } from './sessions.js';
+
+export interface SessionRegistry {
+  /** Partitions this worker consumes. */
+  readonly partitions: number[];
+  readonly modules: ServerModule[];
+  sessionCount(): number;
+  /** Resolves when every queued job has finished (tests, drain). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RegistryOptions extends RegistryDeps {
+  /** Partitions to own; default: all of them (single-node mode). */
+  ownPartitions?: number[];
+  modules?: ServerModule[];
+}
+
+/**
+ * Starts a session-registry worker: consumes the partition subjects it owns
+ * and applies the RFC 6120/6121 routing rules for the accounts in them.
+ */
+export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
+  const core = new Core(opts);
+  const iqs = new IqHandlers();
+  const startedAt = Date.now();
+  const features = { server: [] as string[], account: [] as string[] };
+  const identities = { server: [] as Identity[], account: [] as Identity[] };
+  const ctx: ModuleContext = {
+    config: core.config,
+    stores: core.stores,
+    logger: core.logger,
+    sessions: core.sessions,
+    startedAt,
+    serverIq: (type, ns, h) => void iqs.server.set(handlerKey(type, ns), h),
+    accountIq: (type, ns, h) => void iqs.account.set(handlerKey(type, ns), h),
+    feature: (ns, scope = 'server') => void features[scope].push(ns),
+    identity: (id, scope = 'server') => void identities[scope].push(id),
+    features: (scope) => [...new Set(features[scope])],
+    identities: (scope) => identities[scope],
+  };
+  // The roster (RFC 6121 section 2) is core, registered like a module.
+  ctx.accountIq('get', NS_ROSTER, (req) => rosterGet(core, req));
+  ctx.accountIq('set', NS_ROSTER, (req) => rosterSet(core, req));
+  const modules = (opts.modules ?? builtinModules).filter((m) => !m.enabled || m.enabled(core.config));
+  for (const m of modules) m.register(ctx);
+
+  const owned = opts.ownPartitions ?? Array.from({ length: core.partitions }, (_, i) => i);
+  const queues = new Map<number, PartitionQueue>();
+  const subs: Subscription[] = [];
+  const onError = (err: unknown) => core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
+
+  const handle = async (msg: BusMessage): Promise<void> => {
+    const m = msg.data as RegistryMessage;
+    switch (m.t) {
+      case 'stanza':
+        if (m.env.stage === 'out') await handleOutbound(core, iqs, m.env);
+        else await handleInbound(core, iqs, m.env);
+        return;
+      case 'bind': {
+        const reply = await bind(core, m).catch((err: unknown) => {
+          onError(err);
+          return { ok: false as const, condition: 'internal-server-error' as const };
+        });
+        msg.respond?.(reply);
+        return;
+      }
+      case 'unbind':
+        return unbind(core, m);
+      case 'bounce':
+        return bounced(core, iqs, m);
+    }
+  };
+
+  for (const p of owned) {
+    const q = new PartitionQueue(onError);
+    queues.set(p, q);
+    subs.push(opts.bus.subscribe(partitionPattern(p), (msg) => q.push(() => handle(msg))));
+  }
+
+  return {
+    partitions: owned,
+    modules,
+    sessionCount: () => core.sessions.size(),
+    idle: async () => {
+      await Promise.all([...queues.values()].map((q) => q.idle()));
+    },
+    close: async () => {
+      for (const s of subs) s.unsubscribe();
+      await Promise.all([...queues.values()].map((q) => q.idle()));
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { tryParseJID } from '@parley/jid';
+import { NS_ROSTER, badRequest, notAcceptable, notAllowed } from '@parley/stanza';
+import type { RosterItem } from '@parley/store';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Core } from './core.js';
+import { envelopeOf } from './core.js';
+import type { IqRequest } from './modules/types.js';
+
+/** Whether the client sees the item in its roster (RFC 6121 2.1). */
+export function isVisible(item: RosterItem): boolean {
+  return item.listed || item.subscription !== 'none' || item.ask !== undefined;
+}
+
+export function itemElement(item: RosterItem, remove = false): Element {
+  const el = xml('item', {
+    jid: item.jid,
+    name: remove ? undefined : item.name,
+    subscription: remove ? 'remove' : item.subscription,
+    ask: remove ? undefined : item.ask,
+    approved: !remove && item.approved ? 'true' : undefined,
+  });
+  if (!remove) for (const g of item.groups) el.c('group').t(g);
+  return el;
+}
+
+let pushSeq = 0;
+
+/** Roster push (RFC 6121 2.1.6) to every resource of `owner` that requested the roster. */
+export function pushItem(core: Core, owner: string, item: RosterItem, version: string, remove = false): void {
+  for (const s of core.sessions.resources(owner)) {
+    if (!s.interested) continue;
+    const iq = xml(
+      'iq',
+      { type: 'set', id: `push${++pushSeq}`, to: `${owner}/${s.resource}`, from: owner },
+      xml('query', { xmlns: NS_ROSTER, ver: version }, itemElement(item, remove)),
+    );
+    core.deliver(s, envelopeOf(iq, 'in'));
+  }
+}
+
+/** Saves an item and pushes it when its visible form changed. */
+export async function saveItem(core: Core, owner: string, before: RosterItem | undefined, item: RosterItem): Promise<void> {
+  const version = await core.stores.rosters.setItem(owner, item);
+  const wasVisible = before !== undefined && isVisible(before);
+  if (isVisible(item)) {
+    if (!before || itemElement(before).toString() !== itemElement(item).toString() || !wasVisible) {
+      pushItem(core, owner, item, version);
+    }
+  } else if (wasVisible) pushItem(core, owner, item, version, true);
+}
+
+export function newItem(jid: string): RosterItem {
+  return { jid, subscription: 'none', groups: [], listed: false };
+}
+
+/** roster get (RFC 6121 2.1.3) with versioning (XEP-0237 / RFC 6121 2.6). */
+export async function rosterGet(core: Core, req: IqRequest): Promise<Element | void> {
+  const owner = req.from.toBareString();
+  const session = core.sessions.get(owner, req.from.resource);
+  if (session) session.interested = true;
+  const roster = await core.stores.rosters.get(owner);
+  const ver = req.payload.attr('ver');
+  if (ver !== undefined && ver === roster.version) return undefined;
+  const q = xml('query', { xmlns: NS_ROSTER, ver: roster.version });
+  for (const item of roster.items) if (isVisible(item)) q.append(itemElement(item));
+  return q;
+}
+
+/** roster set (RFC 6121 2.1.5 / 2.5): add, update or remove one item. */
+export async function rosterSet(core: Core, req: IqRequest): Promise<Element | void> {
+  const owner = req.from.toBareString();
+  const items = req.payload.getChildren('item');
+  if (items.length !== 1) throw badRequest('a roster set carries exactly one item');
+  const itemEl = items[0]!;
+  const jidAttr = itemEl.attr('jid');
+  const contact = jidAttr === undefined ? undefined : tryParseJID(jidAttr);
+  if (!contact) throw badRequest('item jid is missing or malformed');
+  const contactBare = contact.toBareString();
+  if (contactBare === owner) throw notAllowed('cannot add yourself to your roster');
+  const before = await core.stores.rosters.getItem(owner, contactBare);
+
+  if (itemEl.attr('subscription') === 'remove') {
+    if (!before) throw badRequest('no such item');
+    await removeItem(core, owner, before);
+    return undefined;
+  }
+
+  const groups: string[] = [];
+  for (const g of itemEl.getChildren('group')) {
+    const name = g.text();
+    if (name.length === 0) throw notAcceptable('empty group name');
+    if (groups.includes(name)) throw badRequest('duplicate group');
+    groups.push(name);
+  }
+  const name = itemEl.attr('name');
+  const item: RosterItem = { ...(before ?? newItem(contactBare)), groups, listed: true };
+  if (name !== undefined && name !== '') item.name = name;
+  else delete item.name;
+  await saveItem(core, owner, before, item);
+  return undefined;
+}
+
+/** Item removal cancels both directions of the subscription (RFC 6121 2.5.2). */
+async function removeItem(core: Core, owner: string, item: RosterItem): Promise<void> {
+  const version = await core.stores.rosters.removeItem(owner, item.jid);
+  if (isVisible(item)) pushItem(core, owner, item, version, true);
+  if (item.subscription === 'to' || item.subscription === 'both' || item.ask) {
+    core.send(xml('presence', { type: 'unsubscribe', from: owner, to: item.jid }));
+  }
+  if (item.subscription === 'from' || item.subscription === 'both' || item.pendingIn) {
+    core.send(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
+    if (item.subscription === 'from' || item.subscription === 'both') sendUnavailableFromAll(core, owner, item.jid);
+  }
+}
+
+/** The contact no longer may see our presence: tell it every resource is gone. */
+export function sendUnavailableFromAll(core: Core, owner: string, to: string): void {
+  for (const s of core.sessions.available(owner)) {
+    core.send(xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to }));
+  }
+}

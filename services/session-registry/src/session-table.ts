@@ -1,0 +1,73 @@
+/**
+ * The sessions of the accounts in the partitions this worker owns.
+ * Single-node mode keeps it in memory; the cluster mirrors it to a shared
+ * store, but the owning worker is always the one that changes it.
+ */
+export interface SessionEntry {
+  resource: string;
+  /** Gateway holding the socket, and the connection id on that gateway. */
+  gw: string;
+  conn: string;
+  /** Has sent initial presence and not yet unavailable. */
+  available: boolean;
+  priority: number;
+  /** Last broadcast available presence, serialized (from = full JID, no 'to'). */
+  presence?: string;
+  /** Requested the roster: receives roster pushes (RFC 6121 2.1.6). */
+  interested: boolean;
+  /** Bare/full JIDs that got directed presence and must get unavailable later. */
+  directed: Set<string>;
+  boundAt: number;
+}
+
+export class SessionTable {
+  private byBare = new Map<string, Map<string, SessionEntry>>();
+  private count = 0;
+
+  resources(bare: string): SessionEntry[] {
+    const m = this.byBare.get(bare);
+    return m ? [...m.values()] : [];
+  }
+
+  get(bare: string, resource: string): SessionEntry | undefined {
+    return this.byBare.get(bare)?.get(resource);
+  }
+
+  /** Available resources (sent presence), optionally only those with priority >= 0. */
+  available(bare: string, nonNegativeOnly = false): SessionEntry[] {
+    const m = this.byBare.get(bare);
+    if (!m) return [];
+    const out: SessionEntry[] = [];
+    for (const e of m.values()) if (e.available && (!nonNegativeOnly || e.priority >= 0)) out.push(e);
+    return out;
+  }
+
+  put(bare: string, entry: SessionEntry): void {
+    let m = this.byBare.get(bare);
+    if (!m) this.byBare.set(bare, (m = new Map()));
+    if (!m.has(entry.resource)) this.count++;
+    m.set(entry.resource, entry);
+  }
+
+  remove(bare: string, resource: string): SessionEntry | undefined {
+    const m = this.byBare.get(bare);
+    const e = m?.get(resource);
+    if (!m || !e) return undefined;
+    m.delete(resource);
+    this.count--;
+    if (m.size === 0) this.byBare.delete(bare);
+    return e;
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  users(): number {
+    return this.byBare.size;
+  }
+
+  *all(): Iterable<[string, SessionEntry]> {
+    for (const [bare, m] of this.byBare) for (const e of m.values()) yield [bare, e];
+  }
+}

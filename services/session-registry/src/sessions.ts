@@ -1,0 +1,67 @@
+import type { BindReply, BindRequest, BounceRequest, GatewayMessage, UnbindRequest } from '@parley/routing';
+import { gatewaySubject } from '@parley/routing';
+import { xml } from '@parley/xml';
+import { randomBytes } from 'node:crypto';
+import type { Core } from './core.js';
+import type { IqHandlers } from './iq.js';
+import { handleInbound } from './dispatch.js';
+import { broadcastUnavailable } from './presence-out.js';
+
+/**
+ * Resource binding (RFC 6120 section 7). A resource already bound by another
+ * connection is taken over: the older session is closed with a <conflict/>
+ * stream error (RFC 6120 7.7.2.2, "override" policy).
+ */
+export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
+  const account = await core.stores.accounts.get(req.jid);
+  if (!account || account.banned) return { ok: false, condition: 'not-allowed', text: 'account unavailable' };
+  let resource = req.resource;
+  if (!resource) {
+    do resource = randomBytes(6).toString('base64url');
+    while (core.sessions.get(req.jid, resource));
+  }
+  const existing = core.sessions.get(req.jid, resource);
+  if (existing && existing.conn !== req.conn) {
+    const kick: GatewayMessage = { t: 'kick', conn: existing.conn, condition: 'conflict', text: 'Replaced by new connection' };
+    core.bus.publish(gatewaySubject(existing.gw), kick);
+    await endSession(core, req.jid, existing.resource, existing.conn);
+  }
+  core.sessions.put(req.jid, {
+    resource,
+    gw: req.gw,
+    conn: req.conn,
+    available: false,
+    priority: 0,
+    interested: false,
+    directed: new Set(),
+    boundAt: Date.now(),
+  });
+  return { ok: true, jid: `${req.jid}/${resource}` };
+}
+
+/** The connection closed: presence unavailable to whoever saw it, last activity recorded. */
+export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
+  const slash = req.jid.indexOf('/');
+  if (slash === -1) return;
+  await endSession(core, req.jid.slice(0, slash), req.jid.slice(slash + 1), req.conn);
+}
+
+async function endSession(core: Core, owner: string, resource: string, conn: string): Promise<void> {
+  const s = core.sessions.get(owner, resource);
+  if (!s || s.conn !== conn) return; // already replaced or gone
+  if (s.available) {
+    await broadcastUnavailable(core, owner, s, xml('presence', { type: 'unavailable', from: `${owner}/${resource}` }));
+  }
+  core.sessions.remove(owner, resource);
+  if (core.sessions.resources(owner).length === 0) {
+    await core.stores.lastActivity.set(owner, { ts: Date.now() });
+  }
+}
+
+/** A gateway could not hand over a stanza: route it as if that session were gone. */
+export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
+  const slash = req.to.indexOf('/');
+  const owner = slash === -1 ? req.to : req.to.slice(0, slash);
+  const skip = req.conn ?? (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
+  await handleInbound(core, iqs, { ...req.env, stage: 'in' }, skip);
+}
