@@ -124,6 +124,9 @@ function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
-    return JSON.stringify({ status: (value as { status?: unknown }).status, details: '[unserializable]' });
+    return JSON.stringify({
+      status: (value as { status?: unknown }).status,
+      details: '[unserializable]',
+    });
   }
 }

@@ -4,7 +4,12 @@ import type { LogFields } from './log-format.js';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type { LogFields } from './log-format.js';
 
-const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};
 
 /** Keys every record carries; call fields with these names are dropped. */
 const RESERVED = new Set(['time', 'level', 'msg']);

@@ -29,7 +29,11 @@ export interface Metrics {
   readonly prefix: string;
   /** Content type of `text()` (Prometheus text format 0.0.4). */
   readonly contentType: string;
-  counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  counter<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+  ): Counter<L>;
   gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
   histogram<L extends string = string>(
     name: string,
@@ -87,18 +91,32 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     prefix,
     contentType: registry.contentType,
     counter: (name, help, labelNames = []) =>
-      obtain('counter', name, labelNames, (n) => new Counter({ name: n, help, labelNames, registers: [registry] })),
+      obtain(
+        'counter',
+        name,
+        labelNames,
+        (n) => new Counter({ name: n, help, labelNames, registers: [registry] }),
+      ),
     gauge: (name, help, labelNames = []) =>
-      obtain('gauge', name, labelNames, (n) => new Gauge({ name: n, help, labelNames, registers: [registry] })),
+      obtain(
+        'gauge',
+        name,
+        labelNames,
+        (n) => new Gauge({ name: n, help, labelNames, registers: [registry] }),
+      ),
     histogram: (name, help, labelNames = [], buckets) =>
-      obtain('histogram', name, labelNames, (n) =>
-        new Histogram({
-          name: n,
-          help,
-          labelNames,
-          registers: [registry],
-          ...(buckets === undefined ? {} : { buckets: [...buckets] }),
-        }),
+      obtain(
+        'histogram',
+        name,
+        labelNames,
+        (n) =>
+          new Histogram({
+            name: n,
+            help,
+            labelNames,
+            registers: [registry],
+            ...(buckets === undefined ? {} : { buckets: [...buckets] }),
+          }),
       ),
     text: () => registry.metrics(),
   };

@@ -4,7 +4,21 @@
  * Namespaces: the `xmlns` attribute is kept as an ordinary attribute and
  * inherited lookups use {@link Element.getNS}.
  */
+import { XML_NS } from './namespaces.js';
+
 export type Node = Element | string;
+
+/**
+ * Stores `value` as an own property, even for the name `__proto__` (a plain
+ * assignment to that name would change the object's prototype instead).
+ */
+export function setOwnAttr(attrs: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') {
+    Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    attrs[name] = value;
+  }
+}
 
 export class Element {
   name: string;
@@ -17,7 +31,7 @@ export class Element {
     this.attrs = {};
     if (attrs) {
       for (const [k, v] of Object.entries(attrs)) {
-        if (v !== undefined && v !== null) this.attrs[k] = String(v);
+        if (v !== undefined && v !== null) setOwnAttr(this.attrs, k, String(v));
       }
     }
     this.children = [];
@@ -35,24 +49,25 @@ export class Element {
   getNS(): string | undefined {
     const i = this.name.indexOf(':');
     if (i === -1) return this.findNS('xmlns');
-    return this.findNS('xmlns:' + this.name.slice(0, i));
+    const prefix = this.name.slice(0, i);
+    return prefix === 'xml' ? XML_NS : this.findNS('xmlns:' + prefix);
   }
 
   private findNS(attr: string): string | undefined {
     for (let e: Element | undefined = this; e; e = e.parent) {
-      const v = e.attrs[attr];
-      if (v !== undefined) return v;
+      if (Object.hasOwn(e.attrs, attr)) return e.attrs[attr];
     }
     return undefined;
   }
 
+  /** Own attribute value; inherited object members (`constructor`, ...) are never returned. */
   attr(name: string): string | undefined {
-    return this.attrs[name];
+    return Object.hasOwn(this.attrs, name) ? this.attrs[name] : undefined;
   }
 
   setAttr(name: string, value: string | number | undefined | null): this {
     if (value === undefined || value === null) delete this.attrs[name];
-    else this.attrs[name] = String(value);
+    else setOwnAttr(this.attrs, name, String(value));
     return this;
   }
 
@@ -80,8 +95,10 @@ export class Element {
 
   remove(child: Element): this {
     const i = this.children.indexOf(child);
-    if (i !== -1) this.children.splice(i, 1);
-    child.parent = undefined;
+    if (i !== -1) {
+      this.children.splice(i, 1);
+      child.parent = undefined;
+    }
     return this;
   }
 
@@ -134,8 +151,10 @@ export function xml(
   return e;
 }
 
-const textEsc = /[&<>]/g;
-const textTest = /[&<>]/;
+// A literal CR would come back as LF (XML end-of-line handling), so it is
+// written as a character reference in text as well as in attributes.
+const textEsc = /[&<>\r]/g;
+const textTest = /[&<>\r]/;
 const attrEsc = /[&<>"'\t\n\r]/g;
 const attrTest = /[&<>"'\t\n\r]/;
 const escMap: Record<string, string> = {
@@ -160,7 +179,10 @@ export function escapeAttr(s: string): string {
 /** Serializes an element tree; no XML declaration. */
 export function serialize(el: Element): string {
   let s = '<' + el.name;
-  for (const k in el.attrs) s += ' ' + k + '="' + escapeAttr(el.attrs[k]!) + '"';
+  const attrs = el.attrs;
+  for (const k in attrs) {
+    if (Object.hasOwn(attrs, k)) s += ' ' + k + '="' + escapeAttr(attrs[k]!) + '"';
+  }
   if (el.children.length === 0) return s + '/>';
   s += '>';
   for (const c of el.children) s += typeof c === 'string' ? escapeText(c) : serialize(c);

@@ -1,0 +1,34 @@
+export type {
+  ChannelBindingSource,
+  ChannelBindingType,
+  Mechanism,
+  SaslContext,
+  SaslFailureCondition,
+  SaslStep,
+  ServerMechanism,
+} from './types.js';
+export { MECHANISMS } from './types.js';
+export type { DeriveOptions, ScramCredential, StoredCredentials } from './credentials.js';
+export {
+  DEFAULT_ITERATIONS,
+  deriveCredentials,
+  deriveScramCredential,
+  verifyPassword,
+} from './credentials.js';
+export type { SaslErrorCode } from './errors.js';
+export { SaslError } from './errors.js';
+export type { OfferOptions } from './mechanisms.js';
+export { createServerMechanism, isMechanism, offeredMechanisms } from './mechanisms.js';
+export type { ServerMechanismOptions } from './options.js';
+export { decodeSaslPayload, encodeSaslPayload } from './payload.js';
+export { prepareUsername, preparePassword } from './saslprep.js';
+export type { ScramHash } from './scram-crypto.js';
+export type { SaltedPasswordCache, ScramClientOptions } from './scram-client.js';
+export { ScramClient } from './scram-client.js';
+export { channelBindingAvailable } from './channel-binding.js';
+export {
+  serverEndPointBinding,
+  serverEndPointHash,
+  TLS_EXPORTER_LABEL,
+  tlsChannelBinding,
+} from './tls-channel-binding.js';

@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe } from 'vitest';
+import type { Stores } from './contracts.js';
+import { accountTests } from './suite/accounts.js';
+import { lastActivityTests } from './suite/last-activity.js';
+import { lifecycleTests } from './suite/lifecycle.js';
+import { offlineTests } from './suite/offline.js';
+import { rosterTests } from './suite/rosters.js';
+
+/**
+ * The behaviour every storage backend must show, as vitest tests. Call it at
+ * the top level of a backend's test file.
+ *
+ * `open` runs before every test and must return fresh, empty stores; the
+ * stores are closed after every test (close must be idempotent) and then
+ * `cleanup`, if given, runs (e.g. to remove a temporary directory).
+ */
+export function runStoreContractSuite(
+  name: string,
+  open: () => Promise<Stores>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`store contract: ${name}`, () => {
+    let current: Stores | undefined;
+
+    beforeEach(async () => {
+      current = await open();
+    });
+
+    afterEach(async () => {
+      const stores = current;
+      current = undefined;
+      await stores?.close();
+      await cleanup?.();
+    });
+
+    const stores = (): Stores => {
+      if (!current) throw new Error('stores are only available inside a test');
+      return current;
+    };
+
+    accountTests(stores);
+    rosterTests(stores);
+    offlineTests(stores);
+    lastActivityTests(stores);
+    lifecycleTests(stores);
+  });
+}

@@ -1,0 +1,22 @@
+import type { Stores } from '../contracts.js';
+import { LmdbAccountStore } from './account-store.js';
+import { LmdbEnv } from './env.js';
+import { LmdbLastActivityStore } from './last-activity-store.js';
+import { LmdbOfflineStore } from './offline-store.js';
+import { LmdbRosterStore } from './roster-store.js';
+
+/**
+ * Opens (creating if needed) the LMDB environment directory at `path` and
+ * returns every store backed by it. `close()` waits for pending writes and
+ * closes the environment.
+ */
+export async function openLmdbStores(path: string): Promise<Stores> {
+  const env = LmdbEnv.open(path);
+  return {
+    accounts: new LmdbAccountStore(env),
+    rosters: new LmdbRosterStore(env),
+    offline: new LmdbOfflineStore(env),
+    lastActivity: new LmdbLastActivityStore(env),
+    close: () => env.close(),
+  };
+}

@@ -1,0 +1,4 @@
+import { runStoreContractSuite } from '../src/contract-suite.js';
+import { openMemoryStores } from '../src/index.js';
+
+runStoreContractSuite('memory', async () => openMemoryStores());

@@ -1,0 +1,13 @@
+export { freePort } from './free-port.js';
+export { findBinary, hasBinary } from './binaries.js';
+export { canConnect, waitForPort } from './wait-for-port.js';
+export type { WaitForPortOptions, WaitForPortResult } from './wait-for-port.js';
+export { tempDir, removeTempDir, cleanupTempDirs } from './temp-dir.js';
+export { startServerProcess, onFreePort } from './server-process.js';
+export type { ServerProcess, StartServerProcessOptions } from './server-process.js';
+export { startNatsServer } from './nats-server.js';
+export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { startRedisServer } from './redis-server.js';
+export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { TestkitError } from './errors.js';
+export type { TestkitErrorCode } from './errors.js';

@@ -1,0 +1,29 @@
+/** What every connection of one gateway shares: configuration, bus, stores, TLS, limits. */
+import type { Bus } from '@parley/bus';
+import type { Config } from '@parley/config';
+import type { ServerMechanismOptions } from '@parley/sasl';
+import type { AccountStore } from '@parley/store';
+import type { Logger } from '@parley/telemetry';
+import type { AuthThrottle } from './limits/auth-throttle.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { TlsMaterial } from './tls/tls-material.js';
+
+export interface GatewayContext {
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly accounts: AccountStore;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly gatewayId: string;
+  readonly tls: TlsMaterial;
+  /** Normalized served domains. */
+  readonly domains: ReadonlySet<string>;
+  /** Used in stream headers sent before the client named a valid domain. */
+  readonly defaultDomain: string;
+  readonly throttle: AuthThrottle;
+  readonly saslOptions: ServerMechanismOptions;
+  /** Features after authentication never change: serialized once. */
+  readonly postAuthFeatures: string;
+  /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */
+  publish(subject: string, data: unknown): void;
+}

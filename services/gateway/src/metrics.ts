@@ -1,0 +1,57 @@
+/** The gateway's Prometheus metrics. Label children are bound once, not per stanza. */
+import type { Metrics } from '@parley/telemetry';
+import type { StanzaKind } from '@parley/routing';
+
+type Counter = ReturnType<Metrics['counter']>;
+type Gauge = ReturnType<Metrics['gauge']>;
+type CounterChild = ReturnType<Counter['labels']>;
+
+export type Transport = 'tcp' | 'tls';
+export type Direction = 'in' | 'out';
+
+const KINDS: readonly StanzaKind[] = ['message', 'presence', 'iq'];
+
+export class GatewayMetrics {
+  /** `parley_c2s_connections{transport}`: open client connections. */
+  readonly connections: Gauge;
+  /** `parley_c2s_logins_total{mechanism,result}`: SASL outcomes. */
+  readonly logins: Counter;
+  /** `parley_c2s_stanzas_total{direction,kind}`: stanzas from (`in`) and to (`out`) clients. */
+  readonly stanzas: Counter;
+  private readonly stanzaChildren: Record<Direction, Record<StanzaKind, CounterChild>>;
+
+  constructor(metrics: Metrics) {
+    this.connections = metrics.gauge('c2s_connections', 'Open client-to-server connections.', ['transport']);
+    this.logins = metrics.counter('c2s_logins_total', 'Client SASL authentications by outcome.', [
+      'mechanism',
+      'result',
+    ]);
+    this.stanzas = metrics.counter('c2s_stanzas_total', 'Stanzas received from and sent to clients.', [
+      'direction',
+      'kind',
+    ]);
+    const bind = (direction: Direction) =>
+      Object.fromEntries(KINDS.map((kind) => [kind, this.stanzas.labels({ direction, kind })])) as Record<
+        StanzaKind,
+        CounterChild
+      >;
+    this.stanzaChildren = { in: bind('in'), out: bind('out') };
+    for (const transport of ['tcp', 'tls'] as const) this.connections.labels({ transport }).inc(0);
+  }
+
+  stanza(direction: Direction, kind: StanzaKind): void {
+    this.stanzaChildren[direction][kind].inc();
+  }
+
+  login(mechanism: string, result: 'success' | 'failure'): void {
+    this.logins.labels({ mechanism, result }).inc();
+  }
+
+  opened(transport: Transport): void {
+    this.connections.labels({ transport }).inc();
+  }
+
+  closed(transport: Transport): void {
+    this.connections.labels({ transport }).dec();
+  }
+}

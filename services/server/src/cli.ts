@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@parley/config';
+import type { Config } from '@parley/config';
+import type { Stores } from '@parley/store';
+import { openStores } from './server.js';
+import { accountJid, importAccounts, importEntries, newAccount } from './users.js';
+
+const USAGE = `xmppctl: manage a Parley server's accounts
+
+  xmppctl user add <jid> [--password <pw>]      create an account (asks for the password if not given)
+  xmppctl user remove <jid>                     delete an account, its roster and offline messages
+  xmppctl user passwd <jid> [--password <pw>]   change a password
+  xmppctl user list [--domain <d>] [--limit <n>] [--after <jid>]
+  xmppctl user count [--domain <d>]
+  xmppctl user import --pattern 'user%d@localhost' --count 20000 --password 'secret' [--start 1]
+  xmppctl user import --file users.txt          one "jid password" per line
+
+Configuration is read like the server's (PARLEY_CONFIG, PARLEY_* variables).`;
+
+async function readPassword(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  try {
+    if (process.stdin.isTTY) process.stderr.write(prompt);
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      password: { type: 'string', short: 'p' },
+      domain: { type: 'string' },
+      limit: { type: 'string' },
+      after: { type: 'string' },
+      pattern: { type: 'string' },
+      count: { type: 'string' },
+      start: { type: 'string' },
+      file: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [group, cmd, arg] = positionals;
+  if (values.help || group !== 'user' || !cmd) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const config: Config = loadConfig();
+  const stores: Stores = await openStores(config);
+  const domains = config.server.domains;
+  const iterations = config.sasl.scramIterations;
+  try {
+    switch (cmd) {
+      case 'add': {
+        const jid = accountJid(need(arg, 'jid'), domains);
+        const password = values.password ?? (await readPassword(`Password for ${jid}: `));
+        const ok = await stores.accounts.create(await newAccount(jid, password, iterations));
+        if (!ok) throw new Error(`${jid} already exists`);
+        console.log(`created ${jid}`);
+        return 0;
+      }
+      case 'remove': {
+        const jid = accountJid(need(arg, 'jid'), domains);
+        if (!(await stores.accounts.delete(jid))) throw new Error(`${jid} does not exist`);
+        await stores.rosters.deleteAll(jid);
+        await stores.offline.deleteAll(jid);
+        await stores.lastActivity.delete(jid);
+        console.log(`removed ${jid}`);
+        return 0;
+      }
+      case 'passwd': {
+        const jid = accountJid(need(arg, 'jid'), domains);
+        const account = await stores.accounts.get(jid);
+        if (!account) throw new Error(`${jid} does not exist`);
+        const password = values.password ?? (await readPassword(`New password for ${jid}: `));
+        const fresh = await newAccount(jid, password, iterations);
+        await stores.accounts.update({ ...account, credentials: fresh.credentials });
+        console.log(`password changed for ${jid}`);
+        return 0;
+      }
+      case 'list': {
+        const limit = values.limit ? Number.parseInt(values.limit, 10) : 1000;
+        const page = await stores.accounts.list({
+          limit,
+          ...(values.after ? { after: values.after } : {}),
+          ...(values.domain ? { domain: values.domain } : {}),
+        });
+        for (const a of page.items) console.log(a.jid);
+        if (page.next) console.error(`(more: --after ${page.next})`);
+        return 0;
+      }
+      case 'count':
+        console.log(String(await stores.accounts.count(values.domain)));
+        return 0;
+      case 'import': {
+        const entries = importEntries({
+          ...(values.pattern ? { pattern: values.pattern } : {}),
+          ...(values.count ? { count: Number.parseInt(values.count, 10) } : {}),
+          ...(values.start ? { start: Number.parseInt(values.start, 10) } : {}),
+          ...(values.password ? { password: values.password } : {}),
+          ...(values.file ? { file: values.file } : {}),
+        });
+        const t0 = Date.now();
+        const r = await importAccounts(stores.accounts, entries, domains, iterations, (n) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r${n}/${entries.length}`);
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        console.log(`imported ${r.created} accounts (${r.skipped} already existed) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return 0;
+      }
+      default:
+        console.log(USAGE);
+        return 2;
+    }
+  } finally {
+    await stores.close();
+  }
+}
+
+function need(v: string | undefined, what: string): string {
+  if (!v) throw new Error(`missing <${what}>`);
+  return v;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`xmppctl: ${err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
