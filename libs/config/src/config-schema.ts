@@ -38,7 +38,11 @@ export const configSchema: SchemaFor<Config> = {
     }),
   },
   c2s: {
-    port: port({ default: 5222, doc: 'Client-to-server listener port (STARTTLS).' }),
+    port: port({
+      allowZero: true,
+      default: 5222,
+      doc: 'Client-to-server listener port (STARTTLS). 0 picks an ephemeral port (tests).',
+    }),
     host: str({ default: '0.0.0.0', doc: 'Address the client listeners bind to.' }),
     directTlsPort: port({
       allowZero: true,

@@ -26,7 +26,7 @@ describe('describeConfig', () => {
       expect(e.env).toMatch(/^PARLEY_[A-Z0-9_]+$/);
     }
     expect(entries.find((e) => e.key === 'c2s.port')).toMatchObject({
-      type: 'integer 1-65535',
+      type: 'integer 0-65535',
       default: 5222,
       env: 'PARLEY_C2S_PORT',
     });

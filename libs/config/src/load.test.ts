@@ -147,6 +147,15 @@ describe('precedence', () => {
     expect(config.log.level).toBe('info');
   });
 
+  it('accepts port 0 for ephemeral test listeners', () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { c2s: { port: 0, directTlsPort: 0 }, http: { port: 0 } },
+    });
+    expect(config.c2s.port).toBe(0);
+    expect(config.c2s.directTlsPort).toBe(0);
+  });
+
   it('accepts duration strings and null optional values in files', () => {
     const file = writeConfig({ c2s: { idleTimeoutMs: '5m' }, tls: { certFile: null } });
     const config = loadConfig({ file, env: {} });
@@ -160,12 +169,12 @@ describe('invalid values name the key', () => {
     [
       'non-numeric port',
       { PARLEY_C2S_PORT: 'abc' },
-      /^c2s\.port: expected an integer 1-65535, got "abc"/,
+      /^c2s\.port: expected an integer 0-65535, got "abc"/,
     ],
     [
       'port out of range',
       { PARLEY_C2S_PORT: '70000' },
-      /^c2s\.port: expected an integer 1-65535, got "70000"/,
+      /^c2s\.port: expected an integer 0-65535, got "70000"/,
     ],
     [
       'fractional int',
@@ -179,8 +188,8 @@ describe('invalid values name the key', () => {
     ],
     [
       'zero where not allowed',
-      { PARLEY_C2S_PORT: '0' },
-      /^c2s\.port: expected an integer 1-65535, got "0"/,
+      { PARLEY_ROUTING_PARTITIONS: '0' },
+      /^routing\.partitions: expected an integer 1-65536, got "0"/,
     ],
     [
       'bad boolean',
@@ -223,7 +232,7 @@ describe('invalid values name the key', () => {
       'string for an integer',
       { c2s: { port: '5222' } },
       'c2s.port',
-      /^c2s\.port: expected an integer 1-65535, got "5222"/,
+      /^c2s\.port: expected an integer 0-65535, got "5222"/,
     ],
     [
       'float for an integer',

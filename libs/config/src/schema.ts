@@ -134,7 +134,7 @@ export function int(opts: IntOptions): Field<number> {
   });
 }
 
-/** A TCP port 1-65535; with `allowZero`, 0 means "disabled". */
+/** A TCP port 1-65535; with `allowZero`, 0 is accepted too (disabled or ephemeral, per key). */
 export function port(opts: FieldOptions<number> & { allowZero?: boolean }): Field<number> {
   return int({ ...opts, min: opts.allowZero === true ? 0 : 1, max: 65535 });
 }

@@ -16,6 +16,7 @@ export interface Config {
     nodeId: string;
   };
   c2s: {
+    /** STARTTLS client port; 0 picks an ephemeral port (tests). */
     port: number;
     host: string;
     /** Port for direct TLS (XEP-0368); 0 disables it. */

@@ -66,7 +66,7 @@ export function formatIPv6(groups: readonly number[]): string {
   // The longest run of two or more zero groups (the first one on a tie) becomes "::".
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== 0) {
       i++;
       continue;

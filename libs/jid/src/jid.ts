@@ -39,7 +39,8 @@ export class JID {
     }
     this.local = local === '' ? '' : normalizeLocalpart(local);
     this.domain = normalizeDomain(domain);
-    this.resource = resource === undefined || resource === '' ? '' : normalizeResourcepart(resource);
+    this.resource =
+      resource === undefined || resource === '' ? '' : normalizeResourcepart(resource);
   }
 
   /** The JID without its resourcepart (this JID when it has none). */

@@ -28,7 +28,8 @@ export function normalizeLocalpart(s: string): string {
   try {
     normalized = enforceUsernameCaseMapped(s);
   } catch (err) {
-    if (err instanceof PrecisError) throw new JIDError('bad-localpart', `localpart: ${err.message}`);
+    if (err instanceof PrecisError)
+      throw new JIDError('bad-localpart', `localpart: ${err.message}`);
     throw err;
   }
   const prohibited = PROHIBITED.exec(normalized);

@@ -9,15 +9,18 @@ const CACHE_CAPACITY = 10_000;
 /** Longer inputs are parsed but not cached, to bound the cache's memory. */
 const CACHE_MAX_INPUT = 512;
 
-/** Recently parsed strings; the oldest entry is evicted first (insertion order). */
+/** Recently parsed strings and their JIDs. */
 const cache = new Map<string, JID>();
+/** Cached keys in insertion order, as a ring: the oldest is overwritten (and evicted) first. */
+const ring: Array<string | undefined> = new Array<string | undefined>(CACHE_CAPACITY);
+let ringNext = 0;
 
 function remember(input: string, jid: JID): void {
   if (input.length > CACHE_MAX_INPUT) return;
-  if (cache.size >= CACHE_CAPACITY) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
+  const evicted = ring[ringNext];
+  if (evicted !== undefined) cache.delete(evicted);
+  ring[ringNext] = input;
+  ringNext = (ringNext + 1) % CACHE_CAPACITY;
   cache.set(input, jid);
 }
 
@@ -66,4 +69,6 @@ export function bareJID(s: string): string {
 /** Empties the parse cache (for tests and memory-pressure handling). */
 export function clearJIDCache(): void {
   cache.clear();
+  ring.fill(undefined);
+  ringNext = 0;
 }

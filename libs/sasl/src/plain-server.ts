@@ -91,7 +91,10 @@ export class PlainServerMechanism implements ServerMechanism {
       return failure('temporary-auth-failure');
     }
     const known = stored !== undefined;
-    const matches = await verifyPassword(stored ?? fakeStoredCredentials(username, this.opts), password);
+    const matches = await verifyPassword(
+      stored ?? fakeStoredCredentials(username, this.opts),
+      password,
+    );
     if (!matches || !known) return failure('not-authorized');
     return authzid === '' ? { kind: 'success', username } : { kind: 'success', username, authzid };
   }

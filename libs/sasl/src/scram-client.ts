@@ -5,9 +5,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SaslError } from './errors.js';
 import { preparePassword, prepareUsername } from './saslprep.js';
 import type { ScramHash } from './scram-crypto.js';
-import { constantTimeEqual, hi, hiSync, hmac, keysFromSaltedPassword, xor } from './scram-crypto.js';
+import {
+  constantTimeEqual,
+  hi,
+  hiSync,
+  hmac,
+  keysFromSaltedPassword,
+  xor,
+} from './scram-crypto.js';
 import type { ServerFirstMessage } from './scram-messages.js';
-import { encodeSaslname, isPrintable, parseServerFinal, parseServerFirst } from './scram-messages.js';
+import {
+  encodeSaslname,
+  isPrintable,
+  parseServerFinal,
+  parseServerFirst,
+} from './scram-messages.js';
 import type { ChannelBindingType } from './types.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -100,7 +112,9 @@ export class ScramClient {
   final(serverFirst: Buffer): Buffer {
     const pending = this.prepareFinal(serverFirst);
     const { salt, iterations } = pending.serverFirst;
-    const salted = this.cached(salt, iterations, () => hiSync(this.hash, this.password, salt, iterations));
+    const salted = this.cached(salt, iterations, () =>
+      hiSync(this.hash, this.password, salt, iterations),
+    );
     return this.finish(pending, salted);
   }
 
@@ -162,7 +176,10 @@ export class ScramClient {
         `server asks for ${parsed.iterations} iterations, at least ${min} required`,
       );
     }
-    const cbInput = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), this.cb?.data ?? Buffer.alloc(0)]);
+    const cbInput = Buffer.concat([
+      Buffer.from(this.gs2Header, 'utf8'),
+      this.cb?.data ?? Buffer.alloc(0),
+    ]);
     const withoutProof = `c=${cbInput.toString('base64')},r=${parsed.nonce}`;
     return {
       clientFirstBare: this.clientFirstBare,
@@ -199,5 +216,9 @@ export class ScramClient {
 }
 
 function invalidServerMessage(message: string, cause?: unknown): SaslError {
-  return new SaslError('invalid-server-message', message, cause === undefined ? undefined : { cause });
+  return new SaslError(
+    'invalid-server-message',
+    message,
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -35,7 +35,12 @@ export function hi(
 }
 
 /** Synchronous {@link hi}, for the SCRAM client's synchronous API. */
-export function hiSync(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
+export function hiSync(
+  hash: ScramHash,
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): Buffer {
   return pbkdf2Sync(password, salt, iterations, OUTPUT_LENGTH[hash], NODE_NAME[hash]);
 }
 

@@ -17,7 +17,8 @@ import type {
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 function expectChallenge(step: SaslStep): Buffer {
-  if (step.kind !== 'challenge') throw new Error(`expected a challenge, got ${JSON.stringify(step)}`);
+  if (step.kind !== 'challenge')
+    throw new Error(`expected a challenge, got ${JSON.stringify(step)}`);
   return step.data;
 }
 
@@ -70,9 +71,7 @@ describe('SCRAM server: RFC test vectors', () => {
       'r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096',
     );
     const final = await server.step(
-      utf8(
-        'c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=',
-      ),
+      utf8('c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts='),
     );
     expect(final).toEqual({
       kind: 'success',
@@ -238,7 +237,9 @@ describe('SCRAM server: failures', async () => {
     const serverFirst = expectChallenge(await server.start(utf8('n,,n=alice,r=abcdefgh')));
     const nonce = /r=([^,]+)/.exec(serverFirst.toString())?.[1];
     const forged = Buffer.from('y,,').toString('base64');
-    const result = await server.step(utf8(`c=${forged},r=${nonce},p=${Buffer.alloc(32).toString('base64')}`));
+    const result = await server.step(
+      utf8(`c=${forged},r=${nonce},p=${Buffer.alloc(32).toString('base64')}`),
+    );
     expect(result).toMatchObject({ kind: 'failure', condition: 'not-authorized' });
   });
 
@@ -339,7 +340,9 @@ describe('SCRAM server: failures', async () => {
   });
 
   it('fails a client-final whose nonce is not the combined nonce', async () => {
-    const server = createServerMechanism('SCRAM-SHA-256', context(accounts), { nonce: () => 'SRV' });
+    const server = createServerMechanism('SCRAM-SHA-256', context(accounts), {
+      nonce: () => 'SRV',
+    });
     await server.start(utf8('n,,n=alice,r=abc'));
     const result = await server.step(
       utf8(`c=biws,r=abcXYZ,p=${Buffer.alloc(32).toString('base64')}`),

@@ -158,7 +158,9 @@ export class ScramServerMechanism implements ServerMechanism {
     return nonce;
   }
 
-  private async credentials(username: string): Promise<{ keys: ServerKeys; known: boolean } | SaslStep> {
+  private async credentials(
+    username: string,
+  ): Promise<{ keys: ServerKeys; known: boolean } | SaslStep> {
     let stored;
     try {
       stored = await this.ctx.lookup(username);

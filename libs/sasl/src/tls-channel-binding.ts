@@ -101,6 +101,8 @@ export function tlsChannelBinding(
   const protocol = socket.getProtocol();
   const tls13 = protocol === 'TLSv1.3';
   const get = (type: ChannelBindingType): Buffer | undefined => {
+    // Keying material and handshake messages are gone once the socket is.
+    if (socket.destroyed) return undefined;
     switch (type) {
       case 'tls-exporter':
         return tls13

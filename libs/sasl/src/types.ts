@@ -2,11 +2,7 @@ import type { StoredCredentials } from './credentials.js';
 
 /** SASL mechanisms the server implements. */
 export type Mechanism =
-  | 'SCRAM-SHA-1'
-  | 'SCRAM-SHA-1-PLUS'
-  | 'SCRAM-SHA-256'
-  | 'SCRAM-SHA-256-PLUS'
-  | 'PLAIN';
+  'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
 
 /** All mechanism names, strongest first (the order `offeredMechanisms` uses). */
 export const MECHANISMS: readonly Mechanism[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { xml } from '@parley/xml';
+import { parseXml, xml } from '@parley/xml';
 import { NS_CLIENT, NS_STANZAS } from './ns.js';
 import {
   STANZA_ERROR_CONDITIONS,
@@ -149,6 +149,31 @@ describe('parseStanzaError', () => {
     expect(parsed?.type).toBe('cancel');
     expect(parsed?.text).toBe('no such item');
     expect(parsed?.appCondition).toBeUndefined();
+  });
+
+  it('reads an error stanza received on the wire', () => {
+    const parsed = parseStanzaError(
+      parseXml(`<message xmlns="jabber:client" from="juliet@capulet.example" type="error">
+  <body>hi</body>
+  <error type="cancel" by="capulet.example">
+    <gone xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">
+      xmpp:juliet@capulet.example/balcony
+    </gone>
+    <text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas" xml:lang="en">moved</text>
+    <account-closed xmlns="urn:example:app"/>
+  </error>
+</message>`),
+    );
+    expect(parsed).toMatchObject({
+      condition: 'gone',
+      type: 'cancel',
+      by: 'capulet.example',
+      uri: 'xmpp:juliet@capulet.example/balcony',
+      text: 'moved',
+      lang: 'en',
+    });
+    expect(parsed?.appCondition?.toString()).toBe('<account-closed xmlns="urn:example:app"/>');
+    expect(parsed?.appCondition?.parent).toBeUndefined();
   });
 
   it('ignores stanzas that are not of type error', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { xml } from '@parley/xml';
+import { parseXml, xml } from '@parley/xml';
 import { NS_STREAM, NS_STREAMS } from './ns.js';
 import {
   STREAM_ERROR_CONDITIONS,
@@ -108,6 +108,24 @@ describe('parseStreamError', () => {
       lang: 'en',
     });
     expect(parsed?.toElement().toString()).toBe(original.toElement().toString());
+  });
+
+  it('reads a pretty-printed error received on the wire', () => {
+    const parsed = parseStreamError(
+      parseXml(`<stream:error xmlns:stream="http://etherx.jabber.org/streams">
+  <see-other-host xmlns="urn:ietf:params:xml:ns:xmpp-streams">
+    [2001:db8::1]:9090
+  </see-other-host>
+  <text xmlns="urn:ietf:params:xml:ns:xmpp-streams" xml:lang="en">rebalancing</text>
+</stream:error>`),
+    );
+    expect(parsed).toMatchObject({
+      condition: 'see-other-host',
+      seeOtherHost: '[2001:db8::1]:9090',
+      text: 'rebalancing',
+      lang: 'en',
+      appCondition: undefined,
+    });
   });
 
   it('accepts an element detached from the stream header', () => {

@@ -7,7 +7,9 @@ const EXTRA_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '
 function isExecutableFile(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    const stat = statSync(path);
+    // access(X_OK) succeeds for root on most files; require an execute bit too.
+    return stat.isFile() && (stat.mode & 0o111) !== 0;
   } catch {
     return false;
   }

@@ -85,6 +85,14 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
     });
   });
 
+  // 'close' comes after 'exit' once stdout/stderr are drained: wait for it before quoting output.
+  const closedPromise = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const drained = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closedPromise, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+  };
+
   const describeFailure = (reason: string): string => {
     const tail = output.trim();
     return `${opts.binary} (${path} ${opts.args.join(' ')}) ${reason}; output:\n${tail === '' ? '(none)' : tail}`;
@@ -122,6 +130,7 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
   if (!ready.ok) {
     const exitedEarly = exitStatus !== undefined;
     await stop();
+    await drained();
     throw new TestkitError(
       exitedEarly ? 'start-failed' : 'start-timeout',
       describeFailure(

@@ -14,7 +14,12 @@ export type Node = Element | string;
  */
 export function setOwnAttr(attrs: Record<string, string>, name: string, value: string): void {
   if (name === '__proto__') {
-    Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(attrs, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   } else {
     attrs[name] = value;
   }
@@ -26,7 +31,11 @@ export class Element {
   children: Node[];
   parent: Element | undefined;
 
-  constructor(name: string, attrs?: Record<string, string | number | undefined | null>, children?: Node[]) {
+  constructor(
+    name: string,
+    attrs?: Record<string, string | number | undefined | null>,
+    children?: Node[],
+  ) {
     this.name = name;
     this.attrs = {};
     if (attrs) {
@@ -54,7 +63,8 @@ export class Element {
   }
 
   private findNS(attr: string): string | undefined {
-    for (let e: Element | undefined = this; e; e = e.parent) {
+    if (Object.hasOwn(this.attrs, attr)) return this.attrs[attr];
+    for (let e = this.parent; e; e = e.parent) {
       if (Object.hasOwn(e.attrs, attr)) return e.attrs[attr];
     }
     return undefined;

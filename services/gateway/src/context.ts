@@ -5,6 +5,7 @@ import type { ServerMechanismOptions } from '@parley/sasl';
 import type { AccountStore } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { AuthThrottle } from './limits/auth-throttle.js';
+import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TlsMaterial } from './tls/tls-material.js';
 
@@ -26,4 +27,6 @@ export interface GatewayContext {
   readonly postAuthFeatures: string;
   /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */
   publish(subject: string, data: unknown): void;
+  /** Called once per connection when its socket has closed. */
+  connectionClosed(conn: Connection): void;
 }

@@ -41,7 +41,18 @@ function bidiClass(ch: string): BidiClass {
   return 'L';
 }
 
-const RTL_ALLOWED = new Set<BidiClass>(['R', 'AL', 'AN', 'EN', 'ES', 'CS', 'ET', 'ON', 'BN', 'NSM']);
+const RTL_ALLOWED = new Set<BidiClass>([
+  'R',
+  'AL',
+  'AN',
+  'EN',
+  'ES',
+  'CS',
+  'ET',
+  'ON',
+  'BN',
+  'NSM',
+]);
 const RTL_END = new Set<BidiClass>(['R', 'AL', 'EN', 'AN']);
 const LTR_ALLOWED = new Set<BidiClass>(['L', 'EN', 'ES', 'CS', 'ET', 'ON', 'BN', 'NSM']);
 const LTR_END = new Set<BidiClass>(['L', 'EN']);

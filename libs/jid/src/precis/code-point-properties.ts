@@ -12,12 +12,7 @@ import { OLD_HANGUL_JAMO } from '../unicode-data.js';
  * "ID_DIS or FREE_PVAL": disallowed in IdentifierClass, valid in FreeformClass.
  */
 export type DerivedProperty =
-  | 'PVALID'
-  | 'ID_DIS_OR_FREE_PVAL'
-  | 'CONTEXTJ'
-  | 'CONTEXTO'
-  | 'DISALLOWED'
-  | 'UNASSIGNED';
+  'PVALID' | 'ID_DIS_OR_FREE_PVAL' | 'CONTEXTJ' | 'CONTEXTO' | 'DISALLOWED' | 'UNASSIGNED';
 
 /** (A) LetterDigits: General_Category Ll, Lu, Lo, Nd, Lm, Mn, Mc. */
 const LETTER_DIGITS = /[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]/u;

@@ -17,7 +17,10 @@ export function enforceStringClass(s: string, stringClass: StringClass): void {
         break;
       case 'ID_DIS_OR_FREE_PVAL':
         if (stringClass === 'FreeformClass') break;
-        throw new PrecisError('disallowed', `${formatCodePoint(cp)} is not allowed in ${stringClass}`);
+        throw new PrecisError(
+          'disallowed',
+          `${formatCodePoint(cp)} is not allowed in ${stringClass}`,
+        );
       case 'CONTEXTJ':
         if (contextJAllows(cps, i)) break;
         throw new PrecisError('context', `${formatCodePoint(cp)} is not allowed in this context`);

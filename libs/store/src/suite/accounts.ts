@@ -88,7 +88,10 @@ export function accountTests(stores: CurrentStores): void {
 
     it('pages with after and limit without gaps or overlaps', async () => {
       const { accounts } = stores();
-      const all = Array.from({ length: 23 }, (_, i) => `user${String(i).padStart(2, '0')}@example.org`);
+      const all = Array.from(
+        { length: 23 },
+        (_, i) => `user${String(i).padStart(2, '0')}@example.org`,
+      );
       for (const jid of [...all].reverse()) await accounts.create(account(jid));
       const seen: string[] = [];
       let after: string | undefined;
@@ -128,7 +131,14 @@ export function accountTests(stores: CurrentStores): void {
 
     it('filters by domain, including paging within the domain', async () => {
       const { accounts } = stores();
-      const jidsIn = ['a@one.org', 'b@two.org', 'c@one.org', 'd@one.org.uk', 'e@one.org', 'one.org'];
+      const jidsIn = [
+        'a@one.org',
+        'b@two.org',
+        'c@one.org',
+        'd@one.org.uk',
+        'e@one.org',
+        'one.org',
+      ];
       for (const jid of jidsIn) await accounts.create(account(jid));
       const one = await accounts.list({ domain: 'one.org' });
       expect(jids(one.items)).toEqual(['a@one.org', 'c@one.org', 'e@one.org', 'one.org']);
@@ -138,9 +148,7 @@ export function accountTests(stores: CurrentStores): void {
       const rest = await accounts.list({ domain: 'one.org', limit: 2, after: first.next! });
       expect(jids(rest.items)).toEqual(['e@one.org', 'one.org']);
       expect(rest.next).toBeUndefined();
-      expect(jids((await accounts.list({ domain: 'one.org.uk' })).items)).toEqual([
-        'd@one.org.uk',
-      ]);
+      expect(jids((await accounts.list({ domain: 'one.org.uk' })).items)).toEqual(['d@one.org.uk']);
       expect(await accounts.list({ domain: 'nowhere.example' })).toEqual({ items: [] });
       expect((await accounts.list({ domain: 'two.org' })).items[0]).toStrictEqual(
         account('b@two.org'),
@@ -161,7 +169,8 @@ export function accountTests(stores: CurrentStores): void {
     it('counts accounts in total and per domain', async () => {
       const { accounts } = stores();
       expect(await accounts.count()).toBe(0);
-      for (const jid of ['a@one.org', 'b@one.org', 'c@two.org']) await accounts.create(account(jid));
+      for (const jid of ['a@one.org', 'b@one.org', 'c@two.org'])
+        await accounts.create(account(jid));
       expect(await accounts.count()).toBe(3);
       expect(await accounts.count('one.org')).toBe(2);
       expect(await accounts.count('two.org')).toBe(1);

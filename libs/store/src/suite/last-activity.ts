@@ -34,7 +34,10 @@ export function lastActivityTests(stores: CurrentStores): void {
     });
 
     it('rejects a non-finite timestamp', async () => {
-      await expectStoreError(stores().lastActivity.set(ALICE, { ts: Number.NaN }), 'invalid-argument');
+      await expectStoreError(
+        stores().lastActivity.set(ALICE, { ts: Number.NaN }),
+        'invalid-argument',
+      );
     });
   });
 }

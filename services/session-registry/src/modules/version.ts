@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
+import { release, type as osType } from 'node:os';
 import { NS_VERSION } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { ServerModule } from './types.js';
@@ -27,7 +27,7 @@ export const versionModule: ServerModule = {
         { xmlns: NS_VERSION },
         xml('name', null, name),
         xml('version', null, version),
-        showOs ? xml('os', null, `${os.type()} ${os.release()}`) : null,
+        showOs ? xml('os', null, `${osType()} ${release()}`) : null,
       ),
     );
   },

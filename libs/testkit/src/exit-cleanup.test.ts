@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { hasBinary } from './index.js';
+
+const indexTs = fileURLToPath(new URL('./index.ts', import.meta.url));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilDead(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return !isAlive(pid);
+}
+
+describe.skipIf(!hasBinary('redis-server') || !hasBinary('nats-server'))('process exit', () => {
+  it('kills servers and removes their directories when the owning process exits', async () => {
+    // A script that starts servers and exits without stopping them.
+    const script = `
+      import { startNatsServer, startRedisServer, tempDir } from ${JSON.stringify(indexTs)};
+      const nats = await startNatsServer({ jetstream: true });
+      const redis = await startRedisServer();
+      const dir = await tempDir('parley-exit');
+      console.log(JSON.stringify({ nats: nats.pid, redis: redis.pid, store: nats.storeDir, dir }));
+    `;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        { timeout: 20_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      );
+    });
+    const started = JSON.parse(stdout.trim()) as {
+      nats: number;
+      redis: number;
+      store: string;
+      dir: string;
+    };
+    expect(await waitUntilDead(started.nats)).toBe(true);
+    expect(await waitUntilDead(started.redis)).toBe(true);
+    expect(existsSync(started.store)).toBe(false);
+    expect(existsSync(started.dir)).toBe(false);
+  });
+});

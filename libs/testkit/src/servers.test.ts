@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { canConnect, hasBinary, startNatsServer, startRedisServer } from './index.js';
+
+/** Connects, optionally writes, and resolves with what was received once `complete` says so. */
+function exchange(
+  port: number,
+  send: string | undefined,
+  complete: (data: string) => boolean,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(5000, () => {
+      socket.destroy();
+      reject(new Error(`no line from port ${port}`));
+    });
+    socket.on('connect', () => {
+      if (send !== undefined) socket.write(send);
+    });
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      if (complete(data)) {
+        socket.destroy();
+        resolve(data);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function firstLine(port: number, send?: string): Promise<string> {
+  const data = await exchange(port, send, (d) => d.includes('\r\n'));
+  return data.slice(0, data.indexOf('\r\n'));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseInfo(line: string): Record<string, unknown> {
+  expect(line.startsWith('INFO ')).toBe(true);
+  return JSON.parse(line.slice('INFO '.length)) as Record<string, unknown>;
+}
+
+describe.skipIf(!hasBinary('nats-server'))('startNatsServer', () => {
+  it('starts a server that greets with INFO, and stops it', async () => {
+    const nats = await startNatsServer();
+    try {
+      expect(nats.url).toBe(`nats://127.0.0.1:${nats.port}`);
+      expect(nats.storeDir).toBeUndefined();
+      const info = parseInfo(await firstLine(nats.port));
+      expect(info['port']).toBe(nats.port);
+      expect(info['jetstream']).toBeUndefined();
+    } finally {
+      await nats.stop();
+    }
+    expect(isAlive(nats.pid)).toBe(false);
+    expect(await canConnect(nats.port)).toBe(false);
+  });
+
+  it('enables JetStream with a store directory that survives restart', async () => {
+    const nats = await startNatsServer({ jetstream: true });
+    const firstPid = nats.pid;
+    const storeDir = nats.storeDir;
+    try {
+      expect(storeDir).toBeDefined();
+      expect(parseInfo(await firstLine(nats.port))['jetstream']).toBe(true);
+      await nats.restart();
+      expect(nats.pid).not.toBe(firstPid);
+      expect(isAlive(firstPid)).toBe(false);
+      expect(nats.storeDir).toBe(storeDir);
+      expect(parseInfo(await firstLine(nats.port))['port']).toBe(nats.port);
+    } finally {
+      await nats.stop();
+    }
+    expect(existsSync(storeDir ?? '')).toBe(false);
+    await expect(nats.restart()).rejects.toMatchObject({ code: 'stopped' });
+  });
+});
+
+describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
+  it('starts a server that answers PING with +PONG, and stops it', async () => {
+    const redis = await startRedisServer();
+    try {
+      expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
+      expect(await firstLine(redis.port, 'PING\r\n')).toBe('+PONG');
+      expect(await firstLine(redis.port, '*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n')).toBe(
+        '*2',
+      );
+    } finally {
+      await redis.stop();
+    }
+    expect(isAlive(redis.pid)).toBe(false);
+    expect(await canConnect(redis.port)).toBe(false);
+    await redis.stop();
+  });
+
+  it('runs several servers side by side', async () => {
+    const [a, b] = await Promise.all([startRedisServer(), startRedisServer()]);
+    try {
+      expect(a.port).not.toBe(b.port);
+      expect(await firstLine(a.port, 'PING\r\n')).toBe('+PONG');
+      expect(await firstLine(b.port, 'PING\r\n')).toBe('+PONG');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});

@@ -1,0 +1,10 @@
+export { Element, xml, serialize, escapeText, escapeAttr, setOwnAttr } from './element.js';
+export type { Node } from './element.js';
+export { XmlError } from './errors.js';
+export type { XmlErrorCondition, XmlErrorCode } from './errors.js';
+export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export type { XmlLimits } from './limits.js';
+export { STREAM_NS, FRAMING_NS, XML_NS } from './namespaces.js';
+export { StreamFramer } from './framer.js';
+export type { FramerHandlers, FramerMode, FramerOptions, StreamHeader } from './framer.js';
+export { parseXml } from './parse.js';

@@ -1,0 +1,396 @@
+/**
+ * One-to-one chat: P pairs of connected users, each user sending `chat`
+ * messages to its partner's bare JID. The total offered rate R is open-loop
+ * (independent of replies) and spread evenly: a single 1 ms ticker works out
+ * how many messages are due since the start and hands them round-robin to
+ * the senders, so each of the 2P senders sends every 2P/R seconds. The body
+ * carries a sequence number and the send time (performance.now()); the
+ * receiver, in the same process, records the latency and checks the order.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Element } from '@parley/xml';
+import { closeClients, openClients } from './bench-idle.js';
+import type { TargetOptions } from './bench-idle.js';
+import type { LoadClient } from './client.js';
+import {
+  cpuMeter,
+  errorText,
+  fmt,
+  fmtInt,
+  formatPairs,
+  formatTable,
+  fromPattern,
+  percentiles,
+  round,
+  Samples,
+  selfCpuMeter,
+  sleep,
+} from './util.js';
+
+export interface ChatOptions extends TargetOptions {
+  pairs: number;
+  /** First user index (default 1); pairs use users first..first+2P-1. */
+  firstUser: number;
+  /** Offered messages per second, all senders together. */
+  rate: number;
+  /** Measured seconds per rate. */
+  durationS: number;
+  /** Seconds at the rate before measuring. */
+  warmupS: number;
+  /** Longest wait for messages still in flight after sending stops. */
+  drainS: number;
+  /** find-max: stop when p99 latency exceeds this. */
+  maxP99Ms: number;
+  /** find-max: each step multiplies the rate by this. */
+  stepFactor: number;
+  /** find-max: never offer more than this. */
+  maxRate: number;
+}
+
+export interface ChatStep {
+  offeredRate: number;
+  /** Messages per second actually sent during the measured window. */
+  sentRate: number;
+  /** Messages per second received during the measured window. */
+  deliveredRate: number;
+  sent: number;
+  received: number;
+  /** Sent during this step (warm-up, window) and not received after the drain. */
+  lost: number;
+  /** Error stanzas received instead of messages. */
+  errors: number;
+  outOfOrder: number;
+  latencyMs: {
+    count: number;
+    p50: number | null;
+    p90: number | null;
+    p99: number | null;
+    max: number | null;
+    mean: number | null;
+  };
+  /** Server process CPU over the window, % of one core. */
+  serverCpuPct: number | null;
+  /** This load generator's CPU over the window, % of one core. */
+  clientCpuPct: number;
+  /** Worst backlog of the sending ticker, ms (the generator falling behind its schedule). */
+  clientSendLagMs: number;
+  /** Event loop delay of the load generator, p99 and max, ms. */
+  clientLoopDelayP99Ms: number;
+  clientLoopDelayMaxMs: number;
+  /** Sends that found the socket buffer full (the server not reading fast enough). */
+  backpressured: number;
+}
+
+export interface FindMaxResult {
+  steps: ChatStep[];
+  /** Highest offered rate that met the criteria, or null. */
+  maxRate: number | null;
+  stopReason: string;
+}
+
+interface Peer {
+  client: LoadClient;
+  partner: string;
+  seqOut: number;
+  expectIn: number;
+}
+
+/** Connected pairs plus the receive-side bookkeeping. */
+export class ChatSession {
+  readonly peers: Peer[] = [];
+  sent = 0;
+  received = 0;
+  errors = 0;
+  outOfOrder = 0;
+  backpressured = 0;
+  /** Latencies are recorded for messages sent in [windowStart, windowEnd). */
+  windowStart = Infinity;
+  windowEnd = Infinity;
+  readonly samples = new Samples();
+  dropped = 0;
+
+  constructor(readonly opts: ChatOptions) {}
+
+  onMessage(peer: Peer, el: Element): void {
+    if (el.attr('type') === 'error') {
+      this.errors++;
+      return;
+    }
+    const body = el.getChildText('body');
+    if (body === undefined) return;
+    const now = performance.now();
+    const sp = body.indexOf(' ');
+    const seq = Number(body.slice(0, sp));
+    const ts = Number(body.slice(sp + 1));
+    this.received++;
+    if (seq !== peer.expectIn) this.outOfOrder++;
+    peer.expectIn = seq + 1;
+    if (ts >= this.windowStart && ts < this.windowEnd) this.samples.push(now - ts);
+  }
+
+  /** Starts the open-loop sender at `rate` messages/s; returns a stop function and the worst backlog. */
+  startSending(rate: number): { stop: () => void; maxLagMs: () => number } {
+    const peers = this.peers;
+    const t0 = performance.now();
+    let scheduled = 0;
+    let idx = 0;
+    let maxLag = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = (): void => {
+      const now = performance.now();
+      const due = Math.floor(((now - t0) * rate) / 1000);
+      let n = due - scheduled;
+      const lag = (n / rate) * 1000;
+      if (lag > maxLag) maxLag = lag;
+      while (n-- > 0) {
+        const p = peers[idx]!;
+        idx = idx + 1 === peers.length ? 0 : idx + 1;
+        scheduled++;
+        if (!p.client.ready) continue;
+        const ok = p.client.sendMessage(p.partner, `${p.seqOut++} ${performance.now().toFixed(3)}`);
+        this.sent++;
+        if (!ok) this.backpressured++;
+      }
+      timer = setTimeout(tick, 1);
+    };
+    timer = setTimeout(tick, 1);
+    return {
+      stop: () => clearTimeout(timer),
+      maxLagMs: () => maxLag,
+    };
+  }
+
+  async close(): Promise<void> {
+    await closeClients(this.peers.map((p) => p.client));
+  }
+}
+
+export async function connectPairs(opts: ChatOptions): Promise<ChatSession> {
+  const session = new ChatSession(opts);
+  const count = opts.pairs * 2;
+  opts.log(`chat: connecting ${opts.pairs} pairs (${count} connections)`);
+  const peers: (Peer | undefined)[] = new Array<Peer | undefined>(count);
+  const t0 = performance.now();
+  const { clients, errors } = await openClients(opts, count, opts.firstUser, {
+    onClose: () => session.dropped++,
+  });
+  if (errors.length > 0) {
+    await closeClients(clients);
+    throw new Error(
+      `${errors.length} of ${count} connections failed, e.g. ${errorText(errors[0]!.error)}`,
+    );
+  }
+  clients.forEach((client, i) => {
+    const partnerIndex = opts.firstUser + (i % 2 === 0 ? i + 1 : i - 1);
+    const peer: Peer = {
+      client: client!,
+      partner: fromPattern(opts.userPattern, partnerIndex),
+      seqOut: 0,
+      expectIn: 0,
+    };
+    peers[i] = peer;
+  });
+  for (const peer of peers as Peer[]) {
+    session.peers.push(peer);
+    peer.client.onMessage = (el) => session.onMessage(peer, el);
+  }
+  opts.log(`chat: ${count} connected in ${fmt((performance.now() - t0) / 1000, 2)} s`);
+  await sleep(1000);
+  return session;
+}
+
+/** Runs one rate: warm-up, measured window, drain. */
+export async function runStep(
+  session: ChatSession,
+  rate: number,
+  durationS: number,
+  warmupS: number,
+): Promise<ChatStep> {
+  const opts = session.opts;
+  const startSent = session.sent;
+  const startReceived = session.received;
+  const startErrors = session.errors;
+  const startOoo = session.outOfOrder;
+  const startBp = session.backpressured;
+  session.samples.clear();
+  session.windowStart = Infinity;
+  session.windowEnd = Infinity;
+  const sender = session.startSending(rate);
+  await sleep(warmupS * 1000);
+
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  const serverCpu = cpuMeter(opts.serverPid);
+  const clientCpu = selfCpuMeter();
+  const w0 = performance.now();
+  session.windowStart = w0;
+  const sent0 = session.sent;
+  const recv0 = session.received;
+  await sleep(durationS * 1000);
+  const w1 = performance.now();
+  session.windowEnd = w1;
+  const sent1 = session.sent;
+  const recv1 = session.received;
+  const serverCpuPct = serverCpu();
+  const clientCpuPct = clientCpu();
+  eld.disable();
+  sender.stop();
+
+  const drainUntil = performance.now() + opts.drainS * 1000;
+  while (
+    session.received + session.errors - startReceived - startErrors <
+    session.sent - startSent
+  ) {
+    if (performance.now() > drainUntil) break;
+    await sleep(20);
+  }
+  const wall = (w1 - w0) / 1000;
+  const sent = session.sent - startSent;
+  const received = session.received - startReceived;
+  const errors = session.errors - startErrors;
+  const p = percentiles(session.samples.sorted());
+  session.samples.clear();
+  return {
+    offeredRate: rate,
+    sentRate: round((sent1 - sent0) / wall, 1)!,
+    deliveredRate: round((recv1 - recv0) / wall, 1)!,
+    sent,
+    received,
+    lost: Math.max(0, sent - received - errors),
+    errors,
+    outOfOrder: session.outOfOrder - startOoo,
+    latencyMs: {
+      count: p.count,
+      p50: round(p.p50),
+      p90: round(p.p90),
+      p99: round(p.p99),
+      max: round(p.max),
+      mean: round(p.mean),
+    },
+    serverCpuPct: round(serverCpuPct, 1),
+    clientCpuPct: round(clientCpuPct, 1)!,
+    clientSendLagMs: round(sender.maxLagMs(), 1)!,
+    clientLoopDelayP99Ms: round(eld.percentile(99) / 1e6, 1)!,
+    clientLoopDelayMaxMs: round(eld.max / 1e6, 1)!,
+    backpressured: session.backpressured - startBp,
+  };
+}
+
+/** Why a step does not count as sustained, or undefined when it does. */
+export function stepVerdict(step: ChatStep, maxP99Ms: number): string | undefined {
+  if (step.lost > 0) return `${step.lost} messages lost`;
+  if (step.errors > 0) return `${step.errors} error replies`;
+  if (step.sentRate < step.offeredRate * 0.95)
+    return 'the load generator could not send at the offered rate';
+  if (step.deliveredRate < step.sentRate * 0.95) return 'delivery fell behind the offered rate';
+  const p99 = step.latencyMs.p99;
+  if (p99 === null || p99 > maxP99Ms)
+    return `p99 ${p99 === null ? 'n/a' : fmt(p99, 1)} ms > ${maxP99Ms} ms`;
+  return undefined;
+}
+
+export async function runChat(opts: ChatOptions, rates: number[]): Promise<ChatStep[]> {
+  const session = await connectPairs(opts);
+  const steps: ChatStep[] = [];
+  try {
+    for (const rate of rates) {
+      opts.log(
+        `chat: ${fmtInt(rate)} msgs/s offered, ${opts.warmupS} s warm-up + ${opts.durationS} s measured`,
+      );
+      const step = await runStep(session, rate, opts.durationS, opts.warmupS);
+      opts.log(`  ${stepLine(step)}`);
+      steps.push(step);
+    }
+  } finally {
+    await session.close();
+  }
+  return steps;
+}
+
+export async function findMax(opts: ChatOptions): Promise<FindMaxResult> {
+  const session = await connectPairs(opts);
+  const steps: ChatStep[] = [];
+  let maxRate: number | null = null;
+  let stopReason = `reached --max-rate ${opts.maxRate}`;
+  try {
+    for (let rate = opts.rate; rate <= opts.maxRate; rate = Math.round(rate * opts.stepFactor)) {
+      opts.log(`find-max: ${fmtInt(rate)} msgs/s offered`);
+      const step = await runStep(session, rate, opts.durationS, opts.warmupS);
+      steps.push(step);
+      const verdict = stepVerdict(step, opts.maxP99Ms);
+      opts.log(`  ${stepLine(step)}${verdict ? `  <- ${verdict}` : ''}`);
+      if (verdict !== undefined) {
+        stopReason = `at ${fmtInt(rate)} msgs/s: ${verdict}`;
+        break;
+      }
+      maxRate = rate;
+      if (session.dropped > 0) {
+        stopReason = `${session.dropped} connections dropped`;
+        break;
+      }
+    }
+  } finally {
+    await session.close();
+  }
+  return { steps, maxRate, stopReason };
+}
+
+function stepLine(s: ChatStep): string {
+  return (
+    `sent ${fmtInt(s.sentRate)}/s, delivered ${fmtInt(s.deliveredRate)}/s, ` +
+    `p50 ${fmt(s.latencyMs.p50 ?? undefined, 2)} p99 ${fmt(s.latencyMs.p99 ?? undefined, 2)} ms, ` +
+    `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%, client CPU ${fmt(s.clientCpuPct, 0)}%`
+  );
+}
+
+export function formatChatSteps(title: string, steps: ChatStep[]): string {
+  const header = [
+    'offered/s',
+    'sent/s',
+    'delivered/s',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'lost',
+    'errors',
+    'ooo',
+    'server CPU',
+    'client CPU',
+    'send lag ms',
+  ];
+  const n = (v: number | null, d = 2) => fmt(v ?? undefined, d);
+  const rows = steps.map((s) => [
+    fmtInt(s.offeredRate),
+    fmtInt(s.sentRate),
+    fmtInt(s.deliveredRate),
+    n(s.latencyMs.p50),
+    n(s.latencyMs.p90),
+    n(s.latencyMs.p99),
+    n(s.latencyMs.max),
+    String(s.lost),
+    String(s.errors),
+    String(s.outOfOrder),
+    s.serverCpuPct === null ? 'n/a' : `${fmt(s.serverCpuPct, 0)}%`,
+    `${fmt(s.clientCpuPct, 0)}%`,
+    fmt(s.clientSendLagMs, 1),
+  ]);
+  return `${title}\n${formatTable(header, rows)}`;
+}
+
+export function formatFindMax(r: FindMaxResult, maxP99Ms: number): string {
+  return (
+    formatChatSteps(
+      `Find max (criteria: no loss, delivered >= 95% of offered, p99 <= ${maxP99Ms} ms)`,
+      r.steps,
+    ) +
+    '\n' +
+    formatPairs([
+      [
+        'highest sustained offered rate',
+        r.maxRate === null ? 'none' : `${fmtInt(r.maxRate)} msgs/s`,
+      ],
+      ['stopped', r.stopReason],
+    ])
+  );
+}

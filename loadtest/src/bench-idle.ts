@@ -1,0 +1,200 @@
+/**
+ * Idle connections: N authenticated, bound, available sessions that send
+ * nothing, opened with bounded concurrency. Measures the server's RSS before
+ * and after, and how fast the connections were established.
+ */
+import { LoadClient } from './client.js';
+import type { LoadMechanism } from './client.js';
+import {
+  errorText,
+  fmt,
+  fmtInt,
+  formatPairs,
+  fromPattern,
+  readPeakRssKiB,
+  readRssKiB,
+  round,
+  runPool,
+  sleep,
+} from './util.js';
+
+export interface TargetOptions {
+  host: string;
+  port: number;
+  /** JID pattern with %d, e.g. `load%d@localhost`. */
+  userPattern: string;
+  /** Password pattern with %d, e.g. `pw%d`. */
+  passwordPattern: string;
+  mechanism: LoadMechanism;
+  starttls: 'auto' | 'always' | 'never';
+  /** Connections negotiating at the same time. */
+  concurrency: number;
+  /** Source addresses to spread connections over (round robin); empty = default. */
+  localAddresses: string[];
+  /** PID of the server process, for RSS and CPU readings. */
+  serverPid: number | undefined;
+  /** Progress lines go here (stderr). */
+  log: (line: string) => void;
+}
+
+export interface IdleOptions extends TargetOptions {
+  connections: number;
+  /** First user index (default 1). */
+  firstUser: number;
+  /** Wait after the last connection before measuring, seconds. */
+  settleS: number;
+}
+
+export interface IdleResult {
+  connections: number;
+  failed: number;
+  firstErrors: string[];
+  connectSeconds: number;
+  connectRate: number;
+  serverRssBeforeKiB: number | null;
+  serverRssConnectedKiB: number | null;
+  serverRssAfterKiB: number | null;
+  serverPeakRssKiB: number | null;
+  kibPerConnection: number | null;
+  clientRssKiB: number;
+  closeSeconds: number;
+  droppedWhileIdle: number;
+}
+
+/** Opens `count` clients, users firstUser..firstUser+count-1, with bounded concurrency. */
+export async function openClients(
+  opts: TargetOptions,
+  count: number,
+  firstUser: number,
+  extra: Partial<Parameters<typeof LoadClient.connect>[0]> = {},
+  onProgress?: (done: number, failed: number) => void,
+): Promise<{ clients: (LoadClient | undefined)[]; errors: { index: number; error: unknown }[] }> {
+  const clients: (LoadClient | undefined)[] = new Array<LoadClient | undefined>(count);
+  let done = 0;
+  let failed = 0;
+  const step = Math.max(1, Math.floor(count / 10));
+  const { ok: _ok, errors } = await runPool(
+    count,
+    opts.concurrency,
+    async (i) => {
+      const n = firstUser + i;
+      const local =
+        opts.localAddresses.length > 0
+          ? opts.localAddresses[i % opts.localAddresses.length]
+          : undefined;
+      try {
+        return await LoadClient.connect({
+          host: opts.host,
+          port: opts.port,
+          ...(local !== undefined ? { localAddress: local } : {}),
+          jid: fromPattern(opts.userPattern, n),
+          password: fromPattern(opts.passwordPattern, n),
+          resource: 'load',
+          mechanism: opts.mechanism,
+          starttls: opts.starttls,
+          timeoutMs: 60_000,
+          ...extra,
+        });
+      } catch (err) {
+        failed++;
+        throw err;
+      } finally {
+        done++;
+        if (done % step === 0 || done === count) onProgress?.(done, failed);
+      }
+    },
+    (i, c) => {
+      clients[i] = c;
+    },
+  );
+  return { clients, errors };
+}
+
+export async function closeClients(clients: (LoadClient | undefined)[]): Promise<void> {
+  await Promise.all(clients.map((c) => c?.close(3000)));
+}
+
+export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
+  const pid = opts.serverPid;
+  const rss = (): number | undefined => (pid === undefined ? undefined : readRssKiB(pid));
+  const before = rss();
+  opts.log(
+    `idle: opening ${opts.connections} connections (${opts.concurrency} negotiating at a time, SASL ${opts.mechanism})`,
+  );
+  let dropped = 0;
+  const t0 = performance.now();
+  const { clients, errors } = await openClients(
+    opts,
+    opts.connections,
+    opts.firstUser,
+    { onClose: () => dropped++ },
+    (done, failed) => {
+      const s = (performance.now() - t0) / 1000;
+      opts.log(
+        `  ${String(done).padStart(6)} / ${opts.connections} done, ${failed} failed, ${fmt(s)} s, ${fmtInt(done / s)}/s` +
+          (pid !== undefined ? `, server RSS ${fmtInt((rss() ?? 0) / 1024)} MiB` : ''),
+      );
+    },
+  );
+  const connectSeconds = (performance.now() - t0) / 1000;
+  const ok = clients.filter((c) => c !== undefined).length;
+  const connected = rss();
+  opts.log(`idle: ${ok} connected in ${fmt(connectSeconds)} s; settling ${opts.settleS} s`);
+  await sleep(opts.settleS * 1000);
+  const after = rss();
+  const peak = pid === undefined ? undefined : readPeakRssKiB(pid);
+  const clientRss = Math.round(process.memoryUsage().rss / 1024);
+  const stillOpen = clients.filter((c) => c?.ready).length;
+  const t1 = performance.now();
+  await closeClients(clients);
+  const closeSeconds = (performance.now() - t1) / 1000;
+  const perConn =
+    before !== undefined && after !== undefined && ok > 0 ? (after - before) / ok : undefined;
+  if (stillOpen < ok)
+    opts.log(`idle: warning: ${ok - stillOpen} connections were closed by the server while idle`);
+  return {
+    connections: ok,
+    failed: errors.length,
+    firstErrors: [...new Set(errors.slice(0, 50).map((e) => errorText(e.error)))].slice(0, 5),
+    connectSeconds: round(connectSeconds)!,
+    connectRate: round(ok / connectSeconds, 1)!,
+    serverRssBeforeKiB: before ?? null,
+    serverRssConnectedKiB: connected ?? null,
+    serverRssAfterKiB: after ?? null,
+    serverPeakRssKiB: peak ?? null,
+    kibPerConnection: round(perConn, 2),
+    clientRssKiB: clientRss,
+    closeSeconds: round(closeSeconds)!,
+    droppedWhileIdle: dropped,
+  };
+}
+
+export function formatIdle(r: IdleResult): string {
+  const mib = (k: number | null) => (k === null ? 'n/a' : `${fmt(k / 1024)} MiB`);
+  const rows: [string, string][] = [
+    [
+      'connections established',
+      `${fmtInt(r.connections)}${r.failed ? ` (${r.failed} failed)` : ''}`,
+    ],
+    ['connect time', `${fmt(r.connectSeconds, 2)} s`],
+    [
+      'connect rate',
+      `${fmtInt(r.connectRate)} connections/s (TCP + stream + SASL + bind + presence)`,
+    ],
+    ['server RSS before', mib(r.serverRssBeforeKiB)],
+    ['server RSS when all connected', mib(r.serverRssConnectedKiB)],
+    ['server RSS after settling', mib(r.serverRssAfterKiB)],
+    ['server peak RSS (VmHWM)', mib(r.serverPeakRssKiB)],
+    [
+      'server memory per connection',
+      r.kibPerConnection === null ? 'n/a' : `${fmt(r.kibPerConnection, 1)} KiB`,
+    ],
+    ['load client RSS', mib(r.clientRssKiB)],
+    ['dropped while idle', String(r.droppedWhileIdle)],
+    ['close time', `${fmt(r.closeSeconds, 2)} s`],
+  ];
+  let out = 'Idle connections\n' + formatPairs(rows);
+  if (r.firstErrors.length > 0)
+    out += '\n  first errors:\n' + r.firstErrors.map((e) => `    ${e}`).join('\n');
+  return out;
+}

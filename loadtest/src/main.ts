@@ -1,0 +1,279 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench <idle|chat|all> [options]`: Parley's load generator.
+ * Figures go to stdout as aligned text followed by one JSON line; progress
+ * goes to stderr.
+ */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { findMax, formatChatSteps, formatFindMax, runChat } from './bench-chat.js';
+import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
+import { formatIdle, runIdle } from './bench-idle.js';
+import type { IdleResult, TargetOptions } from './bench-idle.js';
+import type { LoadMechanism } from './client.js';
+import { spawnServer } from './spawn.js';
+import type { SpawnedServer } from './spawn.js';
+import { errorText, formatPairs } from './util.js';
+
+const USAGE = `Parley load generator
+
+  node loadtest/dist/src/main.js <idle|chat|all> [options]      (pnpm bench <...>)
+
+  idle   N authenticated idle connections; server RSS per connection, connect rate
+  chat   P pairs exchanging messages at a total offered rate R; latency, loss, server CPU
+  all    idle, then chat
+
+Target:
+  --spawn                 start the single-node server (services/server/dist) as a child
+                          with a fresh data dir, import the users, stop it at the end
+  --server-pid PID        server already running: read its RSS/CPU from /proc/PID
+  --host H                default 127.0.0.1
+  --port P                default 5222 (with --spawn: a free port unless given)
+  --user-pattern P        default load%d@localhost
+  --password-pattern P    default pw%d
+  --mechanism M           PLAIN (default) | SCRAM-SHA-1 | SCRAM-SHA-256
+  --starttls M            auto (default) | always | never
+  --concurrency C         connections negotiating at once (default 200)
+  --source-ips N          spread connections over 127.0.0.1..127.0.0.N (default 1)
+  --server-node-args A    node flags for the spawned server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
+
+idle:
+  --connections N         default 10000
+  --settle S              seconds to wait before the final RSS reading (default 5)
+
+chat:
+  --pairs P               default 500 (users 1..2P; both users of a pair send)
+  --rate R                total offered msgs/s; a comma list runs several (default 5000)
+  --duration S            measured seconds per rate (default 20)
+  --warmup S              seconds at the rate before measuring (default 3)
+  --drain S               longest wait for in-flight messages (default 5)
+  --find-max              step the rate up from --rate (x --step-factor) until
+                          p99 > --max-p99 ms, loss, or delivery falls behind
+  --step-factor F         default 1.25
+  --max-p99 MS            default 50
+  --max-rate R            default 200000
+`;
+
+interface Report {
+  bench: 'parley-loadtest';
+  mode: string;
+  machine: { cpus: number; cpuModel: string; memMiB: number; node: string; note: string };
+  target: {
+    host: string;
+    port: number;
+    spawned: boolean;
+    serverPid: number | null;
+    mechanism: string;
+  };
+  idle?: IdleResult;
+  chat?: ChatStep[];
+  findMax?: FindMaxResult & { maxP99Ms: number };
+  error?: string;
+}
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      spawn: { type: 'boolean' },
+      'server-pid': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'user-pattern': { type: 'string' },
+      'password-pattern': { type: 'string' },
+      mechanism: { type: 'string' },
+      starttls: { type: 'string' },
+      concurrency: { type: 'string' },
+      'source-ips': { type: 'string' },
+      'server-node-args': { type: 'string' },
+      'scram-iterations': { type: 'string' },
+      connections: { type: 'string' },
+      settle: { type: 'string' },
+      pairs: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      drain: { type: 'string' },
+      'find-max': { type: 'boolean' },
+      'step-factor': { type: 'string' },
+      'max-p99': { type: 'string' },
+      'max-rate': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const mode = positionals[0];
+  if (values.help || (mode !== 'idle' && mode !== 'chat' && mode !== 'all')) {
+    (values.help ? process.stdout : process.stderr).write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const mechanism = (values.mechanism ?? 'PLAIN').toUpperCase();
+  if (mechanism !== 'PLAIN' && mechanism !== 'SCRAM-SHA-1' && mechanism !== 'SCRAM-SHA-256') {
+    throw new Error(`--mechanism must be PLAIN, SCRAM-SHA-1 or SCRAM-SHA-256`);
+  }
+  const starttls = values.starttls ?? 'auto';
+  if (starttls !== 'auto' && starttls !== 'always' && starttls !== 'never') {
+    throw new Error('--starttls must be auto, always or never');
+  }
+  if (values.spawn && values['server-pid'] !== undefined)
+    throw new Error('use either --spawn or --server-pid');
+
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const host = values.host ?? '127.0.0.1';
+  const connections = Math.floor(num(values.connections, 'connections', 10_000));
+  const pairs = Math.floor(num(values.pairs, 'pairs', 500));
+  const rates = (values.rate ?? '5000').split(',').map((r) => num(r.trim(), 'rate', 0));
+  const userPattern = values['user-pattern'] ?? 'load%d@localhost';
+  const passwordPattern = values['password-pattern'] ?? 'pw%d';
+  const sourceIps = Math.floor(num(values['source-ips'], 'source-ips', 1));
+  const needUsers = Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
+
+  let spawned: SpawnedServer | undefined;
+  let serverPid =
+    values['server-pid'] !== undefined
+      ? Math.floor(num(values['server-pid'], 'server-pid', 0))
+      : undefined;
+  let port = values.port !== undefined ? Math.floor(num(values.port, 'port', 5222)) : 5222;
+  if (values.spawn) {
+    const extraEnv: Record<string, string> = {};
+    if (values['scram-iterations'] !== undefined)
+      extraEnv['PARLEY_SASL_SCRAM_ITERATIONS'] = values['scram-iterations'];
+    spawned = await spawnServer({
+      port: values.port !== undefined ? port : undefined,
+      host,
+      userPattern,
+      passwordPattern,
+      users: needUsers,
+      nodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
+      env: extraEnv,
+      log,
+    });
+    serverPid = spawned.pid;
+    port = spawned.port;
+  }
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log('interrupted: stopping');
+    void (spawned?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const target: TargetOptions = {
+    host,
+    port,
+    userPattern,
+    passwordPattern,
+    mechanism: mechanism as LoadMechanism,
+    starttls,
+    concurrency: Math.max(1, Math.floor(num(values.concurrency, 'concurrency', 200))),
+    localAddresses:
+      sourceIps > 1 ? Array.from({ length: sourceIps }, (_, i) => `127.0.0.${i + 1}`) : [],
+    serverPid,
+    log,
+  };
+  const cpuList = cpus();
+  const report: Report = {
+    bench: 'parley-loadtest',
+    mode,
+    machine: {
+      cpus: cpuList.length,
+      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+      memMiB: Math.round(totalmem() / 1048576),
+      node: process.version,
+      note: 'load generator and server run on the same machine and share its CPUs',
+    },
+    target: { host, port, spawned: spawned !== undefined, serverPid: serverPid ?? null, mechanism },
+  };
+  const print = (s: string) => {
+    process.stdout.write(`${s}\n\n`);
+  };
+  print(
+    'Parley benchmark\n' +
+      formatPairs([
+        [
+          'machine',
+          `${report.machine.cpus} x ${report.machine.cpuModel}, ${report.machine.memMiB} MiB, node ${process.version}`,
+        ],
+        ['note', report.machine.note],
+        [
+          'server',
+          `${spawned ? 'spawned single-node server' : 'external server'} at ${host}:${port}${serverPid ? `, pid ${serverPid}` : ' (no pid: no RSS/CPU figures)'}`,
+        ],
+        ['auth', `${mechanism}, STARTTLS ${starttls}`],
+      ]),
+  );
+
+  let code = 0;
+  try {
+    if (mode === 'idle' || mode === 'all') {
+      report.idle = await runIdle({
+        ...target,
+        connections,
+        firstUser: 1,
+        settleS: num(values.settle, 'settle', 5),
+      });
+      print(formatIdle(report.idle));
+      if (report.idle.failed > 0) code = 1;
+    }
+    if (mode === 'chat' || mode === 'all') {
+      const chatOpts: ChatOptions = {
+        ...target,
+        pairs,
+        firstUser: 1,
+        rate: rates[0] ?? 5000,
+        durationS: num(values.duration, 'duration', 20),
+        warmupS: num(values.warmup, 'warmup', 3),
+        drainS: num(values.drain, 'drain', 5),
+        maxP99Ms: num(values['max-p99'], 'max-p99', 50),
+        stepFactor: num(values['step-factor'], 'step-factor', 1.25),
+        maxRate: num(values['max-rate'], 'max-rate', 200_000),
+      };
+      if (chatOpts.stepFactor <= 1) throw new Error('--step-factor must be > 1');
+      if (values['find-max']) {
+        const r = await findMax(chatOpts);
+        report.findMax = { ...r, maxP99Ms: chatOpts.maxP99Ms };
+        print(formatFindMax(r, chatOpts.maxP99Ms));
+      } else {
+        report.chat = await runChat(chatOpts, rates);
+        print(
+          formatChatSteps(
+            `Chat: ${pairs} pairs, ${pairs * 2} senders, bare-JID chat messages`,
+            report.chat,
+          ),
+        );
+        if (report.chat.some((s) => s.lost > 0)) code = 1;
+      }
+    }
+  } catch (err) {
+    report.error = errorText(err);
+    log(`error: ${report.error}`);
+    code = 1;
+  } finally {
+    if (spawned && !stopping) {
+      log(`stopping the server (pid ${spawned.pid})`);
+      await spawned.stop();
+    }
+  }
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench: ${errorText(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,193 @@
+/**
+ * Starts the single-node server as a child process for a benchmark: fresh
+ * temporary data directory, PLAIN allowed without TLS on loopback, no HTTP
+ * endpoint, log level warn, users imported with `xmppctl user import`.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './util.js';
+
+/** The repository root, from loadtest/dist/src/ (built) or loadtest/src/ (tsx, vitest). */
+export function repoRoot(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return join(here, here.includes('/dist/') ? '../../..' : '../..');
+}
+
+export interface SpawnOptions {
+  port: number | undefined;
+  host: string;
+  /** Users to import: pattern (with %d) and count. */
+  userPattern: string;
+  passwordPattern: string;
+  users: number;
+  /** Extra node flags for the server, e.g. ['--cpu-prof']. */
+  nodeArgs: string[];
+  /** Extra PARLEY_* variables. */
+  env: Record<string, string>;
+  log: (line: string) => void;
+}
+
+export interface SpawnedServer {
+  pid: number;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function benchEnv(
+  dataDir: string,
+  host: string,
+  port: number,
+  extra: Record<string, string>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  // Start from the caller's environment without any PARLEY_* settings of theirs.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('PARLEY_')) env[k] = v;
+  }
+  return {
+    ...env,
+    PARLEY_SERVER_DOMAINS: 'localhost',
+    PARLEY_SERVER_DATA_DIR: dataDir,
+    PARLEY_SERVER_NODE_ID: 'bench',
+    PARLEY_C2S_HOST: host,
+    PARLEY_C2S_PORT: String(port),
+    PARLEY_C2S_DIRECT_TLS_PORT: '0',
+    PARLEY_C2S_REQUIRE_TLS: 'false',
+    PARLEY_C2S_ALLOW_PLAIN_WITHOUT_TLS: 'true',
+    PARLEY_C2S_MAX_CONNECTIONS_PER_IP: '0',
+    PARLEY_HTTP_PORT: '0',
+    PARLEY_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+function prefixLines(
+  stream: NodeJS.ReadableStream | null,
+  prefix: string,
+  log: (line: string) => void,
+): void {
+  if (!stream) return;
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) if (l.trim() !== '') log(`${prefix}${l}`);
+  });
+}
+
+function waitExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
+  const root = repoRoot();
+  const mainJs = join(root, 'services/server/dist/src/main.js');
+  const cliJs = join(root, 'services/server/dist/src/cli.js');
+  const port = opts.port ?? (await freePort(opts.host));
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+  const env = benchEnv(dataDir, opts.host, port, opts.env);
+
+  if (opts.users > 0) {
+    opts.log(`spawn: importing ${opts.users} users (${opts.userPattern}) into ${dataDir}`);
+    const t0 = performance.now();
+    const importer = spawn(
+      process.execPath,
+      [
+        cliJs,
+        'user',
+        'import',
+        '--pattern',
+        opts.userPattern,
+        '--count',
+        String(opts.users),
+        '--password',
+        opts.passwordPattern,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    prefixLines(importer.stdout, '  xmppctl: ', opts.log);
+    prefixLines(importer.stderr, '  xmppctl: ', opts.log);
+    const code = await waitExit(importer);
+    if (code !== 0) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`user import failed (exit code ${code})`);
+    }
+    opts.log(`spawn: import took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  const child = spawn(process.execPath, [...opts.nodeArgs, mainJs], {
+    env,
+    cwd: dataDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the server');
+  prefixLines(child.stdout, '  server: ', (l) => {
+    if (!/Parley is listening|Create a user|Then connect|certificate is self-signed/.test(l))
+      opts.log(l);
+  });
+  prefixLines(child.stderr, '  server: ', opts.log);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      process.kill(pid, 'SIGTERM');
+      const t = setTimeout(() => {
+        if (!exited) process.kill(pid, 'SIGKILL');
+      }, 20_000);
+      await waitExit(child);
+      clearTimeout(t);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    if (exited) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw new Error(
+        `the server exited during startup (code ${child.exitCode ?? child.signalCode})`,
+      );
+    }
+    if (await canConnect(opts.host, port)) break;
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`the server did not listen on ${opts.host}:${port} within 60 s`);
+    }
+    await sleep(100);
+  }
+  opts.log(`spawn: server pid ${pid} listening on ${opts.host}:${port}`);
+  return { pid, port, dataDir, stop };
+}

@@ -1,0 +1,192 @@
+/** Small helpers shared by the benchmarks: /proc readings, percentiles, pools, tables. */
+import { readFileSync } from 'node:fs';
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
+export const CLOCK_TICKS = 100;
+
+/** Resident set size of a process in KiB (VmRSS), or undefined when unreadable. */
+export function readRssKiB(pid: number): number | undefined {
+  return readStatusField(pid, 'VmRSS');
+}
+
+/** Peak resident set size of a process in KiB (VmHWM). */
+export function readPeakRssKiB(pid: number): number | undefined {
+  return readStatusField(pid, 'VmHWM');
+}
+
+function readStatusField(pid: number, field: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** utime + stime of a process in seconds, from /proc/<pid>/stat. */
+export function readCpuSeconds(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return (utime + stime) / CLOCK_TICKS;
+}
+
+/** CPU usage of a process over an interval: call once to start, the returned function gives % of one core. */
+export function cpuMeter(pid: number | undefined): () => number | undefined {
+  const t0 = performance.now();
+  const c0 = pid === undefined ? undefined : readCpuSeconds(pid);
+  return () => {
+    if (pid === undefined || c0 === undefined) return undefined;
+    const c1 = readCpuSeconds(pid);
+    if (c1 === undefined) return undefined;
+    const wall = (performance.now() - t0) / 1000;
+    return wall > 0 ? ((c1 - c0) / wall) * 100 : undefined;
+  };
+}
+
+/** This process's CPU usage over an interval, % of one core. */
+export function selfCpuMeter(): () => number {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(c0);
+    const wall = (performance.now() - t0) / 1000;
+    return wall > 0 ? ((d.user + d.system) / 1e6 / wall) * 100 : 0;
+  };
+}
+
+/** A growable list of numbers (latencies in ms) without per-sample objects. */
+export class Samples {
+  private data = new Float64Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** Sorted copy of the samples. */
+  sorted(): Float64Array {
+    return this.data.slice(0, this.length).sort();
+  }
+}
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles of sorted values; NaN when empty. */
+export function percentiles(sorted: Float64Array): Percentiles {
+  const n = sorted.length;
+  const at = (q: number): number =>
+    n === 0 ? NaN : sorted[Math.min(n - 1, Math.ceil(q * n) - 1)]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  return {
+    count: n,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: n === 0 ? NaN : sorted[n - 1]!,
+    mean: n === 0 ? NaN : sum / n,
+  };
+}
+
+/**
+ * Runs `task(i)` for i in [0, count) with at most `concurrency` in flight.
+ * Failures are collected, not thrown.
+ */
+export async function runPool<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+  onResult?: (i: number, r: T) => void,
+): Promise<{ ok: number; errors: { index: number; error: unknown }[] }> {
+  let next = 0;
+  let ok = 0;
+  const errors: { index: number; error: unknown }[] = [];
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      try {
+        const r = await task(i);
+        ok++;
+        onResult?.(i, r);
+      } catch (error) {
+        errors.push({ index: i, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+  return { ok, errors };
+}
+
+/** Left-aligned label column, right-aligned values: `label ........ value`. */
+export function formatPairs(rows: [string, string][]): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/** A plain table with right-aligned columns. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function fmt(n: number | undefined, digits = 1): string {
+  if (n === undefined || Number.isNaN(n)) return 'n/a';
+  return n.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+export function fmtInt(n: number | undefined): string {
+  return fmt(n, 0);
+}
+
+/** Replaces every `%d` in a pattern with the index. */
+export function fromPattern(pattern: string, i: number): string {
+  return pattern.replaceAll('%d', String(i));
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Rounds for JSON output. */
+export function round(n: number | undefined, digits = 3): number | null {
+  if (n === undefined || !Number.isFinite(n)) return null;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

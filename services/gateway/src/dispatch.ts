@@ -1,0 +1,61 @@
+/** Routes each top-level element from the client to the handler for the connection's state. */
+import { NS_BIND, NS_REGISTER, NS_SASL, NS_SESSION, NS_TLS, iqResult } from '@parley/stanza';
+import type { Element } from '@parley/xml';
+import type { Connection } from './connection.js';
+import { bindResource } from './negotiation/bind.js';
+import { onAbort, onAuth, onResponse } from './negotiation/sasl.js';
+import { startTls } from './negotiation/starttls.js';
+import { handleRegistration, isAddressedToServer } from './registration.js';
+import { routeOutbound } from './routing/outbound.js';
+import { clientStanzaKind, iqPayload } from './stanza-kind.js';
+
+export function handleElement(conn: Connection, el: Element): Promise<void> | void {
+  switch (conn.state) {
+    case 'negotiating':
+      return beforeAuth(conn, el);
+    case 'authenticated':
+      return beforeBind(conn, el);
+    case 'bound':
+      return routeOutbound(conn, el);
+    default:
+      return;
+  }
+}
+
+/** STARTTLS, SASL and XEP-0077 account creation; any other stanza is not-authorized. */
+function beforeAuth(conn: Connection, el: Element): Promise<void> | void {
+  const ns = el.getNS();
+  if (ns === NS_TLS && el.localName === 'starttls') return startTls(conn);
+  if (ns === NS_SASL) {
+    if (el.localName === 'auth') return onAuth(conn, el);
+    if (el.localName === 'response') return onResponse(conn, el);
+    if (el.localName === 'abort') return onAbort(conn);
+  }
+  const kind = clientStanzaKind(el);
+  if (kind === undefined) {
+    conn.closeStream('unsupported-stanza-type');
+    return;
+  }
+  if (kind === 'iq' && isAddressedToServer(conn, el) && iqPayload(el)?.is('query', NS_REGISTER)) {
+    return handleRegistration(conn, el);
+  }
+  conn.closeStream('not-authorized', 'authenticate before sending stanzas');
+}
+
+/** Resource binding and the legacy session IQ; nothing else before a resource is bound (RFC 6120 7.1). */
+function beforeBind(conn: Connection, el: Element): Promise<void> | void {
+  const kind = clientStanzaKind(el);
+  if (kind === undefined) {
+    conn.closeStream('unsupported-stanza-type');
+    return;
+  }
+  if (kind === 'iq' && el.attr('type') === 'set') {
+    const payload = iqPayload(el);
+    if (payload?.is('bind', NS_BIND)) return bindResource(conn, el, payload);
+    if (payload?.is('session', NS_SESSION)) {
+      conn.sendElement(iqResult(el));
+      return;
+    }
+  }
+  conn.closeStream('not-authorized', 'bind a resource before sending stanzas');
+}

@@ -1,0 +1,214 @@
+/**
+ * The client-to-server gateway: listeners, the connection table, the bus
+ * subscription for deliveries, and one shared sweep timer for every
+ * connection's deadlines and keepalives.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server, Socket } from 'node:net';
+import type { Bus, Subscription } from '@parley/bus';
+import type { Config } from '@parley/config';
+import { normalizeDomain } from '@parley/jid';
+import { gatewaySubject } from '@parley/routing';
+import type { GatewayMessage } from '@parley/routing';
+import { streamError } from '@parley/stanza';
+import type { AccountStore } from '@parley/store';
+import type { Logger, Metrics } from '@parley/telemetry';
+import { CLOSE_GRACE_MS, Connection } from './connection.js';
+import type { GatewayContext } from './context.js';
+import { AuthThrottle } from './limits/auth-throttle.js';
+import { IpLimiter } from './limits/ip-limiter.js';
+import { createDirectTlsListener, createPlainListener, listen, remoteIp, stopListening } from './listeners.js';
+import { GatewayMetrics } from './metrics.js';
+import type { Transport } from './metrics.js';
+import { postAuthFeatures } from './negotiation/features.js';
+import { streamHeader } from './negotiation/stream-header.js';
+import { handleGatewayMessage } from './routing/delivery.js';
+import { loadTlsMaterial } from './tls/tls-material.js';
+
+export interface GatewayDeps {
+  config: Config;
+  bus: Bus;
+  accounts: AccountStore;
+  logger: Logger;
+  metrics: Metrics;
+  /** Unique in the cluster; deliveries for this gateway arrive on `xmpp.gw.<gatewayId>`. */
+  gatewayId: string;
+}
+
+export interface Gateway {
+  readonly gatewayId: string;
+  /** Bound ports (a configured port 0 means an ephemeral one). */
+  readonly ports: { c2s: number; directTls?: number };
+  connectionCount(): number;
+  /** Stops accepting, closes every stream with system-shutdown (unbinding them) and releases the listeners. */
+  close(reason?: 'system-shutdown'): Promise<void>;
+}
+
+export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, bus, accounts, logger, gatewayId } = deps;
+  const subject = gatewaySubject(gatewayId);
+  const tls = await loadTlsMaterial(config, logger);
+  const domains = new Set(config.server.domains.map((d) => normalizeDomain(d)));
+  const connections = new Map<string, Connection>();
+  const ipLimiter = new IpLimiter(config.c2s.maxConnectionsPerIp);
+  const metrics = new GatewayMetrics(deps.metrics);
+  let closing = false;
+  let drained: (() => void) | undefined;
+
+  const ctx: GatewayContext = {
+    config,
+    bus,
+    accounts,
+    logger,
+    metrics,
+    gatewayId,
+    tls,
+    domains,
+    defaultDomain: domains.values().next().value ?? 'localhost',
+    throttle: new AuthThrottle({ baseMs: config.c2s.authFailureDelayMs, maxMs: config.c2s.authFailureMaxDelayMs }),
+    saslOptions: {
+      unknownUserIterations: config.sasl.scramIterations,
+      allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
+    },
+    postAuthFeatures: postAuthFeatures(),
+    publish(to, data) {
+      try {
+        bus.publish(to, data);
+      } catch (err) {
+        logger.warn('bus publish failed', { subject: to, err });
+      }
+    },
+    connectionClosed(conn) {
+      if (connections.get(conn.id) !== conn) return;
+      connections.delete(conn.id);
+      ipLimiter.release(conn.ip);
+      metrics.closed(conn.transport);
+      logger.info('client connection closed', {
+        conn: conn.id,
+        ip: conn.ip,
+        durationMs: Date.now() - conn.openedAt,
+        ...(conn.jid !== undefined && { jid: conn.jid }),
+      });
+      if (closing && connections.size === 0) drained?.();
+    },
+  };
+
+  const token = randomBytes(4).toString('hex');
+  let seq = 0;
+  const accept = (socket: Socket, transport: Transport): void => {
+    const ip = remoteIp(socket);
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    if (!ipLimiter.acquire(ip)) {
+      refuse(socket, ctx.defaultDomain);
+      logger.warn('too many connections from one address', { ip, limit: config.c2s.maxConnectionsPerIp });
+      return;
+    }
+    const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, socket, ip, transport);
+    connections.set(conn.id, conn);
+    metrics.opened(transport);
+    logger.info('client connection opened', { conn: conn.id, ip, port: socket.remotePort, transport });
+  };
+
+  const sub: Subscription = bus.subscribe(subject, (msg) => {
+    handleGatewayMessage(ctx, connections, msg.data as GatewayMessage);
+  });
+
+  const servers: Server[] = [];
+  const ports: { c2s: number; directTls?: number } = { c2s: 0 };
+  try {
+    const plain = createPlainListener((socket) => accept(socket, 'tcp'));
+    servers.push(plain);
+    ports.c2s = await listen(plain, config.c2s.port, config.c2s.host);
+    if (config.c2s.directTlsPort !== 0) {
+      const direct = createDirectTlsListener(config, tls, logger, (socket) => accept(socket, 'tls'));
+      servers.push(direct);
+      ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);
+    }
+  } catch (err) {
+    sub.unsubscribe();
+    for (const s of servers) s.close();
+    throw err;
+  }
+
+  const sweepMs = sweepInterval(config);
+  let sweeps = 0;
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const conn of connections.values()) {
+      try {
+        conn.tick(now);
+      } catch (err) {
+        conn.fail(err);
+      }
+    }
+    if (++sweeps % Math.max(1, Math.round(60_000 / sweepMs)) === 0) ctx.throttle.sweep(now);
+  }, sweepMs);
+  sweeper.unref();
+
+  logger.info('c2s gateway listening', { gatewayId, host: config.c2s.host, ...ports, domains: [...domains] });
+
+  let closed: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    closing = true;
+    const listenersDone = servers.map((s) => stopListening(s, CLOSE_GRACE_MS + 1_000));
+    if (connections.size > 0) {
+      const allGone = new Promise<void>((resolve) => (drained = resolve));
+      for (const conn of [...connections.values()]) {
+        try {
+          conn.closeStream('system-shutdown');
+        } catch {
+          conn.destroy();
+        }
+      }
+      // Peers get CLOSE_GRACE_MS to close; the sweep destroys stragglers.
+      await Promise.race([allGone, delay(CLOSE_GRACE_MS + 500)]);
+      for (const conn of [...connections.values()]) conn.destroy();
+    }
+    await Promise.all(listenersDone);
+    clearInterval(sweeper);
+    sub.unsubscribe();
+    await bus.flush().catch(() => undefined);
+    logger.info('c2s gateway stopped', { gatewayId });
+  };
+
+  return {
+    gatewayId,
+    ports,
+    connectionCount: () => connections.size,
+    close: () => (closed ??= close()),
+  };
+}
+
+/** Sweep often enough for the shortest configured timeout, at most once per second. */
+function sweepInterval(config: Config): number {
+  const { connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
+  const shortest = Math.min(
+    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS].filter((v) => v > 0),
+  );
+  return Math.max(25, Math.min(1_000, Math.floor(shortest / 4)));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Refuses a connection over the per-address limit with a policy-violation stream error. */
+function refuse(socket: Socket, domain: string): void {
+  socket.on('error', ignore);
+  socket.setTimeout(CLOSE_GRACE_MS);
+  socket.once('timeout', destroySelf);
+  socket.end(
+    streamHeader(domain, 'en') +
+      streamError('policy-violation', { text: 'too many connections from your address' }).toString() +
+      '</stream:stream>',
+  );
+}
+
+function ignore(): void {}
+
+function destroySelf(this: Socket): void {
+  this.destroy();
+}

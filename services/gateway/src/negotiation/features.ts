@@ -1,0 +1,66 @@
+/**
+ * Stream features per negotiation state (RFC 6120 4.3.2):
+ * - before TLS: STARTTLS (required when c2s.requireTls), plus SASL when TLS
+ *   is optional, plus XEP-0077 registration when allowed without TLS;
+ * - after TLS, before authentication: SASL mechanisms, XEP-0440 channel
+ *   binding types, XEP-0077 registration;
+ * - after authentication: resource binding, the optional RFC 3921 session,
+ *   roster versioning (XEP-0237).
+ */
+import type { TLSSocket } from 'node:tls';
+import { channelBindingAvailable, tlsChannelBinding } from '@parley/sasl';
+import type { ChannelBindingSource } from '@parley/sasl';
+import {
+  NS_BIND,
+  NS_REGISTER_FEATURE,
+  NS_ROSTERVER,
+  NS_SASL,
+  NS_SESSION,
+  NS_TLS,
+} from '@parley/stanza';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Connection } from '../connection.js';
+import { offeredMechanisms } from './mechanisms.js';
+import { registrationAvailable } from './registration-policy.js';
+
+/** XEP-0440 SASL Channel-Binding Type Capability. */
+export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
+
+export function postAuthFeatures(): string {
+  return xml(
+    'stream:features',
+    null,
+    xml('bind', { xmlns: NS_BIND }),
+    xml('session', { xmlns: NS_SESSION }, xml('optional')),
+    xml('ver', { xmlns: NS_ROSTERVER }),
+  ).toString();
+}
+
+export function featuresFor(conn: Connection): string {
+  if (conn.user !== undefined) return conn.ctx.postAuthFeatures;
+  const { config } = conn.ctx;
+  const features = xml('stream:features');
+  if (!conn.secure) {
+    features.append(xml('starttls', { xmlns: NS_TLS }, config.c2s.requireTls && xml('required')));
+  }
+  const cb = conn.secure ? connectionChannelBinding(conn) : undefined;
+  const mechanisms = offeredMechanisms(conn, cb);
+  if (mechanisms.length > 0) {
+    features.append(xml('mechanisms', { xmlns: NS_SASL }, ...mechanisms.map((m) => xml('mechanism', null, m))));
+    if (cb !== undefined && mechanisms.some((m) => m.endsWith('-PLUS'))) {
+      features.append(channelBindingFeature(cb));
+    }
+  }
+  if (registrationAvailable(conn)) features.append(xml('register', { xmlns: NS_REGISTER_FEATURE }));
+  return features.toString();
+}
+
+export function connectionChannelBinding(conn: Connection): ChannelBindingSource | undefined {
+  const source = tlsChannelBinding(conn.socket as TLSSocket, 'server');
+  return channelBindingAvailable(source) ? source : undefined;
+}
+
+function channelBindingFeature(cb: ChannelBindingSource): Element {
+  return xml('sasl-channel-binding', { xmlns: NS_SASL_CB }, ...cb.types.map((type) => xml('channel-binding', { type })));
+}

@@ -1,0 +1,173 @@
+/**
+ * SASL negotiation (RFC 6120 section 6): <auth/>, <response/>, <abort/>.
+ * Failures are answered after a per-IP delay (see limits/auth-throttle.ts);
+ * after MAX_AUTH_FAILURES failures on one stream it is closed with
+ * policy-violation. The SASL username is the localpart of the account on the
+ * stream's domain.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { normalizeLocalpart, parseJID } from '@parley/jid';
+import { createServerMechanism, decodeSaslPayload, encodeSaslPayload, isMechanism } from '@parley/sasl';
+import type { Mechanism, SaslContext, SaslFailureCondition, SaslStep, ServerMechanism } from '@parley/sasl';
+import { NS_SASL, saslFailure } from '@parley/stanza';
+import type { Account } from '@parley/store';
+import type { Element } from '@parley/xml';
+import type { Connection } from '../connection.js';
+import { connectionChannelBinding } from './features.js';
+import { offeredMechanisms } from './mechanisms.js';
+
+/** Failed attempts allowed on one stream before it is closed (RFC 6120 6.4.5 suggests 2 to 5 retries). */
+export const MAX_AUTH_FAILURES = 5;
+
+/** One authentication exchange in progress. */
+export interface SaslAttempt {
+  readonly mechanism: ServerMechanism;
+  /** The account the mechanism looked up, kept to check `banned` after a successful exchange. */
+  account: Account | undefined;
+}
+
+export function onAuth(conn: Connection, el: Element): Promise<void> | void {
+  const { config } = conn.ctx;
+  conn.sasl = undefined;
+  if (!conn.secure && config.c2s.requireTls) {
+    return reject(conn, 'unknown', 'encryption-required', 'negotiate TLS first');
+  }
+  const name = el.attr('mechanism') ?? '';
+  const cb = conn.secure ? connectionChannelBinding(conn) : undefined;
+  if (!isMechanism(name) || !offeredMechanisms(conn, cb).includes(name)) {
+    return reject(conn, isMechanism(name) ? name : 'unknown', 'invalid-mechanism');
+  }
+  const text = el.text().trim();
+  let initial: Buffer | undefined;
+  if (text !== '') {
+    const decoded = decodeSaslPayload(text);
+    if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
+    initial = decoded;
+  }
+  const attempt: SaslAttempt = { mechanism: undefined as unknown as ServerMechanism, account: undefined };
+  const domain = conn.domain;
+  const accounts = conn.ctx.accounts;
+  const saslCtx: SaslContext = {
+    secure: conn.secure,
+    ...(cb !== undefined && { channelBinding: cb }),
+    async lookup(username: string) {
+      let local: string;
+      try {
+        local = normalizeLocalpart(username);
+      } catch {
+        return undefined;
+      }
+      attempt.account = await accounts.get(`${local}@${domain}`);
+      return attempt.account?.credentials;
+    },
+  };
+  (attempt as { mechanism: ServerMechanism }).mechanism = createServerMechanism(name, saslCtx, conn.ctx.saslOptions);
+  conn.sasl = attempt;
+  return attempt.mechanism.start(initial).then((step) => applyStep(conn, name, step));
+}
+
+export function onResponse(conn: Connection, el: Element): Promise<void> | void {
+  const attempt = conn.sasl;
+  if (attempt === undefined) return reject(conn, 'unknown', 'malformed-request', 'no authentication in progress');
+  const name = attempt.mechanism.name;
+  const decoded = decodeSaslPayload(el.text().trim());
+  if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
+  return attempt.mechanism.step(decoded).then((step) => applyStep(conn, name, step));
+}
+
+export function onAbort(conn: Connection): Promise<void> | void {
+  const name = conn.sasl?.mechanism.name ?? 'unknown';
+  return reject(conn, name, 'aborted');
+}
+
+function applyStep(conn: Connection, mechanism: Mechanism, step: SaslStep): Promise<void> | void {
+  if (!conn.open) return;
+  switch (step.kind) {
+    case 'challenge':
+      conn.send(
+        step.data.length === 0
+          ? `<challenge xmlns="${NS_SASL}"/>`
+          : `<challenge xmlns="${NS_SASL}">${step.data.toString('base64')}</challenge>`,
+      );
+      return;
+    case 'failure':
+      return reject(conn, mechanism, step.condition, step.text);
+    case 'success':
+      return succeed(conn, mechanism, step);
+  }
+}
+
+function succeed(
+  conn: Connection,
+  mechanism: Mechanism,
+  step: Extract<SaslStep, { kind: 'success' }>,
+): Promise<void> | void {
+  const account = conn.sasl?.account;
+  let bare: string;
+  try {
+    bare = `${normalizeLocalpart(step.username)}@${conn.domain}`;
+  } catch {
+    return reject(conn, mechanism, 'not-authorized');
+  }
+  if (account === undefined || account.jid !== bare) return reject(conn, mechanism, 'not-authorized');
+  if (step.authzid !== undefined && !sameJid(step.authzid, bare)) {
+    return reject(conn, mechanism, 'invalid-authzid', 'you may only authorize as your own account');
+  }
+  if (account.banned === true) {
+    return reject(conn, mechanism, 'account-disabled', undefined, false);
+  }
+  const { ctx } = conn;
+  conn.sasl = undefined;
+  conn.user = bare;
+  conn.state = 'authenticated';
+  ctx.throttle.succeed(conn.ip);
+  ctx.metrics.login(mechanism, 'success');
+  ctx.logger.info('client authenticated', { conn: conn.id, ip: conn.ip, jid: bare, mechanism });
+  conn.send(
+    step.data === undefined
+      ? `<success xmlns="${NS_SASL}"/>`
+      : `<success xmlns="${NS_SASL}">${encodeSaslPayload(step.data)}</success>`,
+  );
+  conn.restartStream();
+}
+
+function sameJid(a: string, bare: string): boolean {
+  try {
+    return parseJID(a).toString() === bare;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Answers a failure. Failures that could be guesses count towards the
+ * stream's limit and the per-IP delay; `aborted` and `encryption-required`
+ * do not.
+ */
+function reject(
+  conn: Connection,
+  mechanism: string,
+  condition: SaslFailureCondition,
+  text?: string,
+  delayed = condition !== 'aborted' && condition !== 'encryption-required',
+): Promise<void> | void {
+  const { ctx } = conn;
+  conn.sasl = undefined;
+  if (condition !== 'aborted') ctx.metrics.login(mechanism, 'failure');
+  if (condition !== 'aborted' && condition !== 'encryption-required') conn.authFailures++;
+  ctx.logger.info('client authentication failed', { conn: conn.id, ip: conn.ip, mechanism, condition });
+  const delay = delayed ? ctx.throttle.fail(conn.ip, Date.now()) : 0;
+  if (delay <= 0) {
+    answerFailure(conn, condition, text);
+    return;
+  }
+  return sleep(delay, undefined, { ref: false }).then(() => answerFailure(conn, condition, text));
+}
+
+function answerFailure(conn: Connection, condition: SaslFailureCondition, text: string | undefined): void {
+  if (!conn.open) return;
+  conn.sendElement(saslFailure(condition, text));
+  if (conn.authFailures >= MAX_AUTH_FAILURES) {
+    conn.closeStream('policy-violation', 'too many failed authentication attempts');
+  }
+}

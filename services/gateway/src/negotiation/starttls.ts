@@ -1,0 +1,53 @@
+/**
+ * STARTTLS (RFC 6120 section 5): answer <proceed/>, wrap the same socket in
+ * a server TLSSocket, and restart the stream once the handshake completes.
+ * Anything the client pipelined after <starttls/> in plaintext is discarded
+ * (it must not be trusted once TLS is up).
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { NS_TLS } from '@parley/stanza';
+import type { Connection } from '../connection.js';
+import { attachSocket, connectionOf, stopReading } from '../socket-events.js';
+
+const PROCEED = `<proceed xmlns="${NS_TLS}"/>`;
+const FAILURE = `<failure xmlns="${NS_TLS}"/>`;
+
+export function startTls(conn: Connection): void {
+  if (conn.secure) {
+    // Already encrypted: the TLS failure case (RFC 6120 5.4.2.2) closes the stream.
+    conn.send(FAILURE);
+    conn.closeStream();
+    return;
+  }
+  const raw = conn.socket;
+  conn.state = 'tls-handshake';
+  conn.awaitingHeader = true;
+  // The raw socket keeps its close/error listeners until the TLS socket replaces it.
+  stopReading(raw);
+  raw.write(PROCEED, (err) => {
+    if (err || raw.destroyed || conn.state !== 'tls-handshake') conn.destroy();
+    else upgrade(conn, raw);
+  });
+}
+
+function upgrade(conn: Connection, raw: Socket): void {
+  const secure = new TLSSocket(raw, {
+    isServer: true,
+    secureContext: conn.ctx.tls.secureContext,
+    requestCert: false,
+  });
+  conn.socket = secure;
+  attachSocket(secure, conn);
+  secure.once('secure', onSecure);
+}
+
+function onSecure(this: TLSSocket): void {
+  const conn = connectionOf(this);
+  if (conn === undefined || conn.state !== 'tls-handshake') return;
+  conn.secure = true;
+  conn.state = 'negotiating';
+  conn.lastWrite = Date.now();
+  // Reset outside the parser, so nothing sent in plaintext after <starttls/> survives.
+  conn.restartStream();
+}

@@ -1,0 +1,189 @@
+/**
+ * In-band registration (XEP-0077) for accounts on this server, handled in
+ * the gateway because it happens before authentication:
+ * - before authentication: get the form, create an account (one per stream);
+ * - after authentication: see the registration, change the password,
+ *   cancel the registration (<remove/>: the account is deleted, the stream
+ *   closed with not-authorized as XEP-0077 section 3.2 recommends).
+ * The IQs are those addressed to the stream's domain or without 'to'.
+ */
+import { normalizeLocalpart } from '@parley/jid';
+import { deriveCredentials } from '@parley/sasl';
+import {
+  NS_REGISTER,
+  StanzaError,
+  badRequest,
+  conflict,
+  errorReply,
+  internalServerError,
+  iqResult,
+  notAcceptable,
+  notAllowed,
+  notAuthorized,
+  serviceUnavailable,
+} from '@parley/stanza';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Connection } from './connection.js';
+import { registrationAvailable } from './negotiation/registration-policy.js';
+
+export function isAddressedToServer(conn: Connection, el: Element): boolean {
+  const to = el.attrs['to'];
+  return to === undefined || to === '' || to === conn.domain;
+}
+
+export function handleRegistration(conn: Connection, iq: Element): Promise<void> | void {
+  const type = iq.attrs['type'];
+  if (type !== 'get' && type !== 'set') {
+    if (type !== 'error' && type !== 'result') conn.sendElement(errorReply(iq, badRequest('bad IQ type')));
+    return;
+  }
+  if (!iq.attrs['id']) {
+    conn.sendElement(errorReply(iq, badRequest('an IQ needs an id')));
+    return;
+  }
+  const { registration } = conn.ctx.config;
+  if (!registration.enabled) {
+    conn.sendElement(errorReply(iq, serviceUnavailable()));
+    return;
+  }
+  const query = iq.getChild('query', NS_REGISTER)!;
+  const work = conn.user === undefined ? beforeAuth(conn, iq, type, query) : afterAuth(conn, iq, type, query);
+  if (work === undefined) return;
+  return work.catch((err: unknown) => {
+    conn.ctx.logger.error('in-band registration failed', { conn: conn.id, err });
+    if (conn.open) conn.sendElement(errorReply(iq, internalServerError()));
+  });
+}
+
+function beforeAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: Element): Promise<void> | undefined {
+  if (!registrationAvailable(conn)) {
+    conn.sendElement(errorReply(iq, notAuthorized('negotiate TLS before registering')));
+    return undefined;
+  }
+  if (type === 'get') {
+    conn.sendElement(iqResult(iq, form()));
+    return undefined;
+  }
+  if (query.getChild('remove') !== undefined) {
+    conn.sendElement(errorReply(iq, new StanzaError('unexpected-request', { text: 'authenticate first' })));
+    return undefined;
+  }
+  if (conn.registered) {
+    conn.sendElement(errorReply(iq, notAcceptable('one account per connection')));
+    return undefined;
+  }
+  const username = query.getChildText('username') ?? '';
+  const password = query.getChildText('password') ?? '';
+  if (username === '' || password === '') {
+    conn.sendElement(errorReply(iq, notAcceptable('username and password are required')));
+    return undefined;
+  }
+  let local: string;
+  try {
+    local = normalizeLocalpart(username);
+  } catch {
+    conn.sendElement(errorReply(iq, notAcceptable('the username is not a valid JID localpart')));
+    return undefined;
+  }
+  return create(conn, iq, `${local}@${conn.domain}`, password);
+}
+
+async function create(conn: Connection, iq: Element, jid: string, password: string): Promise<void> {
+  const { ctx } = conn;
+  const credentials = await derive(password, ctx.config.sasl.scramIterations);
+  if (credentials === undefined) {
+    conn.sendElement(errorReply(iq, notAcceptable('the password is not acceptable')));
+    return;
+  }
+  if (!(await ctx.accounts.create({ jid, credentials, createdAt: Date.now() }))) {
+    conn.sendElement(errorReply(iq, conflict('the username is taken')));
+    return;
+  }
+  conn.registered = true;
+  ctx.logger.info('account registered in-band', { conn: conn.id, ip: conn.ip, jid });
+  if (conn.open) conn.sendElement(iqResult(iq));
+}
+
+function afterAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: Element): Promise<void> | undefined {
+  const user = conn.user!;
+  const local = user.slice(0, user.lastIndexOf('@'));
+  if (type === 'get') {
+    conn.sendElement(iqResult(iq, xml('query', { xmlns: NS_REGISTER }, xml('registered'), xml('username', null, local))));
+    return undefined;
+  }
+  if (query.getChild('remove') !== undefined) {
+    if (query.getChildElements().length !== 1) {
+      conn.sendElement(errorReply(iq, badRequest('<remove/> must be alone')));
+      return undefined;
+    }
+    return remove(conn, iq, user);
+  }
+  const username = query.getChildText('username');
+  const password = query.getChildText('password') ?? '';
+  if (username === undefined || password === '') {
+    conn.sendElement(errorReply(iq, badRequest('username and a non-empty password are required')));
+    return undefined;
+  }
+  if (!sameLocalpart(username, local)) {
+    conn.sendElement(errorReply(iq, notAllowed('you can only change your own password')));
+    return undefined;
+  }
+  if (!conn.secure && !conn.ctx.config.registration.allowWithoutTls) {
+    conn.sendElement(errorReply(iq, notAuthorized('password changes need an encrypted stream')));
+    return undefined;
+  }
+  return changePassword(conn, iq, user, password);
+}
+
+async function changePassword(conn: Connection, iq: Element, user: string, password: string): Promise<void> {
+  const { ctx } = conn;
+  const credentials = await derive(password, ctx.config.sasl.scramIterations);
+  if (credentials === undefined) {
+    conn.sendElement(errorReply(iq, notAcceptable('the password is not acceptable')));
+    return;
+  }
+  const account = await ctx.accounts.get(user);
+  if (account === undefined || !(await ctx.accounts.update({ ...account, credentials }))) {
+    conn.sendElement(errorReply(iq, new StanzaError('item-not-found')));
+    return;
+  }
+  ctx.logger.info('password changed in-band', { conn: conn.id, jid: user });
+  if (conn.open) conn.sendElement(iqResult(iq));
+}
+
+async function remove(conn: Connection, iq: Element, user: string): Promise<void> {
+  const { ctx } = conn;
+  await ctx.accounts.delete(user);
+  ctx.logger.info('account removed in-band', { conn: conn.id, jid: user });
+  if (!conn.open) return;
+  conn.sendElement(iqResult(iq));
+  conn.closeStream('not-authorized', 'the account has been removed');
+}
+
+function sameLocalpart(username: string, local: string): boolean {
+  const bare = username.includes('@') ? username.slice(0, username.lastIndexOf('@')) : username;
+  try {
+    return normalizeLocalpart(bare) === local;
+  } catch {
+    return false;
+  }
+}
+
+async function derive(password: string, iterations: number) {
+  try {
+    return await deriveCredentials(password, { iterations });
+  } catch {
+    return undefined;
+  }
+}
+
+function form(): Element {
+  return xml(
+    'query',
+    { xmlns: NS_REGISTER },
+    xml('instructions', null, 'Choose a username and password to register with this server.'),
+    xml('username'),
+    xml('password'),
+  );
+}

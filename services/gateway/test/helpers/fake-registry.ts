@@ -1,0 +1,75 @@
+/**
+ * A test double for the session registry: answers bind requests on the
+ * partition subjects and records everything published there. Only what the
+ * gateway tests need; the real registry is services/session-registry.
+ */
+import type { Bus, BusMessage, Subscription } from '@parley/bus';
+import type { BindReply, BindRequest, RegistryMessage } from '@parley/routing';
+
+export interface Recorded {
+  subject: string;
+  msg: RegistryMessage;
+}
+
+export class FakeRegistry {
+  readonly received: Recorded[] = [];
+  /** Full JIDs that answer `conflict` when bound. */
+  readonly taken = new Set<string>();
+  /** When set, bind requests are left unanswered (to test timeouts and races). */
+  silent = false;
+  private generated = 0;
+  private readonly sub: Subscription;
+  private waiters: Array<() => void> = [];
+
+  constructor(bus: Bus) {
+    this.sub = bus.subscribe('xmpp.r.>', (m) => this.onMessage(m));
+  }
+
+  private onMessage(m: BusMessage): void {
+    const msg = m.data as RegistryMessage;
+    this.received.push({ subject: m.subject, msg });
+    if (msg.t === 'bind' && m.respond && !this.silent) m.respond(this.bind(msg));
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private bind(req: BindRequest): BindReply {
+    const resource = req.resource ?? `gen${++this.generated}`;
+    const full = `${req.jid}/${resource}`;
+    if (this.taken.has(full)) return { ok: false, condition: 'conflict' };
+    return { ok: true, jid: full };
+  }
+
+  of<T extends RegistryMessage['t']>(t: T): Array<Extract<RegistryMessage, { t: T }> & { subject: string }> {
+    return this.received
+      .filter((r) => r.msg.t === t)
+      .map((r) => ({ ...(r.msg as Extract<RegistryMessage, { t: T }>), subject: r.subject }));
+  }
+
+  /** Resolves with the first recorded message matching `pred` (waiting for it if needed). */
+  async waitFor<T extends RegistryMessage['t']>(
+    t: T,
+    pred: (m: Extract<RegistryMessage, { t: T }>) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<Extract<RegistryMessage, { t: T }> & { subject: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.of(t).find((m) => pred(m));
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no '${t}' message arrived within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Starts a gateway on ephemeral ports with an in-memory bus and stores, a
+ * fake registry and a captured log, plus helpers to create accounts and
+ * connect authenticated clients.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryBus } from '@parley/bus';
+import { defaultConfig } from '@parley/config';
+import type { Config } from '@parley/config';
+import { deriveCredentials } from '@parley/sasl';
+import { openMemoryStores } from '@parley/store';
+import type { Stores } from '@parley/store';
+import { createLogger, createMetrics } from '@parley/telemetry';
+import type { Metrics } from '@parley/telemetry';
+import { startGateway } from '../../src/index.js';
+import type { Gateway } from '../../src/index.js';
+import { FakeRegistry } from './fake-registry.js';
+import { TestClient, boundJid } from './test-client.js';
+import type { ConnectOptions } from './test-client.js';
+
+/** One data directory per test process, so the self-signed certificate is generated once. */
+let sharedDataDir: string | undefined;
+export function testDataDir(): string {
+  if (sharedDataDir === undefined) {
+    sharedDataDir = mkdtempSync(join(tmpdir(), 'parley-gateway-'));
+    process.once('exit', () => rmSync(sharedDataDir!, { recursive: true, force: true }));
+  }
+  return sharedDataDir;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface HarnessOptions {
+  configure?: (config: Config) => void;
+  directTls?: boolean;
+  gatewayId?: string;
+}
+
+export interface Harness {
+  gateway: Gateway;
+  bus: MemoryBus;
+  stores: Stores;
+  registry: FakeRegistry;
+  config: Config;
+  metrics: Metrics;
+  logs: string[];
+  port: number;
+  connect(opts?: ConnectOptions): Promise<TestClient>;
+  createAccount(local: string, password: string, opts?: { banned?: boolean }): Promise<void>;
+  /** STARTTLS, SCRAM-SHA-256, bind: a client ready to exchange stanzas. */
+  login(local: string, password: string, resource?: string): Promise<{ client: TestClient; jid: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const config = defaultConfig();
+  config.server.domains = ['localhost', 'example.test'];
+  config.server.dataDir = testDataDir();
+  config.c2s.port = 0;
+  config.c2s.host = '127.0.0.1';
+  config.c2s.directTlsPort = opts.directTls ? await freePort() : 0;
+  config.c2s.authFailureDelayMs = 10;
+  config.c2s.authFailureMaxDelayMs = 40;
+  config.c2s.maxConnectionsPerIp = 0;
+  config.routing.partitions = 4;
+  config.sasl.scramIterations = 4096;
+  opts.configure?.(config);
+
+  const bus = new MemoryBus();
+  const stores = openMemoryStores();
+  const registry = new FakeRegistry(bus);
+  const logs: string[] = [];
+  const logger = createLogger({ service: 'gateway', level: 'debug', sink: (line) => void logs.push(line) });
+  const metrics = createMetrics({ collectDefault: false });
+  const gateway = await startGateway({
+    config,
+    bus,
+    accounts: stores.accounts,
+    logger,
+    metrics,
+    gatewayId: opts.gatewayId ?? 'gw1',
+  });
+  const port = gateway.ports.c2s;
+  const clients: TestClient[] = [];
+
+  const harness: Harness = {
+    gateway,
+    bus,
+    stores,
+    registry,
+    config,
+    metrics,
+    logs,
+    port,
+    async connect(connectOpts) {
+      const p = connectOpts?.tls ? gateway.ports.directTls! : port;
+      const client = await TestClient.connect(p, connectOpts);
+      clients.push(client);
+      return client;
+    },
+    async createAccount(local, password, accountOpts) {
+      const credentials = await deriveCredentials(password, { iterations: 4096 });
+      await stores.accounts.create({
+        jid: `${local}@localhost`,
+        credentials,
+        createdAt: Date.now(),
+        ...(accountOpts?.banned && { banned: true }),
+      });
+    },
+    async login(local, password, resource) {
+      const client = await harness.connect();
+      await client.open();
+      await client.starttls();
+      await client.open();
+      const outcome = await client.scram(local, password);
+      if (outcome.localName !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
+      await client.open();
+      const reply = await client.bind(resource);
+      const jid = boundJid(reply);
+      if (jid === undefined) throw new Error(`bind failed: ${reply.toString()}`);
+      return { client, jid };
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await gateway.close();
+      registry.close();
+      await bus.close();
+      await stores.close();
+    },
+  };
+  return harness;
+}
