@@ -20,6 +20,7 @@ import {
   formatPairs,
   formatTable,
   fromPattern,
+  machineCpuMeter,
   percentiles,
   round,
   Samples,
@@ -72,6 +73,8 @@ export interface ChatStep {
   serverCpuPct: number | null;
   /** This load generator's CPU over the window, % of one core. */
   clientCpuPct: number;
+  /** All other processes on the machine over the window, % of one core (disturbance). */
+  otherCpuPct: number | null;
   /** Worst backlog of the sending ticker, ms (the generator falling behind its schedule). */
   clientSendLagMs: number;
   /** Event loop delay of the load generator, p99 and max, ms. */
@@ -222,6 +225,7 @@ export async function runStep(
   eld.enable();
   const serverCpu = cpuMeter(opts.serverPid);
   const clientCpu = selfCpuMeter();
+  const machineCpu = machineCpuMeter();
   const w0 = performance.now();
   session.windowStart = w0;
   const sent0 = session.sent;
@@ -233,6 +237,7 @@ export async function runStep(
   const recv1 = session.received;
   const serverCpuPct = serverCpu();
   const clientCpuPct = clientCpu();
+  const machineCpuPct = machineCpu();
   eld.disable();
   sender.stop();
 
@@ -269,6 +274,10 @@ export async function runStep(
     },
     serverCpuPct: round(serverCpuPct, 1),
     clientCpuPct: round(clientCpuPct, 1)!,
+    otherCpuPct:
+      machineCpuPct === undefined
+        ? null
+        : round(Math.max(0, machineCpuPct - clientCpuPct - (serverCpuPct ?? 0)), 1),
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
     clientLoopDelayP99Ms: round(eld.percentile(99) / 1e6, 1)!,
     clientLoopDelayMaxMs: round(eld.max / 1e6, 1)!,
@@ -339,7 +348,7 @@ function stepLine(s: ChatStep): string {
   return (
     `sent ${fmtInt(s.sentRate)}/s, delivered ${fmtInt(s.deliveredRate)}/s, ` +
     `p50 ${fmt(s.latencyMs.p50 ?? undefined, 2)} p99 ${fmt(s.latencyMs.p99 ?? undefined, 2)} ms, ` +
-    `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%, client CPU ${fmt(s.clientCpuPct, 0)}%`
+    `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%, client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%`
   );
 }
 
@@ -357,6 +366,7 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     'ooo',
     'server CPU',
     'client CPU',
+    'other CPU',
     'send lag ms',
   ];
   const n = (v: number | null, d = 2) => fmt(v ?? undefined, d);
@@ -373,6 +383,7 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     String(s.outOfOrder),
     s.serverCpuPct === null ? 'n/a' : `${fmt(s.serverCpuPct, 0)}%`,
     `${fmt(s.clientCpuPct, 0)}%`,
+    s.otherCpuPct === null ? 'n/a' : `${fmt(s.otherCpuPct, 0)}%`,
     fmt(s.clientSendLagMs, 1),
   ]);
   return `${title}\n${formatTable(header, rows)}`;

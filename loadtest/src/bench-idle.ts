@@ -6,15 +6,18 @@
 import { LoadClient } from './client.js';
 import type { LoadMechanism } from './client.js';
 import {
+  cpuMeter,
   errorText,
   fmt,
   fmtInt,
   formatPairs,
+  machineCpuMeter,
   fromPattern,
   readPeakRssKiB,
   readRssKiB,
   round,
   runPool,
+  selfCpuMeter,
   sleep,
 } from './util.js';
 
@@ -57,6 +60,12 @@ export interface IdleResult {
   serverPeakRssKiB: number | null;
   kibPerConnection: number | null;
   clientRssKiB: number;
+  /** Server CPU while connecting, % of one core. */
+  serverCpuConnectPct: number | null;
+  /** Load generator CPU while connecting, % of one core. */
+  clientCpuConnectPct: number;
+  /** Other processes' CPU while connecting, % of one core. */
+  otherCpuConnectPct: number | null;
   closeSeconds: number;
   droppedWhileIdle: number;
 }
@@ -122,6 +131,9 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
     `idle: opening ${opts.connections} connections (${opts.concurrency} negotiating at a time, SASL ${opts.mechanism})`,
   );
   let dropped = 0;
+  const serverCpu = cpuMeter(pid);
+  const clientCpu = selfCpuMeter();
+  const machineCpu = machineCpuMeter();
   const t0 = performance.now();
   const { clients, errors } = await openClients(
     opts,
@@ -137,6 +149,9 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
     },
   );
   const connectSeconds = (performance.now() - t0) / 1000;
+  const serverCpuConnect = serverCpu();
+  const clientCpuConnect = clientCpu();
+  const machineCpuConnect = machineCpu();
   const ok = clients.filter((c) => c !== undefined).length;
   const connected = rss();
   opts.log(`idle: ${ok} connected in ${fmt(connectSeconds)} s; settling ${opts.settleS} s`);
@@ -164,12 +179,19 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
     serverPeakRssKiB: peak ?? null,
     kibPerConnection: round(perConn, 2),
     clientRssKiB: clientRss,
+    serverCpuConnectPct: round(serverCpuConnect, 1),
+    clientCpuConnectPct: round(clientCpuConnect, 1)!,
+    otherCpuConnectPct:
+      machineCpuConnect === undefined
+        ? null
+        : round(Math.max(0, machineCpuConnect - clientCpuConnect - (serverCpuConnect ?? 0)), 1),
     closeSeconds: round(closeSeconds)!,
     droppedWhileIdle: dropped,
   };
 }
 
 export function formatIdle(r: IdleResult): string {
+  const pct = (p: number | null) => (p === null ? 'n/a' : `${fmt(p, 0)}%`);
   const mib = (k: number | null) => (k === null ? 'n/a' : `${fmt(k / 1024)} MiB`);
   const rows: [string, string][] = [
     [
@@ -180,6 +202,10 @@ export function formatIdle(r: IdleResult): string {
     [
       'connect rate',
       `${fmtInt(r.connectRate)} connections/s (TCP + stream + SASL + bind + presence)`,
+    ],
+    [
+      'CPU while connecting',
+      `server ${pct(r.serverCpuConnectPct)}, load client ${pct(r.clientCpuConnectPct)}, other processes ${pct(r.otherCpuConnectPct)} (% of one core)`,
     ],
     ['server RSS before', mib(r.serverRssBeforeKiB)],
     ['server RSS when all connected', mib(r.serverRssConnectedKiB)],

@@ -4,7 +4,7 @@
  * Figures go to stdout as aligned text followed by one JSON line; progress
  * goes to stderr.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findMax, formatChatSteps, formatFindMax, runChat } from './bench-chat.js';
 import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
@@ -58,7 +58,14 @@ chat:
 interface Report {
   bench: 'parley-loadtest';
   mode: string;
-  machine: { cpus: number; cpuModel: string; memMiB: number; node: string; note: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memMiB: number;
+    node: string;
+    loadAvg1m: number;
+    note: string;
+  };
   target: {
     host: string;
     port: number;
@@ -192,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
       cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
       memMiB: Math.round(totalmem() / 1048576),
       node: process.version,
+      loadAvg1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       note: 'load generator and server run on the same machine and share its CPUs',
     },
     target: { host, port, spawned: spawned !== undefined, serverPid: serverPid ?? null, mechanism },
@@ -207,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
           `${report.machine.cpus} x ${report.machine.cpuModel}, ${report.machine.memMiB} MiB, node ${process.version}`,
         ],
         ['note', report.machine.note],
+        ['load average (1 min)', `${report.machine.loadAvg1m} at start`],
         [
           'server',
           `${spawned ? 'spawned single-node server' : 'external server'} at ${host}:${port}${serverPid ? `, pid ${serverPid}` : ' (no pid: no RSS/CPU figures)'}`,

@@ -59,6 +59,37 @@ export function cpuMeter(pid: number | undefined): () => number | undefined {
   };
 }
 
+/** Busy and total jiffies of all CPUs, from the first line of /proc/stat. */
+function readMachineJiffies(): { busy: number; total: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.slice(0, text.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+    line;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * Whole-machine CPU over an interval, in % of one core (so 200% is a fully
+ * busy 2-core machine). Shows how much other processes disturbed a run.
+ */
+export function machineCpuMeter(): () => number | undefined {
+  const t0 = performance.now();
+  const j0 = readMachineJiffies();
+  return () => {
+    const j1 = readMachineJiffies();
+    if (j0 === undefined || j1 === undefined) return undefined;
+    const wall = (performance.now() - t0) / 1000;
+    return wall > 0 ? ((j1.busy - j0.busy) / CLOCK_TICKS / wall) * 100 : undefined;
+  };
+}
+
 /** This process's CPU usage over an interval, % of one core. */
 export function selfCpuMeter(): () => number {
   const t0 = performance.now();

@@ -136,6 +136,34 @@ describe('StreamFramer on a client session', () => {
     }
   });
 
+  it('accepts plain Uint8Array chunks', () => {
+    const bytes = new Uint8Array(BYTES);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 5) chunks.push(bytes.subarray(i, i + 5));
+    const r = record();
+    for (const c of chunks) r.framer.write(c);
+    expect(r.events).toEqual(EXPECTED);
+  });
+
+  it('lets a handler exception propagate and then ignores input until reset()', () => {
+    let calls = 0;
+    const framer = new StreamFramer({
+      streamOpen: () => undefined,
+      stanza: () => {
+        calls++;
+        throw new Error('handler bug');
+      },
+      streamClose: () => undefined,
+      error: () => undefined,
+    });
+    expect(() => framer.write(SESSION)).toThrow('handler bug');
+    framer.write('<presence/>');
+    expect(calls).toBe(1);
+    framer.reset();
+    expect(() => framer.write(SESSION)).toThrow('handler bug');
+    expect(calls).toBe(2);
+  });
+
   it('ignores whitespace keepalives, however long', () => {
     const header = SESSION.slice(0, SESSION.indexOf('\n  '));
     const r = record({ limits: { maxStanzaBytes: 1000 } });

@@ -31,13 +31,7 @@ import type { SaslAttempt } from './negotiation/sasl.js';
 import { attachSocket } from './socket-events.js';
 
 export type ConnectionState =
-  | 'negotiating'
-  | 'tls-handshake'
-  | 'authenticated'
-  | 'binding'
-  | 'bound'
-  | 'closing'
-  | 'closed';
+  'negotiating' | 'tls-handshake' | 'authenticated' | 'binding' | 'bound' | 'closing' | 'closed';
 
 /** Output buffered for a slow reader beyond which the connection is dropped. */
 export const MAX_PENDING_OUTPUT = 4 * 1024 * 1024;
@@ -246,8 +240,11 @@ export class Connection {
       this.destroy();
       return;
     }
-    let out = this.awaitingHeader ? streamHeader(this.domain || this.ctx.defaultDomain, this.lang ?? 'en') : '';
-    if (condition !== undefined) out += streamError(condition, text === undefined ? {} : { text }).toString();
+    let out = this.awaitingHeader
+      ? streamHeader(this.domain || this.ctx.defaultDomain, this.lang ?? 'en')
+      : '';
+    if (condition !== undefined)
+      out += streamError(condition, text === undefined ? {} : { text }).toString();
     out += '</stream:stream>';
     this.send(out);
     if (condition !== undefined) {
@@ -321,7 +318,12 @@ export class Connection {
   private publishUnbind(): void {
     if (this.jid === undefined || this.user === undefined || this.unbindSent) return;
     this.unbindSent = true;
-    const msg: UnbindRequest = { t: 'unbind', jid: this.jid, gw: this.ctx.gatewayId, conn: this.id };
+    const msg: UnbindRequest = {
+      t: 'unbind',
+      jid: this.jid,
+      gw: this.ctx.gatewayId,
+      conn: this.id,
+    };
     this.ctx.publish(routeSubject(this.user, this.ctx.config.routing.partitions), msg);
   }
 

@@ -17,7 +17,13 @@ import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { AuthThrottle } from './limits/auth-throttle.js';
 import { IpLimiter } from './limits/ip-limiter.js';
-import { createDirectTlsListener, createPlainListener, listen, remoteIp, stopListening } from './listeners.js';
+import {
+  createDirectTlsListener,
+  createPlainListener,
+  listen,
+  remoteIp,
+  stopListening,
+} from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
 import type { Transport } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
@@ -65,7 +71,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     tls,
     domains,
     defaultDomain: domains.values().next().value ?? 'localhost',
-    throttle: new AuthThrottle({ baseMs: config.c2s.authFailureDelayMs, maxMs: config.c2s.authFailureMaxDelayMs }),
+    throttle: new AuthThrottle({
+      baseMs: config.c2s.authFailureDelayMs,
+      maxMs: config.c2s.authFailureMaxDelayMs,
+    }),
     saslOptions: {
       unknownUserIterations: config.sasl.scramIterations,
       allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
@@ -103,13 +112,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     if (!ipLimiter.acquire(ip)) {
       refuse(socket, ctx.defaultDomain);
-      logger.warn('too many connections from one address', { ip, limit: config.c2s.maxConnectionsPerIp });
+      logger.warn('too many connections from one address', {
+        ip,
+        limit: config.c2s.maxConnectionsPerIp,
+      });
       return;
     }
     const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, socket, ip, transport);
     connections.set(conn.id, conn);
     metrics.opened(transport);
-    logger.info('client connection opened', { conn: conn.id, ip, port: socket.remotePort, transport });
+    logger.info('client connection opened', {
+      conn: conn.id,
+      ip,
+      port: socket.remotePort,
+      transport,
+    });
   };
 
   const sub: Subscription = bus.subscribe(subject, (msg) => {
@@ -123,7 +140,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     servers.push(plain);
     ports.c2s = await listen(plain, config.c2s.port, config.c2s.host);
     if (config.c2s.directTlsPort !== 0) {
-      const direct = createDirectTlsListener(config, tls, logger, (socket) => accept(socket, 'tls'));
+      const direct = createDirectTlsListener(config, tls, logger, (socket) =>
+        accept(socket, 'tls'),
+      );
       servers.push(direct);
       ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);
     }
@@ -148,7 +167,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   }, sweepMs);
   sweeper.unref();
 
-  logger.info('c2s gateway listening', { gatewayId, host: config.c2s.host, ...ports, domains: [...domains] });
+  logger.info('c2s gateway listening', {
+    gatewayId,
+    host: config.c2s.host,
+    ...ports,
+    domains: [...domains],
+  });
 
   let closed: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -186,7 +210,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 function sweepInterval(config: Config): number {
   const { connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
   const shortest = Math.min(
-    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS].filter((v) => v > 0),
+    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS].filter(
+      (v) => v > 0,
+    ),
   );
   return Math.max(25, Math.min(1_000, Math.floor(shortest / 4)));
 }
@@ -202,7 +228,9 @@ function refuse(socket: Socket, domain: string): void {
   socket.once('timeout', destroySelf);
   socket.end(
     streamHeader(domain, 'en') +
-      streamError('policy-violation', { text: 'too many connections from your address' }).toString() +
+      streamError('policy-violation', {
+        text: 'too many connections from your address',
+      }).toString() +
       '</stream:stream>',
   );
 }

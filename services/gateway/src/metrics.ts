@@ -21,20 +21,22 @@ export class GatewayMetrics {
   private readonly stanzaChildren: Record<Direction, Record<StanzaKind, CounterChild>>;
 
   constructor(metrics: Metrics) {
-    this.connections = metrics.gauge('c2s_connections', 'Open client-to-server connections.', ['transport']);
+    this.connections = metrics.gauge('c2s_connections', 'Open client-to-server connections.', [
+      'transport',
+    ]);
     this.logins = metrics.counter('c2s_logins_total', 'Client SASL authentications by outcome.', [
       'mechanism',
       'result',
     ]);
-    this.stanzas = metrics.counter('c2s_stanzas_total', 'Stanzas received from and sent to clients.', [
-      'direction',
-      'kind',
-    ]);
+    this.stanzas = metrics.counter(
+      'c2s_stanzas_total',
+      'Stanzas received from and sent to clients.',
+      ['direction', 'kind'],
+    );
     const bind = (direction: Direction) =>
-      Object.fromEntries(KINDS.map((kind) => [kind, this.stanzas.labels({ direction, kind })])) as Record<
-        StanzaKind,
-        CounterChild
-      >;
+      Object.fromEntries(
+        KINDS.map((kind) => [kind, this.stanzas.labels({ direction, kind })]),
+      ) as Record<StanzaKind, CounterChild>;
     this.stanzaChildren = { in: bind('in'), out: bind('out') };
     for (const transport of ['tcp', 'tls'] as const) this.connections.labels({ transport }).inc(0);
   }

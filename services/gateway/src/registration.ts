@@ -35,7 +35,8 @@ export function isAddressedToServer(conn: Connection, el: Element): boolean {
 export function handleRegistration(conn: Connection, iq: Element): Promise<void> | void {
   const type = iq.attrs['type'];
   if (type !== 'get' && type !== 'set') {
-    if (type !== 'error' && type !== 'result') conn.sendElement(errorReply(iq, badRequest('bad IQ type')));
+    if (type !== 'error' && type !== 'result')
+      conn.sendElement(errorReply(iq, badRequest('bad IQ type')));
     return;
   }
   if (!iq.attrs['id']) {
@@ -48,7 +49,8 @@ export function handleRegistration(conn: Connection, iq: Element): Promise<void>
     return;
   }
   const query = iq.getChild('query', NS_REGISTER)!;
-  const work = conn.user === undefined ? beforeAuth(conn, iq, type, query) : afterAuth(conn, iq, type, query);
+  const work =
+    conn.user === undefined ? beforeAuth(conn, iq, type, query) : afterAuth(conn, iq, type, query);
   if (work === undefined) return;
   return work.catch((err: unknown) => {
     conn.ctx.logger.error('in-band registration failed', { conn: conn.id, err });
@@ -56,7 +58,12 @@ export function handleRegistration(conn: Connection, iq: Element): Promise<void>
   });
 }
 
-function beforeAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: Element): Promise<void> | undefined {
+function beforeAuth(
+  conn: Connection,
+  iq: Element,
+  type: 'get' | 'set',
+  query: Element,
+): Promise<void> | undefined {
   if (!registrationAvailable(conn)) {
     conn.sendElement(errorReply(iq, notAuthorized('negotiate TLS before registering')));
     return undefined;
@@ -66,7 +73,9 @@ function beforeAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: E
     return undefined;
   }
   if (query.getChild('remove') !== undefined) {
-    conn.sendElement(errorReply(iq, new StanzaError('unexpected-request', { text: 'authenticate first' })));
+    conn.sendElement(
+      errorReply(iq, new StanzaError('unexpected-request', { text: 'authenticate first' })),
+    );
     return undefined;
   }
   if (conn.registered) {
@@ -105,11 +114,21 @@ async function create(conn: Connection, iq: Element, jid: string, password: stri
   if (conn.open) conn.sendElement(iqResult(iq));
 }
 
-function afterAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: Element): Promise<void> | undefined {
+function afterAuth(
+  conn: Connection,
+  iq: Element,
+  type: 'get' | 'set',
+  query: Element,
+): Promise<void> | undefined {
   const user = conn.user!;
   const local = user.slice(0, user.lastIndexOf('@'));
   if (type === 'get') {
-    conn.sendElement(iqResult(iq, xml('query', { xmlns: NS_REGISTER }, xml('registered'), xml('username', null, local))));
+    conn.sendElement(
+      iqResult(
+        iq,
+        xml('query', { xmlns: NS_REGISTER }, xml('registered'), xml('username', null, local)),
+      ),
+    );
     return undefined;
   }
   if (query.getChild('remove') !== undefined) {
@@ -136,7 +155,12 @@ function afterAuth(conn: Connection, iq: Element, type: 'get' | 'set', query: El
   return changePassword(conn, iq, user, password);
 }
 
-async function changePassword(conn: Connection, iq: Element, user: string, password: string): Promise<void> {
+async function changePassword(
+  conn: Connection,
+  iq: Element,
+  user: string,
+  password: string,
+): Promise<void> {
   const { ctx } = conn;
   const credentials = await derive(password, ctx.config.sasl.scramIterations);
   if (credentials === undefined) {

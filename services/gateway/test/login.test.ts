@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NS_BIND, NS_REGISTER_FEATURE, NS_ROSTERVER, NS_SASL, NS_SESSION, NS_TLS } from '@parley/stanza';
+import {
+  NS_BIND,
+  NS_REGISTER_FEATURE,
+  NS_ROSTERVER,
+  NS_SASL,
+  NS_SESSION,
+  NS_TLS,
+} from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { NS_SASL_CB } from '../src/index.js';
 import { startHarness } from './helpers/harness.js';
@@ -7,7 +14,9 @@ import type { Harness } from './helpers/harness.js';
 import { boundJid } from './helpers/test-client.js';
 
 function mechanisms(features: Element): string[] {
-  return (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) => m.text());
+  return (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) =>
+    m.text(),
+  );
 }
 
 describe('STARTTLS, SASL and resource binding', () => {
@@ -107,8 +116,13 @@ describe('SASL', () => {
     const { tlsChannelBinding } = await import('@parley/sasl');
     const foreign = tlsChannelBinding(other.client.tlsSocket, 'client').get('tls-exporter')!;
     const { ScramClient } = await import('@parley/sasl');
-    const scram = new ScramClient('SHA-256', 'bob', 'builder', { type: 'tls-exporter', data: foreign });
-    client.send(`<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-256-PLUS'>${scram.first().toString('base64')}</auth>`);
+    const scram = new ScramClient('SHA-256', 'bob', 'builder', {
+      type: 'tls-exporter',
+      data: foreign,
+    });
+    client.send(
+      `<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-256-PLUS'>${scram.first().toString('base64')}</auth>`,
+    );
     const challenge = await client.next();
     client.send(
       `<response xmlns='${NS_SASL}'>${(await scram.finalAsync(Buffer.from(challenge.text(), 'base64'))).toString('base64')}</response>`,
@@ -185,7 +199,9 @@ describe('SASL', () => {
   it('refuses SASL before TLS when TLS is required', async () => {
     const client = await h.connect();
     await client.open();
-    client.send(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${Buffer.from('\u0000bob\u0000builder').toString('base64')}</auth>`);
+    client.send(
+      `<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${Buffer.from('\u0000bob\u0000builder').toString('base64')}</auth>`,
+    );
     const failure = await client.next();
     expect(failure.getChild('encryption-required')).toBeDefined();
     client.close();
@@ -238,8 +254,12 @@ describe('SASL', () => {
 
   it('counts logins in parley_c2s_logins_total', async () => {
     const text = await h.metrics.text();
-    expect(text).toMatch(/parley_c2s_logins_total\{mechanism="SCRAM-SHA-256",result="success"\} [1-9]/);
-    expect(text).toMatch(/parley_c2s_logins_total\{mechanism="SCRAM-SHA-256",result="failure"\} [1-9]/);
+    expect(text).toMatch(
+      /parley_c2s_logins_total\{mechanism="SCRAM-SHA-256",result="success"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /parley_c2s_logins_total\{mechanism="SCRAM-SHA-256",result="failure"\} [1-9]/,
+    );
     expect(text).toMatch(/parley_c2s_connections\{transport="tcp"\}/);
   });
 });

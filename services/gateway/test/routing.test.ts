@@ -21,7 +21,9 @@ describe('stanzas from and to bound clients', () => {
 
   it('stamps from with the full JID, normalizes to, and publishes to the sender partition', async () => {
     const { client, jid } = await h.login('dave', 'secret', 'desk');
-    client.send("<message to='Erin@LOCALHOST/Phone' id='m1' type='chat'><body>hi &amp; bye</body></message>");
+    client.send(
+      "<message to='Erin@LOCALHOST/Phone' id='m1' type='chat'><body>hi &amp; bye</body></message>",
+    );
     const msg = await h.registry.waitFor('stanza', (m) => m.env.id === 'm1');
     expect(msg.subject).toBe(subjectOf('dave@localhost'));
     const bind = h.registry.of('bind')[0]!;
@@ -83,8 +85,12 @@ describe('stanzas from and to bound clients', () => {
     const noId = await client.nextMatching((e) => e.name === 'iq', 'an error');
     expect(errorCondition(noId)).toBe('bad-request');
     client.send("<iq type='fetch' id='t1'><ping xmlns='urn:xmpp:ping'/></iq>");
-    expect(errorCondition(await client.nextMatching((e) => e.attr('id') === 't1', 'an error'))).toBe('bad-request');
-    client.send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
+    expect(
+      errorCondition(await client.nextMatching((e) => e.attr('id') === 't1', 'an error')),
+    ).toBe('bad-request');
+    client.send(
+      "<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>",
+    );
     const session = await client.nextMatching((e) => e.attr('id') === 's1', 'the session result');
     expect(session.attr('type')).toBe('result');
     expect(h.registry.of('stanza')).toHaveLength(0);
@@ -99,9 +105,20 @@ describe('stanzas from and to bound clients', () => {
 
   it('delivers a GatewayMessage to its connection', async () => {
     const { client, jid } = await h.login('erin', 'secret', 'phone');
-    const bind = await h.registry.waitFor('bind', (b) => b.jid === 'erin@localhost' && b.resource === 'phone');
+    const bind = await h.registry.waitFor(
+      'bind',
+      (b) => b.jid === 'erin@localhost' && b.resource === 'phone',
+    );
     const xml = `<message xmlns="jabber:client" from="dave@localhost/desk" to="${jid}" id="d1"><body>hello</body></message>`;
-    const env: Envelope = { stage: 'in', kind: 'message', type: '', id: 'd1', from: 'dave@localhost/desk', to: jid, xml };
+    const env: Envelope = {
+      stage: 'in',
+      kind: 'message',
+      type: '',
+      id: 'd1',
+      from: 'dave@localhost/desk',
+      to: jid,
+      xml,
+    };
     const msg: GatewayMessage = { t: 'deliver', conn: bind.conn, env };
     h.bus.publish(gatewaySubject('gw1'), msg);
     const got = await client.nextMatching((e) => e.attr('id') === 'd1', 'the delivery');
@@ -120,7 +137,11 @@ describe('stanzas from and to bound clients', () => {
       to: 'erin@localhost/gone',
       xml: '<message xmlns="jabber:client" id="lost"/>',
     };
-    h.bus.publish(gatewaySubject('gw1'), { t: 'deliver', conn: 'no-such-conn', env } satisfies GatewayMessage);
+    h.bus.publish(gatewaySubject('gw1'), {
+      t: 'deliver',
+      conn: 'no-such-conn',
+      env,
+    } satisfies GatewayMessage);
     const bounce = await h.registry.waitFor('bounce');
     expect(bounce.subject).toBe(subjectOf('erin@localhost'));
     expect(bounce.to).toBe('erin@localhost/gone');
@@ -133,9 +154,24 @@ describe('stanzas from and to bound clients', () => {
     client.send('</stream:stream>');
     await client.closed();
     const unbind = await h.registry.waitFor('unbind', (u) => u.jid === jid);
-    expect(unbind).toMatchObject({ gw: 'gw1', conn: bind.conn, subject: subjectOf('erin@localhost') });
-    const env: Envelope = { stage: 'in', kind: 'presence', type: '', from: 'dave@localhost/desk', to: jid, xml: '<presence/>' };
-    h.bus.publish(gatewaySubject('gw1'), { t: 'deliver', conn: bind.conn, env } satisfies GatewayMessage);
+    expect(unbind).toMatchObject({
+      gw: 'gw1',
+      conn: bind.conn,
+      subject: subjectOf('erin@localhost'),
+    });
+    const env: Envelope = {
+      stage: 'in',
+      kind: 'presence',
+      type: '',
+      from: 'dave@localhost/desk',
+      to: jid,
+      xml: '<presence/>',
+    };
+    h.bus.publish(gatewaySubject('gw1'), {
+      t: 'deliver',
+      conn: bind.conn,
+      env,
+    } satisfies GatewayMessage);
     const bounce = await h.registry.waitFor('bounce', (b) => b.to === jid);
     expect(bounce.env).toEqual(env);
     await new Promise((r) => setTimeout(r, 50));
@@ -153,7 +189,12 @@ describe('stanzas from and to bound clients', () => {
   it('kicks a connection with the requested stream error', async () => {
     const { client, jid } = await h.login('erin', 'secret', 'kicked');
     const bind = await h.registry.waitFor('bind', (b) => b.resource === 'kicked');
-    h.bus.publish(gatewaySubject('gw1'), { t: 'kick', conn: bind.conn, condition: 'conflict', text: 'replaced' } satisfies GatewayMessage);
+    h.bus.publish(gatewaySubject('gw1'), {
+      t: 'kick',
+      conn: bind.conn,
+      condition: 'conflict',
+      text: 'replaced',
+    } satisfies GatewayMessage);
     expect(await client.streamError()).toBe('conflict');
     await h.registry.waitFor('unbind', (u) => u.jid === jid);
   });
@@ -180,7 +221,10 @@ describe('gateway shutdown', () => {
     expect(await pending.streamError()).toBe('system-shutdown');
     await closing;
     expect(h.gateway.connectionCount()).toBe(0);
-    const unbound = h.registry.of('unbind').map((u) => u.jid).sort();
+    const unbound = h.registry
+      .of('unbind')
+      .map((u) => u.jid)
+      .sort();
     expect(unbound).toEqual([a.jid, b.jid].sort());
     await h.close();
   });

@@ -3,7 +3,8 @@ import { NS_STREAM } from '@parley/stanza';
 import { startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 
-const header = (attrs: string) => `<?xml version='1.0'?><stream:stream xmlns:stream='${NS_STREAM}' ${attrs}>`;
+const header = (attrs: string) =>
+  `<?xml version='1.0'?><stream:stream xmlns:stream='${NS_STREAM}' ${attrs}>`;
 
 describe('stream errors', () => {
   let h: Harness;
@@ -20,7 +21,9 @@ describe('stream errors', () => {
   }
 
   it('answers an unknown domain with host-unknown, after sending its own header', async () => {
-    const client = await rawStream(header(`xmlns='jabber:client' to='nowhere.example' version='1.0'`));
+    const client = await rawStream(
+      header(`xmlns='jabber:client' to='nowhere.example' version='1.0'`),
+    );
     expect(await client.streamError()).toBe('host-unknown');
     expect(client.headers[0]?.attrs['from']).toBe('localhost');
     expect(client.streamClosed).toBe(true);
@@ -140,7 +143,11 @@ describe('timeouts and limits', () => {
   it('sends whitespace keepalives after outbound silence', async () => {
     const client = await h.connect();
     await client.open();
-    await client.until(() => (client.raw.endsWith('</stream:features> ') ? true : undefined), 'a keepalive', 250);
+    await client.until(
+      () => (client.raw.endsWith('</stream:features> ') ? true : undefined),
+      'a keepalive',
+      250,
+    );
     client.close();
   });
 

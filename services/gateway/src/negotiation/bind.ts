@@ -49,14 +49,22 @@ function finish(conn: Connection, iq: Element, subject: string, reply: BindReply
   if (conn.state !== 'binding') {
     // The connection went away while the registry was binding it: undo.
     if (reply.ok) {
-      const unbind: UnbindRequest = { t: 'unbind', jid: reply.jid, gw: ctx.gatewayId, conn: conn.id };
+      const unbind: UnbindRequest = {
+        t: 'unbind',
+        jid: reply.jid,
+        gw: ctx.gatewayId,
+        conn: conn.id,
+      };
       ctx.publish(subject, unbind);
     }
     return;
   }
   if (!reply.ok) {
     conn.state = 'authenticated';
-    const err = new StanzaError(reply.condition, reply.text === undefined ? {} : { text: reply.text });
+    const err = new StanzaError(
+      reply.condition,
+      reply.text === undefined ? {} : { text: reply.text },
+    );
     conn.sendElement(errorReply(iq, err));
     return;
   }

@@ -47,7 +47,9 @@ export function featuresFor(conn: Connection): string {
   const cb = conn.secure ? connectionChannelBinding(conn) : undefined;
   const mechanisms = offeredMechanisms(conn, cb);
   if (mechanisms.length > 0) {
-    features.append(xml('mechanisms', { xmlns: NS_SASL }, ...mechanisms.map((m) => xml('mechanism', null, m))));
+    features.append(
+      xml('mechanisms', { xmlns: NS_SASL }, ...mechanisms.map((m) => xml('mechanism', null, m))),
+    );
     if (cb !== undefined && mechanisms.some((m) => m.endsWith('-PLUS'))) {
       features.append(channelBindingFeature(cb));
     }
@@ -62,5 +64,9 @@ export function connectionChannelBinding(conn: Connection): ChannelBindingSource
 }
 
 function channelBindingFeature(cb: ChannelBindingSource): Element {
-  return xml('sasl-channel-binding', { xmlns: NS_SASL_CB }, ...cb.types.map((type) => xml('channel-binding', { type })));
+  return xml(
+    'sasl-channel-binding',
+    { xmlns: NS_SASL_CB },
+    ...cb.types.map((type) => xml('channel-binding', { type })),
+  );
 }

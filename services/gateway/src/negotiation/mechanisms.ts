@@ -3,7 +3,10 @@ import { offeredMechanisms as saslOffered } from '@parley/sasl';
 import type { ChannelBindingSource, Mechanism } from '@parley/sasl';
 import type { Connection } from '../connection.js';
 
-export function offeredMechanisms(conn: Connection, cb: ChannelBindingSource | undefined): Mechanism[] {
+export function offeredMechanisms(
+  conn: Connection,
+  cb: ChannelBindingSource | undefined,
+): Mechanism[] {
   const { c2s, sasl } = conn.ctx.config;
   if (!conn.secure && c2s.requireTls) return [];
   const possible = new Set<string>(

@@ -7,8 +7,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { normalizeLocalpart, parseJID } from '@parley/jid';
-import { createServerMechanism, decodeSaslPayload, encodeSaslPayload, isMechanism } from '@parley/sasl';
-import type { Mechanism, SaslContext, SaslFailureCondition, SaslStep, ServerMechanism } from '@parley/sasl';
+import {
+  createServerMechanism,
+  decodeSaslPayload,
+  encodeSaslPayload,
+  isMechanism,
+} from '@parley/sasl';
+import type {
+  Mechanism,
+  SaslContext,
+  SaslFailureCondition,
+  SaslStep,
+  ServerMechanism,
+} from '@parley/sasl';
 import { NS_SASL, saslFailure } from '@parley/stanza';
 import type { Account } from '@parley/store';
 import type { Element } from '@parley/xml';
@@ -44,7 +55,10 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
     if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
     initial = decoded;
   }
-  const attempt: SaslAttempt = { mechanism: undefined as unknown as ServerMechanism, account: undefined };
+  const attempt: SaslAttempt = {
+    mechanism: undefined as unknown as ServerMechanism,
+    account: undefined,
+  };
   const domain = conn.domain;
   const accounts = conn.ctx.accounts;
   const saslCtx: SaslContext = {
@@ -61,14 +75,19 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
       return attempt.account?.credentials;
     },
   };
-  (attempt as { mechanism: ServerMechanism }).mechanism = createServerMechanism(name, saslCtx, conn.ctx.saslOptions);
+  (attempt as { mechanism: ServerMechanism }).mechanism = createServerMechanism(
+    name,
+    saslCtx,
+    conn.ctx.saslOptions,
+  );
   conn.sasl = attempt;
   return attempt.mechanism.start(initial).then((step) => applyStep(conn, name, step));
 }
 
 export function onResponse(conn: Connection, el: Element): Promise<void> | void {
   const attempt = conn.sasl;
-  if (attempt === undefined) return reject(conn, 'unknown', 'malformed-request', 'no authentication in progress');
+  if (attempt === undefined)
+    return reject(conn, 'unknown', 'malformed-request', 'no authentication in progress');
   const name = attempt.mechanism.name;
   const decoded = decodeSaslPayload(el.text().trim());
   if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
@@ -109,7 +128,8 @@ function succeed(
   } catch {
     return reject(conn, mechanism, 'not-authorized');
   }
-  if (account === undefined || account.jid !== bare) return reject(conn, mechanism, 'not-authorized');
+  if (account === undefined || account.jid !== bare)
+    return reject(conn, mechanism, 'not-authorized');
   if (step.authzid !== undefined && !sameJid(step.authzid, bare)) {
     return reject(conn, mechanism, 'invalid-authzid', 'you may only authorize as your own account');
   }
@@ -155,7 +175,12 @@ function reject(
   conn.sasl = undefined;
   if (condition !== 'aborted') ctx.metrics.login(mechanism, 'failure');
   if (condition !== 'aborted' && condition !== 'encryption-required') conn.authFailures++;
-  ctx.logger.info('client authentication failed', { conn: conn.id, ip: conn.ip, mechanism, condition });
+  ctx.logger.info('client authentication failed', {
+    conn: conn.id,
+    ip: conn.ip,
+    mechanism,
+    condition,
+  });
   const delay = delayed ? ctx.throttle.fail(conn.ip, Date.now()) : 0;
   if (delay <= 0) {
     answerFailure(conn, condition, text);
@@ -164,7 +189,11 @@ function reject(
   return sleep(delay, undefined, { ref: false }).then(() => answerFailure(conn, condition, text));
 }
 
-function answerFailure(conn: Connection, condition: SaslFailureCondition, text: string | undefined): void {
+function answerFailure(
+  conn: Connection,
+  condition: SaslFailureCondition,
+  text: string | undefined,
+): void {
   if (!conn.open) return;
   conn.sendElement(saslFailure(condition, text));
   if (conn.authFailures >= MAX_AUTH_FAILURES) {

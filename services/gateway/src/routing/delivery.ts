@@ -42,7 +42,10 @@ function bounce(ctx: GatewayContext, env: Envelope, fullJid: string | undefined)
   const slash = to.indexOf('/');
   const bare = slash === -1 ? to : to.slice(0, slash);
   if (bare === '') {
-    ctx.logger.warn('cannot bounce a stanza without a recipient', { from: env.from, kind: env.kind });
+    ctx.logger.warn('cannot bounce a stanza without a recipient', {
+      from: env.from,
+      kind: env.kind,
+    });
     return;
   }
   const msg: BounceRequest = { t: 'bounce', to, env };

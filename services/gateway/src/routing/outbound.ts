@@ -7,7 +7,16 @@
 import { parseJID } from '@parley/jid';
 import { routeSubject } from '@parley/routing';
 import type { Envelope, RegistryMessage } from '@parley/routing';
-import { NS_BIND, NS_REGISTER, NS_SESSION, badRequest, errorReply, iqResult, jidMalformed, notAllowed } from '@parley/stanza';
+import {
+  NS_BIND,
+  NS_REGISTER,
+  NS_SESSION,
+  badRequest,
+  errorReply,
+  iqResult,
+  jidMalformed,
+  notAllowed,
+} from '@parley/stanza';
 import type { StanzaError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
@@ -46,18 +55,29 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     }
     el.attrs['to'] = to;
   }
-  if (conn.lang !== undefined && el.attrs['xml:lang'] === undefined) el.attrs['xml:lang'] = conn.lang;
+  if (conn.lang !== undefined && el.attrs['xml:lang'] === undefined)
+    el.attrs['xml:lang'] = conn.lang;
 
   const id = el.attrs['id'];
   if (kind === 'iq') {
     if (id === undefined || id === '' || !IQ_TYPES.has(type)) {
-      replyError(conn, el, type, badRequest('an IQ needs an id and a type of get, set, result or error'));
+      replyError(
+        conn,
+        el,
+        type,
+        badRequest('an IQ needs an id and a type of get, set, result or error'),
+      );
       return;
     }
     if (type === 'get' || type === 'set') {
       const payload = iqPayload(el);
       if (payload === undefined) {
-        replyError(conn, el, type, badRequest('an IQ get or set carries exactly one payload element'));
+        replyError(
+          conn,
+          el,
+          type,
+          badRequest('an IQ get or set carries exactly one payload element'),
+        );
         return;
       }
       if (to === '' || isAddressedToServer(conn, el)) {
@@ -67,14 +87,29 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     }
   }
 
-  const env: Envelope = { stage: 'out', kind, type, from: jid, to, xml: el.toString(), gw: ctx.gatewayId, conn: conn.id, ts: performance.timeOrigin + performance.now() };
+  const env: Envelope = {
+    stage: 'out',
+    kind,
+    type,
+    from: jid,
+    to,
+    xml: el.toString(),
+    gw: ctx.gatewayId,
+    conn: conn.id,
+    ts: performance.timeOrigin + performance.now(),
+  };
   if (id !== undefined) env.id = id;
   const msg: RegistryMessage = { t: 'stanza', env };
   ctx.publish(routeSubject(user, ctx.config.routing.partitions), msg);
 }
 
 /** IQs to the server the gateway handles itself; false when the stanza should be routed. */
-function answerLocally(conn: Connection, iq: Element, type: string, payload: Element): Promise<void> | boolean {
+function answerLocally(
+  conn: Connection,
+  iq: Element,
+  type: string,
+  payload: Element,
+): Promise<void> | boolean {
   if (type === 'set' && payload.is('session', NS_SESSION)) {
     conn.sendElement(iqResult(iq));
     return true;
@@ -97,7 +132,13 @@ function ownAddress(from: string, jid: string, user: string): boolean {
 }
 
 /** Writes an error reply to the client, unless the stanza is itself an error (RFC 6120 8.3.1). */
-function replyError(conn: Connection, el: Element, type: string, err: StanzaError, dropFrom = false): void {
+function replyError(
+  conn: Connection,
+  el: Element,
+  type: string,
+  err: StanzaError,
+  dropFrom = false,
+): void {
   if (type === 'error' || (el.name === 'iq' && type === 'result')) return;
   const reply = errorReply(el, err);
   // The bad address cannot be the reply's sender: it comes from the server instead.

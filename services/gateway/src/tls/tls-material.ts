@@ -41,7 +41,10 @@ export async function loadTlsMaterial(config: Config, logger: Logger): Promise<T
     const material = build(cert, key, certFile, keyFile, false);
     for (const domain of config.server.domains) {
       if (new X509Certificate(cert).checkHost(domain) === undefined) {
-        logger.warn('configured TLS certificate does not cover a served domain', { domain, certFile });
+        logger.warn('configured TLS certificate does not cover a served domain', {
+          domain,
+          certFile,
+        });
       }
     }
     return material;
@@ -50,7 +53,9 @@ export async function loadTlsMaterial(config: Config, logger: Logger): Promise<T
   const paths = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   const existing = await readExisting(paths.cert, paths.key);
   if (existing && usable(existing.cert, config.server.domains)) {
-    logger.info('using the self-signed TLS certificate generated earlier', { certFile: paths.cert });
+    logger.info('using the self-signed TLS certificate generated earlier', {
+      certFile: paths.cert,
+    });
     return build(existing.cert, existing.key, paths.cert, paths.key, false);
   }
   const pems = await generateSelfSigned(config.server.domains);
@@ -72,7 +77,10 @@ async function readPem(file: string): Promise<string> {
   }
 }
 
-async function readExisting(certFile: string, keyFile: string): Promise<{ cert: string; key: string } | undefined> {
+async function readExisting(
+  certFile: string,
+  keyFile: string,
+): Promise<{ cert: string; key: string } | undefined> {
   try {
     const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
     return { cert, key };
@@ -116,14 +124,23 @@ async function writeAtomically(file: string, data: string, mode: number): Promis
   await rename(tmp, file);
 }
 
-function build(cert: string, key: string, certFile: string, keyFile: string, generated: boolean): TlsMaterial {
+function build(
+  cert: string,
+  key: string,
+  certFile: string,
+  keyFile: string,
+  generated: boolean,
+): TlsMaterial {
   let secureContext: SecureContext;
   try {
     secureContext = createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
   } catch (cause) {
-    throw new TlsSetupError(`unusable TLS certificate or key (${certFile}, ${keyFile}): ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new TlsSetupError(
+      `unusable TLS certificate or key (${certFile}, ${keyFile}): ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   return { key, cert, secureContext, certFile, keyFile, generated };
 }

@@ -15,8 +15,8 @@ export class FakeRegistry {
   readonly received: Recorded[] = [];
   /** Full JIDs that answer `conflict` when bound. */
   readonly taken = new Set<string>();
-  /** When set, bind requests are left unanswered (to test timeouts and races). */
-  silent = false;
+  /** Delay before answering bind requests (to test races with disconnects). */
+  bindDelayMs = 0;
   private generated = 0;
   private readonly sub: Subscription;
   private waiters: Array<() => void> = [];
@@ -28,7 +28,12 @@ export class FakeRegistry {
   private onMessage(m: BusMessage): void {
     const msg = m.data as RegistryMessage;
     this.received.push({ subject: m.subject, msg });
-    if (msg.t === 'bind' && m.respond && !this.silent) m.respond(this.bind(msg));
+    if (msg.t === 'bind' && m.respond) {
+      const respond = m.respond;
+      const reply = this.bind(msg);
+      if (this.bindDelayMs > 0) setTimeout(() => respond(reply), this.bindDelayMs);
+      else respond(reply);
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -41,7 +46,9 @@ export class FakeRegistry {
     return { ok: true, jid: full };
   }
 
-  of<T extends RegistryMessage['t']>(t: T): Array<Extract<RegistryMessage, { t: T }> & { subject: string }> {
+  of<T extends RegistryMessage['t']>(
+    t: T,
+  ): Array<Extract<RegistryMessage, { t: T }> & { subject: string }> {
     return this.received
       .filter((r) => r.msg.t === t)
       .map((r) => ({ ...(r.msg as Extract<RegistryMessage, { t: T }>), subject: r.subject }));

@@ -58,7 +58,11 @@ export interface Harness {
   connect(opts?: ConnectOptions): Promise<TestClient>;
   createAccount(local: string, password: string, opts?: { banned?: boolean }): Promise<void>;
   /** STARTTLS, SCRAM-SHA-256, bind: a client ready to exchange stanzas. */
-  login(local: string, password: string, resource?: string): Promise<{ client: TestClient; jid: string }>;
+  login(
+    local: string,
+    password: string,
+    resource?: string,
+  ): Promise<{ client: TestClient; jid: string }>;
   close(): Promise<void>;
 }
 
@@ -80,7 +84,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const stores = openMemoryStores();
   const registry = new FakeRegistry(bus);
   const logs: string[] = [];
-  const logger = createLogger({ service: 'gateway', level: 'debug', sink: (line) => void logs.push(line) });
+  const logger = createLogger({
+    service: 'gateway',
+    level: 'debug',
+    sink: (line) => void logs.push(line),
+  });
   const metrics = createMetrics({ collectDefault: false });
   const gateway = await startGateway({
     config,

@@ -122,7 +122,11 @@ export class TestClient {
   }
 
   /** First buffered or future element matching `pred` (others stay queued). */
-  nextMatching(pred: (el: Element) => boolean, what: string, timeoutMs = TIMEOUT_MS): Promise<Element> {
+  nextMatching(
+    pred: (el: Element) => boolean,
+    what: string,
+    timeoutMs = TIMEOUT_MS,
+  ): Promise<Element> {
     return this.until(
       () => {
         const i = this.inbox.findIndex(pred);
@@ -141,31 +145,43 @@ export class TestClient {
     );
     await this.until(() => (this.headers.length > before ? true : undefined), 'the stream header');
     const features = await this.next();
-    if (features.localName !== 'features') throw new Error(`expected features, got ${features.toString()}`);
+    if (features.localName !== 'features')
+      throw new Error(`expected features, got ${features.toString()}`);
     return features;
   }
 
   /** Waits for a stream error and the end of the stream; returns the condition. */
   async streamError(timeoutMs = TIMEOUT_MS): Promise<string> {
     const el = await this.nextMatching((e) => e.localName === 'error', 'a stream error', timeoutMs);
-    const condition = el.getChildElements().find((c) => c.getNS() === NS_STREAMS && c.localName !== 'text');
+    const condition = el
+      .getChildElements()
+      .find((c) => c.getNS() === NS_STREAMS && c.localName !== 'text');
     await this.closed(timeoutMs);
     return condition?.localName ?? '(none)';
   }
 
   /** Resolves once the server closed its stream and the socket. */
   async closed(timeoutMs = TIMEOUT_MS): Promise<void> {
-    await this.until(() => (this.socketClosed ? true : undefined), 'the socket to close', timeoutMs);
+    await this.until(
+      () => (this.socketClosed ? true : undefined),
+      'the socket to close',
+      timeoutMs,
+    );
   }
 
   async starttls(): Promise<void> {
     this.send(xml('starttls', { xmlns: NS_TLS }));
     const proceed = await this.next();
-    if (!proceed.is('proceed', NS_TLS)) throw new Error(`expected proceed, got ${proceed.toString()}`);
+    if (!proceed.is('proceed', NS_TLS))
+      throw new Error(`expected proceed, got ${proceed.toString()}`);
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
-    const secure = tlsConnect({ socket: plain, servername: 'localhost', rejectUnauthorized: false });
+    const secure = tlsConnect({
+      socket: plain,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+    });
     await new Promise<void>((resolve, reject) => {
       secure.once('secureConnect', () => resolve());
       secure.once('error', reject);
@@ -198,14 +214,21 @@ export class TestClient {
       cb = { type: cbType, data };
     }
     const client = new ScramClient(hash, username, password, cb);
-    this.send(xml('auth', { xmlns: NS_SASL, mechanism: client.mechanism }, client.first().toString('base64')));
+    this.send(
+      xml(
+        'auth',
+        { xmlns: NS_SASL, mechanism: client.mechanism },
+        client.first().toString('base64'),
+      ),
+    );
     const challenge = await this.next();
     if (!challenge.is('challenge', NS_SASL)) return challenge;
     const final = await client.finalAsync(Buffer.from(challenge.text(), 'base64'));
     this.send(xml('response', { xmlns: NS_SASL }, final.toString('base64')));
     const outcome = await this.next();
     if (outcome.is('success', NS_SASL)) {
-      if (!client.verify(Buffer.from(outcome.text(), 'base64'))) throw new Error('server signature did not verify');
+      if (!client.verify(Buffer.from(outcome.text(), 'base64')))
+        throw new Error('server signature did not verify');
       this.restart();
     }
     return outcome;

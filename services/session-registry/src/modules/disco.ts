@@ -16,7 +16,7 @@ function infoResult(node: string | undefined, identities: Identity[], features: 
  */
 export const discoModule: ServerModule = {
   name: 'disco',
-  xeps: [{ xep: '0030', version: '2.5rc3' }],
+  xeps: [{ xep: '0030', title: 'Service Discovery', version: '2.5rc3' }],
   register(ctx) {
     ctx.identity({ category: 'server', type: 'im', name: ctx.config.modules.version.name });
     ctx.identity({ category: 'account', type: 'registered' }, 'account');

@@ -9,7 +9,7 @@ import type { ServerModule } from './types.js';
  */
 export const lastActivityModule: ServerModule = {
   name: 'last',
-  xeps: [{ xep: '0012', version: '2.0' }],
+  xeps: [{ xep: '0012', title: 'Last Activity', version: '2.0' }],
   register(ctx) {
     ctx.feature(NS_LAST);
     ctx.feature(NS_LAST, 'account');

@@ -12,7 +12,7 @@ function tzo(d: Date): string {
 /** XEP-0202: Entity Time of the server. */
 export const timeModule: ServerModule = {
   name: 'time',
-  xeps: [{ xep: '0202', version: '2.0' }],
+  xeps: [{ xep: '0202', title: 'Entity Time', version: '2.0' }],
   register(ctx) {
     ctx.feature(NS_TIME);
     ctx.serverIq('get', NS_TIME, async () => {

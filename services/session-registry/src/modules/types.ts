@@ -50,6 +50,7 @@ export interface ModuleContext {
 
 export interface XepDeclaration {
   xep: string;
+  title: string;
   version: string;
   note?: string;
 }

@@ -16,7 +16,7 @@ function packageVersion(): string {
 /** XEP-0092: Software Version of the server. */
 export const versionModule: ServerModule = {
   name: 'version',
-  xeps: [{ xep: '0092', version: '1.1' }],
+  xeps: [{ xep: '0092', title: 'Software Version', version: '1.1' }],
   register(ctx) {
     const version = packageVersion();
     const { name, showOs } = ctx.config.modules.version;

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewaySubject } from '@parley/routing';
+import type { Envelope, GatewayMessage } from '@parley/routing';
+import { startHarness } from './helpers/harness.js';
+import type { Harness } from './helpers/harness.js';
+
+describe('faults stay within one connection', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.createAccount('olga', 'secret');
+  });
+  afterAll(() => h.close());
+
+  it('drops a client that does not read instead of buffering without bound', async () => {
+    const { client, jid } = await h.login('olga', 'secret', 'slow');
+    const { client: bystander } = await h.login('olga', 'secret', 'fast');
+    const bind = await h.registry.waitFor('bind', (b) => b.resource === 'slow');
+    client.socket.pause();
+    const body = 'y'.repeat(64 * 1024);
+    const xml = `<message xmlns="jabber:client" to="${jid}"><body>${body}</body></message>`;
+    const env: Envelope = {
+      stage: 'in',
+      kind: 'message',
+      type: '',
+      from: 'x@localhost',
+      to: jid,
+      xml,
+    };
+    for (let i = 0; i < 600 && !h.registry.of('unbind').some((u) => u.jid === jid); i++) {
+      h.bus.publish(gatewaySubject('gw1'), {
+        t: 'deliver',
+        conn: bind.conn,
+        env,
+      } satisfies GatewayMessage);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await h.registry.waitFor('unbind', (u) => u.jid === jid);
+    expect(h.logs.some((l) => l.includes('client is not reading'))).toBe(true);
+    // Later deliveries to the dropped connection are bounced, not lost.
+    await h.registry.waitFor('bounce', (b) => b.to === jid);
+    bystander.send("<message to='olga@localhost' id='alive'/>");
+    await h.registry.waitFor('stanza', (m) => m.env.id === 'alive');
+    bystander.close();
+  });
+
+  it('closes only the affected connection with internal-server-error when handling throws', async () => {
+    const { client, jid } = await h.login('olga', 'secret', 'victim');
+    const { client: bystander } = await h.login('olga', 'secret', 'other');
+    const bind = await h.registry.waitFor('bind', (b) => b.resource === 'victim');
+    // A corrupt delivery (no xml) makes the socket write throw.
+    const env = {
+      stage: 'in',
+      kind: 'message',
+      type: '',
+      from: 'x@localhost',
+      to: jid,
+    } as unknown as Envelope;
+    h.bus.publish(gatewaySubject('gw1'), {
+      t: 'deliver',
+      conn: bind.conn,
+      env,
+    } satisfies GatewayMessage);
+    expect(await client.streamError()).toBe('internal-server-error');
+    expect(h.logs.some((l) => l.includes('internal error on a client connection'))).toBe(true);
+    bystander.send("<message to='olga@localhost' id='fine'/>");
+    await h.registry.waitFor('stanza', (m) => m.env.id === 'fine');
+    bystander.close();
+  });
+
+  it('undoes a bind whose reply arrives after the client left', async () => {
+    h.registry.bindDelayMs = 150;
+    try {
+      const client = await h.connect();
+      await client.open();
+      await client.starttls();
+      await client.open();
+      await client.scram('olga', 'secret');
+      await client.open();
+      client.send(
+        "<iq type='set' id='late'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>late</resource></bind></iq>",
+      );
+      await h.registry.waitFor('bind', (b) => b.resource === 'late');
+      client.close();
+      const unbind = await h.registry.waitFor('unbind', (u) => u.jid === 'olga@localhost/late');
+      const bind = h.registry.of('bind').find((b) => b.resource === 'late')!;
+      expect(unbind.conn).toBe(bind.conn);
+    } finally {
+      h.registry.bindDelayMs = 0;
+    }
+  });
+});

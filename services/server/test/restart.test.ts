@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startServerProcess } from '@parley/testkit';
+import type { ServerProcess } from '@parley/testkit';
+import { xml } from '@xmpp/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, waitFor } from './xmppjs.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
+
+/** Runs the real server process from source (no build needed) with its own data dir. */
+async function spawnServer(env: NodeJS.ProcessEnv, port: number): Promise<ServerProcess> {
+  return startServerProcess({ binary: process.execPath, args: [...NODE_ARGS, MAIN], port, env, startTimeoutMs: 30_000 });
+}
+
+async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [...NODE_ARGS, CLI, ...args], { env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/**
+ * An IQ to bob's account is handled in bob's partition after the message
+ * sent before it, so its answer means the message is stored.
+ */
+async function storedFor(c: Awaited<ReturnType<typeof connect>>): Promise<void> {
+  await c.iqCaller.get(xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'bob@localhost');
+}
+
+describe('LMDB data survives restarts of the server process', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let port: number;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-restart-'));
+    port = await freePort();
+    env = {
+      ...process.env,
+      PARLEY_SERVER_DATA_DIR: dir,
+      PARLEY_C2S_PORT: String(port),
+      PARLEY_C2S_DIRECT_TLS_PORT: '0',
+      PARLEY_HTTP_PORT: '0',
+      PARLEY_LOG_LEVEL: 'warn',
+      NODE_TLS_REJECT_UNAUTHORIZED: '0',
+    };
+    await cli(env, 'user', 'add', 'alice@localhost', '--password', 'secret');
+    await cli(env, 'user', 'add', 'bob@localhost', '--password', 'secret');
+  }, 60_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps accounts, rosters and offline messages across SIGTERM and SIGKILL', async () => {
+    let server = await spawnServer(env, port);
+    const alice = await connect({ port, username: 'alice', resource: 'r' });
+    await alice.iqCaller.set(xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: 'bob@localhost', name: 'Bob' })));
+    await alice.send(xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 1')));
+    await storedFor(alice);
+    await alice.stop();
+    await server.stop();
+    expect(server.child.exitCode).toBe(0);
+
+    server = await spawnServer(env, port);
+    const alice2 = await connect({ port, username: 'alice', resource: 'r' });
+    const roster = await alice2.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
+    expect(roster.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name])).toEqual([['bob@localhost', 'Bob']]);
+    await alice2.send(xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 2')));
+    await storedFor(alice2);
+    await alice2.stop();
+    process.kill(server.pid, 'SIGKILL');
+    await server.stop();
+
+    server = await spawnServer(env, port);
+    try {
+      const bob = await connect({ port, username: 'bob', resource: 'r' });
+      const first = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'kept 1');
+      const second = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'kept 2');
+      await bob.send(xml('presence'));
+      await first;
+      await second;
+      await bob.stop();
+      expect(await cli(env, 'user', 'count')).toBe('2\n');
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+});
