@@ -91,6 +91,20 @@ describe('LoadClient against the in-process server', () => {
     await b.close();
   });
 
+  it('negotiates STARTTLS when asked to', async () => {
+    const c = await LoadClient.connect({
+      port,
+      jid: 'sender@localhost',
+      password: 'pw-sender',
+      mechanism: 'SCRAM-SHA-256',
+      starttls: 'always',
+      resource: 'tls',
+    });
+    clients.push(c);
+    expect(c.jid).toBe('sender@localhost/tls');
+    await c.close();
+  });
+
   it('rejects a wrong password', async () => {
     await expect(
       LoadClient.connect({ port, jid: 'sender@localhost', password: 'wrong', timeoutMs: 10_000 }),

@@ -1,4 +1,12 @@
-export type { Bus, BusHandler, BusMessage, BusPayload, RequestOptions, SubscribeOptions, Subscription } from './bus.js';
+export type {
+  Bus,
+  BusHandler,
+  BusMessage,
+  BusPayload,
+  RequestOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js';
 export { BusError } from './bus.js';
 export { MemoryBus } from './memory-bus.js';
 export { isValidSubject, subjectMatches } from './subject.js';

@@ -1,4 +1,12 @@
-import type { Bus, BusHandler, BusMessage, BusPayload, RequestOptions, SubscribeOptions, Subscription } from './bus.js';
+import type {
+  Bus,
+  BusHandler,
+  BusMessage,
+  BusPayload,
+  RequestOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js';
 import { BusError } from './bus.js';
 import { isValidSubject, subjectMatches } from './subject.js';
 
@@ -33,7 +41,8 @@ export class MemoryBus implements Bus {
 
   private dispatch(subject: string, data: BusPayload, respond: BusMessage['respond']): number {
     if (this.closed) throw new BusError('closed', 'bus is closed');
-    if (!isValidSubject(subject, false)) throw new BusError('bad-subject', `invalid subject: ${subject}`);
+    if (!isValidSubject(subject, false))
+      throw new BusError('bad-subject', `invalid subject: ${subject}`);
     const targets = this.match(subject);
     if (targets.length === 0) return 0;
     const msg: BusMessage = respond ? { subject, data, respond } : { subject, data };
@@ -90,7 +99,8 @@ export class MemoryBus implements Bus {
 
   subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription {
     if (this.closed) throw new BusError('closed', 'bus is closed');
-    if (!isValidSubject(subject, true)) throw new BusError('bad-subject', `invalid subject: ${subject}`);
+    if (!isValidSubject(subject, true))
+      throw new BusError('bad-subject', `invalid subject: ${subject}`);
     const exact = !subject.split('.').some((t) => t === '*' || t === '>');
     const sub: Sub = { pattern: subject, exact, handler, queue: opts?.queue, active: true };
     if (exact) {

@@ -35,10 +35,7 @@ export interface Envelope {
 
 /** Messages consumed by the session registry on a partition subject. */
 export type RegistryMessage =
-  | { t: 'stanza'; env: Envelope }
-  | BindRequest
-  | UnbindRequest
-  | BounceRequest;
+  { t: 'stanza'; env: Envelope } | BindRequest | UnbindRequest | BounceRequest;
 
 /** Request/reply: bind a resource for an authenticated connection. */
 export interface BindRequest {
@@ -53,7 +50,11 @@ export interface BindRequest {
 
 export type BindReply =
   | { ok: true; jid: string /* full JID bound */ }
-  | { ok: false; condition: 'conflict' | 'not-allowed' | 'resource-constraint' | 'internal-server-error'; text?: string };
+  | {
+      ok: false;
+      condition: 'conflict' | 'not-allowed' | 'resource-constraint' | 'internal-server-error';
+      text?: string;
+    };
 
 /** The connection is gone; the registry broadcasts unavailable presence if needed. */
 export interface UnbindRequest {
@@ -80,4 +81,9 @@ export interface BounceRequest {
 /** Messages consumed by a gateway on its own subject. */
 export type GatewayMessage =
   | { t: 'deliver'; conn: string; env: Envelope }
-  | { t: 'kick'; conn: string; condition: 'conflict' | 'policy-violation' | 'not-authorized' | 'system-shutdown' | 'reset'; text?: string };
+  | {
+      t: 'kick';
+      conn: string;
+      condition: 'conflict' | 'policy-violation' | 'not-authorized' | 'system-shutdown' | 'reset';
+      text?: string;
+    };

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { isValidSubject } from '@parley/bus';
-import { decodeJidToken, encodeJidToken, partitionOf, routeSubject, gatewaySubject } from './subjects.js';
+import {
+  decodeJidToken,
+  encodeJidToken,
+  partitionOf,
+  routeSubject,
+  gatewaySubject,
+} from './subjects.js';
 
 describe('subject scheme', () => {
   it('encodes bare JIDs into one valid token and back', () => {
-    for (const jid of ['alice@localhost', 'a.b@example.org', 'x*y>z@host', 'sp ace@h', 'jürgen@münchen.de', 'example.org', '🦜@x']) {
+    for (const jid of [
+      'alice@localhost',
+      'a.b@example.org',
+      'x*y>z@host',
+      'sp ace@h',
+      'jürgen@münchen.de',
+      'example.org',
+      '🦜@x',
+    ]) {
       const tok = encodeJidToken(jid);
       expect(tok).not.toMatch(/[.*>\s]/);
       expect(/^[\x21-\x7e]+$/.test(tok)).toBe(true);

@@ -35,7 +35,9 @@ export function encodeJidToken(bareJid: string): string {
   let out = '';
   for (const ch of bareJid) {
     if (SAFE.test(ch)) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    else
+      for (const b of Buffer.from(ch, 'utf8'))
+        out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
 }

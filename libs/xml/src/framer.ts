@@ -401,7 +401,8 @@ export class StreamFramer {
     this.attrCount = 0;
     if (this.limits.maxOpenTagBytes !== undefined) {
       this.inOpenTag = true;
-      // The tag began with '<' and the name, and saxes has read one more character.
+      // The tag began with '<' and the name, and saxes has read one more character
+      // (two for a CRLF, which then counts one byte too many).
       this.tagStartBytes = this.syncAt(this.parser.position) - Buffer.byteLength(name, 'utf8') - 2;
     }
   }

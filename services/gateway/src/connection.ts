@@ -56,6 +56,13 @@ export class Connection {
   jid: string | undefined;
   sasl: SaslAttempt | undefined;
   authFailures = 0;
+  /**
+   * The client tried a -PLUS mechanism with a channel-binding type this
+   * stream cannot provide (e.g. tls-unique on TLS 1.3). It then knows we
+   * support binding but not its type, so its 'y' flag on a later non-PLUS
+   * attempt is not a downgrade (RFC 5802 section 6) and is accepted.
+   */
+  cbTypeMismatch = false;
   /** An account was created on this stream (XEP-0077 allows one). */
   registered = false;
   /** Negotiation must be complete (bound) by this time; 0 once it is. */
@@ -156,10 +163,12 @@ export class Connection {
     if (pending === undefined) return;
     this.busy = true;
     this.socket.pause();
-    pending.then(
-      () => this.resume(),
-      (err: unknown) => this.fail(err),
-    );
+    pending
+      .then(
+        () => this.resume(),
+        (err: unknown) => this.fail(err),
+      )
+      .catch((err: unknown) => this.fail(err));
   }
 
   private resume(): void {
@@ -243,8 +252,9 @@ export class Connection {
     let out = this.awaitingHeader
       ? streamHeader(this.domain || this.ctx.defaultDomain, this.lang ?? 'en')
       : '';
-    if (condition !== undefined)
+    if (condition !== undefined) {
       out += streamError(condition, text === undefined ? {} : { text }).toString();
+    }
     out += '</stream:stream>';
     this.send(out);
     if (condition !== undefined) {
@@ -257,14 +267,20 @@ export class Connection {
       });
     }
     this.beginClose();
-    this.socket.end();
+    this.endSocket();
   }
 
   private onClientClose(): void {
     if (!this.open) return;
     this.send('</stream:stream>');
     this.beginClose();
+    this.endSocket();
+  }
+
+  /** Half-closes; reading resumes (input is ignored now) so the peer's close is noticed. */
+  private endSocket(): void {
     this.socket.end();
+    this.socket.resume();
   }
 
   private beginClose(): void {

@@ -130,7 +130,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   const sub: Subscription = bus.subscribe(subject, (msg) => {
-    handleGatewayMessage(ctx, connections, msg.data as GatewayMessage);
+    const data = msg.data as GatewayMessage | null;
+    if (typeof data !== 'object' || data === null || typeof data.conn !== 'string') {
+      logger.warn('malformed gateway message', { subject: msg.subject });
+      return;
+    }
+    handleGatewayMessage(ctx, connections, data);
   });
 
   const servers: Server[] = [];

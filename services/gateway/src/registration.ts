@@ -7,7 +7,7 @@
  *   closed with not-authorized as XEP-0077 section 3.2 recommends).
  * The IQs are those addressed to the stream's domain or without 'to'.
  */
-import { normalizeLocalpart } from '@parley/jid';
+import { normalizeDomain, normalizeLocalpart } from '@parley/jid';
 import { deriveCredentials } from '@parley/sasl';
 import {
   NS_REGISTER,
@@ -29,14 +29,20 @@ import { registrationAvailable } from './negotiation/registration-policy.js';
 
 export function isAddressedToServer(conn: Connection, el: Element): boolean {
   const to = el.attrs['to'];
-  return to === undefined || to === '' || to === conn.domain;
+  if (to === undefined || to === '' || to === conn.domain) return true;
+  try {
+    return normalizeDomain(to) === conn.domain;
+  } catch {
+    return false;
+  }
 }
 
 export function handleRegistration(conn: Connection, iq: Element): Promise<void> | void {
   const type = iq.attrs['type'];
   if (type !== 'get' && type !== 'set') {
-    if (type !== 'error' && type !== 'result')
+    if (type !== 'error' && type !== 'result') {
       conn.sendElement(errorReply(iq, badRequest('bad IQ type')));
+    }
     return;
   }
   if (!iq.attrs['id']) {

@@ -263,3 +263,31 @@ describe('SASL', () => {
     expect(text).toMatch(/parley_c2s_connections\{transport="tcp"\}/);
   });
 });
+
+describe('optional TLS (loopback benchmark mode)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      configure: (c) => {
+        c.c2s.requireTls = false;
+        c.c2s.allowPlainWithoutTls = true;
+      },
+    });
+    await h.createAccount('bench', 'mark');
+  });
+  afterAll(() => h.close());
+
+  it('offers STARTTLS without <required/> next to the mechanisms, and accepts PLAIN in the clear', async () => {
+    const client = await h.connect();
+    const features = await client.open();
+    expect(features.getChild('starttls', NS_TLS)?.getChild('required')).toBeUndefined();
+    expect(mechanisms(features)).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN']);
+    const payload = Buffer.from('\u0000bench\u0000mark').toString('base64');
+    client.send(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${payload}</auth>`);
+    expect((await client.next()).is('success', NS_SASL)).toBe(true);
+    client.restart();
+    await client.open();
+    expect(boundJid(await client.bind('b'))).toBe('bench@localhost/b');
+    client.close();
+  });
+});

@@ -41,6 +41,8 @@ describe('stanzas from and to bound clients', () => {
     expect(msg.env.xml).toContain(`from="${jid}"`);
     expect(msg.env.xml).toContain('to="erin@localhost/Phone"');
     expect(msg.env.xml).toContain('hi &amp; bye');
+    // The stream's xml:lang is added to stanzas that carry none (RFC 6120 8.1.5).
+    expect(msg.env.xml).toContain('xml:lang="en"');
     client.close();
   });
 

@@ -20,7 +20,11 @@ const USAGE = `xmppctl: manage a Parley server's accounts
 Configuration is read like the server's (PARLEY_CONFIG, PARLEY_* variables).`;
 
 async function readPassword(prompt: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stderr,
+    terminal: process.stdin.isTTY,
+  });
   try {
     if (process.stdin.isTTY) process.stderr.write(prompt);
     for await (const line of rl) return line;
@@ -111,7 +115,9 @@ async function run(argv: string[]): Promise<number> {
           if (process.stderr.isTTY) process.stderr.write(`\r${n}/${entries.length}`);
         });
         if (process.stderr.isTTY) process.stderr.write('\n');
-        console.log(`imported ${r.created} accounts (${r.skipped} already existed) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(
+          `imported ${r.created} accounts (${r.skipped} already existed) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        );
         return 0;
       }
       default:
@@ -131,7 +137,9 @@ function need(v: string | undefined, what: string): string {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(`xmppctl: ${err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      `xmppctl: ${err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err)}`,
+    );
     process.exit(1);
   },
 );

@@ -4,7 +4,8 @@ import { builtinModules } from '@parley/session-registry';
 /** docs/configuration.md, generated from the configuration schema. */
 export function configurationMarkdown(): string {
   const rows = describeConfig().map(
-    (k) => `| \`${k.key}\` | \`${k.env}\` | ${k.type} | \`${JSON.stringify(k.default)}\` | ${k.doc.replace(/\|/g, '\\|')} |`,
+    (k) =>
+      `| \`${k.key}\` | \`${k.env}\` | ${k.type} | \`${JSON.stringify(k.default)}\` | ${k.doc.replace(/\|/g, '\\|')} |`,
   );
   return [
     '# Configuration',
@@ -35,7 +36,10 @@ export function xepsMarkdown(): string {
     '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];
   const rows = builtinModules.flatMap((m) =>
-    m.xeps.map((x) => `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | module \`${m.name}\` |`),
+    m.xeps.map(
+      (x) =>
+        `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | module \`${m.name}\` |`,
+    ),
   );
   return [
     '# Supported specifications',

@@ -35,14 +35,25 @@ export async function openStores(config: Config): Promise<Stores> {
  * The all-in-one server: every service in one process over the in-process
  * bus, with LMDB (or memory) storage. Same service code as the cluster.
  */
-export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? createLogger({ service: 'server', level: config.log.level, nodeId: config.server.nodeId });
+export async function startServer(
+  config: Config,
+  opts: { logger?: Logger } = {},
+): Promise<RunningServer> {
+  const logger =
+    opts.logger ??
+    createLogger({ service: 'server', level: config.log.level, nodeId: config.server.nodeId });
   const metrics = createMetrics({ defaultLabels: { node: config.server.nodeId } });
   mkdirSync(config.server.dataDir, { recursive: true });
   const stores = await openStores(config);
   const bus = new MemoryBus();
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err: String(err) });
-  const registry = startSessionRegistry({ config, bus, stores, logger: logger.child({ service: 'session-registry' }), metrics });
+  const registry = startSessionRegistry({
+    config,
+    bus,
+    stores,
+    logger: logger.child({ service: 'session-registry' }),
+    metrics,
+  });
   let gateway: Gateway;
   try {
     gateway = await startGateway({
@@ -66,7 +77,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       host: config.http.host,
       metrics,
       health: async () => ({ ok: true }),
-      ready: async () => ({ ok: !draining, details: { connections: gateway.connectionCount(), sessions: registry.sessionCount() } }),
+      ready: async () => ({
+        ok: !draining,
+        details: { connections: gateway.connectionCount(), sessions: registry.sessionCount() },
+      }),
     });
   }
   let closing: Promise<void> | undefined;

@@ -6,14 +6,24 @@ import type { Account, AccountStore } from '@parley/store';
 /** Normalized bare JID of an account; throws a readable error for bad input. */
 export function accountJid(input: string, domains: string[]): string {
   const jid = parseJID(input);
-  if (!jid.local || jid.resource) throw new Error(`"${input}" is not a bare JID like alice@${domains[0] ?? 'localhost'}`);
-  if (!domains.includes(jid.domain)) throw new Error(`domain ${jid.domain} is not served (server.domains: ${domains.join(', ')})`);
+  if (!jid.local || jid.resource)
+    throw new Error(`"${input}" is not a bare JID like alice@${domains[0] ?? 'localhost'}`);
+  if (!domains.includes(jid.domain))
+    throw new Error(`domain ${jid.domain} is not served (server.domains: ${domains.join(', ')})`);
   return jid.toString();
 }
 
-export async function newAccount(jid: string, password: string, iterations: number): Promise<Account> {
+export async function newAccount(
+  jid: string,
+  password: string,
+  iterations: number,
+): Promise<Account> {
   if (password.length === 0) throw new Error('the password must not be empty');
-  return { jid, credentials: await deriveCredentials(password, { iterations }), createdAt: Date.now() };
+  return {
+    jid,
+    credentials: await deriveCredentials(password, { iterations }),
+    createdAt: Date.now(),
+  };
 }
 
 export interface ImportSpec {
@@ -40,7 +50,8 @@ export function importEntries(spec: ImportSpec): Array<{ jid: string; password: 
     });
     return out;
   }
-  if (!spec.pattern || !spec.pattern.includes('%d')) throw new Error('--pattern must contain %d, e.g. user%d@localhost');
+  if (!spec.pattern || !spec.pattern.includes('%d'))
+    throw new Error('--pattern must contain %d, e.g. user%d@localhost');
   if (!spec.password) throw new Error('--password is required with --pattern');
   const count = spec.count ?? 0;
   if (!Number.isInteger(count) || count <= 0) throw new Error('--count must be a positive integer');
@@ -66,7 +77,9 @@ export async function importAccounts(
   const batchSize = 1000;
   for (let i = 0; i < entries.length; i += batchSize) {
     const batch = entries.slice(i, i + batchSize);
-    const accounts = await Promise.all(batch.map((e) => newAccount(accountJid(e.jid, domains), e.password, iterations)));
+    const accounts = await Promise.all(
+      batch.map((e) => newAccount(accountJid(e.jid, domains), e.password, iterations)),
+    );
     created += await store.createMany(accounts);
     onProgress?.(Math.min(i + batchSize, entries.length));
   }

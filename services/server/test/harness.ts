@@ -17,27 +17,40 @@ export interface TestServer {
 }
 
 /** Starts the all-in-one server on ephemeral ports with its own data directory. */
-export async function startTestServer(overrides: DeepPartial<Config> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  overrides: DeepPartial<Config> = {},
+  dataDir?: string,
+): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-test-')));
   const config = loadConfig({
     env: {},
     overrides: {
       ...overrides,
       server: { domains: ['localhost'], dataDir: dir, nodeId: 'test', ...overrides.server },
-      c2s: { port: 0, directTlsPort: 0, host: '127.0.0.1', authFailureDelayMs: 10, ...overrides.c2s },
+      c2s: {
+        port: 0,
+        directTlsPort: 0,
+        host: '127.0.0.1',
+        authFailureDelayMs: 10,
+        ...overrides.c2s,
+      },
       http: { port: 0, host: '127.0.0.1', ...overrides.http },
       sasl: { scramIterations: 4096, ...overrides.sasl },
       log: { level: 'warn', ...overrides.log },
     },
   });
-  const server = await startServer(config, { logger: createLogger({ service: 'test', level: config.log.level, sink: () => {} }) });
+  const server = await startServer(config, {
+    logger: createLogger({ service: 'test', level: config.log.level, sink: () => {} }),
+  });
   return {
     server,
     port: server.gateway.ports.c2s,
     dataDir: dir,
     async addUser(local, password = 'secret') {
       const jid = `${local}@localhost`;
-      await server.stores.accounts.create(await newAccount(jid, password, config.sasl.scramIterations));
+      await server.stores.accounts.create(
+        await newAccount(jid, password, config.sasl.scramIterations),
+      );
       return jid;
     },
     async stop(opts) {

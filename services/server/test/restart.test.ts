@@ -14,7 +14,13 @@ const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
 
 /** Runs the real server process from source (no build needed) with its own data dir. */
 async function spawnServer(env: NodeJS.ProcessEnv, port: number): Promise<ServerProcess> {
-  return startServerProcess({ binary: process.execPath, args: [...NODE_ARGS, MAIN], port, env, startTimeoutMs: 30_000 });
+  return startServerProcess({
+    binary: process.execPath,
+    args: [...NODE_ARGS, MAIN],
+    port,
+    env,
+    startTimeoutMs: 30_000,
+  });
 }
 
 async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
@@ -31,7 +37,10 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
  * sent before it, so its answer means the message is stored.
  */
 async function storedFor(c: Awaited<ReturnType<typeof connect>>): Promise<void> {
-  await c.iqCaller.get(xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'bob@localhost');
+  await c.iqCaller.get(
+    xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    'bob@localhost',
+  );
 }
 
 describe('LMDB data survives restarts of the server process', () => {
@@ -60,8 +69,16 @@ describe('LMDB data survives restarts of the server process', () => {
   it('keeps accounts, rosters and offline messages across SIGTERM and SIGKILL', async () => {
     let server = await spawnServer(env, port);
     const alice = await connect({ port, username: 'alice', resource: 'r' });
-    await alice.iqCaller.set(xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: 'bob@localhost', name: 'Bob' })));
-    await alice.send(xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 1')));
+    await alice.iqCaller.set(
+      xml(
+        'query',
+        { xmlns: 'jabber:iq:roster' },
+        xml('item', { jid: 'bob@localhost', name: 'Bob' }),
+      ),
+    );
+    await alice.send(
+      xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 1')),
+    );
     await storedFor(alice);
     await alice.stop();
     await server.stop();
@@ -70,8 +87,12 @@ describe('LMDB data survives restarts of the server process', () => {
     server = await spawnServer(env, port);
     const alice2 = await connect({ port, username: 'alice', resource: 'r' });
     const roster = await alice2.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
-    expect(roster.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name])).toEqual([['bob@localhost', 'Bob']]);
-    await alice2.send(xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 2')));
+    expect(roster.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name])).toEqual([
+      ['bob@localhost', 'Bob'],
+    ]);
+    await alice2.send(
+      xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'kept 2')),
+    );
     await storedFor(alice2);
     await alice2.stop();
     process.kill(server.pid, 'SIGKILL');

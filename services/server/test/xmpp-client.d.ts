@@ -36,7 +36,11 @@ declare module '@xmpp/client' {
     resource?: string;
   }): Client;
 
-  export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Array<Element | string>): Element;
+  export function xml(
+    name: string,
+    attrs?: Record<string, string | undefined> | null,
+    ...children: Array<Element | string>
+  ): Element;
 }
 
 declare module '@xmpp/xml' {

@@ -28,7 +28,13 @@ class ScramSha256 {
     const attrs = new Map(this.serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)] as const));
     const r = attrs.get('r') ?? '';
     if (!r.startsWith(this.nonce)) throw new Error('bad server nonce');
-    const salted = pbkdf2Sync(cred.password, Buffer.from(attrs.get('s') ?? '', 'base64'), Number(attrs.get('i')), 32, 'sha256');
+    const salted = pbkdf2Sync(
+      cred.password,
+      Buffer.from(attrs.get('s') ?? '', 'base64'),
+      Number(attrs.get('i')),
+      32,
+      'sha256',
+    );
     const clientKey = createHmac('sha256', salted).update('Client Key').digest();
     const storedKey = createHash('sha256').update(clientKey).digest();
     const withoutProof = `c=biws,r=${r}`;
@@ -42,7 +48,8 @@ class ScramSha256 {
 
   challenge(chal: string): this {
     if (this.stage === 1) this.serverFirst = chal;
-    else if (chal.startsWith('v=') && chal.slice(2) !== this.serverSignature) throw new Error('bad server signature');
+    else if (chal.startsWith('v=') && chal.slice(2) !== this.serverSignature)
+      throw new Error('bad server signature');
     this.stage++;
     return this;
   }
@@ -65,8 +72,12 @@ export async function connect(opts: ConnectOptions): Promise<XmppClient> {
     password: opts.password ?? 'secret',
     ...(opts.resource ? { resource: opts.resource } : {}),
   });
-  const factory = xmpp.saslFactory as unknown as { _mechs: Array<{ name: string; mech: unknown }>; use(m: unknown): void };
-  if (opts.mechanism === 'SCRAM-SHA-256') factory._mechs.unshift({ name: 'SCRAM-SHA-256', mech: ScramSha256 });
+  const factory = xmpp.saslFactory as unknown as {
+    _mechs: Array<{ name: string; mech: unknown }>;
+    use(m: unknown): void;
+  };
+  if (opts.mechanism === 'SCRAM-SHA-256')
+    factory._mechs.unshift({ name: 'SCRAM-SHA-256', mech: ScramSha256 });
   xmpp.on('error', () => {});
   xmpp.reconnect.stop();
   await xmpp.start();
@@ -74,7 +85,11 @@ export async function connect(opts: ConnectOptions): Promise<XmppClient> {
 }
 
 /** Resolves with the first stanza matching `pred` (arriving after the call). */
-export function waitFor(xmpp: XmppClient, pred: (el: Element) => boolean, timeoutMs = 5000): Promise<Element> {
+export function waitFor(
+  xmpp: XmppClient,
+  pred: (el: Element) => boolean,
+  timeoutMs = 5000,
+): Promise<Element> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       xmpp.removeListener('stanza', on);

@@ -40,8 +40,16 @@ export class Core {
     this.logger = deps.logger;
     this.partitions = deps.config.routing.partitions;
     this.domains = new Set(deps.config.server.domains);
-    this.delivered = deps.metrics.counter('parley_router_delivered_total', 'Stanzas handed to a gateway for delivery', ['kind']);
-    this.routed = deps.metrics.counter('parley_router_routed_total', 'Stanzas forwarded between partitions', ['kind']);
+    this.delivered = deps.metrics.counter(
+      'parley_router_delivered_total',
+      'Stanzas handed to a gateway for delivery',
+      ['kind'],
+    );
+    this.routed = deps.metrics.counter(
+      'parley_router_routed_total',
+      'Stanzas forwarded between partitions',
+      ['kind'],
+    );
   }
 
   isLocalDomain(domain: string): boolean {

@@ -49,7 +49,12 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
 }
 
 /** Stage 'in': a stanza for a local account, at the recipient's home partition. */
-export async function handleInbound(core: Core, iqs: IqHandlers, env: Envelope, skipConn?: string): Promise<void> {
+export async function handleInbound(
+  core: Core,
+  iqs: IqHandlers,
+  env: Envelope,
+  skipConn?: string,
+): Promise<void> {
   const to = tryParseJID(env.to);
   const from = tryParseJID(env.from);
   if (!to || !from) return;
@@ -64,7 +69,14 @@ export async function handleInbound(core: Core, iqs: IqHandlers, env: Envelope, 
   }
 }
 
-async function iqIn(core: Core, iqs: IqHandlers, env: Envelope, from: JID, to: JID, skipConn?: string): Promise<void> {
+async function iqIn(
+  core: Core,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID,
+  skipConn?: string,
+): Promise<void> {
   const owner = to.toBareString();
   if (to.resource) {
     const s = core.sessions.get(owner, to.resource);

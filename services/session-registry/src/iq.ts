@@ -1,6 +1,6 @@
 import type { JID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
-import { StanzaError, internalServerError, iqResult, serviceUnavailable } from '@parley/stanza';
+import { StanzaError, canReplyWithError, errorReply, internalServerError, iqResult, serviceUnavailable } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
 import type { IqHandler, IqRequest } from './modules/types.js';
@@ -32,7 +32,7 @@ export async function answerIq(
   const payload = iq.getChildElements()[0];
   const handler = payload ? table.get(handlerKey(env.type, payload.getNS() ?? '')) : undefined;
   if (!payload || !handler) {
-    core.bounce(iq, serviceUnavailable());
+    replyError(core, iq, serviceUnavailable(), to);
     return;
   }
   const req: IqRequest = { iq, payload, from, to, env };
@@ -40,14 +40,27 @@ export async function answerIq(
   try {
     result = await handler(req);
   } catch (err) {
-    if (err instanceof StanzaError) core.bounce(iq, err);
+    if (err instanceof StanzaError) replyError(core, iq, err, to);
     else {
       core.logger.error('iq handler failed', { ns: payload.getNS(), err: String(err) });
-      core.bounce(iq, internalServerError());
+      replyError(core, iq, internalServerError(), to);
     }
     return;
   }
   const reply = iqResult(iq, result ?? undefined);
+  if (!reply.attr('from')) reply.setAttr('from', to.toString());
+  core.send(reply);
+}
+
+/**
+ * Error reply from the addressee. An IQ without 'to' is handled on behalf of
+ * the sender's account (RFC 6120 10.3.3), so its reply comes from that
+ * account's bare JID, as a result does; without a 'from' the reply could
+ * not be routed back at all.
+ */
+function replyError(core: Core, iq: Element, err: StanzaError, to: JID): void {
+  if (!canReplyWithError(iq)) return;
+  const reply = errorReply(iq, err);
   if (!reply.attr('from')) reply.setAttr('from', to.toString());
   core.send(reply);
 }

@@ -9,7 +9,12 @@ import type { SessionEntry } from './session-table.js';
  * Inbound message for a local account (RFC 6121 section 8.5).
  * `skipConn` excludes a connection that just failed to take the message.
  */
-export async function messageIn(core: Core, env: Envelope, to: JID, skipConn?: string): Promise<void> {
+export async function messageIn(
+  core: Core,
+  env: Envelope,
+  to: JID,
+  skipConn?: string,
+): Promise<void> {
   const owner = to.toBareString();
   const type = env.type || 'normal';
   if (type === 'error') {
@@ -37,7 +42,8 @@ export async function messageIn(core: Core, env: Envelope, to: JID, skipConn?: s
       core.bounce(core.parse(env), serviceUnavailable());
       return;
     }
-    for (const s of type === 'headline' ? candidates : highestPriority(candidates)) core.deliver(s, env);
+    for (const s of type === 'headline' ? candidates : highestPriority(candidates))
+      core.deliver(s, env);
     return;
   }
   if (!(await core.stores.accounts.get(owner))) {

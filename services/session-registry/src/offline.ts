@@ -13,14 +13,25 @@ export async function storeOffline(core: Core, owner: string, el: Element): Prom
   const now = Date.now();
   const copy = el.clone();
   if (!copy.getChild('delay', NS_DELAY)) {
-    copy.append(delayElement(owner.slice(owner.indexOf('@') + 1), new Date(now), 'Offline Storage'));
+    copy.append(
+      delayElement(owner.slice(owner.indexOf('@') + 1), new Date(now), 'Offline Storage'),
+    );
   }
-  const stored = await core.stores.offline.push(owner, copy.toString(), now, core.config.offline.maxPerUser);
+  const stored = await core.stores.offline.push(
+    owner,
+    copy.toString(),
+    now,
+    core.config.offline.maxPerUser,
+  );
   if (!stored) core.bounce(el, serviceUnavailable('offline storage is full'));
 }
 
 /** Delivers and then deletes the stored messages of an account (at initial presence). */
-export async function deliverOffline(core: Core, owner: string, session: SessionEntry): Promise<void> {
+export async function deliverOffline(
+  core: Core,
+  owner: string,
+  session: SessionEntry,
+): Promise<void> {
   for (;;) {
     const batch = await core.stores.offline.list(owner, 100);
     if (batch.length === 0) return;

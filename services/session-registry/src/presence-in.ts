@@ -15,7 +15,12 @@ export async function presenceIn(core: Core, env: Envelope, from: JID, to: JID):
   const owner = to.toBareString();
   const type = env.type;
   if (type === 'probe') return probeIn(core, from, owner);
-  if (type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') {
+  if (
+    type === 'subscribe' ||
+    type === 'subscribed' ||
+    type === 'unsubscribe' ||
+    type === 'unsubscribed'
+  ) {
     if (!(await core.stores.accounts.get(owner))) return;
     return subscriptionIn(core, core.parse(env), from, owner, type);
   }
@@ -56,7 +61,13 @@ function deliverToAvailable(core: Core, owner: string, el: Element): void {
 }
 
 /** Inbound subscription stanzas (RFC 6121 3.1.3, 3.1.6, 3.2.3, 3.3.3). */
-async function subscriptionIn(core: Core, el: Element, from: JID, owner: string, type: string): Promise<void> {
+async function subscriptionIn(
+  core: Core,
+  el: Element,
+  from: JID,
+  owner: string,
+  type: string,
+): Promise<void> {
   const contact = from.toBareString();
   const stanza = readdress(el, owner, contact);
   const before = await core.stores.rosters.getItem(owner, contact);
@@ -75,7 +86,8 @@ async function subscriptionIn(core: Core, el: Element, from: JID, owner: string,
         await saveItem(core, owner, before, item);
         core.send(xml('presence', { type: 'subscribed', from: owner, to: contact }));
         for (const s of core.sessions.available(owner)) {
-          if (s.presence) core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
+          if (s.presence)
+            core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
         }
         return;
       }
@@ -96,21 +108,33 @@ async function subscriptionIn(core: Core, el: Element, from: JID, owner: string,
     case 'unsubscribe': {
       if (!hasSubFrom(item) && !item.pendingIn) return;
       const hadFrom = hasSubFrom(item);
-      item.subscription = item.subscription === 'both' ? 'to' : item.subscription === 'from' ? 'none' : item.subscription;
+      item.subscription =
+        item.subscription === 'both'
+          ? 'to'
+          : item.subscription === 'from'
+            ? 'none'
+            : item.subscription;
       delete item.pendingIn;
       delete item.pendingInStanza;
       await saveItem(core, owner, before, item);
       deliverToAvailable(core, owner, stanza);
       if (hadFrom) {
         for (const s of core.sessions.available(owner)) {
-          core.send(xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to: contact }));
+          core.send(
+            xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to: contact }),
+          );
         }
       }
       return;
     }
     case 'unsubscribed': {
       if (!hasSubTo(item) && !item.ask) return;
-      item.subscription = item.subscription === 'both' ? 'from' : item.subscription === 'to' ? 'none' : item.subscription;
+      item.subscription =
+        item.subscription === 'both'
+          ? 'from'
+          : item.subscription === 'to'
+            ? 'none'
+            : item.subscription;
       delete item.ask;
       await saveItem(core, owner, before, item);
       deliverToAvailable(core, owner, stanza);

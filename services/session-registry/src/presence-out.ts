@@ -22,7 +22,12 @@ const hasSubFrom = (i: RosterItem) => i.subscription === 'from' || i.subscriptio
 const hasSubTo = (i: RosterItem) => i.subscription === 'to' || i.subscription === 'both';
 
 /** Outbound presence from a local client (RFC 6121 sections 3 and 4). */
-export async function presenceOut(core: Core, env: Envelope, from: JID, to: JID | undefined): Promise<void> {
+export async function presenceOut(
+  core: Core,
+  env: Envelope,
+  from: JID,
+  to: JID | undefined,
+): Promise<void> {
   const el = core.parse(env);
   const type = env.type;
   if (SUBSCRIPTION_TYPES.has(type)) {
@@ -56,7 +61,12 @@ export async function presenceOut(core: Core, env: Envelope, from: JID, to: JID 
   else await broadcastUnavailable(core, owner, session, el);
 }
 
-async function broadcastAvailable(core: Core, owner: string, session: SessionEntry, el: Element): Promise<void> {
+async function broadcastAvailable(
+  core: Core,
+  owner: string,
+  session: SessionEntry,
+  el: Element,
+): Promise<void> {
   const initial = !session.available;
   session.available = true;
   session.priority = parsePriority(el);
@@ -78,13 +88,20 @@ async function broadcastAvailable(core: Core, owner: string, session: SessionEnt
     if (hasSubTo(item)) core.send(xml('presence', { type: 'probe', from: full, to: item.jid }));
     if (item.pendingIn && item.pendingInStanza) {
       // Redeliver subscription requests that arrived while offline (RFC 6121 3.1.3).
-      core.deliver(session, { ...envelopeOf(readdress(core.parse(item.pendingInStanza), full), 'in') });
+      core.deliver(session, {
+        ...envelopeOf(readdress(core.parse(item.pendingInStanza), full), 'in'),
+      });
     }
   }
   if (session.priority >= 0) await deliverOffline(core, owner, session);
 }
 
-export async function broadcastUnavailable(core: Core, owner: string, session: SessionEntry, el: Element): Promise<void> {
+export async function broadcastUnavailable(
+  core: Core,
+  owner: string,
+  session: SessionEntry,
+  el: Element,
+): Promise<void> {
   if (!session.available) {
     session.directed.clear();
     return;
@@ -100,15 +117,23 @@ export async function broadcastUnavailable(core: Core, owner: string, session: S
       sent.add(item.jid);
     }
   }
-  for (const target of session.directed) if (!sent.has(target)) core.send(readdress(el, target, full));
+  for (const target of session.directed)
+    if (!sent.has(target)) core.send(readdress(el, target, full));
   session.directed.clear();
   for (const s of core.sessions.resources(owner)) {
-    if (s.available || s === session) core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
+    if (s.available || s === session)
+      core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
   }
 }
 
 /** Outbound subscription stanzas (RFC 6121 3.1.2, 3.1.5, 3.2.2, 3.3.2, 3.4). */
-async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type: string): Promise<void> {
+async function subscriptionOut(
+  core: Core,
+  el: Element,
+  from: JID,
+  to: JID,
+  type: string,
+): Promise<void> {
   const owner = from.toBareString();
   const contact = to.toBareString();
   if (contact === owner) return;
@@ -125,7 +150,12 @@ async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type
       return;
     case 'subscribed':
       if (item.pendingIn) {
-        item.subscription = item.subscription === 'to' ? 'both' : item.subscription === 'none' ? 'from' : item.subscription;
+        item.subscription =
+          item.subscription === 'to'
+            ? 'both'
+            : item.subscription === 'none'
+              ? 'from'
+              : item.subscription;
         delete item.pendingIn;
         delete item.pendingInStanza;
         delete item.approved;
@@ -133,7 +163,8 @@ async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type
         core.send(out);
         // The contact now sees our presence (RFC 6121 3.1.5).
         for (const s of core.sessions.available(owner)) {
-          if (s.presence) core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
+          if (s.presence)
+            core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
         }
       } else if (!hasSubFrom(item) && !item.approved) {
         // Pre-approval (RFC 6121 3.4).
@@ -143,7 +174,12 @@ async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type
       return;
     case 'unsubscribe':
       if (hasSubTo(item) || item.ask) {
-        item.subscription = item.subscription === 'both' ? 'from' : item.subscription === 'to' ? 'none' : item.subscription;
+        item.subscription =
+          item.subscription === 'both'
+            ? 'from'
+            : item.subscription === 'to'
+              ? 'none'
+              : item.subscription;
         delete item.ask;
         await saveItem(core, owner, before, item);
       }
@@ -152,7 +188,12 @@ async function subscriptionOut(core: Core, el: Element, from: JID, to: JID, type
     case 'unsubscribed':
       if (hasSubFrom(item) || item.pendingIn || item.approved) {
         const hadFrom = hasSubFrom(item);
-        item.subscription = item.subscription === 'both' ? 'to' : item.subscription === 'from' ? 'none' : item.subscription;
+        item.subscription =
+          item.subscription === 'both'
+            ? 'to'
+            : item.subscription === 'from'
+              ? 'none'
+              : item.subscription;
         delete item.pendingIn;
         delete item.pendingInStanza;
         delete item.approved;

@@ -54,13 +54,16 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   // The roster (RFC 6121 section 2) is core, registered like a module.
   ctx.accountIq('get', NS_ROSTER, (req) => rosterGet(core, req));
   ctx.accountIq('set', NS_ROSTER, (req) => rosterSet(core, req));
-  const modules = (opts.modules ?? builtinModules).filter((m) => !m.enabled || m.enabled(core.config));
+  const modules = (opts.modules ?? builtinModules).filter(
+    (m) => !m.enabled || m.enabled(core.config),
+  );
   for (const m of modules) m.register(ctx);
 
   const owned = opts.ownPartitions ?? Array.from({ length: core.partitions }, (_, i) => i);
   const queues = new Map<number, PartitionQueue>();
   const subs: Subscription[] = [];
-  const onError = (err: unknown) => core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
+  const onError = (err: unknown) =>
+    core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
   const handle = async (msg: BusMessage): Promise<void> => {
     const m = msg.data as RegistryMessage;

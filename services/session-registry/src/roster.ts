@@ -1,5 +1,5 @@
 import { tryParseJID } from '@parley/jid';
-import { NS_ROSTER, badRequest, notAcceptable, notAllowed } from '@parley/stanza';
+import { NS_ROSTER, badRequest, itemNotFound, notAcceptable, notAllowed } from '@parley/stanza';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -7,9 +7,15 @@ import type { Core } from './core.js';
 import { envelopeOf } from './core.js';
 import type { IqRequest } from './modules/types.js';
 
-/** Whether the client sees the item in its roster (RFC 6121 2.1). */
+/**
+ * Whether the client sees the item in its roster (RFC 6121 2.1): listed by
+ * the user, or carrying subscription state, a pending-out request or a
+ * pre-approval (RFC 6121 3.4: the pre-approved contact is added to the roster).
+ */
 export function isVisible(item: RosterItem): boolean {
-  return item.listed || item.subscription !== 'none' || item.ask !== undefined;
+  return (
+    item.listed || item.subscription !== 'none' || item.ask !== undefined || item.approved === true
+  );
 }
 
 export function itemElement(item: RosterItem, remove = false): Element {
@@ -27,7 +33,13 @@ export function itemElement(item: RosterItem, remove = false): Element {
 let pushSeq = 0;
 
 /** Roster push (RFC 6121 2.1.6) to every resource of `owner` that requested the roster. */
-export function pushItem(core: Core, owner: string, item: RosterItem, version: string, remove = false): void {
+export function pushItem(
+  core: Core,
+  owner: string,
+  item: RosterItem,
+  version: string,
+  remove = false,
+): void {
   for (const s of core.sessions.resources(owner)) {
     if (!s.interested) continue;
     const iq = xml(
@@ -40,7 +52,16 @@ export function pushItem(core: Core, owner: string, item: RosterItem, version: s
 }
 
 /** Saves an item and pushes it when its visible form changed. */
-export async function saveItem(core: Core, owner: string, before: RosterItem | undefined, item: RosterItem): Promise<void> {
+export async function saveItem(
+  core: Core,
+  owner: string,
+  before: RosterItem | undefined,
+  item: RosterItem,
+): Promise<void> {
+  // Once in the roster, an item stays there until the user removes it: a later
+  // state change (a denial, a cancellation) is pushed as subscription='none',
+  // not as a removal (RFC 6121 3.2.3, 3.3.3).
+  if (isVisible(item)) item.listed = true;
   const version = await core.stores.rosters.setItem(owner, item);
   const wasVisible = before !== undefined && isVisible(before);
   if (isVisible(item)) {
@@ -81,7 +102,8 @@ export async function rosterSet(core: Core, req: IqRequest): Promise<Element | v
   const before = await core.stores.rosters.getItem(owner, contactBare);
 
   if (itemEl.attr('subscription') === 'remove') {
-    if (!before) throw badRequest('no such item');
+    // RFC 6121 2.5.3: removing an item that is not in the roster is item-not-found.
+    if (!before) throw itemNotFound('no such item in the roster');
     await removeItem(core, owner, before);
     return undefined;
   }
@@ -110,7 +132,8 @@ async function removeItem(core: Core, owner: string, item: RosterItem): Promise<
   }
   if (item.subscription === 'from' || item.subscription === 'both' || item.pendingIn) {
     core.send(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
-    if (item.subscription === 'from' || item.subscription === 'both') sendUnavailableFromAll(core, owner, item.jid);
+    if (item.subscription === 'from' || item.subscription === 'both')
+      sendUnavailableFromAll(core, owner, item.jid);
   }
 }
 

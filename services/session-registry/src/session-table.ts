@@ -38,7 +38,8 @@ export class SessionTable {
     const m = this.byBare.get(bare);
     if (!m) return [];
     const out: SessionEntry[] = [];
-    for (const e of m.values()) if (e.available && (!nonNegativeOnly || e.priority >= 0)) out.push(e);
+    for (const e of m.values())
+      if (e.available && (!nonNegativeOnly || e.priority >= 0)) out.push(e);
     return out;
   }
 

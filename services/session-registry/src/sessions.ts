@@ -1,4 +1,10 @@
-import type { BindReply, BindRequest, BounceRequest, GatewayMessage, UnbindRequest } from '@parley/routing';
+import type {
+  BindReply,
+  BindRequest,
+  BounceRequest,
+  GatewayMessage,
+  UnbindRequest,
+} from '@parley/routing';
 import { gatewaySubject } from '@parley/routing';
 import { xml } from '@parley/xml';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +20,8 @@ import { broadcastUnavailable } from './presence-out.js';
  */
 export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
   const account = await core.stores.accounts.get(req.jid);
-  if (!account || account.banned) return { ok: false, condition: 'not-allowed', text: 'account unavailable' };
+  if (!account || account.banned)
+    return { ok: false, condition: 'not-allowed', text: 'account unavailable' };
   let resource = req.resource;
   if (!resource) {
     do resource = randomBytes(6).toString('base64url');
@@ -22,7 +29,12 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
   }
   const existing = core.sessions.get(req.jid, resource);
   if (existing && existing.conn !== req.conn) {
-    const kick: GatewayMessage = { t: 'kick', conn: existing.conn, condition: 'conflict', text: 'Replaced by new connection' };
+    const kick: GatewayMessage = {
+      t: 'kick',
+      conn: existing.conn,
+      condition: 'conflict',
+      text: 'Replaced by new connection',
+    };
     core.bus.publish(gatewaySubject(existing.gw), kick);
     await endSession(core, req.jid, existing.resource, existing.conn);
   }
@@ -46,11 +58,21 @@ export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
   await endSession(core, req.jid.slice(0, slash), req.jid.slice(slash + 1), req.conn);
 }
 
-async function endSession(core: Core, owner: string, resource: string, conn: string): Promise<void> {
+async function endSession(
+  core: Core,
+  owner: string,
+  resource: string,
+  conn: string,
+): Promise<void> {
   const s = core.sessions.get(owner, resource);
   if (!s || s.conn !== conn) return; // already replaced or gone
   if (s.available) {
-    await broadcastUnavailable(core, owner, s, xml('presence', { type: 'unavailable', from: `${owner}/${resource}` }));
+    await broadcastUnavailable(
+      core,
+      owner,
+      s,
+      xml('presence', { type: 'unavailable', from: `${owner}/${resource}` }),
+    );
   }
   core.sessions.remove(owner, resource);
   if (core.sessions.resources(owner).length === 0) {
@@ -62,6 +84,8 @@ async function endSession(core: Core, owner: string, resource: string, conn: str
 export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
   const slash = req.to.indexOf('/');
   const owner = slash === -1 ? req.to : req.to.slice(0, slash);
-  const skip = req.conn ?? (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
+  const skip =
+    req.conn ??
+    (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
   await handleInbound(core, iqs, { ...req.env, stage: 'in' }, skip);
 }

@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { normalizeLocalpart, parseJID } from '@parley/jid';
 import {
+  SaslError,
   createServerMechanism,
   decodeSaslPayload,
   encodeSaslPayload,
@@ -34,7 +35,7 @@ export const MAX_AUTH_FAILURES = 5;
 export interface SaslAttempt {
   readonly mechanism: ServerMechanism;
   /** The account the mechanism looked up, kept to check `banned` after a successful exchange. */
-  account: Account | undefined;
+  readonly found: { account?: Account };
 }
 
 export function onAuth(conn: Connection, el: Element): Promise<void> | void {
@@ -55,15 +56,31 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
     if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
     initial = decoded;
   }
-  const attempt: SaslAttempt = {
-    mechanism: undefined as unknown as ServerMechanism,
-    account: undefined,
-  };
+  if (cb !== undefined && name.endsWith('-PLUS') && initial !== undefined) {
+    const type = requestedBindingType(initial);
+    if (type !== undefined && !(cb.types as string[]).includes(type)) {
+      // A capability mismatch, not a guess: answer at once, count nothing.
+      conn.cbTypeMismatch = true;
+      conn.ctx.logger.info('channel binding type not supported', {
+        conn: conn.id,
+        type,
+        supported: cb.types,
+      });
+      answerFailure(
+        conn,
+        'not-authorized',
+        `channel binding type ${type} is not supported here; use one of: ${cb.types.join(', ')}`,
+      );
+      return;
+    }
+  }
+  const bindingForMechanism = name.endsWith('-PLUS') || !conn.cbTypeMismatch ? cb : undefined;
+  const found: { account?: Account } = {};
   const domain = conn.domain;
   const accounts = conn.ctx.accounts;
   const saslCtx: SaslContext = {
     secure: conn.secure,
-    ...(cb !== undefined && { channelBinding: cb }),
+    ...(bindingForMechanism !== undefined && { channelBinding: bindingForMechanism }),
     async lookup(username: string) {
       let local: string;
       try {
@@ -71,32 +88,44 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
       } catch {
         return undefined;
       }
-      attempt.account = await accounts.get(`${local}@${domain}`);
-      return attempt.account?.credentials;
+      found.account = await accounts.get(`${local}@${domain}`);
+      return found.account?.credentials;
     },
   };
-  (attempt as { mechanism: ServerMechanism }).mechanism = createServerMechanism(
-    name,
-    saslCtx,
-    conn.ctx.saslOptions,
-  );
+  const attempt: SaslAttempt = {
+    mechanism: createServerMechanism(name, saslCtx, conn.ctx.saslOptions),
+    found,
+  };
   conn.sasl = attempt;
-  return attempt.mechanism.start(initial).then((step) => applyStep(conn, name, step));
+  return attempt.mechanism.start(initial).then(
+    (step) => applyStep(conn, name, step),
+    (err: unknown) => outOfOrder(conn, name, err),
+  );
 }
 
 export function onResponse(conn: Connection, el: Element): Promise<void> | void {
   const attempt = conn.sasl;
-  if (attempt === undefined)
+  if (attempt === undefined) {
     return reject(conn, 'unknown', 'malformed-request', 'no authentication in progress');
+  }
   const name = attempt.mechanism.name;
   const decoded = decodeSaslPayload(el.text().trim());
   if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
-  return attempt.mechanism.step(decoded).then((step) => applyStep(conn, name, step));
+  return attempt.mechanism.step(decoded).then(
+    (step) => applyStep(conn, name, step),
+    (err: unknown) => outOfOrder(conn, name, err),
+  );
 }
 
 export function onAbort(conn: Connection): Promise<void> | void {
   const name = conn.sasl?.mechanism.name ?? 'unknown';
   return reject(conn, name, 'aborted');
+}
+
+/** A mechanism refusing a call out of sequence is the client's fault, not an internal error. */
+function outOfOrder(conn: Connection, mechanism: Mechanism, err: unknown): Promise<void> | void {
+  if (!(err instanceof SaslError)) throw err;
+  return reject(conn, mechanism, 'malformed-request', err.message);
 }
 
 function applyStep(conn: Connection, mechanism: Mechanism, step: SaslStep): Promise<void> | void {
@@ -121,15 +150,16 @@ function succeed(
   mechanism: Mechanism,
   step: Extract<SaslStep, { kind: 'success' }>,
 ): Promise<void> | void {
-  const account = conn.sasl?.account;
+  const account = conn.sasl?.found.account;
   let bare: string;
   try {
     bare = `${normalizeLocalpart(step.username)}@${conn.domain}`;
   } catch {
     return reject(conn, mechanism, 'not-authorized');
   }
-  if (account === undefined || account.jid !== bare)
+  if (account === undefined || account.jid !== bare) {
     return reject(conn, mechanism, 'not-authorized');
+  }
   if (step.authzid !== undefined && !sameJid(step.authzid, bare)) {
     return reject(conn, mechanism, 'invalid-authzid', 'you may only authorize as your own account');
   }
@@ -149,6 +179,12 @@ function succeed(
       : `<success xmlns="${NS_SASL}">${encodeSaslPayload(step.data)}</success>`,
   );
   conn.restartStream();
+}
+
+/** The channel-binding type named in a GS2 header ("p=<type>,..."), if any. */
+function requestedBindingType(initial: Buffer): string | undefined {
+  const m = /^p=([A-Za-z0-9.-]+),/.exec(initial.subarray(0, 64).toString('latin1'));
+  return m?.[1];
 }
 
 function sameJid(a: string, bare: string): boolean {

@@ -26,8 +26,16 @@ export function startTls(conn: Connection): void {
   // The raw socket keeps its close/error listeners until the TLS socket replaces it.
   stopReading(raw);
   raw.write(PROCEED, (err) => {
-    if (err || raw.destroyed || conn.state !== 'tls-handshake') conn.destroy();
-    else upgrade(conn, raw);
+    if (err || raw.destroyed || conn.state !== 'tls-handshake') {
+      conn.destroy();
+      return;
+    }
+    try {
+      upgrade(conn, raw);
+    } catch (upgradeErr) {
+      conn.ctx.logger.error('STARTTLS upgrade failed', { conn: conn.id, err: upgradeErr });
+      conn.destroy();
+    }
   });
 }
 

@@ -46,15 +46,19 @@ export function checkStreamHeader(open: StreamOpen, domains: ReadonlySet<string>
     text,
     domain,
   });
-  if (ns !== NS_STREAM)
+  if (ns !== NS_STREAM) {
     return fail('invalid-namespace', `the stream element must be qualified by ${NS_STREAM}`);
+  }
   if (local !== 'stream') return fail('bad-format', 'the root element must be <stream:stream/>');
-  if (prefix !== 'stream')
+  if (prefix !== 'stream') {
     return fail('bad-namespace-prefix', "the stream element must use the 'stream' prefix");
-  if (attrs['xmlns'] !== NS_CLIENT)
+  }
+  if (attrs['xmlns'] !== NS_CLIENT) {
     return fail('invalid-namespace', `the content namespace must be ${NS_CLIENT}`);
-  if (attrs['to'] === undefined)
+  }
+  if (attrs['to'] === undefined) {
     return fail('host-unknown', "the stream header has no 'to' address");
+  }
   if (domain === undefined) return fail('host-unknown', 'this server does not serve that domain');
   const version = attrs['version'];
   if (version === undefined || !/^1\.\d+$/.test(version)) {

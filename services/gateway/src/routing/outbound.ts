@@ -55,8 +55,9 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     }
     el.attrs['to'] = to;
   }
-  if (conn.lang !== undefined && el.attrs['xml:lang'] === undefined)
+  if (conn.lang !== undefined && el.attrs['xml:lang'] === undefined) {
     el.attrs['xml:lang'] = conn.lang;
+  }
 
   const id = el.attrs['id'];
   if (kind === 'iq') {

@@ -145,8 +145,9 @@ export class TestClient {
     );
     await this.until(() => (this.headers.length > before ? true : undefined), 'the stream header');
     const features = await this.next();
-    if (features.localName !== 'features')
+    if (features.localName !== 'features') {
       throw new Error(`expected features, got ${features.toString()}`);
+    }
     return features;
   }
 
@@ -172,8 +173,9 @@ export class TestClient {
   async starttls(): Promise<void> {
     this.send(xml('starttls', { xmlns: NS_TLS }));
     const proceed = await this.next();
-    if (!proceed.is('proceed', NS_TLS))
+    if (!proceed.is('proceed', NS_TLS)) {
       throw new Error(`expected proceed, got ${proceed.toString()}`);
+    }
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
@@ -227,8 +229,9 @@ export class TestClient {
     this.send(xml('response', { xmlns: NS_SASL }, final.toString('base64')));
     const outcome = await this.next();
     if (outcome.is('success', NS_SASL)) {
-      if (!client.verify(Buffer.from(outcome.text(), 'base64')))
+      if (!client.verify(Buffer.from(outcome.text(), 'base64'))) {
         throw new Error('server signature did not verify');
+      }
       this.restart();
     }
     return outcome;

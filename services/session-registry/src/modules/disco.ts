@@ -5,7 +5,8 @@ import type { Identity, ServerModule } from './types.js';
 
 function infoResult(node: string | undefined, identities: Identity[], features: string[]): Element {
   const q = xml('query', { xmlns: NS_DISCO_INFO, node });
-  for (const id of identities) q.c('identity', { category: id.category, type: id.type, name: id.name });
+  for (const id of identities)
+    q.c('identity', { category: id.category, type: id.type, name: id.name });
   for (const f of [...new Set(features)].sort()) q.c('feature', { var: f });
   return q;
 }

@@ -16,4 +16,11 @@ export const builtinModules: ServerModule[] = [
   registerFeatureModule,
 ];
 
-export type { ServerModule, ModuleContext, IqHandler, IqRequest, Identity, XepDeclaration } from './types.js';
+export type {
+  ServerModule,
+  ModuleContext,
+  IqHandler,
+  IqRequest,
+  Identity,
+  XepDeclaration,
+} from './types.js';

@@ -20,9 +20,11 @@ export const lastActivityModule: ServerModule = {
       const owner = to.toBareString();
       if (from.toBareString() !== owner) {
         const item = await ctx.stores.rosters.getItem(owner, from.toBareString());
-        if (!item || (item.subscription !== 'from' && item.subscription !== 'both')) throw forbidden();
+        if (!item || (item.subscription !== 'from' && item.subscription !== 'both'))
+          throw forbidden();
       }
-      if (ctx.sessions.available(owner).length > 0) return xml('query', { xmlns: NS_LAST, seconds: 0 });
+      if (ctx.sessions.available(owner).length > 0)
+        return xml('query', { xmlns: NS_LAST, seconds: 0 });
       const last = await ctx.stores.lastActivity.get(owner);
       if (!last) throw serviceUnavailable();
       const seconds = Math.max(0, Math.floor((Date.now() - last.ts) / 1000));

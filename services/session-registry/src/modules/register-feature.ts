@@ -8,7 +8,14 @@ import type { ServerModule } from './types.js';
  */
 export const registerFeatureModule: ServerModule = {
   name: 'register',
-  xeps: [{ xep: '0077', title: 'In-Band Registration', version: '2.4', note: 'account creation, password change, cancellation' }],
+  xeps: [
+    {
+      xep: '0077',
+      title: 'In-Band Registration',
+      version: '2.4',
+      note: 'account creation, password change, cancellation',
+    },
+  ],
   enabled: (config) => config.registration.enabled,
   register(ctx) {
     ctx.feature(NS_REGISTER);

@@ -17,7 +17,12 @@ export const timeModule: ServerModule = {
     ctx.feature(NS_TIME);
     ctx.serverIq('get', NS_TIME, async () => {
       const now = new Date();
-      return xml('time', { xmlns: NS_TIME }, xml('tzo', null, tzo(now)), xml('utc', null, now.toISOString().replace(/\.\d{3}Z$/, 'Z')));
+      return xml(
+        'time',
+        { xmlns: NS_TIME },
+        xml('tzo', null, tzo(now)),
+        xml('utc', null, now.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+      );
     });
   },
 };
