@@ -28,12 +28,49 @@ export interface Subscription {
 
 export interface RequestOptions {
   timeoutMs?: number;
+  /**
+   * Send the request through the durable stream (see {@link Bus.consumeOrdered})
+   * instead of plain publish/subscribe, so it is ordered with the other
+   * durable messages on its subject and survives a consumer change.
+   */
+  durable?: boolean;
+}
+
+/** A message taken from a durable, ordered consumer. */
+export interface DurableMessage extends BusMessage {
+  /** Delivery count: 1 on first delivery, more after a consumer takeover. */
+  readonly deliveries: number;
+}
+
+export type DurableHandler = (msg: DurableMessage) => Promise<void>;
+
+export interface OrderedConsumer {
+  readonly filter: string;
+  /** Stops consuming; messages not yet acknowledged stay for the next consumer. */
+  stop(): Promise<void>;
+  /** Resolves when every message received so far has been handled. */
+  idle(): Promise<void>;
 }
 
 export interface Bus {
   publish(subject: string, data: BusPayload): void;
   subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription;
   request(subject: string, data: BusPayload, opts?: RequestOptions): Promise<BusPayload>;
+  /**
+   * Publishes to the durable stream that holds subjects under `xmpp.r.>`:
+   * resolves once the message is stored, so it survives the death of its
+   * consumer. In-process: the same as publish. Publishes from one caller keep
+   * their order.
+   */
+  publishDurable(subject: string, data: BusPayload): Promise<void>;
+  /**
+   * Consumes durable messages matching `filter` (e.g. `xmpp.r.7.*`) strictly
+   * one after another in stream order. A message is acknowledged after its
+   * handler resolves (or throws: handler errors are reported, not retried).
+   * At most one consumer per `name` receives messages at a time; a new
+   * consumer with the same name resumes after the last acknowledged message.
+   */
+  consumeOrdered(filter: string, name: string, handler: DurableHandler): Promise<OrderedConsumer>;
   /** Resolves once everything published so far has been handed to the transport. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,7 @@
 export type {
+  DurableHandler,
+  DurableMessage,
+  OrderedConsumer,
   Bus,
   BusHandler,
   BusMessage,

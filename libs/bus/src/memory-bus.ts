@@ -3,6 +3,8 @@ import type {
   BusHandler,
   BusMessage,
   BusPayload,
+  DurableHandler,
+  OrderedConsumer,
   RequestOptions,
   SubscribeOptions,
   Subscription,
@@ -154,6 +156,48 @@ export class MemoryBus implements Bus {
         reject(new BusError('no-responders', `no responders for ${subject}`));
       }
     });
+  }
+
+  async publishDurable(subject: string, data: BusPayload): Promise<void> {
+    this.publish(subject, data);
+  }
+
+  /**
+   * In one process nothing outlives the consumer, so durability reduces to
+   * ordering: messages are handled one at a time in arrival order.
+   */
+  async consumeOrdered(filter: string, _name: string, handler: DurableHandler): Promise<OrderedConsumer> {
+    const queue: BusMessage[] = [];
+    let running = false;
+    let waiters: Array<() => void> = [];
+    const run = async () => {
+      running = true;
+      while (queue.length > 0) {
+        const msg = queue.shift()!;
+        try {
+          await handler({ ...msg, deliveries: 1 });
+        } catch (err) {
+          this.onError(err, msg.subject);
+        }
+      }
+      running = false;
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    };
+    const sub = this.subscribe(filter, (msg) => {
+      queue.push(msg);
+      if (!running) void run();
+    });
+    const idle = () => (running || queue.length > 0 ? new Promise<void>((r) => waiters.push(r)) : Promise.resolve());
+    return {
+      filter,
+      idle,
+      stop: async () => {
+        sub.unsubscribe();
+        await idle();
+      },
+    };
   }
 
   /** Unique reply subject, for callers that build their own reply flows. */

@@ -81,11 +81,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     postAuthFeatures: postAuthFeatures(),
     publish(to, data) {
-      try {
-        bus.publish(to, data);
-      } catch (err) {
+      // Route subjects live in the durable stream: stored before anyone acts on them.
+      bus.publishDurable(to, data).catch((err: unknown) => {
         logger.warn('bus publish failed', { subject: to, err });
-      }
+      });
     },
     connectionClosed(conn) {
       if (connections.get(conn.id) !== conn) return;

@@ -22,6 +22,7 @@ describe('example configuration files', () => {
     const dir = new URL('deploy/config/', root);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) expect(() => loadConfig({ file: new URL(f, dir).pathname, env: {} })).not.toThrow();
+    for (const f of files)
+      expect(() => loadConfig({ file: new URL(f, dir).pathname, env: {} })).not.toThrow();
   });
 });

@@ -206,6 +206,13 @@ export class Peer {
     if (reply.attrs.type !== 'result') throw new Error(`ping failed: ${reply.toString()}`);
   }
 
+  /** Drops the TCP connection without closing the stream (a crashed client, a lost network). */
+  async drop(): Promise<void> {
+    // @xmpp/client keeps its TLS wrapper on .socket, the node TLSSocket on .socket.socket.
+    const wrapper = (this.xmpp as unknown as { socket: { socket?: { destroy(): void } } }).socket;
+    wrapper.socket?.destroy();
+  }
+
   async stop(): Promise<void> {
     if (this.offline) return;
     await Promise.race([this.xmpp.stop().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);

@@ -68,7 +68,9 @@ export class Core {
     const target = tryParseJID(env.to);
     if (!target) return;
     const msg: RegistryMessage = { t: 'stanza', env: { ...env, stage: 'in' } };
-    this.bus.publish(routeSubject(target.toBareString(), this.partitions), msg);
+    this.bus.publishDurable(routeSubject(target.toBareString(), this.partitions), msg).catch((err: unknown) => {
+      this.logger.error('route publish failed', { to: env.to, err: String(err) });
+    });
     this.routed.inc({ kind: env.kind });
   }
 

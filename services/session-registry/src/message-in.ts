@@ -30,18 +30,16 @@ export async function messageIn(
       core.deliver(s, env);
       return;
     }
-    // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces, others go to the bare JID.
-    if (type === 'groupchat') {
-      core.bounce(core.parse(env), serviceUnavailable());
-      return;
-    }
+    // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces (below), others go to the bare JID.
+  }
+  if (type === 'groupchat') {
+    // Never delivered to a bare JID, whether resources are available (RFC 6121 8.5.2.1.1)
+    // or not (8.5.2.2.1: no offline storage either): the sender gets service-unavailable.
+    core.bounce(core.parse(env), serviceUnavailable());
+    return;
   }
   const candidates = core.sessions.available(owner, true).filter((s) => s.conn !== skipConn);
   if (candidates.length > 0) {
-    if (type === 'groupchat') {
-      core.bounce(core.parse(env), serviceUnavailable());
-      return;
-    }
     for (const s of type === 'headline' ? candidates : highestPriority(candidates))
       core.deliver(s, env);
     return;

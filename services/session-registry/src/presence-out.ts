@@ -68,6 +68,7 @@ async function broadcastAvailable(
   el: Element,
 ): Promise<void> {
   const initial = !session.available;
+  const wasNegative = !initial && session.priority < 0;
   session.available = true;
   session.priority = parsePriority(el);
   const full = `${owner}/${session.resource}`;
@@ -83,7 +84,12 @@ async function broadcastAvailable(
   for (const s of core.sessions.available(owner)) {
     core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
   }
-  if (!initial) return;
+  if (!initial) {
+    // Stored messages go to the first non-negative presence (XEP-0160), also when an
+    // already available resource raises its priority from below zero.
+    if (wasNegative && session.priority >= 0) await deliverOffline(core, owner, session);
+    return;
+  }
   for (const item of roster.items) {
     if (hasSubTo(item)) core.send(xml('presence', { type: 'probe', from: full, to: item.jid }));
     if (item.pendingIn && item.pendingInStanza) {

@@ -1,4 +1,4 @@
-import type { BusMessage, Subscription } from '@parley/bus';
+import type { BusMessage, OrderedConsumer } from '@parley/bus';
 import type { RegistryMessage } from '@parley/routing';
 import { partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
@@ -8,7 +8,6 @@ import { handleInbound, handleOutbound } from './dispatch.js';
 import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
 import type { Identity, ModuleContext, ServerModule } from './modules/types.js';
-import { PartitionQueue } from './partition-queue.js';
 import { rosterGet, rosterSet } from './roster.js';
 import { bind, bounced, unbind } from './sessions.js';
 
@@ -17,6 +16,8 @@ export interface SessionRegistry {
   readonly partitions: number[];
   readonly modules: ServerModule[];
   sessionCount(): number;
+  /** Resolves once every partition consumer is running. */
+  readonly ready: Promise<void>;
   /** Resolves when every queued job has finished (tests, drain). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -60,8 +61,6 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   for (const m of modules) m.register(ctx);
 
   const owned = opts.ownPartitions ?? Array.from({ length: core.partitions }, (_, i) => i);
-  const queues = new Map<number, PartitionQueue>();
-  const subs: Subscription[] = [];
   const onError = (err: unknown) =>
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
@@ -87,22 +86,27 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     }
   };
 
-  for (const p of owned) {
-    const q = new PartitionQueue(onError);
-    queues.set(p, q);
-    subs.push(opts.bus.subscribe(partitionPattern(p), (msg) => q.push(() => handle(msg))));
-  }
+  // One ordered durable consumer per owned partition: everything for an
+  // account is handled in arrival order; partitions run concurrently.
+  const consumers: OrderedConsumer[] = [];
+  const ready = Promise.all(
+    owned.map((p) =>
+      opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => handle(msg).catch(onError)),
+    ),
+  ).then((list) => void consumers.push(...list));
 
   return {
     partitions: owned,
     modules,
     sessionCount: () => core.sessions.size(),
+    ready,
     idle: async () => {
-      await Promise.all([...queues.values()].map((q) => q.idle()));
+      await ready;
+      await Promise.all(consumers.map((c) => c.idle()));
     },
     close: async () => {
-      for (const s of subs) s.unsubscribe();
-      await Promise.all([...queues.values()].map((q) => q.idle()));
+      await ready;
+      await Promise.all(consumers.map((c) => c.stop()));
     },
   };
 }

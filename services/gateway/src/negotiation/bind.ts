@@ -35,7 +35,7 @@ export function bindResource(conn: Connection, iq: Element, bind: Element): Prom
   if (resource !== undefined) request.resource = resource;
   const subject = routeSubject(user, ctx.config.routing.partitions);
   conn.state = 'binding';
-  return ctx.bus.request(subject, request, { timeoutMs: BIND_TIMEOUT_MS }).then(
+  return ctx.bus.request(subject, request, { timeoutMs: BIND_TIMEOUT_MS, durable: true }).then(
     (reply) => finish(conn, iq, subject, reply as BindReply),
     (err: unknown) => {
       ctx.logger.warn('bind request failed', { conn: conn.id, jid: user, err });
