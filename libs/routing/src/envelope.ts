@@ -35,7 +35,18 @@ export interface Envelope {
 
 /** Messages consumed by the session registry on a partition subject. */
 export type RegistryMessage =
-  { t: 'stanza'; env: Envelope } | BindRequest | UnbindRequest | BounceRequest;
+  | { t: 'stanza'; env: Envelope }
+  | BindRequest
+  | UnbindRequest
+  | BounceRequest
+  | GatewayDown;
+
+/** A gateway stopped heartbeating: end the sessions it held in `partition`. */
+export interface GatewayDown {
+  t: 'gateway-down';
+  gw: string;
+  partition: number;
+}
 
 /** Request/reply: bind a resource for an authenticated connection. */
 export interface BindRequest {
@@ -46,6 +57,13 @@ export interface BindRequest {
   resource?: string;
   gw: string;
   conn: string;
+  /**
+   * Stream resumption (XEP-0198): the connection id that held this resource
+   * before. The session moves to `gw`/`conn` unchanged (presence, roster
+   * interest, directed presence) instead of being replaced. Fails with
+   * item-not-found-like `not-allowed` if the resource is no longer held by it.
+   */
+  takeover?: string;
 }
 
 export type BindReply =

@@ -7,6 +7,7 @@ export type {
   BindReply,
   UnbindRequest,
   BounceRequest,
+  GatewayDown,
   GatewayMessage,
 } from './envelope.js';
 export {

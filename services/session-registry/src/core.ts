@@ -1,9 +1,11 @@
 import type { Bus } from '@parley/bus';
+import { NoSessionStore } from '@parley/cluster';
+import type { SessionRecord, SessionStore } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import type { Envelope, GatewayMessage, RegistryMessage, StanzaKind } from '@parley/routing';
-import { gatewaySubject, routeSubject } from '@parley/routing';
+import { gatewaySubject, partitionOf, routeSubject } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
 import type { Stores } from '@parley/store';
@@ -19,6 +21,8 @@ export interface RegistryDeps {
   stores: Stores;
   logger: Logger;
   metrics: Metrics;
+  /** Mirror of the session table (cluster mode); default: none. */
+  sessionStore?: SessionStore;
 }
 
 /** Shared state and primitives of the session registry; the rule files build on it. */
@@ -27,7 +31,8 @@ export class Core {
   readonly bus: Bus;
   readonly stores: Stores;
   readonly logger: Logger;
-  readonly sessions = new SessionTable();
+  readonly sessions: SessionTable;
+  readonly sessionStore: SessionStore;
   readonly partitions: number;
   readonly domains: Set<string>;
   private readonly delivered;
@@ -39,6 +44,17 @@ export class Core {
     this.stores = deps.stores;
     this.logger = deps.logger;
     this.partitions = deps.config.routing.partitions;
+    this.sessionStore = deps.sessionStore ?? new NoSessionStore();
+    const mirrored = deps.sessionStore !== undefined;
+    this.sessions = new SessionTable(
+      mirrored
+        ? (bare, resource, entry) => {
+            const p = partitionOf(bare, this.partitions);
+            const write = entry ? this.sessionStore.put(p, toRecord(bare, entry)) : this.sessionStore.remove(p, bare, resource);
+            write.catch((err: unknown) => this.logger.error('session mirror write failed', { bare, err: String(err) }));
+          }
+        : undefined,
+    );
     this.domains = new Set(deps.config.server.domains);
     this.delivered = deps.metrics.counter(
       'parley_router_delivered_total',
@@ -89,6 +105,37 @@ export class Core {
   parse(from: Envelope | string): Element {
     return parseXml(typeof from === 'string' ? from : from.xml);
   }
+}
+
+export function toRecord(bare: string, e: SessionEntry): SessionRecord {
+  const rec: SessionRecord = {
+    bare,
+    resource: e.resource,
+    gw: e.gw,
+    conn: e.conn,
+    available: e.available,
+    priority: e.priority,
+    interested: e.interested,
+    directed: [...e.directed],
+    boundAt: e.boundAt,
+  };
+  if (e.presence !== undefined) rec.presence = e.presence;
+  return rec;
+}
+
+export function fromRecord(rec: SessionRecord): SessionEntry {
+  const e: SessionEntry = {
+    resource: rec.resource,
+    gw: rec.gw,
+    conn: rec.conn,
+    available: rec.available,
+    priority: rec.priority,
+    interested: rec.interested,
+    directed: new Set(rec.directed),
+    boundAt: rec.boundAt,
+  };
+  if (rec.presence !== undefined) e.presence = rec.presence;
+  return e;
 }
 
 export function envelopeOf(el: Element, stage: Envelope['stage']): Envelope {

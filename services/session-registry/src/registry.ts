@@ -1,9 +1,13 @@
 import type { BusMessage, OrderedConsumer } from '@parley/bus';
+import { StaticOwnership } from '@parley/cluster';
+import type { PartitionOwnership } from '@parley/cluster';
 import type { RegistryMessage } from '@parley/routing';
-import { partitionPattern } from '@parley/routing';
+import { partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import type { RegistryDeps } from './core.js';
-import { Core } from './core.js';
+import { Core, fromRecord } from './core.js';
+import { gatewayDown, startReaper } from './reaper.js';
+import type { GatewayLiveness } from './reaper.js';
 import { handleInbound, handleOutbound } from './dispatch.js';
 import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
@@ -24,8 +28,10 @@ export interface SessionRegistry {
 }
 
 export interface RegistryOptions extends RegistryDeps {
-  /** Partitions to own; default: all of them (single-node mode). */
-  ownPartitions?: number[];
+  /** Which partitions to consume; default: all of them, always (single-node mode). */
+  ownership?: PartitionOwnership;
+  /** Tells whether a gateway is alive (cluster mode): sessions on dead gateways are ended. */
+  gatewayLiveness?: GatewayLiveness;
   modules?: ServerModule[];
 }
 
@@ -60,7 +66,6 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   );
   for (const m of modules) m.register(ctx);
 
-  const owned = opts.ownPartitions ?? Array.from({ length: core.partitions }, (_, i) => i);
   const onError = (err: unknown) =>
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
@@ -83,30 +88,48 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return unbind(core, m);
       case 'bounce':
         return bounced(core, iqs, m);
+      case 'gateway-down':
+        return gatewayDown(core, m.gw, m.partition);
     }
   };
 
   // One ordered durable consumer per owned partition: everything for an
   // account is handled in arrival order; partitions run concurrently.
-  const consumers: OrderedConsumer[] = [];
-  const ready = Promise.all(
-    owned.map((p) =>
-      opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => handle(msg).catch(onError)),
-    ),
-  ).then((list) => void consumers.push(...list));
+  const consumers = new Map<number, OrderedConsumer>();
+  const ownership = opts.ownership ?? new StaticOwnership(core.partitions);
+  const ready = ownership.start({
+    acquire: async (p) => {
+      for (const rec of await core.sessionStore.loadPartition(p)) core.sessions.load(rec.bare, fromRecord(rec));
+      const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => handle(msg).catch(onError));
+      consumers.set(p, c);
+      core.logger.info('partition acquired', { partition: p });
+    },
+    release: async (p) => {
+      await consumers.get(p)?.stop();
+      consumers.delete(p);
+      core.sessions.unload((bare) => partitionOf(bare, core.partitions) === p);
+      core.logger.info('partition released', { partition: p });
+    },
+  });
+  const reaper = opts.gatewayLiveness
+    ? startReaper(core, opts.gatewayLiveness, () => ownership.owned(), opts.bus)
+    : undefined;
 
   return {
-    partitions: owned,
+    get partitions() {
+      return ownership.owned();
+    },
     modules,
     sessionCount: () => core.sessions.size(),
     ready,
     idle: async () => {
       await ready;
-      await Promise.all(consumers.map((c) => c.idle()));
+      await Promise.all([...consumers.values()].map((c) => c.idle()));
     },
     close: async () => {
       await ready;
-      await Promise.all(consumers.map((c) => c.stop()));
+      reaper?.stop();
+      await ownership.stop();
     },
   };
 }

@@ -20,9 +20,36 @@ export interface SessionEntry {
   boundAt: number;
 }
 
+export type SessionChange = (bare: string, resource: string, entry: SessionEntry | undefined) => void;
+
 export class SessionTable {
   private byBare = new Map<string, Map<string, SessionEntry>>();
   private count = 0;
+
+  /** Told about every change, to mirror the table to a shared store (cluster mode). */
+  constructor(private readonly onChange?: SessionChange) {}
+
+  /** Records an in-place change of an entry (presence, priority, flags, location). */
+  touch(bare: string, entry: SessionEntry): void {
+    this.onChange?.(bare, entry.resource, entry);
+  }
+
+  /** Loads an entry taken over from a previous owner, without reporting it back. */
+  load(bare: string, entry: SessionEntry): void {
+    let m = this.byBare.get(bare);
+    if (!m) this.byBare.set(bare, (m = new Map()));
+    if (!m.has(entry.resource)) this.count++;
+    m.set(entry.resource, entry);
+  }
+
+  /** Forgets entries (partition handed to another owner), without reporting it. */
+  unload(pred: (bare: string) => boolean): void {
+    for (const [bare, m] of this.byBare) {
+      if (!pred(bare)) continue;
+      this.count -= m.size;
+      this.byBare.delete(bare);
+    }
+  }
 
   resources(bare: string): SessionEntry[] {
     const m = this.byBare.get(bare);
@@ -48,6 +75,7 @@ export class SessionTable {
     if (!m) this.byBare.set(bare, (m = new Map()));
     if (!m.has(entry.resource)) this.count++;
     m.set(entry.resource, entry);
+    this.onChange?.(bare, entry.resource, entry);
   }
 
   remove(bare: string, resource: string): SessionEntry | undefined {
@@ -57,6 +85,7 @@ export class SessionTable {
     m.delete(resource);
     this.count--;
     if (m.size === 0) this.byBare.delete(bare);
+    this.onChange?.(bare, resource, undefined);
     return e;
   }
 

@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** Exclusive, expiring leases on partitions: at most one holder at a time. */
+export class Leases {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly prefix = 'parley:lease',
+  ) {}
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  async acquire(name: string, holder: string): Promise<boolean> {
+    return (await this.redis.set(this.key(name), holder, 'PX', this.ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Extends a lease still held by `holder`; false when it was lost. */
+  async renew(name: string, holder: string): Promise<boolean> {
+    return (await this.redis.eval(RENEW, 1, this.key(name), holder, String(this.ttlMs))) === 1;
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.key(name), holder);
+  }
+
+  async holder(name: string): Promise<string | null> {
+    return this.redis.get(this.key(name));
+  }
+}

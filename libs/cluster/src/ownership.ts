@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import { Leases } from './leases.js';
+import { Membership } from './membership.js';
+import { partitionsFor } from './rendezvous.js';
+
+/** Called when this worker gains or loses a partition. */
+export interface OwnershipHandlers {
+  /** Start consuming the partition; resolve once running. */
+  acquire(partition: number): Promise<void>;
+  /** Stop consuming the partition; resolve once nothing more is processed for it. */
+  release(partition: number): Promise<void>;
+}
+
+/** Decides which partitions this worker consumes. */
+export interface PartitionOwnership {
+  start(handlers: OwnershipHandlers): Promise<void>;
+  owned(): number[];
+  /** Hands every partition back (graceful drain) and stops. */
+  stop(): Promise<void>;
+}
+
+/** Single-node mode: this worker owns every partition, always. */
+export class StaticOwnership implements PartitionOwnership {
+  private handlers: OwnershipHandlers | undefined;
+  private readonly all: number[];
+  constructor(partitions: number) {
+    this.all = Array.from({ length: partitions }, (_, i) => i);
+  }
+  async start(handlers: OwnershipHandlers): Promise<void> {
+    this.handlers = handlers;
+    await Promise.all(this.all.map((p) => handlers.acquire(p)));
+  }
+  owned(): number[] {
+    return this.all;
+  }
+  async stop(): Promise<void> {
+    const h = this.handlers;
+    if (h) await Promise.all(this.all.map((p) => h.release(p)));
+  }
+}
+
+export interface RedisOwnershipOptions {
+  redis: Redis;
+  workerId: string;
+  partitions: number;
+  /** Lease and heartbeat lifetime (default 5000 ms): a dead worker's partitions move after at most this. */
+  ttlMs?: number;
+  /** How often to heartbeat, renew and rebalance (default ttl/4). */
+  intervalMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Cluster mode: live workers (heartbeats in Redis) split the partitions by
+ * rendezvous hashing; a worker consumes a partition only while it holds the
+ * partition's lease. When a worker dies its leases expire and the new
+ * owners pick the partitions up within `ttlMs` plus one interval; the
+ * durable consumer resumes after the last acknowledged message.
+ */
+export class RedisOwnership implements PartitionOwnership {
+  private readonly leases: Leases;
+  private readonly members: Membership;
+  private readonly ttlMs: number;
+  private readonly intervalMs: number;
+  private readonly mine = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private handlers: OwnershipHandlers | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: RedisOwnershipOptions) {
+    this.ttlMs = opts.ttlMs ?? 5000;
+    this.intervalMs = opts.intervalMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
+    this.leases = new Leases(opts.redis, this.ttlMs);
+    this.members = new Membership(opts.redis, 'registry', this.ttlMs);
+  }
+
+  async start(handlers: OwnershipHandlers): Promise<void> {
+    this.handlers = handlers;
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  owned(): number[] {
+    return [...this.mine].sort((a, b) => a - b);
+  }
+
+  private tick(): Promise<void> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.rebalance()
+      .catch((err: unknown) => this.opts.onError?.(err))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async rebalance(): Promise<void> {
+    const h = this.handlers!;
+    const { workerId, partitions } = this.opts;
+    await this.members.heartbeat(workerId);
+    const live = await this.members.live();
+    const desired = new Set(partitionsFor(workerId, live.includes(workerId) ? live : [...live, workerId], partitions));
+    for (const p of [...this.mine]) {
+      const kept = desired.has(p) && (await this.leases.renew(String(p), workerId).catch(() => false));
+      if (kept) continue;
+      this.mine.delete(p);
+      await h.release(p);
+      await this.leases.release(String(p), workerId).catch(() => undefined);
+    }
+    for (const p of desired) {
+      if (this.mine.has(p) || this.stopped) continue;
+      if (await this.leases.acquire(String(p), workerId)) {
+        this.mine.add(p);
+        try {
+          await h.acquire(p);
+        } catch (err) {
+          this.mine.delete(p);
+          await this.leases.release(String(p), workerId).catch(() => undefined);
+          throw err;
+        }
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    const { workerId } = this.opts;
+    await this.members.leave(workerId).catch(() => undefined);
+    const h = this.handlers;
+    for (const p of [...this.mine]) {
+      this.mine.delete(p);
+      if (h) await h.release(p);
+      await this.leases.release(String(p), workerId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+
+/** One bound resource, as the registry keeps it (serializable form). */
+export interface SessionRecord {
+  bare: string;
+  resource: string;
+  gw: string;
+  conn: string;
+  available: boolean;
+  priority: number;
+  presence?: string;
+  interested: boolean;
+  directed: string[];
+  boundAt: number;
+}
+
+/**
+ * Where a partition's session table is mirrored, so the partition's next
+ * owner can take over with every session, its presence and roster interest.
+ * The owner keeps the table in memory and writes every change through.
+ */
+export interface SessionStore {
+  loadPartition(partition: number): Promise<SessionRecord[]>;
+  put(partition: number, rec: SessionRecord): Promise<void>;
+  remove(partition: number, bare: string, resource: string): Promise<void>;
+  /** Total sessions in all partitions (stats). */
+  count(): Promise<number>;
+}
+
+/** Single-node mode: nothing outlives the process, so nothing is mirrored. */
+export class NoSessionStore implements SessionStore {
+  async loadPartition(): Promise<SessionRecord[]> {
+    return [];
+  }
+  async put(): Promise<void> {}
+  async remove(): Promise<void> {}
+  async count(): Promise<number> {
+    return 0;
+  }
+}
+
+/** Redis: one hash per partition, field `<bare>/<resource>`, JSON value. */
+export class RedisSessionStore implements SessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly partitions: number,
+    private readonly prefix = 'parley:sess',
+  ) {}
+
+  private key(p: number): string {
+    return `${this.prefix}:${p}`;
+  }
+
+  async loadPartition(partition: number): Promise<SessionRecord[]> {
+    const all = await this.redis.hgetall(this.key(partition));
+    const out: SessionRecord[] = [];
+    for (const v of Object.values(all)) {
+      try {
+        out.push(JSON.parse(v) as SessionRecord);
+      } catch {
+        // A corrupt entry is skipped; the gateway's next bind rewrites it.
+      }
+    }
+    return out;
+  }
+
+  async put(partition: number, rec: SessionRecord): Promise<void> {
+    await this.redis.hset(this.key(partition), `${rec.bare}/${rec.resource}`, JSON.stringify(rec));
+  }
+
+  async remove(partition: number, bare: string, resource: string): Promise<void> {
+    await this.redis.hdel(this.key(partition), `${bare}/${resource}`);
+  }
+
+  async count(): Promise<number> {
+    const pipe = this.redis.pipeline();
+    for (let p = 0; p < this.partitions; p++) pipe.hlen(this.key(p));
+    const res = (await pipe.exec()) ?? [];
+    return res.reduce((n, [, v]) => n + Number(v ?? 0), 0);
+  }
+}
