@@ -22,6 +22,7 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
   const account = await core.stores.accounts.get(req.jid);
   if (!account || account.banned)
     return { ok: false, condition: 'not-allowed', text: 'account unavailable' };
+  if (req.takeover !== undefined) return takeover(core, req);
   let resource = req.resource;
   if (!resource) {
     do resource = randomBytes(6).toString('base64url');
@@ -51,6 +52,18 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
   return { ok: true, jid: `${req.jid}/${resource}` };
 }
 
+/** XEP-0198 resumption: the same session continues on another connection. */
+function takeover(core: Core, req: BindRequest): BindReply {
+  const existing = req.resource === undefined ? undefined : core.sessions.get(req.jid, req.resource);
+  if (!existing || existing.conn !== req.takeover) {
+    return { ok: false, condition: 'not-allowed', text: 'the session to resume is gone' };
+  }
+  existing.gw = req.gw;
+  existing.conn = req.conn;
+  core.sessions.touch(req.jid, existing);
+  return { ok: true, jid: `${req.jid}/${existing.resource}` };
+}
+
 /** The connection closed: presence unavailable to whoever saw it, last activity recorded. */
 export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
   const slash = req.jid.indexOf('/');
@@ -58,7 +71,7 @@ export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
   await endSession(core, req.jid.slice(0, slash), req.jid.slice(slash + 1), req.conn);
 }
 
-async function endSession(
+export async function endSession(
   core: Core,
   owner: string,
   resource: string,
