@@ -52,6 +52,7 @@ export async function presenceOut(
       const item = await core.stores.rosters.getItem(owner, to.toBareString());
       if (!item || !hasSubFrom(item)) session.directed.add(target);
     }
+    core.sessions.touch(owner, session);
     core.routeIn(env);
     return;
   }
@@ -75,6 +76,7 @@ async function broadcastAvailable(
   const stored = el.clone();
   stored.setAttr('to', undefined);
   session.presence = stored.toString();
+  core.sessions.touch(owner, session);
 
   const roster = await core.stores.rosters.get(owner);
   for (const item of roster.items) {
@@ -109,7 +111,10 @@ export async function broadcastUnavailable(
   el: Element,
 ): Promise<void> {
   if (!session.available) {
-    session.directed.clear();
+    if (session.directed.size > 0) {
+      session.directed.clear();
+      core.sessions.touch(owner, session);
+    }
     return;
   }
   session.available = false;
@@ -126,6 +131,7 @@ export async function broadcastUnavailable(
   for (const target of session.directed)
     if (!sent.has(target)) core.send(readdress(el, target, full));
   session.directed.clear();
+  core.sessions.touch(owner, session);
   for (const s of core.sessions.resources(owner)) {
     if (s.available || s === session)
       core.deliver(s, envelopeOf(readdress(el, `${owner}/${s.resource}`, full), 'in'));
