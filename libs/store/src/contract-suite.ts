@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Stores } from './contracts.js';
+import type { ResumptionStore } from './resumption.js';
 import { accountTests } from './suite/accounts.js';
 import { lastActivityTests } from './suite/last-activity.js';
 import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
+import { resumptionTests } from './suite/resumption.js';
 import { rosterTests } from './suite/rosters.js';
 
 /**
@@ -43,5 +45,37 @@ export function runStoreContractSuite(
     offlineTests(stores);
     lastActivityTests(stores);
     lifecycleTests(stores);
+  });
+}
+
+/**
+ * The behaviour every ResumptionStore backend must show. `open` runs before
+ * every test and returns a store (it may share data with earlier ones: the
+ * tests use fresh ids); the store is closed after every test, then
+ * `cleanup`, if given, runs.
+ */
+export function runResumptionStoreContractSuite(
+  name: string,
+  open: () => Promise<ResumptionStore>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`resumption store contract: ${name}`, () => {
+    let current: ResumptionStore | undefined;
+
+    beforeEach(async () => {
+      current = await open();
+    });
+
+    afterEach(async () => {
+      const store = current;
+      current = undefined;
+      await store?.close();
+      await cleanup?.();
+    });
+
+    resumptionTests(() => {
+      if (!current) throw new Error('the store is only available inside a test');
+      return current;
+    });
   });
 }

@@ -17,3 +17,15 @@ export type {
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { openMemoryStores } from './memory/open.js';
 export { openLmdbStores } from './lmdb/open.js';
+export { openStores } from './open-stores.js';
+export type {
+  ClaimRequest,
+  NewResumption,
+  OutboundEntry,
+  ResumptionState,
+  ResumptionStore,
+} from './resumption.js';
+export { MemoryResumptionStore } from './memory/resumption-store.js';
+export type { MemoryResumptionStoreOptions } from './memory/resumption-store.js';
+export { RedisResumptionStore } from './redis/resumption-store.js';
+export type { RedisResumptionStoreOptions } from './redis/resumption-store.js';

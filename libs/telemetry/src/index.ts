@@ -8,3 +8,4 @@ export { startHttpEndpoint } from './http-endpoint.js';
 export type { HttpEndpoint, HttpEndpointOptions, Probe, ProbeResult } from './http-endpoint.js';
 export { TelemetryError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
+export { onShutdownSignal } from './shutdown.js';

@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
-import { openLmdbStores, openMemoryStores } from '@parley/store';
+import { openStores as openStoresFor } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
@@ -24,11 +23,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function openStores(config: Config): Promise<Stores> {
-  if (config.store.kind === 'memory') return openMemoryStores();
-  const dir = resolve(config.server.dataDir, 'db');
-  mkdirSync(dir, { recursive: true });
-  return openLmdbStores(dir);
+export function openStores(config: Config): Promise<Stores> {
+  return openStoresFor({ kind: config.store.kind, dataDir: config.server.dataDir });
 }
 
 /**

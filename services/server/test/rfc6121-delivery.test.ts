@@ -38,7 +38,8 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
     const negative = await s.login(bob!, { priority: -1 });
     const zero = await s.login(bob!, { priority: 0 });
 
-    for (const type of ['chat', 'normal', 'headline']) await a.send(chat(bob!, `hello ${type}`, type));
+    for (const type of ['chat', 'normal', 'headline'])
+      await a.send(chat(bob!, `hello ${type}`, type));
     for (const type of ['chat', 'normal', 'headline']) {
       await zero.next(isMessage({ body: `hello ${type}` }), 4000, `the ${type} message`);
     }
@@ -70,6 +71,18 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
     await b0.next(isMessage({ type: 'headline', body: 'extra! extra!' }), 4000, 'headline on b0');
     await s.settle(bNeg);
     expect(bNeg.received(isMessage())).toHaveLength(0);
+  });
+
+  it('8.5.3.1: a message to the full JID of a connected resource is delivered, whatever its presence', async () => {
+    const [alice, bob] = await s.users('alice', 'bob');
+    const a = await s.login(alice!, { priority: 0 });
+    const negative = await s.login(bob!, { priority: -1 });
+    const silent = await s.login(bob!); // connected, no presence
+
+    for (const p of [negative, silent]) {
+      await a.send(chat(p.jid, `for ${p.resource}`, 'normal'));
+      await p.next(isMessage({ from: a.jid, body: `for ${p.resource}` }), 4000, 'the message');
+    }
   });
 
   it('8.5.3.2.1: a chat message to an unknown full JID is handled as if sent to the bare JID', async () => {
@@ -136,20 +149,37 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
       xml(
         'message',
         { to: 'nobody-here@localhost', type: 'error', id: nextId('e') },
-        xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })),
+        xml(
+          'error',
+          { type: 'cancel' },
+          xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }),
+        ),
       ),
     );
     await s.settle(a);
     expect(a.received((el) => !el.is('iq'))).toEqual([]);
   });
 
-  it('RFC 6120 10.3.1: a message without a to address is delivered to the sender\'s own bare JID', async () => {
+  it("RFC 6120 10.3.1: a message without a to address is delivered to the sender's own bare JID", async () => {
     const [alice] = await s.users('alice');
     const high = await s.login(alice!, { priority: 3 });
     const low = await s.login(alice!, { priority: 1 });
-    await low.send(xml('message', { type: 'chat', id: nextId('m') }, xml('body', {}, 'note to self')));
+    await low.send(
+      xml('message', { type: 'chat', id: nextId('m') }, xml('body', {}, 'note to self')),
+    );
     const got = await high.next(isMessage({ body: 'note to self' }), 4000, 'the note');
     expect(got.attrs.from).toBe(low.jid);
+  });
+
+  it('RFC 6120 10.1: stanzas from one sender to one recipient arrive in the order sent', async () => {
+    const [alice, bob] = await s.users('alice', 'bob');
+    const a = await s.login(alice!, { priority: 0 });
+    const b = await s.login(bob!, { priority: 0 });
+    const n = 40;
+    for (let i = 1; i <= n; i++) await a.send(chat(i % 2 ? bob! : b.jid, `#${i}`));
+    await b.next(isMessage({ body: `#${n}` }), 4000, 'the last message');
+    const bodies = b.received(isMessage()).map((m) => m.getChildText('body'));
+    expect(bodies).toEqual(Array.from({ length: n }, (_, i) => `#${i + 1}`));
   });
 
   it('RFC 6120 10.4.3: a message to a domain the server does not serve is answered remote-server-not-found', async () => {
@@ -171,7 +201,7 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
     expect(errorCondition(reply)).toBe('service-unavailable');
   });
 
-  it('8.5.2.1.3: an IQ get with an unknown payload to another user\'s bare JID is answered service-unavailable by the server', async () => {
+  it("8.5.2.1.3: an IQ get with an unknown payload to another user's bare JID is answered service-unavailable by the server", async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { priority: 0 });
     const b = await s.login(bob!, { priority: 0 });
@@ -183,14 +213,16 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
     expect(b.received((el) => el.is('iq') && el.attrs.type === 'get')).toHaveLength(0);
   });
 
-  it('8.5.2.1.3 / XEP-0030: disco#info to a user\'s bare JID is answered by the server with account/registered', async () => {
+  it("8.5.2.1.3 / XEP-0030: disco#info to a user's bare JID is answered by the server with account/registered", async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { priority: 0 });
     const reply = await a.iq('get', bob!, xml('query', { xmlns: NS_DISCO_INFO }));
     expect(reply.attrs.type).toBe('result');
     expect(reply.attrs.from).toBe(bob);
     const query = reply.getChild('query', NS_DISCO_INFO)!;
-    const identities = query.getChildren('identity').map((i) => `${i.attrs.category}/${i.attrs.type}`);
+    const identities = query
+      .getChildren('identity')
+      .map((i) => `${i.attrs.category}/${i.attrs.type}`);
     expect(identities).toContain('account/registered');
     expect(query.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_DISCO_INFO);
   });
@@ -198,7 +230,11 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
   it('8.5.1: an IQ to the bare JID of an account that does not exist is answered service-unavailable', async () => {
     const [alice] = await s.users('alice');
     const a = await s.login(alice!, { priority: 0 });
-    const reply = await a.iq('get', 'nobody-here@localhost', xml('query', { xmlns: NS_DISCO_INFO }));
+    const reply = await a.iq(
+      'get',
+      'nobody-here@localhost',
+      xml('query', { xmlns: NS_DISCO_INFO }),
+    );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('service-unavailable');
   });

@@ -29,10 +29,11 @@ describe('RFC 6121 section 4: presence', () => {
     expect(p2.getChildText('show')).toBe('away');
 
     // And the subscribed contact gets the user's initial presence (from the full JID).
-    for (const b of [b1, b2]) await b.next(isPresence({ from: a.jid, type: '' }), 4000, 'alice presence');
+    for (const b of [b1, b2])
+      await b.next(isPresence({ from: a.jid, type: '' }), 4000, 'alice presence');
   });
 
-  it('4.2.2: initial presence goes to the user\'s own available resources, not to unavailable ones', async () => {
+  it("4.2.2: initial presence goes to the user's own available resources, not to unavailable ones", async () => {
     const [alice] = await s.users('alice');
     const a1 = await s.login(alice!, { priority: 0 });
     const a2 = await s.login(alice!); // connected, never available
@@ -70,14 +71,22 @@ describe('RFC 6121 section 4: presence', () => {
     const c = await s.login(carol!, { priority: 0 });
 
     await a.send(xml('presence', { to: carol! }, xml('status', {}, 'just for you')));
-    const direct = await c.next(isPresence({ from: a.jid, type: '' }), 4000, 'the directed presence');
+    const direct = await c.next(
+      isPresence({ from: a.jid, type: '' }),
+      4000,
+      'the directed presence',
+    );
     expect(direct.getChildText('status')).toBe('just for you');
 
     await a.stop();
-    await c.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable after logout');
+    await c.next(
+      isPresence({ from: a.jid, type: 'unavailable' }),
+      4000,
+      'unavailable after logout',
+    );
   });
 
-  it('4.6: directed presence recipients also get the user\'s broadcast unavailable presence', async () => {
+  it("4.6: directed presence recipients also get the user's broadcast unavailable presence", async () => {
     const [alice, carol] = await s.users('alice', 'carol');
     const a = await s.login(alice!, { priority: 0 });
     const c = await s.login(carol!, { priority: 0 });
@@ -85,16 +94,17 @@ describe('RFC 6121 section 4: presence', () => {
     await c.next(isPresence({ from: a.jid, type: '' }), 4000, 'the directed presence');
 
     await a.send(xml('presence', { type: 'unavailable' }, xml('status', {}, 'gone fishing')));
-    const gone = await c.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable');
+    const gone = await c.next(
+      isPresence({ from: a.jid, type: 'unavailable' }),
+      4000,
+      'unavailable',
+    );
     expect(gone.getChildText('status')).toBe('gone fishing');
   });
 
   const dropCases: Array<[string, (p: Peer) => Promise<void>]> = [
     ['closing its stream', (p) => p.stop()],
-    [
-      'dropping its TCP connection',
-      async (p) => p.drop(),
-    ],
+    ['dropping its TCP connection', async (p) => p.drop()],
   ];
   for (const [how, drop] of dropCases) {
     it(`4.5.2: a user ${how} is broadcast as unavailable to subscribers and own resources`, async () => {

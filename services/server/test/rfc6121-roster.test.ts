@@ -54,7 +54,16 @@ describe('RFC 6121 section 2: roster management', () => {
     const reply = await a1.iq(
       'set',
       undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, name: 'Bobby' }, xml('group', {}, 'Friends'), xml('group', {}, 'Work'))),
+      xml(
+        'query',
+        { xmlns: NS_ROSTER },
+        xml(
+          'item',
+          { jid: bob!, name: 'Bobby' },
+          xml('group', {}, 'Friends'),
+          xml('group', {}, 'Work'),
+        ),
+      ),
     );
     expect(reply.attrs.type).toBe('result');
 
@@ -77,10 +86,71 @@ describe('RFC 6121 section 2: roster management', () => {
     expect(item?.getChildren('group').map((g) => g.getText())).toEqual(['Friends', 'Work']);
   });
 
+  it('2.1.5: a roster set cannot change the subscription state (its subscription/ask are ignored)', async () => {
+    const [alice, bob] = await s.users('alice', 'bob');
+    await s.subscription(alice!, bob!, 'to');
+    const a = await s.login(alice!, { roster: true });
+    const reply = await a.iq(
+      'set',
+      undefined,
+      xml(
+        'query',
+        { xmlns: NS_ROSTER },
+        xml('item', { jid: bob!, name: 'B', subscription: 'both', ask: 'subscribe' }),
+      ),
+    );
+    expect(reply.attrs.type).toBe('result');
+    const item = pushedItem(await a.next(isRosterPush(bob!), 4000, 'the push'));
+    expect(item.attrs.name).toBe('B');
+    expect(item.attrs.subscription).toBe('to');
+    expect(item.attrs.ask).toBeUndefined();
+    expect((await s.storedItem(alice!, bob!))?.subscription).toBe('to');
+  });
+
+  it("2.6.3 (XEP-0237): the version carried by a push is the roster's current version", async () => {
+    const [alice, bob] = await s.users('alice', 'bob');
+    const a = await s.login(alice!, { roster: true });
+    const oldVer = (await a.rosterGet()).getChild('query', NS_ROSTER)!.attrs.ver;
+    await a.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! })));
+    const push = await a.next(isRosterPush(bob!), 4000, 'the push');
+    const ver = push.getChild('query', NS_ROSTER)!.attrs.ver!;
+    expect(ver).not.toBe(oldVer);
+    const same = await a.rosterGet(ver);
+    expect(same.children).toHaveLength(0);
+  });
+
+  it('2.3.3: only the account itself may get or set its roster (forbidden for another user)', async () => {
+    const [alice, bob, carol] = await s.users('alice', 'bob', 'carol');
+    await s.subscription(bob!, carol!, 'both');
+    const a = await s.login(alice!, { roster: true });
+    const b = await s.login(bob!, { roster: true });
+
+    const set = await a.iq(
+      'set',
+      bob!,
+      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: carol!, name: 'hijacked' })),
+    );
+    expect(set.attrs.type).toBe('error');
+    expect(errorCondition(set)).toBe('forbidden');
+    const get = await a.iq('get', bob!, xml('query', { xmlns: NS_ROSTER }));
+    expect(get.attrs.type).toBe('error');
+    expect(errorCondition(get)).toBe('forbidden');
+
+    await s.settle(a, b);
+    expect(a.received(isRosterPush(carol!))).toHaveLength(0);
+    expect(b.received(isRosterPush(carol!))).toHaveLength(0);
+    expect(await s.storedItem(alice!, carol!)).toBeUndefined();
+    expect((await s.storedItem(bob!, carol!))?.name).toBeUndefined();
+  });
+
   it('2.3.3: a roster set with two items is answered bad-request', async () => {
     const [alice, bob, carol] = await s.users('alice', 'bob', 'carol');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }), xml('item', { jid: carol! })));
+    const reply = await a.iq(
+      'set',
+      undefined,
+      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }), xml('item', { jid: carol! })),
+    );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('bad-request');
     await s.settle(a);
@@ -94,7 +164,11 @@ describe('RFC 6121 section 2: roster management', () => {
     const reply = await a.iq(
       'set',
       undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }, xml('group', {}, 'Friends'), xml('group', {}, 'Friends'))),
+      xml(
+        'query',
+        { xmlns: NS_ROSTER },
+        xml('item', { jid: bob! }, xml('group', {}, 'Friends'), xml('group', {}, 'Friends')),
+      ),
     );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('bad-request');
@@ -104,7 +178,11 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.3.3: a roster set with an empty group name is answered not-acceptable', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }, xml('group', {}))));
+    const reply = await a.iq(
+      'set',
+      undefined,
+      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }, xml('group', {}))),
+    );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('not-acceptable');
     expect(await s.storedItem(alice!, bob!)).toBeUndefined();
@@ -113,7 +191,11 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.5.3: removing an item that is not in the roster is answered item-not-found', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })));
+    const reply = await a.iq(
+      'set',
+      undefined,
+      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })),
+    );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('item-not-found');
   });
@@ -126,7 +208,11 @@ describe('RFC 6121 section 2: roster management', () => {
     const b = await s.login(bob!, { roster: true, priority: 0 });
     b.mark();
 
-    const reply = await a1.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })));
+    const reply = await a1.iq(
+      'set',
+      undefined,
+      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })),
+    );
     expect(reply.attrs.type).toBe('result');
     for (const peer of [a1, a2]) {
       const push = await peer.next(isRosterPush(bob!), 4000, 'the remove push');
@@ -137,9 +223,17 @@ describe('RFC 6121 section 2: roster management', () => {
     await b.next(isPresence({ from: alice!, type: 'unsubscribe' }), 4000, 'unsubscribe');
     await b.next(isPresence({ from: alice!, type: 'unsubscribed' }), 4000, 'unsubscribed');
     // It no longer may see the user's presence: unavailable from the user's available resource.
-    await b.next(isPresence({ from: a1.jid, type: 'unavailable' }), 4000, 'unavailable from the user');
+    await b.next(
+      isPresence({ from: a1.jid, type: 'unavailable' }),
+      4000,
+      'unavailable from the user',
+    );
     // And its roster follows: both -> to -> none, pushed to it.
-    await b.next(isRosterPush(alice!, (i) => i.attrs.subscription === 'none'), 4000, 'the push to none');
+    await b.next(
+      isRosterPush(alice!, (i) => i.attrs.subscription === 'none'),
+      4000,
+      'the push to none',
+    );
 
     expect(await a1.rosterItem(bob!)).toBeUndefined();
     expect((await b.rosterItem(alice!))?.attrs.subscription).toBe('none');

@@ -18,7 +18,8 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     const a = await s.login(alice!, { roster: true, priority: 0 });
     const b = await s.login(bob!, { roster: true, priority: 0 });
 
-    await a.send(xml('presence', { to: bob!, type: 'subscribe' }));
+    // Addressed to a full JID: the server stamps and routes it bare to bare (3.1.1, 3.1.2).
+    await a.send(xml('presence', { to: `${bob}/somewhere`, type: 'subscribe' }));
     const push = await a.next(isRosterPush(bob!), 4000, 'the pending-out push');
     expect(pushedItem(push).attrs.subscription).toBe('none');
     expect(pushedItem(push).attrs.ask).toBe('subscribe');
@@ -26,6 +27,7 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     // 3.1.3: the contact gets the request from the user's bare JID.
     const req = await b.next(isPresence({ type: 'subscribe' }), 4000, 'the request');
     expect(req.attrs.from).toBe(alice);
+    expect(req.attrs.to).toBe(bob);
 
     const item = await a.rosterItem(bob!);
     expect(item?.attrs.subscription).toBe('none');
@@ -41,7 +43,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     a.mark();
 
     await b.send(xml('presence', { to: alice!, type: 'subscribed' }));
-    expect((await a.next(isPresence({ type: 'subscribed' }), 4000, 'approval')).attrs.from).toBe(bob);
+    expect((await a.next(isPresence({ type: 'subscribed' }), 4000, 'approval')).attrs.from).toBe(
+      bob,
+    );
     const aPush = await a.next(isRosterPush(bob!, sub('to')), 4000, 'the push to "to"');
     expect(pushedItem(aPush).attrs.ask).toBeUndefined();
     await b.next(isRosterPush(alice!, sub('from')), 4000, 'the push to "from"');
@@ -97,7 +101,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     b.mark();
 
     await a.send(xml('presence', { to: bob!, type: 'subscribe' }));
-    expect((await a.next(isPresence({ type: 'subscribed' }), 4000, 'the auto-approval')).attrs.from).toBe(bob);
+    expect(
+      (await a.next(isPresence({ type: 'subscribed' }), 4000, 'the auto-approval')).attrs.from,
+    ).toBe(bob);
     await a.next(isRosterPush(bob!, sub('to')), 4000, 'the push to "to"');
     await a.next(isPresence({ from: b.jid, type: '' }), 4000, 'the contact presence');
     const bPush = await b.next(isRosterPush(alice!, sub('from')), 4000, 'the push to "from"');
@@ -138,7 +144,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     // Alice no longer wants Bob's presence: Alice "from", Bob "to".
     await a.send(xml('presence', { to: bob!, type: 'unsubscribe' }));
     await a.next(isRosterPush(bob!, sub('from')), 4000, 'alice push to "from"');
-    expect((await b.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from).toBe(alice);
+    expect(
+      (await b.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from,
+    ).toBe(alice);
     await b.next(isRosterPush(alice!, sub('to')), 4000, 'bob push to "to"');
     // 3.3.3: Bob's server tells Alice that each of Bob's available resources is gone for her.
     await a.next(isPresence({ from: b.jid, type: 'unavailable' }), 4000, 'unavailable from bob');
@@ -148,7 +156,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     // Then Bob unsubscribes from Alice: none on both sides.
     await b.send(xml('presence', { to: alice!, type: 'unsubscribe' }));
     await b.next(isRosterPush(alice!, sub('none')), 4000, 'bob push to "none"');
-    expect((await a.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from).toBe(bob);
+    expect(
+      (await a.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from,
+    ).toBe(bob);
     await a.next(isRosterPush(bob!, sub('none')), 4000, 'alice push to "none"');
     await b.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable from alice');
 
@@ -168,7 +178,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     // Alice cancels Bob's subscription to her: Alice "to", Bob "from".
     await a.send(xml('presence', { to: bob!, type: 'unsubscribed' }));
     await a.next(isRosterPush(bob!, sub('to')), 4000, 'alice push to "to"');
-    expect((await b.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from).toBe(alice);
+    expect(
+      (await b.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from,
+    ).toBe(alice);
     await b.next(isRosterPush(alice!, sub('from')), 4000, 'bob push to "from"');
     // 3.2.2: Alice's server sends unavailable from each of her available resources to Bob.
     await b.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable from alice');
@@ -178,7 +190,9 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
     // Then Bob cancels Alice's subscription to him: none on both sides.
     await b.send(xml('presence', { to: alice!, type: 'unsubscribed' }));
     await b.next(isRosterPush(alice!, sub('none')), 4000, 'bob push to "none"');
-    expect((await a.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from).toBe(bob);
+    expect(
+      (await a.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from,
+    ).toBe(bob);
     await a.next(isRosterPush(bob!, sub('none')), 4000, 'alice push to "none"');
     await a.next(isPresence({ from: b.jid, type: 'unavailable' }), 4000, 'unavailable from bob');
 

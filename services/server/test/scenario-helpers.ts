@@ -33,7 +33,9 @@ export function isPresence(opts: { from?: string; type?: string; to?: string } =
     (opts.type === undefined || (el.attrs.type ?? '') === opts.type);
 }
 
-export function isMessage(opts: { from?: string; type?: string; body?: string; id?: string } = {}): Pred {
+export function isMessage(
+  opts: { from?: string; type?: string; body?: string; id?: string } = {},
+): Pred {
   return (el) =>
     el.is('message') &&
     (opts.from === undefined || el.attrs.from === opts.from) &&
@@ -123,7 +125,11 @@ export class Peer {
 
   /** Resolves with the first stanza since the last mark matching `pred`, waiting if needed. */
   next(pred: Pred, timeoutMs = 4000, what = 'a matching stanza'): Promise<Element> {
-    return this.until(() => this.log.slice(this.cursor).find(pred), timeoutMs, `${this.jid} waited for ${what}`);
+    return this.until(
+      () => this.log.slice(this.cursor).find(pred),
+      timeoutMs,
+      `${this.jid} waited for ${what}`,
+    );
   }
 
   /** Resolves once `check` returns a value (re-checked on every stanza, error or close). */
@@ -179,7 +185,15 @@ export class Peer {
     const start = this.log.length;
     await this.send(xml('iq', { type, id, ...(to !== undefined ? { to } : {}) }, payload));
     return this.until(
-      () => this.log.slice(start).find((el) => el.is('iq') && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')),
+      () =>
+        this.log
+          .slice(start)
+          .find(
+            (el) =>
+              el.is('iq') &&
+              el.attrs.id === id &&
+              (el.attrs.type === 'result' || el.attrs.type === 'error'),
+          ),
       4000,
       `the reply to iq ${id}`,
     );
@@ -187,7 +201,11 @@ export class Peer {
 
   /** Requests the roster (making this an interested resource, RFC 6121 2.2). */
   async rosterGet(ver?: string): Promise<Element> {
-    const reply = await this.iq('get', undefined, xml('query', { xmlns: NS_ROSTER, ...(ver !== undefined ? { ver } : {}) }));
+    const reply = await this.iq(
+      'get',
+      undefined,
+      xml('query', { xmlns: NS_ROSTER, ...(ver !== undefined ? { ver } : {}) }),
+    );
     if (reply.attrs.type !== 'result') throw new Error(`roster get failed: ${reply.toString()}`);
     return reply;
   }
@@ -202,7 +220,11 @@ export class Peer {
 
   /** A round trip through the server: everything delivered before it has been received. */
   async ping(): Promise<void> {
-    const reply = await this.iq('get', bareOf(this.jid).split('@')[1], xml('ping', { xmlns: NS_PING }));
+    const reply = await this.iq(
+      'get',
+      bareOf(this.jid).split('@')[1],
+      xml('ping', { xmlns: NS_PING }),
+    );
     if (reply.attrs.type !== 'result') throw new Error(`ping failed: ${reply.toString()}`);
   }
 
@@ -256,12 +278,19 @@ export class Scenario {
   /** Logs a client in over TCP (STARTTLS + SCRAM + bind). */
   async login(bare: string, opts: LoginOptions = {}): Promise<Peer> {
     const local = bare.slice(0, bare.indexOf('@'));
-    const xmpp = await connect({ port: this.t.port, username: local, ...(opts.resource ? { resource: opts.resource } : {}) });
+    const xmpp = await connect({
+      port: this.t.port,
+      username: local,
+      ...(opts.resource ? { resource: opts.resource } : {}),
+    });
     const peer = new Peer(xmpp, xmpp.jid!.toString());
     this.peers.push(peer);
     if (opts.roster) await peer.rosterGet();
     if (opts.priority !== undefined && opts.priority !== null) {
-      await peer.available({ priority: opts.priority, ...(opts.status !== undefined ? { status: opts.status } : {}) });
+      await peer.available({
+        priority: opts.priority,
+        ...(opts.status !== undefined ? { status: opts.status } : {}),
+      });
     }
     peer.mark();
     return peer;
@@ -269,9 +298,19 @@ export class Scenario {
 
   /** Sets both sides of a subscription directly in the store (a test fixture, no stanzas). */
   async subscription(user: string, contact: string, sub: Subscription): Promise<void> {
-    const inverse: Record<Subscription, Subscription> = { none: 'none', to: 'from', from: 'to', both: 'both' };
+    const inverse: Record<Subscription, Subscription> = {
+      none: 'none',
+      to: 'from',
+      from: 'to',
+      both: 'both',
+    };
     await this.setItem(user, { jid: contact, subscription: sub, groups: [], listed: true });
-    await this.setItem(contact, { jid: user, subscription: inverse[sub], groups: [], listed: true });
+    await this.setItem(contact, {
+      jid: user,
+      subscription: inverse[sub],
+      groups: [],
+      listed: true,
+    });
   }
 
   async setItem(owner: string, item: RosterItem): Promise<void> {

@@ -1,6 +1,13 @@
 import type { JID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
-import { StanzaError, canReplyWithError, errorReply, internalServerError, iqResult, serviceUnavailable } from '@parley/stanza';
+import {
+  StanzaError,
+  canReplyWithError,
+  errorReply,
+  internalServerError,
+  iqResult,
+  serviceUnavailable,
+} from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
 import type { IqHandler, IqRequest } from './modules/types.js';

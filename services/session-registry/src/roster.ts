@@ -1,5 +1,12 @@
 import { tryParseJID } from '@parley/jid';
-import { NS_ROSTER, badRequest, itemNotFound, notAcceptable, notAllowed } from '@parley/stanza';
+import {
+  NS_ROSTER,
+  badRequest,
+  forbidden,
+  itemNotFound,
+  notAcceptable,
+  notAllowed,
+} from '@parley/stanza';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -75,11 +82,26 @@ export function newItem(jid: string): RosterItem {
   return { jid, subscription: 'none', groups: [], listed: false };
 }
 
+/**
+ * The roster is the account's own: a roster get or set addressed to another
+ * user's bare JID is refused (RFC 6121 2.3.3: forbidden when the sender is not
+ * authorized), rather than applied to the sender's roster.
+ */
+function ownRoster(req: IqRequest): string {
+  const owner = req.from.toBareString();
+  if (req.to.toBareString() !== owner)
+    throw forbidden('only the account itself may use its roster');
+  return owner;
+}
+
 /** roster get (RFC 6121 2.1.3) with versioning (XEP-0237 / RFC 6121 2.6). */
 export async function rosterGet(core: Core, req: IqRequest): Promise<Element | void> {
-  const owner = req.from.toBareString();
+  const owner = ownRoster(req);
   const session = core.sessions.get(owner, req.from.resource);
-  if (session) session.interested = true;
+  if (session && !session.interested) {
+    session.interested = true;
+    core.sessions.touch(owner, session);
+  }
   const roster = await core.stores.rosters.get(owner);
   const ver = req.payload.attr('ver');
   if (ver !== undefined && ver === roster.version) return undefined;
@@ -90,7 +112,7 @@ export async function rosterGet(core: Core, req: IqRequest): Promise<Element | v
 
 /** roster set (RFC 6121 2.1.5 / 2.5): add, update or remove one item. */
 export async function rosterSet(core: Core, req: IqRequest): Promise<Element | void> {
-  const owner = req.from.toBareString();
+  const owner = ownRoster(req);
   const items = req.payload.getChildren('item');
   if (items.length !== 1) throw badRequest('a roster set carries exactly one item');
   const itemEl = items[0]!;

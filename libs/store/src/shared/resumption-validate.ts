@@ -1,0 +1,31 @@
+import { StoreError } from '../errors.js';
+import type { OutboundEntry } from '../resumption.js';
+
+/** SM-IDs are printable tokens; the XEP caps them at 4000 bytes, we stay far below. */
+const ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+export function checkResumptionId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw new StoreError('invalid-argument', 'a resumption id is 1-256 characters of [A-Za-z0-9_-]');
+  }
+}
+
+export function checkCounter(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new StoreError('invalid-argument', `${what} must be a non-negative integer, got ${n}`);
+  }
+}
+
+/** Entries must carry ascending positive sequence numbers. */
+export function checkEntries(entries: readonly OutboundEntry[]): void {
+  let last = 0;
+  for (const [seq, xml] of entries) {
+    if (!Number.isSafeInteger(seq) || seq <= last || typeof xml !== 'string') {
+      throw new StoreError(
+        'invalid-argument',
+        'outbound entries need ascending positive integer sequence numbers and string stanzas',
+      );
+    }
+    last = seq;
+  }
+}
