@@ -28,6 +28,9 @@ import {
   sleep,
 } from './util.js';
 
+/** Upper bound of a drain, seconds. */
+const MAX_DRAIN_S = 300;
+
 export interface ChatOptions extends TargetOptions {
   pairs: number;
   /** First user index (default 1); pairs use users first..first+2P-1. */
@@ -38,7 +41,7 @@ export interface ChatOptions extends TargetOptions {
   durationS: number;
   /** Seconds at the rate before measuring. */
   warmupS: number;
-  /** Longest wait for messages still in flight after sending stops. */
+  /** After sending stops, messages still missing when none arrived for this long are lost. */
   drainS: number;
   /** find-max: stop when p99 latency exceeds this. */
   maxP99Ms: number;
@@ -46,6 +49,8 @@ export interface ChatOptions extends TargetOptions {
   stepFactor: number;
   /** find-max: never offer more than this. */
   maxRate: number;
+  /** find-max: times a failing rate is run again before giving up (noise on a shared machine). */
+  retries: number;
 }
 
 export interface ChatStep {
@@ -58,6 +63,8 @@ export interface ChatStep {
   received: number;
   /** Sent during this step (warm-up, window) and not received after the drain. */
   lost: number;
+  /** Seconds it took to receive what was still in flight when sending stopped. */
+  drainSeconds: number;
   /** Error stanzas received instead of messages. */
   errors: number;
   outOfOrder: number;
@@ -241,14 +248,24 @@ export async function runStep(
   eld.disable();
   sender.stop();
 
-  const drainUntil = performance.now() + opts.drainS * 1000;
+  // Drain: wait while messages keep arriving; stop once all are in, or after
+  // drainS seconds without progress (those are lost), or after MAX_DRAIN_S.
+  const drainStart = performance.now();
+  let lastProgress = drainStart;
+  let seen = session.received + session.errors;
   while (
     session.received + session.errors - startReceived - startErrors <
     session.sent - startSent
   ) {
-    if (performance.now() > drainUntil) break;
+    const now = performance.now();
+    if (session.received + session.errors !== seen) {
+      seen = session.received + session.errors;
+      lastProgress = now;
+    }
+    if (now - lastProgress > opts.drainS * 1000 || now - drainStart > MAX_DRAIN_S * 1000) break;
     await sleep(20);
   }
+  const drainSeconds = (performance.now() - drainStart) / 1000;
   const wall = (w1 - w0) / 1000;
   const sent = session.sent - startSent;
   const received = session.received - startReceived;
@@ -262,6 +279,7 @@ export async function runStep(
     sent,
     received,
     lost: Math.max(0, sent - received - errors),
+    drainSeconds: round(drainSeconds, 2)!,
     errors,
     outOfOrder: session.outOfOrder - startOoo,
     latencyMs: {
@@ -323,11 +341,18 @@ export async function findMax(opts: ChatOptions): Promise<FindMaxResult> {
   let stopReason = `reached --max-rate ${opts.maxRate}`;
   try {
     for (let rate = opts.rate; rate <= opts.maxRate; rate = Math.round(rate * opts.stepFactor)) {
-      opts.log(`find-max: ${fmtInt(rate)} msgs/s offered`);
-      const step = await runStep(session, rate, opts.durationS, opts.warmupS);
-      steps.push(step);
-      const verdict = stepVerdict(step, opts.maxP99Ms);
-      opts.log(`  ${stepLine(step)}${verdict ? `  <- ${verdict}` : ''}`);
+      let verdict: string | undefined;
+      for (let attempt = 0; attempt <= opts.retries; attempt++) {
+        opts.log(
+          `find-max: ${fmtInt(rate)} msgs/s offered${attempt > 0 ? ` (retry ${attempt})` : ''}`,
+        );
+        const step = await runStep(session, rate, opts.durationS, opts.warmupS);
+        steps.push(step);
+        verdict = stepVerdict(step, opts.maxP99Ms);
+        opts.log(`  ${stepLine(step)}${verdict ? `  <- ${verdict}` : ''}`);
+        // Lost messages are not noise: no retry for them.
+        if (verdict === undefined || step.lost > 0 || step.errors > 0) break;
+      }
       if (verdict !== undefined) {
         stopReason = `at ${fmtInt(rate)} msgs/s: ${verdict}`;
         break;
@@ -362,6 +387,7 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     'p99 ms',
     'max ms',
     'lost',
+    'drain s',
     'errors',
     'ooo',
     'server CPU',
@@ -379,6 +405,7 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     n(s.latencyMs.p99),
     n(s.latencyMs.max),
     String(s.lost),
+    fmt(s.drainSeconds, 1),
     String(s.errors),
     String(s.outOfOrder),
     s.serverCpuPct === null ? 'n/a' : `${fmt(s.serverCpuPct, 0)}%`,

@@ -47,12 +47,15 @@ chat:
   --rate R                total offered msgs/s; a comma list runs several (default 5000)
   --duration S            measured seconds per rate (default 20)
   --warmup S              seconds at the rate before measuring (default 3)
-  --drain S               longest wait for in-flight messages (default 5)
+  --drain S               after sending stops, messages not received when none arrived
+                          for S seconds count as lost (default 5)
   --find-max              step the rate up from --rate (x --step-factor) until
                           p99 > --max-p99 ms, loss, or delivery falls behind
   --step-factor F         default 1.25
   --max-p99 MS            default 50
   --max-rate R            default 200000
+  --retries N             find-max: run a failing rate again up to N times (default 1;
+                          latency spikes from other processes on a shared machine)
 `;
 
 interface Report {
@@ -115,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
       'step-factor': { type: 'string' },
       'max-p99': { type: 'string' },
       'max-rate': { type: 'string' },
+      retries: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -248,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
         maxP99Ms: num(values['max-p99'], 'max-p99', 50),
         stepFactor: num(values['step-factor'], 'step-factor', 1.25),
         maxRate: num(values['max-rate'], 'max-rate', 200_000),
+        retries: Math.floor(num(values.retries, 'retries', 1)),
       };
       if (chatOpts.stepFactor <= 1) throw new Error('--step-factor must be > 1');
       if (values['find-max']) {

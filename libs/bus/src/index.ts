@@ -13,3 +13,12 @@ export type {
 export { BusError } from './bus.js';
 export { MemoryBus } from './memory-bus.js';
 export { isValidSubject, subjectMatches } from './subject.js';
+export { connectNatsBus, NatsBus } from './nats-bus.js';
+export type {
+  BusLogger,
+  DurableStreamOptions,
+  NatsBusEvent,
+  NatsBusOptions,
+  NatsBusStatus,
+  OrderedConsumerOptions,
+} from './nats-bus.js';

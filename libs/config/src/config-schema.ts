@@ -90,6 +90,42 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Upper bound of the authentication failure delay.',
     }),
   },
+  sm: {
+    enabled: bool({
+      default: true,
+      doc: 'Offer XEP-0198 Stream Management (acks and stream resumption) to clients.',
+    }),
+    resumeTimeoutMs: durationMs({
+      min: 1,
+      max: 86_400_000,
+      default: 300_000,
+      doc: 'How long the session of a dropped resumable stream waits for the client to resume it (on any gateway) before it ends and its unacknowledged messages are bounced.',
+    }),
+    maxQueue: int({
+      min: 1,
+      max: 1_000_000,
+      default: 1000,
+      doc: 'Unacknowledged stanzas kept per session; one more ends the stream with resource-constraint.',
+    }),
+    ackRequestEvery: int({
+      min: 1,
+      max: 1_000_000,
+      default: 5,
+      doc: 'Send an ack request (<r/>) after this many unacknowledged outbound stanzas (and after 30 s with unacknowledged stanzas).',
+    }),
+  },
+  csi: {
+    enabled: bool({
+      default: true,
+      doc: 'Offer XEP-0352 Client State Indication: hold presence and chat states while the client is inactive.',
+    }),
+    maxQueued: int({
+      min: 1,
+      max: 100_000,
+      default: 100,
+      doc: 'Stanzas held per inactive client; reaching it flushes them.',
+    }),
+  },
   tls: {
     certFile: optionalStr({
       doc: 'PEM certificate chain. When absent a self-signed certificate is generated into dataDir.',

@@ -37,6 +37,22 @@ export interface Config {
     /** Cap for the authentication failure delay. */
     authFailureMaxDelayMs: number;
   };
+  /** XEP-0198 Stream Management. */
+  sm: {
+    enabled: boolean;
+    /** How long a dropped resumable session waits for its client to resume. */
+    resumeTimeoutMs: number;
+    /** Unacknowledged stanzas kept per session; more ends the stream. */
+    maxQueue: number;
+    /** Request an ack after this many unacknowledged outbound stanzas. */
+    ackRequestEvery: number;
+  };
+  /** XEP-0352 Client State Indication. */
+  csi: {
+    enabled: boolean;
+    /** Stanzas held for an inactive client before they are flushed anyway. */
+    maxQueued: number;
+  };
   tls: {
     /** PEM certificate chain; when absent a self-signed cert is generated into dataDir. */
     certFile?: string;

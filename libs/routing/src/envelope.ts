@@ -104,4 +104,16 @@ export type GatewayMessage =
       conn: string;
       condition: 'conflict' | 'policy-violation' | 'not-authorized' | 'system-shutdown' | 'reset';
       text?: string;
+    }
+  | {
+      /**
+       * XEP-0198: the session held by `conn` was resumed on another stream
+       * (possibly on another gateway). The gateway closes that connection (or
+       * forgets the detached session) without unbinding, and bounces what it
+       * could not deliver, naming `conn`, so it reaches the new stream.
+       */
+      t: 'sm-takeover';
+      conn: string;
+      /** The SM-ID of the resumed session. */
+      id: string;
     };

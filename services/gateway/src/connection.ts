@@ -11,8 +11,12 @@
  *   closed
  *
  * Incoming elements are handled strictly in order: while an asynchronous
- * step (SASL, bind, registration) runs, reading is paused and elements
- * already parsed wait in `inbox`.
+ * step (SASL, bind, registration, stream management) runs, reading is
+ * paused and elements already parsed wait in `inbox`.
+ *
+ * Output: stanzas go through `writeStanza` (XEP-0352 holding, then XEP-0198
+ * counting and the resumption store when stream management is enabled);
+ * stream-level data goes straight to `send`.
  */
 import type { Socket } from 'node:net';
 import { routeSubject } from '@parley/routing';
@@ -22,13 +26,18 @@ import type { StreamErrorCondition } from '@parley/stanza';
 import { StreamFramer } from '@parley/xml';
 import type { Element, XmlError } from '@parley/xml';
 import type { GatewayContext } from './context.js';
+import { CsiQueue } from './csi.js';
 import type { Transport } from './metrics.js';
 import { handleElement } from './dispatch.js';
 import { featuresFor } from './negotiation/features.js';
 import { checkStreamHeader, streamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';
 import type { SaslAttempt } from './negotiation/sasl.js';
+import { bounceEnvelope } from './routing/bounce.js';
+import { LOST_GRACE_MS } from './sm/manager.js';
+import type { SmSession } from './sm/session.js';
 import { attachSocket } from './socket-events.js';
+import { clientStanzaKind } from './stanza-kind.js';
 
 export type ConnectionState =
   'negotiating' | 'tls-handshake' | 'authenticated' | 'binding' | 'bound' | 'closing' | 'closed';
@@ -39,6 +48,16 @@ export const MAX_PENDING_OUTPUT = 4 * 1024 * 1024;
 export const CLOSE_GRACE_MS = 5_000;
 /** Deliveries held while the bind reply is on its way. */
 const MAX_HELD = 1_000;
+
+export interface CloseOptions {
+  /**
+   * The peer is probably gone rather than done (idle timeout, not reading):
+   * a resumable session is kept for resumption instead of ended.
+   */
+  detach?: boolean;
+  /** Application-specific condition inside the stream error (RFC 6120 4.9.4). */
+  appCondition?: Element;
+}
 
 export class Connection {
   socket: Socket;
@@ -74,8 +93,16 @@ export class Connection {
   /** Elements parsed while busy; null stands for the client's </stream:stream>. */
   private inbox: (Element | null)[] | undefined;
   /** Deliveries that arrived between the bind request and its reply. */
-  private held: string[] | undefined;
+  private held: Envelope[] | undefined;
   private unbindSent = false;
+  /** XEP-0198 state once the client enabled stream management (or resumed). */
+  sm: SmSession | undefined;
+  /** XEP-0352 state once the client sent a client state indication. */
+  csi: CsiQueue | undefined;
+  /** The session continues on another stream (resumed there): no unbind, no bounce. */
+  private superseded = false;
+  /** The session's end (unbind, detach or hand-over) has been dealt with. */
+  private sessionDone = false;
   readonly openedAt: number;
 
   constructor(
@@ -204,28 +231,83 @@ export class Connection {
     if (socket.writableLength > MAX_PENDING_OUTPUT) this.overflow();
   }
 
+  /** Writes an element; stanzas take the stanza path (CSI, stream management). */
   sendElement(el: Element): void {
-    this.send(el.toString());
+    const kind = clientStanzaKind(el);
+    if (kind === undefined) this.send(el.toString());
+    else this.writeStanza(el.toString());
+  }
+
+  /**
+   * Writes a stanza to the client: held stanzas (CSI) go first; with stream
+   * management it is counted and queued until acknowledged.
+   */
+  writeStanza(xml: string): void {
+    if (this.csi !== undefined && this.csi.size > 0) this.flushHeld();
+    if (this.sm !== undefined) this.sm.stanza(xml);
+    else this.send(xml);
+  }
+
+  /** A stream-level element (SM, CSI answers): kept in order behind stanzas waiting for the store. */
+  sendNonza(data: string): void {
+    if (this.sm !== undefined) this.sm.nonza(data);
+    else this.send(data);
   }
 
   /** Writes a delivered stanza; false when this connection cannot take it (the caller bounces it). */
   deliver(env: Envelope): boolean {
     if (this.state === 'bound') {
-      this.send(env.xml);
-      this.ctx.metrics.stanza('out', env.kind);
+      this.outbound(env);
       return true;
     }
     if (this.state === 'binding') {
       const held = (this.held ??= []);
       if (held.length >= MAX_HELD) return false;
-      held.push(env.xml);
-      this.ctx.metrics.stanza('out', env.kind);
+      held.push(env);
+      return true;
+    }
+    const sm = this.sm;
+    if (sm !== undefined && !sm.finished && !this.superseded) {
+      // The session is detaching or ending: it collects what still arrives (in order).
+      sm.stanza(env.xml);
       return true;
     }
     return false;
   }
 
-  /** The bind reply arrived: the stream is ready for stanzas. */
+  private outbound(env: Envelope): void {
+    this.ctx.metrics.stanza('out', env.kind);
+    const csi = this.csi;
+    if (csi !== undefined && csi.inactive && csi.hold(env)) {
+      if (csi.full) this.flushHeld();
+      return;
+    }
+    this.writeStanza(env.xml);
+  }
+
+  /** Writes the stanzas held for an inactive client, oldest first. */
+  flushHeld(): void {
+    const held = this.csi?.drain();
+    if (held === undefined) return;
+    for (const env of held) {
+      if (this.sm !== undefined) this.sm.stanza(env.xml);
+      else this.send(env.xml);
+    }
+  }
+
+  /** XEP-0352 <active/> / <inactive/>. */
+  setClientState(active: boolean): void {
+    if (active) {
+      if (this.csi === undefined) return;
+      this.csi.inactive = false;
+      this.flushHeld();
+      return;
+    }
+    this.csi ??= new CsiQueue(this.ctx.config.csi.maxQueued, this.ctx.metrics.csiHeld);
+    this.csi.inactive = true;
+  }
+
+  /** The bind reply arrived (or a session was resumed): the stream is ready for stanzas. */
   bound(jid: string): void {
     this.jid = jid;
     this.state = 'bound';
@@ -233,7 +315,7 @@ export class Connection {
     this.sasl = undefined;
     const held = this.held;
     this.held = undefined;
-    if (held !== undefined) for (const xml of held) this.send(xml);
+    if (held !== undefined) for (const env of held) this.outbound(env);
   }
 
   // --- closing ------------------------------------------------------------
@@ -243,7 +325,7 @@ export class Connection {
    * stream error if any, then </stream:stream>; the socket is ended and
    * destroyed if the peer does not close within CLOSE_GRACE_MS.
    */
-  closeStream(condition?: StreamErrorCondition, text?: string): void {
+  closeStream(condition?: StreamErrorCondition, text?: string, opts: CloseOptions = {}): void {
     if (!this.open) return;
     if (this.state === 'tls-handshake') {
       this.destroy();
@@ -253,7 +335,10 @@ export class Connection {
       ? streamHeader(this.domain || this.ctx.defaultDomain, this.lang ?? 'en')
       : '';
     if (condition !== undefined) {
-      out += streamError(condition, text === undefined ? {} : { text }).toString();
+      out += streamError(condition, {
+        ...(text !== undefined && { text }),
+        ...(opts.appCondition !== undefined && { appCondition: opts.appCondition }),
+      }).toString();
     }
     out += '</stream:stream>';
     this.send(out);
@@ -266,7 +351,7 @@ export class Connection {
         ...(this.jid !== undefined && { jid: this.jid }),
       });
     }
-    this.beginClose();
+    this.beginClose(opts.detach === true);
     this.endSocket();
   }
 
@@ -283,17 +368,66 @@ export class Connection {
     this.socket.resume();
   }
 
-  private beginClose(): void {
+  /** `detach`: the stream ended without the client closing it (a resumable session waits for resumption). */
+  private beginClose(detach = false): void {
     if (this.state === 'closed') return;
     this.state = 'closing';
     this.closeAt = Date.now() + CLOSE_GRACE_MS;
     this.inbox = undefined;
+    this.endSession(detach);
+    const held = this.held;
     this.held = undefined;
-    this.publishUnbind();
+    // Deliveries that waited for a bind that will not complete go back to the registry.
+    if (held !== undefined)
+      for (const env of held) bounceEnvelope(this.ctx, env, this.jid, this.id);
+  }
+
+  /** Once per connection: unbind, or detach / end the stream management session. */
+  private endSession(detach: boolean): void {
+    if (this.sessionDone) return;
+    this.sessionDone = true;
+    const sm = this.sm;
+    if (sm === undefined) {
+      this.dropHeld();
+      this.publishUnbind();
+      return;
+    }
+    if (this.superseded) return;
+    if (sm.lost || (detach && sm.resumable && !sm.ended)) {
+      // Kept for resumption (or, when lost, until the new owner's takeover arrives).
+      this.ctx.sm.detach(sm);
+      // Whatever CSI held is sent on resumption.
+      const held = this.csi?.drain() ?? [];
+      for (const env of held) sm.stanza(env.xml);
+      return;
+    }
+    this.dropHeld();
+    void this.ctx.sm.end(sm);
+  }
+
+  /** Held presence and chat states of a session that is over are not worth keeping. */
+  private dropHeld(): void {
+    this.csi?.drain();
+  }
+
+  /**
+   * The session was resumed on another stream: close this one with
+   * <conflict/> (XEP-0198 section 5) without unbinding or bouncing.
+   */
+  supersede(): void {
+    if (this.superseded) return;
+    this.superseded = true;
+    const sm = this.sm;
+    if (sm !== undefined) {
+      sm.ended = true;
+      // Held CSI stanzas never reached this client: they go to the new stream.
+      for (const env of this.csi?.drain() ?? []) sm.orphans.push(env.xml);
+    }
+    this.closeStream('conflict', 'the session was resumed on another stream');
   }
 
   destroy(): void {
-    if (this.state !== 'closed') this.beginClose();
+    if (this.state !== 'closed') this.beginClose(true);
     this.socket.destroy();
   }
 
@@ -325,7 +459,8 @@ export class Connection {
   /** Called once when the socket has closed. */
   onSocketClosed(): void {
     if (this.state === 'closed') return;
-    this.beginClose();
+    // Closed without </stream:stream> from either side: the network, not the client, ended it.
+    this.beginClose(true);
     this.state = 'closed';
     this.sasl = undefined;
     this.ctx.connectionClosed(this);
@@ -352,10 +487,13 @@ export class Connection {
       return;
     }
     const c2s = this.ctx.config.c2s;
+    const sm = this.sm;
     if (this.deadline !== 0 && now >= this.deadline) {
       this.closeStream('connection-timeout', 'stream negotiation did not complete in time');
     } else if (c2s.idleTimeoutMs > 0 && now - this.lastRead >= c2s.idleTimeoutMs) {
-      this.closeStream('connection-timeout', 'no data received for too long');
+      this.closeStream('connection-timeout', 'no data received for too long', { detach: true });
+    } else if (sm !== undefined && sm.lost && now - sm.lostAt >= LOST_GRACE_MS) {
+      this.closeStream('conflict', 'the session was resumed elsewhere or expired');
     } else if (
       c2s.whitespaceKeepaliveMs > 0 &&
       !this.awaitingHeader &&
@@ -364,5 +502,6 @@ export class Connection {
     ) {
       this.send(' ');
     }
+    sm?.tick(now);
   }
 }

@@ -2,11 +2,12 @@
 import type { Bus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import type { ServerMechanismOptions } from '@parley/sasl';
-import type { AccountStore } from '@parley/store';
+import type { AccountStore, ResumptionStore } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { AuthThrottle } from './limits/auth-throttle.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { SmManager } from './sm/manager.js';
 import type { TlsMaterial } from './tls/tls-material.js';
 
 export interface GatewayContext {
@@ -23,6 +24,10 @@ export interface GatewayContext {
   readonly defaultDomain: string;
   readonly throttle: AuthThrottle;
   readonly saslOptions: ServerMechanismOptions;
+  /** XEP-0198 resumption state, shared by every gateway of the cluster. */
+  readonly resumption: ResumptionStore;
+  /** Stream management sessions held without a live connection, and the reaper. */
+  readonly sm: SmManager;
   /** Features after authentication never change: serialized once. */
   readonly postAuthFeatures: string;
   /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */

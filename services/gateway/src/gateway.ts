@@ -11,7 +11,8 @@ import { normalizeDomain } from '@parley/jid';
 import { gatewaySubject } from '@parley/routing';
 import type { GatewayMessage } from '@parley/routing';
 import { streamError } from '@parley/stanza';
-import type { AccountStore } from '@parley/store';
+import { MemoryResumptionStore } from '@parley/store';
+import type { AccountStore, ResumptionStore } from '@parley/store';
 import type { Logger, Metrics } from '@parley/telemetry';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
@@ -29,6 +30,7 @@ import type { Transport } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
 import { streamHeader } from './negotiation/stream-header.js';
 import { handleGatewayMessage } from './routing/delivery.js';
+import { SmManager } from './sm/manager.js';
 import { loadTlsMaterial } from './tls/tls-material.js';
 
 export interface GatewayDeps {
@@ -39,6 +41,12 @@ export interface GatewayDeps {
   metrics: Metrics;
   /** Unique in the cluster; deliveries for this gateway arrive on `xmpp.gw.<gatewayId>`. */
   gatewayId: string;
+  /**
+   * XEP-0198 resumption state. Share one store (Redis) between the gateways
+   * of a cluster so clients can resume on any of them. Default: a store in
+   * this process (single node), closed with the gateway.
+   */
+  resumption?: ResumptionStore;
 }
 
 export interface Gateway {
@@ -46,6 +54,8 @@ export interface Gateway {
   /** Bound ports (a configured port 0 means an ephemeral one). */
   readonly ports: { c2s: number; directTls?: number };
   connectionCount(): number;
+  /** Resumable sessions whose connection was lost and that wait here to be resumed. */
+  detachedCount(): number;
   /** Stops accepting, closes every stream with system-shutdown (unbinding them) and releases the listeners. */
   close(reason?: 'system-shutdown'): Promise<void>;
 }
@@ -58,8 +68,35 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const connections = new Map<string, Connection>();
   const ipLimiter = new IpLimiter(config.c2s.maxConnectionsPerIp);
   const metrics = new GatewayMetrics(deps.metrics);
+  const ownResumption = deps.resumption === undefined;
+  const resumption = deps.resumption ?? new MemoryResumptionStore();
   let closing = false;
   let drained: (() => void) | undefined;
+
+  const publish = (to: string, data: unknown): void => {
+    // Route subjects live in the durable stream: stored before anyone acts on them.
+    // Gateway subjects (XEP-0198 takeovers) are plain publishes.
+    if (!to.startsWith('xmpp.r.')) {
+      try {
+        bus.publish(to, data);
+      } catch (err) {
+        logger.warn('bus publish failed', { subject: to, err });
+      }
+      return;
+    }
+    bus.publishDurable(to, data).catch((err: unknown) => {
+      logger.warn('bus publish failed', { subject: to, err });
+    });
+  };
+  const sm = new SmManager({
+    config,
+    resumption,
+    logger,
+    metrics,
+    gatewayId,
+    publish,
+    connections,
+  });
 
   const ctx: GatewayContext = {
     config,
@@ -68,6 +105,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     metrics,
     gatewayId,
+    resumption,
+    sm,
     tls,
     domains,
     defaultDomain: domains.values().next().value ?? 'localhost',
@@ -79,13 +118,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       unknownUserIterations: config.sasl.scramIterations,
       allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
     },
-    postAuthFeatures: postAuthFeatures(),
-    publish(to, data) {
-      // Route subjects live in the durable stream: stored before anyone acts on them.
-      bus.publishDurable(to, data).catch((err: unknown) => {
-        logger.warn('bus publish failed', { subject: to, err });
-      });
-    },
+    postAuthFeatures: postAuthFeatures(config),
+    publish,
     connectionClosed(conn) {
       if (connections.get(conn.id) !== conn) return;
       connections.delete(conn.id);
@@ -153,6 +187,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   } catch (err) {
     sub.unsubscribe();
     for (const s of servers) s.close();
+    await sm.close();
+    if (ownResumption) await resumption.close();
     throw err;
   }
 
@@ -197,8 +233,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     await Promise.all(listenersDone);
     clearInterval(sweeper);
+    // Sessions held here without a connection end now: nobody would take their deliveries.
+    await sm
+      .close()
+      .catch((err: unknown) => logger.warn('ending detached sessions failed', { err }));
     sub.unsubscribe();
     await bus.flush().catch(() => undefined);
+    if (ownResumption) await resumption.close();
     logger.info('c2s gateway stopped', { gatewayId });
   };
 
@@ -206,6 +247,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     gatewayId,
     ports,
     connectionCount: () => connections.size,
+    detachedCount: () => sm.detachedCount,
     close: () => (closed ??= close()),
   };
 }

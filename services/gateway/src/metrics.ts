@@ -7,6 +7,7 @@ type Gauge = ReturnType<Metrics['gauge']>;
 type CounterChild = ReturnType<Counter['labels']>;
 
 export type Transport = 'tcp' | 'tls';
+export type ResumptionResult = 'success' | 'not-found' | 'error';
 export type Direction = 'in' | 'out';
 
 const KINDS: readonly StanzaKind[] = ['message', 'presence', 'iq'];
@@ -18,6 +19,12 @@ export class GatewayMetrics {
   readonly logins: Counter;
   /** `parley_c2s_stanzas_total{direction,kind}`: stanzas from (`in`) and to (`out`) clients. */
   readonly stanzas: Counter;
+  /** `parley_sm_resumptions_total{result}`: XEP-0198 resumption attempts on this gateway. */
+  readonly resumptions: Counter;
+  /** `parley_sm_detached_sessions`: resumable sessions held without a connection. */
+  readonly detached: Gauge;
+  /** `parley_csi_held_stanzas`: stanzas held for inactive clients (XEP-0352). */
+  readonly csiHeld: Gauge;
   private readonly stanzaChildren: Record<Direction, Record<StanzaKind, CounterChild>>;
 
   constructor(metrics: Metrics) {
@@ -39,6 +46,22 @@ export class GatewayMetrics {
       ) as Record<StanzaKind, CounterChild>;
     this.stanzaChildren = { in: bind('in'), out: bind('out') };
     for (const transport of ['tcp', 'tls'] as const) this.connections.labels({ transport }).inc(0);
+    this.resumptions = metrics.counter(
+      'sm_resumptions_total',
+      'XEP-0198 stream resumption attempts by outcome (success, not-found, error).',
+      ['result'],
+    );
+    for (const result of ['success', 'not-found', 'error'] as const) {
+      this.resumptions.labels({ result }).inc(0);
+    }
+    this.detached = metrics.gauge(
+      'sm_detached_sessions',
+      'Resumable sessions whose connection was lost, waiting to be resumed.',
+    );
+    this.csiHeld = metrics.gauge(
+      'csi_held_stanzas',
+      'Stanzas held for clients that indicated they are inactive (XEP-0352).',
+    );
   }
 
   stanza(direction: Direction, kind: StanzaKind): void {
@@ -47,6 +70,10 @@ export class GatewayMetrics {
 
   login(mechanism: string, result: 'success' | 'failure'): void {
     this.logins.labels({ mechanism, result }).inc();
+  }
+
+  resumption(result: ResumptionResult): void {
+    this.resumptions.labels({ result }).inc();
   }
 
   opened(transport: Transport): void {

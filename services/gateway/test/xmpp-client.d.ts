@@ -9,11 +9,20 @@ declare module '@xmpp/client' {
     toString(): string;
   }
 
+  export interface XmppStreamManagement extends EventEmitter {
+    /** The SM-ID ('' until enabled with resumption). */
+    id: string;
+    enabled: boolean;
+    /** Stanzas received from the server on this SM session. */
+    inbound: number;
+  }
+
   export interface XmppClient extends EventEmitter {
     start(): Promise<{ toString(): string }>;
     stop(): Promise<unknown>;
     send(el: XmppElement): Promise<void>;
-    reconnect: { stop(): void };
+    reconnect: EventEmitter & { stop(): void };
+    streamManagement: XmppStreamManagement;
   }
 
   export function client(options: {

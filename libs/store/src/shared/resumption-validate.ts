@@ -6,7 +6,10 @@ const ID = /^[A-Za-z0-9_-]{1,256}$/;
 
 export function checkResumptionId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !ID.test(id)) {
-    throw new StoreError('invalid-argument', 'a resumption id is 1-256 characters of [A-Za-z0-9_-]');
+    throw new StoreError(
+      'invalid-argument',
+      'a resumption id is 1-256 characters of [A-Za-z0-9_-]',
+    );
   }
 }
 

@@ -20,7 +20,8 @@ function init(extra: Partial<NewResumption> = {}): NewResumption {
   };
 }
 
-const msg = (n: number) => `<message to='alice@example.org/phone' id='m${n}'><body>é ${n} &amp; "q"</body></message>`;
+const msg = (n: number) =>
+  `<message to='alice@example.org/phone' id='m${n}'><body>é ${n} &amp; "q"</body></message>`;
 
 export function resumptionTests(store: CurrentResumptionStore): void {
   describe('ResumptionStore', () => {
@@ -43,7 +44,9 @@ export function resumptionTests(store: CurrentResumptionStore): void {
     it('returns undefined for unknown ids and rejects malformed ones', async () => {
       const s = store();
       expect(await s.get(freshId())).toBeUndefined();
-      expect(await s.claim(freshId(), { epoch: 1, gw: 'g', conn: 'c', now: T(), expiresAt: T() + MIN })).toBeUndefined();
+      expect(
+        await s.claim(freshId(), { epoch: 1, gw: 'g', conn: 'c', now: T(), expiresAt: T() + MIN }),
+      ).toBeUndefined();
       expect(await s.delete(freshId())).toBeUndefined();
       expect(await s.reap(freshId(), T())).toBeUndefined();
       expect(await s.ack(freshId(), 1, 3)).toBe(false);
@@ -55,11 +58,20 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       const s = store();
       const rec = init();
       await s.create(rec);
-      expect(await s.appendOutbound(rec.id, 1, [[1, msg(1)], [2, msg(2)]])).toBe(true);
+      expect(
+        await s.appendOutbound(rec.id, 1, [
+          [1, msg(1)],
+          [2, msg(2)],
+        ]),
+      ).toBe(true);
       expect(await s.appendOutbound(rec.id, 1, [[3, msg(3)]])).toBe(true);
       expect(await s.appendOutbound(rec.id, 1, [])).toBe(true);
       let got = await s.get(rec.id);
-      expect(got?.outbound).toStrictEqual([[1, msg(1)], [2, msg(2)], [3, msg(3)]]);
+      expect(got?.outbound).toStrictEqual([
+        [1, msg(1)],
+        [2, msg(2)],
+        [3, msg(3)],
+      ]);
       expect(got?.outboundSeq).toBe(3);
       expect(await s.ack(rec.id, 1, 2)).toBe(true);
       got = await s.get(rec.id);
@@ -72,15 +84,29 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       got = await s.get(rec.id);
       expect(got?.outbound).toStrictEqual([]);
       expect(got?.outboundSeq).toBe(3);
-      await expectStoreError(s.appendOutbound(rec.id, 1, [[5, 'a'], [4, 'b']]), 'invalid-argument');
+      await expectStoreError(
+        s.appendOutbound(rec.id, 1, [
+          [5, 'a'],
+          [4, 'b'],
+        ]),
+        'invalid-argument',
+      );
     });
 
     it('keeps identical stanzas with different sequence numbers apart', async () => {
       const s = store();
       const rec = init();
       await s.create(rec);
-      await s.appendOutbound(rec.id, 1, [[1, msg(1)], [2, msg(1)], [3, msg(1)]]);
-      expect((await s.get(rec.id))?.outbound).toStrictEqual([[1, msg(1)], [2, msg(1)], [3, msg(1)]]);
+      await s.appendOutbound(rec.id, 1, [
+        [1, msg(1)],
+        [2, msg(1)],
+        [3, msg(1)],
+      ]);
+      expect((await s.get(rec.id))?.outbound).toStrictEqual([
+        [1, msg(1)],
+        [2, msg(1)],
+        [3, msg(1)],
+      ]);
     });
 
     it('records the inbound count', async () => {
@@ -99,7 +125,13 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       await s.setInboundH(rec.id, 1, 4);
       await s.detach(rec.id, 1, T(), T() + MIN);
       const exp = T() + 2 * MIN;
-      const claimed = await s.claim(rec.id, { epoch: 1, gw: 'gw2', conn: 'c9', now: T(), expiresAt: exp });
+      const claimed = await s.claim(rec.id, {
+        epoch: 1,
+        gw: 'gw2',
+        conn: 'c9',
+        now: T(),
+        expiresAt: exp,
+      });
       expect(claimed).toStrictEqual({
         ...rec,
         gw: 'gw2',
@@ -113,7 +145,9 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       });
       expect(await s.get(rec.id)).toStrictEqual(claimed);
       // A second claimer that read epoch 1 loses.
-      expect(await s.claim(rec.id, { epoch: 1, gw: 'gw3', conn: 'c3', now: T(), expiresAt: exp })).toBeUndefined();
+      expect(
+        await s.claim(rec.id, { epoch: 1, gw: 'gw3', conn: 'c3', now: T(), expiresAt: exp }),
+      ).toBeUndefined();
       // The old owner's writes are refused and change nothing.
       expect(await s.appendOutbound(rec.id, 1, [[2, msg(2)]])).toBe(false);
       expect(await s.ack(rec.id, 1, 1)).toBe(false);
@@ -143,7 +177,9 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       const s = store();
       const rec = init({ expiresAt: T() - 1 });
       await s.create(rec);
-      expect(await s.claim(rec.id, { epoch: 1, gw: 'g', conn: 'c', now: T(), expiresAt: T() + MIN })).toBeUndefined();
+      expect(
+        await s.claim(rec.id, { epoch: 1, gw: 'g', conn: 'c', now: T(), expiresAt: T() + MIN }),
+      ).toBeUndefined();
     });
 
     it('detach records when the connection was lost and the new deadline', async () => {

@@ -5,17 +5,21 @@
  * - after TLS, before authentication: SASL mechanisms, XEP-0440 channel
  *   binding types, XEP-0077 registration;
  * - after authentication: resource binding, the optional RFC 3921 session,
- *   roster versioning (XEP-0237).
+ *   roster versioning (XEP-0237), stream management (XEP-0198) and client
+ *   state indication (XEP-0352) when enabled.
  */
 import type { TLSSocket } from 'node:tls';
+import type { Config } from '@parley/config';
 import { channelBindingAvailable, tlsChannelBinding } from '@parley/sasl';
 import type { ChannelBindingSource } from '@parley/sasl';
 import {
   NS_BIND,
+  NS_CSI,
   NS_REGISTER_FEATURE,
   NS_ROSTERVER,
   NS_SASL,
   NS_SESSION,
+  NS_SM,
   NS_TLS,
 } from '@parley/stanza';
 import { xml } from '@parley/xml';
@@ -27,13 +31,15 @@ import { registrationAvailable } from './registration-policy.js';
 /** XEP-0440 SASL Channel-Binding Type Capability. */
 export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
 
-export function postAuthFeatures(): string {
+export function postAuthFeatures(config: Config): string {
   return xml(
     'stream:features',
     null,
     xml('bind', { xmlns: NS_BIND }),
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
     xml('ver', { xmlns: NS_ROSTERVER }),
+    config.sm.enabled && xml('sm', { xmlns: NS_SM }),
+    config.csi.enabled && xml('csi', { xmlns: NS_CSI }),
   ).toString();
 }
 

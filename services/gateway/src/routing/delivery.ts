@@ -1,13 +1,16 @@
 /**
  * Messages for this gateway on `xmpp.gw.<gatewayId>`: deliveries to a
- * connection and kicks. A delivery to a connection that is gone or no longer
- * bound is bounced to the recipient's partition so the registry re-routes it
- * (never silently dropped).
+ * connection, kicks, and XEP-0198 takeovers. A delivery to a connection that
+ * is gone or no longer bound is bounced to the recipient's partition, naming
+ * the connection, so the registry re-routes it (never silently dropped): to
+ * the session's current connection if it was resumed elsewhere, else as if
+ * the session did not exist. A delivery for a detached resumable session is
+ * queued for its resumption.
  */
-import { routeSubject } from '@parley/routing';
-import type { BounceRequest, Envelope, GatewayMessage } from '@parley/routing';
+import type { GatewayMessage } from '@parley/routing';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
+import { bounceEnvelope } from './bounce.js';
 
 export function handleGatewayMessage(
   ctx: GatewayContext,
@@ -18,15 +21,19 @@ export function handleGatewayMessage(
   if (msg.t === 'deliver') {
     let delivered = false;
     try {
-      delivered = conn !== undefined && conn.deliver(msg.env);
+      delivered = conn !== undefined ? conn.deliver(msg.env) : ctx.sm.deliver(msg.conn, msg.env);
     } catch (err) {
       conn?.fail(err);
     }
-    if (!delivered) bounce(ctx, msg.env, conn?.jid);
+    if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid, msg.conn);
     return;
   }
   if (msg.t === 'kick') {
-    if (conn === undefined) return;
+    if (conn === undefined) {
+      // A detached session replaced by a new bind of its resource: it is over.
+      ctx.sm.kickDetached(msg.conn);
+      return;
+    }
     try {
       conn.closeStream(msg.condition, msg.text);
     } catch (err) {
@@ -34,20 +41,9 @@ export function handleGatewayMessage(
     }
     return;
   }
-  ctx.logger.warn('unknown gateway message', { t: (msg as { t?: unknown }).t });
-}
-
-function bounce(ctx: GatewayContext, env: Envelope, fullJid: string | undefined): void {
-  const to = fullJid ?? env.to;
-  const slash = to.indexOf('/');
-  const bare = slash === -1 ? to : to.slice(0, slash);
-  if (bare === '') {
-    ctx.logger.warn('cannot bounce a stanza without a recipient', {
-      from: env.from,
-      kind: env.kind,
-    });
+  if (msg.t === 'sm-takeover') {
+    ctx.sm.takeover(msg.conn);
     return;
   }
-  const msg: BounceRequest = { t: 'bounce', to, env };
-  ctx.publish(routeSubject(bare, ctx.config.routing.partitions), msg);
+  ctx.logger.warn('unknown gateway message', { t: (msg as { t?: unknown }).t });
 }

@@ -9,11 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBus } from '@parley/bus';
+import type { Bus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
 import { deriveCredentials } from '@parley/sasl';
 import { openMemoryStores } from '@parley/store';
-import type { Stores } from '@parley/store';
+import type { ResumptionStore, Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { startGateway } from '../../src/index.js';
@@ -44,6 +45,15 @@ export interface HarnessOptions {
   configure?: (config: Config) => void;
   directTls?: boolean;
   gatewayId?: string;
+  /**
+   * Another harness to share the bus, stores and fake registry with (a second
+   * gateway of the same cluster); they stay open when this harness closes.
+   */
+  cluster?: Harness;
+  /** Resumption store for the gateway (default: the gateway's own). */
+  resumption?: ResumptionStore;
+  /** Wraps the bus the gateway sees (e.g. to cut it off, as if the process died). */
+  wrapBus?: (bus: MemoryBus) => Bus;
 }
 
 export interface Harness {
@@ -80,9 +90,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   config.sasl.scramIterations = 4096;
   opts.configure?.(config);
 
-  const bus = new MemoryBus();
-  const stores = openMemoryStores();
-  const registry = new FakeRegistry(bus);
+  const shared = opts.cluster;
+  const bus = shared?.bus ?? new MemoryBus();
+  const stores = shared?.stores ?? openMemoryStores();
+  const registry = shared?.registry ?? new FakeRegistry(bus);
   const logs: string[] = [];
   const logger = createLogger({
     service: 'gateway',
@@ -92,11 +103,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const metrics = createMetrics({ collectDefault: false });
   const gateway = await startGateway({
     config,
-    bus,
+    bus: opts.wrapBus?.(bus) ?? bus,
     accounts: stores.accounts,
     logger,
     metrics,
     gatewayId: opts.gatewayId ?? 'gw1',
+    ...(opts.resumption !== undefined && { resumption: opts.resumption }),
   });
   const port = gateway.ports.c2s;
   const clients: TestClient[] = [];
@@ -141,6 +153,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       for (const c of clients) c.close();
       await gateway.close();
+      if (shared !== undefined) return;
       registry.close();
       await bus.close();
       await stores.close();

@@ -1,0 +1,74 @@
+import { hasBinary, startNatsServer } from '@parley/testkit';
+import type { NatsServer } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNatsBus } from '../src/nats-bus.js';
+import type { NatsBus } from '../src/nats-bus.js';
+import { uniqueToken, waitFor } from './bus-contract.js';
+
+/**
+ * Throughput of publishDurable + consumeOrdered against a local nats-server
+ * (file storage). Opt-in: BUS_BENCH=1 pnpm vitest run libs/bus/test/nats-bus.bench.test.ts
+ */
+const enabled = process.env['BUS_BENCH'] === '1' && hasBinary('nats-server');
+const total = Number(process.env['BUS_BENCH_MESSAGES'] ?? 50_000);
+
+describe.skipIf(!enabled)('NatsBus throughput', () => {
+  let server: NatsServer;
+  const buses: NatsBus[] = [];
+  const quiet = { info: () => {}, warn: console.warn, error: console.error };
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: true });
+  });
+  afterAll(async () => {
+    await Promise.all(buses.map((b) => b.close()));
+    await server?.stop();
+  });
+
+  async function run(partitions: number): Promise<void> {
+    const gateway = await connectNatsBus({
+      servers: server.url,
+      name: 'bench-gw',
+      logger: quiet,
+      durableWindow: Number(process.env['BUS_BENCH_WINDOW'] ?? 256),
+    });
+    const worker = await connectNatsBus({ servers: server.url, name: 'bench-worker', logger: quiet });
+    buses.push(gateway, worker);
+    const p = uniqueToken();
+    const counts = new Array<number>(partitions).fill(0);
+    let handled = 0;
+    let outOfOrder = 0;
+    for (let i = 0; i < partitions; i++) {
+      await worker.consumeOrdered(`xmpp.r.${p}${i}.*`, `bench-${p}-${i}`, async (m) => {
+        const n = (m.data as { n: number }).n;
+        if (n !== counts[i]) outOfOrder++;
+        counts[i] = n + 1;
+        handled++;
+      });
+    }
+    const payload = 'x'.repeat(300); // about the size of a small chat message envelope
+    const started = performance.now();
+    const perPartition = new Array<number>(partitions).fill(0);
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < total; k++) {
+      const i = k % partitions;
+      sends.push(
+        gateway.publishDurable(`xmpp.r.${p}${i}.user${k % 97}`, { n: perPartition[i]!++, payload }),
+      );
+      if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(sends);
+    const published = performance.now();
+    await waitFor(() => handled >= total, 300_000, 'all handled');
+    const done = performance.now();
+    const pubRate = Math.round(total / ((published - started) / 1000));
+    const e2eRate = Math.round(total / ((done - started) / 1000));
+    console.log(
+      `partitions=${partitions} messages=${total}: publishDurable ${pubRate} msg/s, ` +
+        `publish+consume ${e2eRate} msg/s (${Math.round(done - started)} ms)`,
+    );
+    expect(outOfOrder).toBe(0);
+  }
+
+  it('one partition', () => run(1), 600_000);
+  it('16 partitions', () => run(16), 600_000);
+});

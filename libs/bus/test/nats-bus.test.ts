@@ -1,0 +1,236 @@
+import { hasBinary, startNatsServer } from '@parley/testkit';
+import type { NatsServer } from '@parley/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNatsBus } from '../src/nats-bus.js';
+import type { NatsBus, NatsBusEvent, NatsBusOptions } from '../src/nats-bus.js';
+import type { BusLogger } from '../src/nats/logger.js';
+import { busContract, uniqueToken, waitFor } from './bus-contract.js';
+
+const haveNats = hasBinary('nats-server');
+if (!haveNats) console.warn('nats-server not found: skipping the NATS bus tests');
+
+const logs: string[] = [];
+const logger: BusLogger = {
+  info: (m, f) => logs.push(`info ${m} ${JSON.stringify(f ?? {})}`),
+  warn: (m, f) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`),
+  error: (m, f) => logs.push(`error ${m} ${JSON.stringify(f ?? {})}`),
+};
+
+let server: NatsServer;
+const buses: NatsBus[] = [];
+
+async function bus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
+  const b = await connectNatsBus({ servers: server.url, logger, ...extra });
+  buses.push(b);
+  return b;
+}
+
+describe.skipIf(!haveNats)('NatsBus', () => {
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: true });
+  });
+  afterAll(async () => {
+    if (process.env['BUS_DEBUG'] !== undefined) console.log(logs.join('\n'));
+    await Promise.all(buses.map((b) => b.close()));
+    await server?.stop();
+  });
+
+  busContract('NatsBus', () => bus(), { waitMs: 5000 });
+
+  it('creates the stream idempotently when several processes start at once', async () => {
+    const name = `S_${uniqueToken()}`;
+    const subjects = [`race.${uniqueToken()}.>`];
+    const all = await Promise.all(
+      [...Array(6)].map(() => bus({ stream: { name, subjects, maxAgeMs: 60_000 } })),
+    );
+    expect(all.every((b) => b.status().connected)).toBe(true);
+    // A later start with other limits updates the stream in place.
+    await bus({ stream: { name, subjects, maxAgeMs: 120_000 } });
+    await Promise.all(all.map((b) => b.close()));
+  });
+
+  it('keeps the order of 5,000 durable messages across fetch batches', async () => {
+    const b = await bus();
+    const p = uniqueToken();
+    const got: number[] = [];
+    const c = await b.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, async (m) => {
+      got.push(m.data as number);
+    });
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 5000; n++) sends.push(b.publishDurable(`xmpp.r.${p}.u${n % 13}`, n));
+    await Promise.all(sends);
+    await waitFor(() => got.length >= 5000, 30_000, '5000 messages');
+    await c.idle();
+    expect(got).toEqual([...Array(5000).keys()]);
+    await c.stop();
+  });
+
+  it('resumes exactly after the last acknowledged message, in another process too', async () => {
+    const a = await bus();
+    const p = uniqueToken();
+    const filter = `xmpp.r.${p}.*`;
+    const name = `c-${p}`;
+    const first: number[] = [];
+    let c1Stop: Promise<void> | undefined;
+    const c1 = await a.consumeOrdered(filter, name, async (m) => {
+      first.push(m.data as number);
+      if (first.length === 300) c1Stop = c1.stop(); // stop mid-batch, not awaited here
+    });
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 1000; n++) sends.push(a.publishDurable(`xmpp.r.${p}.x`, n));
+    await Promise.all(sends);
+    await waitFor(() => c1Stop !== undefined, 10_000, 'first consumer at 300');
+    await c1Stop;
+    expect(first).toEqual([...Array(300).keys()]);
+
+    // Same process, same name: continues at 300.
+    const second: number[] = [];
+    let c2Stop: Promise<void> | undefined;
+    const c2 = await a.consumeOrdered(filter, name, async (m) => {
+      second.push(m.data as number);
+      expect(m.deliveries).toBeGreaterThanOrEqual(1);
+      if (second.length === 200) c2Stop = c2.stop();
+    });
+    await waitFor(() => c2Stop !== undefined, 10_000, 'second consumer at 200');
+    await c2Stop;
+    expect(second).toEqual([...Array(200).keys()].map((i) => i + 300));
+
+    // Another connection (another process), same name: continues at 500.
+    const b = await bus();
+    const third: number[] = [];
+    const c3 = await b.consumeOrdered(filter, name, async (m) => {
+      third.push(m.data as number);
+    });
+    await waitFor(() => third.length >= 500, 10_000, 'third consumer');
+    await c3.idle();
+    expect(third).toEqual([...Array(500).keys()].map((i) => i + 500));
+    await c3.stop();
+  });
+
+  it('runs one consumer per name at a time within a process', async () => {
+    const a = await bus();
+    const p = uniqueToken();
+    let running = 0;
+    let overlap = false;
+    const got: number[] = [];
+    const handler = async (m: { data: unknown }) => {
+      running++;
+      if (running > 1) overlap = true;
+      await new Promise((r) => setTimeout(r, 1));
+      got.push(m.data as number);
+      running--;
+    };
+    const c1 = await a.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, handler);
+    for (let n = 0; n < 100; n++) void a.publishDurable(`xmpp.r.${p}.x`, n);
+    await waitFor(() => got.length >= 10, 10_000);
+    const c2 = await a.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, handler);
+    await new Promise((r) => setTimeout(r, 50));
+    await c1.stop();
+    await waitFor(() => got.length >= 100, 10_000, 'all 100');
+    await c2.idle();
+    expect(overlap).toBe(false);
+    expect(got).toEqual([...Array(100).keys()]);
+    await c2.stop();
+  });
+
+  it('takes over in order from an owner that died mid-message', async () => {
+    const a = await bus();
+    const b = await bus();
+    const p = uniqueToken();
+    const filter = `xmpp.r.${p}.*`;
+    const name = `c-${p}`;
+    const firstOwner: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await a.consumeOrdered(filter, name, async (m) => {
+      const n = m.data as number;
+      if (n === 100) await gate; // stuck: the owner is as good as dead
+      firstOwner.push(n);
+    });
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 400; n++) sends.push(a.publishDurable(`xmpp.r.${p}.x`, n));
+    await Promise.all(sends);
+    await waitFor(() => firstOwner.length === 100, 10_000, 'first owner stuck at 100');
+    // A lease takes a while to expire; by then the acks the owner sent have landed.
+    await new Promise((r) => setTimeout(r, 200));
+
+    // The partition moves: the new owner must start at 100, not at what was fetched after it.
+    const next: { n: number; deliveries: number }[] = [];
+    const c = await b.consumeOrdered(filter, name, async (m) => {
+      next.push({ n: m.data as number, deliveries: m.deliveries });
+    });
+    await waitFor(() => next.at(-1)?.n === 399, 10_000, 'new owner');
+    await c.idle();
+    // In order, nothing skipped, starting at the message the old owner never finished.
+    expect(next.map((x) => x.n)).toEqual([...Array(300).keys()].map((i) => i + 100));
+    expect(next[0]!.deliveries).toBeGreaterThanOrEqual(2);
+    expect(next.at(-1)!.deliveries).toBe(1);
+    release();
+    await c.stop();
+  });
+
+  it('reconnects by itself after a NATS restart and loses no durable message', async () => {
+    const pub = await bus({ name: 'restart-pub' });
+    const sub = await bus({ name: 'restart-sub' });
+    const events: NatsBusEvent['type'][] = [];
+    pub.onStatus((e) => events.push(e.type));
+    const p = uniqueToken();
+    const got: number[] = [];
+    const c = await sub.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, async (m) => {
+      got.push(m.data as number);
+    });
+    const total = 3000;
+    const sends: Promise<void>[] = [];
+    let restarted: Promise<void> | undefined;
+    for (let n = 0; n < total; n++) {
+      sends.push(pub.publishDurable(`xmpp.r.${p}.u${n % 7}`, n));
+      if (n === 1000) restarted = server.restart();
+      if (n % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await restarted;
+    await Promise.all(sends);
+    await waitFor(() => got.length >= total, 30_000, `${total} durable messages`);
+    await c.idle();
+    expect(got).toEqual([...Array(total).keys()]);
+    expect(events).toContain('disconnect');
+    expect(events).toContain('reconnect');
+    expect(pub.status()).toMatchObject({ connected: true, reconnecting: false, pendingDurable: 0 });
+
+    // Core pub/sub works again on both connections.
+    const core: unknown[] = [];
+    sub.subscribe(`after.${p}`, (m) => void core.push(m.data));
+    await sub.flush();
+    pub.publish(`after.${p}`, 'hello');
+    await waitFor(() => core.length === 1, 5000, 'core message after restart');
+    await c.stop();
+  });
+
+  it('buffers core publishes while disconnected and sends them in order', async () => {
+    const b = await bus({ name: 'buffer' });
+    const p = uniqueToken();
+    const got: number[] = [];
+    b.subscribe(`buf.${p}`, (m) => void got.push(m.data as number));
+    await b.flush();
+    const restarting = server.restart();
+    await waitFor(() => !b.status().connected, 5000, 'disconnect');
+    for (let n = 0; n < 50; n++) b.publish(`buf.${p}`, n);
+    expect(b.status().buffered).toBe(50);
+    await restarting;
+    await waitFor(() => got.length === 50, 10_000, 'buffered messages');
+    expect(got).toEqual([...Array(50).keys()]);
+    expect(b.status().buffered).toBe(0);
+  });
+
+  it('drops publishes beyond the reconnect buffer and counts them', async () => {
+    const b = await bus({ name: 'overflow', reconnectBufferBytes: 2000 });
+    const restarting = server.restart();
+    await waitFor(() => !b.status().connected, 5000, 'disconnect');
+    for (let n = 0; n < 100; n++) b.publish(`overflow.x`, 'x'.repeat(50));
+    const s = b.status();
+    expect(s.buffered).toBeGreaterThan(0);
+    expect(s.dropped).toBe(100 - s.buffered);
+    await restarting;
+    await waitFor(() => b.status().connected, 10_000, 'reconnect');
+    expect(logs.some((l) => l.includes('reconnect buffer full'))).toBe(true);
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * XEP-0198 elements from the client: <enable/>, <r/>, <a/> once a resource
+ * is bound, and <resume/> on a new authenticated stream instead of binding.
+ *
+ * Resumption works on any gateway: the state is read from the shared
+ * ResumptionStore and claimed atomically; the session registry moves the
+ * resource to the new connection (`BindRequest.takeover`); the old holder
+ * (this gateway or another, if it is still alive) is told to let go
+ * (`sm-takeover`) and closes its stream without unbinding.
+ */
+import { randomBytes } from 'node:crypto';
+import { routeSubject } from '@parley/routing';
+import type { BindReply, BindRequest } from '@parley/routing';
+import { NS_SM, NS_STANZAS } from '@parley/stanza';
+import type { ResumptionState } from '@parley/store';
+import { xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { Connection } from '../connection.js';
+import { BIND_TIMEOUT_MS } from '../negotiation/bind.js';
+import { bounceStanzas } from '../routing/bounce.js';
+import { H_MOD, SmSession, absoluteH, parseH } from './session.js';
+
+const SM_ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+/** <failed/> with a stanza error condition, and the inbound count when known. */
+export function failed(condition: string, h?: number): string {
+  return xml(
+    'failed',
+    { xmlns: NS_SM, h: h === undefined ? undefined : h % H_MOD },
+    xml(condition, { xmlns: NS_STANZAS }),
+  ).toString();
+}
+
+/** Ends the stream because the client acknowledged more stanzas than it was sent. */
+export function handledCountTooHigh(conn: Connection, h: number, sent: number): void {
+  conn.closeStream(
+    'undefined-condition',
+    `you acknowledged ${h} stanzas, but only ${sent % H_MOD} were sent`,
+    {
+      appCondition: xml('handled-count-too-high', { xmlns: NS_SM, h, 'send-count': sent % H_MOD }),
+    },
+  );
+}
+
+/** SM elements on a bound stream. */
+export function handleSmBound(conn: Connection, el: Element): Promise<void> | void {
+  const sm = conn.sm;
+  switch (el.localName) {
+    case 'enable':
+      return enable(conn, el);
+    case 'r':
+      if (sm === undefined) return notEnabled(conn);
+      sm.onRequest();
+      return;
+    case 'a': {
+      if (sm === undefined) return notEnabled(conn);
+      const h = parseH(el.attr('h'));
+      if (h === undefined) {
+        conn.closeStream('bad-format', 'an <a/> needs an h attribute (unsignedInt)');
+        return;
+      }
+      if (!sm.onAck(h)) handledCountTooHigh(conn, h, sm.sent);
+      return;
+    }
+    case 'resume':
+      // Only instead of binding a resource (XEP-0198 section 5).
+      conn.send(failed('unexpected-request'));
+      return;
+    default:
+      conn.closeStream('unsupported-stanza-type');
+  }
+}
+
+/** SM elements after authentication, before a resource is bound. */
+export function handleSmBeforeBind(conn: Connection, el: Element): Promise<void> | void {
+  switch (el.localName) {
+    case 'resume':
+      return resume(conn, el);
+    case 'enable':
+      // Enabling comes after resource binding (XEP-0198 section 3).
+      conn.send(failed('unexpected-request'));
+      return;
+    default:
+      return notEnabled(conn);
+  }
+}
+
+function notEnabled(conn: Connection): void {
+  conn.closeStream('unsupported-stanza-type', 'stream management is not enabled');
+}
+
+function enable(conn: Connection, el: Element): Promise<void> | void {
+  const { ctx } = conn;
+  if (conn.sm !== undefined) {
+    conn.send(failed('unexpected-request'));
+    return;
+  }
+  const jid = conn.jid!;
+  const user = conn.user!;
+  let timeoutMs = ctx.config.sm.resumeTimeoutMs;
+  const max = el.attr('max');
+  if (max !== undefined && /^\d{1,9}$/.test(max) && Number(max) > 0) {
+    timeoutMs = Math.min(timeoutMs, Number(max) * 1000);
+  }
+  const wantsResume = el.attr('resume') === 'true' || el.attr('resume') === '1';
+  const start = (id?: string): void => {
+    conn.sm = new SmSession(ctx, conn, { ...(id !== undefined && { id }), timeoutMs, jid, user });
+    conn.send(
+      xml('enabled', {
+        xmlns: NS_SM,
+        id,
+        resume: id === undefined ? undefined : 'true',
+        max: id === undefined ? undefined : Math.max(1, Math.round(timeoutMs / 1000)),
+      }).toString(),
+    );
+  };
+  if (!wantsResume) {
+    start();
+    return;
+  }
+  // The SM-ID is a random token: it reveals nothing and cannot be guessed.
+  const id = randomBytes(18).toString('base64url');
+  return ctx.resumption
+    .create({ id, jid, gw: ctx.gatewayId, conn: conn.id, expiresAt: Date.now() + timeoutMs })
+    .then(
+      (ok) => {
+        if (conn.state !== 'bound' || !conn.open) {
+          if (ok) ctx.resumption.delete(id).catch(() => undefined);
+          return;
+        }
+        if (!ok) ctx.logger.warn('SM-ID collision; enabling without resumption', { conn: conn.id });
+        start(ok ? id : undefined);
+      },
+      (err: unknown) => {
+        ctx.logger.warn('resumption store unavailable; enabling without resumption', {
+          conn: conn.id,
+          err,
+        });
+        if (conn.state === 'bound' && conn.open) start();
+      },
+    );
+}
+
+function resume(conn: Connection, el: Element): Promise<void> | void {
+  const { ctx } = conn;
+  if (!ctx.config.sm.enabled) {
+    conn.send(failed('feature-not-implemented'));
+    return;
+  }
+  const previd = el.attr('previd');
+  const h = parseH(el.attr('h'));
+  if (h === undefined) {
+    conn.send(failed('bad-request'));
+    return;
+  }
+  if (previd === undefined || !SM_ID.test(previd)) {
+    ctx.metrics.resumption('not-found');
+    conn.send(failed('item-not-found'));
+    return;
+  }
+  conn.state = 'binding';
+  return resumeSession(conn, previd, h).catch((err: unknown) => {
+    ctx.logger.error('stream resumption failed', { conn: conn.id, err });
+    ctx.metrics.resumption('error');
+    if (conn.state === 'binding') {
+      conn.state = 'authenticated';
+      conn.send(failed('internal-server-error'));
+    }
+  });
+}
+
+async function resumeSession(conn: Connection, previd: string, h: number): Promise<void> {
+  const { ctx } = conn;
+  const store = ctx.resumption;
+  const user = conn.user!;
+  const notFound = (): void => {
+    ctx.metrics.resumption('not-found');
+    if (conn.state === 'binding') {
+      conn.state = 'authenticated';
+      conn.send(failed('item-not-found'));
+    }
+  };
+
+  const before = await store.get(previd);
+  // Another account's SM-ID gets the same answer as an unknown one.
+  if (before === undefined || bareOf(before.jid) !== user || before.expiresAt <= Date.now()) {
+    notFound();
+    return;
+  }
+  if (absoluteH(h, before.acked) > before.outboundSeq) {
+    ctx.metrics.resumption('error');
+    handledCountTooHigh(conn, h, before.outboundSeq);
+    return;
+  }
+  const timeoutMs = ctx.config.sm.resumeTimeoutMs;
+  const now = Date.now();
+  const claimed = await store.claim(previd, {
+    epoch: before.epoch,
+    gw: ctx.gatewayId,
+    conn: conn.id,
+    now,
+    expiresAt: now + timeoutMs,
+  });
+  if (claimed === undefined) {
+    notFound(); // expired, reaped or resumed by someone else in the meantime
+    return;
+  }
+  // `before` names the previous holder (the claim succeeded, so it did not change).
+  const previous: Pick<ResumptionState, 'gw' | 'conn' | 'id'> = {
+    gw: before.gw,
+    conn: before.conn,
+    id: previd,
+  };
+  const resource = claimed.jid.slice(claimed.jid.indexOf('/') + 1);
+  const request: BindRequest = {
+    t: 'bind',
+    jid: user,
+    resource,
+    gw: ctx.gatewayId,
+    conn: conn.id,
+    takeover: previous.conn,
+  };
+  const subject = routeSubject(user, ctx.config.routing.partitions);
+  let reply: BindReply;
+  try {
+    reply = (await ctx.bus.request(subject, request, {
+      timeoutMs: BIND_TIMEOUT_MS,
+      durable: true,
+    })) as BindReply;
+  } catch (err) {
+    ctx.logger.warn('takeover bind request failed', { conn: conn.id, jid: claimed.jid, err });
+    reply = { ok: false, condition: 'internal-server-error' };
+  }
+
+  if (!reply.ok) {
+    // The registry no longer has that session: it is over. Bounce what it still held.
+    ctx.metrics.resumption('error');
+    const gone = await store.delete(previd, claimed.epoch).catch(() => undefined);
+    if (gone !== undefined) {
+      bounceStanzas(
+        ctx,
+        gone.outbound.map(([, x]) => x),
+        gone.jid,
+        previous.conn,
+        'unacked',
+      );
+    }
+    ctx.sm.publishUnbind(claimed.jid, user, previous.gw, previous.conn);
+    ctx.sm.announceTakeover(previous);
+    ctx.logger.info('stream resumption refused by the session registry', {
+      conn: conn.id,
+      jid: claimed.jid,
+      condition: reply.condition,
+    });
+    if (conn.state === 'binding') {
+      conn.state = 'authenticated';
+      conn.send(failed('item-not-found', claimed.inboundH));
+    }
+    return;
+  }
+
+  const clientH = absoluteH(h, claimed.acked);
+  const sm = SmSession.resumed(ctx, conn, claimed, clientH, timeoutMs);
+  if (clientH > claimed.acked) {
+    store.ack(previd, claimed.epoch, clientH).catch((err: unknown) => {
+      ctx.logger.warn('resumption ack failed', { conn: conn.id, err });
+    });
+  }
+  // The old holder lets go; what it could not deliver is bounced to this connection.
+  ctx.sm.announceTakeover(previous);
+  ctx.metrics.resumption('success');
+  if (conn.state !== 'binding') {
+    // This connection died while resuming: keep the session for the next attempt.
+    ctx.sm.detach(sm);
+    return;
+  }
+  conn.sm = sm;
+  conn.send(xml('resumed', { xmlns: NS_SM, previd, h: claimed.inboundH % H_MOD }).toString());
+  const retransmitted = sm.retransmit();
+  conn.bound(reply.jid);
+  ctx.logger.info('stream resumed', {
+    conn: conn.id,
+    jid: reply.jid,
+    from: `${previous.gw}/${previous.conn}`,
+    retransmitted,
+  });
+}
+
+function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
+}

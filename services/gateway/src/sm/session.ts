@@ -1,0 +1,402 @@
+/**
+ * The stream management state of one session (XEP-0198): counters, the
+ * local copy of the unacknowledged outbound queue and, for a resumable
+ * session, its mirror in the shared ResumptionStore.
+ *
+ * Output of a resumable session is gated by the store: every outbound stanza
+ * gets the next sequence number and is appended to the store (appends made
+ * in one tick go out as one call per session, and the Redis store pipelines
+ * the calls of all sessions) before it is written to the socket. Whatever
+ * the client could have received is therefore in the store, and a client can
+ * resume on any gateway even if this process dies. Elements that are not
+ * stanzas (<r/>, <a/>) wait behind pending stanzas to keep the stream order.
+ *
+ * Lifecycle: attached to a live Connection; `detached` after an unexpected
+ * connection loss (deliveries are still appended, nothing is written) until
+ * it is resumed or expires; `ended` once the session is over on this
+ * gateway (the SmManager then bounces what the client never acknowledged).
+ * A session whose store record was claimed by someone else (resumed on
+ * another stream, or reaped) is `lost`: it stops writing and keeps what
+ * arrives for it as `orphans`, bounced once the new owner has the session.
+ */
+import type { OutboundEntry, ResumptionState } from '@parley/store';
+import { NS_SM } from '@parley/stanza';
+import type { Connection } from '../connection.js';
+import type { GatewayContext } from '../context.js';
+
+/** 'h' values are unsignedInt and wrap at 2^32 (XEP-0198 section 4). */
+export const H_MOD = 2 ** 32;
+/** An ack request goes out when unacknowledged stanzas are this old. */
+export const ACK_REQUEST_IDLE_MS = 30_000;
+
+export const REQUEST = `<r xmlns='${NS_SM}'/>`;
+
+export function ackElement(h: number): string {
+  return `<a xmlns='${NS_SM}' h='${h % H_MOD}'/>`;
+}
+
+/**
+ * The absolute count a client means by the wire value `h`, given the last
+ * absolute value `base` it acknowledged: the smallest count >= base whose
+ * value mod 2^32 is `h`.
+ */
+export function absoluteH(h: number, base: number): number {
+  return base + ((((h - base) % H_MOD) + H_MOD) % H_MOD);
+}
+
+/** Parses an 'h' attribute: an unsignedInt. */
+export function parseH(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,10}$/.test(value)) return undefined;
+  const n = Number(value);
+  return n < H_MOD ? n : undefined;
+}
+
+interface Pending {
+  data: string;
+  /** Sequence number of a stanza; 0 for other elements. */
+  seq: number;
+}
+
+type AppendOutcome = { ok: boolean } | { err: unknown };
+
+export interface SmSessionInit {
+  /** The SM-ID when the session is resumable. */
+  id?: string;
+  epoch?: number;
+  /** Resumption timeout agreed for this session. */
+  timeoutMs: number;
+  jid: string;
+  user: string;
+  inboundH?: number;
+  sent?: number;
+  acked?: number;
+  queue?: OutboundEntry[];
+}
+
+export class SmSession {
+  conn: Connection | undefined;
+  /** Connection id the session registry knows this session by. */
+  readonly connId: string;
+  readonly id: string | undefined;
+  epoch: number;
+  readonly timeoutMs: number;
+  readonly jid: string;
+  readonly user: string;
+  /** Client stanzas handled (absolute). */
+  inboundH: number;
+  private inboundStored: number;
+  /** Sequence number of the last outbound stanza (absolute). */
+  sent: number;
+  /** Highest sequence number the client acknowledged. */
+  acked: number;
+  /** Unacknowledged outbound stanzas, oldest first (written or waiting for the store). */
+  queue: OutboundEntry[];
+  /** Stanzas that are in the store (written once they are). */
+  private persisted: number;
+  private batch: OutboundEntry[] = [];
+  private out: Pending[] = [];
+  private flushScheduled = false;
+  private tail: Promise<void> = Promise.resolve();
+  private lastRequestSeq: number;
+  private lastRequestAt: number;
+  private lastAckAt: number;
+  private touchAt: number;
+  /** When the connection was lost (0 while attached). */
+  detachedAt = 0;
+  /** The session is over on this gateway; nothing is appended or written any more. */
+  ended = false;
+  /** Bounces are done; late deliveries are bounced by their caller. */
+  finished = false;
+  /** The store record belongs to someone else now. */
+  lost = false;
+  lostAt = 0;
+  /** Stanzas for this session that were never written: bounced (all kinds) when it is handed over or ends. */
+  orphans: string[] = [];
+
+  constructor(
+    readonly ctx: GatewayContext,
+    conn: Connection,
+    init: SmSessionInit,
+  ) {
+    this.conn = conn;
+    this.connId = conn.id;
+    this.id = init.id;
+    this.epoch = init.epoch ?? 1;
+    this.timeoutMs = init.timeoutMs;
+    this.jid = init.jid;
+    this.user = init.user;
+    this.inboundH = init.inboundH ?? 0;
+    this.inboundStored = this.inboundH;
+    this.sent = init.sent ?? 0;
+    this.acked = init.acked ?? 0;
+    this.queue = init.queue ?? [];
+    this.persisted = this.sent;
+    this.lastRequestSeq = this.sent;
+    const now = Date.now();
+    this.lastRequestAt = now;
+    this.lastAckAt = now;
+    this.touchAt = now + this.touchInterval();
+  }
+
+  static resumed(
+    ctx: GatewayContext,
+    conn: Connection,
+    state: ResumptionState,
+    clientH: number,
+    timeoutMs: number,
+  ): SmSession {
+    const slash = state.jid.indexOf('/');
+    return new SmSession(ctx, conn, {
+      id: state.id,
+      epoch: state.epoch,
+      timeoutMs,
+      jid: state.jid,
+      user: state.jid.slice(0, slash),
+      inboundH: state.inboundH,
+      sent: state.outboundSeq,
+      acked: clientH,
+      queue: state.outbound.filter(([seq]) => seq > clientH),
+    });
+  }
+
+  get resumable(): boolean {
+    return this.id !== undefined;
+  }
+
+  get unacked(): number {
+    return this.sent - this.acked;
+  }
+
+  // --- output ----------------------------------------------------------------
+
+  /** An outbound stanza: counted, queued until acknowledged, stored (if resumable), then written. */
+  stanza(xml: string): void {
+    if (this.ended || this.lost) {
+      this.orphans.push(xml);
+      return;
+    }
+    const seq = ++this.sent;
+    this.queue.push([seq, xml]);
+    if (this.unacked > this.ctx.config.sm.maxQueue) {
+      this.ctx.sm.overflow(this);
+      return;
+    }
+    if (this.id === undefined) {
+      this.conn?.send(xml);
+    } else {
+      this.batch.push([seq, xml]);
+      if (this.conn !== undefined) this.out.push({ data: xml, seq });
+      this.scheduleFlush();
+    }
+    if (
+      this.conn !== undefined &&
+      this.sent - this.lastRequestSeq >= this.ctx.config.sm.ackRequestEvery
+    ) {
+      this.requestAck(Date.now());
+    }
+  }
+
+  /** A stream-level element (not counted), kept in order behind stanzas waiting for the store. */
+  nonza(data: string): void {
+    const conn = this.conn;
+    if (conn === undefined || this.ended) return;
+    if (this.out.length === 0) conn.send(data);
+    else this.out.push({ data, seq: 0 });
+  }
+
+  /** Writes the retransmission after a resumption: stanzas already in the store, in order. */
+  retransmit(): number {
+    const conn = this.conn;
+    if (conn === undefined) return 0;
+    for (const [, xml] of this.queue) conn.send(xml);
+    return this.queue.length;
+  }
+
+  private requestAck(now: number): void {
+    this.lastRequestSeq = this.sent;
+    this.lastRequestAt = now;
+    this.nonza(REQUEST);
+  }
+
+  // --- input ---------------------------------------------------------------
+
+  /** One more client stanza handled. */
+  handled(): void {
+    this.inboundH++;
+    if (this.id !== undefined) this.scheduleFlush();
+  }
+
+  /** <r/>: answer with the count of handled client stanzas. */
+  onRequest(): void {
+    this.nonza(ackElement(this.inboundH));
+  }
+
+  /**
+   * <a h/> from the client. Returns false when it acknowledges more than was
+   * sent (the caller ends the stream with handled-count-too-high).
+   */
+  onAck(h: number): boolean {
+    const abs = absoluteH(h, this.acked);
+    if (abs > this.sent) return false;
+    this.lastAckAt = Date.now();
+    if (abs === this.acked) return true;
+    this.acked = abs;
+    let drop = 0;
+    while (drop < this.queue.length && this.queue[drop]![0] <= abs) drop++;
+    this.queue.splice(0, drop);
+    if (this.id !== undefined && !this.lost && !this.ended) {
+      this.ctx.resumption.ack(this.id, this.epoch, abs).then(
+        (ok) => {
+          if (!ok) this.ownershipLost();
+        },
+        (err: unknown) => this.storeFailed(err, 'ack'),
+      );
+    }
+    return true;
+  }
+
+  // --- timers ----------------------------------------------------------------
+
+  /** Driven by the gateway's sweep while a connection holds the session. */
+  tick(now: number): void {
+    if (this.ended || this.lost || this.conn === undefined) return;
+    if (
+      this.unacked > 0 &&
+      now - this.lastRequestAt >= ACK_REQUEST_IDLE_MS &&
+      now - this.lastAckAt >= ACK_REQUEST_IDLE_MS
+    ) {
+      this.requestAck(now);
+    }
+    if (this.id !== undefined && now >= this.touchAt) {
+      this.touchAt = now + this.touchInterval();
+      this.ctx.resumption.touch(this.id, this.epoch, now + this.timeoutMs).then(
+        (ok) => {
+          if (!ok) this.ownershipLost();
+        },
+        (err: unknown) =>
+          this.ctx.logger.warn('resumption touch failed', { conn: this.connId, err }),
+      );
+    }
+  }
+
+  /** A live session keeps its record from expiring by pushing the deadline forward this often. */
+  private touchInterval(): number {
+    return Math.max(250, Math.floor(this.timeoutMs / 3));
+  }
+
+  // --- the store ---------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const id = this.id;
+    if (id === undefined || this.ended || this.lost) return;
+    const store = this.ctx.resumption;
+    const batch = this.batch;
+    if (batch.length > 0) {
+      this.batch = [];
+      const upTo = batch[batch.length - 1]![0];
+      // Settled at once so a rejection is never unhandled while earlier appends are pending.
+      const outcome: Promise<AppendOutcome> = store.appendOutbound(id, this.epoch, batch).then(
+        (ok) => ({ ok }),
+        (err: unknown) => ({ err }),
+      );
+      this.tail = this.tail
+        .then(() => outcome)
+        .then((r) => {
+          if ('err' in r) this.storeFailed(r.err, 'append');
+          else if (!r.ok) this.ownershipLost();
+          else this.persistedUpTo(upTo);
+        })
+        .catch((err: unknown) =>
+          this.ctx.logger.error('stream management output failed', { conn: this.connId, err }),
+        );
+    }
+    if (this.inboundH !== this.inboundStored) {
+      this.inboundStored = this.inboundH;
+      store.setInboundH(id, this.epoch, this.inboundH).then(
+        (ok) => {
+          if (!ok) this.ownershipLost();
+        },
+        (err: unknown) =>
+          this.ctx.logger.warn('resumption h update failed', { conn: this.connId, err }),
+      );
+    }
+  }
+
+  /** Resolves once every append issued so far has settled. */
+  async settled(): Promise<void> {
+    if (this.flushScheduled) this.flush();
+    await this.tail;
+  }
+
+  private persistedUpTo(seq: number): void {
+    if (seq > this.persisted) this.persisted = seq;
+    this.drain();
+  }
+
+  private drain(): void {
+    const conn = this.conn;
+    while (this.out.length > 0) {
+      const head = this.out[0]!;
+      if (head.seq > this.persisted) break;
+      this.out.shift();
+      if (conn !== undefined && !this.ended) conn.send(head.data);
+    }
+  }
+
+  /** Stanzas the store does not hold (never written): they must be bounced by whoever ends this session. */
+  unpersisted(): string[] {
+    return this.queue.filter(([seq]) => seq > this.persisted).map(([, xml]) => xml);
+  }
+
+  private ownershipLost(): void {
+    if (this.lost || this.ended) return;
+    this.lost = true;
+    this.lostAt = Date.now();
+    // What never reached the store never reached the socket: it is not ours to send any more.
+    this.orphans.push(...this.unpersisted(), ...this.batch.map(([, xml]) => xml));
+    this.queue = this.queue.filter(([seq]) => seq <= this.persisted);
+    this.batch = [];
+    this.out = this.out.filter((p) => p.seq !== 0 && p.seq <= this.persisted);
+    this.ctx.logger.info('stream management session taken over or expired', {
+      conn: this.connId,
+      jid: this.jid,
+    });
+  }
+
+  private storeFailed(err: unknown, op: string): void {
+    if (this.ended) return;
+    this.ctx.logger.error('resumption store failed; ending the session', {
+      conn: this.connId,
+      jid: this.jid,
+      op,
+      err,
+    });
+    const conn = this.conn;
+    if (conn !== undefined) conn.closeStream('internal-server-error');
+    else void this.ctx.sm.end(this);
+  }
+
+  // --- detaching -------------------------------------------------------------------
+
+  /** The connection was lost: keep the session for resumption, write nothing any more. */
+  detach(now: number): void {
+    this.conn = undefined;
+    this.out = [];
+    this.detachedAt = now;
+    if (this.id === undefined || this.lost) return;
+    this.ctx.resumption.detach(this.id, this.epoch, now, now + this.timeoutMs).then(
+      (ok) => {
+        if (!ok) this.ownershipLost();
+      },
+      (err: unknown) =>
+        this.ctx.logger.warn('resumption detach failed', { conn: this.connId, err }),
+    );
+  }
+}

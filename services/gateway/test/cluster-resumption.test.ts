@@ -1,0 +1,210 @@
+/**
+ * XEP-0198 across gateways: two gateways on one bus share a resumption
+ * store; a client resumes on the second after the first died (as with
+ * SIGKILL: its sockets gone, nothing more published or stored), or while the
+ * first still holds the old stream. Run with the memory store and with Redis.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BusMessage } from '@parley/bus';
+import { gatewaySubject } from '@parley/routing';
+import type { GatewayMessage } from '@parley/routing';
+import { MemoryResumptionStore, RedisResumptionStore } from '@parley/store';
+import type { ResumptionStore } from '@parley/store';
+import { hasBinary, startRedisServer } from '@parley/testkit';
+import type { RedisServer } from '@parley/testkit';
+import { startHarness } from './helpers/harness.js';
+import type { Harness } from './helpers/harness.js';
+import {
+  KillSwitch,
+  NS_SM,
+  authenticate,
+  deliver,
+  enableSm,
+  receiveIds,
+  smElement,
+  storeState,
+} from './helpers/sm.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface StoreSet {
+  /** One store per gateway (separate connections for Redis) and one for the test to look into. */
+  gw1: ResumptionStore;
+  gw2: ResumptionStore;
+  inspect: ResumptionStore;
+  close(): Promise<void>;
+}
+
+function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
+  describe(`resumption across gateways (${name})`, () => {
+    let stores: StoreSet;
+    let h1: Harness;
+    let h2: Harness;
+    let kill: KillSwitch;
+    let toGw1: GatewayMessage[];
+
+    async function start(resumeTimeoutMs: number): Promise<void> {
+      stores = await openStores();
+      kill = new KillSwitch();
+      const configure = (c: { sm: { resumeTimeoutMs: number; ackRequestEvery: number } }) => {
+        c.sm.resumeTimeoutMs = resumeTimeoutMs;
+        c.sm.ackRequestEvery = 100;
+      };
+      h1 = await startHarness({
+        gatewayId: 'gw1',
+        configure,
+        resumption: kill.store(stores.gw1),
+        wrapBus: (bus) => kill.bus(bus),
+      });
+      h2 = await startHarness({ gatewayId: 'gw2', configure, cluster: h1, resumption: stores.gw2 });
+      await h1.createAccount('kim', 'secret');
+      toGw1 = [];
+      h1.bus.subscribe(
+        gatewaySubject('gw1'),
+        (m: BusMessage) => void toGw1.push(m.data as GatewayMessage),
+      );
+    }
+
+    afterEach(async () => {
+      await h2.close();
+      await h1.close();
+      await stores.close();
+    });
+
+    async function smLogin(h: Harness, resource: string) {
+      const { client, jid } = await h.login('kim', 'secret', resource);
+      const bind = await h.registry.waitFor(
+        'bind',
+        (b) => b.resource === resource && b.takeover === undefined,
+      );
+      const enabled = await enableSm(client);
+      expect(enabled.attr('resume')).toBe('true');
+      return { client, jid, conn: bind.conn, id: enabled.attr('id')! };
+    }
+
+    it('resumes on a second gateway after the first was killed: every unacked stanza, in order, none of the acked', async () => {
+      await start(60_000);
+      const { client, jid, conn, id } = await smLogin(h1, 'phone');
+      client.send("<message to='dave@localhost' id='up1'><body>1</body></message>");
+      client.send("<message to='dave@localhost' id='up2'><body>2</body></message>");
+      for (const n of [1, 2, 3, 4, 5]) deliver(h1.bus, 'gw1', conn, jid, `m${n}`);
+      expect(await receiveIds(client, 5)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+      client.send(`<a xmlns='${NS_SM}' h='2'/>`);
+      await storeState(
+        stores.inspect,
+        id,
+        (s) => s.acked === 2 && s.inboundH === 2 && s.outboundSeq === 5,
+        'the first gateway to store acks and counts',
+      );
+
+      // SIGKILL: from now on gw1 neither publishes nor stores anything; its sockets die.
+      kill.kill();
+      client.close();
+      await h1.gateway.close();
+      const published = h1.registry.received.length;
+
+      const again = await authenticate(h2, 'kim', 'secret');
+      again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='2'/>`);
+      const resumed = await smElement(again, 'resumed');
+      expect(resumed.attr('h')).toBe('2');
+      expect(await receiveIds(again, 3)).toEqual(['m3', 'm4', 'm5']);
+
+      const takeover = await h2.registry.waitFor('bind', (b) => b.takeover === conn);
+      expect(takeover).toMatchObject({ gw: 'gw2', jid: 'kim@localhost', resource: 'phone' });
+      // The dead gateway is told to let go; nobody listens, nothing breaks.
+      expect(toGw1).toContainEqual({ t: 'sm-takeover', conn, id });
+      const since = h1.registry.received.slice(published).map((r) => r.msg.t);
+      expect(since).toEqual(['bind']);
+      expect(await stores.inspect.get(id)).toMatchObject({
+        gw: 'gw2',
+        conn: takeover.conn,
+        epoch: 2,
+      });
+
+      // The resumed stream carries on with the old counters.
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'm6');
+      expect(await receiveIds(again, 1)).toEqual(['m6']);
+      again.send(`<a xmlns='${NS_SM}' h='6'/>`);
+      await storeState(
+        stores.inspect,
+        id,
+        (s) => s.acked === 6 && s.outbound.length === 0,
+        'all acked',
+      );
+      again.send("<message to='dave@localhost' id='up3'><body>3</body></message>");
+      again.send(`<r xmlns='${NS_SM}'/>`);
+      expect((await smElement(again, 'a')).attr('h')).toBe('3');
+      expect(h2.registry.of('unbind')).toHaveLength(0);
+      again.close();
+    });
+
+    it('resumes on a second gateway while the first still holds the old stream', async () => {
+      await start(60_000);
+      const old = await smLogin(h1, 'laptop');
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'k1');
+      expect(await receiveIds(old.client, 1)).toEqual(['k1']);
+      await storeState(stores.inspect, old.id, (s) => s.outboundSeq === 1, 'k1 stored');
+
+      const fresh = await authenticate(h2, 'kim', 'secret');
+      fresh.send(`<resume xmlns='${NS_SM}' previd='${old.id}' h='0'/>`);
+      await smElement(fresh, 'resumed');
+      expect(await receiveIds(fresh, 1)).toEqual(['k1']);
+      // gw1 closes the old stream with <conflict/> and does not unbind it.
+      expect(await old.client.streamError()).toBe('conflict');
+      // Late deliveries to the old connection are bounced naming it, for the registry to re-route.
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'k2');
+      const bounce = await h1.registry.waitFor('bounce', (b) => b.env.id === 'k2');
+      expect(bounce).toMatchObject({ to: old.jid, conn: old.conn });
+      await sleep(50);
+      expect(h1.registry.of('unbind')).toHaveLength(0);
+      fresh.close();
+    });
+
+    it('ends the sessions of a dead gateway when nobody resumes them: unbind and bounces from a survivor', async () => {
+      await start(400);
+      const { client, jid, conn, id } = await smLogin(h1, 'gone');
+      deliver(h1.bus, 'gw1', conn, jid, 'lost1');
+      deliver(h1.bus, 'gw1', conn, jid, 'lost2', { kind: 'presence' });
+      await receiveIds(client, 2);
+      await storeState(stores.inspect, id, (s) => s.outboundSeq === 2, 'both stored');
+      kill.kill();
+      client.close();
+      await h1.gateway.close();
+
+      const unbind = await h2.registry.waitFor('unbind', (u) => u.jid === jid, 5_000);
+      expect(unbind).toMatchObject({ gw: 'gw1', conn });
+      await sleep(50);
+      const bounces = h2.registry.of('bounce').filter((b) => b.to === jid);
+      expect(bounces.map((b) => b.env.id)).toEqual(['lost1']);
+      expect(bounces[0]).toMatchObject({ conn });
+      expect(await stores.inspect.get(id)).toBeUndefined();
+      expect(h2.registry.of('unbind').filter((u) => u.jid === jid)).toHaveLength(1);
+    });
+  });
+}
+
+clusterTests('memory store', async () => {
+  const store = new MemoryResumptionStore();
+  return { gw1: store, gw2: store, inspect: store, close: () => store.close() };
+});
+
+describe.skipIf(!hasBinary('redis-server'))('with Redis', () => {
+  let redis: RedisServer;
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis.stop());
+
+  clusterTests('Redis store', async () => {
+    const prefix = `c${++n}:sm:`;
+    const open = () => new RedisResumptionStore({ url: redis.url, prefix });
+    const set = { gw1: open(), gw2: open(), inspect: open() };
+    return {
+      ...set,
+      async close() {
+        await Promise.all([set.gw1.close(), set.gw2.close(), set.inspect.close()]);
+      },
+    };
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Helpers for the stream management (XEP-0198) and CSI (XEP-0352) tests:
+ * SM elements, deliveries from the fake registry's side, a client that
+ * authenticates without binding (to resume), and switches that cut a
+ * gateway off the bus and the store the way a SIGKILL would.
+ */
+import { BusError } from '@parley/bus';
+import type { Bus, MemoryBus } from '@parley/bus';
+import { gatewaySubject } from '@parley/routing';
+import type { Envelope, GatewayMessage, StanzaKind } from '@parley/routing';
+import type { ResumptionState, ResumptionStore } from '@parley/store';
+import type { Element } from '@parley/xml';
+import type { Harness } from './harness.js';
+import type { TestClient } from './test-client.js';
+
+export const NS_SM = 'urn:xmpp:sm:3';
+export const NS_CSI = 'urn:xmpp:csi:0';
+
+export async function waitUntil<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Sends <enable/>; resolves with <enabled/> or <failed/>. */
+export async function enableSm(client: TestClient, resume = true, extra = ''): Promise<Element> {
+  client.send(`<enable xmlns='${NS_SM}'${resume ? " resume='true'" : ''}${extra}/>`);
+  return client.nextMatching(
+    (e) => e.getNS() === NS_SM && (e.localName === 'enabled' || e.localName === 'failed'),
+    'the answer to <enable/>',
+  );
+}
+
+export function smElement(client: TestClient, name: string): Promise<Element> {
+  return client.nextMatching((e) => e.getNS() === NS_SM && e.localName === name, `<${name}/>`);
+}
+
+/** STARTTLS, SCRAM and the restarted stream: authenticated, no resource bound. */
+export async function authenticate(
+  h: Harness,
+  local: string,
+  password: string,
+): Promise<TestClient> {
+  const client = await h.connect();
+  await client.open();
+  await client.starttls();
+  await client.open();
+  const outcome = await client.scram(local, password);
+  if (outcome.localName !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
+  await client.open();
+  return client;
+}
+
+export interface DeliverOptions {
+  kind?: StanzaKind;
+  type?: string;
+  from?: string;
+  /** Child elements (serialized); default a body naming the id. */
+  payload?: string;
+}
+
+/** Publishes a delivery to `conn` on gateway `gw`, as the session registry would. */
+export function deliver(
+  bus: MemoryBus,
+  gw: string,
+  conn: string,
+  to: string,
+  id: string,
+  opts: DeliverOptions = {},
+): Envelope {
+  const kind = opts.kind ?? 'message';
+  const from = opts.from ?? 'dave@localhost/desk';
+  const type = opts.type ?? (kind === 'message' ? 'chat' : '');
+  const payload = opts.payload ?? (kind === 'message' ? `<body>${id}</body>` : '');
+  const typeAttr = type === '' ? '' : ` type="${type}"`;
+  const xml = `<${kind} xmlns="jabber:client" from="${from}" to="${to}" id="${id}"${typeAttr}>${payload}</${kind}>`;
+  const env: Envelope = { stage: 'in', kind, type, id, from, to, xml };
+  bus.publish(gatewaySubject(gw), { t: 'deliver', conn, env } satisfies GatewayMessage);
+  return env;
+}
+
+/** Ids of the stanzas received so far (and removes them from the inbox) until `count` arrived. */
+export async function receiveIds(client: TestClient, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const el = await client.nextMatching(
+      (e) => e.name === 'message' || e.name === 'presence' || e.name === 'iq',
+      `stanza ${ids.length + 1} of ${count}`,
+    );
+    ids.push(el.attr('id') ?? '?');
+  }
+  return ids;
+}
+
+/** Polls the store until the record satisfies `pred`. */
+export function storeState(
+  store: ResumptionStore,
+  id: string,
+  pred: (s: ResumptionState) => boolean,
+  what: string,
+): Promise<ResumptionState> {
+  return waitUntil(async () => {
+    const s = await store.get(id);
+    return s !== undefined && pred(s) ? s : undefined;
+  }, what);
+}
+
+/** Turns everything a gateway does on the bus and in the store into nothing, as if its process died. */
+export class KillSwitch {
+  dead = false;
+
+  kill(): void {
+    this.dead = true;
+  }
+
+  bus(inner: MemoryBus): Bus {
+    const dead = (): boolean => this.dead;
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const fn = value as (...args: unknown[]) => unknown;
+        switch (prop) {
+          case 'publish':
+            return (...args: unknown[]) => (dead() ? undefined : fn.apply(target, args));
+          case 'publishDurable':
+            return (...args: unknown[]) => (dead() ? Promise.resolve() : fn.apply(target, args));
+          case 'request':
+            return (...args: unknown[]) =>
+              dead()
+                ? Promise.reject(new BusError('closed', 'dead process'))
+                : fn.apply(target, args);
+          case 'subscribe':
+            return (subject: string, handler: (m: unknown) => unknown, opts?: unknown) =>
+              fn.call(target, subject, (m: unknown) => (dead() ? undefined : handler(m)), opts);
+          case 'close':
+            return () => Promise.resolve();
+          default:
+            return (...args: unknown[]) => fn.apply(target, args);
+        }
+      },
+    });
+  }
+
+  store(inner: ResumptionStore): ResumptionStore {
+    const dead = (): boolean => this.dead;
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const fn = value as (...args: unknown[]) => unknown;
+        if (prop === 'close') return () => Promise.resolve();
+        return (...args: unknown[]) =>
+          dead() ? Promise.reject(new Error('dead process')) : fn.apply(target, args);
+      },
+    });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Interop: @xmpp/client's stream management enables resumption, and after
+ * its connection is dropped from the server side it resumes the session and
+ * receives what was delivered while it was away.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client } from '@xmpp/client';
+import type { XmppElement } from '@xmpp/client';
+import { startHarness } from './helpers/harness.js';
+import type { Harness } from './helpers/harness.js';
+import { deliver, waitUntil } from './helpers/sm.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+// The generated certificate is self-signed; @xmpp/client has no TLS options for STARTTLS.
+process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
+
+describe('@xmpp/client stream management', () => {
+  let h: Harness;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    h = await startHarness({
+      gatewayId: 'gw-xmppjs',
+      configure: (c) => void (c.sm.ackRequestEvery = 1),
+    });
+    await h.createAccount('smjs', 'interop');
+    proxy = await TcpProxy.start(h.port);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await h.close();
+  });
+
+  it('enables resumption, and resumes after the server side drops the connection', async () => {
+    const xmpp = client({
+      service: `xmpp://127.0.0.1:${proxy.port}`,
+      domain: 'localhost',
+      username: 'smjs',
+      password: 'interop',
+      resource: 'sm',
+    });
+    xmpp.on('error', () => undefined);
+    const received: string[] = [];
+    xmpp.on('stanza', (el: XmppElement) => {
+      if (el.name === 'message') received.push(el.attrs['id'] ?? '?');
+    });
+    let resumed = 0;
+    xmpp.streamManagement.on('resumed', () => void resumed++);
+
+    const jid = (await xmpp.start()).toString();
+    expect(jid).toBe('smjs@localhost/sm');
+    const sm = xmpp.streamManagement;
+    await waitUntil(() => sm.enabled && sm.id !== '', 'stream management to be enabled');
+    const bind = await h.registry.waitFor('bind', (b) => b.resource === 'sm');
+
+    deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j1');
+    deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j2');
+    await waitUntil(() => received.length === 2, 'the first two messages');
+    // The server asked for an ack after each stanza; xmpp.js answered.
+    await waitUntil(() => sm.inbound === 2, 'the client to count them');
+
+    // Drop the TCP connection without any XMPP close; deliver while the client is away.
+    proxy.cut();
+    await waitUntil(() => h.gateway.detachedCount() === 1, 'the session to detach');
+    deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j3');
+    deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j4');
+
+    // xmpp.js reconnects on its own (after 1 s) and resumes.
+    await waitUntil(() => resumed === 1, 'xmpp.js to resume', 8_000);
+    await waitUntil(() => received.length === 4, 'the messages delivered while away');
+    expect(received).toEqual(['j1', 'j2', 'j3', 'j4']);
+    const takeover = await h.registry.waitFor('bind', (b) => b.takeover === bind.conn);
+    expect(takeover.resource).toBe('sm');
+    expect(h.registry.of('unbind')).toHaveLength(0);
+    expect(h.gateway.detachedCount()).toBe(0);
+
+    xmpp.reconnect.stop();
+    await xmpp.stop();
+    await h.registry.waitFor('unbind', (u) => u.jid === jid);
+    // Everything was acknowledged: nothing to bounce.
+    expect(h.registry.of('bounce')).toHaveLength(0);
+  }, 15_000);
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * `pnpm cluster:start`: a local cluster of 2 gateways and 2 session-registry
+ * workers over a nats-server and a redis-server it starts itself (or the
+ * ones in NATS_URL / REDIS_URL). Ctrl-C stops everything it started.
+ */
+import { startLocalCluster } from './local-cluster.js';
+
+const cluster = await startLocalCluster({
+  ...(process.env['NATS_URL'] ? { natsUrl: process.env['NATS_URL'] } : {}),
+  ...(process.env['REDIS_URL'] ? { redisUrl: process.env['REDIS_URL'] } : {}),
+  basePort: Number(process.env['PARLEY_CLUSTER_BASE_PORT'] ?? 5222),
+  logLevel: 'warn',
+});
+const lines = [
+  `NATS ${cluster.natsUrl}   Redis ${cluster.redisUrl}`,
+  ...cluster.gateways.map((g) => `${g.name}: XMPP 127.0.0.1:${g.c2sPort}  metrics/health http://127.0.0.1:${g.httpPort}/metrics`),
+  ...cluster.registries.map((r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`),
+  'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
+  'Press Ctrl-C to stop the cluster.',
+];
+console.log(lines.join('\n'));
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping the cluster...');
+  cluster.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startNatsServer, startRedisServer, startServerProcess } from '@parley/testkit';
+import type { NatsServer, RedisServer, ServerProcess } from '@parley/testkit';
+
+export interface LocalClusterOptions {
+  gateways?: number;
+  registries?: number;
+  /** Use these instead of starting nats-server / redis-server. */
+  natsUrl?: string;
+  redisUrl?: string;
+  dataDir?: string;
+  domains?: string[];
+  /** First client port; gateway i listens on basePort + 10*i (c2s) and +1 (direct TLS). 0 = free ports. */
+  basePort?: number;
+  /** Run the services from TypeScript sources (tests) instead of the built dist/. */
+  fromSource?: boolean;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Extra PARLEY_* environment for every process. */
+  env?: Record<string, string>;
+  partitions?: number;
+}
+
+export interface ClusterProcess {
+  name: string;
+  kind: 'gateway' | 'session-registry';
+  c2sPort?: number;
+  httpPort: number;
+  proc: ServerProcess;
+}
+
+export interface LocalCluster {
+  natsUrl: string;
+  redisUrl: string;
+  nats?: NatsServer;
+  redis?: RedisServer;
+  gateways: ClusterProcess[];
+  registries: ClusterProcess[];
+  /** Starts (or restarts) one more process of a kind; used by drills. */
+  spawn(kind: 'gateway' | 'session-registry', name: string): Promise<ClusterProcess>;
+  stop(): Promise<void>;
+}
+
+/** The services/ directory, whether this file runs from src/ or from dist/src/. */
+const servicesDir = (() => {
+  const self = fileURLToPath(import.meta.url);
+  return self.slice(0, self.lastIndexOf('/server/'));
+})();
+
+function entry(kind: 'gateway' | 'session-registry', fromSource: boolean): string[] {
+  if (fromSource) return ['--conditions=source', '--import', 'tsx', `${servicesDir}/${kind}/src/main.ts`];
+  return [`${servicesDir}/${kind}/dist/src/main.js`];
+}
+
+/**
+ * A local cluster on one machine: N gateways and M session-registry workers
+ * as separate processes over a nats-server and a redis-server (started here
+ * unless URLs are given), sharing an LMDB data directory.
+ */
+export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const nats = opts.natsUrl ? undefined : await startNatsServer({ jetstream: true });
+  const redis = opts.redisUrl ? undefined : await startRedisServer();
+  const natsUrl = opts.natsUrl ?? nats!.url;
+  const redisUrl = opts.redisUrl ?? redis!.url;
+  const dataDir = resolve(opts.dataDir ?? './data-cluster');
+  mkdirSync(dataDir, { recursive: true });
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL: natsUrl,
+    REDIS_URL: redisUrl,
+    PARLEY_BUS_KIND: 'nats',
+    PARLEY_SERVER_DATA_DIR: dataDir,
+    PARLEY_SERVER_DOMAINS: (opts.domains ?? ['localhost']).join(','),
+    PARLEY_LOG_LEVEL: opts.logLevel ?? 'info',
+    ...(opts.partitions ? { PARLEY_ROUTING_PARTITIONS: String(opts.partitions) } : {}),
+    ...opts.env,
+  };
+  const cluster: LocalCluster = {
+    natsUrl,
+    redisUrl,
+    ...(nats ? { nats } : {}),
+    ...(redis ? { redis } : {}),
+    gateways: [],
+    registries: [],
+    async spawn(kind, name) {
+      const index = kind === 'gateway' ? cluster.gateways.length : cluster.registries.length;
+      const basePort = opts.basePort ?? 0;
+      const c2sPort = kind === 'gateway' ? (basePort ? basePort + 10 * index : await freePort()) : undefined;
+      const tlsPort = kind === 'gateway' ? (basePort ? basePort + 10 * index + 1 : await freePort()) : undefined;
+      const httpPort = basePort ? basePort + 58 + (kind === 'gateway' ? index : 10 + index) : await freePort();
+      const env: NodeJS.ProcessEnv = {
+        ...base,
+        NODE_ID: name,
+        PARLEY_HTTP_PORT: String(httpPort),
+        PARLEY_HTTP_HOST: '127.0.0.1',
+        ...(c2sPort ? { PARLEY_C2S_PORT: String(c2sPort), PARLEY_C2S_DIRECT_TLS_PORT: String(tlsPort) } : {}),
+      };
+      const proc = await startServerProcess({
+        binary: process.execPath,
+        args: entry(kind, opts.fromSource ?? false),
+        port: c2sPort ?? httpPort,
+        env,
+        startTimeoutMs: 60_000,
+        stopTimeoutMs: 15_000,
+      });
+      const p: ClusterProcess = { name, kind, httpPort, proc, ...(c2sPort ? { c2sPort } : {}) };
+      (kind === 'gateway' ? cluster.gateways : cluster.registries).push(p);
+      return p;
+    },
+    async stop() {
+      await Promise.all([...cluster.gateways, ...cluster.registries].map((p) => p.proc.stop()));
+      await nats?.stop();
+      await redis?.stop();
+    },
+  };
+  try {
+    for (let i = 0; i < (opts.registries ?? 2); i++) await cluster.spawn('session-registry', `registry-${i + 1}`);
+    for (let i = 0; i < (opts.gateways ?? 2); i++) await cluster.spawn('gateway', `gateway-${i + 1}`);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
