@@ -13,7 +13,7 @@ export type {
 export { BusError } from './bus.js';
 export { MemoryBus } from './memory-bus.js';
 export { isValidSubject, subjectMatches } from './subject.js';
-export { connectNatsBus, NatsBus } from './nats-bus.js';
+export { connectNatsBus, ConsumerConfigError, DurablePublishError, NatsBus } from './nats-bus.js';
 export type {
   BusLogger,
   DurableStreamOptions,

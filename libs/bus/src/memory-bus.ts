@@ -166,7 +166,11 @@ export class MemoryBus implements Bus {
    * In one process nothing outlives the consumer, so durability reduces to
    * ordering: messages are handled one at a time in arrival order.
    */
-  async consumeOrdered(filter: string, _name: string, handler: DurableHandler): Promise<OrderedConsumer> {
+  async consumeOrdered(
+    filter: string,
+    _name: string,
+    handler: DurableHandler,
+  ): Promise<OrderedConsumer> {
     const queue: BusMessage[] = [];
     let running = false;
     let waiters: Array<() => void> = [];
@@ -189,7 +193,8 @@ export class MemoryBus implements Bus {
       queue.push(msg);
       if (!running) void run();
     });
-    const idle = () => (running || queue.length > 0 ? new Promise<void>((r) => waiters.push(r)) : Promise.resolve());
+    const idle = () =>
+      running || queue.length > 0 ? new Promise<void>((r) => waiters.push(r)) : Promise.resolve();
     return {
       filter,
       idle,

@@ -1,7 +1,12 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, nuid } from '@nats-io/transport-node';
-import type { Msg, MsgHdrs, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type {
+  Msg,
+  MsgHdrs,
+  NatsConnection,
+  Subscription as NatsSubscription,
+} from '@nats-io/transport-node';
 import type {
   Bus,
   BusHandler,
@@ -26,6 +31,8 @@ import type { DurableStreamOptions, ResolvedStreamOptions } from './nats/stream.
 import { isValidSubject, subjectMatches } from './subject.js';
 
 export type { BusLogger } from './nats/logger.js';
+export { DurablePublishError } from './nats/durable-publisher.js';
+export { ConsumerConfigError } from './nats/ordered-consumer.js';
 export type { DurableStreamOptions } from './nats/stream.js';
 export type { OrderedConsumerOptions } from './nats/ordered-consumer.js';
 
@@ -98,11 +105,13 @@ const CONSUMER_NAME = /^[A-Za-z0-9_-]{1,200}$/;
 const QUEUE_NAME = /^[^\s.*>]+$/;
 const CLOSE_GRACE_MS = 5000;
 
-function resolveConsumerOptions(o: Partial<OrderedConsumerOptions> | undefined): OrderedConsumerOptions {
+function resolveConsumerOptions(
+  o: Partial<OrderedConsumerOptions> | undefined,
+): OrderedConsumerOptions {
   const batch = o?.batch ?? 256;
   return {
     batch,
-    expiresMs: Math.max(1000, o?.expiresMs ?? 1000),
+    expiresMs: Math.max(1000, o?.expiresMs ?? 5000),
     ackWaitMs: o?.ackWaitMs ?? 30_000,
     maxAckPending: Math.max(o?.maxAckPending ?? 1024, batch * 2),
   };
@@ -227,7 +236,9 @@ export class NatsBus implements Bus {
       },
       nuid.next(),
     );
-    void this.watchStatus();
+    this.watchStatus().catch((err: unknown) =>
+      logger.error('NATS status watcher failed', { err: errorMessage(err) }),
+    );
   }
 
   /** Connection state for readiness probes. */
@@ -299,7 +310,9 @@ export class NatsBus implements Bus {
     }
     let reply: Msg;
     try {
-      reply = await this.nc.request(subject, bytes, { timeout: Math.max(1, deadline - Date.now()) });
+      reply = await this.nc.request(subject, bytes, {
+        timeout: Math.max(1, deadline - Date.now()),
+      });
     } catch (err) {
       throw this.closed ? new BusError('closed', 'bus is closed') : toBusError(err, subject);
     }
@@ -321,7 +334,10 @@ export class NatsBus implements Bus {
     handler: DurableHandler,
   ): Promise<OrderedConsumer> {
     this.checkOpen();
-    if (!isValidSubject(filter, true) || !this.stream.subjects.some((s) => filterWithin(filter, s))) {
+    if (
+      !isValidSubject(filter, true) ||
+      !this.stream.subjects.some((s) => filterWithin(filter, s))
+    ) {
       throw new BusError(
         'bad-subject',
         `filter ${filter} is not within the stream subjects ${this.stream.subjects.join(', ')}`,
@@ -487,7 +503,11 @@ export class NatsBus implements Bus {
       const p = this.outbox[i++]!;
       this.outboxBytes -= p.subject.length + p.data.length + 64;
       try {
-        this.nc.publish(p.subject, p.data, p.headers === undefined ? undefined : { headers: p.headers });
+        this.nc.publish(
+          p.subject,
+          p.data,
+          p.headers === undefined ? undefined : { headers: p.headers },
+        );
       } catch (err) {
         this.onError(err, p.subject);
       }
@@ -525,7 +545,11 @@ export class NatsBus implements Bus {
     for (const f of w) f();
   }
 
-  private durableRequest(subject: string, bytes: Uint8Array, timeoutMs: number): Promise<BusPayload> {
+  private durableRequest(
+    subject: string,
+    bytes: Uint8Array,
+    timeoutMs: number,
+  ): Promise<BusPayload> {
     this.checkDurableSubject(subject);
     this.replySub ??= this.nc.subscribe(`${this.replyPrefix}.*`, {
       callback: (err, msg) => {
@@ -547,7 +571,12 @@ export class NatsBus implements Bus {
     return new Promise<BusPayload>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.pendingReplies.delete(token)) {
-          reject(new BusError('timeout', `durable request to ${subject} timed out after ${timeoutMs} ms`));
+          reject(
+            new BusError(
+              'timeout',
+              `durable request to ${subject} timed out after ${timeoutMs} ms`,
+            ),
+          );
         }
       }, timeoutMs);
       this.pendingReplies.set(token, { resolve, reject, timer });
@@ -594,7 +623,8 @@ export class NatsBus implements Bus {
           this.reconnecting = true;
           this.droppedThisOutage = 0;
           this.durable.onDisconnect();
-          if (!this.closed) this.logger.warn('NATS connection lost, reconnecting', { server: s.server });
+          if (!this.closed)
+            this.logger.warn('NATS connection lost, reconnecting', { server: s.server });
           this.emit({ type: 'disconnect', server: s.server });
           break;
         case 'reconnecting':

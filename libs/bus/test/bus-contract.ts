@@ -136,7 +136,9 @@ export function busContract(
       expect(nobody).toBeInstanceOf(BusError);
       expect((nobody as BusError).code).toBe('no-responders');
       const started = Date.now();
-      const silent = await bus.request(`silent.${s}`, 1, { timeoutMs: 150 }).catch((e: unknown) => e);
+      const silent = await bus
+        .request(`silent.${s}`, 1, { timeoutMs: 150 })
+        .catch((e: unknown) => e);
       expect(silent).toBeInstanceOf(BusError);
       expect((silent as BusError).code).toBe('timeout');
       expect(Date.now() - started).toBeGreaterThanOrEqual(100);
@@ -265,7 +267,10 @@ export function busContract(
         }),
       );
       void bus.publishDurable(`xmpp.r.${p}.alice`, 'before');
-      const reply = await bus.request(`xmpp.r.${p}.alice`, 'bind', { durable: true, timeoutMs: waitMs });
+      const reply = await bus.request(`xmpp.r.${p}.alice`, 'bind', {
+        durable: true,
+        timeoutMs: waitMs,
+      });
       expect(reply).toEqual({ ok: 'bind', subject: `xmpp.r.${p}.alice` });
       expect(order).toEqual(['before', 'bind']);
     });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hasBinary, startNatsServer } from '@parley/testkit';
 import type { NatsServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,16 @@ import { uniqueToken, waitFor } from './bus-contract.js';
  */
 const enabled = process.env['BUS_BENCH'] === '1' && hasBinary('nats-server');
 const total = Number(process.env['BUS_BENCH_MESSAGES'] ?? 50_000);
+
+/** CPU time (ms) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+  } catch {
+    return Number.NaN;
+  }
+}
 
 describe.skipIf(!enabled)('NatsBus throughput', () => {
   let server: NatsServer;
@@ -31,7 +42,11 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
       logger: quiet,
       durableWindow: Number(process.env['BUS_BENCH_WINDOW'] ?? 256),
     });
-    const worker = await connectNatsBus({ servers: server.url, name: 'bench-worker', logger: quiet });
+    const worker = await connectNatsBus({
+      servers: server.url,
+      name: 'bench-worker',
+      logger: quiet,
+    });
     buses.push(gateway, worker);
     const p = uniqueToken();
     const counts = new Array<number>(partitions).fill(0);
@@ -46,6 +61,8 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
       });
     }
     const payload = 'x'.repeat(300); // about the size of a small chat message envelope
+    const serverCpu0 = processCpuMs(server.pid);
+    const cpu0 = process.cpuUsage();
     const started = performance.now();
     const perPartition = new Array<number>(partitions).fill(0);
     const sends: Promise<void>[] = [];
@@ -60,14 +77,43 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
     const published = performance.now();
     await waitFor(() => handled >= total, 300_000, 'all handled');
     const done = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    const nodeUs = Math.round((cpu.user + cpu.system) / total);
+    const serverUs = Math.round(((processCpuMs(server.pid) - serverCpu0) * 1000) / total);
     const pubRate = Math.round(total / ((published - started) / 1000));
     const e2eRate = Math.round(total / ((done - started) / 1000));
     console.log(
       `partitions=${partitions} messages=${total}: publishDurable ${pubRate} msg/s, ` +
-        `publish+consume ${e2eRate} msg/s (${Math.round(done - started)} ms)`,
+        `publish+consume ${e2eRate} msg/s (${Math.round(done - started)} ms); CPU per message: ` +
+        `node ${nodeUs} µs (publisher and consumer together), nats-server ${serverUs} µs`,
     );
     expect(outOfOrder).toBe(0);
   }
+
+  it('consumeOrdered alone: draining a backlog, one partition', async () => {
+    const b = await connectNatsBus({ servers: server.url, name: 'bench-drain', logger: quiet });
+    buses.push(b);
+    const p = uniqueToken();
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < total; n++) sends.push(b.publishDurable(`xmpp.r.${p}.u${n % 97}`, { n }));
+    await Promise.all(sends);
+    let next = 0;
+    let outOfOrder = 0;
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    await b.consumeOrdered(`xmpp.r.${p}.*`, `drain-${p}`, async (m) => {
+      if ((m.data as { n: number }).n !== next) outOfOrder++;
+      next++;
+    });
+    await waitFor(() => next >= total, 300_000, 'backlog drained');
+    const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `backlog of ${total}, one partition: consumeOrdered ${Math.round(total / (ms / 1000))} msg/s, ` +
+        `node ${Math.round((cpu.user + cpu.system) / total)} µs CPU per message`,
+    );
+    expect(outOfOrder).toBe(0);
+  }, 600_000);
 
   it('one partition', () => run(1), 600_000);
   it('16 partitions', () => run(16), 600_000);

@@ -31,8 +31,12 @@ describe.skipIf(!haveNats)('NatsBus', () => {
   });
   afterAll(async () => {
     if (process.env['BUS_DEBUG'] !== undefined) console.log(logs.join('\n'));
+    const t0 = Date.now();
     await Promise.all(buses.map((b) => b.close()));
+    const t1 = Date.now();
     await server?.stop();
+    if (process.env['BUS_DEBUG'] !== undefined)
+      console.log('close', t1 - t0, 'stop', Date.now() - t1);
   });
 
   busContract('NatsBus', () => bus(), { waitMs: 5000 });
@@ -47,6 +51,26 @@ describe.skipIf(!haveNats)('NatsBus', () => {
     // A later start with other limits updates the stream in place.
     await bus({ stream: { name, subjects, maxAgeMs: 120_000 } });
     await Promise.all(all.map((b) => b.close()));
+  });
+
+  it('refuses subjects and filters outside the stream, and a name reused for another filter', async () => {
+    const b = await bus();
+    const p = uniqueToken();
+    await expect(b.publishDurable(`other.${p}`, 1)).rejects.toMatchObject({ code: 'bad-subject' });
+    await expect(b.request(`other.${p}`, 1, { durable: true })).rejects.toMatchObject({
+      code: 'bad-subject',
+    });
+    await expect(b.consumeOrdered(`other.${p}.*`, `c-${p}`, async () => {})).rejects.toMatchObject({
+      code: 'bad-subject',
+    });
+    await expect(
+      b.consumeOrdered(`xmpp.r.${p}.*`, 'bad.name', async () => {}),
+    ).rejects.toMatchObject({ code: 'bad-subject' });
+    const c = await b.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, async () => {});
+    await c.stop();
+    await expect(b.consumeOrdered(`xmpp.r.${p}x.*`, `c-${p}`, async () => {})).rejects.toThrow(
+      /filters/,
+    );
   });
 
   it('keeps the order of 5,000 durable messages across fetch batches', async () => {
@@ -202,6 +226,27 @@ describe.skipIf(!haveNats)('NatsBus', () => {
     await sub.flush();
     pub.publish(`after.${p}`, 'hello');
     await waitFor(() => core.length === 1, 5000, 'core message after restart');
+    await c.stop();
+  });
+
+  it('re-creates a memory-storage stream lost in a restart and carries on', async () => {
+    const name = `MEM_${uniqueToken()}`;
+    const p = uniqueToken();
+    const stream = { name, subjects: [`mem.${p}.>`], storage: 'memory' as const };
+    const pub = await bus({ stream });
+    const sub = await bus({ stream });
+    const got: number[] = [];
+    const c = await sub.consumeOrdered(`mem.${p}.*`, `c-${p}`, async (m) => {
+      got.push(m.data as number);
+    });
+    for (let n = 0; n < 100; n++) await pub.publishDurable(`mem.${p}.x`, n);
+    await waitFor(() => got.length === 100, 10_000, 'before restart');
+    await server.restart();
+    const sends: Promise<void>[] = [];
+    for (let n = 100; n < 200; n++) sends.push(pub.publishDurable(`mem.${p}.x`, n));
+    await Promise.all(sends);
+    await waitFor(() => got.length === 200, 20_000, 'after restart');
+    expect(got).toEqual([...Array(200).keys()]);
     await c.stop();
   });
 

@@ -9,6 +9,11 @@ export interface OwnershipHandlers {
   acquire(partition: number): Promise<void>;
   /** Stop consuming the partition; resolve once nothing more is processed for it. */
   release(partition: number): Promise<void>;
+  /**
+   * The shared store lost its state (e.g. Redis restarted empty) while this
+   * worker kept the partition: write the partition's state back.
+   */
+  resync?(partition: number): Promise<void>;
 }
 
 /** Decides which partitions this worker consumes. */
@@ -102,8 +107,7 @@ export class RedisOwnership implements PartitionOwnership {
     const live = await this.members.live();
     const desired = new Set(partitionsFor(workerId, live.includes(workerId) ? live : [...live, workerId], partitions));
     for (const p of [...this.mine]) {
-      const kept = desired.has(p) && (await this.leases.renew(String(p), workerId).catch(() => false));
-      if (kept) continue;
+      if (desired.has(p) && (await this.keep(p))) continue;
       this.mine.delete(p);
       await h.release(p);
       await this.leases.release(String(p), workerId).catch(() => undefined);
@@ -121,6 +125,32 @@ export class RedisOwnership implements PartitionOwnership {
         }
       }
     }
+  }
+
+  /**
+   * Renews the lease of a partition we hold. A lease that vanished (Redis
+   * lost its data) rather than passed to someone else is taken again, and
+   * the partition's state written back, without stopping its consumer.
+   */
+  private async keep(p: number): Promise<boolean> {
+    const { workerId } = this.opts;
+    if (await this.leases.renew(String(p), workerId).catch(() => false)) return true;
+    if (!(await this.leases.acquire(String(p), workerId).catch(() => false))) return false;
+    await this.handlers?.resync?.(p);
+    return true;
+  }
+
+  /**
+   * Renews the lease of a partition we hold. A lease that vanished (Redis
+   * lost its data) rather than passed to someone else is taken again, and
+   * the partition's state written back, without stopping its consumer.
+   */
+  private async keep(p: number): Promise<boolean> {
+    const { workerId } = this.opts;
+    if (await this.leases.renew(String(p), workerId).catch(() => false)) return true;
+    if (!(await this.leases.acquire(String(p), workerId).catch(() => false))) return false;
+    await this.handlers?.resync?.(p);
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -77,8 +77,9 @@ export interface ResumptionStore {
   /** The record, expired or not; undefined once removed. */
   get(id: string): Promise<ResumptionState | undefined>;
   /**
-   * Appends outbound stanzas (ascending seq, each above every earlier one) and
-   * records the last seq as `outboundSeq`. False when `epoch` is not current.
+   * Appends outbound stanzas and records the last seq as `outboundSeq`. The
+   * entries must continue the sequence: `outboundSeq + 1`, `+ 2`, ... (else
+   * `invalid-argument`, nothing appended). False when `epoch` is not current.
    */
   appendOutbound(id: string, epoch: number, entries: readonly OutboundEntry[]): Promise<boolean>;
   /** The client acknowledged everything up to `h`: drops those entries. False when `epoch` is not current. */

@@ -16,6 +16,11 @@ export interface RedisServer {
   readonly pid: number;
   /** Stops the server and removes its working directory. Idempotent. */
   stop(): Promise<void>;
+  /** Stops the server, then starts a fresh one (empty: no persistence) on the same port. */
+  restart(): Promise<void>;
+  /** Stops the server but keeps the handle, to start it again later with `start()` (drills). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
 }
 
 /**
@@ -24,35 +29,49 @@ export interface RedisServer {
  */
 export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await tempDir('parley-redis');
+  const launch = (port: number) =>
+    startServerProcess({
+      binary: opts.binary ?? 'redis-server',
+      port,
+      cwd: dir,
+      args: [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...(opts.args ?? []),
+      ],
+      ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
+    });
   try {
-    const server = await onFreePort((port) =>
-      startServerProcess({
-        binary: opts.binary ?? 'redis-server',
-        port,
-        cwd: dir,
-        args: [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
-          ...(opts.args ?? []),
-        ],
-        ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
-      }),
-    );
+    let server = await onFreePort(launch);
+    const port = server.port;
     return {
-      url: `redis://127.0.0.1:${server.port}`,
-      port: server.port,
-      pid: server.pid,
+      url: `redis://127.0.0.1:${port}`,
+      port,
+      get pid() {
+        return server.pid;
+      },
       async stop() {
         await server.stop();
         await removeTempDir(dir);
+      },
+      async restart() {
+        await server.stop();
+        server = await launch(port);
+      },
+      async kill() {
+        await server.stop();
+      },
+      async start() {
+        if (!server.exited) return;
+        server = await launch(port);
       },
     };
   } catch (err) {

@@ -267,8 +267,9 @@ export class Connection {
       return true;
     }
     const sm = this.sm;
-    if (sm !== undefined && !sm.finished && !this.superseded) {
-      // The session is detaching or ending: it collects what still arrives (in order).
+    if (sm !== undefined && !sm.finished) {
+      // The session is detaching, ending or handed over: it collects what still
+      // arrives, to queue or bounce it after what came before.
       sm.stanza(env.xml);
       return true;
     }

@@ -252,11 +252,16 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 }
 
-/** Sweep often enough for the shortest configured timeout, at most once per second. */
+/**
+ * Sweep often enough for the shortest configured timeout, at most once per
+ * second. That includes the resumption timeout: live resumable sessions push
+ * their record's expiry forward (every third of it) from the sweep.
+ */
 function sweepInterval(config: Config): number {
   const { connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
+  const resume = config.sm.enabled ? config.sm.resumeTimeoutMs : 0;
   const shortest = Math.min(
-    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS].filter(
+    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS, resume].filter(
       (v) => v > 0,
     ),
   );

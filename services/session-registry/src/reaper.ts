@@ -12,6 +12,12 @@ export interface GatewayLiveness {
 const CHECK_MS = 2000;
 /** A partition is told again about a dead gateway if its sessions are still there after this. */
 const RENOTIFY_MS = 30_000;
+/**
+ * A gateway counts as dead only after missing from the live set for this
+ * long, so a Redis restart (which forgets every heartbeat until the next
+ * one) never ends healthy sessions.
+ */
+const DEAD_AFTER_MS = 15_000;
 
 /**
  * Finds sessions whose gateway is gone (crashed, killed) and asks each
@@ -20,6 +26,7 @@ const RENOTIFY_MS = 30_000;
  */
 export function startReaper(core: Core, liveness: GatewayLiveness, owned: () => number[], bus: Bus): { stop(): void } {
   const notified = new Map<string, number>();
+  const missingSince = new Map<string, number>();
   let busy = false;
   const check = async () => {
     if (busy) return;
@@ -30,8 +37,12 @@ export function startReaper(core: Core, liveness: GatewayLiveness, owned: () => 
       if (gateways.size === 0) return;
       const live = new Set(await liveness.live());
       const now = Date.now();
+      for (const gw of missingSince.keys()) if (live.has(gw) || !gateways.has(gw)) missingSince.delete(gw);
       for (const gw of gateways) {
         if (live.has(gw)) continue;
+        const since = missingSince.get(gw) ?? now;
+        missingSince.set(gw, since);
+        if (now - since < DEAD_AFTER_MS) continue;
         for (const p of owned()) {
           const key = `${gw}/${p}`;
           if ((notified.get(key) ?? 0) > now - RENOTIFY_MS) continue;

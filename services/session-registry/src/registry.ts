@@ -5,7 +5,7 @@ import type { RegistryMessage } from '@parley/routing';
 import { partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import type { RegistryDeps } from './core.js';
-import { Core, fromRecord } from './core.js';
+import { Core, fromRecord, toRecord } from './core.js';
 import { gatewayDown, startReaper } from './reaper.js';
 import type { GatewayLiveness } from './reaper.js';
 import { handleInbound, handleOutbound } from './dispatch.js';
@@ -103,6 +103,12 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => handle(msg).catch(onError));
       consumers.set(p, c);
       core.logger.info('partition acquired', { partition: p });
+    },
+    resync: async (p) => {
+      for (const [bare, e] of core.sessions.all()) {
+        if (partitionOf(bare, core.partitions) === p) await core.sessionStore.put(p, toRecord(bare, e));
+      }
+      core.logger.warn('partition state written back to the session store', { partition: p });
     },
     release: async (p) => {
       await consumers.get(p)?.stop();

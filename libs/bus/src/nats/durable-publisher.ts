@@ -101,6 +101,7 @@ export class DurablePublisher {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly idPrefix: string;
   private drainWaiters: Array<() => void> = [];
+  private pumpScheduled = false;
   private readonly inflightByPos = new Map<number, Entry>();
   private readonly inbox: string;
   private readonly replies: Subscription;
@@ -213,14 +214,11 @@ export class DurablePublisher {
         this.cursor++;
         continue;
       }
-      if (now > e.deadline) {
-        this.expire(e);
-        this.cursor++;
-        continue;
-      }
-      this.send(e);
       this.cursor++;
+      if (now > e.deadline) this.expire(e);
+      else this.send(e);
     }
+    this.advanceHead();
     this.compact();
   }
 
@@ -257,7 +255,9 @@ export class DurablePublisher {
       ack = undefined;
     }
     if (ack === null || typeof ack !== 'object') {
-      const err = new Error(`unexpected PubAck for ${e.subject} (status ${msg.headers?.code ?? '-'})`);
+      const err = new Error(
+        `unexpected PubAck for ${e.subject} (status ${msg.headers?.code ?? '-'})`,
+      );
       this.settle(e, () => this.failed(e, err, true));
       return;
     }
@@ -296,7 +296,20 @@ export class DurablePublisher {
     e.resolve();
     this.advanceHead();
     if (this.blocked) this.maybeScheduleRetry();
-    else this.pump();
+    else this.schedulePump();
+  }
+
+  /**
+   * Refills the window after the PubAcks read in this turn of the event loop,
+   * so one socket write carries many publishes instead of one per PubAck.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private failed(e: Entry, err: unknown, retriable: boolean): void {
@@ -305,7 +318,7 @@ export class DurablePublisher {
       e.reject(err);
       this.advanceHead();
       if (this.blocked) this.maybeScheduleRetry();
-      else this.pump();
+      else this.schedulePump();
       return;
     }
     e.state = 'queued';

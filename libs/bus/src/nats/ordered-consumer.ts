@@ -20,7 +20,12 @@ export const REPLY_TO_HEADER = 'Parley-Reply-To';
 export interface OrderedConsumerOptions {
   /** Messages asked for per pull (default 256). */
   batch: number;
-  /** How long one pull waits for messages before the next one is issued (default 1000 ms). */
+  /**
+   * How long one pull waits for messages before the next one is issued
+   * (default 5000 ms; messages are handed over as they arrive, this only bounds
+   * an idle pull). The server's idle heartbeat is half of it: two missed ones
+   * end the pull, so a short value fails pulls on a CPU-starved host.
+   */
   expiresMs: number;
   /** Server-side redelivery timer for delivered, unacknowledged messages (default 30 s). */
   ackWaitMs: number;
@@ -107,6 +112,8 @@ export class OrderedPullConsumer implements OrderedConsumer {
   private lastSeq = 0;
   /** Messages up to this stream sequence were delivered to an earlier consumer state. */
   private redeliveredUpTo = 0;
+  /** Creation time of the stream this instance's sequence numbers belong to. */
+  private streamCreated: string | undefined;
   /** Set when the bus reconnected: deliveries may have been lost in the meantime. */
   private checkDeliveries = false;
   private workingTimer: NodeJS.Timeout | undefined;
@@ -284,12 +291,24 @@ export class OrderedPullConsumer implements OrderedConsumer {
       (info.num_ack_pending > 0 ||
         (this.expectedDseq > 0 && info.delivered.consumer_seq >= this.expectedDseq));
     if (info === undefined) {
-      info = await jsm.consumers.add(stream, {
-        ...this.desiredConfig(),
-        deliver_policy: DeliverPolicy.All,
-      });
+      // New, or gone while this instance ran (deleted by hand, or the stream
+      // was re-created after a restart with memory storage).
+      const created = (await jsm.streams.info(stream)).created;
+      if (this.streamCreated !== undefined && created !== this.streamCreated) {
+        this.lastSeq = 0; // a new stream: its sequences start over
+      }
+      info = await jsm.consumers.add(
+        stream,
+        this.lastSeq > 0
+          ? {
+              ...this.desiredConfig(),
+              deliver_policy: DeliverPolicy.StartSequence,
+              opt_start_seq: this.lastSeq + 1,
+            }
+          : { ...this.desiredConfig(), deliver_policy: DeliverPolicy.All },
+      );
       this.expectedDseq = info.delivered.consumer_seq + 1;
-      this.lastSeq = Math.max(this.lastSeq, floorOf(info));
+      this.lastSeq = floorOf(info);
     } else if (this.needReset || lost) {
       const startSeq = Math.max(floorOf(info), this.lastSeq) + 1;
       this.redeliveredUpTo = Math.max(this.redeliveredUpTo, info.delivered.stream_seq);
@@ -302,7 +321,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
       try {
         await jsm.consumers.delete(stream, this.name);
       } catch (err) {
-        if (!(isConsumerNotFound(err))) throw err;
+        if (!isConsumerNotFound(err)) throw err;
       }
       info = await jsm.consumers.add(stream, {
         ...this.desiredConfig(),
@@ -330,6 +349,9 @@ export class OrderedPullConsumer implements OrderedConsumer {
           ack_wait: nanos(this.opts.ackWaitMs),
         });
       }
+    }
+    if (this.streamCreated === undefined || this.lastSeq === 0) {
+      this.streamCreated = (await jsm.streams.info(stream)).created;
     }
     this.consumer = await this.deps.js.consumers.get(stream, this.name);
     this.needSetup = false;
@@ -420,8 +442,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
         return;
       }
       const replyTo = m.headers?.get(REPLY_TO_HEADER);
-      const deliveries =
-        info.deliveryCount + (info.streamSequence <= this.redeliveredUpTo ? 1 : 0);
+      const deliveries = info.deliveryCount + (info.streamSequence <= this.redeliveredUpTo ? 1 : 0);
       const msg: DurableMessage =
         replyTo !== undefined && replyTo !== ''
           ? {
@@ -445,15 +466,16 @@ export class OrderedPullConsumer implements OrderedConsumer {
 
   /**
    * Acks are coalesced: with ack policy `all`, acknowledging a message covers
-   * every one before it. The ack goes out at once when nothing else is
-   * waiting here, after every {@link ACK_EVERY} messages, and otherwise at
-   * most {@link ACK_DELAY_MS} later; so a crash re-delivers at most a few
-   * handled messages, and one socket write covers many messages under load.
+   * every one before it. The ack goes out after every {@link ACK_EVERY}
+   * messages, when the consumer stops, and otherwise at most
+   * {@link ACK_DELAY_MS} after the handler finished; so a crash re-delivers
+   * at most that many handled messages, and under load one socket write
+   * covers dozens of messages instead of one each.
    */
   private acknowledge(m: JsMsg): void {
     this.unacked = m;
     this.handledSinceAck++;
-    if (this.buf.length === 0 || this.handledSinceAck >= ACK_EVERY || this.stopping) {
+    if (this.handledSinceAck >= ACK_EVERY || this.stopping) {
       this.flushAck();
     } else {
       this.ackTimer ??= setTimeout(() => {

@@ -1,10 +1,5 @@
 import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
-import {
-  DiscardPolicy,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { isStreamNotFound } from './errors.js';
 
@@ -37,7 +32,9 @@ const HOUR = 60 * 60 * 1000;
 /** Longer than the publisher's retry budget, so a retried publish is never stored twice. */
 const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
-export function resolveStreamOptions(opts: DurableStreamOptions | undefined): ResolvedStreamOptions {
+export function resolveStreamOptions(
+  opts: DurableStreamOptions | undefined,
+): ResolvedStreamOptions {
   const maxAgeMs = opts?.maxAgeMs ?? HOUR;
   if (!Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
     throw new Error(`stream.maxAgeMs must be a positive number, got ${maxAgeMs}`);

@@ -6,7 +6,12 @@ import type {
   ResumptionStore,
 } from '../resumption.js';
 import { Lifecycle } from '../shared/lifecycle.js';
-import { checkResumptionId, checkCounter, checkEntries } from '../shared/resumption-validate.js';
+import {
+  checkCounter,
+  checkEntries,
+  checkResumptionId,
+  outOfSequence,
+} from '../shared/resumption-validate.js';
 
 export interface MemoryResumptionStoreOptions {
   /** How long after expiry an unreaped record is still kept (default 60 s). */
@@ -63,6 +68,8 @@ export class MemoryResumptionStore implements ResumptionStore {
     checkEntries(entries);
     const rec = this.owned(id, epoch);
     if (rec === undefined) return false;
+    const first = entries[0];
+    if (first !== undefined && first[0] !== rec.outboundSeq + 1) throw outOfSequence(id);
     for (const [seq, xml] of entries) rec.outbound.push([seq, xml]);
     const last = entries[entries.length - 1];
     if (last !== undefined) rec.outboundSeq = last[0];

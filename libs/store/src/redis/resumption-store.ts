@@ -19,6 +19,7 @@
  */
 import { Redis } from 'ioredis';
 import { toStoreError } from '../errors.js';
+import { outOfSequence } from '../shared/resumption-validate.js';
 import type {
   ClaimRequest,
   NewResumption,
@@ -60,6 +61,9 @@ return 1`,
 if redis.call('exists', KEYS[1]) == 0 then return false end
 return ${SNAPSHOT}`,
   smAppend: `${OWNED}
+if #ARGV >= 2 and tonumber(ARGV[2]) ~= tonumber(redis.call('hget', KEYS[1], 'outSeq')) + 1 then
+  return -1
+end
 local last
 for i = 2, #ARGV, 2 do
   redis.call('zadd', KEYS[2], ARGV[i], ARGV[i] .. ' ' .. ARGV[i + 1])
@@ -177,7 +181,9 @@ export class RedisResumptionStore implements ResumptionStore {
     checkEntries(entries);
     const args: (string | number)[] = [epoch];
     for (const [seq, xml] of entries) args.push(seq, xml);
-    return (await this.run('appendOutbound', 'smAppend', id, args)) === 1;
+    const reply = await this.run('appendOutbound', 'smAppend', id, args);
+    if (reply === -1) throw outOfSequence(id);
+    return reply === 1;
   }
 
   async ack(id: string, epoch: number, h: number): Promise<boolean> {

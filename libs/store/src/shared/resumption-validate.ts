@@ -32,3 +32,11 @@ export function checkEntries(entries: readonly OutboundEntry[]): void {
     last = seq;
   }
 }
+
+/** An append that does not continue the record's sequence (an earlier append was lost). */
+export function outOfSequence(id: string): StoreError {
+  return new StoreError(
+    'invalid-argument',
+    `outbound entries for ${id} must continue its sequence (outboundSeq + 1)`,
+  );
+}

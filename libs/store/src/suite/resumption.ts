@@ -91,6 +91,10 @@ export function resumptionTests(store: CurrentResumptionStore): void {
         ]),
         'invalid-argument',
       );
+      // A gap (an earlier append got lost) is refused and changes nothing.
+      await expectStoreError(s.appendOutbound(rec.id, 1, [[5, 'a']]), 'invalid-argument');
+      expect(await s.appendOutbound(rec.id, 1, [[4, 'd']])).toBe(true);
+      expect((await s.get(rec.id))?.outboundSeq).toBe(4);
     });
 
     it('keeps identical stanzas with different sequence numbers apart', async () => {

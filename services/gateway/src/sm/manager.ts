@@ -154,25 +154,31 @@ export class SmManager {
   takeover(connId: string): void {
     const live = this.deps.connections.get(connId);
     let sm = live?.sm;
+    // A session already ending settles its own stanzas (end() sees it is no longer the owner).
     if (live !== undefined && sm !== undefined) {
-      if (sm.finished) return;
+      if (sm.ended) return;
       live.supersede();
     } else {
       sm = this.sessions.get(connId);
-      if (sm === undefined || sm.finished) return;
+      if (sm === undefined || sm.ended) return;
       sm.ended = true;
     }
     const handed = sm;
     // Appends still in flight fail (the record has a new owner): those stanzas never
     // reached the old client, and the new owner does not have them either.
-    void handed.settled().then(() => {
-      this.bounce([...handed.unpersisted(), ...handed.orphans.splice(0)], handed, 'all');
-      this.finish(handed);
-      this.deps.logger.info('stream management session handed over', {
-        conn: connId,
-        jid: handed.jid,
-      });
-    });
+    handed
+      .settled()
+      .then(() => {
+        this.bounce([...handed.unpersisted(), ...handed.orphans.splice(0)], handed, 'all');
+        this.deps.logger.info('stream management session handed over', {
+          conn: connId,
+          jid: handed.jid,
+        });
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.error('handing a session over failed', { conn: connId, err });
+      })
+      .finally(() => this.finish(handed));
   }
 
   /** The registry replaced a detached session (its resource was bound again): it ends. */
@@ -270,10 +276,15 @@ export class SmManager {
     if (local !== undefined && local.epoch === state.epoch && !local.ended) {
       // Appends still in flight failed (the record is gone): bounce those after the stored ones.
       local.ended = true;
-      void local.settled().then(() => {
-        this.bounce([...local.unpersisted(), ...local.orphans.splice(0)], local, 'unacked');
-        this.finish(local);
-      });
+      local
+        .settled()
+        .then(() => {
+          this.bounce([...local.unpersisted(), ...local.orphans.splice(0)], local, 'unacked');
+        })
+        .catch((err: unknown) => {
+          this.deps.logger.error('ending an expired session failed', { conn: local.connId, err });
+        })
+        .finally(() => this.finish(local));
     }
   }
 

@@ -59,12 +59,12 @@ export function handleSmBound(conn: Connection, el: Element): Promise<void> | vo
         conn.closeStream('bad-format', 'an <a/> needs an h attribute (unsignedInt)');
         return;
       }
-      if (!sm.onAck(h)) handledCountTooHigh(conn, h, sm.sent);
+      if (!sm.onAck(h)) handledCountTooHigh(conn, h, sm.written);
       return;
     }
     case 'resume':
       // Only instead of binding a resource (XEP-0198 section 5).
-      conn.send(failed('unexpected-request'));
+      conn.sendNonza(failed('unexpected-request'));
       return;
     default:
       conn.closeStream('unsupported-stanza-type');
@@ -92,7 +92,7 @@ function notEnabled(conn: Connection): void {
 function enable(conn: Connection, el: Element): Promise<void> | void {
   const { ctx } = conn;
   if (conn.sm !== undefined) {
-    conn.send(failed('unexpected-request'));
+    conn.sendNonza(failed('unexpected-request'));
     return;
   }
   const jid = conn.jid!;
@@ -121,7 +121,13 @@ function enable(conn: Connection, el: Element): Promise<void> | void {
   // The SM-ID is a random token: it reveals nothing and cannot be guessed.
   const id = randomBytes(18).toString('base64url');
   return ctx.resumption
-    .create({ id, jid, gw: ctx.gatewayId, conn: conn.id, expiresAt: Date.now() + timeoutMs })
+    .create({
+      id,
+      jid,
+      gw: ctx.gatewayId,
+      conn: conn.id,
+      expiresAt: Date.now() + ctx.config.sm.resumeTimeoutMs,
+    })
     .then(
       (ok) => {
         if (conn.state !== 'bound' || !conn.open) {

@@ -167,6 +167,11 @@ export class SmSession {
     return this.sent - this.acked;
   }
 
+  /** Stanzas written to the client so far (a resumable session writes what is stored). */
+  get written(): number {
+    return this.id === undefined ? this.sent : this.persisted;
+  }
+
   // --- output ----------------------------------------------------------------
 
   /** An outbound stanza: counted, queued until acknowledged, stored (if resumable), then written. */
@@ -188,9 +193,12 @@ export class SmSession {
       if (this.conn !== undefined) this.out.push({ data: xml, seq });
       this.scheduleFlush();
     }
+    // Ask once `ackRequestEvery` stanzas are unacknowledged, and again after as many more.
+    const every = this.ctx.config.sm.ackRequestEvery;
     if (
       this.conn !== undefined &&
-      this.sent - this.lastRequestSeq >= this.ctx.config.sm.ackRequestEvery
+      this.unacked >= every &&
+      this.sent - this.lastRequestSeq >= every
     ) {
       this.requestAck(Date.now());
     }
@@ -237,7 +245,7 @@ export class SmSession {
    */
   onAck(h: number): boolean {
     const abs = absoluteH(h, this.acked);
-    if (abs > this.sent) return false;
+    if (abs > this.written) return false;
     this.lastAckAt = Date.now();
     if (abs === this.acked) return true;
     this.acked = abs;
@@ -249,7 +257,8 @@ export class SmSession {
         (ok) => {
           if (!ok) this.ownershipLost();
         },
-        (err: unknown) => this.storeFailed(err, 'ack'),
+        // The store keeps a few more stanzas than needed: a resumption may repeat them.
+        (err: unknown) => this.ctx.logger.warn('resumption ack failed', { conn: this.connId, err }),
       );
     }
     return true;
@@ -269,7 +278,9 @@ export class SmSession {
     }
     if (this.id !== undefined && now >= this.touchAt) {
       this.touchAt = now + this.touchInterval();
-      this.ctx.resumption.touch(this.id, this.epoch, now + this.timeoutMs).then(
+      // While attached the record lives for the configured timeout past the last touch,
+      // so it survives this process by that long; the agreed (maybe shorter) time counts from a detach.
+      this.ctx.resumption.touch(this.id, this.epoch, now + this.ctx.config.sm.resumeTimeoutMs).then(
         (ok) => {
           if (!ok) this.ownershipLost();
         },
@@ -279,9 +290,13 @@ export class SmSession {
     }
   }
 
-  /** A live session keeps its record from expiring by pushing the deadline forward this often. */
+  /**
+   * A live session keeps its record from expiring by pushing the deadline
+   * forward this often (the sweep that calls `tick` runs at least every
+   * quarter of the configured timeout).
+   */
   private touchInterval(): number {
-    return Math.max(250, Math.floor(this.timeoutMs / 3));
+    return Math.max(1, Math.floor(this.ctx.config.sm.resumeTimeoutMs / 3));
   }
 
   // --- the store ---------------------------------------------------------------
