@@ -140,19 +140,6 @@ export class RedisOwnership implements PartitionOwnership {
     return true;
   }
 
-  /**
-   * Renews the lease of a partition we hold. A lease that vanished (Redis
-   * lost its data) rather than passed to someone else is taken again, and
-   * the partition's state written back, without stopping its consumer.
-   */
-  private async keep(p: number): Promise<boolean> {
-    const { workerId } = this.opts;
-    if (await this.leases.renew(String(p), workerId).catch(() => false)) return true;
-    if (!(await this.leases.acquire(String(p), workerId).catch(() => false))) return false;
-    await this.handlers?.resync?.(p);
-    return true;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
