@@ -20,11 +20,14 @@ const lines = [
   'Press Ctrl-C to stop the cluster.',
 ];
 console.log(lines.join('\n'));
+// The launched processes are detached from the event loop; keep this one alive until stopped.
+const keepAlive = setInterval(() => undefined, 1 << 30);
 let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
   console.log('stopping the cluster...');
+  clearInterval(keepAlive);
   cluster.stop().then(
     () => process.exit(0),
     (err: unknown) => {
