@@ -105,7 +105,9 @@ export class RedisOwnership implements PartitionOwnership {
     const { workerId, partitions } = this.opts;
     await this.members.heartbeat(workerId);
     const live = await this.members.live();
-    const desired = new Set(partitionsFor(workerId, live.includes(workerId) ? live : [...live, workerId], partitions));
+    const desired = new Set(
+      partitionsFor(workerId, live.includes(workerId) ? live : [...live, workerId], partitions),
+    );
     for (const p of [...this.mine]) {
       if (desired.has(p) && (await this.keep(p))) continue;
       this.mine.delete(p);

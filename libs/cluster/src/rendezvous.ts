@@ -18,7 +18,11 @@ export function ownerOf(partition: number, members: readonly string[]): string |
   return best;
 }
 
-export function partitionsFor(me: string, members: readonly string[], partitions: number): number[] {
+export function partitionsFor(
+  me: string,
+  members: readonly string[],
+  partitions: number,
+): number[] {
   const out: number[] = [];
   for (let p = 0; p < partitions; p++) if (ownerOf(p, members) === me) out.push(p);
   return out;

@@ -12,6 +12,8 @@ export interface SessionRecord {
   interested: boolean;
   directed: string[];
   boundAt: number;
+  /** Per-session switches of server modules (carbons, blocklist pushes); absent when none is set. */
+  flags?: Record<string, boolean>;
 }
 
 /**

@@ -61,8 +61,20 @@ describe('leases and ownership on a real redis-server', () => {
         held.delete(p);
       },
     });
-    const a = new RedisOwnership({ redis: redis(), workerId: 'wa', partitions, ttlMs: 600, intervalMs: 100 });
-    const b = new RedisOwnership({ redis: redis(), workerId: 'wb', partitions, ttlMs: 600, intervalMs: 100 });
+    const a = new RedisOwnership({
+      redis: redis(),
+      workerId: 'wa',
+      partitions,
+      ttlMs: 600,
+      intervalMs: 100,
+    });
+    const b = new RedisOwnership({
+      redis: redis(),
+      workerId: 'wb',
+      partitions,
+      ttlMs: 600,
+      intervalMs: 100,
+    });
     await a.start(handlers('wa'));
     await b.start(handlers('wb'));
     const until = async (cond: () => boolean) => {
@@ -72,7 +84,12 @@ describe('leases and ownership on a real redis-server', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    await until(() => a.owned().length > 0 && b.owned().length > 0 && a.owned().length + b.owned().length === partitions);
+    await until(
+      () =>
+        a.owned().length > 0 &&
+        b.owned().length > 0 &&
+        a.owned().length + b.owned().length === partitions,
+    );
     expect(new Set([...a.owned(), ...b.owned()]).size).toBe(partitions);
 
     // "Kill" b: it stops heartbeating and renewing without releasing anything.

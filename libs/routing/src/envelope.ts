@@ -35,11 +35,7 @@ export interface Envelope {
 
 /** Messages consumed by the session registry on a partition subject. */
 export type RegistryMessage =
-  | { t: 'stanza'; env: Envelope }
-  | BindRequest
-  | UnbindRequest
-  | BounceRequest
-  | GatewayDown;
+  { t: 'stanza'; env: Envelope } | BindRequest | UnbindRequest | BounceRequest | GatewayDown;
 
 /** A gateway stopped heartbeating: end the sessions it held in `partition`. */
 export interface GatewayDown {

@@ -4,7 +4,11 @@ import type { Logger } from './logger.js';
  * Runs `drain` once on SIGTERM or SIGINT, then exits 0 (1 if draining
  * failed or took longer than `timeoutMs`).
  */
-export function onShutdownSignal(logger: Logger, drain: () => Promise<void>, timeoutMs = 30_000): void {
+export function onShutdownSignal(
+  logger: Logger,
+  drain: () => Promise<void>,
+  timeoutMs = 30_000,
+): void {
   let started = false;
   const run = (signal: string) => {
     if (started) return;

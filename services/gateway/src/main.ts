@@ -8,8 +8,13 @@
 import { connectNatsBus } from '@parley/bus';
 import { Membership, connectRedis } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
-import { openStores } from '@parley/store';
-import { createLogger, createMetrics, onShutdownSignal, startHttpEndpoint } from '@parley/telemetry';
+import { RedisResumptionStore, openStores } from '@parley/store';
+import {
+  createLogger,
+  createMetrics,
+  onShutdownSignal,
+  startHttpEndpoint,
+} from '@parley/telemetry';
 import { startGateway } from './gateway.js';
 
 /** How often a gateway tells the cluster it is alive, and how long that lasts. */
@@ -21,14 +26,31 @@ async function main(): Promise<void> {
   const gatewayId = config.server.nodeId.replace(/[^A-Za-z0-9_-]/g, '_');
   const logger = createLogger({ service: 'gateway', level: config.log.level, nodeId: gatewayId });
   const metrics = createMetrics({ defaultLabels: { service: 'gateway', node: gatewayId } });
-  const bus = await connectNatsBus({ servers: config.bus.natsUrl, name: `gateway-${gatewayId}`, logger });
+  const bus = await connectNatsBus({
+    servers: config.bus.natsUrl,
+    name: `gateway-${gatewayId}`,
+    logger,
+  });
   const redis = connectRedis(config.redis.url, `gateway-${gatewayId}`);
   const members = new Membership(redis, 'gateway', HEARTBEAT_TTL_MS);
-  const beat = () => members.heartbeat(gatewayId).catch((err: unknown) => logger.warn('heartbeat failed', { err: String(err) }));
+  const beat = () =>
+    members
+      .heartbeat(gatewayId)
+      .catch((err: unknown) => logger.warn('heartbeat failed', { err: String(err) }));
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   const stores = await openStores({ kind: config.store.kind, dataDir: config.server.dataDir });
-  const gateway = await startGateway({ config, bus, accounts: stores.accounts, logger, metrics, gatewayId });
+  // XEP-0198 resumption state in Redis: a client can resume on any gateway.
+  const resumption = new RedisResumptionStore({ url: config.redis.url });
+  const gateway = await startGateway({
+    config,
+    bus,
+    accounts: stores.accounts,
+    logger,
+    metrics,
+    gatewayId,
+    resumption,
+  });
   let draining = false;
   const http = await startHttpEndpoint({
     port: config.http.port,
@@ -38,13 +60,22 @@ async function main(): Promise<void> {
     ready: async () => {
       const status = bus.status();
       const redisOk = redis.status === 'ready';
-      return { ok: !draining && status.connected && redisOk, details: { bus: status, redis: redis.status, draining } };
+      return {
+        ok: !draining && status.connected && redisOk,
+        details: { bus: status, redis: redis.status, draining },
+      };
     },
   });
-  logger.info('gateway started', { gatewayId, c2s: gateway.ports.c2s, directTls: gateway.ports.directTls, http: http.port });
+  logger.info('gateway started', {
+    gatewayId,
+    c2s: gateway.ports.c2s,
+    directTls: gateway.ports.directTls,
+    http: http.port,
+  });
   onShutdownSignal(logger, async () => {
     draining = true;
     await gateway.close('system-shutdown');
+    await resumption.close();
     clearInterval(heartbeat);
     await members.leave(gatewayId).catch(() => undefined);
     await bus.close();

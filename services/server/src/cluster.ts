@@ -14,8 +14,13 @@ const cluster = await startLocalCluster({
 });
 const lines = [
   `NATS ${cluster.natsUrl}   Redis ${cluster.redisUrl}`,
-  ...cluster.gateways.map((g) => `${g.name}: XMPP 127.0.0.1:${g.c2sPort}  metrics/health http://127.0.0.1:${g.httpPort}/metrics`),
-  ...cluster.registries.map((r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`),
+  ...cluster.gateways.map(
+    (g) =>
+      `${g.name}: XMPP 127.0.0.1:${g.c2sPort}  metrics/health http://127.0.0.1:${g.httpPort}/metrics`,
+  ),
+  ...cluster.registries.map(
+    (r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`,
+  ),
   'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
   'Press Ctrl-C to stop the cluster.',
 ];

@@ -32,6 +32,8 @@ export function xepsMarkdown(): string {
     '| XEP-0160 | Best practices for handling offline messages | session-registry |',
     '| XEP-0203 | Delayed delivery (on offline messages) | session-registry |',
     '| XEP-0237 | Roster versioning | session-registry |',
+    '| XEP-0198 | Stream management: acks and resumption on any gateway (state in the resumption store) | gateway |',
+    '| XEP-0352 | Client state indication (presence and chat-state deferral while inactive) | gateway |',
     '| XEP-0368 | SRV records for XMPP over TLS (direct TLS listener) | gateway |',
     '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];

@@ -49,7 +49,8 @@ const servicesDir = (() => {
 })();
 
 function entry(kind: 'gateway' | 'session-registry', fromSource: boolean): string[] {
-  if (fromSource) return ['--conditions=source', '--import', 'tsx', `${servicesDir}/${kind}/src/main.ts`];
+  if (fromSource)
+    return ['--conditions=source', '--import', 'tsx', `${servicesDir}/${kind}/src/main.ts`];
   return [`${servicesDir}/${kind}/dist/src/main.js`];
 }
 
@@ -86,15 +87,21 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     async spawn(kind, name) {
       const index = kind === 'gateway' ? cluster.gateways.length : cluster.registries.length;
       const basePort = opts.basePort ?? 0;
-      const c2sPort = kind === 'gateway' ? (basePort ? basePort + 10 * index : await freePort()) : undefined;
-      const tlsPort = kind === 'gateway' ? (basePort ? basePort + 10 * index + 1 : await freePort()) : undefined;
-      const httpPort = basePort ? basePort + 58 + (kind === 'gateway' ? index : 10 + index) : await freePort();
+      const c2sPort =
+        kind === 'gateway' ? (basePort ? basePort + 10 * index : await freePort()) : undefined;
+      const tlsPort =
+        kind === 'gateway' ? (basePort ? basePort + 10 * index + 1 : await freePort()) : undefined;
+      const httpPort = basePort
+        ? basePort + 58 + (kind === 'gateway' ? index : 10 + index)
+        : await freePort();
       const env: NodeJS.ProcessEnv = {
         ...base,
         NODE_ID: name,
         PARLEY_HTTP_PORT: String(httpPort),
         PARLEY_HTTP_HOST: '127.0.0.1',
-        ...(c2sPort ? { PARLEY_C2S_PORT: String(c2sPort), PARLEY_C2S_DIRECT_TLS_PORT: String(tlsPort) } : {}),
+        ...(c2sPort
+          ? { PARLEY_C2S_PORT: String(c2sPort), PARLEY_C2S_DIRECT_TLS_PORT: String(tlsPort) }
+          : {}),
       };
       const proc = await startServerProcess({
         binary: process.execPath,
@@ -115,8 +122,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     },
   };
   try {
-    for (let i = 0; i < (opts.registries ?? 2); i++) await cluster.spawn('session-registry', `registry-${i + 1}`);
-    for (let i = 0; i < (opts.gateways ?? 2); i++) await cluster.spawn('gateway', `gateway-${i + 1}`);
+    for (let i = 0; i < (opts.registries ?? 2); i++)
+      await cluster.spawn('session-registry', `registry-${i + 1}`);
+    for (let i = 0; i < (opts.gateways ?? 2); i++)
+      await cluster.spawn('gateway', `gateway-${i + 1}`);
   } catch (err) {
     await cluster.stop();
     throw err;

@@ -12,7 +12,11 @@ import type { XmppClient } from './xmppjs.js';
 
 const PAIRS = 8;
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -44,16 +48,30 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
       await stores.accounts.create(await newAccount(`r${i}@localhost`, 'secret', 4096));
     }
     await stores.close();
-    cluster = await startLocalCluster({ dataDir: dir, fromSource: true, logLevel: 'warn', partitions: 16 });
+    cluster = await startLocalCluster({
+      dataDir: dir,
+      fromSource: true,
+      logLevel: 'warn',
+      partitions: 16,
+    });
     for (let i = 0; i < PAIRS; i++) {
-      const r = await connect({ port: cluster.gateways[1]!.c2sPort!, username: `r${i}`, resource: 'r' });
+      const r = await connect({
+        port: cluster.gateways[1]!.c2sPort!,
+        username: `r${i}`,
+        resource: 'r',
+      });
       r.on('stanza', (el) => {
         const id = el.attrs.id;
-        if (el.is('message') && id && el.attrs.type !== 'error') received.set(id, (received.get(id) ?? 0) + 1);
+        if (el.is('message') && id && el.attrs.type !== 'error')
+          received.set(id, (received.get(id) ?? 0) + 1);
       });
       await r.send(xml('presence'));
       receivers.push(r);
-      const s = await connect({ port: cluster.gateways[0]!.c2sPort!, username: `s${i}`, resource: 's' });
+      const s = await connect({
+        port: cluster.gateways[0]!.c2sPort!,
+        username: `s${i}`,
+        resource: 's',
+      });
       s.on('stanza', (el) => {
         if (el.is('message') && el.attrs.type === 'error' && el.attrs.id) bounced.add(el.attrs.id);
       });
@@ -68,7 +86,12 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
   }, 60_000);
 
   /** Sends `perSender` messages from every sender to its receiver, spread over `ms`. */
-  async function load(tag: string, perSender: number, ms: number, during?: () => Promise<void>): Promise<string[]> {
+  async function load(
+    tag: string,
+    perSender: number,
+    ms: number,
+    during?: () => Promise<void>,
+  ): Promise<string[]> {
     const ids: string[] = [];
     const sending = (async () => {
       for (let n = 0; n < perSender; n++) {
@@ -76,7 +99,9 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
           senders.map((s, i) => {
             const id = `${tag}-${i}-${n}`;
             ids.push(id);
-            return s.send(xml('message', { to: `r${i}@localhost`, type: 'chat', id }, xml('body', {}, id)));
+            return s.send(
+              xml('message', { to: `r${i}@localhost`, type: 'chat', id }, xml('body', {}, id)),
+            );
           }),
         );
         await new Promise((r) => setTimeout(r, ms / perSender));
@@ -92,7 +117,11 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
       await new Promise((r) => setTimeout(r, 1000));
       process.kill(victim.proc.pid, 'SIGKILL');
     });
-    await until(() => ids.every((id) => received.has(id) || bounced.has(id)), 30_000, 'every message delivered or bounced');
+    await until(
+      () => ids.every((id) => received.has(id) || bounced.has(id)),
+      30_000,
+      'every message delivered or bounced',
+    );
     const delivered = ids.filter((id) => received.has(id)).length;
     const errors = ids.filter((id) => bounced.has(id) && !received.has(id)).length;
     expect(delivered + errors).toBe(ids.length);
@@ -102,23 +131,49 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
   it('NATS restart: gateways and workers reconnect by themselves and messages flow again', async () => {
     await cluster.nats!.restart();
     await until(
-      async () => (await Promise.all([...cluster.gateways, ...cluster.registries.slice(1)].map((p) => ready(p.httpPort)))).every(Boolean),
+      async () =>
+        (
+          await Promise.all(
+            [...cluster.gateways, ...cluster.registries.slice(1)].map((p) => ready(p.httpPort)),
+          )
+        ).every(Boolean),
       30_000,
       'every process ready again',
     );
     const ids = await load('nats', 10, 500);
-    await until(() => ids.every((id) => received.has(id)), 30_000, 'messages after the NATS restart');
+    await until(
+      () => ids.every((id) => received.has(id)),
+      30_000,
+      'messages after the NATS restart',
+    );
   }, 90_000);
 
   it('Redis restart: nothing crashes, readiness reports it, routing goes on, then recovers', async () => {
     await cluster.redis!.kill();
-    await until(async () => !(await ready(cluster.gateways[0]!.httpPort)), 15_000, 'gateway not ready without Redis');
-    for (const p of [...cluster.gateways, ...cluster.registries.slice(1)]) expect(p.proc.exited).toBe(false);
+    await until(
+      async () => !(await ready(cluster.gateways[0]!.httpPort)),
+      15_000,
+      'gateway not ready without Redis',
+    );
+    for (const p of [...cluster.gateways, ...cluster.registries.slice(1)])
+      expect(p.proc.exited).toBe(false);
     const during = await load('redis-down', 5, 300);
-    await until(() => during.every((id) => received.has(id)), 30_000, 'messages while Redis is down');
+    await until(
+      () => during.every((id) => received.has(id)),
+      30_000,
+      'messages while Redis is down',
+    );
     await cluster.redis!.start();
-    await until(async () => ready(cluster.gateways[0]!.httpPort), 30_000, 'gateway ready after Redis is back');
+    await until(
+      async () => ready(cluster.gateways[0]!.httpPort),
+      30_000,
+      'gateway ready after Redis is back',
+    );
     const after = await load('redis-back', 5, 300);
-    await until(() => after.every((id) => received.has(id)), 30_000, 'messages after Redis is back');
+    await until(
+      () => after.every((id) => received.has(id)),
+      30_000,
+      'messages after Redis is back',
+    );
   }, 120_000);
 });

@@ -24,9 +24,15 @@ describe('cluster: two gateways and two session-registry workers over NATS and R
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
     const stores = await openLmdbStores(join(dir, 'db'));
-    for (const u of ['alice', 'bob', 'carol']) await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
+    for (const u of ['alice', 'bob', 'carol'])
+      await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
     await stores.close();
-    cluster = await startLocalCluster({ dataDir: dir, fromSource: true, logLevel: 'warn', partitions: 16 });
+    cluster = await startLocalCluster({
+      dataDir: dir,
+      fromSource: true,
+      logLevel: 'warn',
+      partitions: 16,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -45,28 +51,43 @@ describe('cluster: two gateways and two session-registry workers over NATS and R
     const req = waitFor(bob, (el) => el.is('presence') && el.attrs.type === 'subscribe');
     await alice.send(xml('presence', { to: 'bob@localhost', type: 'subscribe' }));
     await req;
-    const seesBob = waitFor(alice, (el) => el.is('presence') && !el.attrs.type && el.attrs.from === 'bob@localhost/b1');
+    const seesBob = waitFor(
+      alice,
+      (el) => el.is('presence') && !el.attrs.type && el.attrs.from === 'bob@localhost/b1',
+    );
     await bob.send(xml('presence', { to: 'alice@localhost', type: 'subscribed' }));
     await seesBob;
     const req2 = waitFor(alice, (el) => el.is('presence') && el.attrs.type === 'subscribe');
     await bob.send(xml('presence', { to: 'alice@localhost', type: 'subscribe' }));
     await req2;
-    const seesAlice = waitFor(bob, (el) => el.is('presence') && !el.attrs.type && el.attrs.from === 'alice@localhost/a1');
+    const seesAlice = waitFor(
+      bob,
+      (el) => el.is('presence') && !el.attrs.type && el.attrs.from === 'alice@localhost/a1',
+    );
     await alice.send(xml('presence', { to: 'bob@localhost', type: 'subscribed' }));
     await seesAlice;
     expect(await rosterSubscription(alice, 'bob@localhost')).toBe('both');
     expect(await rosterSubscription(bob, 'alice@localhost')).toBe('both');
 
     const bare = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'to bare');
-    await alice.send(xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'to bare')));
+    await alice.send(
+      xml('message', { to: 'bob@localhost', type: 'chat' }, xml('body', {}, 'to bare')),
+    );
     expect((await bare).attrs.from).toBe('alice@localhost/a1');
     const full = waitFor(alice, (el) => el.is('message') && el.getChildText('body') === 'to full');
-    await bob.send(xml('message', { to: 'alice@localhost/a1', type: 'chat' }, xml('body', {}, 'to full')));
+    await bob.send(
+      xml('message', { to: 'alice@localhost/a1', type: 'chat' }, xml('body', {}, 'to full')),
+    );
     expect((await full).attrs.from).toBe('bob@localhost/b1');
 
     // Offline storage across the cluster: carol is offline, logs in on the other gateway.
-    await alice.send(xml('message', { to: 'carol@localhost', type: 'chat' }, xml('body', {}, 'later')));
-    await alice.iqCaller.get(xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'carol@localhost');
+    await alice.send(
+      xml('message', { to: 'carol@localhost', type: 'chat' }, xml('body', {}, 'later')),
+    );
+    await alice.iqCaller.get(
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+      'carol@localhost',
+    );
     const carol = await connect({ port: gw(1), username: 'carol', resource: 'c1' });
     clients.push(carol);
     const later = waitFor(carol, (el) => el.is('message') && el.getChildText('body') === 'later');
@@ -74,14 +95,22 @@ describe('cluster: two gateways and two session-registry workers over NATS and R
     expect((await later).getChild('delay', 'urn:xmpp:delay')).toBeDefined();
 
     // Unavailable on disconnect crosses gateways too.
-    const gone = waitFor(alice, (el) => el.is('presence') && el.attrs.type === 'unavailable' && el.attrs.from === 'bob@localhost/b1');
+    const gone = waitFor(
+      alice,
+      (el) =>
+        el.is('presence') &&
+        el.attrs.type === 'unavailable' &&
+        el.attrs.from === 'bob@localhost/b1',
+    );
     await bob.stop();
     await gone;
   }, 60_000);
 
   it('a resource conflict across gateways closes the older stream', async () => {
     const first = await connect({ port: gw(0), username: 'carol', resource: 'same' });
-    const closed = new Promise<string>((resolve) => first.on('error', (err: Error) => resolve(String(err))));
+    const closed = new Promise<string>((resolve) =>
+      first.on('error', (err: Error) => resolve(String(err))),
+    );
     const second = await connect({ port: gw(1), username: 'carol', resource: 'same' });
     clients.push(first, second);
     expect(await closed).toMatch(/conflict/);

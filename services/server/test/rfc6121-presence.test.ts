@@ -12,7 +12,9 @@ const fromAccount = (bare: string) => (el: { attrs: Record<string, string | unde
   el.attrs.from !== undefined && bareOf(el.attrs.from) === bare;
 
 describe('RFC 6121 section 4: presence', () => {
-  const s = useScenario();
+  // A dropped connection of an XEP-0198 resumable session (xmpp.js enables it) is kept
+  // for the resumption timeout before it counts as gone; keep that short here.
+  const s = useScenario({ sm: { resumeTimeoutMs: 300 } });
 
   it('4.2.2 / 4.3: initial presence probes the contacts and brings the presence of each available resource', async () => {
     const [alice, bob] = await s.users('alice', 'bob');

@@ -5,7 +5,7 @@ import type { RegistryMessage } from '@parley/routing';
 import { partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import type { RegistryDeps } from './core.js';
-import { Core, fromRecord, toRecord } from './core.js';
+import { Core, envelopeOf, fromRecord, toRecord } from './core.js';
 import { gatewayDown, startReaper } from './reaper.js';
 import type { GatewayLiveness } from './reaper.js';
 import { handleInbound, handleOutbound } from './dispatch.js';
@@ -57,6 +57,23 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     identity: (id, scope = 'server') => void identities[scope].push(id),
     features: (scope) => [...new Set(features[scope])],
     identities: (scope) => identities[scope],
+    onOutbound: (f) => void core.hooks.outbound.push(f),
+    onInbound: (f) => void core.hooks.inbound.push(f),
+    onMessageDelivered: (h) => void core.hooks.delivered.push(h),
+    onMessageSent: (h) => void core.hooks.sent.push(h),
+    deliver: (session, stanza) => core.deliver(session, envelopeOf(stanza, 'in')),
+    send: (stanza) => core.send(stanza),
+    setSessionFlag: (owner, session, flag, on) => {
+      if ((session.flags?.[flag] === true) === on) return;
+      if (on) session.flags = { ...session.flags, [flag]: true };
+      else if (session.flags) {
+        const { [flag]: _off, ...rest } = session.flags;
+        if (Object.keys(rest).length > 0) session.flags = rest;
+        else delete session.flags;
+      }
+      core.sessions.touch(owner, session);
+    },
+    accountCache: (max) => core.accountCache(max),
   };
   // The roster (RFC 6121 section 2) is core, registered like a module.
   ctx.accountIq('get', NS_ROSTER, (req) => rosterGet(core, req));
@@ -99,21 +116,26 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const ownership = opts.ownership ?? new StaticOwnership(core.partitions);
   const ready = ownership.start({
     acquire: async (p) => {
-      for (const rec of await core.sessionStore.loadPartition(p)) core.sessions.load(rec.bare, fromRecord(rec));
-      const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => handle(msg).catch(onError));
+      core.forgetPartition(p); // nothing cached from an earlier term of ownership may survive
+      for (const rec of await core.sessionStore.loadPartition(p))
+        core.sessions.load(rec.bare, fromRecord(rec));
+      const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) =>
+        handle(msg).catch(onError),
+      );
       consumers.set(p, c);
       core.logger.info('partition acquired', { partition: p });
     },
     resync: async (p) => {
       for (const [bare, e] of core.sessions.all()) {
-        if (partitionOf(bare, core.partitions) === p) await core.sessionStore.put(p, toRecord(bare, e));
+        if (partitionOf(bare, core.partitions) === p)
+          await core.sessionStore.put(p, toRecord(bare, e));
       }
       core.logger.warn('partition state written back to the session store', { partition: p });
     },
     release: async (p) => {
       await consumers.get(p)?.stop();
       consumers.delete(p);
-      core.sessions.unload((bare) => partitionOf(bare, core.partitions) === p);
+      core.forgetPartition(p);
       core.logger.info('partition released', { partition: p });
     },
   });

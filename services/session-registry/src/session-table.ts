@@ -18,9 +18,19 @@ export interface SessionEntry {
   /** Bare/full JIDs that got directed presence and must get unavailable later. */
   directed: Set<string>;
   boundAt: number;
+  /**
+   * Per-session switches of server modules (carbons enabled, blocklist
+   * requested), keyed by a name the module chooses; absent until one is set.
+   * Change them through `ModuleContext.setSessionFlag`, which mirrors them.
+   */
+  flags?: Record<string, boolean>;
 }
 
-export type SessionChange = (bare: string, resource: string, entry: SessionEntry | undefined) => void;
+export type SessionChange = (
+  bare: string,
+  resource: string,
+  entry: SessionEntry | undefined,
+) => void;
 
 export class SessionTable {
   private byBare = new Map<string, Map<string, SessionEntry>>();

@@ -77,7 +77,8 @@ export class SmSession {
   conn: Connection | undefined;
   /** Connection id the session registry knows this session by. */
   readonly connId: string;
-  readonly id: string | undefined;
+  /** Resumption id; cleared when the session falls back to acks without resumption. */
+  id: string | undefined;
   epoch: number;
   readonly timeoutMs: number;
   readonly jid: string;
@@ -255,7 +256,7 @@ export class SmSession {
     if (this.id !== undefined && !this.lost && !this.ended) {
       this.ctx.resumption.ack(this.id, this.epoch, abs).then(
         (ok) => {
-          if (!ok) this.ownershipLost();
+          if (!ok) this.refused();
         },
         // The store keeps a few more stanzas than needed: a resumption may repeat them.
         (err: unknown) => this.ctx.logger.warn('resumption ack failed', { conn: this.connId, err }),
@@ -282,7 +283,7 @@ export class SmSession {
       // so it survives this process by that long; the agreed (maybe shorter) time counts from a detach.
       this.ctx.resumption.touch(this.id, this.epoch, now + this.ctx.config.sm.resumeTimeoutMs).then(
         (ok) => {
-          if (!ok) this.ownershipLost();
+          if (!ok) this.refused();
         },
         (err: unknown) =>
           this.ctx.logger.warn('resumption touch failed', { conn: this.connId, err }),
@@ -325,7 +326,7 @@ export class SmSession {
         .then(() => outcome)
         .then((r) => {
           if ('err' in r) this.storeFailed(r.err, 'append');
-          else if (!r.ok) this.ownershipLost();
+          else if (!r.ok) this.refused();
           else this.persistedUpTo(upTo);
         })
         .catch((err: unknown) =>
@@ -336,7 +337,7 @@ export class SmSession {
       this.inboundStored = this.inboundH;
       store.setInboundH(id, this.epoch, this.inboundH).then(
         (ok) => {
-          if (!ok) this.ownershipLost();
+          if (!ok) this.refused();
         },
         (err: unknown) =>
           this.ctx.logger.warn('resumption h update failed', { conn: this.connId, err }),
@@ -370,6 +371,24 @@ export class SmSession {
     return this.queue.filter(([seq]) => seq > this.persisted).map(([, xml]) => xml);
   }
 
+  /**
+   * The store refused a write: either another gateway claimed the session
+   * (a newer epoch), or the store lost the record (Redis restarted empty).
+   * Only the first means the session is no longer ours.
+   */
+  private refused(): void {
+    const id = this.id;
+    if (id === undefined || this.lost || this.ended) return;
+    this.ctx.resumption.get(id).then(
+      (state) => {
+        if (state !== undefined && state.epoch > this.epoch) this.ownershipLost();
+        else if (state === undefined)
+          this.storeFailed(new Error('resumption record vanished'), 'refused');
+      },
+      (err: unknown) => this.storeFailed(err, 'get'),
+    );
+  }
+
   private ownershipLost(): void {
     if (this.lost || this.ended) return;
     this.lost = true;
@@ -385,17 +404,36 @@ export class SmSession {
     });
   }
 
+  /**
+   * The resumption store is unreachable (e.g. Redis restarting). A connected
+   * session carries on with acknowledgements but without resumption: what
+   * is pending is written now, and a later <resume/> of this id fails, so the
+   * client logs in again instead of losing its connection during the outage.
+   * A detached session cannot be kept without the store and is ended.
+   */
   private storeFailed(err: unknown, op: string): void {
     if (this.ended) return;
-    this.ctx.logger.error('resumption store failed; ending the session', {
+    const conn = this.conn;
+    if (conn === undefined) {
+      this.ctx.logger.error('resumption store failed; ending the detached session', {
+        conn: this.connId,
+        jid: this.jid,
+        op,
+        err,
+      });
+      void this.ctx.sm.end(this);
+      return;
+    }
+    this.ctx.logger.warn('resumption store failed; continuing without resumption', {
       conn: this.connId,
       jid: this.jid,
       op,
       err,
     });
-    const conn = this.conn;
-    if (conn !== undefined) conn.closeStream('internal-server-error');
-    else void this.ctx.sm.end(this);
+    this.id = undefined;
+    this.batch = [];
+    this.persisted = this.sent;
+    this.drain();
   }
 
   // --- detaching -------------------------------------------------------------------
@@ -408,7 +446,7 @@ export class SmSession {
     if (this.id === undefined || this.lost) return;
     this.ctx.resumption.detach(this.id, this.epoch, now, now + this.timeoutMs).then(
       (ok) => {
-        if (!ok) this.ownershipLost();
+        if (!ok) this.refused();
       },
       (err: unknown) =>
         this.ctx.logger.warn('resumption detach failed', { conn: this.connId, err }),
