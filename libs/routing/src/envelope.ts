@@ -94,7 +94,13 @@ export interface BounceRequest {
 
 /** Messages consumed by a gateway on its own subject. */
 export type GatewayMessage =
-  | { t: 'deliver'; conn: string; env: Envelope }
+  | {
+      t: 'deliver';
+      conn: string;
+      env: Envelope;
+      /** Full JID of the session the stanza is for (to bounce it if the connection is gone). */
+      jid?: string;
+    }
   | {
       t: 'kick';
       conn: string;

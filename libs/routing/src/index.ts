@@ -20,4 +20,6 @@ export {
   routeSubject,
   partitionPattern,
   gatewaySubject,
+  gatewayConsumerName,
+  DURABLE_SUBJECTS,
 } from './subjects.js';

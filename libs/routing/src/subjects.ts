@@ -59,3 +59,11 @@ export function gatewaySubject(gatewayId: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new Error(`invalid gateway id: ${gatewayId}`);
   return `${GATEWAY_PREFIX}.${gatewayId}`;
 }
+
+/** Name of the durable consumer through which a gateway reads its subject. */
+export function gatewayConsumerName(gatewayId: string): string {
+  return `gw-${gatewayId}`;
+}
+
+/** Subjects held by the durable stream: route subjects and gateway deliveries. */
+export const DURABLE_SUBJECTS = [`${ROUTE_PREFIX}.>`, `${GATEWAY_PREFIX}.>`];

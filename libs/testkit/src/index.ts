@@ -11,3 +11,4 @@ export { startRedisServer } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
+export { TcpRelay } from './tcp-relay.js';

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
-import type { Bus, Subscription } from '@parley/bus';
+import type { Bus, OrderedConsumer } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
-import { gatewaySubject } from '@parley/routing';
+import { gatewayConsumerName, gatewaySubject } from '@parley/routing';
 import type { GatewayMessage } from '@parley/routing';
 import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
@@ -162,14 +162,20 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   };
 
-  const sub: Subscription = bus.subscribe(subject, (msg) => {
-    const data = msg.data as GatewayMessage | null;
-    if (typeof data !== 'object' || data === null || typeof data.conn !== 'string') {
-      logger.warn('malformed gateway message', { subject: msg.subject });
-      return;
-    }
-    handleGatewayMessage(ctx, connections, data);
-  });
+  // Deliveries come through the durable stream: what arrives while this
+  // gateway is down stays there, and is bounced back by whoever drains it.
+  const consumer: OrderedConsumer = await bus.consumeOrdered(
+    subject,
+    gatewayConsumerName(gatewayId),
+    async (msg) => {
+      const data = msg.data as GatewayMessage | null;
+      if (typeof data !== 'object' || data === null || typeof data.conn !== 'string') {
+        logger.warn('malformed gateway message', { subject: msg.subject });
+        return;
+      }
+      handleGatewayMessage(ctx, connections, data);
+    },
+  );
 
   const servers: Server[] = [];
   const ports: { c2s: number; directTls?: number } = { c2s: 0 };
@@ -185,7 +191,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);
     }
   } catch (err) {
-    sub.unsubscribe();
+    await consumer.stop();
     for (const s of servers) s.close();
     await sm.close();
     if (ownResumption) await resumption.close();
@@ -237,7 +243,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     await sm
       .close()
       .catch((err: unknown) => logger.warn('ending detached sessions failed', { err }));
-    sub.unsubscribe();
+    await consumer.stop();
     await bus.flush().catch(() => undefined);
     if (ownResumption) await resumption.close();
     logger.info('c2s gateway stopped', { gatewayId });

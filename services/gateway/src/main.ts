@@ -6,6 +6,7 @@
  * on SIGTERM.
  */
 import { connectNatsBus } from '@parley/bus';
+import { DURABLE_SUBJECTS } from '@parley/routing';
 import { Membership, connectRedis } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
 import { RedisResumptionStore, openStores } from '@parley/store';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     servers: config.bus.natsUrl,
     name: `gateway-${gatewayId}`,
     logger,
+    stream: { subjects: DURABLE_SUBJECTS },
   });
   const redis = connectRedis(config.redis.url, `gateway-${gatewayId}`);
   const members = new Membership(redis, 'gateway', HEARTBEAT_TTL_MS);

@@ -9,21 +9,21 @@ import type { XmppElement } from '@xmpp/client';
 import { startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 import { deliver, waitUntil } from './helpers/sm.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
+import { TcpRelay } from '@parley/testkit';
 
 // The generated certificate is self-signed; @xmpp/client has no TLS options for STARTTLS.
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
 describe('@xmpp/client stream management', () => {
   let h: Harness;
-  let proxy: TcpProxy;
+  let proxy: TcpRelay;
   beforeAll(async () => {
     h = await startHarness({
       gatewayId: 'gw-xmppjs',
       configure: (c) => void (c.sm.ackRequestEvery = 1),
     });
     await h.createAccount('smjs', 'interop');
-    proxy = await TcpProxy.start(h.port);
+    proxy = await TcpRelay.start(h.port);
   });
   afterAll(async () => {
     await proxy.close();

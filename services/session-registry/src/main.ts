@@ -6,18 +6,33 @@
  * http.port and hands its partitions over on SIGTERM.
  */
 import { connectNatsBus } from '@parley/bus';
+import { DURABLE_SUBJECTS } from '@parley/routing';
 import { Membership, RedisOwnership, RedisSessionStore, connectRedis } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
 import { openStores } from '@parley/store';
-import { createLogger, createMetrics, onShutdownSignal, startHttpEndpoint } from '@parley/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  onShutdownSignal,
+  startHttpEndpoint,
+} from '@parley/telemetry';
 import { startSessionRegistry } from './registry.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const workerId = config.server.nodeId.replace(/[^A-Za-z0-9_-]/g, '_');
-  const logger = createLogger({ service: 'session-registry', level: config.log.level, nodeId: workerId });
+  const logger = createLogger({
+    service: 'session-registry',
+    level: config.log.level,
+    nodeId: workerId,
+  });
   const metrics = createMetrics({ defaultLabels: { service: 'session-registry', node: workerId } });
-  const bus = await connectNatsBus({ servers: config.bus.natsUrl, name: `registry-${workerId}`, logger });
+  const bus = await connectNatsBus({
+    servers: config.bus.natsUrl,
+    name: `registry-${workerId}`,
+    logger,
+    stream: { subjects: DURABLE_SUBJECTS },
+  });
   const redis = connectRedis(config.redis.url, `registry-${workerId}`);
   const stores = await openStores({ kind: config.store.kind, dataDir: config.server.dataDir });
   const gateways = new Membership(redis, 'gateway', 0);
@@ -27,7 +42,10 @@ async function main(): Promise<void> {
     partitions: config.routing.partitions,
     onError: (err) => logger.warn('partition rebalance failed', { err: String(err) }),
   });
-  const owned = metrics.gauge('parley_registry_partitions_owned', 'Partitions this worker consumes');
+  const owned = metrics.gauge(
+    'parley_registry_partitions_owned',
+    'Partitions this worker consumes',
+  );
   const registry = startSessionRegistry({
     config,
     bus,
@@ -50,11 +68,20 @@ async function main(): Promise<void> {
       const status = bus.status();
       return {
         ok: !draining && status.connected && redis.status === 'ready',
-        details: { bus: status, redis: redis.status, partitions: registry.partitions.length, draining },
+        details: {
+          bus: status,
+          redis: redis.status,
+          partitions: registry.partitions.length,
+          draining,
+        },
       };
     },
   });
-  logger.info('session registry started', { workerId, http: http.port, partitions: registry.partitions.length });
+  logger.info('session registry started', {
+    workerId,
+    http: http.port,
+    partitions: registry.partitions.length,
+  });
   onShutdownSignal(logger, async () => {
     draining = true;
     clearInterval(ownedTimer);

@@ -1,6 +1,12 @@
-import type { Bus } from '@parley/bus';
-import { ROUTE_PREFIX, partitionOf } from '@parley/routing';
-import type { RegistryMessage } from '@parley/routing';
+import type { Bus, OrderedConsumer } from '@parley/bus';
+import {
+  ROUTE_PREFIX,
+  gatewayConsumerName,
+  gatewaySubject,
+  partitionOf,
+  routeSubject,
+} from '@parley/routing';
+import type { BounceRequest, GatewayMessage, RegistryMessage } from '@parley/routing';
 import type { Core } from './core.js';
 import { endSession } from './sessions.js';
 
@@ -24,25 +30,46 @@ const DEAD_AFTER_MS = 15_000;
  * owning partition, through its ordered stream, to end them: their contacts
  * get presence unavailable, as for a normal disconnect.
  */
-export function startReaper(core: Core, liveness: GatewayLiveness, owned: () => number[], bus: Bus): { stop(): void } {
+export function startReaper(
+  core: Core,
+  liveness: GatewayLiveness,
+  owned: () => number[],
+  bus: Bus,
+): { stop(): void } {
   const notified = new Map<string, number>();
   const missingSince = new Map<string, number>();
+  const draining = new Map<string, Promise<OrderedConsumer | undefined>>();
   let busy = false;
+  /** Every gateway seen alive or holding sessions: the ones to watch. */
+  const known = new Set<string>();
   const check = async () => {
     if (busy) return;
     busy = true;
     try {
-      const gateways = new Set<string>();
-      for (const [, e] of core.sessions.all()) gateways.add(e.gw);
-      if (gateways.size === 0) return;
       const live = new Set(await liveness.live());
+      const holding = new Set<string>();
+      for (const [, e] of core.sessions.all()) holding.add(e.gw);
+      for (const gw of live) known.add(gw);
+      for (const gw of holding) known.add(gw);
       const now = Date.now();
-      for (const gw of missingSince.keys()) if (live.has(gw) || !gateways.has(gw)) missingSince.delete(gw);
-      for (const gw of gateways) {
-        if (live.has(gw)) continue;
+      for (const gw of known) {
+        if (live.has(gw)) {
+          missingSince.delete(gw);
+          const c = draining.get(gw);
+          if (c) {
+            draining.delete(gw); // it came back: it reads its own deliveries again
+            void c.then((consumer) => consumer?.stop());
+          }
+          continue;
+        }
         const since = missingSince.get(gw) ?? now;
         missingSince.set(gw, since);
         if (now - since < DEAD_AFTER_MS) continue;
+        if (!draining.has(gw)) {
+          core.logger.warn('gateway stopped heartbeating; bouncing its pending deliveries', { gw });
+          draining.set(gw, drainGateway(core, bus, gw));
+        }
+        if (!holding.has(gw)) continue;
         for (const p of owned()) {
           const key = `${gw}/${p}`;
           if ((notified.get(key) ?? 0) > now - RENOTIFY_MS) continue;
@@ -50,7 +77,7 @@ export function startReaper(core: Core, liveness: GatewayLiveness, owned: () => 
           const msg: RegistryMessage = { t: 'gateway-down', gw, partition: p };
           await bus.publishDurable(`${ROUTE_PREFIX}.${p}._gateway`, msg);
         }
-        core.logger.warn('gateway stopped heartbeating; ending its sessions', { gw });
+        core.logger.warn('ending the sessions of a dead gateway', { gw });
       }
     } catch (err) {
       core.logger.warn('reaper check failed', { err: String(err) });
@@ -60,14 +87,46 @@ export function startReaper(core: Core, liveness: GatewayLiveness, owned: () => 
   };
   const timer = setInterval(() => void check(), CHECK_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      for (const c of draining.values()) void c.then((consumer) => consumer?.stop());
+      draining.clear();
+    },
+  };
+}
+
+/**
+ * Reads the deliveries waiting for a dead gateway and hands each one back
+ * to its recipient's partition as a bounce: the registry routes it to the
+ * session's new connection (after a resumption elsewhere), another resource,
+ * offline storage, or an error to the sender. Several workers may drain the
+ * same gateway; each delivery goes to one of them.
+ */
+function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer | undefined> {
+  return bus
+    .consumeOrdered(gatewaySubject(gw), gatewayConsumerName(gw), async (msg) => {
+      const m = msg.data as GatewayMessage;
+      if (m.t !== 'deliver') return;
+      const to = m.jid ?? m.env.to;
+      const slash = to.indexOf('/');
+      const bare = slash === -1 ? to : to.slice(0, slash);
+      if (!bare) return;
+      const bounce: BounceRequest = { t: 'bounce', to, conn: m.conn, env: m.env };
+      await bus.publishDurable(routeSubject(bare, core.partitions), bounce);
+    })
+    .catch((err: unknown) => {
+      core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });
+      return undefined;
+    });
 }
 
 /** Ends every session of the partition held by a dead gateway (runs in the partition's order). */
 export async function gatewayDown(core: Core, gw: string, partition: number): Promise<void> {
   const victims: Array<[string, string, string]> = [];
   for (const [bare, e] of core.sessions.all()) {
-    if (e.gw === gw && partitionOf(bare, core.partitions) === partition) victims.push([bare, e.resource, e.conn]);
+    if (e.gw === gw && partitionOf(bare, core.partitions) === partition)
+      victims.push([bare, e.resource, e.conn]);
   }
   for (const [bare, resource, conn] of victims) await endSession(core, bare, resource, conn);
 }

@@ -5,6 +5,8 @@
  */
 export interface SessionEntry {
   resource: string;
+  /** Full JID of the session. */
+  jid?: string;
   /** Gateway holding the socket, and the connection id on that gateway. */
   gw: string;
   conn: string;

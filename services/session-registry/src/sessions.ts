@@ -36,11 +36,12 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
       condition: 'conflict',
       text: 'Replaced by new connection',
     };
-    core.bus.publish(gatewaySubject(existing.gw), kick);
+    await core.bus.publishDurable(gatewaySubject(existing.gw), kick);
     await endSession(core, req.jid, existing.resource, existing.conn);
   }
   core.sessions.put(req.jid, {
     resource,
+    jid: `${req.jid}/${resource}`,
     gw: req.gw,
     conn: req.conn,
     available: false,
@@ -54,7 +55,8 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
 
 /** XEP-0198 resumption: the same session continues on another connection. */
 function takeover(core: Core, req: BindRequest): BindReply {
-  const existing = req.resource === undefined ? undefined : core.sessions.get(req.jid, req.resource);
+  const existing =
+    req.resource === undefined ? undefined : core.sessions.get(req.jid, req.resource);
   if (!existing || existing.conn !== req.takeover) {
     return { ok: false, condition: 'not-allowed', text: 'the session to resume is gone' };
   }

@@ -51,7 +51,7 @@ export class ConsumerConfigError extends Error {
 
 const STOP_CONFIRM_MS = 2000;
 const ACK_EVERY = 64;
-const ACK_DELAY_MS = 50;
+const ACK_DELAY_MS = 0;
 
 function sleep(ms: number, signal: { cancel?: () => void }): Promise<void> {
   return new Promise((resolve) => {
@@ -467,10 +467,11 @@ export class OrderedPullConsumer implements OrderedConsumer {
   /**
    * Acks are coalesced: with ack policy `all`, acknowledging a message covers
    * every one before it. The ack goes out after every {@link ACK_EVERY}
-   * messages, when the consumer stops, and otherwise at most
-   * {@link ACK_DELAY_MS} after the handler finished; so a crash re-delivers
-   * at most that many handled messages, and under load one socket write
-   * covers dozens of messages instead of one each.
+   * messages, when the consumer stops, and otherwise in the event-loop turn
+   * after the handler finished ({@link ACK_DELAY_MS} = 0): handlers that
+   * finish together share one ack, and a crash re-delivers only messages
+   * handled in that last turn (a gateway's client cannot have acknowledged
+   * them yet at the XMPP level).
    */
   private acknowledge(m: JsMsg): void {
     this.unacked = m;

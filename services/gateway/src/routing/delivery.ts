@@ -25,7 +25,7 @@ export function handleGatewayMessage(
     } catch (err) {
       conn?.fail(err);
     }
-    if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid, msg.conn);
+    if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid ?? msg.jid, msg.conn);
     return;
   }
   if (msg.t === 'kick') {

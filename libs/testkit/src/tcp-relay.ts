@@ -1,18 +1,25 @@
-/** A TCP relay in front of the gateway, to drop a client's connection from the server side. */
+/**
+ * A TCP relay in front of a server, for drills: drop every relayed
+ * connection from the server side (`cut`), or point new connections at
+ * another server (`target`), e.g. a client that reconnects to "the same
+ * address" and lands on another gateway.
+ */
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 
-export class TcpProxy {
+export class TcpRelay {
   private constructor(
     private readonly server: Server,
     readonly port: number,
     private readonly pairs: Set<[Socket, Socket]>,
+    private readonly dest: { port: number },
   ) {}
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  static async start(targetPort: number): Promise<TcpRelay> {
     const pairs = new Set<[Socket, Socket]>();
+    const dest = { port: targetPort };
     const server = createServer((client) => {
-      const upstream = connect({ port: targetPort, host: '127.0.0.1' });
+      const upstream = connect({ port: dest.port, host: '127.0.0.1' });
       const pair: [Socket, Socket] = [client, upstream];
       pairs.add(pair);
       const drop = (): void => {
@@ -26,14 +33,23 @@ export class TcpProxy {
       upstream.pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new TcpProxy(server, (server.address() as AddressInfo).port, pairs);
+    return new TcpRelay(server, (server.address() as AddressInfo).port, pairs, dest);
+  }
+
+  /** Port that new connections are relayed to. */
+  get target(): number {
+    return this.dest.port;
+  }
+
+  set target(port: number) {
+    this.dest.port = port;
   }
 
   get connections(): number {
     return this.pairs.size;
   }
 
-  /** Destroys every relayed connection, both ways, without any XMPP close. */
+  /** Destroys every relayed connection, both ways, without any protocol close. */
   cut(): void {
     for (const [a, b] of this.pairs) {
       a.destroy();
