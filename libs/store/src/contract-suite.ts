@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Stores } from './contracts.js';
 import type { ResumptionStore } from './resumption.js';
 import { accountTests } from './suite/accounts.js';
+import { blocklistTests } from './suite/blocklists.js';
 import { lastActivityTests } from './suite/last-activity.js';
 import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
@@ -44,6 +45,7 @@ export function runStoreContractSuite(
     rosterTests(stores);
     offlineTests(stores);
     lastActivityTests(stores);
+    blocklistTests(stores);
     lifecycleTests(stores);
   });
 }

@@ -3,8 +3,8 @@
  * (memory, LMDB; Redis and Cassandra later) implements the same contract and
  * passes the same contract suite (see ./contract-suite.ts).
  *
- * Keys: accounts, rosters, offline queues and last activity are keyed by the
- * user's normalized bare JID string ("alice@example.org").
+ * Keys: accounts, rosters, offline queues, last activity and blocklists are
+ * keyed by the user's normalized bare JID string ("alice@example.org").
  */
 
 /** SCRAM salted credentials for one hash (RFC 5802). Binary values are base64. */
@@ -126,11 +126,28 @@ export interface LastActivityStore {
   delete(jid: string): Promise<void>;
 }
 
+/**
+ * The JIDs a user blocks (XEP-0191). An item is any JID form the XEP
+ * matches on: full, bare, domain/resource or domain, normalized by the
+ * caller. Lists come back in code-point order without duplicates.
+ */
+export interface BlocklistStore {
+  /** The owner's blocked JIDs; an unknown owner has none. */
+  get(owner: string): Promise<string[]>;
+  /** Adds JIDs (ones already there are ignored); returns the whole new list. */
+  add(owner: string, jids: string[]): Promise<string[]>;
+  /** Removes JIDs (ones not there are ignored); returns the whole new list. */
+  remove(owner: string, jids: string[]): Promise<string[]>;
+  /** Removes every item (unblock all, account deletion). */
+  clear(owner: string): Promise<void>;
+}
+
 /** Every durable store a node needs, as one bundle opened and closed together. */
 export interface Stores {
   accounts: AccountStore;
   rosters: RosterStore;
   offline: OfflineStore;
   lastActivity: LastActivityStore;
+  blocklists: BlocklistStore;
   close(): Promise<void>;
 }

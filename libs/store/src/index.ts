@@ -1,6 +1,7 @@
 export type {
   Account,
   AccountStore,
+  BlocklistStore,
   LastActivity,
   LastActivityStore,
   ListPage,

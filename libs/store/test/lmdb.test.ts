@@ -53,6 +53,7 @@ describe('LMDB backend', () => {
     });
     const pushed = await first.offline.push('a@x.org', '<m/>', 1234, 10);
     await first.lastActivity.set('a@x.org', { ts: 99, status: 'away' });
+    await first.blocklists.add('a@x.org', ['spam.example', 'c@y.org/phone']);
     await first.close();
 
     const second = await openAt(path);
@@ -67,6 +68,7 @@ describe('LMDB backend', () => {
     });
     expect(await second.offline.list('a@x.org')).toStrictEqual([pushed]);
     expect(await second.lastActivity.get('a@x.org')).toStrictEqual({ ts: 99, status: 'away' });
+    expect(await second.blocklists.get('a@x.org')).toStrictEqual(['c@y.org/phone', 'spam.example']);
 
     const nextVersion = await second.rosters.removeItem('a@x.org', 'b@x.org');
     expect(Number(nextVersion)).toBeGreaterThan(Number(version));

@@ -12,6 +12,9 @@ import type { Stores } from '@parley/store';
 import type { Logger, Metrics } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import { parseXml } from '@parley/xml';
+import { AccountCache } from './account-cache.js';
+import type { FilterVerdict } from './hooks.js';
+import { Hooks, isErrorVerdict, runFilters, runHooks } from './hooks.js';
 import type { SessionEntry } from './session-table.js';
 import { SessionTable } from './session-table.js';
 
@@ -35,6 +38,9 @@ export class Core {
   readonly sessionStore: SessionStore;
   readonly partitions: number;
   readonly domains: Set<string>;
+  /** What the modules attached to the stanza path. */
+  readonly hooks = new Hooks();
+  private readonly caches: AccountCache<unknown>[] = [];
   private readonly delivered;
   private readonly routed;
 
@@ -50,8 +56,12 @@ export class Core {
       mirrored
         ? (bare, resource, entry) => {
             const p = partitionOf(bare, this.partitions);
-            const write = entry ? this.sessionStore.put(p, toRecord(bare, entry)) : this.sessionStore.remove(p, bare, resource);
-            write.catch((err: unknown) => this.logger.error('session mirror write failed', { bare, err: String(err) }));
+            const write = entry
+              ? this.sessionStore.put(p, toRecord(bare, entry))
+              : this.sessionStore.remove(p, bare, resource);
+            write.catch((err: unknown) =>
+              this.logger.error('session mirror write failed', { bare, err: String(err) }),
+            );
           }
         : undefined,
     );
@@ -75,7 +85,11 @@ export class Core {
   /** Hands a stanza to the gateway holding the session's socket. */
   deliver(entry: SessionEntry, env: Envelope): void {
     const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env };
-    this.bus.publish(gatewaySubject(entry.gw), msg);
+    if (entry.jid !== undefined) msg.jid = entry.jid;
+    // Durable: a delivery to a gateway that died stays in the stream and is bounced back by the reaper.
+    this.bus.publishDurable(gatewaySubject(entry.gw), msg).catch((err: unknown) => {
+      this.logger.error('delivery publish failed', { gw: entry.gw, err: String(err) });
+    });
     this.delivered.inc({ kind: env.kind });
   }
 
@@ -84,9 +98,11 @@ export class Core {
     const target = tryParseJID(env.to);
     if (!target) return;
     const msg: RegistryMessage = { t: 'stanza', env: { ...env, stage: 'in' } };
-    this.bus.publishDurable(routeSubject(target.toBareString(), this.partitions), msg).catch((err: unknown) => {
-      this.logger.error('route publish failed', { to: env.to, err: String(err) });
-    });
+    this.bus
+      .publishDurable(routeSubject(target.toBareString(), this.partitions), msg)
+      .catch((err: unknown) => {
+        this.logger.error('route publish failed', { to: env.to, err: String(err) });
+      });
     this.routed.inc({ kind: env.kind });
   }
 
@@ -99,6 +115,68 @@ export class Core {
   bounce(stanza: Element, err: StanzaError): void {
     if (!canReplyWithError(stanza)) return;
     this.send(errorReply(stanza, err));
+  }
+
+  /**
+   * Answers a local client's stanza with an error straight to the session
+   * that sent it (at the sender's partition), without routing it back in:
+   * the error comes from the addressee, and inbound filters for that
+   * addressee must not stop it.
+   */
+  replyToSender(env: Envelope, err: StanzaError): void {
+    const from = tryParseJID(env.from);
+    const stanza = this.parse(env);
+    if (!from || !canReplyWithError(stanza)) return;
+    const session = this.sessions.get(from.toBareString(), from.resource);
+    if (!session) return;
+    const reply = errorReply(stanza, err);
+    if (!reply.attr('from')) reply.setAttr('from', from.toBareString());
+    this.deliver(session, envelopeOf(reply, 'in'));
+  }
+
+  /**
+   * Routes presence the server generates on a local user's behalf
+   * (broadcasts, probes, presence after a roster removal). Outbound filters
+   * see it first and may drop it.
+   */
+  sendOnBehalf(el: Element): void | Promise<void> {
+    if (this.hooks.outbound.length === 0) return this.send(el);
+    const env = envelopeOf(el, 'in');
+    const from = tryParseJID(env.from);
+    const to = tryParseJID(env.to);
+    if (!from || !to) return;
+    const verdict = runFilters(this.hooks.outbound, { env, from, to, generated: true });
+    if (verdict instanceof Promise) return verdict.then((v) => this.routeUnlessFiltered(env, v));
+    this.routeUnlessFiltered(env, verdict);
+  }
+
+  private routeUnlessFiltered(env: Envelope, verdict: FilterVerdict): void {
+    if (verdict === undefined) this.routeIn(env);
+    else if (verdict !== 'drop' && !isErrorVerdict(verdict)) this.routeIn(verdict.replace);
+  }
+
+  /** Tells the modules a message for `owner` was delivered (or stored: `deliveredTo` empty). */
+  messageDelivered(
+    owner: string,
+    env: Envelope,
+    deliveredTo: SessionEntry[],
+  ): void | Promise<void> {
+    if (this.hooks.delivered.length === 0) return;
+    return runHooks(this.hooks.delivered, owner, env, deliveredTo);
+  }
+
+  /** A new per-account cache for a module, emptied for the accounts of a released partition. */
+  accountCache<T>(max?: number): AccountCache<T> {
+    const cache = new AccountCache<T>(max);
+    this.caches.push(cache as AccountCache<unknown>);
+    return cache;
+  }
+
+  /** The partition moved to another worker: forget its sessions and cached account state. */
+  forgetPartition(partition: number): void {
+    const inPartition = (bare: string) => partitionOf(bare, this.partitions) === partition;
+    this.sessions.unload(inPartition);
+    for (const cache of this.caches) cache.forget(inPartition);
   }
 
   /** Parses a carried stanza (an envelope's or a stored one). */
@@ -120,12 +198,14 @@ export function toRecord(bare: string, e: SessionEntry): SessionRecord {
     boundAt: e.boundAt,
   };
   if (e.presence !== undefined) rec.presence = e.presence;
+  if (e.flags !== undefined) rec.flags = { ...e.flags };
   return rec;
 }
 
 export function fromRecord(rec: SessionRecord): SessionEntry {
   const e: SessionEntry = {
     resource: rec.resource,
+    jid: `${rec.bare}/${rec.resource}`,
     gw: rec.gw,
     conn: rec.conn,
     available: rec.available,
@@ -135,6 +215,7 @@ export function fromRecord(rec: SessionRecord): SessionEntry {
     boundAt: rec.boundAt,
   };
   if (rec.presence !== undefined) e.presence = rec.presence;
+  if (rec.flags !== undefined) e.flags = { ...rec.flags };
   return e;
 }
 

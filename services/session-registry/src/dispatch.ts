@@ -3,6 +3,7 @@ import { tryParseJID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
 import { remoteServerNotFound, serviceUnavailable } from '@parley/stanza';
 import type { Core } from './core.js';
+import { isErrorVerdict, runFilters, runHooks } from './hooks.js';
 import type { IqHandlers } from './iq.js';
 import { answerIq } from './iq.js';
 import { messageIn } from './message-in.js';
@@ -19,6 +20,16 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
   if (!from) return;
   const to = env.to ? tryParseJID(env.to) : undefined;
   if (env.to && !to) return;
+
+  if (core.hooks.outbound.length > 0) {
+    const pending = runFilters(core.hooks.outbound, { env, from, to, generated: false });
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict !== undefined) {
+      if (verdict === 'drop') return;
+      if (isErrorVerdict(verdict)) return core.replyToSender(env, verdict);
+      env = verdict.replace;
+    }
+  }
 
   if (env.kind === 'presence') return presenceOut(core, env, from, to);
 
@@ -43,9 +54,9 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
   if (!to) {
     // A message without 'to' is for the sender's own bare JID.
     core.routeIn({ ...env, to: bare.toString() });
-    return;
-  }
-  core.routeIn(env);
+  } else core.routeIn(env);
+  if (env.kind === 'message' && core.hooks.sent.length > 0)
+    await runHooks(core.hooks.sent, from, env);
 }
 
 /** Stage 'in': a stanza for a local account, at the recipient's home partition. */
@@ -59,6 +70,15 @@ export async function handleInbound(
   const from = tryParseJID(env.from);
   if (!to || !from) return;
   if (!to.local) return; // domain-addressed stanzas are handled at stage 'out'
+  if (core.hooks.inbound.length > 0) {
+    const pending = runFilters(core.hooks.inbound, { env, from, to, skipConn });
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict !== undefined) {
+      if (verdict === 'drop') return;
+      if (isErrorVerdict(verdict)) return core.bounce(core.parse(env), verdict);
+      env = verdict.replace;
+    }
+  }
   switch (env.kind) {
     case 'message':
       return messageIn(core, env, to, skipConn);

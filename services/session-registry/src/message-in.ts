@@ -17,10 +17,16 @@ export async function messageIn(
 ): Promise<void> {
   const owner = to.toBareString();
   const type = env.type || 'normal';
+  // Modules hear about a message once: not again when a bounced copy is re-routed.
+  const delivered = (sessions: SessionEntry[]) =>
+    skipConn === undefined ? core.messageDelivered(owner, env, sessions) : undefined;
   if (type === 'error') {
     if (to.resource) {
       const s = core.sessions.get(owner, to.resource);
-      if (s && s.conn !== skipConn) core.deliver(s, env);
+      if (s && s.conn !== skipConn) {
+        core.deliver(s, env);
+        await delivered([s]);
+      }
     }
     return;
   }
@@ -28,6 +34,7 @@ export async function messageIn(
     const s = core.sessions.get(owner, to.resource);
     if (s && s.conn !== skipConn) {
       core.deliver(s, env);
+      await delivered([s]);
       return;
     }
     // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces (below), others go to the bare JID.
@@ -40,8 +47,9 @@ export async function messageIn(
   }
   const candidates = core.sessions.available(owner, true).filter((s) => s.conn !== skipConn);
   if (candidates.length > 0) {
-    for (const s of type === 'headline' ? candidates : highestPriority(candidates))
-      core.deliver(s, env);
+    const targets = type === 'headline' ? candidates : highestPriority(candidates);
+    for (const s of targets) core.deliver(s, env);
+    await delivered(targets);
     return;
   }
   if (!(await core.stores.accounts.get(owner))) {
@@ -49,7 +57,10 @@ export async function messageIn(
     if (type === 'chat' || type === 'normal') core.bounce(core.parse(env), serviceUnavailable());
     return;
   }
-  if (type === 'chat' || type === 'normal') await storeOffline(core, owner, core.parse(env));
+  if (type === 'chat' || type === 'normal') {
+    await storeOffline(core, owner, core.parse(env));
+    await delivered([]);
+  }
 }
 
 function highestPriority(sessions: SessionEntry[]): SessionEntry[] {

@@ -80,7 +80,7 @@ async function broadcastAvailable(
 
   const roster = await core.stores.rosters.get(owner);
   for (const item of roster.items) {
-    if (hasSubFrom(item)) core.send(readdress(el, item.jid, full));
+    if (hasSubFrom(item)) await core.sendOnBehalf(readdress(el, item.jid, full));
   }
   // The user's own available resources, including the sender (RFC 6121 4.2.2 / 4.4.2).
   for (const s of core.sessions.available(owner)) {
@@ -93,7 +93,8 @@ async function broadcastAvailable(
     return;
   }
   for (const item of roster.items) {
-    if (hasSubTo(item)) core.send(xml('presence', { type: 'probe', from: full, to: item.jid }));
+    if (hasSubTo(item))
+      await core.sendOnBehalf(xml('presence', { type: 'probe', from: full, to: item.jid }));
     if (item.pendingIn && item.pendingInStanza) {
       // Redeliver subscription requests that arrived while offline (RFC 6121 3.1.3).
       core.deliver(session, {
@@ -124,12 +125,12 @@ export async function broadcastUnavailable(
   const sent = new Set<string>();
   for (const item of roster.items) {
     if (hasSubFrom(item)) {
-      core.send(readdress(el, item.jid, full));
+      await core.sendOnBehalf(readdress(el, item.jid, full));
       sent.add(item.jid);
     }
   }
   for (const target of session.directed)
-    if (!sent.has(target)) core.send(readdress(el, target, full));
+    if (!sent.has(target)) await core.sendOnBehalf(readdress(el, target, full));
   session.directed.clear();
   core.sessions.touch(owner, session);
   for (const s of core.sessions.resources(owner)) {
@@ -211,7 +212,7 @@ async function subscriptionOut(
         delete item.approved;
         if (before) await saveItem(core, owner, before, item);
         core.send(out);
-        if (hadFrom) sendUnavailableFromAll(core, owner, contact);
+        if (hadFrom) await sendUnavailableFromAll(core, owner, contact);
       } else core.send(out);
       return;
   }

@@ -150,18 +150,20 @@ async function removeItem(core: Core, owner: string, item: RosterItem): Promise<
   const version = await core.stores.rosters.removeItem(owner, item.jid);
   if (isVisible(item)) pushItem(core, owner, item, version, true);
   if (item.subscription === 'to' || item.subscription === 'both' || item.ask) {
-    core.send(xml('presence', { type: 'unsubscribe', from: owner, to: item.jid }));
+    await core.sendOnBehalf(xml('presence', { type: 'unsubscribe', from: owner, to: item.jid }));
   }
   if (item.subscription === 'from' || item.subscription === 'both' || item.pendingIn) {
-    core.send(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
+    await core.sendOnBehalf(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
     if (item.subscription === 'from' || item.subscription === 'both')
-      sendUnavailableFromAll(core, owner, item.jid);
+      await sendUnavailableFromAll(core, owner, item.jid);
   }
 }
 
 /** The contact no longer may see our presence: tell it every resource is gone. */
-export function sendUnavailableFromAll(core: Core, owner: string, to: string): void {
+export async function sendUnavailableFromAll(core: Core, owner: string, to: string): Promise<void> {
   for (const s of core.sessions.available(owner)) {
-    core.send(xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to }));
+    await core.sendOnBehalf(
+      xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to }),
+    );
   }
 }

@@ -38,6 +38,8 @@ export interface LmdbDatabases {
   offlineMeta: Database<OfflineMeta, string>;
   /** jid -> LastActivity */
   lastActivity: Database<LastActivity, string>;
+  /** [owner, blocked jid] -> true */
+  blocklistItems: Database<true, Key>;
 }
 
 const NAMES: Record<keyof LmdbDatabases, string> = {
@@ -50,6 +52,7 @@ const NAMES: Record<keyof LmdbDatabases, string> = {
   offlineByTime: 'offline-by-time',
   offlineMeta: 'offline-meta',
   lastActivity: 'last-activity',
+  blocklistItems: 'blocklist-items',
 };
 
 /**

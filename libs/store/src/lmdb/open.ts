@@ -1,5 +1,6 @@
 import type { Stores } from '../contracts.js';
 import { LmdbAccountStore } from './account-store.js';
+import { LmdbBlocklistStore } from './blocklist-store.js';
 import { LmdbEnv } from './env.js';
 import { LmdbLastActivityStore } from './last-activity-store.js';
 import { LmdbOfflineStore } from './offline-store.js';
@@ -17,6 +18,7 @@ export async function openLmdbStores(path: string): Promise<Stores> {
     rosters: new LmdbRosterStore(env),
     offline: new LmdbOfflineStore(env),
     lastActivity: new LmdbLastActivityStore(env),
+    blocklists: new LmdbBlocklistStore(env),
     close: () => env.close(),
   };
 }

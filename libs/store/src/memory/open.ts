@@ -1,6 +1,7 @@
 import type { Stores } from '../contracts.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 import { MemoryAccountStore } from './account-store.js';
+import { MemoryBlocklistStore } from './blocklist-store.js';
 import { MemoryLastActivityStore } from './last-activity-store.js';
 import { MemoryOfflineStore } from './offline-store.js';
 import { MemoryRosterStore } from './roster-store.js';
@@ -16,6 +17,7 @@ export function openMemoryStores(): Stores {
     rosters: new MemoryRosterStore(life),
     offline: new MemoryOfflineStore(life),
     lastActivity: new MemoryLastActivityStore(life),
+    blocklists: new MemoryBlocklistStore(life),
     async close() {
       life.markClosed();
     },

@@ -17,6 +17,9 @@ export function lifecycleTests(stores: CurrentStores): void {
       await expectStoreError(s.offline.deleteOlderThan(1), 'closed');
       await expectStoreError(s.lastActivity.set('alice@example.org', { ts: 1 }), 'closed');
       await expectStoreError(s.lastActivity.get('alice@example.org'), 'closed');
+      await expectStoreError(s.blocklists.get('alice@example.org'), 'closed');
+      await expectStoreError(s.blocklists.add('alice@example.org', ['b@x.org']), 'closed');
+      await expectStoreError(s.blocklists.clear('alice@example.org'), 'closed');
     });
   });
 }

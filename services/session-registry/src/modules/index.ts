@@ -1,3 +1,5 @@
+import { blockingModule } from './blocking.js';
+import { carbonsModule } from './carbons.js';
 import { discoModule } from './disco.js';
 import { lastActivityModule } from './last.js';
 import { pingModule } from './ping.js';
@@ -14,6 +16,9 @@ export const builtinModules: ServerModule[] = [
   lastActivityModule,
   timeModule,
   registerFeatureModule,
+  // Blocking filters first: a blocked stanza is refused before other modules look at it.
+  blockingModule,
+  carbonsModule,
 ];
 
 export type {

@@ -4,7 +4,14 @@ import type { Envelope } from '@parley/routing';
 import type { Stores } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
-import type { SessionTable } from '../session-table.js';
+import type { AccountCache } from '../account-cache.js';
+import type {
+  InboundFilter,
+  MessageDeliveredHook,
+  MessageSentHook,
+  OutboundFilter,
+} from '../hooks.js';
+import type { SessionEntry, SessionTable } from '../session-table.js';
 
 /** An IQ get/set addressed to the server or to an account's bare JID. */
 export interface IqRequest {
@@ -46,6 +53,32 @@ export interface ModuleContext {
   identities(scope: 'server' | 'account'): Identity[];
   /** Time the service started (ms since epoch). */
   readonly startedAt: number;
+
+  /**
+   * Sees every stanza a local client sends, at the sender's partition,
+   * before the registry acts on it, and the presence the server sends on the
+   * user's behalf (broadcasts, probes). May drop it, answer it with an
+   * error or replace it (see FilterVerdict).
+   */
+  onOutbound(filter: OutboundFilter): void;
+  /** Sees every stanza for a local account, at the recipient's partition, before delivery. */
+  onInbound(filter: InboundFilter): void;
+  /** After a message for a local account was handed to resources or stored offline. */
+  onMessageDelivered(hook: MessageDeliveredHook): void;
+  /** After a local user's message was forwarded to its recipient, at the sender's partition. */
+  onMessageSent(hook: MessageSentHook): void;
+  /** Hands a stanza (from/to already set) to a session's connection. */
+  deliver(session: SessionEntry, stanza: Element): void;
+  /** Routes a server-built stanza (from/to already set) to its recipient, unfiltered. */
+  send(stanza: Element): void;
+  /** Sets or clears a per-session flag (SessionEntry.flags) and mirrors the session. */
+  setSessionFlag(owner: string, session: SessionEntry, flag: string, on: boolean): void;
+  /**
+   * A per-account cache for state the module derives from its stores. It
+   * lives in the owning partition and is emptied when the partition moves,
+   * so it may be read on the hot path and updated after each store write.
+   */
+  accountCache<T>(max?: number): AccountCache<T>;
 }
 
 export interface XepDeclaration {
