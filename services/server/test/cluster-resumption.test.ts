@@ -29,7 +29,8 @@ describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the f
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-resume-'));
     const stores = await openLmdbStores(join(dir, 'db'));
-    for (const u of ['ann', 'ben']) await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
+    for (const u of ['ann', 'ben'])
+      await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
     await stores.close();
     cluster = await startLocalCluster({
       dataDir: dir,
@@ -50,36 +51,59 @@ describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the f
   }, 60_000);
 
   it('redelivers every unacknowledged stanza in order, none twice, and loses nothing sent meanwhile', async () => {
-    const ben = client({ service: `xmpp://127.0.0.1:${relay.port}`, domain: 'localhost', username: 'ben', password: 'secret', resource: 'phone' });
+    const ben = client({
+      service: `xmpp://127.0.0.1:${relay.port}`,
+      domain: 'localhost',
+      username: 'ben',
+      password: 'secret',
+      resource: 'phone',
+    });
     ben.on('error', () => undefined);
     const bodies: string[] = [];
     ben.on('stanza', (el: Element) => {
       if (el.is('message') && el.attrs.type !== 'error') bodies.push(el.getChildText('body') ?? '');
     });
     let resumed = 0;
-    (ben as unknown as { streamManagement: { on(e: string, f: () => void): void } }).streamManagement.on('resumed', () => void resumed++);
+    (
+      ben as unknown as { streamManagement: { on(e: string, f: () => void): void } }
+    ).streamManagement.on('resumed', () => void resumed++);
     await ben.start();
     clients.push(ben);
     await ben.send(xml('presence'));
 
-    const ann = await connect({ port: cluster.gateways[1]!.c2sPort!, username: 'ann', resource: 'desk' });
+    const ann = await connect({
+      port: cluster.gateways[1]!.c2sPort!,
+      username: 'ann',
+      resource: 'desk',
+    });
     clients.push(ann);
     const before = Array.from({ length: 20 }, (_, i) => `before-${i}`);
-    for (const b of before) await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
+    for (const b of before)
+      await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
     await until(() => bodies.length === before.length, 10_000, 'the first messages');
 
     // Kill ben's gateway outright; his client reconnects through the relay, now to the other gateway.
     relay.target = cluster.gateways[1]!.c2sPort!;
     process.kill(cluster.gateways[0]!.proc.pid, 'SIGKILL');
     const during = Array.from({ length: 5 }, (_, i) => `during-${i}`);
-    for (const b of during) await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
+    for (const b of during)
+      await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
 
     await until(() => resumed === 1, 20_000, 'ben to resume on the second gateway');
     const after = Array.from({ length: 5 }, (_, i) => `after-${i}`);
-    for (const b of after) await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
-    await until(() => [...before, ...after].every((b) => bodies.includes(b)), 15_000, 'every message before and after');
+    for (const b of after)
+      await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
+    await until(
+      () => [...before, ...after].every((b) => bodies.includes(b)),
+      15_000,
+      'every message before and after',
+    );
     // Deliveries that went to the dead gateway's stream come back once it is declared dead.
-    await until(() => during.every((b) => bodies.includes(b)), 40_000, 'the messages sent while ben was away');
+    await until(
+      () => during.every((b) => bodies.includes(b)),
+      40_000,
+      'the messages sent while ben was away',
+    );
 
     // Before the kill: exactly once each and in order (unacknowledged ones were retransmitted).
     expect(bodies.filter((b) => b.startsWith('before-'))).toEqual(before);
