@@ -35,7 +35,19 @@ export interface Envelope {
 
 /** Messages consumed by the session registry on a partition subject. */
 export type RegistryMessage =
-  { t: 'stanza'; env: Envelope } | BindRequest | UnbindRequest | BounceRequest | GatewayDown;
+  | { t: 'stanza'; env: Envelope }
+  | BindRequest
+  | UnbindRequest
+  | BounceRequest
+  | GatewayDown
+  | AccountRemoved;
+
+/** An account was deleted: its sessions end and its data goes, contacts are unsubscribed. */
+export interface AccountRemoved {
+  t: 'account-removed';
+  /** Bare JID. */
+  jid: string;
+}
 
 /** A gateway stopped heartbeating: end the sessions it held in `partition`. */
 export interface GatewayDown {

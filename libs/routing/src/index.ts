@@ -8,6 +8,7 @@ export type {
   UnbindRequest,
   BounceRequest,
   GatewayDown,
+  AccountRemoved,
   GatewayMessage,
 } from './envelope.js';
 export {

@@ -22,6 +22,8 @@ import {
   notAuthorized,
   serviceUnavailable,
 } from '@parley/stanza';
+import { routeSubject } from '@parley/routing';
+import type { AccountRemoved } from '@parley/routing';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';
@@ -185,6 +187,9 @@ async function changePassword(
 async function remove(conn: Connection, iq: Element, user: string): Promise<void> {
   const { ctx } = conn;
   await ctx.accounts.delete(user);
+  // The registry owns the account's other data: roster, offline queue, blocklist.
+  const removed: AccountRemoved = { t: 'account-removed', jid: user };
+  ctx.publish(routeSubject(user, ctx.config.routing.partitions), removed);
   ctx.logger.info('account removed in-band', { conn: conn.id, jid: user });
   if (!conn.open) return;
   conn.sendElement(iqResult(iq));

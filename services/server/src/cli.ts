@@ -75,6 +75,7 @@ async function run(argv: string[]): Promise<number> {
         await stores.rosters.deleteAll(jid);
         await stores.offline.deleteAll(jid);
         await stores.lastActivity.delete(jid);
+        await stores.blocklists.clear(jid);
         console.log(`removed ${jid}`);
         return 0;
       }

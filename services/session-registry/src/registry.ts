@@ -13,7 +13,7 @@ import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
 import type { Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './roster.js';
-import { bind, bounced, unbind } from './sessions.js';
+import { accountRemoved, bind, bounced, unbind } from './sessions.js';
 
 export interface SessionRegistry {
   /** Partitions this worker consumes. */
@@ -107,6 +107,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return bounced(core, iqs, m);
       case 'gateway-down':
         return gatewayDown(core, m.gw, m.partition);
+      case 'account-removed':
+        return accountRemoved(core, m.jid);
     }
   };
 
@@ -123,7 +125,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         handle(msg).catch(onError),
       );
       consumers.set(p, c);
-      core.logger.info('partition acquired', { partition: p });
+      core.logger.debug('partition acquired', { partition: p });
     },
     resync: async (p) => {
       for (const [bare, e] of core.sessions.all()) {
@@ -136,7 +138,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       await consumers.get(p)?.stop();
       consumers.delete(p);
       core.forgetPartition(p);
-      core.logger.info('partition released', { partition: p });
+      core.logger.debug('partition released', { partition: p });
     },
   });
   const reaper = opts.gatewayLiveness

@@ -146,7 +146,7 @@ export async function rosterSet(core: Core, req: IqRequest): Promise<Element | v
 }
 
 /** Item removal cancels both directions of the subscription (RFC 6121 2.5.2). */
-async function removeItem(core: Core, owner: string, item: RosterItem): Promise<void> {
+export async function removeItem(core: Core, owner: string, item: RosterItem): Promise<void> {
   const version = await core.stores.rosters.removeItem(owner, item.jid);
   if (isVisible(item)) pushItem(core, owner, item, version, true);
   if (item.subscription === 'to' || item.subscription === 'both' || item.ask) {

@@ -12,6 +12,7 @@ import type { Core } from './core.js';
 import type { IqHandlers } from './iq.js';
 import { handleInbound } from './dispatch.js';
 import { broadcastUnavailable } from './presence-out.js';
+import { removeItem } from './roster.js';
 
 /**
  * Resource binding (RFC 6120 section 7). A resource already bound by another
@@ -103,4 +104,29 @@ export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): 
     req.conn ??
     (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
   await handleInbound(core, iqs, { ...req.env, stage: 'in' }, skip);
+}
+
+/**
+ * An account was deleted (in-band or by an operator): its remaining
+ * sessions are closed, its contacts are unsubscribed both ways (as for a
+ * roster removal, RFC 6121 2.5.2) and everything stored for it is deleted.
+ */
+export async function accountRemoved(core: Core, jid: string): Promise<void> {
+  for (const s of core.sessions.resources(jid)) {
+    const kick: GatewayMessage = {
+      t: 'kick',
+      conn: s.conn,
+      condition: 'not-authorized',
+      text: 'the account has been removed',
+    };
+    await core.bus.publishDurable(gatewaySubject(s.gw), kick);
+    await endSession(core, jid, s.resource, s.conn);
+  }
+  const roster = await core.stores.rosters.get(jid);
+  for (const item of roster.items) await removeItem(core, jid, item);
+  await core.stores.rosters.deleteAll(jid);
+  await core.stores.offline.deleteAll(jid);
+  await core.stores.lastActivity.delete(jid);
+  await core.stores.blocklists.clear(jid);
+  core.logger.info('account data removed', { jid });
 }
