@@ -50,6 +50,30 @@ describe('MemoryBus', () => {
     expect(q2.length).toBeGreaterThan(0);
   });
 
+  it('indexes every kind of pattern: literal, prefix.*, prefix.>, and wildcards in the middle', async () => {
+    const bus = new MemoryBus();
+    const got: Record<string, string[]> = { lit: [], star: [], tail: [], mid: [], all: [] };
+    bus.subscribe('a.b.c', (m) => void got['lit']!.push(m.subject));
+    const star = bus.subscribe('a.b.*', (m) => void got['star']!.push(m.subject));
+    bus.subscribe('a.>', (m) => void got['tail']!.push(m.subject));
+    bus.subscribe('*.b.c', (m) => void got['mid']!.push(m.subject));
+    bus.subscribe('>', (m) => void got['all']!.push(m.subject));
+    for (const subj of ['a.b.c', 'a.b.d', 'a.x', 'a.b.c.d', 'z.b.c', 'q']) bus.publish(subj, 0);
+    await tick();
+    expect(got).toEqual({
+      lit: ['a.b.c'],
+      star: ['a.b.c', 'a.b.d'],
+      tail: ['a.b.c', 'a.b.d', 'a.x', 'a.b.c.d'],
+      mid: ['a.b.c', 'z.b.c'],
+      all: ['a.b.c', 'a.b.d', 'a.x', 'a.b.c.d', 'z.b.c', 'q'],
+    });
+    star.unsubscribe();
+    bus.publish('a.b.e', 0);
+    await tick();
+    expect(got['star']).toHaveLength(2);
+    expect(got['tail']).toContain('a.b.e');
+  });
+
   it('stops delivering after unsubscribe, even for queued messages', async () => {
     const bus = new MemoryBus();
     const got: unknown[] = [];

@@ -26,7 +26,14 @@ interface Sub {
  * subscriber, so publishers never re-enter their own handlers.
  */
 export class MemoryBus implements Bus {
+  /**
+   * Subscriptions indexed so a publish costs a few Map lookups, not one
+   * pattern match per subscription: literal subjects; `prefix.*`; `prefix.>`;
+   * and the rare patterns with wildcards elsewhere, matched token by token.
+   */
   private exact = new Map<string, Sub[]>();
+  private star = new Map<string, Sub[]>();
+  private tail = new Map<string, Sub[]>();
   private wild: Sub[] = [];
   private queueCursor = new Map<string, number>();
   private closed = false;
@@ -77,20 +84,31 @@ export class MemoryBus implements Bus {
 
   private match(subject: string): Sub[] {
     const plain: Sub[] = [];
-    const groups = new Map<string, Sub[]>();
-    const consider = (s: Sub) => {
-      if (!s.active) return;
-      if (s.queue === undefined) plain.push(s);
-      else {
-        const key = s.pattern + '\u0000' + s.queue;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = []));
-        g.push(s);
+    let groups: Map<string, Sub[]> | undefined;
+    const consider = (list: Sub[] | undefined) => {
+      if (!list) return;
+      for (const s of list) {
+        if (!s.active) continue;
+        if (s.queue === undefined) plain.push(s);
+        else {
+          const key = s.pattern + '\u0000' + s.queue;
+          groups ??= new Map();
+          let g = groups.get(key);
+          if (!g) groups.set(key, (g = []));
+          g.push(s);
+        }
       }
     };
-    const ex = this.exact.get(subject);
-    if (ex) for (const s of ex) consider(s);
-    for (const s of this.wild) if (subjectMatches(s.pattern, subject)) consider(s);
+    consider(this.exact.get(subject));
+    const lastDot = subject.lastIndexOf('.');
+    if (lastDot > 0 && this.star.size > 0) consider(this.star.get(subject.slice(0, lastDot)));
+    if (this.tail.size > 0) {
+      for (let i = subject.indexOf('.'); i !== -1; i = subject.indexOf('.', i + 1)) {
+        consider(this.tail.get(subject.slice(0, i)));
+      }
+    }
+    if (this.wild.length > 0) consider(this.wild.filter((s) => subjectMatches(s.pattern, subject)));
+    if (!groups) return plain;
     for (const [key, members] of groups) {
       const n = (this.queueCursor.get(key) ?? 0) % members.length;
       this.queueCursor.set(key, n + 1);
@@ -103,11 +121,22 @@ export class MemoryBus implements Bus {
     if (this.closed) throw new BusError('closed', 'bus is closed');
     if (!isValidSubject(subject, true))
       throw new BusError('bad-subject', `invalid subject: ${subject}`);
-    const exact = !subject.split('.').some((t) => t === '*' || t === '>');
+    const tokens = subject.split('.');
+    const wildcards = tokens.filter((t) => t === '*' || t === '>').length;
+    const exact = wildcards === 0;
     const sub: Sub = { pattern: subject, exact, handler, queue: opts?.queue, active: true };
-    if (exact) {
-      let list = this.exact.get(subject);
-      if (!list) this.exact.set(subject, (list = []));
+    const last = tokens[tokens.length - 1];
+    const prefix = tokens.slice(0, -1).join('.');
+    const index = exact
+      ? { map: this.exact, key: subject }
+      : wildcards === 1 && last === '*' && tokens.length > 1
+        ? { map: this.star, key: prefix }
+        : wildcards === 1 && last === '>' && tokens.length > 1
+          ? { map: this.tail, key: prefix }
+          : undefined;
+    if (index) {
+      let list = index.map.get(index.key);
+      if (!list) index.map.set(index.key, (list = []));
       list.push(sub);
     } else this.wild.push(sub);
     return {
@@ -115,13 +144,10 @@ export class MemoryBus implements Bus {
       unsubscribe: () => {
         if (!sub.active) return;
         sub.active = false;
-        if (exact) {
-          const list = this.exact.get(subject);
-          if (list) {
-            const rest = list.filter((s) => s !== sub);
-            if (rest.length) this.exact.set(subject, rest);
-            else this.exact.delete(subject);
-          }
+        if (index) {
+          const rest = (index.map.get(index.key) ?? []).filter((s) => s !== sub);
+          if (rest.length) index.map.set(index.key, rest);
+          else index.map.delete(index.key);
         } else this.wild = this.wild.filter((s) => s !== sub);
       },
     };
@@ -217,6 +243,8 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     this.closed = true;
     this.exact.clear();
+    this.star.clear();
+    this.tail.clear();
     this.wild = [];
   }
 }

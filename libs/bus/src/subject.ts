@@ -1,5 +1,9 @@
 /** NATS-compatible subject matching: `*` matches one token, `>` one or more trailing tokens. */
+/** A literal subject: non-empty tokens without whitespace or wildcards. */
+const LITERAL = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
+
 export function isValidSubject(subject: string, allowWildcards: boolean): boolean {
+  if (!allowWildcards) return LITERAL.test(subject);
   if (subject.length === 0) return false;
   const tokens = subject.split('.');
   for (let i = 0; i < tokens.length; i++) {

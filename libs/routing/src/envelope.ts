@@ -40,7 +40,20 @@ export type RegistryMessage =
   | UnbindRequest
   | BounceRequest
   | GatewayDown
-  | AccountRemoved;
+  | AccountRemoved
+  | SessionResumable;
+
+/**
+ * The session enabled XEP-0198 resumption: if its gateway dies, the session
+ * waits for the client to resume elsewhere (the resumption store decides
+ * when it is over) instead of being ended by the dead-gateway reaper.
+ */
+export interface SessionResumable {
+  t: 'session-resumable';
+  /** Full JID. */
+  jid: string;
+  conn: string;
+}
 
 /** An account was deleted: its sessions end and its data goes, contacts are unsubscribed. */
 export interface AccountRemoved {
@@ -54,6 +67,8 @@ export interface GatewayDown {
   t: 'gateway-down';
   gw: string;
   partition: number;
+  /** Also end XEP-0198 resumable sessions (their resumption window is long past). */
+  resumableToo?: boolean;
 }
 
 /** Request/reply: bind a resource for an authenticated connection. */

@@ -9,6 +9,7 @@ export type {
   BounceRequest,
   GatewayDown,
   AccountRemoved,
+  SessionResumable,
   GatewayMessage,
 } from './envelope.js';
 export {

@@ -8,7 +8,7 @@ import {
 } from '@parley/routing';
 import type { BounceRequest, GatewayMessage, RegistryMessage } from '@parley/routing';
 import type { Core } from './core.js';
-import { endSession } from './sessions.js';
+import { RESUMABLE, endSession } from './sessions.js';
 
 export interface GatewayLiveness {
   live(): Promise<string[]>;
@@ -70,11 +70,14 @@ export function startReaper(
           draining.set(gw, drainGateway(core, bus, gw));
         }
         if (!holding.has(gw)) continue;
+        // Resumable sessions wait for their client, but not beyond the resumption window
+        // (a safety net for resumption records lost with a Redis restart).
+        const resumableToo = now - since > core.config.sm.resumeTimeoutMs + RENOTIFY_MS;
         for (const p of owned()) {
           const key = `${gw}/${p}`;
           if ((notified.get(key) ?? 0) > now - RENOTIFY_MS) continue;
           notified.set(key, now);
-          const msg: RegistryMessage = { t: 'gateway-down', gw, partition: p };
+          const msg: RegistryMessage = { t: 'gateway-down', gw, partition: p, resumableToo };
           await bus.publishDurable(`${ROUTE_PREFIX}.${p}._gateway`, msg);
         }
         core.logger.warn('ending the sessions of a dead gateway', { gw });
@@ -122,9 +125,17 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
 }
 
 /** Ends every session of the partition held by a dead gateway (runs in the partition's order). */
-export async function gatewayDown(core: Core, gw: string, partition: number): Promise<void> {
+export async function gatewayDown(
+  core: Core,
+  gw: string,
+  partition: number,
+  resumableToo = false,
+): Promise<void> {
   const victims: Array<[string, string, string]> = [];
   for (const [bare, e] of core.sessions.all()) {
+    // A resumable session waits for its client to resume on another gateway;
+    // when its resumption deadline passes, a surviving gateway unbinds it.
+    if (e.flags?.[RESUMABLE] && !resumableToo) continue;
     if (e.gw === gw && partitionOf(bare, core.partitions) === partition)
       victims.push([bare, e.resource, e.conn]);
   }

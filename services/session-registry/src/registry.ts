@@ -13,7 +13,7 @@ import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
 import type { Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './roster.js';
-import { accountRemoved, bind, bounced, unbind } from './sessions.js';
+import { accountRemoved, bind, bounced, markResumable, unbind } from './sessions.js';
 
 export interface SessionRegistry {
   /** Partitions this worker consumes. */
@@ -106,9 +106,11 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       case 'bounce':
         return bounced(core, iqs, m);
       case 'gateway-down':
-        return gatewayDown(core, m.gw, m.partition);
+        return gatewayDown(core, m.gw, m.partition, m.resumableToo);
       case 'account-removed':
         return accountRemoved(core, m.jid);
+      case 'session-resumable':
+        return markResumable(core, m.jid, m.conn);
     }
   };
 

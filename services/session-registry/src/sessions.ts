@@ -130,3 +130,16 @@ export async function accountRemoved(core: Core, jid: string): Promise<void> {
   await core.stores.blocklists.clear(jid);
   core.logger.info('account data removed', { jid });
 }
+
+/** Session flag: XEP-0198 resumption is enabled (see reaper.ts). */
+export const RESUMABLE = 'resumable';
+
+export function markResumable(core: Core, fullJid: string, conn: string): void {
+  const slash = fullJid.indexOf('/');
+  if (slash === -1) return;
+  const owner = fullJid.slice(0, slash);
+  const s = core.sessions.get(owner, fullJid.slice(slash + 1));
+  if (!s || s.conn !== conn || s.flags?.[RESUMABLE]) return;
+  s.flags = { ...s.flags, [RESUMABLE]: true };
+  core.sessions.touch(owner, s);
+}

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { routeSubject } from '@parley/routing';
-import type { BindReply, BindRequest } from '@parley/routing';
+import type { BindReply, BindRequest, SessionResumable } from '@parley/routing';
 import { NS_SM, NS_STANZAS } from '@parley/stanza';
 import type { ResumptionState } from '@parley/store';
 import { xml } from '@parley/xml';
@@ -136,6 +136,10 @@ function enable(conn: Connection, el: Element): Promise<void> | void {
         }
         if (!ok) ctx.logger.warn('SM-ID collision; enabling without resumption', { conn: conn.id });
         start(ok ? id : undefined);
+        if (ok) {
+          const note: SessionResumable = { t: 'session-resumable', jid, conn: conn.id };
+          ctx.publish(routeSubject(user, ctx.config.routing.partitions), note);
+        }
       },
       (err: unknown) => {
         ctx.logger.warn('resumption store unavailable; enabling without resumption', {
