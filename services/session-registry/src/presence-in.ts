@@ -4,11 +4,16 @@ import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
+import {
+  grantFrom,
+  grantTo,
+  hasSubFrom,
+  hasSubTo,
+  revokeFrom,
+  revokeTo,
+} from './subscription-state.js';
 import { envelopeOf, readdress } from './core.js';
-import { newItem, saveItem } from './roster.js';
-
-const hasSubFrom = (i: RosterItem) => i.subscription === 'from' || i.subscription === 'both';
-const hasSubTo = (i: RosterItem) => i.subscription === 'to' || i.subscription === 'both';
+import { newItem, saveItem, sendCurrentPresence } from './roster.js';
 
 /** Inbound presence for a local account (RFC 6121 sections 3, 4 and 8.5). */
 export async function presenceIn(core: Core, env: Envelope, from: JID, to: JID): Promise<void> {
@@ -51,9 +56,7 @@ async function probeIn(core: Core, from: JID, owner: string): Promise<void> {
     core.send(p);
     return;
   }
-  for (const s of available) {
-    if (s.presence) core.send(readdress(core.parse(s.presence), prober, `${owner}/${s.resource}`));
-  }
+  sendCurrentPresence(core, owner, prober);
 }
 
 function deliverToAvailable(core: Core, owner: string, el: Element): void {
@@ -81,14 +84,11 @@ async function subscriptionIn(
         return;
       }
       if (item.approved) {
-        item.subscription = item.subscription === 'to' ? 'both' : 'from';
+        item.subscription = grantFrom(item.subscription);
         delete item.approved;
         await saveItem(core, owner, before, item);
         core.send(xml('presence', { type: 'subscribed', from: owner, to: contact }));
-        for (const s of core.sessions.available(owner)) {
-          if (s.presence)
-            core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
-        }
+        sendCurrentPresence(core, owner, contact);
         return;
       }
       item.pendingIn = true;
@@ -99,7 +99,7 @@ async function subscriptionIn(
     }
     case 'subscribed': {
       if (item.ask !== 'subscribe') return;
-      item.subscription = item.subscription === 'from' ? 'both' : 'to';
+      item.subscription = grantTo(item.subscription);
       delete item.ask;
       await saveItem(core, owner, before, item);
       deliverToAvailable(core, owner, stanza);
@@ -108,12 +108,7 @@ async function subscriptionIn(
     case 'unsubscribe': {
       if (!hasSubFrom(item) && !item.pendingIn) return;
       const hadFrom = hasSubFrom(item);
-      item.subscription =
-        item.subscription === 'both'
-          ? 'to'
-          : item.subscription === 'from'
-            ? 'none'
-            : item.subscription;
+      item.subscription = revokeFrom(item.subscription);
       delete item.pendingIn;
       delete item.pendingInStanza;
       await saveItem(core, owner, before, item);
@@ -129,12 +124,7 @@ async function subscriptionIn(
     }
     case 'unsubscribed': {
       if (!hasSubTo(item) && !item.ask) return;
-      item.subscription =
-        item.subscription === 'both'
-          ? 'from'
-          : item.subscription === 'to'
-            ? 'none'
-            : item.subscription;
+      item.subscription = revokeTo(item.subscription);
       delete item.ask;
       await saveItem(core, owner, before, item);
       deliverToAvailable(core, owner, stanza);

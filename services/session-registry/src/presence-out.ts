@@ -4,9 +4,10 @@ import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
+import { grantFrom, hasSubFrom, hasSubTo, revokeFrom, revokeTo } from './subscription-state.js';
 import { envelopeOf, readdress } from './core.js';
 import { deliverOffline } from './offline.js';
-import { newItem, saveItem, sendUnavailableFromAll } from './roster.js';
+import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';
 import type { SessionEntry } from './session-table.js';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -17,9 +18,6 @@ function parsePriority(el: Element): number {
   const n = Number.parseInt(p.trim(), 10);
   return Number.isFinite(n) ? Math.max(-128, Math.min(127, n)) : 0;
 }
-
-const hasSubFrom = (i: RosterItem) => i.subscription === 'from' || i.subscription === 'both';
-const hasSubTo = (i: RosterItem) => i.subscription === 'to' || i.subscription === 'both';
 
 /** Outbound presence from a local client (RFC 6121 sections 3 and 4). */
 export async function presenceOut(
@@ -163,22 +161,14 @@ async function subscriptionOut(
       return;
     case 'subscribed':
       if (item.pendingIn) {
-        item.subscription =
-          item.subscription === 'to'
-            ? 'both'
-            : item.subscription === 'none'
-              ? 'from'
-              : item.subscription;
+        item.subscription = grantFrom(item.subscription);
         delete item.pendingIn;
         delete item.pendingInStanza;
         delete item.approved;
         await saveItem(core, owner, before, item);
         core.send(out);
         // The contact now sees our presence (RFC 6121 3.1.5).
-        for (const s of core.sessions.available(owner)) {
-          if (s.presence)
-            core.send(readdress(core.parse(s.presence), contact, `${owner}/${s.resource}`));
-        }
+        sendCurrentPresence(core, owner, contact);
       } else if (!hasSubFrom(item) && !item.approved) {
         // Pre-approval (RFC 6121 3.4).
         item.approved = true;
@@ -187,12 +177,7 @@ async function subscriptionOut(
       return;
     case 'unsubscribe':
       if (hasSubTo(item) || item.ask) {
-        item.subscription =
-          item.subscription === 'both'
-            ? 'from'
-            : item.subscription === 'to'
-              ? 'none'
-              : item.subscription;
+        item.subscription = revokeTo(item.subscription);
         delete item.ask;
         await saveItem(core, owner, before, item);
       }
@@ -201,12 +186,7 @@ async function subscriptionOut(
     case 'unsubscribed':
       if (hasSubFrom(item) || item.pendingIn || item.approved) {
         const hadFrom = hasSubFrom(item);
-        item.subscription =
-          item.subscription === 'both'
-            ? 'to'
-            : item.subscription === 'from'
-              ? 'none'
-              : item.subscription;
+        item.subscription = revokeFrom(item.subscription);
         delete item.pendingIn;
         delete item.pendingInStanza;
         delete item.approved;

@@ -11,7 +11,7 @@ import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
-import { envelopeOf } from './core.js';
+import { envelopeOf, readdress } from './core.js';
 import type { IqRequest } from './modules/types.js';
 
 /**
@@ -156,6 +156,13 @@ export async function removeItem(core: Core, owner: string, item: RosterItem): P
     await core.sendOnBehalf(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
     if (item.subscription === 'from' || item.subscription === 'both')
       await sendUnavailableFromAll(core, owner, item.jid);
+  }
+}
+
+/** The contact may see our presence (now): send it that of every available resource. */
+export function sendCurrentPresence(core: Core, owner: string, to: string): void {
+  for (const s of core.sessions.available(owner)) {
+    if (s.presence) core.send(readdress(core.parse(s.presence), to, `${owner}/${s.resource}`));
   }
 }
 
