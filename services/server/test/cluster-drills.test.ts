@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openLmdbStores } from '@parley/store';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster } from '../src/local-cluster.js';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { newAccount } from '../src/users.js';
+import { startTestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
@@ -34,26 +30,17 @@ async function ready(port: number): Promise<boolean> {
 
 describe('cluster drills (real nats-server, redis-server and processes)', () => {
   let cluster: LocalCluster;
-  let dir: string;
+  let t: TestCluster;
   const senders: XmppClient[] = [];
   const receivers: XmppClient[] = [];
   const received = new Map<string, number>();
   const bounced = new Set<string>();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'parley-drill-'));
-    const stores = await openLmdbStores(join(dir, 'db'));
-    for (let i = 0; i < PAIRS; i++) {
-      await stores.accounts.create(await newAccount(`s${i}@localhost`, 'secret', 4096));
-      await stores.accounts.create(await newAccount(`r${i}@localhost`, 'secret', 4096));
-    }
-    await stores.close();
-    cluster = await startLocalCluster({
-      dataDir: dir,
-      fromSource: true,
-      logLevel: 'warn',
-      partitions: 16,
-    });
+    const users: string[] = [];
+    for (let i = 0; i < PAIRS; i++) users.push(`s${i}`, `r${i}`);
+    t = await startTestCluster(users);
+    cluster = t.cluster;
     for (let i = 0; i < PAIRS; i++) {
       const r = await connect({
         port: cluster.gateways[1]!.c2sPort!,
@@ -81,8 +68,7 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
 
   afterAll(async () => {
     await Promise.allSettled([...senders, ...receivers].map((c) => c.stop()));
-    await cluster?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await t?.stop();
   }, 60_000);
 
   /** Sends `perSender` messages from every sender to its receiver, spread over `ms`. */

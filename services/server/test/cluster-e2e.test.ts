@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openLmdbStores } from '@parley/store';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster } from '../src/local-cluster.js';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { newAccount } from '../src/users.js';
+import { startTestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
 import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
@@ -17,28 +13,18 @@ async function rosterSubscription(c: XmppClient, jid: string): Promise<string | 
 
 describe('cluster: two gateways and two session-registry workers over NATS and Redis', () => {
   let cluster: LocalCluster;
-  let dir: string;
+  let t: TestCluster;
   const clients: XmppClient[] = [];
   const gw = (i: number) => cluster.gateways[i]!.c2sPort!;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
-    const stores = await openLmdbStores(join(dir, 'db'));
-    for (const u of ['alice', 'bob', 'carol'])
-      await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
-    await stores.close();
-    cluster = await startLocalCluster({
-      dataDir: dir,
-      fromSource: true,
-      logLevel: 'warn',
-      partitions: 16,
-    });
+    t = await startTestCluster(['alice', 'bob', 'carol']);
+    cluster = t.cluster;
   }, 120_000);
 
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.stop()));
-    await cluster?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await t?.stop();
   }, 60_000);
 
   it('users on different gateways subscribe, see presence, exchange messages, and get offline messages', async () => {

@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openLmdbStores } from '@parley/store';
 import { TcpRelay } from '@parley/testkit';
 import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster } from '../src/local-cluster.js';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { newAccount } from '../src/users.js';
+import { startTestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
@@ -22,32 +18,24 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
 
 describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the first', () => {
   let cluster: LocalCluster;
-  let dir: string;
+  let t: TestCluster;
   let relay: TcpRelay;
   const clients: XmppClient[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'parley-resume-'));
-    const stores = await openLmdbStores(join(dir, 'db'));
-    for (const u of ['ann', 'ben'])
-      await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
-    await stores.close();
-    cluster = await startLocalCluster({
-      dataDir: dir,
-      fromSource: true,
-      logLevel: 'warn',
+    t = await startTestCluster(['ann', 'ben'], {
       partitions: 8,
       // The client acknowledges every stanza: none of those may come twice after the resumption.
       env: { PARLEY_SM_ACK_REQUEST_EVERY: '1' },
     });
+    cluster = t.cluster;
     relay = await TcpRelay.start(cluster.gateways[0]!.c2sPort!);
   }, 120_000);
 
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.stop()));
     await relay?.close();
-    await cluster?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await t?.stop();
   }, 60_000);
 
   it('redelivers every unacknowledged stanza in order, none twice, and loses nothing sent meanwhile', async () => {

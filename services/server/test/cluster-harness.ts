@@ -1,0 +1,45 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLmdbStores } from '@parley/store';
+import { startLocalCluster } from '../src/local-cluster.js';
+import type { LocalCluster, LocalClusterOptions } from '../src/local-cluster.js';
+import { newAccount } from '../src/users.js';
+
+export interface TestCluster {
+  cluster: LocalCluster;
+  /** Client port of gateway `i`. */
+  port(i: number): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A local cluster (separate gateway and session-registry processes from the
+ * TypeScript sources, over their own nats-server and redis-server) with the
+ * given accounts (password 'secret') created in its fresh data directory.
+ */
+export async function startTestCluster(
+  users: string[],
+  opts: LocalClusterOptions = {},
+): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
+  const stores = await openLmdbStores(join(dir, 'db'));
+  for (const u of users)
+    await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
+  await stores.close();
+  const cluster = await startLocalCluster({
+    dataDir: dir,
+    fromSource: true,
+    logLevel: 'warn',
+    partitions: 16,
+    ...opts,
+  });
+  return {
+    cluster,
+    port: (i) => cluster.gateways[i]!.c2sPort!,
+    async stop() {
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
