@@ -11,14 +11,14 @@ async function rosterSubscription(c: XmppClient, jid: string): Promise<string | 
   return res.getChildren('item').find((i) => i.attrs.jid === jid)?.attrs.subscription;
 }
 
-describe('cluster: two gateways and two session-registry workers over NATS and Redis', () => {
+describe('cluster: three gateways and two session-registry workers over NATS and Redis', () => {
   let cluster: LocalCluster;
   let t: TestCluster;
   const clients: XmppClient[] = [];
   const gw = (i: number) => cluster.gateways[i]!.c2sPort!;
 
   beforeAll(async () => {
-    t = await startTestCluster(['alice', 'bob', 'carol']);
+    t = await startTestCluster(['alice', 'bob', 'carol', 'dora', 'ed'], { gateways: 3 });
     cluster = t.cluster;
   }, 120_000);
 
@@ -91,6 +91,41 @@ describe('cluster: two gateways and two session-registry workers over NATS and R
     await bob.stop();
     await gone;
   }, 60_000);
+
+  it('carbons reach a second resource on a third gateway (XEP-0280)', async () => {
+    const dora1 = await connect({ port: gw(0), username: 'dora', resource: 'one' });
+    const dora2 = await connect({ port: gw(2), username: 'dora', resource: 'two' });
+    const ed = await connect({ port: gw(1), username: 'ed', resource: 'e' });
+    clients.push(dora1, dora2, ed);
+    for (const c of [dora1, dora2, ed]) await c.send(xml('presence'));
+    await dora2.iqCaller.set(xml('enable', { xmlns: 'urn:xmpp:carbons:2' }));
+
+    const received = waitFor(
+      dora2,
+      (el) => el.getChild('received', 'urn:xmpp:carbons:2') !== undefined,
+    );
+    await ed.send(
+      xml('message', { to: 'dora@localhost/one', type: 'chat' }, xml('body', {}, 'for one')),
+    );
+    const r = await received;
+    const inner = r
+      .getChild('received', 'urn:xmpp:carbons:2')
+      ?.getChild('forwarded', 'urn:xmpp:forward:0')
+      ?.getChild('message');
+    expect(inner?.getChildText('body')).toBe('for one');
+    expect(inner?.attrs.from).toBe('ed@localhost/e');
+
+    const sent = waitFor(dora2, (el) => el.getChild('sent', 'urn:xmpp:carbons:2') !== undefined);
+    await dora1.send(
+      xml('message', { to: 'ed@localhost', type: 'chat' }, xml('body', {}, 'from one')),
+    );
+    const sc = await sent;
+    const inner2 = sc
+      .getChild('sent', 'urn:xmpp:carbons:2')
+      ?.getChild('forwarded', 'urn:xmpp:forward:0')
+      ?.getChild('message');
+    expect(inner2?.getChildText('body')).toBe('from one');
+  }, 30_000);
 
   it('a resource conflict across gateways closes the older stream', async () => {
     const first = await connect({ port: gw(0), username: 'carol', resource: 'same' });
