@@ -228,7 +228,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const allGone = new Promise<void>((resolve) => (drained = resolve));
       for (const conn of [...connections.values()]) {
         try {
-          conn.closeStream('system-shutdown');
+          // Resumable sessions stay resumable: the client resumes on another gateway.
+          conn.closeStream('system-shutdown', undefined, { detach: true });
         } catch {
           conn.destroy();
         }
@@ -239,7 +240,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     await Promise.all(listenersDone);
     clearInterval(sweeper);
-    // Sessions held here without a connection end now: nobody would take their deliveries.
+    // Sessions that cannot be resumed elsewhere end now; resumable ones wait in the store.
     await sm
       .close()
       .catch((err: unknown) => logger.warn('ending detached sessions failed', { err }));

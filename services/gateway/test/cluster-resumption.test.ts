@@ -138,6 +138,26 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       again.close();
     });
 
+    it('a gateway draining on SIGTERM keeps resumable sessions: the client resumes on another gateway', async () => {
+      await start(60_000);
+      const { client, jid, conn, id } = await smLogin(h1, 'tablet');
+      for (const n of [1, 2, 3]) deliver(h1.bus, 'gw1', conn, jid, `d${n}`);
+      expect(await receiveIds(client, 3)).toEqual(['d1', 'd2', 'd3']);
+      await storeState(stores.inspect, id, (s) => s.outboundSeq === 3, 'the deliveries stored');
+
+      const closing = h1.gateway.close();
+      expect(await client.streamError()).toBe('system-shutdown');
+      await closing;
+      expect(h1.registry.of('unbind')).toHaveLength(0);
+
+      const again = await authenticate(h2, 'kim', 'secret');
+      again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='1'/>`);
+      expect((await smElement(again, 'resumed')).attr('previd')).toBe(id);
+      expect(await receiveIds(again, 2)).toEqual(['d2', 'd3']);
+      await h2.registry.waitFor('bind', (b) => b.takeover === conn);
+      again.close();
+    });
+
     it('resumes on a second gateway while the first still holds the old stream', async () => {
       await start(60_000);
       const old = await smLogin(h1, 'laptop');

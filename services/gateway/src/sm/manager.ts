@@ -292,10 +292,19 @@ export class SmManager {
    * Gateway shutdown: the sessions held here end now (nobody would receive
    * their deliveries once this gateway is gone).
    */
+  /**
+   * Gateway shutdown (drain). Resumable sessions whose state is in the
+   * store stay resumable: their clients reconnect to another gateway and
+   * resume there; if they never do, a surviving gateway expires them. Only
+   * sessions that cannot be resumed anywhere end here.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    await Promise.all([...this.sessions.values()].map((sm) => this.end(sm)));
+    const keep = (sm: SmSession) => sm.resumable && !sm.lost && !sm.ended && sm.conn === undefined;
+    const all = [...this.sessions.values()];
+    await Promise.all(all.filter(keep).map((sm) => sm.settled()));
+    await Promise.all(all.filter((sm) => !keep(sm)).map((sm) => this.end(sm)));
     await Promise.all([...this.ending]);
   }
 }
