@@ -7,3 +7,5 @@ export { RedisOwnership, StaticOwnership } from './ownership.js';
 export type { OwnershipHandlers, PartitionOwnership, RedisOwnershipOptions } from './ownership.js';
 export { NoSessionStore, RedisSessionStore } from './session-store.js';
 export type { SessionRecord, SessionStore } from './session-store.js';
+export { RedisFailureCounter } from './failure-counter.js';
+export type { FailureCounter } from './failure-counter.js';

@@ -104,3 +104,31 @@ describe('leases and ownership on a real redis-server', () => {
     expect(held.size).toBe(0);
   });
 });
+
+describe('failure counter on a real redis-server', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = connectRedis(server.url, 'test');
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('counts per key across clients, expires, and resets', async () => {
+    const { RedisFailureCounter } = await import('../src/index.js');
+    const a = new RedisFailureCounter(redis, 300);
+    const other = connectRedis(server.url, 'other');
+    const b = new RedisFailureCounter(other, 300);
+    expect(await a.record('10.0.0.1')).toBe(1);
+    expect(await b.record('10.0.0.1')).toBe(2);
+    expect(await a.record('10.0.0.2')).toBe(1);
+    await a.reset('10.0.0.1');
+    expect(await b.record('10.0.0.1')).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await a.record('10.0.0.2')).toBe(1);
+    other.disconnect();
+  });
+});

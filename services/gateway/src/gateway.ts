@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
+import type { FailureCounter } from '@parley/cluster';
 import type { Bus, OrderedConsumer } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
    * this process (single node), closed with the gateway.
    */
   resumption?: ResumptionStore;
+  /** Cluster-wide count of failed logins per address (Redis); default: this gateway's own. */
+  authFailures?: FailureCounter;
 }
 
 export interface Gateway {
@@ -113,6 +116,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     throttle: new AuthThrottle({
       baseMs: config.c2s.authFailureDelayMs,
       maxMs: config.c2s.authFailureMaxDelayMs,
+      ...(deps.authFailures !== undefined && { shared: deps.authFailures }),
     }),
     saslOptions: {
       unknownUserIterations: config.sasl.scramIterations,

@@ -7,7 +7,7 @@
  */
 import { connectNatsBus } from '@parley/bus';
 import { DURABLE_SUBJECTS } from '@parley/routing';
-import { Membership, connectRedis } from '@parley/cluster';
+import { Membership, RedisFailureCounter, connectRedis } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
 import { RedisResumptionStore, openStores } from '@parley/store';
 import {
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     metrics,
     gatewayId,
     resumption,
+    // Failed logins per address count on every gateway (15 min window).
+    authFailures: new RedisFailureCounter(redis, 15 * 60_000),
   });
   let draining = false;
   const http = await startHttpEndpoint({

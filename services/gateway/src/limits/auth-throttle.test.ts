@@ -40,3 +40,29 @@ describe('AuthThrottle', () => {
     expect(t.fail('a', 0)).toBe(0);
   });
 });
+
+describe('AuthThrottle with a cluster-wide counter', () => {
+  it('waits as long as the higher of the local and the cluster-wide count asks', async () => {
+    const counts = new Map<string, number>([['10.0.0.9', 3]]);
+    const shared = {
+      record: async (ip: string) => {
+        const n = (counts.get(ip) ?? 0) + 1;
+        counts.set(ip, n);
+        return n;
+      },
+      reset: async (ip: string) => void counts.delete(ip),
+    };
+    const t = new AuthThrottle({ baseMs: 100, maxMs: 10_000, shared });
+    // Three failures elsewhere in the cluster: this fourth one waits 100 * 2^3.
+    await expect(t.fail('10.0.0.9', 0)).resolves.toBe(800);
+    t.succeed('10.0.0.9');
+    await new Promise((r) => setImmediate(r));
+    expect(counts.has('10.0.0.9')).toBe(false);
+    const failing = new AuthThrottle({
+      baseMs: 100,
+      maxMs: 10_000,
+      shared: { record: () => Promise.reject(new Error('down')), reset: async () => {} },
+    });
+    await expect(failing.fail('10.0.0.9', 0)).resolves.toBe(100);
+  });
+});

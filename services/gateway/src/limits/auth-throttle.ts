@@ -5,6 +5,8 @@
  * Entries expire `ttlMs` after their last failure; the map is bounded so a
  * flood from many addresses cannot grow it without limit.
  */
+import type { FailureCounter } from '@parley/cluster';
+
 export interface AuthThrottleOptions {
   baseMs: number;
   maxMs: number;
@@ -12,6 +14,11 @@ export interface AuthThrottleOptions {
   ttlMs?: number;
   /** Most addresses tracked at once; the oldest are dropped first. Default 100 000. */
   maxEntries?: number;
+  /**
+   * Cluster-wide counter (Redis): failures from an address count on every
+   * gateway. The local count is used when the counter is unreachable.
+   */
+  shared?: FailureCounter;
 }
 
 interface Entry {
@@ -26,15 +33,35 @@ export class AuthThrottle {
   private readonly ttlMs: number;
   private readonly maxEntries: number;
 
+  private readonly shared: FailureCounter | undefined;
+
   constructor(opts: AuthThrottleOptions) {
+    this.shared = opts.shared;
     this.baseMs = Math.max(0, opts.baseMs);
     this.maxMs = Math.max(this.baseMs, opts.maxMs);
     this.ttlMs = opts.ttlMs ?? 15 * 60_000;
     this.maxEntries = opts.maxEntries ?? 100_000;
   }
 
-  /** Records a failure from `ip`; returns how long to wait before answering it. */
-  fail(ip: string, now: number): number {
+  /**
+   * Records a failure from `ip`; returns how long to wait before answering
+   * it (a promise when a cluster-wide counter is consulted).
+   */
+  fail(ip: string, now: number): number | Promise<number> {
+    const local = this.failLocal(ip, now);
+    if (!this.shared) return this.delayFor(local);
+    return this.shared.record(ip).then(
+      (n) => this.delayFor(Math.max(n, local)),
+      () => this.delayFor(local),
+    );
+  }
+
+  private delayFor(failures: number): number {
+    if (this.baseMs === 0) return 0;
+    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(failures - 1, 30));
+  }
+
+  private failLocal(ip: string, now: number): number {
     let entry = this.entries.get(ip);
     if (entry && entry.expiresAt <= now) entry = undefined;
     const failures = (entry?.failures ?? 0) + 1;
@@ -45,12 +72,12 @@ export class AuthThrottle {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    if (this.baseMs === 0) return 0;
-    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(failures - 1, 30));
+    return failures;
   }
 
   succeed(ip: string): void {
     this.entries.delete(ip);
+    this.shared?.reset(ip).catch(() => undefined);
   }
 
   /** Consecutive failures currently remembered for `ip`. */

@@ -218,11 +218,11 @@ function reject(
     condition,
   });
   const delay = delayed ? ctx.throttle.fail(conn.ip, Date.now()) : 0;
-  if (delay <= 0) {
-    answerFailure(conn, condition, text);
-    return;
-  }
-  return sleep(delay, undefined, { ref: false }).then(() => answerFailure(conn, condition, text));
+  const answer = (ms: number): Promise<void> | void => {
+    if (ms <= 0) return answerFailure(conn, condition, text);
+    return sleep(ms, undefined, { ref: false }).then(() => answerFailure(conn, condition, text));
+  };
+  return typeof delay === 'number' ? answer(delay) : delay.then(answer);
 }
 
 function answerFailure(
