@@ -40,7 +40,11 @@ export async function startTestServer(
     },
   });
   const server = await startServer(config, {
-    logger: createLogger({ service: 'test', level: config.log.level, sink: process.env['PARLEY_TEST_LOG'] ? (l) => process.stderr.write(l) : () => {} }),
+    logger: createLogger({
+      service: 'test',
+      level: config.log.level,
+      sink: process.env['PARLEY_TEST_LOG'] ? (l) => process.stderr.write(l) : () => {},
+    }),
   });
   return {
     server,
