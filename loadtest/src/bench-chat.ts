@@ -76,8 +76,10 @@ export interface ChatStep {
     max: number | null;
     mean: number | null;
   };
-  /** Server process CPU over the window, % of one core. */
+  /** Server CPU over the window, % of one core: summed over all server processes (a cluster's too). */
   serverCpuPct: number | null;
+  /** Per server process, % of one core, when there is more than one (cluster). */
+  serverCpuByProcess: Record<string, number | null> | null;
   /** This load generator's CPU over the window, % of one core. */
   clientCpuPct: number;
   /** All other processes on the machine over the window, % of one core (disturbance). */
@@ -230,7 +232,11 @@ export async function runStep(
 
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
-  const serverCpu = cpuMeter(opts.serverPid);
+  const serverCpu = cpuMeter(opts.serverProcesses.map((p) => p.pid));
+  const perProcess =
+    opts.serverProcesses.length > 1
+      ? opts.serverProcesses.map((p) => ({ name: p.name, meter: cpuMeter(p.pid) }))
+      : [];
   const clientCpu = selfCpuMeter();
   const machineCpu = machineCpuMeter();
   const w0 = performance.now();
@@ -243,6 +249,10 @@ export async function runStep(
   const sent1 = session.sent;
   const recv1 = session.received;
   const serverCpuPct = serverCpu();
+  const serverCpuByProcess =
+    perProcess.length > 0
+      ? Object.fromEntries(perProcess.map((p) => [p.name, round(p.meter(), 1)]))
+      : null;
   const clientCpuPct = clientCpu();
   const machineCpuPct = machineCpu();
   eld.disable();
@@ -291,6 +301,7 @@ export async function runStep(
       mean: round(p.mean),
     },
     serverCpuPct: round(serverCpuPct, 1),
+    serverCpuByProcess,
     clientCpuPct: round(clientCpuPct, 1)!,
     otherCpuPct:
       machineCpuPct === undefined
@@ -373,8 +384,15 @@ function stepLine(s: ChatStep): string {
   return (
     `sent ${fmtInt(s.sentRate)}/s, delivered ${fmtInt(s.deliveredRate)}/s, ` +
     `p50 ${fmt(s.latencyMs.p50 ?? undefined, 2)} p99 ${fmt(s.latencyMs.p99 ?? undefined, 2)} ms, ` +
-    `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%, client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%`
+    `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%${s.serverCpuByProcess ? ` (${cpuBreakdown(s.serverCpuByProcess)})` : ''}, ` +
+    `client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%`
   );
+}
+
+function cpuBreakdown(byProcess: Record<string, number | null>): string {
+  return Object.entries(byProcess)
+    .map(([name, pct]) => `${name} ${fmt(pct ?? undefined, 0)}%`)
+    .join(', ');
 }
 
 export function formatChatSteps(title: string, steps: ChatStep[]): string {
@@ -413,7 +431,18 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     s.otherCpuPct === null ? 'n/a' : `${fmt(s.otherCpuPct, 0)}%`,
     fmt(s.clientSendLagMs, 1),
   ]);
-  return `${title}\n${formatTable(header, rows)}`;
+  let out = `${title}\n${formatTable(header, rows)}`;
+  if (steps.some((s) => s.serverCpuByProcess !== null)) {
+    out +=
+      '\n  server CPU by process (% of one core):\n' +
+      steps
+        .map(
+          (s) =>
+            `    ${fmtInt(s.offeredRate).padStart(7)}/s: ${s.serverCpuByProcess ? cpuBreakdown(s.serverCpuByProcess) : 'n/a'}`,
+        )
+        .join('\n');
+  }
+  return out;
 }
 
 export function formatFindMax(r: FindMaxResult, maxP99Ms: number): string {

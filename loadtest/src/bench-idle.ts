@@ -19,6 +19,7 @@ import {
   runPool,
   selfCpuMeter,
   sleep,
+  sumOver,
 } from './util.js';
 
 export interface TargetOptions {
@@ -34,10 +35,25 @@ export interface TargetOptions {
   concurrency: number;
   /** Source addresses to spread connections over (round robin); empty = default. */
   localAddresses: string[];
-  /** PID of the server process, for RSS and CPU readings. */
-  serverPid: number | undefined;
+  /**
+   * Client ports to spread the connections over: connection i (user
+   * firstUser+i) goes to ports[i % ports.length], so with a cluster the two
+   * users of a pair land on different gateways. Empty: `port` for all.
+   */
+  ports: number[];
+  /**
+   * The server's processes, for RSS and CPU readings (summed over all of
+   * them: one for the single node; gateways, workers, nats-server and
+   * redis-server for a cluster). Empty: no server figures.
+   */
+  serverProcesses: ServerProcessRef[];
   /** Progress lines go here (stderr). */
   log: (line: string) => void;
+}
+
+export interface ServerProcessRef {
+  name: string;
+  pid: number;
 }
 
 export interface IdleOptions extends TargetOptions {
@@ -94,7 +110,7 @@ export async function openClients(
       try {
         return await LoadClient.connect({
           host: opts.host,
-          port: opts.port,
+          port: opts.ports.length > 0 ? opts.ports[i % opts.ports.length]! : opts.port,
           ...(local !== undefined ? { localAddress: local } : {}),
           jid: fromPattern(opts.userPattern, n),
           password: fromPattern(opts.passwordPattern, n),
@@ -124,14 +140,15 @@ export async function closeClients(clients: (LoadClient | undefined)[]): Promise
 }
 
 export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
-  const pid = opts.serverPid;
-  const rss = (): number | undefined => (pid === undefined ? undefined : readRssKiB(pid));
+  const pids = opts.serverProcesses.map((p) => p.pid);
+  const hasPid = pids.length > 0;
+  const rss = (): number | undefined => sumOver(pids, readRssKiB);
   const before = rss();
   opts.log(
     `idle: opening ${opts.connections} connections (${opts.concurrency} negotiating at a time, SASL ${opts.mechanism})`,
   );
   let dropped = 0;
-  const serverCpu = cpuMeter(pid);
+  const serverCpu = cpuMeter(pids);
   const clientCpu = selfCpuMeter();
   const machineCpu = machineCpuMeter();
   const t0 = performance.now();
@@ -144,7 +161,7 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
       const s = (performance.now() - t0) / 1000;
       opts.log(
         `  ${String(done).padStart(6)} / ${opts.connections} done, ${failed} failed, ${fmt(s)} s, ${fmtInt(done / s)}/s` +
-          (pid !== undefined ? `, server RSS ${fmtInt((rss() ?? 0) / 1024)} MiB` : ''),
+          (hasPid ? `, server RSS ${fmtInt((rss() ?? 0) / 1024)} MiB` : ''),
       );
     },
   );
@@ -157,7 +174,7 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
   opts.log(`idle: ${ok} connected in ${fmt(connectSeconds)} s; settling ${opts.settleS} s`);
   await sleep(opts.settleS * 1000);
   const after = rss();
-  const peak = pid === undefined ? undefined : readPeakRssKiB(pid);
+  const peak = sumOver(pids, readPeakRssKiB);
   const clientRss = Math.round(process.memoryUsage().rss / 1024);
   const stillOpen = clients.filter((c) => c?.ready).length;
   const t1 = performance.now();

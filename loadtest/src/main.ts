@@ -11,9 +11,12 @@ import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
 import { formatIdle, runIdle } from './bench-idle.js';
 import type { IdleResult, TargetOptions } from './bench-idle.js';
 import type { LoadMechanism } from './client.js';
+import type { ServerProcessRef } from './bench-idle.js';
+import { spawnCluster } from './cluster.js';
+import type { SpawnedCluster } from './cluster.js';
 import { spawnServer } from './spawn.js';
 import type { SpawnedServer } from './spawn.js';
-import { errorText, formatPairs } from './util.js';
+import { errorText, formatPairs, intList } from './util.js';
 
 const USAGE = `Parley load generator
 
@@ -26,9 +29,19 @@ const USAGE = `Parley load generator
 Target:
   --spawn                 start the single-node server (services/server/dist) as a child
                           with a fresh data dir, import the users, stop it at the end
-  --server-pid PID        server already running: read its RSS/CPU from /proc/PID
+  --cluster               start the local cluster instead (services/server local-cluster:
+                          --gateways gateways, --registries session-registry workers,
+                          nats-server with JetStream, redis-server; shared LMDB data dir);
+                          user i connects to gateway ((i-1) mod gateways)+1, so the two
+                          users of a pair are on different gateways
+  --gateways N            with --cluster (default 2)
+  --registries N          with --cluster (default 2)
+  --server-pid PID[,PID]  server already running: read its RSS/CPU from /proc/PID
+                          (a list for a cluster: the sums are reported)
   --host H                default 127.0.0.1
   --port P                default 5222 (with --spawn: a free port unless given)
+  --ports P1,P2,...       a running cluster: spread the users over these gateway ports
+                          like --cluster does
   --user-pattern P        default load%d@localhost
   --password-pattern P    default pw%d
   --mechanism M           PLAIN (default) | SCRAM-SHA-1 | SCRAM-SHA-256
@@ -74,6 +87,11 @@ interface Report {
     port: number;
     spawned: boolean;
     serverPid: number | null;
+    /** Every server process measured (cluster: gateways, workers, nats-server, redis-server). */
+    serverProcesses: ServerProcessRef[];
+    /** Gateway ports the users were spread over (cluster). */
+    ports: number[];
+    cluster: boolean;
     mechanism: string;
   };
   idle?: IdleResult;
@@ -96,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       spawn: { type: 'boolean' },
+      cluster: { type: 'boolean' },
+      gateways: { type: 'string' },
+      registries: { type: 'string' },
+      ports: { type: 'string' },
       'server-pid': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -135,8 +157,10 @@ async function main(argv: string[]): Promise<number> {
   if (starttls !== 'auto' && starttls !== 'always' && starttls !== 'never') {
     throw new Error('--starttls must be auto, always or never');
   }
-  if (values.spawn && values['server-pid'] !== undefined)
-    throw new Error('use either --spawn or --server-pid');
+  if ([values.spawn, values.cluster, values['server-pid'] !== undefined].filter(Boolean).length > 1)
+    throw new Error('use only one of --spawn, --cluster and --server-pid');
+  if (values.cluster && (values.port !== undefined || values.ports !== undefined))
+    throw new Error('--cluster picks free ports: no --port / --ports with it');
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const host = values.host ?? '127.0.0.1';
@@ -148,17 +172,33 @@ async function main(argv: string[]): Promise<number> {
   const sourceIps = Math.floor(num(values['source-ips'], 'source-ips', 1));
   const needUsers = Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
 
-  let spawned: SpawnedServer | undefined;
-  let serverPid =
+  let spawned: SpawnedServer | SpawnedCluster | undefined;
+  let serverProcesses: ServerProcessRef[] =
     values['server-pid'] !== undefined
-      ? Math.floor(num(values['server-pid'], 'server-pid', 0))
-      : undefined;
-  let port = values.port !== undefined ? Math.floor(num(values.port, 'port', 5222)) : 5222;
-  if (values.spawn) {
-    const extraEnv: Record<string, string> = {};
-    if (values['scram-iterations'] !== undefined)
-      extraEnv['PARLEY_SASL_SCRAM_ITERATIONS'] = values['scram-iterations'];
-    spawned = await spawnServer({
+      ? intList(values['server-pid'], 'server-pid').map((pid) => ({ name: `pid ${pid}`, pid }))
+      : [];
+  let ports = values.ports !== undefined ? intList(values.ports, 'ports') : [];
+  let port =
+    values.port !== undefined ? Math.floor(num(values.port, 'port', 5222)) : (ports[0] ?? 5222);
+  const extraEnv: Record<string, string> = {};
+  if (values['scram-iterations'] !== undefined)
+    extraEnv['PARLEY_SASL_SCRAM_ITERATIONS'] = values['scram-iterations'];
+  if (values.cluster) {
+    const cluster = await spawnCluster({
+      gateways: Math.max(1, Math.floor(num(values.gateways, 'gateways', 2))),
+      registries: Math.max(1, Math.floor(num(values.registries, 'registries', 2))),
+      userPattern,
+      passwordPattern,
+      users: needUsers,
+      env: extraEnv,
+      log,
+    });
+    spawned = cluster;
+    serverProcesses = cluster.processes;
+    ports = cluster.ports;
+    port = ports[0]!;
+  } else if (values.spawn) {
+    const server = await spawnServer({
       port: values.port !== undefined ? port : undefined,
       host,
       userPattern,
@@ -168,9 +208,11 @@ async function main(argv: string[]): Promise<number> {
       env: extraEnv,
       log,
     });
-    serverPid = spawned.pid;
-    port = spawned.port;
+    spawned = server;
+    serverProcesses = [{ name: 'server', pid: server.pid }];
+    port = server.port;
   }
+  const serverPid = serverProcesses[0]?.pid;
   let stopping = false;
   const onSignal = () => {
     if (stopping) process.exit(130);
@@ -191,7 +233,8 @@ async function main(argv: string[]): Promise<number> {
     concurrency: Math.max(1, Math.floor(num(values.concurrency, 'concurrency', 200))),
     localAddresses:
       sourceIps > 1 ? Array.from({ length: sourceIps }, (_, i) => `127.0.0.${i + 1}`) : [],
-    serverPid,
+    ports,
+    serverProcesses,
     log,
   };
   const cpuList = cpus();
@@ -206,8 +249,37 @@ async function main(argv: string[]): Promise<number> {
       loadAvg1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       note: 'load generator and server run on the same machine and share its CPUs',
     },
-    target: { host, port, spawned: spawned !== undefined, serverPid: serverPid ?? null, mechanism },
+    target: {
+      host,
+      port,
+      spawned: spawned !== undefined,
+      serverPid: serverPid ?? null,
+      serverProcesses,
+      ports,
+      cluster: ports.length > 1,
+      mechanism,
+    },
   };
+  function describeServer(cluster: boolean, isSpawned: boolean): string {
+    const where =
+      ports.length > 0
+        ? `gateways at ${ports.map((p) => `${host}:${p}`).join(', ')} (user i on gateway ((i-1) mod ${ports.length})+1: every pair crosses gateways)`
+        : `${host}:${port}`;
+    const what = cluster
+      ? 'spawned local cluster'
+      : isSpawned
+        ? 'spawned single-node server'
+        : ports.length > 1
+          ? 'external cluster'
+          : 'external server';
+    const pids =
+      serverProcesses.length === 0
+        ? ' (no pid: no RSS/CPU figures)'
+        : serverProcesses.length === 1
+          ? `, pid ${serverProcesses[0]!.pid}`
+          : `; server CPU/RSS = sum of ${serverProcesses.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`;
+    return `${what}, ${where}${pids}`;
+  }
   const print = (s: string) => {
     process.stdout.write(`${s}\n\n`);
   };
@@ -220,10 +292,7 @@ async function main(argv: string[]): Promise<number> {
         ],
         ['note', report.machine.note],
         ['load average (1 min)', `${report.machine.loadAvg1m} at start`],
-        [
-          'server',
-          `${spawned ? 'spawned single-node server' : 'external server'} at ${host}:${port}${serverPid ? `, pid ${serverPid}` : ' (no pid: no RSS/CPU figures)'}`,
-        ],
+        ['server', describeServer(values.cluster === true, spawned !== undefined)],
         ['auth', `${mechanism}, STARTTLS ${starttls}`],
       ]),
   );
@@ -263,7 +332,8 @@ async function main(argv: string[]): Promise<number> {
         report.chat = await runChat(chatOpts, rates);
         print(
           formatChatSteps(
-            `Chat: ${pairs} pairs, ${pairs * 2} senders, bare-JID chat messages`,
+            `Chat: ${pairs} pairs, ${pairs * 2} senders, bare-JID chat messages` +
+              (ports.length > 1 ? `, partners on different gateways (${ports.length})` : ''),
             report.chat,
           ),
         );
@@ -276,7 +346,7 @@ async function main(argv: string[]): Promise<number> {
     code = 1;
   } finally {
     if (spawned && !stopping) {
-      log(`stopping the server (pid ${spawned.pid})`);
+      log(`stopping the ${'ports' in spawned ? 'cluster' : `server (pid ${spawned.pid})`}`);
       await spawned.stop();
     }
   }

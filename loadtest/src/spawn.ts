@@ -62,7 +62,7 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-function benchEnv(
+export function benchEnv(
   dataDir: string,
   host: string,
   port: number,
@@ -110,40 +110,56 @@ function waitExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/**
+ * Imports `users` accounts (userPattern / passwordPattern, %d = 1..users)
+ * with `xmppctl user import` into the data directory of `env`
+ * (PARLEY_SERVER_DATA_DIR).
+ */
+export async function importUsers(
+  env: NodeJS.ProcessEnv,
+  opts: Pick<SpawnOptions, 'userPattern' | 'passwordPattern' | 'users' | 'log'>,
+): Promise<void> {
+  const cliJs = join(repoRoot(), 'services/server/dist/src/cli.js');
+  opts.log(
+    `spawn: importing ${opts.users} users (${opts.userPattern}) into ${env['PARLEY_SERVER_DATA_DIR']}`,
+  );
+  const t0 = performance.now();
+  const importer = spawn(
+    process.execPath,
+    [
+      cliJs,
+      'user',
+      'import',
+      '--pattern',
+      opts.userPattern,
+      '--count',
+      String(opts.users),
+      '--password',
+      opts.passwordPattern,
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  prefixLines(importer.stdout, '  xmppctl: ', opts.log);
+  prefixLines(importer.stderr, '  xmppctl: ', opts.log);
+  const code = await waitExit(importer);
+  if (code !== 0) throw new Error(`user import failed (exit code ${code})`);
+  opts.log(`spawn: import took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
   const root = repoRoot();
   const mainJs = join(root, 'services/server/dist/src/main.js');
-  const cliJs = join(root, 'services/server/dist/src/cli.js');
   const port = opts.port ?? (await freePort(opts.host));
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const env = benchEnv(dataDir, opts.host, port, opts.env);
 
   if (opts.users > 0) {
-    opts.log(`spawn: importing ${opts.users} users (${opts.userPattern}) into ${dataDir}`);
-    const t0 = performance.now();
-    const importer = spawn(
-      process.execPath,
-      [
-        cliJs,
-        'user',
-        'import',
-        '--pattern',
-        opts.userPattern,
-        '--count',
-        String(opts.users),
-        '--password',
-        opts.passwordPattern,
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prefixLines(importer.stdout, '  xmppctl: ', opts.log);
-    prefixLines(importer.stderr, '  xmppctl: ', opts.log);
-    const code = await waitExit(importer);
-    if (code !== 0) {
+    try {
+      await importUsers(env, opts);
+    } catch (err) {
       await rm(dataDir, { recursive: true, force: true });
-      throw new Error(`user import failed (exit code ${code})`);
+      throw err;
     }
-    opts.log(`spawn: import took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   const child = spawn(process.execPath, [...opts.nodeArgs, mainJs], {

@@ -46,17 +46,56 @@ export function readCpuSeconds(pid: number): number | undefined {
   return (utime + stime) / CLOCK_TICKS;
 }
 
-/** CPU usage of a process over an interval: call once to start, the returned function gives % of one core. */
-export function cpuMeter(pid: number | undefined): () => number | undefined {
+/**
+ * CPU usage of a process, or the sum over several (a cluster), over an
+ * interval: call once to start, the returned function gives % of one core
+ * (undefined without pids or when one of them cannot be read).
+ */
+export function cpuMeter(pids: number | readonly number[] | undefined): () => number | undefined {
+  const list = pids === undefined ? [] : typeof pids === 'number' ? [pids] : pids;
   const t0 = performance.now();
-  const c0 = pid === undefined ? undefined : readCpuSeconds(pid);
+  const c0 = list.map(readCpuSeconds);
   return () => {
-    if (pid === undefined || c0 === undefined) return undefined;
-    const c1 = readCpuSeconds(pid);
-    if (c1 === undefined) return undefined;
+    if (list.length === 0) return undefined;
+    let sum = 0;
+    for (let i = 0; i < list.length; i++) {
+      const before = c0[i];
+      const after = readCpuSeconds(list[i]!);
+      if (before === undefined || after === undefined) return undefined;
+      sum += after - before;
+    }
     const wall = (performance.now() - t0) / 1000;
-    return wall > 0 ? ((c1 - c0) / wall) * 100 : undefined;
+    return wall > 0 ? (sum / wall) * 100 : undefined;
   };
+}
+
+/** Sum of a per-process reading over several pids; undefined without pids or when one is unreadable. */
+export function sumOver(
+  pids: readonly number[],
+  read: (pid: number) => number | undefined,
+): number | undefined {
+  if (pids.length === 0) return undefined;
+  let sum = 0;
+  for (const pid of pids) {
+    const v = read(pid);
+    if (v === undefined) return undefined;
+    sum += v;
+  }
+  return sum;
+}
+
+/** Parses a comma-separated list of non-negative integers (`--ports 5222,5232`). */
+export function intList(v: string, name: string): number[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`--${name} must be a comma-separated list of integers, got ${v}`);
+      return n;
+    });
 }
 
 /** Busy and total jiffies of all CPUs, from the first line of /proc/stat. */
