@@ -17,6 +17,8 @@ export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 // RFC 6121 roster
 export const NS_ROSTER = 'jabber:iq:roster';
 export const NS_ROSTERVER = 'urn:xmpp:features:rosterver';
+/** RFC 6121 3.4: the server supports subscription pre-approval. */
+export const NS_PRE_APPROVAL = 'urn:xmpp:features:pre-approval';
 
 // XEPs
 /** XEP-0030 */

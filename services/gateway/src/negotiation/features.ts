@@ -17,6 +17,7 @@ import {
   NS_CSI,
   NS_REGISTER_FEATURE,
   NS_ROSTERVER,
+  NS_PRE_APPROVAL,
   NS_SASL,
   NS_SESSION,
   NS_SM,
@@ -38,6 +39,8 @@ export function postAuthFeatures(config: Config): string {
     xml('bind', { xmlns: NS_BIND }),
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
     xml('ver', { xmlns: NS_ROSTERVER }),
+    // RFC 6121 3.4: the session registry supports pre-approved subscriptions.
+    xml('sub', { xmlns: NS_PRE_APPROVAL }),
     config.sm.enabled && xml('sm', { xmlns: NS_SM }),
     config.csi.enabled && xml('csi', { xmlns: NS_CSI }),
   ).toString();
