@@ -9,3 +9,5 @@ export { NoSessionStore, RedisSessionStore } from './session-store.js';
 export type { SessionRecord, SessionStore } from './session-store.js';
 export { RedisFailureCounter } from './failure-counter.js';
 export type { FailureCounter } from './failure-counter.js';
+export { processId, startClusterProcess } from './process-runtime.js';
+export type { ClusterProcess } from './process-runtime.js';

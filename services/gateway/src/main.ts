@@ -5,17 +5,10 @@
  * GATEWAY_ID). Exposes /metrics, /healthz, /readyz on http.port and drains
  * on SIGTERM.
  */
-import { connectNatsBus } from '@parley/bus';
-import { DURABLE_SUBJECTS } from '@parley/routing';
-import { Membership, RedisFailureCounter, connectRedis } from '@parley/cluster';
+import { Membership, RedisFailureCounter, startClusterProcess } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
-import { RedisResumptionStore, openStores } from '@parley/store';
-import {
-  createLogger,
-  createMetrics,
-  onShutdownSignal,
-  startHttpEndpoint,
-} from '@parley/telemetry';
+import { RedisResumptionStore } from '@parley/store';
+import { onShutdownSignal } from '@parley/telemetry';
 import { startGateway } from './gateway.js';
 
 /** How often a gateway tells the cluster it is alive, and how long that lasts. */
@@ -24,16 +17,8 @@ const HEARTBEAT_TTL_MS = 6000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const gatewayId = config.server.nodeId.replace(/[^A-Za-z0-9_-]/g, '_');
-  const logger = createLogger({ service: 'gateway', level: config.log.level, nodeId: gatewayId });
-  const metrics = createMetrics({ defaultLabels: { service: 'gateway', node: gatewayId } });
-  const bus = await connectNatsBus({
-    servers: config.bus.natsUrl,
-    name: `gateway-${gatewayId}`,
-    logger,
-    stream: { subjects: DURABLE_SUBJECTS },
-  });
-  const redis = connectRedis(config.redis.url, `gateway-${gatewayId}`);
+  const proc = await startClusterProcess('gateway', config);
+  const { id: gatewayId, logger, redis } = proc;
   const members = new Membership(redis, 'gateway', HEARTBEAT_TTL_MS);
   const beat = () =>
     members
@@ -41,35 +26,20 @@ async function main(): Promise<void> {
       .catch((err: unknown) => logger.warn('heartbeat failed', { err: String(err) }));
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
-  const stores = await openStores({ kind: config.store.kind, dataDir: config.server.dataDir });
   // XEP-0198 resumption state in Redis: a client can resume on any gateway.
   const resumption = new RedisResumptionStore({ url: config.redis.url });
   const gateway = await startGateway({
     config,
-    bus,
-    accounts: stores.accounts,
+    bus: proc.bus,
+    accounts: proc.stores.accounts,
     logger,
-    metrics,
+    metrics: proc.metrics,
     gatewayId,
     resumption,
     // Failed logins per address count on every gateway (15 min window).
     authFailures: new RedisFailureCounter(redis, 15 * 60_000),
   });
-  let draining = false;
-  const http = await startHttpEndpoint({
-    port: config.http.port,
-    host: config.http.host,
-    metrics,
-    health: async () => ({ ok: true }),
-    ready: async () => {
-      const status = bus.status();
-      const redisOk = redis.status === 'ready';
-      return {
-        ok: !draining && status.connected && redisOk,
-        details: { bus: status, redis: redis.status, draining },
-      };
-    },
-  });
+  const http = await proc.serveHttp();
   logger.info('gateway started', {
     gatewayId,
     c2s: gateway.ports.c2s,
@@ -77,15 +47,12 @@ async function main(): Promise<void> {
     http: http.port,
   });
   onShutdownSignal(logger, async () => {
-    draining = true;
+    proc.draining = true;
     await gateway.close('system-shutdown');
     await resumption.close();
     clearInterval(heartbeat);
     await members.leave(gatewayId).catch(() => undefined);
-    await bus.close();
-    await http.close();
-    redis.disconnect();
-    await stores.close();
+    await proc.close();
   });
 }
 

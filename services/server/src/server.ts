@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
+import { processId } from '@parley/cluster';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startSessionRegistry } from '@parley/session-registry';
@@ -58,7 +59,7 @@ export async function startServer(
       accounts: stores.accounts,
       logger: logger.child({ service: 'gateway' }),
       metrics,
-      gatewayId: safeId(config.server.nodeId),
+      gatewayId: processId(config.server.nodeId),
     });
   } catch (err) {
     await registry.close();
@@ -102,8 +103,4 @@ export async function startServer(
       return closing;
     },
   };
-}
-
-function safeId(id: string): string {
-  return id.replace(/[^A-Za-z0-9_-]/g, '_') || 'node';
 }

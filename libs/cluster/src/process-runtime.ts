@@ -1,0 +1,84 @@
+import { connectNatsBus } from '@parley/bus';
+import type { NatsBus } from '@parley/bus';
+import type { Config } from '@parley/config';
+import { DURABLE_SUBJECTS } from '@parley/routing';
+import { openStores } from '@parley/store';
+import type { Stores } from '@parley/store';
+import { createLogger, createMetrics, startHttpEndpoint } from '@parley/telemetry';
+import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
+import type { Redis } from 'ioredis';
+import { connectRedis } from './redis.js';
+
+/** A node id usable in subjects, consumer names and Redis keys. */
+export function processId(nodeId: string): string {
+  return nodeId.replace(/[^A-Za-z0-9_-]/g, '_') || 'node';
+}
+
+/** What every cluster process shares: identity, telemetry, NATS, Redis, stores. */
+export interface ClusterProcess {
+  readonly id: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly bus: NatsBus;
+  readonly redis: Redis;
+  readonly stores: Stores;
+  /** Set on SIGTERM: /readyz then reports not ready. */
+  draining: boolean;
+  /**
+   * Serves /metrics, /healthz and /readyz (ready = not draining, NATS
+   * connected, Redis reachable), with `details` added to the readiness body.
+   */
+  serveHttp(details?: () => Record<string, unknown>): Promise<HttpEndpoint>;
+  /** Closes NATS, the HTTP endpoint, Redis and the stores. */
+  close(): Promise<void>;
+}
+
+export async function startClusterProcess(
+  service: string,
+  config: Config,
+): Promise<ClusterProcess> {
+  const id = processId(config.server.nodeId);
+  const logger = createLogger({ service, level: config.log.level, nodeId: id });
+  const metrics = createMetrics({ defaultLabels: { service, node: id } });
+  const bus = await connectNatsBus({
+    servers: config.bus.natsUrl,
+    name: `${service}-${id}`,
+    logger,
+    stream: { subjects: DURABLE_SUBJECTS },
+  });
+  const redis = connectRedis(config.redis.url, `${service}-${id}`);
+  const stores = await openStores({ kind: config.store.kind, dataDir: config.server.dataDir });
+  let http: HttpEndpoint | undefined;
+  const proc: ClusterProcess = {
+    id,
+    logger,
+    metrics,
+    bus,
+    redis,
+    stores,
+    draining: false,
+    async serveHttp(details) {
+      http = await startHttpEndpoint({
+        port: config.http.port,
+        host: config.http.host,
+        metrics,
+        health: async () => ({ ok: true }),
+        ready: async () => {
+          const status = bus.status();
+          return {
+            ok: !proc.draining && status.connected && redis.status === 'ready',
+            details: { bus: status, redis: redis.status, draining: proc.draining, ...details?.() },
+          };
+        },
+      });
+      return http;
+    },
+    async close() {
+      await bus.close();
+      await http?.close();
+      redis.disconnect();
+      await stores.close();
+    },
+  };
+  return proc;
+}
