@@ -1,6 +1,23 @@
 export type {
   Account,
   AccountStore,
+  ArchivedMessage,
+  ArchivePage,
+  ArchivePrefs,
+  ArchiveQuery,
+  ArchiveStore,
+  PrivateStore,
+  PubsubAffiliation,
+  PubsubItem,
+  PubsubNode,
+  PubsubStore,
+  PubsubSubscription,
+  RoomAffiliation,
+  RoomAffiliationItem,
+  RoomConfigValue,
+  RoomStore,
+  StoredRoom,
+  VcardStore,
   BlocklistStore,
   LastActivity,
   LastActivityStore,
@@ -30,3 +47,4 @@ export { MemoryResumptionStore } from './memory/resumption-store.js';
 export type { MemoryResumptionStoreOptions } from './memory/resumption-store.js';
 export { RedisResumptionStore } from './redis/resumption-store.js';
 export type { RedisResumptionStoreOptions } from './redis/resumption-store.js';
+export { newArchiveId, archiveIdBounds, archiveIdTime } from './shared/archive-id.js';
