@@ -272,7 +272,10 @@ export interface RoomStore {
   /** Affiliations of a room, ordered by jid. */
   affiliations(room: string): Promise<RoomAffiliationItem[]>;
   /** Sets (or with `none`, removes) one affiliation. */
-  setAffiliation(room: string, item: RoomAffiliationItem | { jid: string; affiliation: 'none' }): Promise<void>;
+  setAffiliation(
+    room: string,
+    item: RoomAffiliationItem | { jid: string; affiliation: 'none' },
+  ): Promise<void>;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -302,7 +305,8 @@ export interface PubsubItem {
   payload: string;
 }
 
-export type PubsubAffiliation = 'owner' | 'publisher' | 'publish-only' | 'member' | 'none' | 'outcast';
+export type PubsubAffiliation =
+  'owner' | 'publisher' | 'publish-only' | 'member' | 'none' | 'outcast';
 
 export interface PubsubSubscription {
   jid: string;
@@ -345,9 +349,17 @@ export interface PubsubStore {
   setSubscription(service: string, node: string, sub: PubsubSubscription): Promise<void>;
   /** Removes one subscription (or every subscription of `jid` when subid is omitted); returns how many. */
   removeSubscription(service: string, node: string, jid: string, subid?: string): Promise<number>;
-  affiliations(service: string, node: string): Promise<{ jid: string; affiliation: PubsubAffiliation }[]>;
+  affiliations(
+    service: string,
+    node: string,
+  ): Promise<{ jid: string; affiliation: PubsubAffiliation }[]>;
   /** Sets an affiliation; `none` removes it. */
-  setAffiliation(service: string, node: string, jid: string, affiliation: PubsubAffiliation): Promise<void>;
+  setAffiliation(
+    service: string,
+    node: string,
+    jid: string,
+    affiliation: PubsubAffiliation,
+  ): Promise<void>;
   /** Removes every node of a service (PEP: account removal); returns how many nodes. */
   deleteService(service: string): Promise<number>;
 }
