@@ -89,6 +89,8 @@ export async function spawnCluster(opts: ClusterSpawnOptions): Promise<SpawnedCl
       domains: ['localhost'],
       logLevel: 'warn',
       env: extra,
+      // Keep each process's log for a post-mortem of a run.
+      ...(process.env.BENCH_LOG_DIR ? { logDir: process.env.BENCH_LOG_DIR } : {}),
     });
     const processes: ServerProcessRef[] = [
       ...cluster.gateways.map((g) => ({ name: g.name, pid: g.proc.pid })),

@@ -61,6 +61,14 @@ export interface NatsBusOptions {
   durableRetryMs?: number;
   /** JetStream publishes awaiting their acknowledgement at once (default 256). */
   durableWindow?: number;
+  /** Most messages carried by one JetStream message (default 32; 1 = no batching). */
+  durableMaxBatch?: number;
+  /**
+   * Maps a subject to the consumer filter that reads it in order (see
+   * DurablePublisherOptions.batchKey); lets messages for different subjects
+   * of one filter share a JetStream message.
+   */
+  durableBatchKey?: (subject: string) => string;
   /** Pull consumer tuning for consumeOrdered. */
   consumer?: Partial<OrderedConsumerOptions>;
 }
@@ -233,6 +241,8 @@ export class NatsBus implements Bus {
         window: opts.durableWindow ?? 256,
         ackTimeoutMs: 5000,
         retryBudgetMs: opts.durableRetryMs ?? DEFAULT_RETRY_MS,
+        ...(opts.durableMaxBatch !== undefined ? { maxBatch: opts.durableMaxBatch } : {}),
+        ...(opts.durableBatchKey !== undefined ? { batchKey: opts.durableBatchKey } : {}),
       },
       nuid.next(),
     );

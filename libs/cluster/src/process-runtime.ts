@@ -1,7 +1,7 @@
 import { connectNatsBus } from '@parley/bus';
 import type { NatsBus } from '@parley/bus';
 import type { Config } from '@parley/config';
-import { DURABLE_SUBJECTS } from '@parley/routing';
+import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { openStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, startHttpEndpoint } from '@parley/telemetry';
@@ -45,9 +45,15 @@ export async function startClusterProcess(
     name: `${service}-${id}`,
     logger,
     stream: { subjects: DURABLE_SUBJECTS },
+    // A partition's messages are read in order by one consumer: they may share JetStream messages.
+    durableBatchKey: orderingScopeOf,
   });
   const redis = connectRedis(config.redis.url, `${service}-${id}`);
-  const stores = await openStores({ kind: config.store.kind, dataDir: config.server.dataDir });
+  const stores = await openStores({
+    kind: config.store.kind,
+    dataDir: config.server.dataDir,
+    cassandra: config.store.cassandra,
+  });
   let http: HttpEndpoint | undefined;
   const proc: ClusterProcess = {
     id,

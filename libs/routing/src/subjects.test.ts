@@ -6,6 +6,7 @@ import {
   partitionOf,
   routeSubject,
   gatewaySubject,
+  orderingScopeOf,
 } from './subjects.js';
 
 describe('subject scheme', () => {
@@ -37,5 +38,15 @@ describe('subject scheme', () => {
   it('rejects gateway ids that would break the subject', () => {
     expect(gatewaySubject('gw-1')).toBe('xmpp.gw.gw-1');
     expect(() => gatewaySubject('a.b')).toThrow();
+  });
+});
+
+describe('orderingScopeOf', () => {
+  it('maps a partitioned subject to its partition and keeps other subjects', () => {
+    expect(orderingScopeOf(routeSubject('alice@example.org', 64))).toBe(
+      `xmpp.r.${partitionOf('alice@example.org', 64)}`,
+    );
+    expect(orderingScopeOf('xmpp.muc.7.room%40conf')).toBe('xmpp.muc.7');
+    expect(orderingScopeOf(gatewaySubject('gw-1'))).toBe('xmpp.gw.gw-1');
   });
 });

@@ -3,6 +3,7 @@
  *
  *   xmpp.r.<partition>.<jidToken>   stanzas and session operations for the account <jid>
  *   xmpp.gw.<gatewayId>             deliveries and control messages for one gateway
+ *   xmpp.muc.<partition>.<jidToken> stanzas for a MUC room or service (see muc.ts)
  *
  * <partition> = fnv1a32(bare JID) mod partitions. One worker owns each
  * partition at a time, so everything for one account is handled in order.
@@ -65,5 +66,18 @@ export function gatewayConsumerName(gatewayId: string): string {
   return `gw-${gatewayId}`;
 }
 
-/** Subjects held by the durable stream: route subjects and gateway deliveries. */
-export const DURABLE_SUBJECTS = [`${ROUTE_PREFIX}.>`, `${GATEWAY_PREFIX}.>`];
+/** Subjects held by the durable stream: route subjects, gateway deliveries and MUC partitions. */
+export const DURABLE_SUBJECTS = [`${ROUTE_PREFIX}.>`, `${GATEWAY_PREFIX}.>`, 'xmpp.muc.>'];
+
+const PARTITIONED = /^(xmpp\.[a-z]+\.\d+)\./;
+
+/**
+ * The ordering scope of a subject: what one consumer reads in order. A
+ * partitioned subject (`xmpp.<family>.<partition>.<token>`) belongs to its
+ * partition; any other subject (a gateway's) is its own scope. The NATS bus
+ * batches durable messages of one scope together.
+ */
+export function orderingScopeOf(subject: string): string {
+  const m = PARTITIONED.exec(subject);
+  return m ? m[1]! : subject;
+}

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { findBinary } from './binaries.js';
@@ -22,6 +23,8 @@ export interface StartServerProcessOptions {
   stopTimeoutMs?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Also append everything the process writes (stdout and stderr) to this file. */
+  logFile?: string;
 }
 
 export interface ServerProcess {
@@ -57,10 +60,14 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
   const release = killOnExit(child);
 
   let output = '';
+  const log =
+    opts.logFile !== undefined ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  log?.on('error', () => {}); // a log file that cannot be written must not stop the process
   const collect = (stream: Readable | null): void => {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
       output = (output + chunk).slice(-OUTPUT_LIMIT);
+      log?.write(chunk);
     });
     // Do not let the pipes keep the test process alive; the exit hook kills the child.
     (stream as (Readable & { unref?: () => void }) | null)?.unref?.();
@@ -75,6 +82,7 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
     child.once('exit', (code, signal) => {
       exitStatus = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
       release();
+      child.once('close', () => log?.end());
       resolve();
     });
     child.once('error', (err) => {

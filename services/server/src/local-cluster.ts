@@ -1,12 +1,16 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNatsServer, startRedisServer, startServerProcess } from '@parley/testkit';
 import type { NatsServer, RedisServer, ServerProcess } from '@parley/testkit';
 
+export type ProcessKind = 'gateway' | 'session-registry' | 'muc';
+
 export interface LocalClusterOptions {
   gateways?: number;
   registries?: number;
+  /** MUC workers (XEP-0045 service, services/muc); default 1. */
+  mucs?: number;
   /** Use these instead of starting nats-server / redis-server. */
   natsUrl?: string;
   redisUrl?: string;
@@ -20,11 +24,13 @@ export interface LocalClusterOptions {
   /** Extra PARLEY_* environment for every process. */
   env?: Record<string, string>;
   partitions?: number;
+  /** Append each process's output to <logDir>/<name>.log (e.g. registry-1.log). */
+  logDir?: string;
 }
 
 export interface ClusterProcess {
   name: string;
-  kind: 'gateway' | 'session-registry';
+  kind: ProcessKind;
   c2sPort?: number;
   httpPort: number;
   proc: ServerProcess;
@@ -37,8 +43,9 @@ export interface LocalCluster {
   redis?: RedisServer;
   gateways: ClusterProcess[];
   registries: ClusterProcess[];
+  mucs: ClusterProcess[];
   /** Starts (or restarts) one more process of a kind; used by drills. */
-  spawn(kind: 'gateway' | 'session-registry', name: string): Promise<ClusterProcess>;
+  spawn(kind: ProcessKind, name: string): Promise<ClusterProcess>;
   stop(): Promise<void>;
 }
 
@@ -48,15 +55,15 @@ const servicesDir = (() => {
   return self.slice(0, self.lastIndexOf('/server/'));
 })();
 
-function entry(kind: 'gateway' | 'session-registry', fromSource: boolean): string[] {
+function entry(kind: ProcessKind, fromSource: boolean): string[] {
   if (fromSource)
     return ['--conditions=source', '--import', 'tsx', `${servicesDir}/${kind}/src/main.ts`];
   return [`${servicesDir}/${kind}/dist/src/main.js`];
 }
 
 /**
- * A local cluster on one machine: N gateways and M session-registry workers
- * as separate processes over a nats-server and a redis-server (started here
+ * A local cluster on one machine: N gateways, M session-registry workers
+ * and K MUC workers as separate processes over a nats-server and a redis-server (started here
  * unless URLs are given), sharing an LMDB data directory.
  */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
@@ -84,15 +91,18 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     ...(redis ? { redis } : {}),
     gateways: [],
     registries: [],
+    mucs: [],
     async spawn(kind, name) {
-      const index = kind === 'gateway' ? cluster.gateways.length : cluster.registries.length;
+      const list =
+        kind === 'gateway' ? cluster.gateways : kind === 'muc' ? cluster.mucs : cluster.registries;
+      const index = list.length;
       const basePort = opts.basePort ?? 0;
       const c2sPort =
         kind === 'gateway' ? (basePort ? basePort + 10 * index : await freePort()) : undefined;
       const tlsPort =
         kind === 'gateway' ? (basePort ? basePort + 10 * index + 1 : await freePort()) : undefined;
       const httpPort = basePort
-        ? basePort + 58 + (kind === 'gateway' ? index : 10 + index)
+        ? basePort + 58 + (kind === 'gateway' ? index : kind === 'muc' ? 20 + index : 10 + index)
         : await freePort();
       const env: NodeJS.ProcessEnv = {
         ...base,
@@ -110,13 +120,16 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         env,
         startTimeoutMs: 60_000,
         stopTimeoutMs: 15_000,
+        ...(opts.logDir !== undefined ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
       });
       const p: ClusterProcess = { name, kind, httpPort, proc, ...(c2sPort ? { c2sPort } : {}) };
-      (kind === 'gateway' ? cluster.gateways : cluster.registries).push(p);
+      list.push(p);
       return p;
     },
     async stop() {
-      await Promise.all([...cluster.gateways, ...cluster.registries].map((p) => p.proc.stop()));
+      await Promise.all(
+        [...cluster.gateways, ...cluster.registries, ...cluster.mucs].map((p) => p.proc.stop()),
+      );
       await nats?.stop();
       await redis?.stop();
     },
@@ -124,6 +137,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   try {
     for (let i = 0; i < (opts.registries ?? 2); i++)
       await cluster.spawn('session-registry', `registry-${i + 1}`);
+    for (let i = 0; i < (opts.mucs ?? 1); i++) await cluster.spawn('muc', `muc-${i + 1}`);
     for (let i = 0; i < (opts.gateways ?? 2); i++)
       await cluster.spawn('gateway', `gateway-${i + 1}`);
   } catch (err) {

@@ -11,6 +11,7 @@ import { AckPolicy, DeliverPolicy, ReplayPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
 import { decodePayload } from './codec.js';
+import { BATCH_HEADER } from './durable-publisher.js';
 import { errorMessage, isConsumerNotFound } from './errors.js';
 import type { BusLogger } from './logger.js';
 
@@ -52,6 +53,10 @@ export class ConsumerConfigError extends Error {
 const STOP_CONFIRM_MS = 2000;
 const ACK_EVERY = 64;
 const ACK_DELAY_MS = 0;
+
+function isHeartbeatsMissed(err: unknown): boolean {
+  return err instanceof Error && /heartbeats missed/i.test(err.message);
+}
 
 function sleep(ms: number, signal: { cancel?: () => void }): Promise<void> {
   return new Promise((resolve) => {
@@ -206,6 +211,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
   private async run(previous: Promise<void> | undefined): Promise<void> {
     if (previous !== undefined) await previous.catch(() => {});
     let failures = 0;
+    let quietPulls = 0;
     let first = true;
     while (!this.stopping) {
       try {
@@ -217,6 +223,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
         if (this.stopping) break;
         await this.fetchOnce();
         failures = 0;
+        quietPulls = 0;
       } catch (err) {
         if (first) {
           first = false;
@@ -238,6 +245,16 @@ export class OrderedPullConsumer implements OrderedConsumer {
           break;
         }
         if (this.stopping) break;
+        if (isHeartbeatsMissed(err) && quietPulls++ === 0) {
+          // The pull went quiet (a starved host, a pull the server dropped).
+          // Once is not a failure: check that no delivery was lost (without
+          // re-creating the consumer when none was), then pull again at once.
+          this.checkDeliveries = true;
+          this.deps.logger.info('ordered consumer pull went quiet; pulling again', {
+            name: this.name,
+          });
+          continue;
+        }
         failures++;
         if (failures === 1 || failures % 50 === 0) {
           this.deps.logger.warn('ordered consumer failed, retrying', {
@@ -286,10 +303,15 @@ export class OrderedPullConsumer implements OrderedConsumer {
         `consumer ${this.name} on stream ${stream} filters ${String(info.config.filter_subject)}, not ${this.filter}`,
       );
     }
+    // A running instance (expectedDseq > 0) has acknowledged all it handled,
+    // so its pending acks are only acks still on their way: what it must
+    // repair is a delivery it never saw. A new instance repairs whatever an
+    // earlier one left delivered but unacknowledged.
     const lost =
       info !== undefined &&
-      (info.num_ack_pending > 0 ||
-        (this.expectedDseq > 0 && info.delivered.consumer_seq >= this.expectedDseq));
+      (this.expectedDseq > 0
+        ? info.delivered.consumer_seq >= this.expectedDseq
+        : info.num_ack_pending > 0);
     if (info === undefined) {
       // New, or gone while this instance ran (deleted by hand, or the stream
       // was re-created after a restart with memory storage).
@@ -441,8 +463,25 @@ export class OrderedPullConsumer implements OrderedConsumer {
         this.deps.onError(err, m.subject);
         return;
       }
-      const replyTo = m.headers?.get(REPLY_TO_HEADER);
       const deliveries = info.deliveryCount + (info.streamSequence <= this.redeliveredUpTo ? 1 : 0);
+      const batched = m.headers?.get(BATCH_HEADER);
+      if (batched !== undefined && batched !== '' && Array.isArray(data)) {
+        // Several messages travelled together: handle them in publish order.
+        for (const pair of data as unknown[]) {
+          const [subject, item] = Array.isArray(pair) ? (pair as [unknown, BusPayload]) : [];
+          if (typeof subject !== 'string') {
+            this.deps.onError(new Error('malformed batch entry'), m.subject);
+            continue;
+          }
+          try {
+            await this.handler({ subject, data: item, deliveries });
+          } catch (err) {
+            this.deps.onError(err, subject);
+          }
+        }
+        return;
+      }
+      const replyTo = m.headers?.get(REPLY_TO_HEADER);
       const msg: DurableMessage =
         replyTo !== undefined && replyTo !== ''
           ? {
