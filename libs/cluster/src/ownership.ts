@@ -48,6 +48,12 @@ export interface RedisOwnershipOptions {
   redis: Redis;
   workerId: string;
   partitions: number;
+  /**
+   * Which family of partitions: workers of one group share its partitions
+   * (membership `parley:members:<group>`, leases `parley:lease:<N>` for the
+   * registry, `parley:lease:<group>:<N>` otherwise). Default 'registry'.
+   */
+  group?: string;
   /** Lease and heartbeat lifetime (default 5000 ms): a dead worker's partitions move after at most this. */
   ttlMs?: number;
   /** How often to heartbeat, renew and rebalance (default ttl/4). */
@@ -76,8 +82,13 @@ export class RedisOwnership implements PartitionOwnership {
   constructor(private readonly opts: RedisOwnershipOptions) {
     this.ttlMs = opts.ttlMs ?? 5000;
     this.intervalMs = opts.intervalMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
-    this.leases = new Leases(opts.redis, this.ttlMs);
-    this.members = new Membership(opts.redis, 'registry', this.ttlMs);
+    const group = opts.group ?? 'registry';
+    this.leases = new Leases(
+      opts.redis,
+      this.ttlMs,
+      group === 'registry' ? 'parley:lease' : `parley:lease:${group}`,
+    );
+    this.members = new Membership(opts.redis, group, this.ttlMs);
   }
 
   async start(handlers: OwnershipHandlers): Promise<void> {

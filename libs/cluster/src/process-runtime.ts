@@ -4,7 +4,7 @@ import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { openStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics, startHttpEndpoint } from '@parley/telemetry';
+import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './redis.js';
@@ -40,6 +40,16 @@ export async function startClusterProcess(
   const id = processId(config.server.nodeId);
   const logger = createLogger({ service, level: config.log.level, nodeId: id });
   const metrics = createMetrics({ defaultLabels: { service, node: id } });
+  const tracing = config.tracing.enabled
+    ? installTracing({
+        serviceName: service,
+        instanceId: id,
+        sampleRatio: config.tracing.samplePercent / 100,
+        ...(config.tracing.otlpEndpoint !== undefined
+          ? { otlpEndpoint: config.tracing.otlpEndpoint }
+          : {}),
+      })
+    : undefined;
   const bus = await connectNatsBus({
     servers: config.bus.natsUrl,
     name: `${service}-${id}`,
@@ -84,6 +94,7 @@ export async function startClusterProcess(
       await http?.close();
       redis.disconnect();
       await stores.close();
+      await tracing?.shutdown();
     },
   };
   return proc;

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { adminTokens } from './admin-tokens.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 
@@ -126,6 +127,56 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Stanzas held per inactive client; reaching it flushes them.',
     }),
   },
+  websocket: {
+    enabled: bool({
+      default: false,
+      doc: 'Serve XMPP over WebSocket (RFC 7395) for browser clients (Converse.js, Strophe.js, xmpp.js), with XEP-0156 discovery at /.well-known/host-meta(.json) on the same listeners.',
+    }),
+    listeners: list(oneOf(['ws', 'wss'], { default: 'wss', doc: 'listener' }), {
+      min: 1,
+      default: ['ws', 'wss'],
+      doc: "WebSocket listeners to run: 'ws' (plain, on websocket.host:websocket.port) and 'wss' (TLS with the c2s certificate, on websocket.tlsHost:websocket.tlsPort).",
+    }),
+    port: port({
+      allowZero: true,
+      default: 5290,
+      doc: 'Plain ws:// listener port. 0 picks an ephemeral port (tests).',
+    }),
+    host: str({
+      default: '127.0.0.1',
+      doc: 'Address the plain ws:// listener binds to: loopback by default, for a TLS-terminating reverse proxy on the same host or for development.',
+    }),
+    tlsPort: port({
+      allowZero: true,
+      default: 5291,
+      doc: 'wss:// listener port (TLS with the same certificate as c2s). 0 picks an ephemeral port (tests).',
+    }),
+    tlsHost: str({ default: '0.0.0.0', doc: 'Address the wss:// listener binds to.' }),
+    path: str({
+      default: '/xmpp-websocket',
+      doc: 'HTTP path of the WebSocket endpoint (must start with /).',
+    }),
+    plainIsSecure: bool({
+      default: false,
+      doc: 'Treat ws:// streams as encrypted, for a reverse proxy that terminates TLS in front of the ws:// listener. When false they are unencrypted streams without STARTTLS: with c2s.requireTls they are redirected to wss:// (see-other-uri) or refused, otherwise c2s.allowPlainWithoutTls and registration.allowWithoutTls apply as on TCP.',
+    }),
+    allowedOrigins: list(str({ default: '', doc: 'origin' }), {
+      default: [],
+      doc: 'Origins (e.g. https://chat.example.org) whose web pages may open a WebSocket; others get HTTP 403. Empty = any. Requests without an Origin header (non-browser clients) are always allowed.',
+    }),
+    trustedProxies: list(str({ default: '', doc: 'address' }), {
+      default: [],
+      doc: 'Addresses of reverse proxies in front of the WebSocket listeners; for their requests the client address (per-address limits, login throttling, logs) is taken from X-Forwarded-For.',
+    }),
+    pingIntervalMs: durationMs({
+      default: 30_000,
+      doc: 'Send a WebSocket ping after this much inbound silence; a connection that does not answer within as long again is dropped (a resumable session stays resumable). 0 = off. Replaces whitespace keepalives, which RFC 7395 forbids.',
+    }),
+    publicUrls: list(str({ default: '', doc: 'url' }), {
+      default: [],
+      doc: 'ws:// or wss:// URLs announced by XEP-0156 host-meta and used to redirect ws:// clients to wss://. Empty = derived from the Host header of the request and the listener ports. Set it behind a reverse proxy.',
+    }),
+  },
   tls: {
     certFile: optionalStr({
       doc: 'PEM certificate chain. When absent a self-signed certificate is generated into dataDir.',
@@ -184,10 +235,45 @@ export const configSchema: SchemaFor<Config> = {
     }),
   },
   store: {
-    kind: oneOf(['memory', 'lmdb'], {
+    kind: oneOf(['memory', 'lmdb', 'cassandra'], {
       default: 'lmdb',
       doc: 'Storage backend for accounts, rosters and offline messages.',
     }),
+    cassandra: {
+      contactPoints: list(str({ default: '', doc: 'host or host:port' }), {
+        min: 1,
+        default: ['127.0.0.1'],
+        doc: 'Cassandra nodes to connect to first (`host` or `host:port`, default port 9042); used when store.kind is cassandra.',
+      }),
+      localDataCenter: str({
+        default: 'datacenter1',
+        doc: 'Name of the Cassandra datacenter this process runs in; requests only go to its nodes.',
+      }),
+      keyspace: str({
+        default: 'parley',
+        doc: 'Keyspace holding the tables (created and upgraded by `xmppctl cassandra migrate`).',
+      }),
+      username: optionalStr({ doc: 'Cassandra user (password authentication); unset = none.' }),
+      password: optionalStr({ doc: 'Password of the Cassandra user.' }),
+      consistency: oneOf(['localQuorum', 'quorum', 'eachQuorum', 'localOne', 'one', 'all'], {
+        default: 'localQuorum',
+        doc: 'Consistency level of reads and writes.',
+      }),
+      serialConsistency: oneOf(['localSerial', 'serial'], {
+        default: 'localSerial',
+        doc: 'Consistency level of the Paxos phase of lightweight transactions (IF NOT EXISTS, IF ...).',
+      }),
+      replicationClass: oneOf(['NetworkTopologyStrategy', 'SimpleStrategy'], {
+        default: 'NetworkTopologyStrategy',
+        doc: 'Replication strategy of the keyspace when `xmppctl cassandra migrate --create-keyspace` creates it (NetworkTopologyStrategy places the replicas in localDataCenter).',
+      }),
+      replicationFactor: int({
+        min: 1,
+        max: 99,
+        default: 3,
+        doc: 'Replicas per row when `xmppctl cassandra migrate --create-keyspace` creates the keyspace.',
+      }),
+    },
   },
   http: {
     port: port({
@@ -203,6 +289,173 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Lowest log level written.',
     }),
   },
+  tracing: {
+    enabled: bool({
+      default: false,
+      doc: 'Record OpenTelemetry traces (one trace follows a stanza from gateway to delivery) and export them over OTLP/HTTP.',
+    }),
+    otlpEndpoint: optionalStr({
+      doc: 'OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. Also read from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. Default: the exporter default (http://localhost:4318/v1/traces).',
+    }),
+    samplePercent: int({
+      default: 100,
+      min: 0,
+      max: 100,
+      doc: 'Percentage of new traces recorded; a trace already sampled upstream is always followed.',
+    }),
+  },
+  muc: {
+    enabled: bool({
+      default: true,
+      doc: 'Run the XEP-0045 Multi-User Chat service at `<subdomain>.<domain>` for every served domain.',
+    }),
+    subdomain: str({
+      default: 'conference',
+      doc: 'First label of the MUC service domain (`conference` serves conference.example.org).',
+    }),
+    name: str({ default: 'Chatrooms', doc: 'Name of the MUC service in service discovery.' }),
+    partitions: int({
+      min: 1,
+      max: 65_536,
+      default: 16,
+      doc: 'Number of MUC partitions; rooms are sharded by bare JID. Must be the same on every node of a cluster.',
+    }),
+    admins: list(str({ default: '', doc: 'bare JID' }), {
+      default: [],
+      doc: 'Bare JIDs of service administrators: owners of every room.',
+    }),
+    lockNewRooms: bool({
+      default: true,
+      doc: 'A room created with the MUC protocol stays locked (status 201) until its owner accepts the default configuration or submits one.',
+    }),
+    maxRoomsPerUser: int({
+      min: 0,
+      default: 100,
+      doc: 'Rooms one user may have created that still exist; 0 = unlimited.',
+    }),
+    maxHistory: int({
+      min: 0,
+      max: 10_000,
+      default: 100,
+      doc: 'Largest discussion history length a room may be configured with.',
+    }),
+    maxUsers: int({
+      min: 1,
+      default: 1000,
+      doc: 'Largest maximum number of occupants a room may be configured with.',
+    }),
+    mamMaxPageSize: int({
+      min: 1,
+      max: 10_000,
+      default: 100,
+      doc: 'Largest page of a XEP-0313 query on a room archive.',
+    }),
+    mamDefaultPageSize: int({
+      min: 1,
+      max: 10_000,
+      default: 50,
+      doc: 'Page size of a XEP-0313 query on a room archive that names none.',
+    }),
+    roomDefaults: {
+      persistent: bool({
+        default: false,
+        doc: 'New rooms are persistent (kept when the last occupant leaves).',
+      }),
+      public: bool({ default: true, doc: 'New rooms are listed in service discovery.' }),
+      membersOnly: bool({ default: false, doc: 'New rooms admit members only.' }),
+      moderated: bool({
+        default: false,
+        doc: 'New rooms are moderated (only occupants with voice may speak).',
+      }),
+      whois: oneOf(['moderators', 'anyone'], {
+        default: 'moderators',
+        doc: "Who may see occupants' real JIDs in new rooms (semi-anonymous or non-anonymous).",
+      }),
+      historyLength: int({
+        min: 0,
+        max: 10_000,
+        default: 20,
+        doc: 'Messages of discussion history new rooms send to joining occupants.',
+      }),
+      maxUsers: int({ min: 1, default: 200, doc: 'Maximum number of occupants of new rooms.' }),
+      allowInvites: bool({
+        default: false,
+        doc: 'Occupants of new members-only rooms may invite others (who then become members).',
+      }),
+      changeSubject: bool({
+        default: false,
+        doc: 'Participants of new rooms may change the subject (moderators always may).',
+      }),
+      allowPm: oneOf(['anyone', 'participants', 'moderators', 'none'], {
+        default: 'anyone',
+        doc: 'Who may send private messages in new rooms.',
+      }),
+      logging: bool({
+        default: true,
+        doc: 'New rooms archive their messages (XEP-0313 on the room, status 170).',
+      }),
+    },
+  },
+  mam: {
+    enabled: bool({
+      default: true,
+      doc: "Archive users' one-to-one messages and answer XEP-0313 queries on their bare JIDs.",
+    }),
+    defaultPolicy: oneOf(['always', 'roster', 'never'], {
+      default: 'always',
+      doc: 'What is archived for accounts that set no preferences: every message, only those with roster contacts, or nothing.',
+    }),
+    maxPageSize: int({
+      min: 1,
+      max: 10_000,
+      default: 100,
+      doc: 'Largest page of a XEP-0313 query on a user archive.',
+    }),
+    defaultPageSize: int({
+      min: 1,
+      max: 10_000,
+      default: 50,
+      doc: 'Page size of a XEP-0313 query on a user archive that names none.',
+    }),
+    includeCount: bool({
+      default: true,
+      doc: 'Answer archive queries with the RSM count and first index (two extra counts per query).',
+    }),
+  },
+  pubsub: {
+    enabled: bool({
+      default: true,
+      doc: 'Serve a XEP-0060 pubsub service on <subdomain>.<domain> for every served domain (PEP is always on).',
+    }),
+    subdomain: str({
+      default: 'pubsub',
+      doc: 'Subdomain of the pubsub service: pubsub.example.org for example.org.',
+    }),
+    maxItems: int({
+      min: 1,
+      max: 100_000,
+      default: 1000,
+      doc: "Most items a pubsub or PEP node may keep; what max_items 'max' means.",
+    }),
+    pepDefaultMaxItems: int({
+      min: 1,
+      max: 100_000,
+      default: 1,
+      doc: 'Items kept by a new PEP node unless its configuration says otherwise.',
+    }),
+    serviceDefaultMaxItems: int({
+      min: 1,
+      max: 100_000,
+      default: 10,
+      doc: 'Items kept by a new node of the pubsub service unless its configuration says otherwise.',
+    }),
+    maxPayloadBytes: int({
+      min: 1024,
+      max: 67_108_864,
+      default: 262_144,
+      doc: 'Largest pubsub item payload, vCard or private XML element accepted, in bytes.',
+    }),
+  },
   modules: {
     version: {
       name: str({
@@ -215,6 +468,36 @@ export const configSchema: SchemaFor<Config> = {
       }),
     },
   },
+  admin: {
+    enabled: bool({
+      default: false,
+      doc: 'Serve the admin REST API (services/admin-api; see docs/admin-api.md).',
+    }),
+    host: str({ default: '127.0.0.1', doc: 'Address the admin API listens on.' }),
+    port: port({
+      allowZero: true,
+      default: 5285,
+      doc: 'Port of the admin API; 0 = no listener (in-process use and tests).',
+    }),
+    tokens: adminTokens({
+      doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+admin[:domain+domain]` entries separated by commas.',
+    }),
+    mucActor: optionalStr({
+      doc: 'Bare JID the admin API acts as toward the MUC service (list it in muc.admins). Unset: admin-api@<first server domain>.',
+    }),
+    requestTimeoutMs: durationMs({
+      min: 100,
+      max: 300_000,
+      default: 5000,
+      doc: 'How long the admin API waits for a worker to answer (session, roster and room operations).',
+    }),
+    maxPageSize: int({
+      min: 1,
+      max: 100_000,
+      default: 1000,
+      doc: 'Largest page of an admin API list operation.',
+    }),
+  },
 };
 
 /**
@@ -224,6 +507,7 @@ export const configSchema: SchemaFor<Config> = {
  */
 export const ENV_ALIASES: ReadonlyArray<{ env: string; key: string }> = [
   { env: 'NATS_URL', key: 'bus.natsUrl' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', key: 'tracing.otlpEndpoint' },
   { env: 'REDIS_URL', key: 'redis.url' },
   { env: 'GATEWAY_ID', key: 'server.nodeId' },
   { env: 'NODE_ID', key: 'server.nodeId' },

@@ -5,4 +5,12 @@ export { describeConfig } from './describe.js';
 export type { ConfigKeyDescription } from './describe.js';
 export { ConfigError } from './errors.js';
 export type { ConfigErrorCode, ConfigErrorOptions } from './errors.js';
-export type { Config, DeepPartial, LogLevelName, SaslMechanismName } from './types.js';
+export type {
+  AdminScope,
+  AdminToken,
+  Config,
+  DeepPartial,
+  LogLevelName,
+  SaslMechanismName,
+} from './types.js';
+export { parseAdminToken } from './admin-tokens.js';

@@ -194,4 +194,51 @@ function checkConsistency(config: Config): void {
     const present = missing === 'tls.certFile' ? 'tls.keyFile' : 'tls.certFile';
     throw invalid(missing, `required when ${present} is set`);
   }
+  checkWebSocket(config);
+}
+
+/** The websocket section: path, URLs, origins, and ports that would collide when it is enabled. */
+function checkWebSocket(config: Config): void {
+  const ws = config.websocket;
+  if (!ws.path.startsWith('/') || /[\s?#]/.test(ws.path)) {
+    throw invalid(
+      'websocket.path',
+      `must be an absolute URL path such as /xmpp-websocket, got ${show(ws.path)}`,
+    );
+  }
+  for (const url of ws.publicUrls) {
+    if (!/^wss?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
+      throw invalid('websocket.publicUrls', `expected ws:// or wss:// URLs, got ${show(url)}`);
+    }
+  }
+  for (const origin of ws.allowedOrigins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw invalid(
+        'websocket.allowedOrigins',
+        `expected origins such as https://chat.example.org (scheme, host and optional port only), got ${show(origin)}`,
+      );
+    }
+  }
+  if (!ws.enabled) return;
+  const taken: { port: number; host: string; key: string }[] = [
+    { port: config.c2s.port, host: config.c2s.host, key: 'c2s.port' },
+    { port: config.c2s.directTlsPort, host: config.c2s.host, key: 'c2s.directTlsPort' },
+    { port: config.http.port, host: config.http.host, key: 'http.port' },
+  ];
+  const mine: { port: number; host: string; key: string }[] = [];
+  if (ws.listeners.includes('ws'))
+    mine.push({ port: ws.port, host: ws.host, key: 'websocket.port' });
+  if (ws.listeners.includes('wss')) {
+    mine.push({ port: ws.tlsPort, host: ws.tlsHost, key: 'websocket.tlsPort' });
+  }
+  for (const [i, l] of mine.entries()) {
+    if (l.port === 0) continue;
+    const other = [...taken, ...mine.slice(0, i)].find(
+      (t) =>
+        t.port === l.port && (t.host === l.host || t.host === '0.0.0.0' || l.host === '0.0.0.0'),
+    );
+    if (other !== undefined) {
+      throw invalid(l.key, `${l.port} is already used by ${other.key} (${other.host})`);
+    }
+  }
 }

@@ -53,6 +53,30 @@ export interface Config {
     /** Stanzas held for an inactive client before they are flushed anyway. */
     maxQueued: number;
   };
+  /** XMPP over WebSocket (RFC 7395) and XEP-0156 discovery. */
+  websocket: {
+    enabled: boolean;
+    /** Which listeners run: plain `ws` on `port`, `wss` (TLS) on `tlsPort`. */
+    listeners: ('ws' | 'wss')[];
+    /** ws:// port; 0 picks an ephemeral port (tests). */
+    port: number;
+    host: string;
+    /** wss:// port; 0 picks an ephemeral port (tests). */
+    tlsPort: number;
+    tlsHost: string;
+    /** HTTP path of the WebSocket endpoint. */
+    path: string;
+    /** Treat ws:// streams as encrypted (TLS terminated by a reverse proxy in front). */
+    plainIsSecure: boolean;
+    /** Browser origins allowed to connect; empty = any. */
+    allowedOrigins: string[];
+    /** Reverse proxies whose X-Forwarded-For names the client address. */
+    trustedProxies: string[];
+    /** WebSocket ping after this much inbound silence; unanswered for as long again, the connection is dropped. 0 = off. */
+    pingIntervalMs: number;
+    /** Endpoint URLs announced by XEP-0156 host-meta; empty = derived from the request. */
+    publicUrls: string[];
+  };
   tls: {
     /** PEM certificate chain; when absent a self-signed cert is generated into dataDir. */
     certFile?: string;
@@ -81,7 +105,22 @@ export interface Config {
     url: string;
   };
   store: {
-    kind: 'memory' | 'lmdb';
+    kind: 'memory' | 'lmdb' | 'cassandra';
+    /** The Cassandra cluster used when `kind` is 'cassandra' (and by `xmppctl cassandra migrate`). */
+    cassandra: {
+      /** `host` or `host:port` of one or more nodes. */
+      contactPoints: string[];
+      /** Datacenter of this process; requests go to its nodes only. */
+      localDataCenter: string;
+      keyspace: string;
+      username?: string;
+      password?: string;
+      consistency: 'localQuorum' | 'quorum' | 'eachQuorum' | 'localOne' | 'one' | 'all';
+      serialConsistency: 'localSerial' | 'serial';
+      /** Replication of the keyspace when `xmppctl cassandra migrate --create-keyspace` creates it. */
+      replicationClass: 'NetworkTopologyStrategy' | 'SimpleStrategy';
+      replicationFactor: number;
+    };
   };
   http: {
     /** Metrics and health endpoint port; 0 = off. */
@@ -91,12 +130,105 @@ export interface Config {
   log: {
     level: LogLevelName;
   };
+  /** OpenTelemetry tracing (SDK + OTLP exporter), off by default. */
+  tracing: {
+    enabled: boolean;
+    otlpEndpoint: string | undefined;
+    samplePercent: number;
+  };
+  /** XEP-0045 Multi-User Chat: the service `<subdomain>.<domain>` of every served domain. */
+  muc: {
+    enabled: boolean;
+    subdomain: string;
+    /** Name of the service in disco#info. */
+    name: string;
+    /** Number of MUC partitions (rooms are sharded by their bare JID); the same on every node. */
+    partitions: number;
+    /** Bare JIDs that are owners of every room. */
+    admins: string[];
+    /** New rooms created with the MUC protocol stay locked until the owner configures them. */
+    lockNewRooms: boolean;
+    /** Rooms one user may have created and that still exist; 0 = unlimited. */
+    maxRoomsPerUser: number;
+    /** Upper bound of a room's discussion history length. */
+    maxHistory: number;
+    /** Upper bound of a room's maximum number of occupants. */
+    maxUsers: number;
+    /** XEP-0313 queries on room archives: largest and default page size. */
+    mamMaxPageSize: number;
+    mamDefaultPageSize: number;
+    /** Configuration of a new room (the owner may change it). */
+    roomDefaults: {
+      persistent: boolean;
+      public: boolean;
+      membersOnly: boolean;
+      moderated: boolean;
+      whois: 'moderators' | 'anyone';
+      historyLength: number;
+      maxUsers: number;
+      allowInvites: boolean;
+      changeSubject: boolean;
+      allowPm: 'anyone' | 'participants' | 'moderators' | 'none';
+      logging: boolean;
+    };
+  };
+  /** XEP-0313 Message Archive Management for users' archives. */
+  mam: {
+    enabled: boolean;
+    /** Archiving default of accounts that set no preferences (XEP-0441). */
+    defaultPolicy: 'always' | 'roster' | 'never';
+    /** Largest and default page size of a query. */
+    maxPageSize: number;
+    defaultPageSize: number;
+    /** Answer queries with RSM <count/> and <first index/>. */
+    includeCount: boolean;
+  };
+  /** XEP-0060 publish-subscribe: the pubsub.<domain> service and PEP (XEP-0163) nodes. */
+  pubsub: {
+    /** Serve a pubsub service on <subdomain>.<domain> for every served domain. */
+    enabled: boolean;
+    subdomain: string;
+    /** Largest max_items of a node; also what max_items 'max' means. */
+    maxItems: number;
+    /** max_items of new PEP nodes. */
+    pepDefaultMaxItems: number;
+    /** max_items of new nodes on the pubsub service. */
+    serviceDefaultMaxItems: number;
+    /** Largest item payload, vCard or private XML element accepted, in bytes. */
+    maxPayloadBytes: number;
+  };
   modules: {
     version: {
       name: string;
       showOs: boolean;
     };
   };
+  /** The admin REST API (services/admin-api). */
+  admin: {
+    enabled: boolean;
+    host: string;
+    /** 0 = no listener (tests use inject). */
+    port: number;
+    tokens: AdminToken[];
+    /** Bare JID the API acts as toward the MUC service; default admin-api@<first domain>. */
+    mucActor?: string;
+    /** How long a request to a worker (sessions, rooms) may take. */
+    requestTimeoutMs: number;
+    /** Largest page of a list operation. */
+    maxPageSize: number;
+  };
+}
+
+export type AdminScope = 'read' | 'admin';
+
+/** A bearer token of the admin API, configured by the SHA-256 of its secret. */
+export interface AdminToken {
+  name: string;
+  /** SHA-256 of the token, lower-case hex. */
+  sha256: string;
+  scopes: AdminScope[];
+  /** When set, the token acts only on JIDs of these domains. */
+  domains?: string[];
 }
 
 /** Recursively optional; arrays are replaced as a whole. */

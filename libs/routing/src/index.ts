@@ -24,4 +24,32 @@ export {
   gatewaySubject,
   gatewayConsumerName,
   DURABLE_SUBJECTS,
+  orderingScopeOf,
 } from './subjects.js';
+export {
+  MUC_PREFIX,
+  mucSubject,
+  mucPartitionPattern,
+  mucConsumerName,
+  mucServiceDomains,
+  inboundRoutes,
+  inboundSubject,
+  publishInbound,
+} from './muc.js';
+export type { MucMessage, InboundRoutes } from './muc.js';
+export {
+  ADMIN_PREFIX,
+  ADMIN_REGISTRY_SUBJECT,
+  adminRelayInstance,
+  adminRelayResource,
+  adminRelaySubject,
+  adminReplySubject,
+  isAdminRequest,
+} from './admin.js';
+export type {
+  AdminQuery,
+  AdminQueryAnswer,
+  AdminReply,
+  AdminRequest,
+  AdminSessionInfo,
+} from './admin.js';

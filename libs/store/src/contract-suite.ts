@@ -2,12 +2,17 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Stores } from './contracts.js';
 import type { ResumptionStore } from './resumption.js';
 import { accountTests } from './suite/accounts.js';
+import { archiveTests } from './suite/archive.js';
 import { blocklistTests } from './suite/blocklists.js';
 import { lastActivityTests } from './suite/last-activity.js';
 import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
+import { privateXmlTests } from './suite/private-xml.js';
+import { pubsubTests } from './suite/pubsub.js';
 import { resumptionTests } from './suite/resumption.js';
+import { roomTests } from './suite/rooms.js';
 import { rosterTests } from './suite/rosters.js';
+import { vcardTests } from './suite/vcards.js';
 
 /**
  * The behaviour every storage backend must show, as vitest tests. Call it at
@@ -46,6 +51,11 @@ export function runStoreContractSuite(
     offlineTests(stores);
     lastActivityTests(stores);
     blocklistTests(stores);
+    archiveTests(stores);
+    roomTests(stores);
+    pubsubTests(stores);
+    vcardTests(stores);
+    privateXmlTests(stores);
     lifecycleTests(stores);
   });
 }

@@ -36,6 +36,25 @@ export { StoreError, type StoreErrorCode } from './errors.js';
 export { openMemoryStores } from './memory/open.js';
 export { openLmdbStores } from './lmdb/open.js';
 export { openStores } from './open-stores.js';
+export { openCassandraStores } from './cassandra/open.js';
+export type {
+  CassandraConnectionOptions,
+  CassandraConsistency,
+  CassandraSerialConsistency,
+  CassandraStoreOptions,
+} from './cassandra/options.js';
+export {
+  defaultMigrationsDir,
+  dropCassandraKeyspace,
+  loadMigrations,
+  migrateCassandra,
+} from './cassandra/migrate.js';
+export type {
+  CassandraReplication,
+  MigrateOptions,
+  MigrateResult,
+  Migration,
+} from './cassandra/migrate.js';
 export type {
   ClaimRequest,
   NewResumption,

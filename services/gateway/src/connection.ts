@@ -16,9 +16,14 @@
  *
  * Output: stanzas go through `writeStanza` (XEP-0352 holding, then XEP-0198
  * counting and the resumption store when stream management is enabled);
- * stream-level data goes straight to `send`.
+ * stream-level data goes straight to `send`. Every `send` is one complete
+ * top-level element.
+ *
+ * The wire is a `StreamTransport` (transport/transport.ts): TCP or direct TLS
+ * (RFC 6120) or WebSocket (RFC 7395). Everything above framing (header
+ * checks, features, SASL, bind, stream management, CSI, routing) is the
+ * same code for all of them.
  */
-import type { Socket } from 'node:net';
 import { routeSubject } from '@parley/routing';
 import type { Envelope, UnbindRequest } from '@parley/routing';
 import { streamError } from '@parley/stanza';
@@ -27,17 +32,16 @@ import { StreamFramer } from '@parley/xml';
 import type { Element, XmlError } from '@parley/xml';
 import type { GatewayContext } from './context.js';
 import { CsiQueue } from './csi.js';
-import type { Transport } from './metrics.js';
 import { handleElement } from './dispatch.js';
 import { featuresFor } from './negotiation/features.js';
-import { checkStreamHeader, streamHeader } from './negotiation/stream-header.js';
+import { checkFramedOpen, checkStreamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';
 import type { SaslAttempt } from './negotiation/sasl.js';
 import { bounceEnvelope } from './routing/bounce.js';
 import { LOST_GRACE_MS } from './sm/manager.js';
 import type { SmSession } from './sm/session.js';
-import { attachSocket } from './socket-events.js';
 import { clientStanzaKind } from './stanza-kind.js';
+import type { StreamTransport } from './transport/transport.js';
 
 export type ConnectionState =
   'negotiating' | 'tls-handshake' | 'authenticated' | 'binding' | 'bound' | 'closing' | 'closed';
@@ -57,10 +61,13 @@ export interface CloseOptions {
   detach?: boolean;
   /** Application-specific condition inside the stream error (RFC 6120 4.9.4). */
   appCondition?: Element;
+  /** WebSocket only: `<close see-other-uri/>` sends the client to this endpoint (RFC 7395 3.6.1). */
+  seeOtherUri?: string;
+  /** WebSocket only: the close code of the closing handshake (default 1000). */
+  wsCode?: number;
 }
 
 export class Connection {
-  socket: Socket;
   readonly framer: StreamFramer;
   state: ConnectionState = 'negotiating';
   secure: boolean;
@@ -108,12 +115,10 @@ export class Connection {
   constructor(
     readonly ctx: GatewayContext,
     readonly id: string,
-    socket: Socket,
+    readonly transport: StreamTransport,
     readonly ip: string,
-    readonly transport: Transport,
   ) {
-    this.socket = socket;
-    this.secure = transport === 'tls';
+    this.secure = transport.secure;
     const now = Date.now();
     this.openedAt = now;
     this.lastRead = now;
@@ -121,9 +126,9 @@ export class Connection {
     this.deadline = now + ctx.config.c2s.connectTimeoutMs;
     this.framer = new StreamFramer(this, {
       limits: { maxStanzaBytes: ctx.config.c2s.maxStanzaBytes },
-      mode: 'tcp',
+      mode: transport.framing,
     });
-    attachSocket(socket, this);
+    transport.attach(this);
   }
 
   get open(): boolean {
@@ -132,6 +137,7 @@ export class Connection {
 
   // --- socket input -------------------------------------------------------
 
+  /** A TCP chunk, or one whole WebSocket message. */
   onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     try {
@@ -145,7 +151,15 @@ export class Connection {
 
   streamOpen(open: StreamOpen): void {
     if (!this.open || this.state === 'tls-handshake') return;
-    const check = checkStreamHeader(open, this.ctx.domains);
+    const websocket = this.transport.framing === 'websocket';
+    if (!this.awaitingHeader) {
+      // Only over WebSocket, where <open/> is a message like any other.
+      this.closeStream('bad-format', 'a stream restarts with <open/> only after SASL success');
+      return;
+    }
+    const check = websocket
+      ? checkFramedOpen(open, this.ctx.domains)
+      : checkStreamHeader(open, this.ctx.domains);
     if (!check.ok) {
       if (check.domain !== undefined) this.domain = check.domain;
       this.closeStream(check.condition, check.text);
@@ -157,12 +171,37 @@ export class Connection {
     }
     this.domain = check.domain;
     if (check.lang !== undefined) this.lang = check.lang;
+    if (!this.secure && !this.transport.canStartTls && this.ctx.config.c2s.requireTls) {
+      // No STARTTLS over WebSocket (RFC 7395 3.9): this stream could never authenticate.
+      const alternative = this.transport.secureAlternative;
+      if (alternative !== undefined) {
+        this.closeStream(undefined, undefined, { seeOtherUri: alternative });
+      } else {
+        this.closeStream('policy-violation', 'this server requires TLS: connect with wss://');
+      }
+      return;
+    }
     this.awaitingHeader = false;
-    this.send(streamHeader(this.domain, this.lang ?? 'en', check.peer) + featuresFor(this));
+    this.transport.openStream(
+      {
+        domain: this.domain,
+        lang: this.lang ?? 'en',
+        ...(check.peer !== undefined && { peer: check.peer }),
+      },
+      featuresFor(this),
+    );
+    this.lastWrite = Date.now();
   }
 
   stanza(el: Element): void {
-    if (!this.open || this.state === 'tls-handshake' || this.awaitingHeader) return;
+    if (!this.open || this.state === 'tls-handshake') return;
+    if (this.awaitingHeader) {
+      // TCP: an element of the stream before a restart, dropped. WebSocket: a message before <open/>.
+      if (this.transport.framing === 'websocket') {
+        this.closeStream('not-authorized', 'open the stream with <open/> first');
+      }
+      return;
+    }
     if (this.busy) (this.inbox ??= []).push(el);
     else this.dispatch(el);
   }
@@ -189,7 +228,7 @@ export class Connection {
     }
     if (pending === undefined) return;
     this.busy = true;
-    this.socket.pause();
+    this.transport.pause();
     pending
       .then(
         () => this.resume(),
@@ -211,7 +250,7 @@ export class Connection {
     }
     if (this.busy) return;
     this.inbox = undefined;
-    if (this.open && this.state !== 'tls-handshake') this.socket.resume();
+    if (this.open && this.state !== 'tls-handshake') this.transport.resume();
   }
 
   /** Drops elements parsed before a stream restart (they belong to the old stream). */
@@ -223,12 +262,13 @@ export class Connection {
 
   // --- output -------------------------------------------------------------
 
+  /** Writes one complete top-level element (or a TCP whitespace keepalive). */
   send(data: string): void {
-    const socket = this.socket;
-    if (this.state === 'closed' || socket.destroyed) return;
-    socket.write(data);
+    const transport = this.transport;
+    if (this.state === 'closed' || transport.gone) return;
+    transport.write(data);
     this.lastWrite = Date.now();
-    if (socket.writableLength > MAX_PENDING_OUTPUT) this.overflow();
+    if (transport.pendingOutput > MAX_PENDING_OUTPUT) this.overflow();
   }
 
   /** Writes an element; stanzas take the stanza path (CSI, stream management). */
@@ -323,8 +363,8 @@ export class Connection {
 
   /**
    * Closes the stream: our header if none was sent for this stream, the
-   * stream error if any, then </stream:stream>; the socket is ended and
-   * destroyed if the peer does not close within CLOSE_GRACE_MS.
+   * stream error if any, then </stream:stream> (or <close/>); the socket is
+   * ended and destroyed if the peer does not close within CLOSE_GRACE_MS.
    */
   closeStream(condition?: StreamErrorCondition, text?: string, opts: CloseOptions = {}): void {
     if (!this.open) return;
@@ -332,17 +372,29 @@ export class Connection {
       this.destroy();
       return;
     }
-    let out = this.awaitingHeader
-      ? streamHeader(this.domain || this.ctx.defaultDomain, this.lang ?? 'en')
-      : '';
-    if (condition !== undefined) {
-      out += streamError(condition, {
-        ...(text !== undefined && { text }),
-        ...(opts.appCondition !== undefined && { appCondition: opts.appCondition }),
-      }).toString();
+    if (this.state !== 'closed' && !this.transport.gone) {
+      this.transport.closeStream({
+        ...(this.awaitingHeader && {
+          header: { domain: this.domain || this.ctx.defaultDomain, lang: this.lang ?? 'en' },
+        }),
+        ...(condition !== undefined && {
+          error: streamError(condition, {
+            ...(text !== undefined && { text }),
+            ...(opts.appCondition !== undefined && { appCondition: opts.appCondition }),
+          }).toString(),
+        }),
+        ...(opts.seeOtherUri !== undefined && { seeOtherUri: opts.seeOtherUri }),
+        ...(opts.wsCode !== undefined && { wsCode: opts.wsCode }),
+      });
+      this.lastWrite = Date.now();
     }
-    out += '</stream:stream>';
-    this.send(out);
+    if (opts.seeOtherUri !== undefined) {
+      this.ctx.logger.info('redirecting client stream', {
+        conn: this.id,
+        ip: this.ip,
+        to: opts.seeOtherUri,
+      });
+    }
     if (condition !== undefined) {
       this.ctx.logger.info('closing client stream with error', {
         conn: this.id,
@@ -353,20 +405,12 @@ export class Connection {
       });
     }
     this.beginClose(opts.detach === true);
-    this.endSocket();
   }
 
   private onClientClose(): void {
     if (!this.open) return;
-    this.send('</stream:stream>');
+    if (!this.transport.gone) this.transport.closeStream({});
     this.beginClose();
-    this.endSocket();
-  }
-
-  /** Half-closes; reading resumes (input is ignored now) so the peer's close is noticed. */
-  private endSocket(): void {
-    this.socket.end();
-    this.socket.resume();
   }
 
   /** `detach`: the stream ended without the client closing it (a resumable session waits for resumption). */
@@ -429,14 +473,14 @@ export class Connection {
 
   destroy(): void {
     if (this.state !== 'closed') this.beginClose(true);
-    this.socket.destroy();
+    this.transport.destroy();
   }
 
   private overflow(): void {
     this.ctx.logger.warn('client is not reading; dropping the connection', {
       conn: this.id,
       ip: this.ip,
-      pending: this.socket.writableLength,
+      pending: this.transport.pendingOutput,
       ...(this.jid !== undefined && { jid: this.jid }),
     });
     this.destroy();
@@ -453,7 +497,7 @@ export class Connection {
     try {
       this.closeStream('internal-server-error');
     } catch {
-      this.socket.destroy();
+      this.transport.destroy();
     }
   }
 
@@ -484,7 +528,7 @@ export class Connection {
   tick(now: number): void {
     if (this.state === 'closed') return;
     if (this.state === 'closing') {
-      if (now >= this.closeAt) this.socket.destroy();
+      if (now >= this.closeAt) this.transport.destroy();
       return;
     }
     const c2s = this.ctx.config.c2s;
@@ -495,13 +539,26 @@ export class Connection {
       this.closeStream('connection-timeout', 'no data received for too long', { detach: true });
     } else if (sm !== undefined && sm.lost && now - sm.lostAt >= LOST_GRACE_MS) {
       this.closeStream('conflict', 'the session was resumed elsewhere or expired');
+    } else if (this.transport.framing === 'tcp') {
+      if (
+        c2s.whitespaceKeepaliveMs > 0 &&
+        !this.awaitingHeader &&
+        this.state !== 'tls-handshake' &&
+        now - this.lastWrite >= c2s.whitespaceKeepaliveMs
+      ) {
+        this.send(' ');
+      }
     } else if (
-      c2s.whitespaceKeepaliveMs > 0 &&
-      !this.awaitingHeader &&
-      this.state !== 'tls-handshake' &&
-      now - this.lastWrite >= c2s.whitespaceKeepaliveMs
+      !this.transport.keepalive(now, this.lastRead, this.ctx.config.websocket.pingIntervalMs)
     ) {
-      this.send(' ');
+      this.ctx.logger.info('client did not answer a WebSocket ping; dropping the connection', {
+        conn: this.id,
+        ip: this.ip,
+        ...(this.jid !== undefined && { jid: this.jid }),
+      });
+      // Like any lost connection: a resumable session waits for its client.
+      this.destroy();
+      return;
     }
     sm?.tick(now);
   }

@@ -1,7 +1,8 @@
 /**
- * The client-to-server gateway: listeners, the connection table, the bus
- * subscription for deliveries, and one shared sweep timer for every
- * connection's deadlines and keepalives.
+ * The client-to-server gateway: listeners (TCP, direct TLS and, when
+ * enabled, WebSocket), the connection table, the bus subscription for
+ * deliveries, and one shared sweep timer for every connection's deadlines
+ * and keepalives.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
@@ -27,12 +28,21 @@ import {
   stopListening,
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
-import type { Transport } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
 import { streamHeader } from './negotiation/stream-header.js';
 import { handleGatewayMessage } from './routing/delivery.js';
 import { SmManager } from './sm/manager.js';
 import { loadTlsMaterial } from './tls/tls-material.js';
+import { TcpTransport } from './transport/tcp.js';
+import type { StreamTransport } from './transport/transport.js';
+import { secureEndpoint } from './websocket/host-meta.js';
+import {
+  createWebSocketListener,
+  createWebSocketServer,
+  refuseWebSocket,
+} from './websocket/server.js';
+import type { WebSocketClient } from './websocket/server.js';
+import { WebSocketTransport } from './websocket/transport.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -52,10 +62,19 @@ export interface GatewayDeps {
   authFailures?: FailureCounter;
 }
 
+/** Bound ports (a configured port 0 means an ephemeral one); absent: that listener does not run. */
+export interface GatewayPorts {
+  c2s: number;
+  directTls?: number;
+  /** ws:// (RFC 7395). */
+  websocket?: number;
+  /** wss:// (RFC 7395). */
+  websocketTls?: number;
+}
+
 export interface Gateway {
   readonly gatewayId: string;
-  /** Bound ports (a configured port 0 means an ephemeral one). */
-  readonly ports: { c2s: number; directTls?: number };
+  readonly ports: GatewayPorts;
   connectionCount(): number;
   /** Resumable sessions whose connection was lost and that wait here to be resumed. */
   detachedCount(): number;
@@ -128,7 +147,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       if (connections.get(conn.id) !== conn) return;
       connections.delete(conn.id);
       ipLimiter.release(conn.ip);
-      metrics.closed(conn.transport);
+      metrics.closed(conn.transport.kind);
       logger.info('client connection closed', {
         conn: conn.id,
         ip: conn.ip,
@@ -141,29 +160,52 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const token = randomBytes(4).toString('hex');
   let seq = 0;
-  const accept = (socket: Socket, transport: Transport): void => {
-    const ip = remoteIp(socket);
+  /** A new client stream on any transport; `refuse` answers one over the per-address limit. */
+  const admit = (ip: string, transport: StreamTransport, refuse: () => void): void => {
     if (closing) {
-      socket.destroy();
+      transport.destroy();
       return;
     }
     if (!ipLimiter.acquire(ip)) {
-      refuse(socket, ctx.defaultDomain);
+      refuse();
       logger.warn('too many connections from one address', {
         ip,
         limit: config.c2s.maxConnectionsPerIp,
       });
       return;
     }
-    const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, socket, ip, transport);
+    const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, transport, ip);
     connections.set(conn.id, conn);
-    metrics.opened(transport);
+    metrics.opened(transport.kind);
     logger.info('client connection opened', {
       conn: conn.id,
       ip,
-      port: socket.remotePort,
-      transport,
+      port: transport.remotePort,
+      transport: transport.kind,
     });
+  };
+  const accept = (socket: Socket, kind: 'tcp' | 'tls'): void => {
+    admit(remoteIp(socket), new TcpTransport(socket, kind), () =>
+      refuse(socket, ctx.defaultDomain),
+    );
+  };
+  const ports: GatewayPorts = { c2s: 0 };
+  const acceptWebSocket = (client: WebSocketClient): void => {
+    // ws:// counts as encrypted only behind a TLS-terminating proxy (websocket.plainIsSecure).
+    const secure = client.kind === 'wss' || config.websocket.plainIsSecure;
+    const alternative =
+      !secure && config.c2s.requireTls ? secureEndpoint(config, ports, client.host) : undefined;
+    // Until the connection's own listeners are attached (or if it is refused).
+    client.ws.on('error', ignore);
+    const transport = new WebSocketTransport(
+      client.ws,
+      client.kind,
+      secure,
+      client.tlsSocket,
+      client.remotePort,
+      alternative,
+    );
+    admit(client.ip, transport, () => refuseWebSocket(client.ws, ctx.defaultDomain));
   };
 
   // Deliveries come through the durable stream: what arrives while this
@@ -182,7 +224,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   );
 
   const servers: Server[] = [];
-  const ports: { c2s: number; directTls?: number } = { c2s: 0 };
   try {
     const plain = createPlainListener((socket) => accept(socket, 'tcp'));
     servers.push(plain);
@@ -193,6 +234,23 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       );
       servers.push(direct);
       ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);
+    }
+    const ws = config.websocket;
+    if (ws.enabled) {
+      const wss = createWebSocketServer(config);
+      for (const kind of ws.listeners) {
+        const server = createWebSocketListener(wss, {
+          kind,
+          config,
+          tls,
+          logger,
+          ports,
+          accept: acceptWebSocket,
+        });
+        servers.push(server);
+        if (kind === 'ws') ports.websocket = await listen(server, ws.port, ws.host);
+        else ports.websocketTls = await listen(server, ws.tlsPort, ws.tlsHost);
+      }
     }
   } catch (err) {
     await consumer.stop();
@@ -221,6 +279,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     gatewayId,
     host: config.c2s.host,
     ...ports,
+    ...(config.websocket.enabled && { websocketPath: config.websocket.path }),
     domains: [...domains],
   });
 
@@ -264,17 +323,23 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 }
 
 /**
- * Sweep often enough for the shortest configured timeout, at most once per
- * second. That includes the resumption timeout: live resumable sessions push
+ * Sweep often enough for the shortest configured timeout (WebSocket pings
+ * included), at most once per second. That includes the resumption timeout: live resumable sessions push
  * their record's expiry forward (every third of it) from the sweep.
  */
 function sweepInterval(config: Config): number {
   const { connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
   const resume = config.sm.enabled ? config.sm.resumeTimeoutMs : 0;
+  const ping = config.websocket.enabled ? config.websocket.pingIntervalMs : 0;
   const shortest = Math.min(
-    ...[connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs, CLOSE_GRACE_MS, resume].filter(
-      (v) => v > 0,
-    ),
+    ...[
+      connectTimeoutMs,
+      idleTimeoutMs,
+      whitespaceKeepaliveMs,
+      CLOSE_GRACE_MS,
+      resume,
+      ping,
+    ].filter((v) => v > 0),
   );
   return Math.max(25, Math.min(1_000, Math.floor(shortest / 4)));
 }

@@ -1,10 +1,11 @@
 /**
  * @parley/gateway: the client-to-server connection gateway (RFC 6120 streams
- * over TCP with STARTTLS, and XEP-0368 direct TLS). Stateless: sessions live
- * in the session registry, reached only through the bus.
+ * over TCP with STARTTLS, XEP-0368 direct TLS, and RFC 7395 WebSocket).
+ * Stateless: sessions live in the session registry, reached only through the
+ * bus.
  */
 export { startGateway } from './gateway.js';
-export type { Gateway, GatewayDeps } from './gateway.js';
+export type { Gateway, GatewayDeps, GatewayPorts } from './gateway.js';
 export { TlsSetupError, loadTlsMaterial } from './tls/tls-material.js';
 export type { TlsMaterial } from './tls/tls-material.js';
 export { ALPN_XMPP_CLIENT } from './listeners.js';

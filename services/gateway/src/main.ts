@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     gatewayId,
     c2s: gateway.ports.c2s,
     directTls: gateway.ports.directTls,
+    websocket: gateway.ports.websocket,
+    websocketTls: gateway.ports.websocketTls,
     http: http.port,
   });
   onShutdownSignal(logger, async () => {

@@ -1,12 +1,16 @@
 /** The gateway's Prometheus metrics. Label children are bound once, not per stanza. */
 import type { Metrics } from '@parley/telemetry';
 import type { StanzaKind } from '@parley/routing';
+import type { TransportKind } from './transport/transport.js';
 
 type Counter = ReturnType<Metrics['counter']>;
 type Gauge = ReturnType<Metrics['gauge']>;
 type CounterChild = ReturnType<Counter['labels']>;
 
-export type Transport = 'tcp' | 'tls';
+/** `tcp` (STARTTLS port), `tls` (direct TLS), `ws` and `wss` (RFC 7395 WebSocket). */
+export type Transport = TransportKind;
+
+const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
 export type ResumptionResult = 'success' | 'not-found' | 'error';
 export type Direction = 'in' | 'out';
 
@@ -45,7 +49,7 @@ export class GatewayMetrics {
         KINDS.map((kind) => [kind, this.stanzas.labels({ direction, kind })]),
       ) as Record<StanzaKind, CounterChild>;
     this.stanzaChildren = { in: bind('in'), out: bind('out') };
-    for (const transport of ['tcp', 'tls'] as const) this.connections.labels({ transport }).inc(0);
+    for (const transport of TRANSPORTS) this.connections.labels({ transport }).inc(0);
     this.resumptions = metrics.counter(
       'sm_resumptions_total',
       'XEP-0198 stream resumption attempts by outcome (success, not-found, error).',

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@parley/config';
 import type { Config } from '@parley/config';
+import { migrateCassandra } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { openStores } from './server.js';
 import { accountJid, importAccounts, importEntries, newAccount } from './users.js';
@@ -16,6 +17,9 @@ const USAGE = `xmppctl: manage a Parley server's accounts
   xmppctl user count [--domain <d>]
   xmppctl user import --pattern 'user%d@localhost' --count 20000 --password 'secret' [--start 1]
   xmppctl user import --file users.txt          one "jid password" per line
+  xmppctl cassandra migrate [--create-keyspace] [--dir <path>]
+                                                apply pending schema migrations (deploy/cassandra)
+                                                to the keyspace of store.cassandra
 
 Configuration is read like the server's (PARLEY_CONFIG, PARLEY_* variables).`;
 
@@ -47,10 +51,15 @@ async function run(argv: string[]): Promise<number> {
       count: { type: 'string' },
       start: { type: 'string' },
       file: { type: 'string' },
+      'create-keyspace': { type: 'boolean' },
+      dir: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [group, cmd, arg] = positionals;
+  if (group === 'cassandra' && !values.help) {
+    return cassandraCommand(cmd, values['create-keyspace'] === true, values.dir);
+  }
   if (values.help || group !== 'user' || !cmd) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -128,6 +137,46 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await stores.close();
   }
+}
+
+/** `xmppctl cassandra migrate`: brings the configured keyspace's schema up to date. */
+async function cassandraCommand(
+  cmd: string | undefined,
+  createKeyspace: boolean,
+  dir: string | undefined,
+): Promise<number> {
+  if (cmd !== 'migrate') {
+    console.log(USAGE);
+    return 2;
+  }
+  const c = loadConfig().store.cassandra;
+  const result = await migrateCassandra({
+    contactPoints: c.contactPoints,
+    localDataCenter: c.localDataCenter,
+    keyspace: c.keyspace,
+    ...(c.username !== undefined ? { username: c.username } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    createKeyspace,
+    replication:
+      c.replicationClass === 'SimpleStrategy'
+        ? { class: 'SimpleStrategy', replicationFactor: c.replicationFactor }
+        : {
+            class: 'NetworkTopologyStrategy',
+            dataCenters: { [c.localDataCenter]: c.replicationFactor },
+          },
+    ...(dir !== undefined ? { dir } : {}),
+    log: (message) => console.error(message),
+  });
+  for (const v of result.changed) {
+    console.error(`warning: migration ${v} was edited after it was applied`);
+  }
+  const version = Math.max(0, ...result.applied, ...result.alreadyApplied);
+  console.log(
+    result.applied.length > 0
+      ? `keyspace ${result.keyspace}: applied ${result.applied.join(', ')}; schema version ${version}`
+      : `keyspace ${result.keyspace} is up to date (schema version ${version})`,
+  );
+  return 0;
 }
 
 function need(v: string | undefined, what: string): string {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `pnpm cluster:start`: a local cluster of 2 gateways and 2 session-registry
- * workers over a nats-server and a redis-server it starts itself (or the
+ * `pnpm cluster:start`: a local cluster of 2 gateways, 2 session-registry
+ * workers and 2 MUC workers over a nats-server and a redis-server it starts itself (or the
  * ones in NATS_URL / REDIS_URL). Ctrl-C stops everything it started.
  */
 import { startLocalCluster } from './local-cluster.js';
@@ -10,6 +10,7 @@ const cluster = await startLocalCluster({
   ...(process.env['NATS_URL'] ? { natsUrl: process.env['NATS_URL'] } : {}),
   ...(process.env['REDIS_URL'] ? { redisUrl: process.env['REDIS_URL'] } : {}),
   basePort: Number(process.env['PARLEY_CLUSTER_BASE_PORT'] ?? 5222),
+  mucs: 2,
   logLevel: 'warn',
 });
 const lines = [
@@ -18,9 +19,10 @@ const lines = [
     (g) =>
       `${g.name}: XMPP 127.0.0.1:${g.c2sPort}  metrics/health http://127.0.0.1:${g.httpPort}/metrics`,
   ),
-  ...cluster.registries.map(
+  ...[...cluster.registries, ...cluster.mucs].map(
     (r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`,
   ),
+  `MUC service: conference.<domain> (e.g. conference.localhost)`,
   'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
   'Press Ctrl-C to stop the cluster.',
 ];

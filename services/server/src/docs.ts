@@ -1,4 +1,5 @@
 import { describeConfig } from '@parley/config';
+import { mucXeps } from '@parley/muc';
 import { builtinModules } from '@parley/session-registry';
 
 /** docs/configuration.md, generated from the configuration schema. */
@@ -28,7 +29,9 @@ export function xepsMarkdown(): string {
   const core = [
     '| RFC 6120 | XMPP Core: TCP, STARTTLS, SASL, resource binding, stream and stanza errors | gateway |',
     '| RFC 6121 | XMPP IM: roster, subscriptions, presence, message delivery rules | session-registry |',
+    '| RFC 7395 | XMPP over WebSocket (ws:// and wss:// listeners, `websocket.*`) | gateway |',
     '| RFC 7622 | Address format (PRECIS) | libs/jid |',
+    '| XEP-0156 | Discovering alternative connection methods (host-meta on the WebSocket listeners) | gateway |',
     '| XEP-0160 | Best practices for handling offline messages | session-registry |',
     '| XEP-0203 | Delayed delivery (on offline messages) | session-registry |',
     '| XEP-0237 | Roster versioning | session-registry |',
@@ -43,6 +46,10 @@ export function xepsMarkdown(): string {
         `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | module \`${m.name}\` |`,
     ),
   );
+  const muc = mucXeps.map(
+    (x) =>
+      `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | service \`muc\` |`,
+  );
   return [
     '# Supported specifications',
     '',
@@ -52,6 +59,7 @@ export function xepsMarkdown(): string {
     '|---|---|---|',
     ...core,
     ...rows,
+    ...muc,
     '',
   ].join('\n');
 }

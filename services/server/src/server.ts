@@ -1,9 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { startAdminApi } from '@parley/admin-api';
+import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { processId } from '@parley/cluster';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
+import { startMucService } from '@parley/muc';
+import type { MucService } from '@parley/muc';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
 import { openStores as openStoresFor } from '@parley/store';
@@ -15,17 +19,25 @@ export interface RunningServer {
   config: Config;
   gateway: Gateway;
   registry: SessionRegistry;
+  /** The XEP-0045 service (absent when muc.enabled is false). */
+  muc?: MucService;
   stores: Stores;
   bus: MemoryBus;
   metrics: Metrics;
   logger: Logger;
   http?: HttpEndpoint;
+  /** The admin REST API (when admin.enabled). */
+  adminApi?: AdminApi;
   /** Drains the gateway, stops the workers and closes the stores. */
   close(): Promise<void>;
 }
 
 export function openStores(config: Config): Promise<Stores> {
-  return openStoresFor({ kind: config.store.kind, dataDir: config.server.dataDir });
+  return openStoresFor({
+    kind: config.store.kind,
+    dataDir: config.server.dataDir,
+    cassandra: config.store.cassandra,
+  });
 }
 
 /**
@@ -51,8 +63,18 @@ export async function startServer(
     logger: logger.child({ service: 'session-registry' }),
     metrics,
   });
+  const muc = config.muc.enabled
+    ? startMucService({
+        config,
+        bus,
+        stores,
+        logger: logger.child({ service: 'muc' }),
+        metrics,
+      })
+    : undefined;
   let gateway: Gateway;
   try {
+    await muc?.ready;
     gateway = await startGateway({
       config,
       bus,
@@ -62,9 +84,21 @@ export async function startServer(
       gatewayId: processId(config.server.nodeId),
     });
   } catch (err) {
+    await muc?.close();
     await registry.close();
     await stores.close();
     throw err;
+  }
+  let adminApi: AdminApi | undefined;
+  if (config.admin.enabled) {
+    adminApi = await startAdminApi({
+      config,
+      bus,
+      stores,
+      logger: logger.child({ service: 'admin-api' }),
+      metrics,
+      instance: processId(config.server.nodeId),
+    });
   }
   let draining = false;
   let http: HttpEndpoint | undefined;
@@ -85,16 +119,25 @@ export async function startServer(
     config,
     gateway,
     registry,
+    ...(muc ? { muc } : {}),
     stores,
     bus,
     metrics,
     logger,
     ...(http ? { http } : {}),
+    ...(adminApi ? { adminApi } : {}),
     close() {
       closing ??= (async () => {
         draining = true;
+        await adminApi?.close();
         await gateway.close('system-shutdown');
         await registry.idle();
+        if (muc) {
+          // Sessions ending send unavailable presence to their rooms, which answer the registry.
+          await muc.idle();
+          await registry.idle();
+          await muc.close();
+        }
         await registry.close();
         await http?.close();
         await bus.close();

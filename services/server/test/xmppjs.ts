@@ -57,16 +57,21 @@ class ScramSha256 {
 
 export interface ConnectOptions {
   port: number;
+  /**
+   * Service URL instead of STARTTLS on `port`, e.g. a ws:// or wss:// endpoint
+   * (RFC 7395; needs a global WebSocket, see websocket.test.ts).
+   */
+  service?: string;
   username: string;
   password?: string;
   resource?: string;
   mechanism?: 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
 }
 
-/** Connects and logs in an @xmpp/client over STARTTLS; resolves once online. */
+/** Connects and logs in an @xmpp/client over STARTTLS (or `service`); resolves once online. */
 export async function connect(opts: ConnectOptions): Promise<XmppClient> {
   const xmpp = client({
-    service: `xmpp://127.0.0.1:${opts.port}`,
+    service: opts.service ?? `xmpp://127.0.0.1:${opts.port}`,
     domain: 'localhost',
     username: opts.username,
     password: opts.password ?? 'secret',

@@ -4,8 +4,8 @@ import type { SessionRecord, SessionStore } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
-import type { Envelope, GatewayMessage, RegistryMessage, StanzaKind } from '@parley/routing';
-import { gatewaySubject, partitionOf, routeSubject } from '@parley/routing';
+import type { Envelope, GatewayMessage, InboundRoutes, StanzaKind } from '@parley/routing';
+import { gatewaySubject, inboundRoutes, partitionOf, publishInbound } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
 import type { Stores } from '@parley/store';
@@ -15,6 +15,7 @@ import { parseXml } from '@parley/xml';
 import { AccountCache } from './account-cache.js';
 import type { FilterVerdict } from './hooks.js';
 import { Hooks, isErrorVerdict, runFilters, runHooks } from './hooks.js';
+import type { ServiceHandler } from './modules/types.js';
 import type { SessionEntry } from './session-table.js';
 import { SessionTable } from './session-table.js';
 
@@ -38,8 +39,12 @@ export class Core {
   readonly sessionStore: SessionStore;
   readonly partitions: number;
   readonly domains: Set<string>;
+  /** Where stage-'in' stanzas go: registry partitions, or the MUC service's for its domains. */
+  readonly routes: InboundRoutes;
   /** What the modules attached to the stanza path. */
   readonly hooks = new Hooks();
+  /** Service domains owned by modules (ModuleContext.serviceDomain), e.g. pubsub.<domain>. */
+  readonly serviceDomains = new Map<string, ServiceHandler>();
   private readonly caches: AccountCache<unknown>[] = [];
   private readonly delivered;
   private readonly routed;
@@ -66,6 +71,7 @@ export class Core {
         : undefined,
     );
     this.domains = new Set(deps.config.server.domains);
+    this.routes = inboundRoutes(deps.config);
     this.delivered = deps.metrics.counter(
       'parley_router_delivered_total',
       'Stanzas handed to a gateway for delivery',
@@ -82,6 +88,11 @@ export class Core {
     return this.domains.has(domain);
   }
 
+  /** A domain of the MUC service (XEP-0045): its stanzas go to the MUC partitions. */
+  isMucDomain(domain: string): boolean {
+    return this.routes.mucDomains.has(domain);
+  }
+
   /** Hands a stanza to the gateway holding the session's socket. */
   deliver(entry: SessionEntry, env: Envelope): void {
     const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env };
@@ -93,16 +104,18 @@ export class Core {
     this.delivered.inc({ kind: env.kind });
   }
 
-  /** Sends a stanza on to the home partition of its recipient, for inbound processing. */
+  /**
+   * Sends a stanza on to the home partition of its recipient, for inbound
+   * processing (a MUC partition when the recipient is on a MUC domain).
+   */
   routeIn(env: Envelope): void {
     const target = tryParseJID(env.to);
     if (!target) return;
-    const msg: RegistryMessage = { t: 'stanza', env: { ...env, stage: 'in' } };
-    this.bus
-      .publishDurable(routeSubject(target.toBareString(), this.partitions), msg)
-      .catch((err: unknown) => {
+    publishInbound(this.bus, env, target.toBareString(), target.domain, this.routes).catch(
+      (err: unknown) => {
         this.logger.error('route publish failed', { to: env.to, err: String(err) });
-      });
+      },
+    );
     this.routed.inc({ kind: env.kind });
   }
 

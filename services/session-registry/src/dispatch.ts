@@ -43,7 +43,12 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
     }
     return;
   }
-  if (!core.isLocalDomain(target.domain)) {
+  if (core.serviceDomains.has(target.domain)) {
+    // A service a module owns (e.g. pubsub.<domain>): handled at its own partition.
+    core.routeIn(env);
+    return;
+  }
+  if (!core.isLocalDomain(target.domain) && !core.isMucDomain(target.domain)) {
     core.bounce(core.parse(env), remoteServerNotFound());
     return;
   }
@@ -69,6 +74,8 @@ export async function handleInbound(
   const to = tryParseJID(env.to);
   const from = tryParseJID(env.from);
   if (!to || !from) return;
+  const service = core.serviceDomains.get(to.domain);
+  if (service) return service({ env, from, to });
   if (!to.local) return; // domain-addressed stanzas are handled at stage 'out'
   if (core.hooks.inbound.length > 0) {
     const pending = runFilters(core.hooks.inbound, { env, from, to, skipConn });

@@ -111,6 +111,10 @@ export async function broadcastUnavailable(
 ): Promise<void> {
   if (!session.available) {
     if (session.directed.size > 0) {
+      // Directed presence without a broadcast one (e.g. a MUC join before initial
+      // presence): its recipients still learn that the session went away.
+      const full = `${owner}/${session.resource}`;
+      for (const target of session.directed) await core.sendOnBehalf(readdress(el, target, full));
       session.directed.clear();
       core.sessions.touch(owner, session);
     }

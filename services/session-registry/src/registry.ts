@@ -1,9 +1,10 @@
 import type { BusMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
 import type { PartitionOwnership } from '@parley/cluster';
-import type { RegistryMessage } from '@parley/routing';
-import { partitionOf, partitionPattern } from '@parley/routing';
+import type { AdminRequest, RegistryMessage } from '@parley/routing';
+import { isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
+import { startAdminControl } from './admin-control.js';
 import type { RegistryDeps } from './core.js';
 import { Core, envelopeOf, fromRecord, toRecord } from './core.js';
 import { gatewayDown, startReaper } from './reaper.js';
@@ -11,7 +12,7 @@ import type { GatewayLiveness } from './reaper.js';
 import { handleInbound, handleOutbound } from './dispatch.js';
 import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
-import type { Identity, ModuleContext, ServerModule } from './modules/types.js';
+import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './roster.js';
 import { accountRemoved, bind, bounced, markResumable, unbind } from './sessions.js';
 
@@ -45,6 +46,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const startedAt = Date.now();
   const features = { server: [] as string[], account: [] as string[] };
   const identities = { server: [] as Identity[], account: [] as Identity[] };
+  const discoItems: DiscoItem[] = [];
   const ctx: ModuleContext = {
     config: core.config,
     stores: core.stores,
@@ -74,10 +76,17 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       core.sessions.touch(owner, session);
     },
     accountCache: (max) => core.accountCache(max),
+    discoItem: (jid, name) => {
+      if (!discoItems.some((i) => i.jid === jid)) discoItems.push(name ? { jid, name } : { jid });
+    },
+    discoItems: () => [...discoItems],
+    serviceDomain: (domain, handler) => void core.serviceDomains.set(domain, handler),
   };
   // The roster (RFC 6121 section 2) is core, registered like a module.
   ctx.accountIq('get', NS_ROSTER, (req) => rosterGet(core, req));
   ctx.accountIq('set', NS_ROSTER, (req) => rosterSet(core, req));
+  // The admin API's requests and relay (first inbound filter: its stanzas reach no module).
+  const admin = startAdminControl(core, iqs, () => ownership.owned(), opts.metrics);
   const modules = (opts.modules ?? builtinModules).filter(
     (m) => !m.enabled || m.enabled(core.config),
   );
@@ -87,7 +96,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
   const handle = async (msg: BusMessage): Promise<void> => {
-    const m = msg.data as RegistryMessage;
+    const m = msg.data as RegistryMessage | AdminRequest;
+    if (isAdminRequest(m)) return admin.handle(m, msg.respond);
     switch (m.t) {
       case 'stanza':
         if (m.env.stage === 'out') await handleOutbound(core, iqs, m.env);
@@ -161,6 +171,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     close: async () => {
       await ready;
       reaper?.stop();
+      admin.stop();
       await ownership.stop();
     },
   };

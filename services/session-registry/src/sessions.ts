@@ -82,7 +82,8 @@ export async function endSession(
 ): Promise<void> {
   const s = core.sessions.get(owner, resource);
   if (!s || s.conn !== conn) return; // already replaced or gone
-  if (s.available) {
+  // Directed presence alone (e.g. a MUC room entered before initial presence) is ended too.
+  if (s.available || s.directed.size > 0) {
     await broadcastUnavailable(
       core,
       owner,
@@ -128,6 +129,11 @@ export async function accountRemoved(core: Core, jid: string): Promise<void> {
   await core.stores.offline.deleteAll(jid);
   await core.stores.lastActivity.delete(jid);
   await core.stores.blocklists.clear(jid);
+  await core.stores.archive.deleteAll(jid);
+  // PEP nodes (XEP-0163) with their items and subscriptions, vcard-temp, private XML.
+  await core.stores.pubsub.deleteService(jid);
+  await core.stores.vcards.delete(jid);
+  await core.stores.privateXml.deleteAll(jid);
   core.logger.info('account data removed', { jid });
 }
 

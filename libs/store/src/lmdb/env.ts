@@ -1,6 +1,18 @@
 import { open } from 'lmdb';
 import type { Database, Key, RootDatabase } from 'lmdb';
-import type { Account, LastActivity, RosterItem } from '../contracts.js';
+import type {
+  Account,
+  ArchivedMessage,
+  ArchivePrefs,
+  LastActivity,
+  PubsubAffiliation,
+  PubsubItem,
+  PubsubNode,
+  PubsubSubscription,
+  RoomAffiliationItem,
+  RosterItem,
+  StoredRoom,
+} from '../contracts.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 
@@ -15,6 +27,30 @@ export interface OfflineMeta {
   /** Last sequence number handed out; never reset, so ids never repeat. */
   seq: number;
   /** Messages currently queued. */
+  count: number;
+}
+
+/** An archived message as stored: the id is the key's second element. */
+export type ArchiveRecord = Omit<ArchivedMessage, 'id'>;
+
+/** Per-archive bookkeeping, updated in the same transaction as the messages. */
+export interface ArchiveMeta {
+  /** Messages in the archive. */
+  count: number;
+  /**
+   * True once a message whose id does not encode its own time (see
+   * idMatchesTime) was appended: time filters can then no longer seek by id.
+   * Reset when the archive empties.
+   */
+  mixed: boolean;
+}
+
+/** A pubsub node with its item bookkeeping. */
+export interface PubsubNodeRecord {
+  node: PubsubNode;
+  /** Last publish sequence number handed out in this node. */
+  seq: number;
+  /** Items currently stored. */
   count: number;
 }
 
@@ -40,6 +76,36 @@ export interface LmdbDatabases {
   lastActivity: Database<LastActivity, string>;
   /** [owner, blocked jid] -> true */
   blocklistItems: Database<true, Key>;
+  /** [archive, id] -> ArchiveRecord */
+  archiveMessages: Database<ArchiveRecord, Key>;
+  /** [ts, archive, id] -> true: expiry as a range scan */
+  archiveByTime: Database<true, Key>;
+  /** archive -> ArchiveMeta */
+  archiveMeta: Database<ArchiveMeta, string>;
+  /** archive -> ArchivePrefs */
+  archivePrefs: Database<ArchivePrefs, string>;
+  /** room jid -> StoredRoom */
+  rooms: Database<StoredRoom, string>;
+  /** [domain, room jid] -> true */
+  roomsByDomain: Database<true, Key>;
+  /** [room, jid] -> RoomAffiliationItem */
+  roomAffiliations: Database<RoomAffiliationItem, Key>;
+  /** [service, node] -> PubsubNodeRecord */
+  pubsubNodes: Database<PubsubNodeRecord, Key>;
+  /** [service, node, seq] -> PubsubItem, in publication order */
+  pubsubItems: Database<PubsubItem, Key>;
+  /** [service, node, item id] -> seq */
+  pubsubItemIds: Database<number, Key>;
+  /** [service, node, jid, subid] -> PubsubSubscription */
+  pubsubSubscriptions: Database<PubsubSubscription, Key>;
+  /** [service, jid, node, subid] -> true: subscriptionsOf as a range scan */
+  pubsubSubscriptionsByJid: Database<true, Key>;
+  /** [service, node, jid] -> PubsubAffiliation */
+  pubsubAffiliations: Database<PubsubAffiliation, Key>;
+  /** jid -> serialized vCard */
+  vcards: Database<string, string>;
+  /** [owner, namespace, name] -> serialized element */
+  privateXml: Database<string, Key>;
 }
 
 const NAMES: Record<keyof LmdbDatabases, string> = {
@@ -53,6 +119,21 @@ const NAMES: Record<keyof LmdbDatabases, string> = {
   offlineMeta: 'offline-meta',
   lastActivity: 'last-activity',
   blocklistItems: 'blocklist-items',
+  archiveMessages: 'archive-messages',
+  archiveByTime: 'archive-by-time',
+  archiveMeta: 'archive-meta',
+  archivePrefs: 'archive-prefs',
+  rooms: 'rooms',
+  roomsByDomain: 'rooms-by-domain',
+  roomAffiliations: 'room-affiliations',
+  pubsubNodes: 'pubsub-nodes',
+  pubsubItems: 'pubsub-items',
+  pubsubItemIds: 'pubsub-item-ids',
+  pubsubSubscriptions: 'pubsub-subscriptions',
+  pubsubSubscriptionsByJid: 'pubsub-subscriptions-by-jid',
+  pubsubAffiliations: 'pubsub-affiliations',
+  vcards: 'vcards',
+  privateXml: 'private-xml',
 };
 
 /**
@@ -73,7 +154,7 @@ export class LmdbEnv {
   static open(path: string): LmdbEnv {
     let root: RootDatabase | undefined;
     try {
-      root = open({ path, compression: false, maxDbs: 16 });
+      root = open({ path, compression: false, maxDbs: 64 });
       const opened = root;
       const dbs = Object.fromEntries(
         Object.entries(NAMES).map(([field, name]) => [field, opened.openDB({ name })]),

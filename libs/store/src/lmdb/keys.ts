@@ -23,6 +23,16 @@ export function checkKeySize(...parts: string[]): void {
   }
 }
 
+/** Whether the strings fit in one key: a key that cannot exist cannot be found either. */
+export function fitsKey(...parts: string[]): boolean {
+  try {
+    checkKeySize(...parts);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function asString(key: Key, db: string): string {
   if (typeof key !== 'string') throw corruptKey(key, db);
   return key;

@@ -1,10 +1,15 @@
 import type { Stores } from '../contracts.js';
 import { LmdbAccountStore } from './account-store.js';
+import { LmdbArchiveStore } from './archive-store.js';
 import { LmdbBlocklistStore } from './blocklist-store.js';
 import { LmdbEnv } from './env.js';
 import { LmdbLastActivityStore } from './last-activity-store.js';
 import { LmdbOfflineStore } from './offline-store.js';
+import { LmdbPrivateStore } from './private-store.js';
+import { LmdbPubsubStore } from './pubsub-store.js';
+import { LmdbRoomStore } from './room-store.js';
 import { LmdbRosterStore } from './roster-store.js';
+import { LmdbVcardStore } from './vcard-store.js';
 
 /**
  * Opens (creating if needed) the LMDB environment directory at `path` and
@@ -19,6 +24,11 @@ export async function openLmdbStores(path: string): Promise<Stores> {
     offline: new LmdbOfflineStore(env),
     lastActivity: new LmdbLastActivityStore(env),
     blocklists: new LmdbBlocklistStore(env),
+    archive: new LmdbArchiveStore(env),
+    rooms: new LmdbRoomStore(env),
+    pubsub: new LmdbPubsubStore(env),
+    vcards: new LmdbVcardStore(env),
+    privateXml: new LmdbPrivateStore(env),
     close: () => env.close(),
   };
 }

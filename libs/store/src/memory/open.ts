@@ -1,10 +1,15 @@
 import type { Stores } from '../contracts.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 import { MemoryAccountStore } from './account-store.js';
+import { MemoryArchiveStore } from './archive-store.js';
 import { MemoryBlocklistStore } from './blocklist-store.js';
 import { MemoryLastActivityStore } from './last-activity-store.js';
 import { MemoryOfflineStore } from './offline-store.js';
+import { MemoryPrivateStore } from './private-store.js';
+import { MemoryPubsubStore } from './pubsub-store.js';
+import { MemoryRoomStore } from './room-store.js';
 import { MemoryRosterStore } from './roster-store.js';
+import { MemoryVcardStore } from './vcard-store.js';
 
 /**
  * Process-local stores for tests and single-node development. Nothing
@@ -18,6 +23,11 @@ export function openMemoryStores(): Stores {
     offline: new MemoryOfflineStore(life),
     lastActivity: new MemoryLastActivityStore(life),
     blocklists: new MemoryBlocklistStore(life),
+    archive: new MemoryArchiveStore(life),
+    rooms: new MemoryRoomStore(life),
+    pubsub: new MemoryPubsubStore(life),
+    vcards: new MemoryVcardStore(life),
+    privateXml: new MemoryPrivateStore(life),
     async close() {
       life.markClosed();
     },

@@ -20,6 +20,30 @@ export function lifecycleTests(stores: CurrentStores): void {
       await expectStoreError(s.blocklists.get('alice@example.org'), 'closed');
       await expectStoreError(s.blocklists.add('alice@example.org', ['b@x.org']), 'closed');
       await expectStoreError(s.blocklists.clear('alice@example.org'), 'closed');
+      await expectStoreError(s.archive.query('alice@example.org', { limit: 10 }), 'closed');
+      await expectStoreError(
+        s.archive.append('alice@example.org', { id: 'x', ts: 1, with: 'b@x.org', xml: '<m/>' }),
+        'closed',
+      );
+      await expectStoreError(s.archive.deleteOlderThan(1), 'closed');
+      await expectStoreError(s.archive.getPrefs('alice@example.org'), 'closed');
+      await expectStoreError(s.rooms.get('room@muc.example.org'), 'closed');
+      await expectStoreError(s.rooms.list(), 'closed');
+      await expectStoreError(
+        s.rooms.put({ jid: 'room@muc.example.org', createdAt: 1, config: {} }),
+        'closed',
+      );
+      await expectStoreError(s.pubsub.listNodes('pubsub.example.org'), 'closed');
+      await expectStoreError(
+        s.pubsub.createNode({ service: 'pubsub.example.org', node: 'n', config: {}, createdAt: 1 }),
+        'closed',
+      );
+      await expectStoreError(s.pubsub.items('pubsub.example.org', 'n'), 'closed');
+      await expectStoreError(s.pubsub.deleteService('alice@example.org'), 'closed');
+      await expectStoreError(s.vcards.get('alice@example.org'), 'closed');
+      await expectStoreError(s.vcards.set('alice@example.org', '<vCard/>'), 'closed');
+      await expectStoreError(s.privateXml.get('alice@example.org', 'a', 'b'), 'closed');
+      await expectStoreError(s.privateXml.deleteAll('alice@example.org'), 'closed');
     });
   });
 }

@@ -1,14 +1,14 @@
 /**
  * Stream features per negotiation state (RFC 6120 4.3.2):
- * - before TLS: STARTTLS (required when c2s.requireTls), plus SASL when TLS
- *   is optional, plus XEP-0077 registration when allowed without TLS;
+ * - before TLS: STARTTLS (required when c2s.requireTls; never over
+ *   WebSocket, RFC 7395 3.9), plus SASL when TLS is optional, plus XEP-0077
+ *   registration when allowed without TLS;
  * - after TLS, before authentication: SASL mechanisms, XEP-0440 channel
  *   binding types, XEP-0077 registration;
  * - after authentication: resource binding, the optional RFC 3921 session,
  *   roster versioning (XEP-0237), stream management (XEP-0198) and client
  *   state indication (XEP-0352) when enabled.
  */
-import type { TLSSocket } from 'node:tls';
 import type { Config } from '@parley/config';
 import { channelBindingAvailable, tlsChannelBinding } from '@parley/sasl';
 import type { ChannelBindingSource } from '@parley/sasl';
@@ -50,7 +50,7 @@ export function featuresFor(conn: Connection): string {
   if (conn.user !== undefined) return conn.ctx.postAuthFeatures;
   const { config } = conn.ctx;
   const features = xml('stream:features');
-  if (!conn.secure) {
+  if (!conn.secure && conn.transport.canStartTls) {
     features.append(xml('starttls', { xmlns: NS_TLS }, config.c2s.requireTls && xml('required')));
   }
   const cb = conn.secure ? connectionChannelBinding(conn) : undefined;
@@ -68,7 +68,9 @@ export function featuresFor(conn: Connection): string {
 }
 
 export function connectionChannelBinding(conn: Connection): ChannelBindingSource | undefined {
-  const source = tlsChannelBinding(conn.socket as TLSSocket, 'server');
+  const socket = conn.transport.tlsSocket();
+  if (socket === undefined) return undefined;
+  const source = tlsChannelBinding(socket, 'server');
   return channelBindingAvailable(source) ? source : undefined;
 }
 

@@ -56,6 +56,32 @@ export function checkStreamHeader(open: StreamOpen, domains: ReadonlySet<string>
   if (attrs['xmlns'] !== NS_CLIENT) {
     return fail('invalid-namespace', `the content namespace must be ${NS_CLIENT}`);
   }
+  return checkAddressing(attrs, domain, fail);
+}
+
+/**
+ * Validates an RFC 7395 `<open/>` (section 3.4; the framer has checked that
+ * it is `open` in the framing namespace): there is no stream prefix and no
+ * content namespace (every stanza declares `jabber:client` itself), the rest
+ * is checked as for a TCP header.
+ */
+export function checkFramedOpen(open: StreamOpen, domains: ReadonlySet<string>): HeaderCheck {
+  const { attrs } = open;
+  const domain = servedDomain(attrs['to'], domains);
+  return checkAddressing(attrs, domain, (condition, text) => ({
+    ok: false,
+    condition,
+    text,
+    domain,
+  }));
+}
+
+/** 'to', 'version', 'xml:lang' and 'from', common to both kinds of stream header. */
+function checkAddressing(
+  attrs: Record<string, string>,
+  domain: string | undefined,
+  fail: (condition: StreamErrorCondition, text: string) => HeaderCheck,
+): HeaderCheck {
   if (attrs['to'] === undefined) {
     return fail('host-unknown', "the stream header has no 'to' address");
   }

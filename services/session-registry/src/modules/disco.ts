@@ -12,6 +12,19 @@ function infoResult(node: string | undefined, identities: Identity[], features: 
 }
 
 /**
+ * Whether a disco item belongs in the disco#items of `domain`: a service on
+ * a subdomain of one of the served domains is listed by that domain only,
+ * any other item by every domain.
+ */
+function listedOn(jid: string, domain: string, domains: readonly string[]): boolean {
+  const host = jid.slice(jid.lastIndexOf('@') + 1).split('/')[0]!;
+  let parent: string | undefined;
+  for (const d of domains)
+    if (host.endsWith(`.${d}`) && d.length > (parent?.length ?? -1)) parent = d;
+  return parent === undefined || parent === domain;
+}
+
+/**
  * XEP-0030: Service Discovery. The feature lists are built from what the
  * enabled modules registered, so they always match what the server does.
  */
@@ -30,9 +43,13 @@ export const discoModule: ServerModule = {
       if (node !== undefined) throw itemNotFound();
       return infoResult(node, ctx.identities('server'), ctx.features('server'));
     });
-    ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload }) => {
+    ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload, to }) => {
       if (payload.attr('node') !== undefined) throw itemNotFound();
-      return xml('query', { xmlns: NS_DISCO_ITEMS });
+      const q = xml('query', { xmlns: NS_DISCO_ITEMS });
+      for (const item of ctx.discoItems())
+        if (listedOn(item.jid, to.domain, ctx.config.server.domains))
+          q.c('item', { jid: item.jid, name: item.name });
+      return q;
     });
     ctx.accountIq('get', NS_DISCO_INFO, async ({ payload }) => {
       if (payload.attr('node') !== undefined) throw itemNotFound();

@@ -1,16 +1,25 @@
+import { avatarModule } from './avatar.js';
 import { blockingModule } from './blocking.js';
+import { bookmarksModule } from './bookmarks.js';
 import { carbonsModule } from './carbons.js';
 import { discoModule } from './disco.js';
 import { lastActivityModule } from './last.js';
+import { mamModule } from './mam.js';
+import { mucServiceModule } from './muc-service.js';
+import { pepModule } from './pep.js';
 import { pingModule } from './ping.js';
+import { privateModule } from './private.js';
+import { pubsubServiceModule } from './pubsub-service.js';
 import { registerFeatureModule } from './register-feature.js';
 import { timeModule } from './time.js';
 import type { ServerModule } from './types.js';
+import { vcardModule } from './vcard.js';
 import { versionModule } from './version.js';
 
 /** Every server module, in registration order. */
 export const builtinModules: ServerModule[] = [
   discoModule,
+  mucServiceModule,
   pingModule,
   versionModule,
   lastActivityModule,
@@ -18,7 +27,16 @@ export const builtinModules: ServerModule[] = [
   registerFeatureModule,
   // Blocking filters first: a blocked stanza is refused before other modules look at it.
   blockingModule,
+  // Archiving before carbons: carbon copies carry the archive's stanza-id.
+  mamModule,
   carbonsModule,
+  // PEP (XEP-0163) and what is built on it; the pubsub.<domain> service.
+  pepModule,
+  avatarModule,
+  vcardModule,
+  privateModule,
+  bookmarksModule,
+  pubsubServiceModule,
 ];
 
 export type {
@@ -28,4 +46,7 @@ export type {
   IqRequest,
   Identity,
   XepDeclaration,
+  DiscoItem,
+  ServiceHandler,
+  ServiceStanza,
 } from './types.js';

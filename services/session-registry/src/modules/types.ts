@@ -37,6 +37,22 @@ export interface Identity {
   name?: string;
 }
 
+/** A stanza addressed to a service domain a module owns (see ModuleContext.serviceDomain). */
+export interface ServiceStanza {
+  env: Envelope;
+  from: JID;
+  /** The addressee: the service domain, or a JID on it. */
+  to: JID;
+}
+
+export type ServiceHandler = (s: ServiceStanza) => void | Promise<void>;
+
+/** An entry of the server's disco#items (XEP-0030), e.g. a service on a subdomain. */
+export interface DiscoItem {
+  jid: string;
+  name?: string;
+}
+
 export interface ModuleContext {
   readonly config: Config;
   readonly stores: Stores;
@@ -79,6 +95,17 @@ export interface ModuleContext {
    * so it may be read on the hot path and updated after each store write.
    */
   accountCache<T>(max?: number): AccountCache<T>;
+  /** Lists a JID (a service, e.g. pubsub.example.org) in the server's disco#items. */
+  discoItem(jid: string, name?: string): void;
+  /** The items registered with discoItem, in registration order. */
+  discoItems(): DiscoItem[];
+  /**
+   * Makes the module the owner of a service domain (not one of the server's
+   * domains, e.g. pubsub.example.org): every stanza addressed to it or to a
+   * JID on it is routed to that JID's partition and handed to `handler`
+   * there, in order, instead of being refused as remote.
+   */
+  serviceDomain(domain: string, handler: ServiceHandler): void;
 }
 
 export interface XepDeclaration {

@@ -1,0 +1,36 @@
+import type { PrivateStore } from '../contracts.js';
+import { checkPrivateKey, checkXml } from '../shared/blob-validate.js';
+import { checkJid } from '../shared/validate.js';
+import type { LmdbEnv } from './env.js';
+import { checkKeySize } from './keys.js';
+import { removePrefix } from './range.js';
+
+/** private-xml: [owner, namespace, name] -> serialized element; one owner is one range. */
+export class LmdbPrivateStore implements PrivateStore {
+  constructor(private readonly env: LmdbEnv) {}
+
+  async get(owner: string, name: string, ns: string): Promise<string | undefined> {
+    checkPrivateKey(owner, name, ns);
+    checkKeySize(owner, ns, name);
+    return this.env.read('privateXml.get', (snapshot) =>
+      this.env.dbs.privateXml.get([owner, ns, name], snapshot),
+    );
+  }
+
+  async set(owner: string, name: string, ns: string, xml: string): Promise<void> {
+    checkPrivateKey(owner, name, ns);
+    checkKeySize(owner, ns, name);
+    checkXml(xml);
+    await this.env.write('privateXml.set', () => {
+      void this.env.dbs.privateXml.put([owner, ns, name], xml);
+    });
+  }
+
+  async deleteAll(owner: string): Promise<void> {
+    checkJid(owner, 'owner');
+    checkKeySize(owner);
+    await this.env.write('privateXml.deleteAll', () => {
+      removePrefix(this.env.dbs.privateXml, [owner]);
+    });
+  }
+}

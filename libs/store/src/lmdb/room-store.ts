@@ -1,0 +1,117 @@
+import type { ListPage, RoomAffiliationItem, RoomStore, StoredRoom } from '../contracts.js';
+import { StoreError } from '../errors.js';
+import { domainOf } from '../shared/jid-order.js';
+import { withoutUndefined } from '../shared/plain.js';
+import { checkRoom, checkRoomAffiliation } from '../shared/room-validate.js';
+import { checkJid, checkLimit } from '../shared/validate.js';
+import type { LmdbEnv } from './env.js';
+import { MAX, asTuple, checkKeySize } from './keys.js';
+import { prefixRange, removePrefix } from './range.js';
+
+/**
+ * rooms: jid -> StoredRoom (list without a domain is a range scan);
+ * rooms-by-domain: [domain, jid] -> true (list per MUC domain);
+ * room-affiliations: [room, jid] -> RoomAffiliationItem (one room's
+ * affiliations are one range scan, in jid order). delete removes all three
+ * in one transaction.
+ */
+export class LmdbRoomStore implements RoomStore {
+  constructor(private readonly env: LmdbEnv) {}
+
+  async get(jid: string): Promise<StoredRoom | undefined> {
+    checkRoomJid(jid);
+    return this.env.read('rooms.get', (snapshot) => this.env.dbs.rooms.get(jid, snapshot));
+  }
+
+  async put(room: StoredRoom): Promise<void> {
+    checkRoom(room);
+    checkRoomJid(room.jid);
+    const record = withoutUndefined(room);
+    await this.env.write('rooms.put', () => {
+      void this.env.dbs.rooms.put(record.jid, record);
+      void this.env.dbs.roomsByDomain.put([domainOf(record.jid), record.jid], true);
+    });
+  }
+
+  async delete(jid: string): Promise<boolean> {
+    checkRoomJid(jid);
+    const { rooms, roomsByDomain, roomAffiliations } = this.env.dbs;
+    return this.env.write('rooms.delete', () => {
+      removePrefix(roomAffiliations, [jid]);
+      if (!rooms.doesExist(jid)) return false;
+      void rooms.remove(jid);
+      void roomsByDomain.remove([domainOf(jid), jid]);
+      return true;
+    });
+  }
+
+  async list(
+    opts: { after?: string; limit?: number; domain?: string } = {},
+  ): Promise<ListPage<StoredRoom>> {
+    const { after, limit, domain } = opts;
+    checkLimit(limit);
+    checkKeySize(domain ?? '', after ?? '');
+    const fetch = limit === undefined ? undefined : limit + 1;
+    const { rooms, roomsByDomain } = this.env.dbs;
+    return this.env.read('rooms.list', (snapshot) => {
+      let items: StoredRoom[];
+      if (domain === undefined) {
+        const range = rooms.getRange({
+          ...snapshot,
+          ...(after === undefined ? {} : { start: after, exclusiveStart: true }),
+          ...(fetch === undefined ? {} : { limit: fetch }),
+        });
+        items = Array.from(range, ({ value }) => value);
+      } else {
+        const range = roomsByDomain.getKeys({
+          ...snapshot,
+          start: after === undefined ? [domain] : [domain, after],
+          exclusiveStart: after !== undefined,
+          end: [domain, MAX],
+          ...(fetch === undefined ? {} : { limit: fetch }),
+        });
+        items = Array.from(range, (key) => {
+          const [, jid] = asTuple<[string, string]>(key, 'ss', 'rooms-by-domain');
+          const room = rooms.get(jid, snapshot);
+          if (!room) {
+            throw new StoreError('corrupt', `rooms-by-domain lists ${jid} but rooms does not`);
+          }
+          return room;
+        });
+      }
+      if (limit === undefined || items.length <= limit) return { items };
+      items.length = limit;
+      return { items, next: items[limit - 1]!.jid };
+    });
+  }
+
+  async affiliations(room: string): Promise<RoomAffiliationItem[]> {
+    checkRoomJid(room);
+    return this.env.read('rooms.affiliations', (snapshot) =>
+      Array.from(
+        this.env.dbs.roomAffiliations.getRange({ ...snapshot, ...prefixRange([room]) }),
+        ({ value }) => value,
+      ),
+    );
+  }
+
+  async setAffiliation(
+    room: string,
+    item: RoomAffiliationItem | { jid: string; affiliation: 'none' },
+  ): Promise<void> {
+    checkRoomJid(room);
+    checkRoomAffiliation(item);
+    checkKeySize(room, item.jid);
+    const record = withoutUndefined(item);
+    const { roomAffiliations } = this.env.dbs;
+    await this.env.write('rooms.setAffiliation', () => {
+      if (record.affiliation === 'none') void roomAffiliations.remove([room, record.jid]);
+      else void roomAffiliations.put([room, record.jid], record);
+    });
+  }
+}
+
+function checkRoomJid(jid: string): void {
+  checkJid(jid, 'room');
+  checkKeySize(domainOf(jid), jid);
+}

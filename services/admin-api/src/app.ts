@@ -1,0 +1,98 @@
+/**
+ * The admin API: a fastify application whose route schemas validate every
+ * body and query and make the OpenAPI document. It reaches the server only
+ * through the bus and the stores, so it runs the same inside the
+ * all-in-one process and as its own process in a cluster.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { installAuth } from './auth.js';
+import type { ApiContext } from './context.js';
+import type { AdminDeps } from './deps.js';
+import { installProblemHandlers } from './errors.js';
+import { MucClient } from './muc-client.js';
+import { installOpenApi } from './openapi.js';
+import { RegistryClient } from './registry-client.js';
+import { inactiveRoutes } from './routes/inactive.js';
+import { offlineRoutes } from './routes/offline.js';
+import { rosterRoutes } from './routes/roster.js';
+import { serverRoutes } from './routes/server.js';
+import { sessionsRoutes } from './routes/sessions.js';
+import { stanzasRoutes } from './routes/stanzas.js';
+import { storageRoutes } from './routes/storage.js';
+import { uploadRoutes } from './routes/upload.js';
+import { usersRoutes } from './routes/users.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { StanzaRouter } from './stanza-router.js';
+
+export interface AdminApi {
+  readonly app: FastifyInstance;
+  /** The port listened on (0 when admin.port is 0: use app.inject). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the application (ready, not listening). */
+export async function buildAdminApp(deps: AdminDeps): Promise<{ app: FastifyInstance; ctx: ApiContext }> {
+  const ctx: ApiContext = {
+    ...deps,
+    registry: new RegistryClient(deps),
+    router: new StanzaRouter(deps),
+    muc: new MucClient(deps),
+    startedAt: Date.now(),
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: Math.max(1_048_576, 2 * deps.config.c2s.maxStanzaBytes),
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+  installProblemHandlers(app, deps.logger);
+  await installOpenApi(app);
+  await app.register(
+    async (api) => {
+      installAuth(api, deps.config.admin.tokens);
+      api.addHook('onResponse', async (req, reply) => {
+        if (req.method === 'GET') return;
+        deps.logger.info('admin api request', {
+          method: req.method,
+          url: req.url.split('?')[0],
+          status: reply.statusCode,
+          token: req.token?.name,
+        });
+      });
+      for (const routes of [
+        usersRoutes,
+        inactiveRoutes,
+        sessionsRoutes,
+        stanzasRoutes,
+        rosterRoutes,
+        storageRoutes,
+        offlineRoutes,
+        uploadRoutes,
+        serverRoutes,
+      ])
+        await api.register(routes(ctx));
+    },
+    { prefix: '/api' },
+  );
+  app.addHook('onClose', async () => ctx.muc.close());
+  await app.ready();
+  return { app, ctx };
+}
+
+/** Builds the admin API and listens on admin.host:admin.port (unless the port is 0). */
+export async function startAdminApi(deps: AdminDeps): Promise<AdminApi> {
+  const { config, logger } = deps;
+  if (config.admin.tokens.length === 0)
+    logger.warn('admin API enabled without tokens (admin.tokens): every request will get 401');
+  const { app } = await buildAdminApp(deps);
+  let port = 0;
+  if (config.admin.port !== 0) {
+    await app.listen({ port: config.admin.port, host: config.admin.host });
+    const addr = app.server.address();
+    port = typeof addr === 'object' && addr ? addr.port : config.admin.port;
+    logger.info('admin API listening', { host: config.admin.host, port });
+  }
+  return { app, port, close: () => app.close() };
+}

@@ -1,0 +1,119 @@
+/**
+ * Bearer-token authentication and authorization. Tokens are configured by
+ * their SHA-256 (admin.tokens); a request's token is hashed and compared in
+ * constant time. Each operation needs a scope ('read' for GET, 'admin'
+ * otherwise, unless the route says so); 'admin' includes 'read'. A token
+ * with `domains` acts only on JIDs of those domains and never on
+ * server-wide operations (`config.global`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AdminScope, AdminToken, Config } from '@parley/config';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { accountJid, servedDomainOfMuc } from './jids.js';
+import { ApiProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope the operation needs; default: 'read' for GET, 'admin' otherwise. */
+    scope?: AdminScope;
+    /** A server-wide operation: tokens limited to domains may not use it. */
+    global?: boolean;
+  }
+  interface FastifyRequest {
+    /** The authenticated token (set for every /api route). */
+    token: AdminToken | null;
+  }
+}
+
+const REALM = 'Bearer realm="parley-admin"';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function authenticate(header: string | undefined, tokens: AdminToken[]): AdminToken | undefined {
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const hash = createHash('sha256').update(m[1]!, 'utf8').digest();
+  let found: AdminToken | undefined;
+  for (const t of tokens) {
+    // Every token is compared, so the time taken does not tell which one matched.
+    if (timingSafeEqual(hash, Buffer.from(t.sha256, 'hex')) && found === undefined) found = t;
+  }
+  return found;
+}
+
+/** Adds authentication to every route of `app` (an encapsulated context: the /api routes). */
+export function installAuth(app: FastifyInstance, tokens: AdminToken[]): void {
+  app.decorateRequest('token', null);
+  app.addHook('onRequest', async (req, reply) => {
+    const header = req.headers.authorization;
+    const token = authenticate(header, tokens);
+    if (!token) {
+      reply.header('www-authenticate', header ? `${REALM}, error="invalid_token"` : REALM);
+      throw new ApiProblem(
+        'unauthorized',
+        header ? 'the bearer token is not valid' : 'send Authorization: Bearer <token>',
+      );
+    }
+    const cfg = req.routeOptions.config;
+    const scope = cfg.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    if (!token.scopes.includes(scope) && !token.scopes.includes('admin')) {
+      reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${scope}"`);
+      throw new ApiProblem('insufficient-scope', `this operation needs the '${scope}' scope`, {
+        scope,
+      });
+    }
+    if (cfg.global && token.domains !== undefined)
+      throw new ApiProblem(
+        'domain-not-allowed',
+        'server-wide operations need a token that is not limited to domains',
+      );
+    req.token = token;
+  });
+}
+
+/** Refuses a domain the request's token is not limited to. */
+export function checkDomain(req: FastifyRequest, domain: string): void {
+  const allowed = req.token?.domains;
+  if (allowed !== undefined && !allowed.includes(domain))
+    throw new ApiProblem('domain-not-allowed', `this token may not act on ${domain}`, { domain });
+}
+
+/** Refuses a JID (bare or full) outside the token's domains. */
+export function checkJid(req: FastifyRequest, jid: string): void {
+  const at = jid.indexOf('@');
+  const slash = jid.indexOf('/', at + 1);
+  checkDomain(req, jid.slice(at + 1, slash === -1 ? undefined : slash));
+}
+
+/** Refuses a room whose MUC service belongs to a domain outside the token's domains. */
+export function checkRoom(req: FastifyRequest, config: Config, room: string): void {
+  const domain = room.slice(room.indexOf('@') + 1);
+  checkDomain(req, servedDomainOfMuc(config, domain) ?? domain);
+}
+
+/**
+ * The domain a list operation is limited to: the one asked for (checked),
+ * or, for a token limited to a single domain, that domain.
+ */
+export function listDomain(req: FastifyRequest, domain: string | undefined): string | undefined {
+  const allowed = req.token?.domains;
+  if (domain !== undefined) {
+    checkDomain(req, domain);
+    return domain;
+  }
+  if (allowed === undefined) return undefined;
+  if (allowed.length === 1) return allowed[0];
+  throw new ApiProblem(
+    'domain-not-allowed',
+    'this token is limited to several domains: name one with the domain parameter',
+  );
+}
+
+/** The account JID of the path parameter `jid`, normalized and checked against the token's domains. */
+export function pathAccount(config: Config, req: FastifyRequest<{ Params: { jid: string } }>): string {
+  const jid = accountJid(config, req.params.jid);
+  checkJid(req, jid);
+  return jid;
+}

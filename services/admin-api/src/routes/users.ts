@@ -1,0 +1,241 @@
+/** Accounts: register, check, list, count, remove, passwords, bans. */
+import type { AccountRemoved } from '@parley/routing';
+import { routeSubject } from '@parley/routing';
+import { deriveCredentials, verifyPassword } from '@parley/sasl';
+import type { Account } from '@parley/store';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { checkJid, listDomain, pathAccount } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { accountJid } from '../jids.js';
+import { conflict, notFound } from '../problem.js';
+import {
+  BARE_JID,
+  NO_CONTENT,
+  bool,
+  int,
+  obj,
+  ok,
+  page,
+  pageQuery,
+  problems,
+  str,
+  userParams,
+} from '../schemas.js';
+
+const PASSWORD = str('Password', { minLength: 1, maxLength: 1024 });
+const DOMAIN = str('Only this domain', { minLength: 1 });
+const userSchema = obj(
+  { jid: BARE_JID, createdAt: int('ms since epoch'), banned: bool('Banned accounts cannot log in') },
+  ['jid', 'createdAt', 'banned'],
+);
+
+export function userView(a: Account) {
+  return { jid: a.jid, createdAt: a.createdAt, banned: a.banned === true };
+}
+
+export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
+  const { config, stores } = ctx;
+  return async (app) => {
+    const account = async (jid: string): Promise<Account> => {
+      const a = await stores.accounts.get(jid);
+      if (!a) throw notFound(`no account ${jid}`);
+      return a;
+    };
+    const pathJid = (req: FastifyRequest<{ Params: { jid: string } }>) => pathAccount(config, req);
+
+    app.get<{ Querystring: { limit: number; after?: string; domain?: string } }>(
+      '/users',
+      {
+        schema: {
+          operationId: 'listUsers',
+          summary: 'List accounts, ordered by JID',
+          tags: ['users'],
+          querystring: pageQuery(config, { domain: DOMAIN }),
+          response: { 200: ok('A page of accounts', page(userSchema)) },
+        },
+      },
+      async (req) => {
+        const domain = listDomain(req, req.query.domain);
+        const res = await stores.accounts.list({
+          limit: req.query.limit,
+          ...(req.query.after !== undefined ? { after: req.query.after } : {}),
+          ...(domain !== undefined ? { domain } : {}),
+        });
+        return { items: res.items.map(userView), ...(res.next ? { next: res.next } : {}) };
+      },
+    );
+
+    app.get<{ Querystring: { domain?: string } }>(
+      '/users/count',
+      {
+        schema: {
+          operationId: 'countUsers',
+          summary: 'Count accounts',
+          tags: ['users'],
+          querystring: obj({ domain: DOMAIN }),
+          response: { 200: ok('The count', obj({ count: int() }, ['count'])) },
+        },
+      },
+      async (req) => ({ count: await stores.accounts.count(listDomain(req, req.query.domain)) }),
+    );
+
+    app.post<{ Body: { jid: string; password: string } }>(
+      '/users',
+      {
+        schema: {
+          operationId: 'registerUser',
+          summary: 'Register an account',
+          tags: ['users'],
+          body: obj({ jid: BARE_JID, password: PASSWORD }, ['jid', 'password']),
+          response: {
+            201: ok('Created', userSchema),
+            ...problems('bad-request', 'domain-not-allowed', 'conflict'),
+          },
+        },
+      },
+      async (req, reply) => {
+        const jid = accountJid(config, req.body.jid);
+        checkJid(req, jid);
+        const credentials = await deriveCredentials(req.body.password, {
+          iterations: config.sasl.scramIterations,
+        });
+        const a: Account = { jid, credentials, createdAt: Date.now() };
+        if (!(await stores.accounts.create(a))) throw conflict(`${jid} already exists`);
+        ctx.logger.info('account registered by the admin API', { jid });
+        return reply.code(201).send(userView(a));
+      },
+    );
+
+    app.get<{ Params: { jid: string } }>(
+      '/users/:jid',
+      {
+        schema: {
+          operationId: 'getUser',
+          summary: 'Check that an account exists',
+          tags: ['users'],
+          params: userParams,
+          response: { 200: ok('The account', userSchema), ...problems('not-found') },
+        },
+      },
+      async (req) => userView(await account(pathJid(req))),
+    );
+
+    app.delete<{ Params: { jid: string } }>(
+      '/users/:jid',
+      {
+        schema: {
+          operationId: 'removeUser',
+          summary: 'Remove an account and everything stored for it',
+          description:
+            'Its sessions are closed, its contacts unsubscribed, its roster, offline messages, ' +
+            'archive, vCard, private XML and PEP nodes deleted.',
+          tags: ['users'],
+          params: userParams,
+          response: { 204: NO_CONTENT, ...problems('not-found') },
+        },
+      },
+      async (req, reply) => {
+        const jid = pathJid(req);
+        await removeAccount(ctx, jid);
+        return reply.code(204).send();
+      },
+    );
+
+    app.put<{ Params: { jid: string }; Body: { password: string } }>(
+      '/users/:jid/password',
+      {
+        schema: {
+          operationId: 'changePassword',
+          summary: "Change an account's password",
+          tags: ['users'],
+          params: userParams,
+          body: obj({ password: PASSWORD }, ['password']),
+          response: { 204: NO_CONTENT, ...problems('not-found') },
+        },
+      },
+      async (req, reply) => {
+        const a = await account(pathJid(req));
+        const credentials = await deriveCredentials(req.body.password, {
+          iterations: config.sasl.scramIterations,
+        });
+        if (!(await stores.accounts.update({ ...a, credentials })))
+          throw notFound(`no account ${a.jid}`);
+        return reply.code(204).send();
+      },
+    );
+
+    app.post<{ Params: { jid: string }; Body: { password: string } }>(
+      '/users/:jid/password/check',
+      {
+        schema: {
+          operationId: 'checkPassword',
+          summary: 'Check a password against the stored SCRAM keys',
+          tags: ['users'],
+          params: userParams,
+          body: obj({ password: PASSWORD }, ['password']),
+          response: { 200: ok('Whether it matches', obj({ valid: bool() }, ['valid'])) },
+        },
+        config: { scope: 'read' },
+      },
+      async (req) => {
+        const a = await stores.accounts.get(pathJid(req));
+        return { valid: a !== undefined && (await verifyPassword(a.credentials, req.body.password)) };
+      },
+    );
+
+    app.put<{ Params: { jid: string }; Body: { reason?: string } }>(
+      '/users/:jid/ban',
+      {
+        schema: {
+          operationId: 'banUser',
+          summary: 'Ban an account: its sessions are closed and it cannot log in',
+          tags: ['users'],
+          params: userParams,
+          body: obj({ reason: str('Told to the closed sessions', { maxLength: 1024 }) }),
+          response: {
+            200: ok('Banned', obj({ kicked: int('Sessions closed') }, ['kicked'])),
+            ...problems('not-found'),
+          },
+        },
+      },
+      async (req) => {
+        const a = await account(pathJid(req));
+        await stores.accounts.update({ ...a, banned: true });
+        const r = await ctx.registry.request({
+          t: 'admin-kick',
+          jid: a.jid,
+          text: req.body?.reason ?? 'The account has been banned',
+        });
+        ctx.logger.info('account banned by the admin API', { jid: a.jid });
+        return { kicked: r.kicked ?? 0 };
+      },
+    );
+
+    app.delete<{ Params: { jid: string } }>(
+      '/users/:jid/ban',
+      {
+        schema: {
+          operationId: 'unbanUser',
+          summary: 'Lift a ban',
+          tags: ['users'],
+          params: userParams,
+          response: { 204: NO_CONTENT, ...problems('not-found') },
+        },
+      },
+      async (req, reply) => {
+        const a = await account(pathJid(req));
+        const { banned: _banned, ...rest } = a;
+        await stores.accounts.update(rest);
+        return reply.code(204).send();
+      },
+    );
+  };
+}
+
+/** Deletes the account; its partition closes the sessions and deletes the rest (account-removed). */
+export async function removeAccount(ctx: ApiContext, jid: string): Promise<void> {
+  if (!(await ctx.stores.accounts.delete(jid))) throw notFound(`no account ${jid}`);
+  const msg: AccountRemoved = { t: 'account-removed', jid };
+  await ctx.bus.publishDurable(routeSubject(jid, ctx.config.routing.partitions), msg);
+  ctx.logger.info('account removed by the admin API', { jid });
+}

@@ -1,0 +1,7 @@
+export { startMucService } from './service.js';
+export type { MucService, MucServiceOptions } from './service.js';
+export type { MucDeps } from './core.js';
+export { LocalMucStateStore, RedisMucStateStore } from './state-store.js';
+export type { HotRoom, MucStateStore, OccupantRecord, RoomMeta } from './state-store.js';
+export { mucXeps } from './xeps.js';
+export type { MucXep } from './xeps.js';

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * MUC worker process (cluster mode): owns a share of the MUC partitions
+ * (leases in Redis, ownership group 'muc'), consumes them from NATS
+ * JetStream, mirrors the rooms' hot state (occupants, roles, history,
+ * temporary rooms) to Redis. Exposes /metrics, /healthz, /readyz on
+ * http.port and hands its partitions over on SIGTERM.
+ */
+import { RedisOwnership, startClusterProcess } from '@parley/cluster';
+import { ConfigError, loadConfig } from '@parley/config';
+import { onShutdownSignal } from '@parley/telemetry';
+import { startMucService } from './service.js';
+import { RedisMucStateStore } from './state-store.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const proc = await startClusterProcess('muc', config);
+  const { id: workerId, logger, metrics, redis } = proc;
+  const ownership = new RedisOwnership({
+    redis,
+    workerId,
+    partitions: config.muc.partitions,
+    group: 'muc',
+    onError: (err) => logger.warn('muc partition rebalance failed', { err: String(err) }),
+  });
+  const owned = metrics.gauge('parley_muc_partitions_owned', 'MUC partitions this worker consumes');
+  const rooms = metrics.gauge('parley_muc_rooms', 'Rooms in this worker\'s memory');
+  const occupants = metrics.gauge('parley_muc_occupants', 'Occupants of the rooms in memory');
+  const muc = startMucService({
+    config,
+    bus: proc.bus,
+    stores: proc.stores,
+    logger,
+    metrics,
+    ownership,
+    stateStore: new RedisMucStateStore(redis, config.muc.partitions),
+  });
+  await muc.ready;
+  const gaugeTimer = setInterval(() => {
+    owned.set(muc.partitions.length);
+    rooms.set(muc.roomCount());
+    occupants.set(muc.occupantCount());
+  }, 1000);
+  const http = await proc.serveHttp(() => ({
+    partitions: muc.partitions.length,
+    rooms: muc.roomCount(),
+  }));
+  logger.info('muc service started', {
+    workerId,
+    domains: muc.domains,
+    http: http.port,
+    partitions: muc.partitions.length,
+  });
+  onShutdownSignal(logger, async () => {
+    proc.draining = true;
+    clearInterval(gaugeTimer);
+    await muc.close();
+    await proc.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,131 @@
+/**
+ * The MUC service (XEP-0045): a worker that owns a share of the MUC
+ * partitions and handles every stanza for the rooms (and the service
+ * JIDs) hashed to them, strictly in order per partition.
+ */
+import type { BusMessage, OrderedConsumer } from '@parley/bus';
+import { StaticOwnership } from '@parley/cluster';
+import type { PartitionOwnership } from '@parley/cluster';
+import { tryParseJID } from '@parley/jid';
+import type { MucMessage } from '@parley/routing';
+import { mucConsumerName, mucPartitionPattern } from '@parley/routing';
+import type { Element } from '@parley/xml';
+import type { MucDeps } from './core.js';
+import { MucCore } from './core.js';
+import { handleIq } from './iq.js';
+import { handleMessage } from './messages.js';
+import { handlePresence } from './occupants.js';
+
+export interface MucServiceOptions extends MucDeps {
+  /** Which partitions to consume; default: all of them, always (single-node mode). */
+  ownership?: PartitionOwnership;
+}
+
+export interface MucService {
+  /** The service domains (`conference.<domain>`). */
+  readonly domains: string[];
+  /** Partitions this worker consumes. */
+  readonly partitions: number[];
+  /** Rooms in this worker's memory. */
+  roomCount(): number;
+  occupantCount(): number;
+  /** Resolves once every partition consumer is running. */
+  readonly ready: Promise<void>;
+  /** Resolves when every queued stanza has been handled (tests, drain). */
+  idle(): Promise<void>;
+  /** Hands the partitions back (their hot state stays mirrored) and stops. */
+  close(): Promise<void>;
+}
+
+export function startMucService(opts: MucServiceOptions): MucService {
+  const core = new MucCore(opts);
+  const onError = (err: unknown) =>
+    core.logger.error('muc job failed', { err: String(err), stack: (err as Error)?.stack });
+
+  const handle = async (msg: BusMessage): Promise<void> => {
+    const m = msg.data as MucMessage;
+    if (m?.t !== 'stanza') return;
+    const env = m.env;
+    const from = tryParseJID(env.from);
+    const to = tryParseJID(env.to);
+    if (!from || !to || !core.serviceDomains.has(to.domain)) return;
+    let el: Element;
+    try {
+      el = core.parse(env);
+    } catch {
+      return;
+    }
+    core.counted(env.kind);
+    switch (env.kind) {
+      case 'presence':
+        if (to.local === '') return; // presence to the service itself: nothing to do
+        return handlePresence(core, el, from, to);
+      case 'message':
+        if (to.local === '') return;
+        return handleMessage(core, env, el, from, to);
+      case 'iq':
+        return handleIq(core, el, from, to);
+    }
+  };
+
+  const consumers = new Map<number, OrderedConsumer>();
+  const ownership = opts.ownership ?? new StaticOwnership(core.partitions);
+  const ready = (async () => {
+    await core
+      .seedOwnedIndex()
+      .catch((err: unknown) =>
+        core.logger.warn('muc: could not rebuild the owned-rooms index', { err: String(err) }),
+      );
+    await ownership.start({
+      acquire: async (p) => {
+        core.forgetPartition(p);
+        for (const hot of await core.stateStore.loadPartition(p)) {
+          await core.restoreHot(hot).catch(onError);
+        }
+        const c = await opts.bus.consumeOrdered(mucPartitionPattern(p), mucConsumerName(p), (msg) =>
+          handle(msg).catch(onError),
+        );
+        consumers.set(p, c);
+        core.logger.debug('muc partition acquired', { partition: p });
+      },
+      resync: async (p) => {
+        // The shared state was lost while this worker kept the partition: write it back.
+        for (const room of core.rooms.values()) {
+          if (core.partitionOf(room.jid) !== p || room.isEmpty()) continue;
+          core.mirrorMeta(room);
+          for (const o of room.occupants.values()) core.mirrorOccupant(room, o);
+          for (const e of room.history) core.mirrorHistory(room, e);
+        }
+        core.logger.warn('muc partition state written back', { partition: p });
+      },
+      release: async (p) => {
+        await consumers.get(p)?.stop();
+        consumers.delete(p);
+        core.forgetPartition(p);
+        core.logger.debug('muc partition released', { partition: p });
+      },
+    });
+  })();
+
+  return {
+    domains: [...core.serviceDomains],
+    get partitions() {
+      return ownership.owned();
+    },
+    roomCount: () => core.rooms.size,
+    occupantCount: () => {
+      let n = 0;
+      for (const r of core.rooms.values()) n += r.occupantCount;
+      return n;
+    },
+    ready,
+    idle: async () => {
+      await ready;
+      await Promise.all([...consumers.values()].map((c) => c.idle()));
+    },
+    close: async () => {
+      await ready.catch(() => undefined);
+      await ownership.stop();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { ServerModule } from './types.js';
+
+/**
+ * Lists the XEP-0045 service (`<muc.subdomain>.<domain>`, run by the MUC
+ * workers, see services/muc) in each domain's disco#items, so clients find
+ * it. Its XEPs are declared by the MUC service itself.
+ */
+export const mucServiceModule: ServerModule = {
+  name: 'muc-service',
+  xeps: [],
+  enabled: (config) => config.muc.enabled,
+  register(ctx) {
+    for (const domain of ctx.config.server.domains)
+      ctx.discoItem(`${ctx.config.muc.subdomain}.${domain}`, ctx.config.muc.name);
+  },
+};
