@@ -21,12 +21,15 @@ interface LocalClusterHandle {
   redis?: { pid: number };
   gateways: { name: string; c2sPort?: number; proc: { pid: number } }[];
   registries: { name: string; proc: { pid: number } }[];
+  /** MUC workers (absent in builds of services/server without them). */
+  mucs?: { name: string; proc: { pid: number } }[];
   stop(): Promise<void>;
 }
 
 type StartLocalCluster = (opts: {
   gateways?: number;
   registries?: number;
+  mucs?: number;
   dataDir?: string;
   domains?: string[];
   basePort?: number;
@@ -37,6 +40,8 @@ type StartLocalCluster = (opts: {
 export interface ClusterSpawnOptions {
   gateways: number;
   registries: number;
+  /** MUC workers (services/muc); undefined: the local cluster's default (1). */
+  mucs?: number;
   /** Users to import: pattern (with %d) and count. */
   userPattern: string;
   passwordPattern: string;
@@ -44,6 +49,8 @@ export interface ClusterSpawnOptions {
   /** Extra PARLEY_* variables for every process. */
   env: Record<string, string>;
   log: (line: string) => void;
+  /** Runs after the user import and before any cluster process starts (see SpawnOptions.prepare). */
+  prepare?: (dataDir: string) => Promise<void>;
 }
 
 export interface SpawnedCluster {
@@ -73,18 +80,20 @@ export async function spawnCluster(opts: ClusterSpawnOptions): Promise<SpawnedCl
   };
   try {
     if (opts.users > 0) await importUsers(benchEnv(dataDir, '127.0.0.1', 0, extra), opts);
+    await opts.prepare?.(dataDir);
     // startLocalCluster starts every process from this process's environment:
     // drop the caller's own PARLEY_* settings so that they do not leak in.
     for (const k of Object.keys(process.env)) {
       if (k.startsWith('PARLEY_') || k === 'NATS_URL' || k === 'REDIS_URL') delete process.env[k];
     }
     opts.log(
-      `cluster: starting nats-server, redis-server, ${opts.registries} session-registry workers and ${opts.gateways} gateways`,
+      `cluster: starting nats-server, redis-server, ${opts.registries} session-registry workers, ${opts.mucs ?? 'the default number of'} MUC workers and ${opts.gateways} gateways`,
     );
     const t0 = performance.now();
     const cluster = await mod.startLocalCluster({
       gateways: opts.gateways,
       registries: opts.registries,
+      ...(opts.mucs !== undefined ? { mucs: opts.mucs } : {}),
       dataDir,
       domains: ['localhost'],
       logLevel: 'warn',
@@ -95,6 +104,7 @@ export async function spawnCluster(opts: ClusterSpawnOptions): Promise<SpawnedCl
     const processes: ServerProcessRef[] = [
       ...cluster.gateways.map((g) => ({ name: g.name, pid: g.proc.pid })),
       ...cluster.registries.map((r) => ({ name: r.name, pid: r.proc.pid })),
+      ...(cluster.mucs ?? []).map((m) => ({ name: m.name, pid: m.proc.pid })),
       ...(cluster.nats ? [{ name: 'nats-server', pid: cluster.nats.pid }] : []),
       ...(cluster.redis ? [{ name: 'redis-server', pid: cluster.redis.pid }] : []),
     ];

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench <idle|chat|all> [options]`: Parley's load generator.
+ * `pnpm bench <idle|chat|muc|mam|all> [options]`: Parley's load generator.
  * Figures go to stdout as aligned text followed by one JSON line; progress
  * goes to stderr.
  */
@@ -10,20 +10,28 @@ import { findMax, formatChatSteps, formatFindMax, runChat } from './bench-chat.j
 import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
 import { formatIdle, runIdle } from './bench-idle.js';
 import type { IdleResult, TargetOptions } from './bench-idle.js';
+import { formatMam, runMam, prefillArchive } from './bench-mam.js';
+import type { MamResult, PrefilledArchive } from './bench-mam.js';
+import { defaultRoom, formatMuc, runMuc } from './bench-muc.js';
+import type { MucResult } from './bench-muc.js';
 import type { LoadMechanism } from './client.js';
 import type { ServerProcessRef } from './bench-idle.js';
 import { spawnCluster } from './cluster.js';
 import type { SpawnedCluster } from './cluster.js';
 import { spawnServer } from './spawn.js';
 import type { SpawnedServer } from './spawn.js';
-import { errorText, formatPairs, intList } from './util.js';
+import { errorText, formatPairs, fromPattern, intList } from './util.js';
 
 const USAGE = `Parley load generator
 
-  node loadtest/dist/src/main.js <idle|chat|all> [options]      (pnpm bench <...>)
+  node loadtest/dist/src/main.js <idle|chat|muc|mam|all> [options]      (pnpm bench <...>)
 
   idle   N authenticated idle connections; server RSS per connection, connect rate
   chat   P pairs exchanging messages at a total offered rate R; latency, loss, server CPU
+  muc    one XEP-0045 room with N occupants, S senders at a total groupchat rate R;
+         fan-out deliveries/s, latency to every occupant, loss, join time
+  mam    XEP-0313 query latency on a pre-filled archive of M messages (LMDB);
+         needs --spawn or --cluster (the archive is written before the server starts)
   all    idle, then chat
 
 Target:
@@ -36,6 +44,7 @@ Target:
                           users of a pair are on different gateways
   --gateways N            with --cluster (default 2)
   --registries N          with --cluster (default 2)
+  --mucs N                with --cluster: MUC workers (default: the local cluster's, 1)
   --server-pid PID[,PID]  server already running: read its RSS/CPU from /proc/PID
                           (a list for a cluster: the sums are reported)
   --host H                default 127.0.0.1
@@ -69,6 +78,30 @@ chat:
   --max-rate R            default 200000
   --retries N             find-max: run a failing rate again up to N times (default 1;
                           latency spikes from other processes on a shared machine)
+
+muc:
+  --occupants N           default 500 (users 1..N join as room/load<i>; load1 creates the
+                          room: an instant room when it comes back locked, status 201)
+  --senders S             occupants 1..S send groupchat messages (default 10)
+  --rate R                total offered groupchat msgs/s, comma list for several (default 20);
+                          deliveries/s = R x occupants
+  --duration S, --warmup S, --drain S    as for chat (defaults 20, 3, 5)
+  --room JID              default bench@conference.<domain of --user-pattern>
+  --join-concurrency C    joins in flight at once (default 50)
+  With --spawn/--cluster and more than 200 occupants, muc.roomDefaults.maxUsers (and
+  muc.maxUsers above 1000) are raised to N; a server of your own needs the same.
+
+mam:
+  --messages M            messages pre-filled into load1's archive (default 100000), written
+                          into <dataDir>/db with @parley/store before the server starts
+  --queries Q             queries per run (default 200)
+  --clients C[,C]         concurrent clients (all load1, own resources), closed loop; one run
+                          per value and query kind (default 1,10)
+  --page-size N           RSM <max/> (default 50)
+  --range-size N          messages in the start/end window of the 'range' query (default 1000)
+  --warmup-queries N      unmeasured queries of each kind first (default 5)
+  Query kinds: last (newest page: <before/>), with (newest page with load2), range
+  (first page of a start/end window mid-archive). Every answer is checked.
 `;
 
 interface Report {
@@ -96,6 +129,8 @@ interface Report {
   };
   idle?: IdleResult;
   chat?: ChatStep[];
+  muc?: MucResult;
+  mam?: MamResult;
   findMax?: FindMaxResult & { maxP99Ms: number };
   error?: string;
 }
@@ -117,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
       cluster: { type: 'boolean' },
       gateways: { type: 'string' },
       registries: { type: 'string' },
+      mucs: { type: 'string' },
       ports: { type: 'string' },
       'server-pid': { type: 'string' },
       host: { type: 'string' },
@@ -141,11 +177,24 @@ async function main(argv: string[]): Promise<number> {
       'max-p99': { type: 'string' },
       'max-rate': { type: 'string' },
       retries: { type: 'string' },
+      occupants: { type: 'string' },
+      senders: { type: 'string' },
+      room: { type: 'string' },
+      'join-concurrency': { type: 'string' },
+      messages: { type: 'string' },
+      queries: { type: 'string' },
+      clients: { type: 'string' },
+      'page-size': { type: 'string' },
+      'range-size': { type: 'string' },
+      'warmup-queries': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const mode = positionals[0];
-  if (values.help || (mode !== 'idle' && mode !== 'chat' && mode !== 'all')) {
+  if (
+    values.help ||
+    (mode !== 'idle' && mode !== 'chat' && mode !== 'muc' && mode !== 'mam' && mode !== 'all')
+  ) {
     (values.help ? process.stdout : process.stderr).write(USAGE);
     return values.help ? 0 : 2;
   }
@@ -161,16 +210,27 @@ async function main(argv: string[]): Promise<number> {
     throw new Error('use only one of --spawn, --cluster and --server-pid');
   if (values.cluster && (values.port !== undefined || values.ports !== undefined))
     throw new Error('--cluster picks free ports: no --port / --ports with it');
+  if (mode === 'mam' && !values.spawn && !values.cluster)
+    throw new Error('mam pre-fills the archive before the server starts: use --spawn or --cluster');
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const host = values.host ?? '127.0.0.1';
   const connections = Math.floor(num(values.connections, 'connections', 10_000));
   const pairs = Math.floor(num(values.pairs, 'pairs', 500));
-  const rates = (values.rate ?? '5000').split(',').map((r) => num(r.trim(), 'rate', 0));
+  const rates = (values.rate ?? (mode === 'muc' ? '20' : '5000'))
+    .split(',')
+    .map((r) => num(r.trim(), 'rate', 0));
   const userPattern = values['user-pattern'] ?? 'load%d@localhost';
   const passwordPattern = values['password-pattern'] ?? 'pw%d';
   const sourceIps = Math.floor(num(values['source-ips'], 'source-ips', 1));
-  const needUsers = Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
+  const occupants = Math.floor(num(values.occupants, 'occupants', 500));
+  const mamMessages = Math.floor(num(values.messages, 'messages', 100_000));
+  const needUsers =
+    mode === 'muc'
+      ? occupants
+      : mode === 'mam'
+        ? 3
+        : Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
 
   let spawned: SpawnedServer | SpawnedCluster | undefined;
   let serverProcesses: ServerProcessRef[] =
@@ -183,15 +243,38 @@ async function main(argv: string[]): Promise<number> {
   const extraEnv: Record<string, string> = {};
   if (values['scram-iterations'] !== undefined)
     extraEnv['PARLEY_SASL_SCRAM_ITERATIONS'] = values['scram-iterations'];
+  if (mode === 'muc' && occupants > 200) {
+    // New rooms admit 200 occupants by default (muc.roomDefaults.maxUsers), at most 1000 (muc.maxUsers).
+    extraEnv['PARLEY_MUC_ROOM_DEFAULTS_MAX_USERS'] = String(occupants);
+    if (occupants > 1000) extraEnv['PARLEY_MUC_MAX_USERS'] = String(occupants);
+  }
+  // mam: load1's archive is written into the data directory before the server starts.
+  let archive: PrefilledArchive | undefined;
+  const prepare =
+    mode === 'mam'
+      ? async (dataDir: string) => {
+          archive = await prefillArchive(dataDir, {
+            owner: fromPattern(userPattern, 1),
+            partners: [fromPattern(userPattern, 2), fromPattern(userPattern, 3)],
+            messages: mamMessages,
+            log,
+          });
+          log(
+            `mam: pre-filled ${mamMessages} messages in ${archive.seconds.toFixed(2)} s (${Math.round(archive.rate)}/s)`,
+          );
+        }
+      : undefined;
   if (values.cluster) {
     const cluster = await spawnCluster({
       gateways: Math.max(1, Math.floor(num(values.gateways, 'gateways', 2))),
       registries: Math.max(1, Math.floor(num(values.registries, 'registries', 2))),
+      ...(values.mucs !== undefined ? { mucs: Math.floor(num(values.mucs, 'mucs', 1)) } : {}),
       userPattern,
       passwordPattern,
       users: needUsers,
       env: extraEnv,
       log,
+      ...(prepare ? { prepare } : {}),
     });
     spawned = cluster;
     serverProcesses = cluster.processes;
@@ -207,6 +290,7 @@ async function main(argv: string[]): Promise<number> {
       nodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
       env: extraEnv,
       log,
+      ...(prepare ? { prepare } : {}),
     });
     spawned = server;
     serverProcesses = [{ name: 'server', pid: server.pid }];
@@ -339,6 +423,44 @@ async function main(argv: string[]): Promise<number> {
         );
         if (report.chat.some((s) => s.lost > 0)) code = 1;
       }
+    }
+    if (mode === 'muc') {
+      report.muc = await runMuc(
+        {
+          ...target,
+          occupants,
+          firstUser: 1,
+          senders: Math.floor(num(values.senders, 'senders', 10)),
+          room: values.room ?? defaultRoom(userPattern),
+          joinConcurrency: Math.max(
+            1,
+            Math.floor(num(values['join-concurrency'], 'join-concurrency', 50)),
+          ),
+          durationS: num(values.duration, 'duration', 20),
+          warmupS: num(values.warmup, 'warmup', 3),
+          drainS: num(values.drain, 'drain', 5),
+        },
+        rates,
+      );
+      print(formatMuc(report.muc));
+      if (report.muc.steps.some((s) => s.lost > 0 || s.errors > 0 || s.removed > 0)) code = 1;
+    }
+    if (mode === 'mam') {
+      if (!archive) throw new Error('mam: the archive was not pre-filled');
+      report.mam = await runMam(
+        {
+          ...target,
+          user: 1,
+          queries: Math.max(1, Math.floor(num(values.queries, 'queries', 200))),
+          clients: intList(values.clients ?? '1,10', 'clients').map((c) => Math.max(1, c)),
+          pageSize: Math.max(1, Math.floor(num(values['page-size'], 'page-size', 50))),
+          rangeSize: Math.max(1, Math.floor(num(values['range-size'], 'range-size', 1000))),
+          warmupQueries: Math.floor(num(values['warmup-queries'], 'warmup-queries', 5)),
+        },
+        archive,
+      );
+      print(formatMam(report.mam));
+      if (report.mam.runs.some((r) => r.failed > 0)) code = 1;
     }
   } catch (err) {
     report.error = errorText(err);

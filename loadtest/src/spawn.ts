@@ -31,6 +31,11 @@ export interface SpawnOptions {
   /** Extra PARLEY_* variables. */
   env: Record<string, string>;
   log: (line: string) => void;
+  /**
+   * Runs after the user import and before the server starts, on the fresh
+   * data directory (e.g. to pre-fill the LMDB store under `<dataDir>/db`).
+   */
+  prepare?: (dataDir: string) => Promise<void>;
 }
 
 export interface SpawnedServer {
@@ -153,13 +158,12 @@ export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const env = benchEnv(dataDir, opts.host, port, opts.env);
 
-  if (opts.users > 0) {
-    try {
-      await importUsers(env, opts);
-    } catch (err) {
-      await rm(dataDir, { recursive: true, force: true });
-      throw err;
-    }
+  try {
+    if (opts.users > 0) await importUsers(env, opts);
+    await opts.prepare?.(dataDir);
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
   }
 
   const child = spawn(process.execPath, [...opts.nodeArgs, mainJs], {

@@ -212,7 +212,7 @@ function checkWebSocket(config: Config): void {
     }
   }
   for (const origin of ws.allowedOrigins) {
-    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin.toLowerCase()) {
       throw invalid(
         'websocket.allowedOrigins',
         `expected origins such as https://chat.example.org (scheme, host and optional port only), got ${show(origin)}`,
@@ -226,8 +226,9 @@ function checkWebSocket(config: Config): void {
     { port: config.http.port, host: config.http.host, key: 'http.port' },
   ];
   const mine: { port: number; host: string; key: string }[] = [];
-  if (ws.listeners.includes('ws'))
+  if (ws.listeners.includes('ws')) {
     mine.push({ port: ws.port, host: ws.host, key: 'websocket.port' });
+  }
   if (ws.listeners.includes('wss')) {
     mine.push({ port: ws.tlsPort, host: ws.tlsHost, key: 'websocket.tlsPort' });
   }

@@ -31,6 +31,8 @@ export interface Envelope {
   conn?: string;
   /** Monotonic send time (ms, from performance.timeOrigin + now) for latency metrics. */
   ts?: number;
+  /** W3C traceparent of the span that sent it on, when the stanza is being traced. */
+  tp?: string;
 }
 
 /** Messages consumed by the session registry on a partition subject. */

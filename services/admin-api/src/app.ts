@@ -14,6 +14,8 @@ import { MucClient } from './muc-client.js';
 import { installOpenApi } from './openapi.js';
 import { RegistryClient } from './registry-client.js';
 import { inactiveRoutes } from './routes/inactive.js';
+import { mucOccupantsRoutes } from './routes/muc-occupants.js';
+import { mucRoomsRoutes } from './routes/muc-rooms.js';
 import { offlineRoutes } from './routes/offline.js';
 import { rosterRoutes } from './routes/roster.js';
 import { serverRoutes } from './routes/server.js';
@@ -33,7 +35,9 @@ export interface AdminApi {
 }
 
 /** Builds the application (ready, not listening). */
-export async function buildAdminApp(deps: AdminDeps): Promise<{ app: FastifyInstance; ctx: ApiContext }> {
+export async function buildAdminApp(
+  deps: AdminDeps,
+): Promise<{ app: FastifyInstance; ctx: ApiContext; routes: Array<{ method: string; url: string }> }> {
   const ctx: ApiContext = {
     ...deps,
     registry: new RegistryClient(deps),
@@ -45,6 +49,10 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{ app: FastifyInst
     logger: false,
     bodyLimit: Math.max(1_048_576, 2 * deps.config.c2s.maxStanzaBytes),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
   });
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   installProblemHandlers(app, deps.logger);
@@ -71,6 +79,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{ app: FastifyInst
         offlineRoutes,
         uploadRoutes,
         serverRoutes,
+        mucRoomsRoutes,
+        mucOccupantsRoutes,
       ])
         await api.register(routes(ctx));
     },
@@ -78,7 +88,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{ app: FastifyInst
   );
   app.addHook('onClose', async () => ctx.muc.close());
   await app.ready();
-  return { app, ctx };
+  return { app, ctx, routes };
 }
 
 /** Builds the admin API and listens on admin.host:admin.port (unless the port is 0). */

@@ -8,10 +8,14 @@ function toProblem(err: FastifyError, logger: Logger): ApiProblem {
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     return new ApiProblem('validation-failed', err.message, {
-      errors: err.validation.map((v) => ({
-        location: `${where}${v.instancePath}`,
-        message: v.message ?? 'is not valid',
-      })),
+      errors: err.validation.map((v) => {
+        const p = v.params as { additionalProperty?: string; missingProperty?: string };
+        const prop = p.additionalProperty ?? p.missingProperty;
+        return {
+          location: `${where}${v.instancePath}${prop !== undefined ? `/${prop}` : ''}`,
+          message: v.message ?? 'is not valid',
+        };
+      }),
     });
   }
   switch (err.code) {

@@ -77,7 +77,7 @@ export function obj(
     type: 'object',
     ...(description ? { description } : {}),
     properties,
-    required,
+    ...(required.length > 0 ? { required } : {}),
     additionalProperties: false,
   };
 }

@@ -12,7 +12,7 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { MucCore } from './core.js';
 import { NS_MUC_ADMIN } from './ns.js';
-import { broadcastPresence } from './presence.js';
+import { broadcastPresence, sendOccupantList } from './presence.js';
 import { removeOccupant } from './occupants.js';
 import { affiliationRank } from './room.js';
 import type { Occupant, Room } from './room.js';
@@ -94,12 +94,20 @@ export async function applyRoleChange(
     return;
   }
   if (o.role === change.role) return;
+  const before = o.role;
   o.role = change.role;
   core.mirrorOccupant(room, o);
   broadcastPresence(core, room, o, {
     ...(actorNick !== undefined ? { actor: actorNick } : {}),
     ...(change.reason ? { reason: change.reason } : {}),
   });
+  revealJids(core, room, o, before);
+}
+
+/** A new moderator of a semi-anonymous room gets everyone's presence again, now with real JIDs. */
+function revealJids(core: MucCore, room: Room, o: Occupant, before: Role): void {
+  if (o.role !== 'moderator' || before === 'moderator' || room.showsJidsTo(before)) return;
+  for (const s of o.sessions) sendOccupantList(core, room, o, s.jid);
 }
 
 /* ----------------------------------------------------------- affiliations */
@@ -177,9 +185,11 @@ export async function applyAffiliationChange(
       continue;
     }
     if (before === now) continue;
+    const roleBefore = o.role;
     o.role = roleAfter(room, o.role, before, now);
     core.mirrorOccupant(room, o);
     broadcastPresence(core, room, o, extra);
+    revealJids(core, room, o, roleBefore);
   }
   await core.roomEmptied(room);
 }

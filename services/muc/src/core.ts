@@ -91,6 +91,8 @@ export class MucCore {
   private readonly tails = new PartitionTails();
   private readonly idleRooms = new Set<string>();
   private readonly pendingIq = new Map<string, PendingIq>();
+  /** Mirror writes not yet acknowledged by the state store. */
+  private readonly inflight = new Set<Promise<void>>();
   private iqSeq = 0;
   private readonly stanzas;
   private readonly fanout;
@@ -337,9 +339,16 @@ export class MucCore {
   }
 
   private mirror(what: string, room: string, p: Promise<void>): void {
-    p.catch((err: unknown) =>
+    const tracked = p.catch((err: unknown) =>
       this.logger.error('muc state mirror write failed', { what, room, err: String(err) }),
     );
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+  }
+
+  /** Resolves once every mirror write issued so far has settled (before handing a partition over). */
+  async flushMirror(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   /** Writes the room's meta to the hot state (when shared), unless it is a persistent, empty room. */

@@ -34,7 +34,10 @@ describe('hot room state mirrored in Redis: a new owner takes over with the occu
     const stores = openMemoryStores();
     const temp = `temp@${SERVICE}`;
     const kept = `kept@${SERVICE}`;
-    const first = await MucHarness.start({ stores, stateStore: new RedisMucStateStore(redis(), 16) });
+    const first = await MucHarness.start({
+      stores,
+      stateStore: new RedisMucStateStore(redis(), 16),
+    });
     await first.createInstant(temp, 'alice', A, form({ 'muc#roomconfig_roomname': 'Temp' }));
     await first.createInstant(kept, 'alice', A, form({ 'muc#roomconfig_persistentroom': '1' }));
     for (const room of [temp, kept]) {
@@ -47,7 +50,11 @@ describe('hot room state mirrored in Redis: a new owner takes over with the occu
       A,
       temp,
       'set',
-      xml('query', { xmlns: 'http://jabber.org/protocol/muc#admin' }, xml('item', { nick: 'carol', role: 'visitor' })),
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/muc#admin' },
+        xml('item', { nick: 'carol', role: 'visitor' }),
+      ),
     );
     const occupantId = first.log
       .find((el) => el.attr('from') === `${temp}/alice` && el.name === 'presence')
@@ -66,7 +73,9 @@ describe('hot room state mirrored in Redis: a new owner takes over with the occu
     for (const room of [temp, kept]) {
       await second.message(B, room, 'groupchat', xml('body', {}, `after in ${room}`));
       for (const who of [A, B, C])
-        expect(second.to(who, (el) => el.getChildText('body') === `after in ${room}`)).toHaveLength(1);
+        expect(second.to(who, (el) => el.getChildText('body') === `after in ${room}`)).toHaveLength(
+          1,
+        );
     }
     // Roles survive: carol is still a visitor in the temporary room.
     await second.message(C, temp, 'groupchat', xml('body', {}, 'may I'));
@@ -76,9 +85,17 @@ describe('hot room state mirrored in Redis: a new owner takes over with the occu
     expect(dave.some((el) => el.getChildText('body') === `before in ${temp}`)).toBe(true);
     expect(dave[dave.length - 1]?.getChildText('subject')).toBe('Kept subject');
     expect(
-      dave.find((el) => el.attr('from') === `${temp}/alice`)?.getChild('occupant-id', NS_OCCUPANT_ID)?.attr('id'),
+      dave
+        .find((el) => el.attr('from') === `${temp}/alice`)
+        ?.getChild('occupant-id', NS_OCCUPANT_ID)
+        ?.attr('id'),
     ).toBe(occupantId);
-    const info = await second.iq(B, temp, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await second.iq(
+      B,
+      temp,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(info.getChild('query')?.getChild('identity')?.attr('name')).toBe('Temp');
 
     // Everyone leaves the temporary room: it is gone, from Redis too.

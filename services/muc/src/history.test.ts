@@ -33,7 +33,12 @@ describe('discussion history selection (XEP-0045 7.2.15)', () => {
     expect(readHistoryRequest(undefined)).toBeUndefined();
     expect(
       readHistoryRequest(
-        xml('history', { maxstanzas: '5', maxchars: 'lots', seconds: '60', since: '2024-01-01T11:00:00Z' }),
+        xml('history', {
+          maxstanzas: '5',
+          maxchars: 'lots',
+          seconds: '60',
+          since: '2024-01-01T11:00:00Z',
+        }),
       ),
     ).toEqual({ maxstanzas: 5, seconds: 60, since: Date.parse('2024-01-01T11:00:00Z') });
   });

@@ -35,7 +35,11 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
       A,
       ROOM,
       'set',
-      xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })),
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/muc#owner' },
+        xml('x', { xmlns: 'jabber:x:data', type: 'submit' }),
+      ),
     );
     expect(iq.attr('type')).toBe('result');
     const ok = await h.join(ROOM, 'bob', B);
@@ -68,8 +72,12 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
     expect(history.getChild('delay', 'urn:xmpp:delay')?.attr('from')).toBe(ROOM);
     expect(history.attr('from')).toBe(`${ROOM}/alice`);
     // The others see carol come in.
-    expect(h.to(A, (el) => el.name === 'presence' && el.attr('from') === `${ROOM}/carol`)).toHaveLength(1);
-    expect(h.to(B, (el) => el.name === 'presence' && el.attr('from') === `${ROOM}/carol`)).toHaveLength(1);
+    expect(
+      h.to(A, (el) => el.name === 'presence' && el.attr('from') === `${ROOM}/carol`),
+    ).toHaveLength(1);
+    expect(
+      h.to(B, (el) => el.name === 'presence' && el.attr('from') === `${ROOM}/carol`),
+    ).toHaveLength(1);
     // Occupant ids (XEP-0421) on every presence, stable per real JID.
     const ids = got
       .filter((el) => el.name === 'presence')
@@ -115,7 +123,9 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
     expect(second.some((p) => codes(p).includes(110))).toBe(true);
     await h.message(A, ROOM, 'groupchat', xml('body', {}, 'to both'));
     expect(h.to(B, (el) => el.getChildText('body') === 'to both')).toHaveLength(1);
-    expect(h.to('bob@localhost/phone', (el) => el.getChildText('body') === 'to both')).toHaveLength(1);
+    expect(h.to('bob@localhost/phone', (el) => el.getChildText('body') === 'to both')).toHaveLength(
+      1,
+    );
     // One session leaves: the occupant stays.
     h.mark();
     await h.send(xml('presence', { from: B, to: `${ROOM}/bob`, type: 'unavailable' }));
@@ -132,7 +142,11 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
     expect(seen?.getChildText('show')).toBe('away');
     h.mark();
     await h.send(
-      xml('presence', { from: B, to: `${ROOM}/bob`, type: 'unavailable' }, xml('status', {}, 'bye')),
+      xml(
+        'presence',
+        { from: B, to: `${ROOM}/bob`, type: 'unavailable' },
+        xml('status', {}, 'bye'),
+      ),
     );
     const gone = h.to(A, (el) => el.attr('from') === `${ROOM}/bob`)[0];
     expect(gone?.attr('type')).toBe('unavailable');
@@ -144,7 +158,12 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
   it('destroys a temporary room when the last occupant leaves', async () => {
     await h.createInstant(ROOM, 'alice', A);
     await h.send(xml('presence', { from: A, to: `${ROOM}/alice`, type: 'unavailable' }));
-    const info = await h.iq(B, ROOM, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      B,
+      ROOM,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(condition(info)).toBe('item-not-found');
     // A new join creates it anew.
     const again = await h.join(ROOM, 'bob', B);
@@ -160,9 +179,17 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
     );
     await h.send(xml('presence', { from: A, to: `${ROOM}/alice`, type: 'unavailable' }));
     expect(await h.stores.rooms.get(ROOM)).toBeDefined();
-    const info = await h.iq(B, ROOM, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      B,
+      ROOM,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(info.getChild('query')?.getChild('identity')?.attr('name')).toBe('The Lobby');
-    const features = info.getChild('query')?.getChildren('feature').map((f) => f.attr('var'));
+    const features = info
+      .getChild('query')
+      ?.getChildren('feature')
+      .map((f) => f.attr('var'));
     expect(features).toEqual(expect.arrayContaining(['muc_persistent', 'muc_open', 'muc_public']));
     const bob = await h.join(ROOM, 'bob', B);
     expect(codes(bob.find((p) => codes(p).includes(110)))).not.toContain(201);
@@ -218,7 +245,12 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
   it('only local users create rooms, and at most maxRoomsPerUser of them', async () => {
     // A remote user gets not-allowed (dropped here: there is no server-to-server) and no room.
     await h.join(`x@${SERVICE}`, 'r', 'eve@elsewhere.example/e');
-    const info = await h.iq(B, `x@${SERVICE}`, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      B,
+      `x@${SERVICE}`,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(condition(info)).toBe('item-not-found');
     await h.close();
     h = await MucHarness.start({ config: { muc: { maxRoomsPerUser: 1 } } });

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn('muc partition rebalance failed', { err: String(err) }),
   });
   const owned = metrics.gauge('parley_muc_partitions_owned', 'MUC partitions this worker consumes');
-  const rooms = metrics.gauge('parley_muc_rooms', 'Rooms in this worker\'s memory');
+  const rooms = metrics.gauge('parley_muc_rooms', "Rooms in this worker's memory");
   const occupants = metrics.gauge('parley_muc_occupants', 'Occupants of the rooms in memory');
   const muc = startMucService({
     config,

@@ -47,7 +47,12 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
   });
 
   it('keeps chat states out of history and archive', async () => {
-    await h.message(B, ROOM, 'groupchat', xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }));
+    await h.message(
+      B,
+      ROOM,
+      'groupchat',
+      xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }),
+    );
     const [state] = h.to(A, (el) => el.name === 'message');
     expect(state?.getChild('stanza-id', NS_SID)).toBeUndefined();
     const page = await h.stores.archive.query(ROOM, { limit: 10 });
@@ -92,7 +97,12 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
     const last = carol[carol.length - 1]!;
     expect(last.getChildText('subject')).toBe('Topic');
     expect(last.attr('from')).toBe(`${ROOM}/alice`);
-    const info = await h.iq(C, ROOM, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      C,
+      ROOM,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     const subjectField = info
       .getChild('query')
       ?.getChild('x', 'jabber:x:data')
@@ -118,7 +128,11 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
       A,
       ROOM,
       'set',
-      xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }, form({ 'muc#roomconfig_allowpm': 'none' })),
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/muc#owner' },
+        form({ 'muc#roomconfig_allowpm': 'none' }),
+      ),
     );
     await h.message(B, `${ROOM}/alice`, 'chat', xml('body', {}, 'no pm'));
     expect(condition(h.to(B)[0])).toBe('forbidden');
@@ -129,7 +143,11 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
       B,
       ROOM,
       'normal',
-      xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: 'carol@localhost' }, xml('reason', {}, 'join us'))),
+      xml(
+        'x',
+        { xmlns: NS_MUC_USER },
+        xml('invite', { to: 'carol@localhost' }, xml('reason', {}, 'join us')),
+      ),
     );
     const [inv] = h.to('carol@localhost');
     expect(inv?.attr('from')).toBe(ROOM);
@@ -141,10 +159,16 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
       'carol@localhost/c',
       ROOM,
       'normal',
-      xml('x', { xmlns: NS_MUC_USER }, xml('decline', { to: 'bob@localhost' }, xml('reason', {}, 'busy'))),
+      xml(
+        'x',
+        { xmlns: NS_MUC_USER },
+        xml('decline', { to: 'bob@localhost' }, xml('reason', {}, 'busy')),
+      ),
     );
     const [dec] = h.to('bob@localhost');
-    expect(dec?.getChild('x', NS_MUC_USER)?.getChild('decline')?.attr('from')).toBe('carol@localhost');
+    expect(dec?.getChild('x', NS_MUC_USER)?.getChild('decline')?.attr('from')).toBe(
+      'carol@localhost',
+    );
 
     const priv = `private@${SERVICE}`;
     await h.createInstant(priv, 'alice', A, form({ 'muc#roomconfig_membersonly': '1' }));

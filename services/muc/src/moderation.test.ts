@@ -49,7 +49,9 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
       A,
       ROOM,
       'set',
-      admin(xml('item', { jid: 'bob@localhost', affiliation: 'outcast' }, xml('reason', {}, 'bye'))),
+      admin(
+        xml('item', { jid: 'bob@localhost', affiliation: 'outcast' }, xml('reason', {}, 'bye')),
+      ),
     );
     expect(res.attr('type')).toBe('result');
     const toBob = h.to(B, (el) => el.name === 'presence')[0];
@@ -58,9 +60,13 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(condition((await h.join(ROOM, 'bob', B))[0])).toBe('forbidden');
     const list = await h.iq(A, ROOM, 'get', admin(xml('item', { affiliation: 'outcast' })));
     const items = list.getChild('query')?.getChildren('item') ?? [];
-    expect(items.map((i) => [i.attr('jid'), i.attr('affiliation')])).toEqual([['bob@localhost', 'outcast']]);
+    expect(items.map((i) => [i.attr('jid'), i.attr('affiliation')])).toEqual([
+      ['bob@localhost', 'outcast'],
+    ]);
     // Members cannot read the ban list.
-    expect(condition(await h.iq(C, ROOM, 'get', admin(xml('item', { affiliation: 'outcast' }))))).toBe('forbidden');
+    expect(
+      condition(await h.iq(C, ROOM, 'get', admin(xml('item', { affiliation: 'outcast' })))),
+    ).toBe('forbidden');
   });
 
   it('admins and owners cannot be kicked or banned by those below them', async () => {
@@ -68,18 +74,41 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     const bobPresence = h.to(C, (el) => el.attr('from') === `${ROOM}/bob`)[0];
     expect(item(bobPresence)?.attr('affiliation')).toBe('admin');
     expect(item(bobPresence)?.attr('role')).toBe('moderator');
-    expect(condition(await h.iq(B, ROOM, 'set', admin(xml('item', { nick: 'alice', role: 'none' }))))).toBe(
-      'not-allowed',
-    );
+    // Now a moderator of a semi-anonymous room, bob sees real JIDs.
+    expect(item(h.to(B, (el) => el.attr('from') === `${ROOM}/carol`)[0])?.attr('jid')).toBe(C);
     expect(
-      condition(await h.iq(B, ROOM, 'set', admin(xml('item', { jid: 'alice@localhost', affiliation: 'outcast' })))),
+      condition(await h.iq(B, ROOM, 'set', admin(xml('item', { nick: 'alice', role: 'none' })))),
     ).toBe('not-allowed');
     expect(
-      condition(await h.iq(B, ROOM, 'set', admin(xml('item', { jid: 'carol@localhost', affiliation: 'owner' })))),
+      condition(
+        await h.iq(
+          B,
+          ROOM,
+          'set',
+          admin(xml('item', { jid: 'alice@localhost', affiliation: 'outcast' })),
+        ),
+      ),
+    ).toBe('not-allowed');
+    expect(
+      condition(
+        await h.iq(
+          B,
+          ROOM,
+          'set',
+          admin(xml('item', { jid: 'carol@localhost', affiliation: 'owner' })),
+        ),
+      ),
     ).toBe('forbidden');
     // The last owner cannot go.
     expect(
-      condition(await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'alice@localhost', affiliation: 'member' })))),
+      condition(
+        await h.iq(
+          A,
+          ROOM,
+          'set',
+          admin(xml('item', { jid: 'alice@localhost', affiliation: 'member' })),
+        ),
+      ),
     ).toBe('conflict');
   });
 
@@ -105,7 +134,9 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     );
     const request = h.to(A, (el) => el.name === 'message')[0];
     const fields = request?.getChild('x', 'jabber:x:data')?.getChildren('field') ?? [];
-    expect(fields.find((f) => f.attr('var') === 'muc#roomnick')?.getChildText('value')).toBe('carol');
+    expect(fields.find((f) => f.attr('var') === 'muc#roomnick')?.getChildText('value')).toBe(
+      'carol',
+    );
     expect(h.to(B, (el) => el.name === 'message')).toHaveLength(0);
     await h.message(
       A,
@@ -124,9 +155,16 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
 
     // Revoke voice by admin IQ (8.4), then the participant list (8.5).
     await h.iq(A, ROOM, 'set', admin(xml('item', { nick: 'carol', role: 'visitor' })));
-    expect(item(h.to(B, (el) => el.attr('from') === `${ROOM}/carol`)[0])?.attr('role')).toBe('visitor');
+    expect(item(h.to(B, (el) => el.attr('from') === `${ROOM}/carol`)[0])?.attr('role')).toBe(
+      'visitor',
+    );
     const visitors = await h.iq(A, ROOM, 'get', admin(xml('item', { role: 'visitor' })));
-    expect(visitors.getChild('query')?.getChildren('item').map((i) => i.attr('nick'))).toEqual(['carol']);
+    expect(
+      visitors
+        .getChild('query')
+        ?.getChildren('item')
+        .map((i) => i.attr('nick')),
+    ).toEqual(['carol']);
   });
 
   it('turning a room members-only removes non-members (322) and notifies the change (104)', async () => {
@@ -143,10 +181,14 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(codes(notice)).toEqual(expect.arrayContaining([104, 172]));
     const removed = h.to(C, (el) => el.name === 'presence')[0];
     expect(codes(removed)).toEqual(expect.arrayContaining([110, 322]));
-    expect(h.to(B, (el) => el.attr('from') === `${ROOM}/carol` && el.attr('type') === 'unavailable')).toHaveLength(1);
+    expect(
+      h.to(B, (el) => el.attr('from') === `${ROOM}/carol` && el.attr('type') === 'unavailable'),
+    ).toHaveLength(1);
     // Revoking bob's membership now removes him too (321).
     await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'bob@localhost', affiliation: 'none' })));
-    expect(codes(h.to(B, (el) => el.name === 'presence')[0])).toEqual(expect.arrayContaining([110, 321]));
+    expect(codes(h.to(B, (el) => el.name === 'presence')[0])).toEqual(
+      expect.arrayContaining([110, 321]),
+    );
   });
 
   it('changes nicknames with 303 and refuses a taken one (conflict)', async () => {
@@ -166,7 +208,9 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(codes(self[0])).toEqual([110, 303]);
     expect(codes(self[1])).toEqual([110]);
     await h.message(B, ROOM, 'groupchat', xml('body', {}, 'renamed'));
-    expect(h.to(A, (el) => el.getChildText('body') === 'renamed')[0]?.attr('from')).toBe(`${ROOM}/robert`);
+    expect(h.to(A, (el) => el.getChildText('body') === 'renamed')[0]?.attr('from')).toBe(
+      `${ROOM}/robert`,
+    );
   });
 
   it('gives owners the configuration form, and nobody else', async () => {
@@ -201,7 +245,12 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     // Out-of-range values are refused.
     const bad = await h.iq(A, ROOM, 'set', owner(form({ 'muc#roomconfig_maxusers': '100000' })));
     expect(condition(bad)).toBe('not-acceptable');
-    const noPw = await h.iq(A, ROOM, 'set', owner(form({ 'muc#roomconfig_passwordprotectedroom': '1' })));
+    const noPw = await h.iq(
+      A,
+      ROOM,
+      'set',
+      owner(form({ 'muc#roomconfig_passwordprotectedroom': '1' })),
+    );
     expect(condition(noPw)).toBe('not-acceptable');
   });
 
@@ -222,7 +271,12 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
       expect(d?.attr('jid')).toBe(`new@${SERVICE}`);
       expect(d?.getChildText('reason')).toBe('moved');
     }
-    const info = await h.iq(B, ROOM, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      B,
+      ROOM,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(condition(info)).toBe('item-not-found');
   });
 
@@ -234,7 +288,11 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     // A version query to carol goes to carol, from bob's occupant JID; her answer comes back.
     h.mark();
     await h.send(
-      xml('iq', { from: B, to: `${ROOM}/carol`, type: 'get', id: 'v1' }, xml('query', { xmlns: 'jabber:iq:version' })),
+      xml(
+        'iq',
+        { from: B, to: `${ROOM}/carol`, type: 'get', id: 'v1' },
+        xml('query', { xmlns: 'jabber:iq:version' }),
+      ),
     );
     const fwd = h.to(C, (el) => el.name === 'iq')[0]!;
     expect(fwd.attr('from')).toBe(`${ROOM}/bob`);
@@ -250,14 +308,24 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     const vcard = xml(
       'vCard',
       { xmlns: 'vcard-temp' },
-      xml('PHOTO', {}, xml('TYPE', {}, 'image/png'), xml('BINVAL', {}, Buffer.from('png').toString('base64'))),
+      xml(
+        'PHOTO',
+        {},
+        xml('TYPE', {}, 'image/png'),
+        xml('BINVAL', {}, Buffer.from('png').toString('base64')),
+      ),
     );
     expect(condition(await h.iq(B, ROOM, 'set', vcard))).toBe('forbidden');
     expect((await h.iq(A, ROOM, 'set', vcard)).attr('type')).toBe('result');
     expect(codes(h.to(B, (el) => el.name === 'message')[0])).toContain(104);
     const got = await h.iq(C, ROOM, 'get', xml('vCard', { xmlns: 'vcard-temp' }));
     expect(got.getChild('vCard')?.getChild('PHOTO')?.getChildText('TYPE')).toBe('image/png');
-    const info = await h.iq(C, ROOM, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      C,
+      ROOM,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     const hash = info
       .getChild('query')
       ?.getChild('x', 'jabber:x:data')
@@ -278,18 +346,28 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
       ),
     );
     const results = h.to(C, (el) => el.name === 'message');
-    expect(results.map((m) => m.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'))).toEqual([
-      'msg 1',
-      'msg 2',
-      'msg 3',
-    ]);
+    expect(
+      results.map((m) =>
+        m.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'),
+      ),
+    ).toEqual(['msg 1', 'msg 2', 'msg 3']);
     expect(results[0]?.attr('from')).toBe(ROOM);
     const fin = h.to(C, (el) => el.name === 'iq')[0];
     expect(fin?.attr('type')).toBe('result');
     expect(fin?.getChild('fin')?.attr('complete')).toBe('true');
     // Outcasts may not read it.
-    await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'dave@localhost', affiliation: 'outcast' })));
-    const denied = await h.iq('dave@localhost/d', ROOM, 'set', xml('query', { xmlns: 'urn:xmpp:mam:2' }));
+    await h.iq(
+      A,
+      ROOM,
+      'set',
+      admin(xml('item', { jid: 'dave@localhost', affiliation: 'outcast' })),
+    );
+    const denied = await h.iq(
+      'dave@localhost/d',
+      ROOM,
+      'set',
+      xml('query', { xmlns: 'urn:xmpp:mam:2' }),
+    );
     expect(condition(denied)).toBe('forbidden');
   });
 });
@@ -302,13 +380,27 @@ describe('the service itself (XEP-0045 6.1-6.3, 10.1.4)', () => {
   afterEach(() => h.close());
 
   it('lists public rooms, not hidden or locked ones, with result set paging', async () => {
-    for (const name of ['a', 'b', 'c', 'd']) await h.createInstant(`${name}@${SERVICE}`, 'alice', A);
-    await h.createInstant(`hidden@${SERVICE}`, 'alice', A, form({ 'muc#roomconfig_publicroom': '0' }));
-    await h.join(`locked@${SERVICE}`, 'alice', A);
-    const all = await h.iq(B, SERVICE, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }));
-    expect(all.getChild('query')?.getChildren('item').map((i) => i.attr('jid'))).toEqual(
-      ['a', 'b', 'c', 'd'].map((n) => `${n}@${SERVICE}`),
+    for (const name of ['a', 'b', 'c', 'd'])
+      await h.createInstant(`${name}@${SERVICE}`, 'alice', A);
+    await h.createInstant(
+      `hidden@${SERVICE}`,
+      'alice',
+      A,
+      form({ 'muc#roomconfig_publicroom': '0' }),
     );
+    await h.join(`locked@${SERVICE}`, 'alice', A);
+    const all = await h.iq(
+      B,
+      SERVICE,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }),
+    );
+    expect(
+      all
+        .getChild('query')
+        ?.getChildren('item')
+        .map((i) => i.attr('jid')),
+    ).toEqual(['a', 'b', 'c', 'd'].map((n) => `${n}@${SERVICE}`));
     const page = await h.iq(
       B,
       SERVICE,
@@ -316,20 +408,46 @@ describe('the service itself (XEP-0045 6.1-6.3, 10.1.4)', () => {
       xml(
         'query',
         { xmlns: 'http://jabber.org/protocol/disco#items' },
-        xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '2'), xml('after', {}, `a@${SERVICE}`)),
+        xml(
+          'set',
+          { xmlns: 'http://jabber.org/protocol/rsm' },
+          xml('max', {}, '2'),
+          xml('after', {}, `a@${SERVICE}`),
+        ),
       ),
     );
     const q = page.getChild('query');
-    expect(q?.getChildren('item').map((i) => i.attr('jid'))).toEqual([`b@${SERVICE}`, `c@${SERVICE}`]);
+    expect(q?.getChildren('item').map((i) => i.attr('jid'))).toEqual([
+      `b@${SERVICE}`,
+      `c@${SERVICE}`,
+    ]);
     expect(q?.getChild('set')?.getChildText('count')).toBe('4');
   });
 
   it('describes itself and makes up unique room names', async () => {
-    const info = await h.iq(B, SERVICE, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
+    const info = await h.iq(
+      B,
+      SERVICE,
+      'get',
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    );
     expect(info.getChild('query')?.getChild('identity')?.attr('category')).toBe('conference');
-    const features = info.getChild('query')?.getChildren('feature').map((f) => f.attr('var'));
-    expect(features).toEqual(expect.arrayContaining(['http://jabber.org/protocol/muc', 'http://jabber.org/protocol/muc#unique']));
-    const u = await h.iq(B, SERVICE, 'get', xml('unique', { xmlns: 'http://jabber.org/protocol/muc#unique' }));
+    const features = info
+      .getChild('query')
+      ?.getChildren('feature')
+      .map((f) => f.attr('var'));
+    expect(features).toEqual(
+      expect.arrayContaining([
+        'http://jabber.org/protocol/muc',
+        'http://jabber.org/protocol/muc#unique',
+      ]),
+    );
+    const u = await h.iq(
+      B,
+      SERVICE,
+      'get',
+      xml('unique', { xmlns: 'http://jabber.org/protocol/muc#unique' }),
+    );
     expect(u.getChild('unique')?.text()).toMatch(/^[0-9a-f]{18}$/);
   });
 });

@@ -136,7 +136,7 @@ async function join(
       aff !== 'owner' &&
       aff !== 'admin'
     ) {
-      return refuse(core, el, serviceUnavailable('The room is full'));
+      return refuse(core, el, serviceUnavailable('The room is full', { type: 'wait' }));
     }
   }
 

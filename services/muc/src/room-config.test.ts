@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readForm } from './forms.js';
-import { applyConfigForm, configForm, defaultRoomConfig, fromStored, toStored } from './room-config.js';
+import {
+  applyConfigForm,
+  configForm,
+  defaultRoomConfig,
+  fromStored,
+  toStored,
+} from './room-config.js';
 import { form, mucConfig } from './testing/harness.js';
 
 const limits = { maxUsers: 1000, maxHistory: 100 };
@@ -18,9 +24,16 @@ describe('room configuration (XEP-0045 10.2)', () => {
   });
 
   it('round-trips through the stored record and the form', () => {
-    const c = { ...defaults, name: 'Room', membersOnly: true, getMemberList: ['moderator' as const] };
+    const c = {
+      ...defaults,
+      name: 'Room',
+      membersOnly: true,
+      getMemberList: ['moderator' as const],
+    };
     expect(fromStored(toStored(c), defaultRoomConfig(mucConfig()))).toEqual(c);
-    const shown = readForm(configForm('r@conference.localhost', c, { admins: [], owners: ['o@localhost'] }, limits))!;
+    const shown = readForm(
+      configForm('r@conference.localhost', c, { admins: [], owners: ['o@localhost'] }, limits),
+    )!;
     expect(shown.formType).toBe('http://jabber.org/protocol/muc#roomconfig');
     expect(shown.fields.get('muc#roomconfig_roomname')).toEqual(['Room']);
     expect(shown.fields.get('muc#roomconfig_membersonly')).toEqual(['1']);
@@ -46,7 +59,8 @@ describe('room configuration (XEP-0045 10.2)', () => {
     expect(sub.config.persistent).toBe(true);
     expect(sub.owners).toEqual(['a@localhost', 'b@localhost']);
     expect(sub.admins).toBeUndefined();
-    const bad = (f: Record<string, string>) => () => applyConfigForm(defaults, readForm(form(f))!, limits);
+    const bad = (f: Record<string, string>) => () =>
+      applyConfigForm(defaults, readForm(form(f))!, limits);
     expect(bad({ 'muc#roomconfig_maxusers': '5000' })).toThrow(/maxusers/);
     expect(bad({ 'muc#roomconfig_whois': 'everybody' })).toThrow(/whois/);
     expect(bad({ 'muc#roomconfig_publicroom': 'maybe' })).toThrow(/boolean/);

@@ -101,6 +101,8 @@ export function startMucService(opts: MucServiceOptions): MucService {
       release: async (p) => {
         await consumers.get(p)?.stop();
         consumers.delete(p);
+        // The next owner reads the mirror: it must hold everything handled here.
+        await core.flushMirror();
         core.forgetPartition(p);
         core.logger.debug('muc partition released', { partition: p });
       },

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '@parley/config';
 import type { Config } from '@parley/config';
 import { migrateCassandra } from '@parley/store';
 import type { Stores } from '@parley/store';
+import { runApiCommand } from './admin-cli.js';
 import { openStores } from './server.js';
 import { accountJid, importAccounts, importEntries, newAccount } from './users.js';
 
@@ -17,6 +18,7 @@ const USAGE = `xmppctl: manage a Parley server's accounts
   xmppctl user count [--domain <d>]
   xmppctl user import --pattern 'user%d@localhost' --count 20000 --password 'secret' [--start 1]
   xmppctl user import --file users.txt          one "jid password" per line
+  xmppctl api <operation> [...]                 any admin API operation (xmppctl api list; see docs/admin-api.md)
   xmppctl cassandra migrate [--create-keyspace] [--dir <path>]
                                                 apply pending schema migrations (deploy/cassandra)
                                                 to the keyspace of store.cassandra
@@ -39,6 +41,18 @@ async function readPassword(prompt: string): Promise<string> {
 }
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'api') {
+    return runApiCommand(argv.slice(1), {
+      fetch: (url, init) => fetch(url, init),
+      env: process.env,
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+      defaultUrl: () => {
+        const { host, port } = loadConfig().admin;
+        return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+      },
+    });
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

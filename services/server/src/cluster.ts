@@ -11,6 +11,7 @@ const cluster = await startLocalCluster({
   ...(process.env['REDIS_URL'] ? { redisUrl: process.env['REDIS_URL'] } : {}),
   basePort: Number(process.env['PARLEY_CLUSTER_BASE_PORT'] ?? 5222),
   mucs: 2,
+  adminApis: 1,
   logLevel: 'warn',
 });
 const lines = [
@@ -23,6 +24,10 @@ const lines = [
     (r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`,
   ),
   `MUC service: conference.<domain> (e.g. conference.localhost)`,
+  ...cluster.adminApis.map(
+    (a) =>
+      `${a.name}: REST http://127.0.0.1:${a.adminPort}/api (reference: /docs; tokens: PARLEY_ADMIN_TOKENS, see docs/admin-api.md)`,
+  ),
   'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
   'Press Ctrl-C to stop the cluster.',
 ];

@@ -4,13 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startNatsServer, startRedisServer, startServerProcess } from '@parley/testkit';
 import type { NatsServer, RedisServer, ServerProcess } from '@parley/testkit';
 
-export type ProcessKind = 'gateway' | 'session-registry' | 'muc';
+export type ProcessKind = 'gateway' | 'session-registry' | 'muc' | 'admin-api';
 
 export interface LocalClusterOptions {
   gateways?: number;
   registries?: number;
   /** MUC workers (XEP-0045 service, services/muc); default 1. */
   mucs?: number;
+  /** Admin API processes (services/admin-api); default 0. */
+  adminApis?: number;
   /** Use these instead of starting nats-server / redis-server. */
   natsUrl?: string;
   redisUrl?: string;
@@ -32,6 +34,8 @@ export interface ClusterProcess {
   name: string;
   kind: ProcessKind;
   c2sPort?: number;
+  /** Port of the admin REST API (admin-api processes). */
+  adminPort?: number;
   httpPort: number;
   proc: ServerProcess;
 }
@@ -44,6 +48,7 @@ export interface LocalCluster {
   gateways: ClusterProcess[];
   registries: ClusterProcess[];
   mucs: ClusterProcess[];
+  adminApis: ClusterProcess[];
   /** Starts (or restarts) one more process of a kind; used by drills. */
   spawn(kind: ProcessKind, name: string): Promise<ClusterProcess>;
   stop(): Promise<void>;
@@ -92,9 +97,16 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     gateways: [],
     registries: [],
     mucs: [],
+    adminApis: [],
     async spawn(kind, name) {
       const list =
-        kind === 'gateway' ? cluster.gateways : kind === 'muc' ? cluster.mucs : cluster.registries;
+        kind === 'gateway'
+          ? cluster.gateways
+          : kind === 'muc'
+            ? cluster.mucs
+            : kind === 'admin-api'
+              ? cluster.adminApis
+              : cluster.registries;
       const index = list.length;
       const basePort = opts.basePort ?? 0;
       const c2sPort =
@@ -102,8 +114,18 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const tlsPort =
         kind === 'gateway' ? (basePort ? basePort + 10 * index + 1 : await freePort()) : undefined;
       const httpPort = basePort
-        ? basePort + 58 + (kind === 'gateway' ? index : kind === 'muc' ? 20 + index : 10 + index)
+        ? basePort +
+          58 +
+          (kind === 'gateway'
+            ? index
+            : kind === 'muc'
+              ? 20 + index
+              : kind === 'admin-api'
+                ? 30 + index
+                : 10 + index)
         : await freePort();
+      const adminPort =
+        kind === 'admin-api' ? (basePort ? basePort + 63 + index : await freePort()) : undefined;
       const env: NodeJS.ProcessEnv = {
         ...base,
         NODE_ID: name,
@@ -112,23 +134,35 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         ...(c2sPort
           ? { PARLEY_C2S_PORT: String(c2sPort), PARLEY_C2S_DIRECT_TLS_PORT: String(tlsPort) }
           : {}),
+        ...(adminPort
+          ? { PARLEY_ADMIN_PORT: String(adminPort), PARLEY_ADMIN_HOST: '127.0.0.1' }
+          : {}),
       };
       const proc = await startServerProcess({
         binary: process.execPath,
         args: entry(kind, opts.fromSource ?? false),
-        port: c2sPort ?? httpPort,
+        port: c2sPort ?? adminPort ?? httpPort,
         env,
         startTimeoutMs: 60_000,
         stopTimeoutMs: 15_000,
         ...(opts.logDir !== undefined ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
       });
-      const p: ClusterProcess = { name, kind, httpPort, proc, ...(c2sPort ? { c2sPort } : {}) };
+      const p: ClusterProcess = {
+        name,
+        kind,
+        httpPort,
+        proc,
+        ...(c2sPort ? { c2sPort } : {}),
+        ...(adminPort ? { adminPort } : {}),
+      };
       list.push(p);
       return p;
     },
     async stop() {
       await Promise.all(
-        [...cluster.gateways, ...cluster.registries, ...cluster.mucs].map((p) => p.proc.stop()),
+        [...cluster.gateways, ...cluster.registries, ...cluster.mucs, ...cluster.adminApis].map(
+          (p) => p.proc.stop(),
+        ),
       );
       await nats?.stop();
       await redis?.stop();
@@ -140,6 +174,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     for (let i = 0; i < (opts.mucs ?? 1); i++) await cluster.spawn('muc', `muc-${i + 1}`);
     for (let i = 0; i < (opts.gateways ?? 2); i++)
       await cluster.spawn('gateway', `gateway-${i + 1}`);
+    for (let i = 0; i < (opts.adminApis ?? 0); i++)
+      await cluster.spawn('admin-api', `admin-api-${i + 1}`);
   } catch (err) {
     await cluster.stop();
     throw err;

@@ -12,7 +12,7 @@ import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
 import { openStores as openStoresFor } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics, startHttpEndpoint } from '@parley/telemetry';
+import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 
 export interface RunningServer {
@@ -52,6 +52,16 @@ export async function startServer(
     opts.logger ??
     createLogger({ service: 'server', level: config.log.level, nodeId: config.server.nodeId });
   const metrics = createMetrics({ defaultLabels: { node: config.server.nodeId } });
+  const tracing = config.tracing.enabled
+    ? installTracing({
+        serviceName: 'parley-server',
+        instanceId: config.server.nodeId,
+        sampleRatio: config.tracing.samplePercent / 100,
+        ...(config.tracing.otlpEndpoint !== undefined
+          ? { otlpEndpoint: config.tracing.otlpEndpoint }
+          : {}),
+      })
+    : undefined;
   mkdirSync(config.server.dataDir, { recursive: true });
   const stores = await openStores(config);
   const bus = new MemoryBus();
@@ -142,6 +152,7 @@ export async function startServer(
         await http?.close();
         await bus.close();
         await stores.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -10,6 +10,7 @@ import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
 import type { Stores } from '@parley/store';
 import type { Logger, Metrics } from '@parley/telemetry';
+import { traceparentOf } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import { parseXml } from '@parley/xml';
 import { AccountCache } from './account-cache.js';
@@ -95,7 +96,7 @@ export class Core {
 
   /** Hands a stanza to the gateway holding the session's socket. */
   deliver(entry: SessionEntry, env: Envelope): void {
-    const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env };
+    const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(env) };
     if (entry.jid !== undefined) msg.jid = entry.jid;
     // Durable: a delivery to a gateway that died stays in the stream and is bounced back by the reaper.
     this.bus.publishDurable(gatewaySubject(entry.gw), msg).catch((err: unknown) => {
@@ -111,7 +112,7 @@ export class Core {
   routeIn(env: Envelope): void {
     const target = tryParseJID(env.to);
     if (!target) return;
-    publishInbound(this.bus, env, target.toBareString(), target.domain, this.routes).catch(
+    publishInbound(this.bus, traced(env), target.toBareString(), target.domain, this.routes).catch(
       (err: unknown) => {
         this.logger.error('route publish failed', { to: env.to, err: String(err) });
       },
@@ -230,6 +231,12 @@ export function fromRecord(rec: SessionRecord): SessionEntry {
   if (rec.presence !== undefined) e.presence = rec.presence;
   if (rec.flags !== undefined) e.flags = { ...rec.flags };
   return e;
+}
+
+/** The envelope carrying the current span's traceparent on, when a stanza is being traced. */
+function traced(env: Envelope): Envelope {
+  const tp = traceparentOf();
+  return tp === undefined || tp === env.tp ? env : { ...env, tp };
 }
 
 export function envelopeOf(el: Element, stage: Envelope['stage']): Envelope {

@@ -4,6 +4,7 @@ import type { PartitionOwnership } from '@parley/cluster';
 import type { AdminRequest, RegistryMessage } from '@parley/routing';
 import { isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
+import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import { startAdminControl } from './admin-control.js';
 import type { RegistryDeps } from './core.js';
 import { Core, envelopeOf, fromRecord, toRecord } from './core.js';
@@ -16,6 +17,7 @@ import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules
 import { rosterGet, rosterSet } from './roster.js';
 import { accountRemoved, bind, bounced, markResumable, unbind } from './sessions.js';
 
+const tracer = getTracer('parley-session-registry');
 export interface SessionRegistry {
   /** Partitions this worker consumes. */
   readonly partitions: number[];
@@ -99,10 +101,24 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     const m = msg.data as RegistryMessage | AdminRequest;
     if (isAdminRequest(m)) return admin.handle(m, msg.respond);
     switch (m.t) {
-      case 'stanza':
-        if (m.env.stage === 'out') await handleOutbound(core, iqs, m.env);
-        else await handleInbound(core, iqs, m.env);
+      case 'stanza': {
+        const env = m.env;
+        const run = () =>
+          env.stage === 'out' ? handleOutbound(core, iqs, env) : handleInbound(core, iqs, env);
+        if (env.tp === undefined) await run();
+        else
+          await inSpan(
+            tracer,
+            `xmpp.route.${env.stage} ${env.kind}`,
+            {
+              parent: env.tp,
+              kind: SpanKind.CONSUMER,
+              attributes: { 'xmpp.stanza.kind': env.kind },
+            },
+            run,
+          );
         return;
+      }
       case 'bind': {
         const reply = await bind(core, m).catch((err: unknown) => {
           onError(err);

@@ -68,7 +68,7 @@ export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsync {
     days: int('Inactive for more than this many days', { minimum: 1, maximum: 36500 }),
     domain: str('Only this domain', { minLength: 1 }),
   });
-  (query['required'] as string[]).push('days');
+  query['required'] = ['days'];
   return async (app) => {
     app.get<{ Querystring: InactiveQuery }>(
       '/users/inactive',

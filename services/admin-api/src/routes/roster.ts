@@ -40,7 +40,7 @@ const contactSchema = obj(
     name: NAME,
     subscription: SUBSCRIPTION,
     ask: str('Pending outbound request', { enum: ['subscribe'] }),
-    pendingIn: bool('Pending inbound request'),
+    pendingIn: bool('Pending inbound request (such items are not in the roster the client sees)'),
     groups: GROUPS,
   },
   ['jid', 'subscription', 'groups'],
@@ -48,8 +48,11 @@ const contactSchema = obj(
 const contactParams = params({ jid: 'Bare JID of the account', contact: 'Bare JID of the contact' });
 const MAX_ALL = 100;
 
+/** In the roster as the client sees it (RFC 6121 2.1), or holding a pending inbound request. */
 function visible(i: RosterItem): boolean {
-  return i.listed || i.subscription !== 'none' || i.ask !== undefined || i.approved === true;
+  return (
+    i.listed || i.subscription !== 'none' || i.ask !== undefined || i.approved === true || i.pendingIn === true
+  );
 }
 
 export function contactView(i: RosterItem) {

@@ -113,7 +113,8 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
           messagesPerSecond: Math.round(sum((a) => a.messagesPerSecond) * 100) / 100,
           uptimeSeconds: uptime(),
           complete: g.complete,
-          nodes: g.answers
+          // Per node and gateway figures are server-wide: only shown without a domain.
+          nodes: (domain !== undefined ? [] : g.answers)
             .map((a) => ({
               node: a.node,
               partitions: a.partitions.length,
@@ -122,7 +123,7 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
               messagesPerSecond: a.messagesPerSecond,
             }))
             .sort((a, b) => (a.node < b.node ? -1 : 1)),
-          gateways: [...gateways]
+          gateways: (domain !== undefined ? [] : [...gateways])
             .map(([gateway, sessions]) => ({ gateway, sessions }))
             .sort((a, b) => (a.gateway < b.gateway ? -1 : 1)),
         };

@@ -8,9 +8,12 @@
  * queued for its resumption.
  */
 import type { GatewayMessage } from '@parley/routing';
+import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
 import { bounceEnvelope } from './bounce.js';
+
+const tracer = getTracer('parley-gateway');
 
 export function handleGatewayMessage(
   ctx: GatewayContext,
@@ -19,13 +22,27 @@ export function handleGatewayMessage(
 ): void {
   const conn = connections.get(msg.conn);
   if (msg.t === 'deliver') {
-    let delivered = false;
-    try {
-      delivered = conn !== undefined ? conn.deliver(msg.env) : ctx.sm.deliver(msg.conn, msg.env);
-    } catch (err) {
-      conn?.fail(err);
-    }
-    if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid ?? msg.jid, msg.conn);
+    const deliver = (): void => {
+      let delivered = false;
+      try {
+        delivered = conn !== undefined ? conn.deliver(msg.env) : ctx.sm.deliver(msg.conn, msg.env);
+      } catch (err) {
+        conn?.fail(err);
+      }
+      if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid ?? msg.jid, msg.conn);
+    };
+    if (msg.env.tp === undefined) deliver();
+    else
+      inSpan(
+        tracer,
+        `xmpp.c2s.deliver ${msg.env.kind}`,
+        {
+          parent: msg.env.tp,
+          kind: SpanKind.CONSUMER,
+          attributes: { 'xmpp.stanza.kind': msg.env.kind },
+        },
+        deliver,
+      );
     return;
   }
   if (msg.t === 'kick') {

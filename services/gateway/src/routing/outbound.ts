@@ -18,10 +18,13 @@ import {
   notAllowed,
 } from '@parley/stanza';
 import type { StanzaError } from '@parley/stanza';
+import { SpanKind, getTracer, inSpan, traceparentOf } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
 import { handleRegistration, isAddressedToServer } from '../registration.js';
 import { clientStanzaKind, iqPayload } from '../stanza-kind.js';
+
+const tracer = getTracer('parley-gateway');
 
 const IQ_TYPES: ReadonlySet<string> = new Set(['get', 'set', 'result', 'error']);
 
@@ -101,7 +104,17 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
   };
   if (id !== undefined) env.id = id;
   const msg: RegistryMessage = { t: 'stanza', env };
-  ctx.publish(routeSubject(user, ctx.config.routing.partitions), msg);
+  // The trace of a stanza starts here and follows its envelope over the bus.
+  inSpan(
+    tracer,
+    `xmpp.c2s.receive ${kind}`,
+    { kind: SpanKind.PRODUCER, attributes: { 'xmpp.stanza.kind': kind, 'xmpp.stanza.type': type } },
+    () => {
+      const tp = traceparentOf();
+      if (tp !== undefined) env.tp = tp;
+      ctx.publish(routeSubject(user, ctx.config.routing.partitions), msg);
+    },
+  );
 }
 
 /** IQs to the server the gateway handles itself; false when the stanza should be routed. */

@@ -28,6 +28,14 @@ const NS_STREAM = 'http://etherx.jabber.org/streams';
 const TIMEOUT_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function eventuallyTrue(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 interface WsConnectOptions {
   protocols?: string[];
   origin?: string;
@@ -499,6 +507,68 @@ describe('XMPP over WebSocket on the gateway', () => {
       expect(c.parseErrors).toEqual([]);
     });
   }
+
+  it('survives random input without an internal error, and drops no connection on the floor', async () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pieces = [
+      '<',
+      '>',
+      '/',
+      ' ',
+      '=',
+      "'",
+      '"',
+      'message',
+      'presence',
+      'iq',
+      'body',
+      'open',
+      'close',
+      "xmlns='jabber:client'",
+      `xmlns='${FRAMING}'`,
+      "to='localhost'",
+      "version='1.0'",
+      'stream:',
+      '&amp;',
+      '&x;',
+      '<!--',
+      '-->',
+      '<?xml',
+      '?>',
+      '<![CDATA[',
+      ']]>',
+      'é',
+      '😀',
+      '\u0000',
+      '\n',
+    ];
+    const logsBefore = h.logs.length;
+    for (let i = 0; i < 40; i++) {
+      const c = await connect();
+      if (i % 2 === 0) await c.open();
+      const messages = 1 + Math.floor(random() * 4);
+      for (let m = 0; m < messages; m++) {
+        let text = '';
+        const length = Math.floor(random() * 30);
+        for (let j = 0; j < length; j++) text += pieces[Math.floor(random() * pieces.length)];
+        if (random() < 0.15) c.send(Buffer.from(text));
+        else c.send(text);
+      }
+      if (random() < 0.5)
+        await c
+          .until(() => c.closeCode ?? (c.raw.length > 2 ? 0 : undefined), 'an answer', 500)
+          .catch(() => 0);
+      c.terminate();
+    }
+    const fine = await connect();
+    await fine.open();
+    await eventuallyTrue(
+      () => h.gateway.connectionCount() === 1,
+      'the fuzzed connections to close',
+    );
+    expect(h.logs.slice(logsBefore).filter((l) => l.includes('internal error'))).toEqual([]);
+  });
 
   it('fails a message over twice the stanza limit at the WebSocket layer (1009), and keeps serving', async () => {
     const c = await connect();

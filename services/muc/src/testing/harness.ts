@@ -28,7 +28,12 @@ export function mucConfig(overrides: DeepPartial<Config> = {}): Config {
     env: {},
     overrides: {
       ...overrides,
-      server: { domains: ['localhost'], dataDir: '/nonexistent', nodeId: 'test', ...overrides.server },
+      server: {
+        domains: ['localhost'],
+        dataDir: '/nonexistent',
+        nodeId: 'test',
+        ...overrides.server,
+      },
       log: { level: 'error' },
     },
   });
@@ -122,7 +127,12 @@ export class MucHarness {
   }
 
   /** Creates an unlocked room: join, then accept the default configuration (instant room). */
-  async createInstant(room: string, nick: string, from: string, form?: Element): Promise<Element[]> {
+  async createInstant(
+    room: string,
+    nick: string,
+    from: string,
+    form?: Element,
+  ): Promise<Element[]> {
     const got = await this.join(room, nick, from);
     const iq = await this.iq(
       from,

@@ -73,13 +73,13 @@ describe('CapsResolver', () => {
     expect(sent).toHaveLength(2);
   });
 
-  it('treats an error answer as no interest', () => {
+  it('treats an error answer as no interest, without remembering it', () => {
     const { r, sent } = setup();
-    const caps = { node: 'n', ver: 'v', hash: undefined as unknown as string };
+    const legacy = { node: 'n', ver: 'v' };
     let got: ReadonlySet<string> | undefined;
-    r.resolve('alice@x', 'bob@x/res', { node: 'n', ver: 'v' }, (n) => void (got = n));
+    r.resolve('alice@x', 'bob@x/res', legacy, (n) => void (got = n));
     r.answer(xml('iq', { type: 'error', id: sent[0]!.attr('id'), from: 'bob@x/res' }));
     expect(got?.size).toBe(0);
-    expect(caps.node).toBe('n');
+    expect(r.known(legacy, 'bob@x/res')).toBeUndefined();
   });
 });

@@ -114,7 +114,8 @@ export class CapsResolver {
     const nodes: ReadonlySet<string> = query ? notifyNodes(query) : new Set();
     const trusted = query !== undefined && verifyCaps(p.caps, query);
     if (trusted) this.verified.set(p.key, nodes);
-    else this.unverified.set(`${p.jid} ${p.key}`, nodes);
+    else if (query) this.unverified.set(`${p.jid} ${p.key}`, nodes);
+    // An error (the client went away) is not cached: it is asked again next time.
     for (const w of p.waiters) {
       // An answer that does not match its ver only speaks for the client that gave it.
       if (trusted || w.jid === p.jid) w.then(nodes);
