@@ -157,7 +157,10 @@ export async function prefillArchive(
   const start = performance.now();
   let duplicates = 0;
   try {
-    const step = Math.max(PREFILL_BATCH, Math.floor(opts.messages / 10 / PREFILL_BATCH) * PREFILL_BATCH);
+    const step = Math.max(
+      PREFILL_BATCH,
+      Math.floor(opts.messages / 10 / PREFILL_BATCH) * PREFILL_BATCH,
+    );
     for (let i = 0; i < opts.messages; i += PREFILL_BATCH) {
       const batch: Promise<boolean>[] = [];
       for (let j = i; j < Math.min(opts.messages, i + PREFILL_BATCH); j++) {
@@ -513,7 +516,13 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
   try {
     for (const spec of specs) {
       if (opts.warmupQueries > 0) {
-        const w = await runQueries(queriers.slice(0, 1), spec, opts.warmupQueries, `w${spec.kind}`, undefined);
+        const w = await runQueries(
+          queriers.slice(0, 1),
+          spec,
+          opts.warmupQueries,
+          `w${spec.kind}`,
+          undefined,
+        );
         if (w.failures.length > 0)
           opts.log(`mam: warm-up of '${spec.kind}' failed: ${w.failures[0]}`);
       }
@@ -649,7 +658,13 @@ export function formatMam(r: MamResult): string {
       r.runs
         .map(
           (x) =>
-            `    ${x.kind.padEnd(5)} x${String(x.clients).padEnd(3)}: ${x.serverCpuByProcess ? Object.entries(x.serverCpuByProcess).map(([k, v]) => `${k} ${fmt(v ?? undefined, 0)}%`).join(', ') : 'n/a'}`,
+            `    ${x.kind.padEnd(5)} x${String(x.clients).padEnd(3)}: ${
+              x.serverCpuByProcess
+                ? Object.entries(x.serverCpuByProcess)
+                    .map(([k, v]) => `${k} ${fmt(v ?? undefined, 0)}%`)
+                    .join(', ')
+                : 'n/a'
+            }`,
         )
         .join('\n');
   }

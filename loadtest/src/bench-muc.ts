@@ -685,7 +685,7 @@ export function formatMuc(r: MucResult): string {
     head +
     '\n\n' +
     formatTable(header, rows) +
-    '\n  latency: send to each occupant\'s receipt (every delivery of the messages sent in the window)';
+    "\n  latency: send to each occupant's receipt (every delivery of the messages sent in the window)";
   if (r.steps.some((s) => s.serverCpuByProcess !== null)) {
     out +=
       '\n  server CPU by process (% of one core):\n' +

@@ -16,6 +16,7 @@ export { isValidSubject, subjectMatches } from './subject.js';
 export { connectNatsBus, ConsumerConfigError, DurablePublishError, NatsBus } from './nats-bus.js';
 export type {
   BusLogger,
+  BusObserver,
   DurableStreamOptions,
   NatsBusEvent,
   NatsBusOptions,

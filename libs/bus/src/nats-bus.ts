@@ -69,8 +69,18 @@ export interface NatsBusOptions {
    * of one filter share a JetStream message.
    */
   durableBatchKey?: (subject: string) => string;
+  /** Sees durable publish and consume timings (e.g. for Prometheus histograms). */
+  observer?: BusObserver;
   /** Pull consumer tuning for consumeOrdered. */
   consumer?: Partial<OrderedConsumerOptions>;
+}
+
+/** Timings of the durable path, reported by the bus. */
+export interface BusObserver {
+  /** A durable publish settled: time from the call to the JetStream acknowledgement (or failure). */
+  published(seconds: number, ok: boolean): void;
+  /** A durable message was handled by a consumer, taking `seconds`. */
+  consumed(seconds: number): void;
 }
 
 /** Connection events, for logs and readiness. */
@@ -204,6 +214,7 @@ export class NatsBus implements Bus {
   private outboxTimer: NodeJS.Timeout | undefined;
   private readonly bufferLimit: number;
   private readonly durable: DurablePublisher;
+  private readonly observer: BusObserver | undefined;
   private readonly consumerOpts: OrderedConsumerOptions;
   private readonly consumers = new Set<OrderedPullConsumer>();
   /** Latest consumer per name: a new one starts only after it has finished. */
@@ -228,6 +239,7 @@ export class NatsBus implements Bus {
     this.onError = (err, subject) =>
       logger.error('bus handler failed', { subject, err: errorMessage(err) });
     this.bufferLimit = opts.reconnectBufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.observer = opts.observer;
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
     this.replyPrefix = createInbox();
     this.durable = new DurablePublisher(
@@ -332,7 +344,16 @@ export class NatsBus implements Bus {
   publishDurable(subject: string, data: BusPayload): Promise<void> {
     try {
       this.checkDurableSubject(subject);
-      return this.durable.publish(subject, encodePayload(data));
+      const observer = this.observer;
+      if (observer === undefined) return this.durable.publish(subject, encodePayload(data));
+      const t0 = performance.now();
+      return this.durable.publish(subject, encodePayload(data)).then(
+        () => observer.published((performance.now() - t0) / 1000, true),
+        (err: unknown) => {
+          observer.published((performance.now() - t0) / 1000, false);
+          throw err;
+        },
+      );
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -357,10 +378,22 @@ export class NatsBus implements Bus {
       throw new BusError('bad-subject', `invalid consumer name: ${name}`);
     }
     const previous = this.consumerChain.get(name);
+    const observer = this.observer;
+    const observed: DurableHandler =
+      observer === undefined
+        ? handler
+        : async (msg) => {
+            const t0 = performance.now();
+            try {
+              await handler(msg);
+            } finally {
+              observer.consumed((performance.now() - t0) / 1000);
+            }
+          };
     const consumer = new OrderedPullConsumer(
       filter,
       name,
-      handler,
+      observed,
       {
         js: this.js,
         jsm: this.jsm,

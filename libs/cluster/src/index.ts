@@ -11,3 +11,4 @@ export { RedisFailureCounter } from './failure-counter.js';
 export type { FailureCounter } from './failure-counter.js';
 export { processId, startClusterProcess } from './process-runtime.js';
 export type { ClusterProcess } from './process-runtime.js';
+export { busObserver, storeObserver } from './process-metrics.js';

@@ -2,11 +2,12 @@ import { connectNatsBus } from '@parley/bus';
 import type { NatsBus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
-import { openStores } from '@parley/store';
+import { instrumentStores, openStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
+import { busObserver, storeObserver } from './process-metrics.js';
 import { connectRedis } from './redis.js';
 
 /** A node id usable in subjects, consumer names and Redis keys. */
@@ -57,13 +58,17 @@ export async function startClusterProcess(
     stream: { subjects: DURABLE_SUBJECTS },
     // A partition's messages are read in order by one consumer: they may share JetStream messages.
     durableBatchKey: orderingScopeOf,
+    observer: busObserver(metrics),
   });
   const redis = connectRedis(config.redis.url, `${service}-${id}`);
-  const stores = await openStores({
-    kind: config.store.kind,
-    dataDir: config.server.dataDir,
-    cassandra: config.store.cassandra,
-  });
+  const stores = instrumentStores(
+    await openStores({
+      kind: config.store.kind,
+      dataDir: config.server.dataDir,
+      cassandra: config.store.cassandra,
+    }),
+    storeObserver(metrics, config.store.kind),
+  );
   let http: HttpEndpoint | undefined;
   const proc: ClusterProcess = {
     id,

@@ -52,11 +52,20 @@ describe('admin.tokens', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(bad([{ name: 'a', sha256: 'secret', scopes: ['read'] }])).toMatch(/^admin\.tokens\[0\]: .*sha256/);
+    expect(bad([{ name: 'a', sha256: 'secret', scopes: ['read'] }])).toMatch(
+      /^admin\.tokens\[0\]: .*sha256/,
+    );
     expect(bad([{ name: 'a', sha256: H, scopes: ['root'] }])).toMatch(/scopes/);
     expect(bad([{ name: 'a', sha256: H, scopes: ['read'], token: 'x' }])).toMatch(/no key token/);
-    expect(bad([{ name: 'a', sha256: H }, { name: 'a', sha256: H2 }])).toMatch(/unique token names/);
+    expect(
+      bad([
+        { name: 'a', sha256: H },
+        { name: 'a', sha256: H2 },
+      ]),
+    ).toMatch(/unique token names/);
     expect(bad({})).toMatch(/list of tokens/);
-    expect(() => loadConfig({ env: { PARLEY_ADMIN_TOKENS: 'a:short:read' } })).toThrow(/PARLEY_ADMIN_TOKENS/);
+    expect(() => loadConfig({ env: { PARLEY_ADMIN_TOKENS: 'a:short:read' } })).toThrow(
+      /PARLEY_ADMIN_TOKENS/,
+    );
   });
 });

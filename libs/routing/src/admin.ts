@@ -44,7 +44,8 @@ export function adminReplySubject(instance: string, seq: number): string {
 }
 
 function checkInstance(instance: string): void {
-  if (!/^[A-Za-z0-9_-]+$/.test(instance)) throw new Error(`invalid admin API instance: ${instance}`);
+  if (!/^[A-Za-z0-9_-]+$/.test(instance))
+    throw new Error(`invalid admin API instance: ${instance}`);
 }
 
 /** One bound resource as the admin API shows it. */

@@ -67,3 +67,5 @@ export type { MemoryResumptionStoreOptions } from './memory/resumption-store.js'
 export { RedisResumptionStore } from './redis/resumption-store.js';
 export type { RedisResumptionStoreOptions } from './redis/resumption-store.js';
 export { newArchiveId, archiveIdBounds, archiveIdTime } from './shared/archive-id.js';
+export { instrumentStore, instrumentStores } from './instrument.js';
+export type { StoreObserver } from './instrument.js';

@@ -35,9 +35,11 @@ export interface AdminApi {
 }
 
 /** Builds the application (ready, not listening). */
-export async function buildAdminApp(
-  deps: AdminDeps,
-): Promise<{ app: FastifyInstance; ctx: ApiContext; routes: Array<{ method: string; url: string }> }> {
+export async function buildAdminApp(deps: AdminDeps): Promise<{
+  app: FastifyInstance;
+  ctx: ApiContext;
+  routes: Array<{ method: string; url: string }>;
+}> {
   const ctx: ApiContext = {
     ...deps,
     registry: new RegistryClient(deps),

@@ -112,7 +112,10 @@ export function listDomain(req: FastifyRequest, domain: string | undefined): str
 }
 
 /** The account JID of the path parameter `jid`, normalized and checked against the token's domains. */
-export function pathAccount(config: Config, req: FastifyRequest<{ Params: { jid: string } }>): string {
+export function pathAccount(
+  config: Config,
+  req: FastifyRequest<{ Params: { jid: string } }>,
+): string {
   const jid = accountJid(config, req.params.jid);
   checkJid(req, jid);
   return jid;

@@ -36,8 +36,15 @@ export function installProblemHandlers(app: FastifyInstance, logger: Logger): vo
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const p = toProblem(err, logger);
     if (p.status >= 500 && p.code !== 'internal')
-      logger.warn('admin api: operation failed', { url: pathOf(req), code: p.code, detail: p.detail });
-    return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send(p.body(pathOf(req)));
+      logger.warn('admin api: operation failed', {
+        url: pathOf(req),
+        code: p.code,
+        detail: p.detail,
+      });
+    return reply
+      .code(p.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(p.body(pathOf(req)));
   });
   app.setNotFoundHandler((req, reply) =>
     reply

@@ -9,7 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@parley/bus';
 import type { Envelope } from '@parley/routing';
-import { adminRelayResource, adminRelaySubject, inboundRoutes, publishInbound } from '@parley/routing';
+import {
+  adminRelayResource,
+  adminRelaySubject,
+  inboundRoutes,
+  publishInbound,
+} from '@parley/routing';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { AdminDeps } from './deps.js';
@@ -28,7 +33,8 @@ interface Waiter {
 /** The XMPP error condition and text of an error stanza. */
 export function stanzaError(el: Element): { condition: string; text?: string } {
   const err = el.getChild('error');
-  const condition = err?.getChildElements().find((c) => c.name !== 'text')?.name ?? 'undefined-condition';
+  const condition =
+    err?.getChildElements().find((c) => c.name !== 'text')?.name ?? 'undefined-condition';
   const text = err?.getChildText('text');
   return text ? { condition, text } : { condition };
 }
@@ -65,7 +71,8 @@ export class MucClient {
   /** Refuses MUC operations when the service is off or the actor has no rights. */
   check(): void {
     const { muc } = this.deps.config;
-    if (!muc.enabled) throw new ApiProblem('unavailable', 'the MUC service is disabled (muc.enabled)');
+    if (!muc.enabled)
+      throw new ApiProblem('unavailable', 'the MUC service is disabled (muc.enabled)');
     if (!muc.admins.includes(this.actor))
       throw new ApiProblem(
         'unavailable',
@@ -107,7 +114,10 @@ export class MucClient {
   async iq(to: string, type: 'get' | 'set', payload: Element): Promise<Element> {
     const id = `adm-${randomUUID()}`;
     const answer = this.wait(
-      (el) => el.name === 'iq' && el.attr('id') === id && ['result', 'error'].includes(el.attr('type') ?? ''),
+      (el) =>
+        el.name === 'iq' &&
+        el.attr('id') === id &&
+        ['result', 'error'].includes(el.attr('type') ?? ''),
       to,
     );
     await this.send(xml('iq', { type, id, to }, payload));
@@ -122,8 +132,17 @@ export class MucClient {
   /** Enters a room as `nick`; resolves with the status codes of the self-presence (201 = created). */
   async join(room: string, nick: string): Promise<number[]> {
     const occupant = `${room}/${nick}`;
-    const answer = this.wait((el) => el.name === 'presence' && el.attr('from') === occupant && isSelfOrError(el), room);
-    await this.send(xml('presence', { to: occupant }, xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: 0 }))));
+    const answer = this.wait(
+      (el) => el.name === 'presence' && el.attr('from') === occupant && isSelfOrError(el),
+      room,
+    );
+    await this.send(
+      xml(
+        'presence',
+        { to: occupant },
+        xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: 0 })),
+      ),
+    );
     const p = await answer;
     if (p.attr('type') === 'error') {
       const e = stanzaError(p);

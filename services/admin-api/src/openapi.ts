@@ -76,7 +76,13 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         summary: 'This OpenAPI document',
         tags: ['meta'],
         security: [],
-        response: { 200: { description: 'The OpenAPI 3 document', type: 'object', additionalProperties: true } },
+        response: {
+          200: {
+            description: 'The OpenAPI 3 document',
+            type: 'object',
+            additionalProperties: true,
+          },
+        },
       },
     },
     async () => app.swagger(),

@@ -14,7 +14,9 @@ export function pageOf<T>(
   const rest = after === undefined ? items : items.filter((i) => key(i) > after);
   const slice = rest.slice(0, limit);
   const last = slice[slice.length - 1];
-  return rest.length > limit && last !== undefined ? { items: slice, next: key(last) } : { items: slice };
+  return rest.length > limit && last !== undefined
+    ? { items: slice, next: key(last) }
+    : { items: slice };
 }
 
 export function byKey<T>(key: (item: T) => string): (a: T, b: T) => number {

@@ -83,7 +83,10 @@ export function obj(
 }
 
 export const JID = str('A JID, e.g. alice@example.org', { minLength: 3, maxLength: 3071 });
-export const BARE_JID = str('A bare JID, e.g. alice@example.org', { minLength: 3, maxLength: 2047 });
+export const BARE_JID = str('A bare JID, e.g. alice@example.org', {
+  minLength: 3,
+  maxLength: 2047,
+});
 export const XML = str('A serialized XML element', { minLength: 3 });
 
 /** Path parameters. */

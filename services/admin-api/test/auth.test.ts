@@ -13,8 +13,18 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
   });
   afterAll(async () => close());
 
-  const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token?: string, payload?: object) =>
-    app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
+  const call = (
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    token?: string,
+    payload?: object,
+  ) =>
+    app.inject({
+      method,
+      url,
+      headers: token ? bearer(token) : {},
+      ...(payload ? { payload } : {}),
+    });
 
   it('hashes tokens with SHA-256 (hex)', () => {
     expect(hashToken(TOKENS.admin)).toBe(sha(TOKENS.admin));
@@ -25,11 +35,19 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
     expect(none.statusCode).toBe(401);
     expect(none.headers['content-type']).toMatch(PROBLEM);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="parley-admin"');
-    expect(none.json()).toMatchObject({ status: 401, code: 'unauthorized', instance: '/api/users' });
+    expect(none.json()).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      instance: '/api/users',
+    });
     const bad = await call('GET', '/api/users', 'not-a-token');
     expect(bad.statusCode).toBe(401);
     expect(bad.headers['www-authenticate']).toContain('error="invalid_token"');
-    const basic = await app.inject({ method: 'GET', url: '/api/users', headers: { authorization: 'Basic eDp5' } });
+    const basic = await app.inject({
+      method: 'GET',
+      url: '/api/users',
+      headers: { authorization: 'Basic eDp5' },
+    });
     expect(basic.statusCode).toBe(401);
   });
 
@@ -41,16 +59,24 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
     expect(w.json()).toMatchObject({ code: 'insufficient-scope', scope: 'admin' });
     expect(w.headers['www-authenticate']).toContain('insufficient_scope');
     // A check is a read even though it is a POST.
-    const check = await call('POST', '/api/users/x@localhost/password/check', TOKENS.read, { password: 'p' });
+    const check = await call('POST', '/api/users/x@localhost/password/check', TOKENS.read, {
+      password: 'p',
+    });
     expect(check.statusCode).toBe(200);
     expect(check.json()).toEqual({ valid: false });
   });
 
   it('limits a domain-scoped token to its domains and keeps it off server-wide operations', async () => {
-    const other = await call('POST', '/api/users', TOKENS.scoped, { jid: 'x@localhost', password: 'p' });
+    const other = await call('POST', '/api/users', TOKENS.scoped, {
+      jid: 'x@localhost',
+      password: 'p',
+    });
     expect(other.statusCode).toBe(403);
     expect(other.json()).toMatchObject({ code: 'domain-not-allowed' });
-    const own = await call('POST', '/api/users', TOKENS.scoped, { jid: 'x@example.net', password: 'p' });
+    const own = await call('POST', '/api/users', TOKENS.scoped, {
+      jid: 'x@example.net',
+      password: 'p',
+    });
     expect(own.statusCode).toBe(201);
     await call('POST', '/api/users', TOKENS.admin, { jid: 'y@localhost', password: 'p' });
     const list = await call('GET', '/api/users', TOKENS.scoped);
@@ -70,7 +96,11 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
       code: 'validation-failed',
       errors: [{ location: 'body/password', message: expect.any(String) }],
     });
-    const extra = await call('POST', '/api/users', TOKENS.admin, { jid: 'z@localhost', password: 'p', admin: true });
+    const extra = await call('POST', '/api/users', TOKENS.admin, {
+      jid: 'z@localhost',
+      password: 'p',
+      admin: true,
+    });
     expect(extra.statusCode).toBe(400);
     expect(extra.json().errors).toEqual([expect.objectContaining({ location: 'body/admin' })]);
     const query = await call('GET', '/api/users?limit=0', TOKENS.admin);
@@ -84,7 +114,10 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
     });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.headers['content-type']).toMatch(PROBLEM);
-    const badJid = await call('POST', '/api/users', TOKENS.admin, { jid: 'nobody@elsewhere.org', password: 'p' });
+    const badJid = await call('POST', '/api/users', TOKENS.admin, {
+      jid: 'nobody@elsewhere.org',
+      password: 'p',
+    });
     expect(badJid.statusCode).toBe(400);
     expect(badJid.json()).toMatchObject({ code: 'bad-request' });
   });

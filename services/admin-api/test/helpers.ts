@@ -15,9 +15,7 @@ export const sha = (t: string) => createHash('sha256').update(t).digest('hex');
  * session registry behind it: for the HTTP layer (auth, validation,
  * problems, the OpenAPI document) and store-only operations.
  */
-export async function buildTestApp(
-  overrides: DeepPartial<Config> = {},
-): Promise<{
+export async function buildTestApp(overrides: DeepPartial<Config> = {}): Promise<{
   app: FastifyInstance;
   config: Config;
   routes: Array<{ method: string; url: string }>;
@@ -35,7 +33,12 @@ export async function buildTestApp(
         tokens: [
           { name: 'admin', sha256: sha(TOKENS.admin), scopes: ['admin'] },
           { name: 'read', sha256: sha(TOKENS.read), scopes: ['read'] },
-          { name: 'scoped', sha256: sha(TOKENS.scoped), scopes: ['admin'], domains: ['example.net'] },
+          {
+            name: 'scoped',
+            sha256: sha(TOKENS.scoped),
+            scopes: ['admin'],
+            domains: ['example.net'],
+          },
         ],
       },
       ...overrides,

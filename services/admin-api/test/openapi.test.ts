@@ -7,7 +7,18 @@ import { buildTestApp } from './helpers.js';
 
 interface Doc {
   openapi: string;
-  paths: Record<string, Record<string, { operationId?: string; tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId?: string;
+        tags?: string[];
+        summary?: string;
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
 }
 
 describe('the OpenAPI document', () => {
@@ -62,7 +73,9 @@ describe('the OpenAPI document', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       if (!path.startsWith('/api/')) continue;
       for (const [method, op] of Object.entries(ops))
-        expect(md, `${op.operationId} in docs/admin-api.md`).toContain(`| \`${op.operationId}\` | \`${method.toUpperCase()} ${path}\` |`);
+        expect(md, `${op.operationId} in docs/admin-api.md`).toContain(
+          `| \`${op.operationId}\` | \`${method.toUpperCase()} ${path}\` |`,
+        );
     }
   });
 
@@ -73,4 +86,3 @@ describe('the OpenAPI document', () => {
     expect(res.body).toContain('swagger');
   });
 });
-

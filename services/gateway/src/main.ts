@@ -5,9 +5,14 @@
  * GATEWAY_ID). Exposes /metrics, /healthz, /readyz on http.port and drains
  * on SIGTERM.
  */
-import { Membership, RedisFailureCounter, startClusterProcess } from '@parley/cluster';
+import {
+  Membership,
+  RedisFailureCounter,
+  startClusterProcess,
+  storeObserver,
+} from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
-import { RedisResumptionStore } from '@parley/store';
+import { RedisResumptionStore, instrumentStore } from '@parley/store';
 import { onShutdownSignal } from '@parley/telemetry';
 import { startGateway } from './gateway.js';
 
@@ -27,7 +32,12 @@ async function main(): Promise<void> {
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   // XEP-0198 resumption state in Redis: a client can resume on any gateway.
-  const resumption = new RedisResumptionStore({ url: config.redis.url });
+  const redisOps = storeObserver(proc.metrics, 'redis');
+  const resumption = instrumentStore(
+    new RedisResumptionStore({ url: config.redis.url }),
+    'resumption',
+    redisOps,
+  );
   const gateway = await startGateway({
     config,
     bus: proc.bus,
@@ -37,7 +47,11 @@ async function main(): Promise<void> {
     gatewayId,
     resumption,
     // Failed logins per address count on every gateway (15 min window).
-    authFailures: new RedisFailureCounter(redis, 15 * 60_000),
+    authFailures: instrumentStore(
+      new RedisFailureCounter(redis, 15 * 60_000),
+      'auth-failures',
+      redisOps,
+    ),
   });
   const http = await proc.serveHttp();
   logger.info('gateway started', {

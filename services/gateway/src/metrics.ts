@@ -5,6 +5,7 @@ import type { TransportKind } from './transport/transport.js';
 
 type Counter = ReturnType<Metrics['counter']>;
 type Gauge = ReturnType<Metrics['gauge']>;
+type Histogram = ReturnType<Metrics['histogram']>;
 type CounterChild = ReturnType<Counter['labels']>;
 
 /** `tcp` (STARTTLS port), `tls` (direct TLS), `ws` and `wss` (RFC 7395 WebSocket). */
@@ -29,6 +30,12 @@ export class GatewayMetrics {
   readonly detached: Gauge;
   /** `parley_csi_held_stanzas`: stanzas held for inactive clients (XEP-0352). */
   readonly csiHeld: Gauge;
+  /**
+   * `parley_routing_latency_seconds{kind}`: from the gateway that received a
+   * client's stanza to the gateway handing it to the recipient's connection.
+   */
+  readonly routingLatency: ReturnType<Metrics['histogram']>;
+  private readonly latencyChildren: Record<StanzaKind, ReturnType<Histogram['labels']>>;
   private readonly stanzaChildren: Record<Direction, Record<StanzaKind, CounterChild>>;
 
   constructor(metrics: Metrics) {
@@ -49,6 +56,15 @@ export class GatewayMetrics {
         KINDS.map((kind) => [kind, this.stanzas.labels({ direction, kind })]),
       ) as Record<StanzaKind, CounterChild>;
     this.stanzaChildren = { in: bind('in'), out: bind('out') };
+    this.routingLatency = metrics.histogram(
+      'routing_latency_seconds',
+      'Client stanzas: time from receipt at a gateway to delivery to the recipient connection.',
+      ['kind'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    this.latencyChildren = Object.fromEntries(
+      KINDS.map((kind) => [kind, this.routingLatency.labels({ kind })]),
+    ) as Record<StanzaKind, ReturnType<Histogram['labels']>>;
     for (const transport of TRANSPORTS) this.connections.labels({ transport }).inc(0);
     this.resumptions = metrics.counter(
       'sm_resumptions_total',
@@ -70,6 +86,12 @@ export class GatewayMetrics {
 
   stanza(direction: Direction, kind: StanzaKind): void {
     this.stanzaChildren[direction][kind].inc();
+  }
+
+  /** A stanza received at `sentAt` (performance.timeOrigin + now, ms) reached its recipient's connection. */
+  routed(kind: StanzaKind, sentAt: number): void {
+    const seconds = (performance.timeOrigin + performance.now() - sentAt) / 1000;
+    if (seconds >= 0) this.latencyChildren[kind]?.observe(seconds);
   }
 
   login(mechanism: string, result: 'success' | 'failure'): void {

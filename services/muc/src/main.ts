@@ -6,7 +6,8 @@
  * temporary rooms) to Redis. Exposes /metrics, /healthz, /readyz on
  * http.port and hands its partitions over on SIGTERM.
  */
-import { RedisOwnership, startClusterProcess } from '@parley/cluster';
+import { RedisOwnership, startClusterProcess, storeObserver } from '@parley/cluster';
+import { instrumentStore } from '@parley/store';
 import { ConfigError, loadConfig } from '@parley/config';
 import { onShutdownSignal } from '@parley/telemetry';
 import { startMucService } from './service.js';
@@ -33,7 +34,11 @@ async function main(): Promise<void> {
     logger,
     metrics,
     ownership,
-    stateStore: new RedisMucStateStore(redis, config.muc.partitions),
+    stateStore: instrumentStore(
+      new RedisMucStateStore(redis, config.muc.partitions),
+      'muc-state',
+      storeObserver(proc.metrics, 'redis'),
+    ),
   });
   await muc.ready;
   const gaugeTimer = setInterval(() => {

@@ -13,7 +13,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
+type Fetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
@@ -70,30 +73,68 @@ function parseArgs(argv: string[]): { positional: string[]; named: Map<string, s
     }
     const eq = a.indexOf('=');
     if (eq !== -1) named.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) named.set(a.slice(2), argv[++i]!);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--'))
+      named.set(a.slice(2), argv[++i]!);
     else named.set(a.slice(2), 'true');
   }
   return { positional, named };
 }
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; description?: string };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  description?: string;
+};
 
-function operations(doc: { paths: Record<string, Record<string, Record<string, unknown>>> }): Operation[] {
+function operations(doc: {
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+}): Operation[] {
   const out: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     if (!path.startsWith('/api/')) continue;
     for (const [method, op] of Object.entries(methods)) {
       const params: Param[] = [];
-      for (const p of (op['parameters'] ?? []) as Array<{ name: string; in: string; required?: boolean; schema?: Schema; description?: string }>) {
+      for (const p of (op['parameters'] ?? []) as Array<{
+        name: string;
+        in: string;
+        required?: boolean;
+        schema?: Schema;
+        description?: string;
+      }>) {
         if (p.in !== 'path' && p.in !== 'query') continue;
-        params.push({ name: p.name, in: p.in, required: p.required === true, type: p.schema?.type ?? 'string', ...(p.description ? { description: p.description } : {}) });
+        params.push({
+          name: p.name,
+          in: p.in,
+          required: p.required === true,
+          type: p.schema?.type ?? 'string',
+          ...(p.description ? { description: p.description } : {}),
+        });
       }
-      const body = (op['requestBody'] as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']?.schema;
+      const body = (
+        op['requestBody'] as { content?: Record<string, { schema?: Schema }> } | undefined
+      )?.content?.['application/json']?.schema;
       for (const [name, s] of Object.entries(body?.properties ?? {}))
-        params.push({ name, in: 'body', required: body?.required?.includes(name) ?? false, type: s.type ?? 'object', ...(s.description ? { description: s.description } : {}) });
-      const ok = (op['responses'] as Record<string, { content?: Record<string, { schema?: Schema }> }>)['200'];
-      const pageable = ok?.content?.['application/json']?.schema?.properties?.['next'] !== undefined;
-      out.push({ id: String(op['operationId']), method: method.toUpperCase(), path, summary: String(op['summary'] ?? ''), params, pageable });
+        params.push({
+          name,
+          in: 'body',
+          required: body?.required?.includes(name) ?? false,
+          type: s.type ?? 'object',
+          ...(s.description ? { description: s.description } : {}),
+        });
+      const ok = (
+        op['responses'] as Record<string, { content?: Record<string, { schema?: Schema }> }>
+      )['200'];
+      const pageable =
+        ok?.content?.['application/json']?.schema?.properties?.['next'] !== undefined;
+      out.push({
+        id: String(op['operationId']),
+        method: method.toUpperCase(),
+        path,
+        summary: String(op['summary'] ?? ''),
+        params,
+        pageable,
+      });
     }
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -110,7 +151,10 @@ function convert(p: Param, text: string): unknown {
     case 'boolean':
       return text === 'true' || text === '1' || text === 'yes';
     case 'array':
-      return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     case 'object':
       try {
         return JSON.parse(text) as unknown;
@@ -140,15 +184,19 @@ function genToken(named: Map<string, string>, io: ApiCliIo): number {
 export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<number> {
   const { positional, named } = parseArgs(argv);
   const [cmd, ...rest] = positional;
-  if (!cmd || cmd === 'help' && rest.length === 0 || named.has('help')) {
+  if (!cmd || (cmd === 'help' && rest.length === 0) || named.has('help')) {
     io.out(API_USAGE);
     return cmd ? 0 : 2;
   }
   if (cmd === 'gen-token') return genToken(named, io);
-  const base = (named.get('url') ?? io.env['PARLEY_ADMIN_URL'] ?? io.defaultUrl()).replace(/\/+$/, '');
+  const base = (named.get('url') ?? io.env['PARLEY_ADMIN_URL'] ?? io.defaultUrl()).replace(
+    /\/+$/,
+    '',
+  );
   const token = named.get('token') ?? io.env['PARLEY_ADMIN_TOKEN'];
   const docRes = await io.fetch(`${base}/openapi.json`, { method: 'GET', headers: {} });
-  if (docRes.status !== 200) throw new Error(`cannot read ${base}/openapi.json (HTTP ${docRes.status})`);
+  if (docRes.status !== 200)
+    throw new Error(`cannot read ${base}/openapi.json (HTTP ${docRes.status})`);
   const ops = operations(JSON.parse(await docRes.text()));
   if (cmd === 'list') {
     const width = Math.max(...ops.map((o) => o.id.length));
@@ -165,7 +213,9 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
     const op = find(rest[0]!);
     io.out(`${op.id}: ${op.summary}\n  ${op.method} ${op.path}`);
     for (const p of op.params)
-      io.out(`  --${p.name} <${p.type}>${p.required ? ' (required)' : ''}  ${p.in}${p.description ? `: ${p.description}` : ''}`);
+      io.out(
+        `  --${p.name} <${p.type}>${p.required ? ' (required)' : ''}  ${p.in}${p.description ? `: ${p.description}` : ''}`,
+      );
     return 0;
   }
   const op = find(cmd);
@@ -180,7 +230,9 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
   });
   let path = op.path;
   const query = new URLSearchParams();
-  let body: Record<string, unknown> | undefined = named.has('body') ? (JSON.parse(named.get('body')!) as Record<string, unknown>) : undefined;
+  let body: Record<string, unknown> | undefined = named.has('body')
+    ? (JSON.parse(named.get('body')!) as Record<string, unknown>)
+    : undefined;
   for (const [name, text] of values) {
     const p = op.params.find((x) => x.name === name);
     if (!p) throw new Error(`${op.id} has no parameter --${name} (xmppctl api help ${op.id})`);
@@ -188,8 +240,11 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
     else if (p.in === 'query') query.set(name, text);
     else (body ??= {})[name] = convert(p, text);
   }
-  const missing = op.params.filter((p) => p.required && !values.has(p.name) && !(p.in === 'body' && body?.[p.name] !== undefined));
-  if (missing.length > 0) throw new Error(`${op.id} needs ${missing.map((p) => `--${p.name}`).join(', ')}`);
+  const missing = op.params.filter(
+    (p) => p.required && !values.has(p.name) && !(p.in === 'body' && body?.[p.name] !== undefined),
+  );
+  if (missing.length > 0)
+    throw new Error(`${op.id} needs ${missing.map((p) => `--${p.name}`).join(', ')}`);
   const hasBody = op.params.some((p) => p.in === 'body');
   if (hasBody) body ??= {};
   const items: unknown[] = [];

@@ -3,14 +3,14 @@ import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
-import { processId } from '@parley/cluster';
+import { processId, storeObserver } from '@parley/cluster';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startMucService } from '@parley/muc';
 import type { MucService } from '@parley/muc';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
-import { openStores as openStoresFor } from '@parley/store';
+import { instrumentStores, openStores as openStoresFor } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
@@ -63,7 +63,10 @@ export async function startServer(
       })
     : undefined;
   mkdirSync(config.server.dataDir, { recursive: true });
-  const stores = await openStores(config);
+  const stores = instrumentStores(
+    await openStores(config),
+    storeObserver(metrics, config.store.kind),
+  );
   const bus = new MemoryBus();
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err: String(err) });
   const registry = startSessionRegistry({
@@ -101,14 +104,22 @@ export async function startServer(
   }
   let adminApi: AdminApi | undefined;
   if (config.admin.enabled) {
-    adminApi = await startAdminApi({
-      config,
-      bus,
-      stores,
-      logger: logger.child({ service: 'admin-api' }),
-      metrics,
-      instance: processId(config.server.nodeId),
-    });
+    try {
+      adminApi = await startAdminApi({
+        config,
+        bus,
+        stores,
+        logger: logger.child({ service: 'admin-api' }),
+        metrics,
+        instance: processId(config.server.nodeId),
+      });
+    } catch (err) {
+      await gateway.close('system-shutdown');
+      await muc?.close();
+      await registry.close();
+      await stores.close();
+      throw err;
+    }
   }
   let draining = false;
   let http: HttpEndpoint | undefined;

@@ -27,7 +27,10 @@ describe('cluster: the admin API process', () => {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    };
   };
 
   beforeAll(async () => {
@@ -58,13 +61,28 @@ describe('cluster: the admin API process', () => {
   });
 
   it('registers a user who logs in, sends it a message, lists and kicks its session', async () => {
-    expect((await api('POST', '/api/users', { jid: 'alice@localhost', password: 'pw' })).status).toBe(201);
-    const alice = await connect({ port: t.port(0), username: 'alice', password: 'pw', resource: 'a' });
+    expect(
+      (await api('POST', '/api/users', { jid: 'alice@localhost', password: 'pw' })).status,
+    ).toBe(201);
+    const alice = await connect({
+      port: t.port(0),
+      username: 'alice',
+      password: 'pw',
+      resource: 'a',
+    });
     const bob = await connect({ port: t.port(0), username: 'bob', resource: 'b' });
     clients.push(alice, bob);
     await alice.send(xml('presence'));
     const got = waitFor(alice, (el) => el.is('message') && el.getChildText('body') === 'over NATS');
-    expect((await api('POST', '/api/messages', { from: 'bob@localhost', to: 'alice@localhost', body: 'over NATS' })).status).toBe(202);
+    expect(
+      (
+        await api('POST', '/api/messages', {
+          from: 'bob@localhost',
+          to: 'alice@localhost',
+          body: 'over NATS',
+        })
+      ).status,
+    ).toBe(202);
     await got;
 
     const sessions = await api('GET', '/api/sessions');
@@ -74,16 +92,26 @@ describe('cluster: the admin API process', () => {
       'bob@localhost/b',
     ]);
     const stats = await api('GET', '/api/stats');
-    expect(stats.body).toMatchObject({ onlineSessions: 2, onlineUsers: 2, registeredUsers: 2, complete: true });
+    expect(stats.body).toMatchObject({
+      onlineSessions: 2,
+      onlineUsers: 2,
+      registeredUsers: 2,
+      complete: true,
+    });
     expect((stats.body!['nodes'] as unknown[]).length).toBe(2);
 
     const closed = new Promise<void>((r) => alice.on('disconnect', () => r()));
-    expect((await api('DELETE', '/api/users/alice@localhost/sessions/a')).body).toEqual({ kicked: 1 });
+    expect((await api('DELETE', '/api/users/alice@localhost/sessions/a')).body).toEqual({
+      kicked: 1,
+    });
     await closed;
   });
 
   it('creates a room and reads its configuration through the MUC worker', async () => {
-    const created = await api('POST', '/api/muc/rooms', { room: 'ops@conference.localhost', owner: 'bob@localhost' });
+    const created = await api('POST', '/api/muc/rooms', {
+      room: 'ops@conference.localhost',
+      owner: 'bob@localhost',
+    });
     expect(created.status).toBe(201);
     const affs = await api('GET', '/api/muc/rooms/ops@conference.localhost/affiliations');
     expect(affs.body).toEqual({ items: [{ jid: 'bob@localhost', affiliation: 'owner' }] });

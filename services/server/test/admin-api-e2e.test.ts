@@ -40,8 +40,11 @@ describe('admin API end to end with @xmpp/client', () => {
     const created = await t.api('POST', '/api/users', { jid: 'Alice@localhost', password: 'pw-a' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ jid: 'alice@localhost', banned: false });
-    expect((await t.api('POST', '/api/users', { jid: 'alice@localhost', password: 'x' })).status).toBe(409);
-    for (const u of ['bob', 'carol', 'dave']) await t.api('POST', '/api/users', { jid: `${u}@localhost`, password: 'secret' });
+    expect(
+      (await t.api('POST', '/api/users', { jid: 'alice@localhost', password: 'x' })).status,
+    ).toBe(409);
+    for (const u of ['bob', 'carol', 'dave'])
+      await t.api('POST', '/api/users', { jid: `${u}@localhost`, password: 'secret' });
     const alice = await open('alice', 'laptop', 'pw-a');
     expect(alice.jid?.toString()).toBe('alice@localhost/laptop');
   });
@@ -53,7 +56,10 @@ describe('admin API end to end with @xmpp/client', () => {
       const r = await t.api('GET', '/api/users/bob@localhost/sessions');
       return (r.body as { items: Array<{ available: boolean }> }).items[0]?.available === true;
     });
-    const got = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'hello from the API');
+    const got = waitFor(
+      bob,
+      (el) => el.is('message') && el.getChildText('body') === 'hello from the API',
+    );
     const sent = await t.api('POST', '/api/messages', {
       from: 'alice@localhost',
       to: 'bob@localhost',
@@ -83,12 +89,15 @@ describe('admin API end to end with @xmpp/client', () => {
     const bob = clients[1]!;
     const got = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'raw');
     const res = await t.api('POST', '/api/stanzas', {
-      stanza: "<message xmlns='jabber:client' from='carol@localhost/x' to='bob@localhost' type='normal' id='r1'><body>raw</body></message>",
+      stanza:
+        "<message xmlns='jabber:client' from='carol@localhost/x' to='bob@localhost' type='normal' id='r1'><body>raw</body></message>",
     });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ id: 'r1' });
     expect((await got).attrs.from).toBe('carol@localhost/x');
-    const bad = await t.api('POST', '/api/stanzas', { stanza: '<message to="bob@localhost"><body>x</body></message>' });
+    const bad = await t.api('POST', '/api/stanzas', {
+      stanza: '<message to="bob@localhost"><body>x</body></message>',
+    });
     expect(bad.status).toBe(400);
     const notXml = await t.api('POST', '/api/stanzas', { stanza: '<message' });
     expect(notXml.status).toBe(400);
@@ -104,12 +113,17 @@ describe('admin API end to end with @xmpp/client', () => {
     expect(items[0]).toMatchObject({ body: 'raw', with: 'carol@localhost' });
     // Headlines are not archived (XEP-0313 section 5.1.1).
     expect(items.map((i) => i.body)).toEqual(['raw', 'hello from the API']);
-    const p1 = (await t.api('GET', '/api/users/bob@localhost/messages?limit=1')).body as { items: unknown[]; next: string };
+    const p1 = (await t.api('GET', '/api/users/bob@localhost/messages?limit=1')).body as {
+      items: unknown[];
+      next: string;
+    };
     expect(p1.items).toHaveLength(1);
-    const p2 = (await t.api('GET', `/api/users/bob@localhost/messages?limit=1&after=${p1.next}`)).body as { items: Array<{ body: string }>; next?: string };
+    const p2 = (await t.api('GET', `/api/users/bob@localhost/messages?limit=1&after=${p1.next}`))
+      .body as { items: Array<{ body: string }>; next?: string };
     expect(p2.items.map((i) => i.body)).toEqual(['hello from the API']);
     expect(p2.next).toBeUndefined();
-    const withAlice = (await t.api('GET', '/api/users/bob@localhost/messages?with=alice@localhost')).body as { items: unknown[] };
+    const withAlice = (await t.api('GET', '/api/users/bob@localhost/messages?with=alice@localhost'))
+      .body as { items: unknown[] };
     expect(withAlice.items).toHaveLength(1);
   });
 
@@ -119,20 +133,37 @@ describe('admin API end to end with @xmpp/client', () => {
     const body = list.body as { items: Array<{ jid: string }>; complete: boolean };
     expect(body.complete).toBe(true);
     expect(body.items.map((s) => s.jid)).toEqual(['alice@localhost/laptop', 'bob@localhost/phone']);
-    const page1 = (await t.api('GET', '/api/sessions?limit=1')).body as { items: Array<{ jid: string }>; next: string };
+    const page1 = (await t.api('GET', '/api/sessions?limit=1')).body as {
+      items: Array<{ jid: string }>;
+      next: string;
+    };
     expect(page1.items.map((s) => s.jid)).toEqual(['alice@localhost/laptop']);
-    const page2 = (await t.api('GET', `/api/sessions?limit=1&after=${encodeURIComponent(page1.next)}`)).body as { items: Array<{ jid: string }>; next?: string };
+    const page2 = (
+      await t.api('GET', `/api/sessions?limit=1&after=${encodeURIComponent(page1.next)}`)
+    ).body as { items: Array<{ jid: string }>; next?: string };
     expect(page2.items.map((s) => s.jid)).toEqual(['bob@localhost/phone']);
     expect(page2.next).toBeUndefined();
-    expect((await t.api('GET', '/api/sessions/count')).body).toEqual({ sessions: 2, users: 2, complete: true });
-    expect((await t.api('GET', '/api/sessions/count?domain=example.net')).body).toEqual({ sessions: 0, complete: true });
+    expect((await t.api('GET', '/api/sessions/count')).body).toEqual({
+      sessions: 2,
+      users: 2,
+      complete: true,
+    });
+    expect((await t.api('GET', '/api/sessions/count?domain=example.net')).body).toEqual({
+      sessions: 0,
+      complete: true,
+    });
     const scoped = await t.api('GET', '/api/sessions', undefined, TOKENS.scoped);
     expect((scoped.body as { items: unknown[] }).items).toEqual([]);
 
-    const bob = clients[1]!;
     const alice = clients[0]!;
     await t.api('PUT', '/api/users/alice@localhost/roster/bob@localhost/mutual', {});
-    const seen = waitFor(alice, (el) => el.is('presence') && el.attrs.from === 'bob@localhost/phone' && el.getChildText('show') === 'dnd');
+    const seen = waitFor(
+      alice,
+      (el) =>
+        el.is('presence') &&
+        el.attrs.from === 'bob@localhost/phone' &&
+        el.getChildText('show') === 'dnd',
+    );
     await alice.send(xml('presence'));
     const set = await t.api('PUT', '/api/users/bob@localhost/sessions/phone/presence', {
       show: 'dnd',
@@ -142,21 +173,38 @@ describe('admin API end to end with @xmpp/client', () => {
     expect(set.status).toBe(204);
     const p = await seen;
     expect(p.getChildText('status')).toBe('in a meeting');
-    const mine = (await t.api('GET', '/api/users/bob@localhost/sessions')).body as { items: Array<Record<string, unknown>> };
+    const mine = (await t.api('GET', '/api/users/bob@localhost/sessions')).body as {
+      items: Array<Record<string, unknown>>;
+    };
     expect(mine.items).toEqual([
-      expect.objectContaining({ jid: 'bob@localhost/phone', available: true, show: 'dnd', status: 'in a meeting', priority: 5 }),
+      expect.objectContaining({
+        jid: 'bob@localhost/phone',
+        available: true,
+        show: 'dnd',
+        status: 'in a meeting',
+        priority: 5,
+      }),
     ]);
-    expect((await t.api('PUT', '/api/users/bob@localhost/sessions/nope/presence', {})).status).toBe(404);
+    expect((await t.api('PUT', '/api/users/bob@localhost/sessions/nope/presence', {})).status).toBe(
+      404,
+    );
   });
 
   it('kicks one session: the client sees its stream closed', async () => {
     const c = await open('carol', 'desk');
     const gone = closed(c);
-    const res = await t.api('DELETE', '/api/users/carol@localhost/sessions/desk?reason=maintenance');
+    const res = await t.api(
+      'DELETE',
+      '/api/users/carol@localhost/sessions/desk?reason=maintenance',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ kicked: 1 });
     await gone;
-    await eventually(async () => ((await t.api('GET', '/api/users/carol@localhost/sessions')).body as { items: unknown[] }).items.length === 0);
+    await eventually(
+      async () =>
+        ((await t.api('GET', '/api/users/carol@localhost/sessions')).body as { items: unknown[] })
+          .items.length === 0,
+    );
     expect((await t.api('DELETE', '/api/users/carol@localhost/sessions/desk')).status).toBe(404);
   });
 
@@ -186,8 +234,17 @@ describe('admin API end to end with @xmpp/client', () => {
   it('changes the roster with pushes to the connected client', async () => {
     const alice = clients[0]!;
     await alice.iqCaller.get(xml('query', { xmlns: ROSTER })); // interested in pushes
-    const push = waitFor(alice, (el: Element) => el.is('iq') && el.attrs.type === 'set' && el.getChild('query', ROSTER)?.getChild('item')?.attrs.jid === 'carol@localhost');
-    const add = await t.api('PUT', '/api/users/alice@localhost/roster/carol@localhost', { name: 'Carol', groups: ['Friends'] });
+    const push = waitFor(
+      alice,
+      (el: Element) =>
+        el.is('iq') &&
+        el.attrs.type === 'set' &&
+        el.getChild('query', ROSTER)?.getChild('item')?.attrs.jid === 'carol@localhost',
+    );
+    const add = await t.api('PUT', '/api/users/alice@localhost/roster/carol@localhost', {
+      name: 'Carol',
+      groups: ['Friends'],
+    });
     expect(add.status).toBe(204);
     const item = (await push).getChild('query', ROSTER)!.getChild('item')!;
     expect(item.attrs.name).toBe('Carol');
@@ -197,38 +254,105 @@ describe('admin API end to end with @xmpp/client', () => {
       subscription: 'none',
       groups: ['Friends'],
     });
-    const roster = (await t.api('GET', '/api/users/alice@localhost/roster')).body as { items: Array<{ jid: string; subscription: string }> };
+    const roster = (await t.api('GET', '/api/users/alice@localhost/roster')).body as {
+      items: Array<{ jid: string; subscription: string }>;
+    };
     expect(roster.items).toEqual([
       expect.objectContaining({ jid: 'bob@localhost', subscription: 'both' }),
       expect.objectContaining({ jid: 'carol@localhost', subscription: 'none' }),
     ]);
-    const page = (await t.api('GET', '/api/users/alice@localhost/roster?limit=1')).body as { items: Array<{ jid: string }>; next: string };
+    const page = (await t.api('GET', '/api/users/alice@localhost/roster?limit=1')).body as {
+      items: Array<{ jid: string }>;
+      next: string;
+    };
     expect(page).toMatchObject({ items: [{ jid: 'bob@localhost' }], next: 'bob@localhost' });
 
-    const req = await t.api('POST', '/api/users/alice@localhost/roster/carol@localhost/subscription', { action: 'subscribe' });
+    const req = await t.api(
+      'POST',
+      '/api/users/alice@localhost/roster/carol@localhost/subscription',
+      { action: 'subscribe' },
+    );
     expect(req.status).toBe(202);
-    await eventually(async () => ((await t.api('GET', '/api/users/carol@localhost/roster/alice@localhost')).body as { pendingIn?: boolean })?.pendingIn === true);
-    await t.api('POST', '/api/users/carol@localhost/roster/alice@localhost/subscription', { action: 'subscribed' });
-    await eventually(async () => ((await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost')).body as { subscription: string }).subscription === 'to');
+    await eventually(
+      async () =>
+        (
+          (await t.api('GET', '/api/users/carol@localhost/roster/alice@localhost')).body as {
+            pendingIn?: boolean;
+          }
+        )?.pendingIn === true,
+    );
+    await t.api('POST', '/api/users/carol@localhost/roster/alice@localhost/subscription', {
+      action: 'subscribed',
+    });
+    await eventually(
+      async () =>
+        (
+          (await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost')).body as {
+            subscription: string;
+          }
+        ).subscription === 'to',
+    );
 
-    const removed = waitFor(alice, (el: Element) => el.is('iq') && el.getChild('query', ROSTER)?.getChild('item')?.attrs.subscription === 'remove');
-    expect((await t.api('DELETE', '/api/users/alice@localhost/roster/carol@localhost')).status).toBe(204);
+    const removed = waitFor(
+      alice,
+      (el: Element) =>
+        el.is('iq') &&
+        el.getChild('query', ROSTER)?.getChild('item')?.attrs.subscription === 'remove',
+    );
+    expect(
+      (await t.api('DELETE', '/api/users/alice@localhost/roster/carol@localhost')).status,
+    ).toBe(204);
     await removed;
-    expect((await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost')).status).toBe(404);
-    expect((await t.api('DELETE', '/api/users/alice@localhost/roster/nobody@localhost')).status).toBe(404);
+    expect((await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost')).status).toBe(
+      404,
+    );
+    expect(
+      (await t.api('DELETE', '/api/users/alice@localhost/roster/nobody@localhost')).status,
+    ).toBe(404);
   });
 
   it('sets and removes mutual subscriptions, also for many users at once', async () => {
-    expect((await t.api('POST', '/api/roster/subscribe-all-to-all', { users: ['bob@localhost', 'carol@localhost', 'dave@localhost'] })).status).toBe(204);
-    for (const [a, b] of [['bob', 'carol'], ['carol', 'dave'], ['dave', 'bob']])
-      expect((await t.api('GET', `/api/users/${a}@localhost/roster/${b}@localhost`)).body).toMatchObject({ subscription: 'both' });
-    expect((await t.api('POST', '/api/users/alice@localhost/roster/subscribe-all', { contacts: ['carol@localhost', 'dave@localhost'] })).status).toBe(204);
-    expect((await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).body).toMatchObject({ subscription: 'both' });
-    expect((await t.api('DELETE', '/api/users/alice@localhost/roster/dave@localhost/mutual')).status).toBe(204);
-    await eventually(async () => (await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).status === 404);
-    expect((await t.api('GET', '/api/users/alice@localhost/roster/dave@localhost')).status).toBe(404);
-    expect((await t.api('PUT', '/api/users/alice@localhost/roster/alice@localhost/mutual', {})).status).toBe(400);
-    expect((await t.api('PUT', '/api/users/alice@localhost/roster/ghost@localhost/mutual', {})).status).toBe(404);
+    expect(
+      (
+        await t.api('POST', '/api/roster/subscribe-all-to-all', {
+          users: ['bob@localhost', 'carol@localhost', 'dave@localhost'],
+        })
+      ).status,
+    ).toBe(204);
+    for (const [a, b] of [
+      ['bob', 'carol'],
+      ['carol', 'dave'],
+      ['dave', 'bob'],
+    ])
+      expect(
+        (await t.api('GET', `/api/users/${a}@localhost/roster/${b}@localhost`)).body,
+      ).toMatchObject({ subscription: 'both' });
+    expect(
+      (
+        await t.api('POST', '/api/users/alice@localhost/roster/subscribe-all', {
+          contacts: ['carol@localhost', 'dave@localhost'],
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).body,
+    ).toMatchObject({ subscription: 'both' });
+    expect(
+      (await t.api('DELETE', '/api/users/alice@localhost/roster/dave@localhost/mutual')).status,
+    ).toBe(204);
+    await eventually(
+      async () =>
+        (await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).status === 404,
+    );
+    expect((await t.api('GET', '/api/users/alice@localhost/roster/dave@localhost')).status).toBe(
+      404,
+    );
+    expect(
+      (await t.api('PUT', '/api/users/alice@localhost/roster/alice@localhost/mutual', {})).status,
+    ).toBe(400);
+    expect(
+      (await t.api('PUT', '/api/users/alice@localhost/roster/ghost@localhost/mutual', {})).status,
+    ).toBe(404);
   });
 
   it('reports online users, per node and per gateway, and messages per second', async () => {
@@ -247,7 +371,14 @@ describe('admin API end to end with @xmpp/client', () => {
     await gone;
     expect((await t.api('GET', '/api/users/dave@localhost')).status).toBe(404);
     // Contacts are unsubscribed (RFC 6121 2.5.2): the item stays, with subscription none.
-    await eventually(async () => ((await t.api('GET', '/api/users/carol@localhost/roster/dave@localhost')).body as { subscription: string }).subscription === 'none');
+    await eventually(
+      async () =>
+        (
+          (await t.api('GET', '/api/users/carol@localhost/roster/dave@localhost')).body as {
+            subscription: string;
+          }
+        ).subscription === 'none',
+    );
     expect((await t.api('DELETE', '/api/users/dave@localhost')).status).toBe(404);
   });
 });

@@ -32,7 +32,9 @@ describe('xmppctl api', () => {
         });
         return {
           status: res.statusCode,
-          headers: { get: (n: string) => (res.headers[n.toLowerCase()] as string | undefined) ?? null },
+          headers: {
+            get: (n: string) => (res.headers[n.toLowerCase()] as string | undefined) ?? null,
+          },
           text: async () => res.body,
         };
       },
@@ -76,7 +78,9 @@ describe('xmppctl api', () => {
     expect(await run('registerUser', '--jid', 'cli@localhost', '--password', 'pw')).toBe(1);
     expect(err.join('\n')).toMatch(/^error 409 conflict/);
     await expect(run('fooBar')).rejects.toThrow(/no operation "fooBar"/);
-    await expect(run('getUser', 'a@localhost', '--nope', '1')).rejects.toThrow(/no parameter --nope/);
+    await expect(run('getUser', 'a@localhost', '--nope', '1')).rejects.toThrow(
+      /no parameter --nope/,
+    );
     await expect(run('registerUser', '--jid', 'x@localhost')).rejects.toThrow(/needs --password/);
     io.env = {};
     await expect(run('getStats')).rejects.toThrow(/no token/);
@@ -87,7 +91,9 @@ describe('xmppctl api', () => {
   });
 
   it('makes a token and its configuration entry', async () => {
-    expect(await run('gen-token', '--name', 'ops', '--scopes', 'read', '--domains', 'example.net')).toBe(0);
+    expect(
+      await run('gen-token', '--name', 'ops', '--scopes', 'read', '--domains', 'example.net'),
+    ).toBe(0);
     const token = out[0]!.replace('token: ', '');
     const entry = JSON.parse(out[1]!.replace('admin.tokens entry: ', ''));
     expect(entry).toEqual({

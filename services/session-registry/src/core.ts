@@ -48,6 +48,11 @@ export class Core {
   readonly serviceDomains = new Map<string, ServiceHandler>();
   private readonly caches: AccountCache<unknown>[] = [];
   private readonly delivered;
+  /** Offline storage metrics (see offline.ts). */
+  readonly offline: {
+    messages: ReturnType<Metrics['counter']>;
+    queueLength: ReturnType<Metrics['histogram']>;
+  };
   private readonly routed;
 
   constructor(deps: RegistryDeps) {
@@ -78,6 +83,19 @@ export class Core {
       'Stanzas handed to a gateway for delivery',
       ['kind'],
     );
+    this.offline = {
+      messages: deps.metrics.counter(
+        'parley_offline_messages_total',
+        'Offline storage (XEP-0160): messages stored, refused because the queue was full, delivered.',
+        ['event'],
+      ),
+      queueLength: deps.metrics.histogram(
+        'parley_offline_queue_length',
+        "Length of the recipient's offline queue after each stored message.",
+        [],
+        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000],
+      ),
+    };
     this.routed = deps.metrics.counter(
       'parley_router_routed_total',
       'Stanzas forwarded between partitions',

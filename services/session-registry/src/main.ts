@@ -10,8 +10,10 @@ import {
   RedisOwnership,
   RedisSessionStore,
   startClusterProcess,
+  storeObserver,
 } from '@parley/cluster';
 import { ConfigError, loadConfig } from '@parley/config';
+import { instrumentStore } from '@parley/store';
 import { onShutdownSignal } from '@parley/telemetry';
 import { startSessionRegistry } from './registry.js';
 
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
     logger,
     metrics,
     ownership,
-    sessionStore: new RedisSessionStore(redis, config.routing.partitions),
+    sessionStore: instrumentStore(
+      new RedisSessionStore(redis, config.routing.partitions),
+      'sessions',
+      storeObserver(metrics, 'redis'),
+    ),
     gatewayLiveness: { live: () => gateways.live() },
   });
   await registry.ready;

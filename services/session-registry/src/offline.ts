@@ -23,7 +23,13 @@ export async function storeOffline(core: Core, owner: string, el: Element): Prom
     now,
     core.config.offline.maxPerUser,
   );
-  if (!stored) core.bounce(el, serviceUnavailable('offline storage is full'));
+  if (!stored) {
+    core.offline.messages.inc({ event: 'refused' });
+    core.bounce(el, serviceUnavailable('offline storage is full'));
+    return;
+  }
+  core.offline.messages.inc({ event: 'stored' });
+  core.offline.queueLength.observe(await core.stores.offline.count(owner));
 }
 
 /** Delivers and then deletes the stored messages of an account (at initial presence). */
@@ -36,6 +42,7 @@ export async function deliverOffline(
     const batch = await core.stores.offline.list(owner, 100);
     if (batch.length === 0) return;
     for (const m of batch) core.deliver(session, envelopeOf(core.parse(m.xml), 'in'));
+    core.offline.messages.inc({ event: 'delivered' }, batch.length);
     await core.stores.offline.remove(
       owner,
       batch.map((m) => m.id),

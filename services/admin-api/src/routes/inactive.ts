@@ -27,7 +27,11 @@ interface Inactive {
 }
 
 const inactiveSchema = obj(
-  { jid: BARE_JID, createdAt: int('ms since epoch'), lastActivity: int('Last logout, ms since epoch') },
+  {
+    jid: BARE_JID,
+    createdAt: int('ms since epoch'),
+    lastActivity: int('Last logout, ms since epoch'),
+  },
   ['jid', 'createdAt'],
 );
 
@@ -54,7 +58,11 @@ async function scan(
       if ((last?.ts ?? a.createdAt) >= cutoff) continue;
       const online = await ctx.registry.request({ t: 'admin-sessions', jid: a.jid });
       if ((online.sessions ?? []).length > 0) continue;
-      items.push({ jid: a.jid, createdAt: a.createdAt, ...(last ? { lastActivity: last.ts } : {}) });
+      items.push({
+        jid: a.jid,
+        createdAt: a.createdAt,
+        ...(last ? { lastActivity: last.ts } : {}),
+      });
       if (items.length >= req.query.limit) break;
     }
     const more = batch.next !== undefined || items.length >= req.query.limit;
@@ -98,7 +106,9 @@ export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: {
             200: ok(
               'The accounts removed',
-              obj({ removed: { type: 'array', items: BARE_JID }, next: str('Cursor') }, ['removed']),
+              obj({ removed: { type: 'array', items: BARE_JID }, next: str('Cursor') }, [
+                'removed',
+              ]),
             ),
             ...problems('domain-not-allowed'),
           },

@@ -47,7 +47,10 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
           tags: ['muc'],
           params: params({ room: 'Bare JID of the room' }),
           response: {
-            200: ok('The occupants', obj({ items: { type: 'array', items: occupantSchema } }, ['items'])),
+            200: ok(
+              'The occupants',
+              obj({ items: { type: 'array', items: occupantSchema } }, ['items']),
+            ),
             ...MUC_PROBLEMS,
           },
         },
@@ -60,7 +63,11 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
         const out: Array<Record<string, string>> = [];
         try {
           for (const role of ROLES) {
-            const res = await muc.iq(room, 'get', xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { role })));
+            const res = await muc.iq(
+              room,
+              'get',
+              xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { role })),
+            );
             for (const i of items(res)) {
               if (i.attr('nick') === nick) continue;
               const o: Record<string, string> = {
@@ -89,7 +96,9 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "Set an occupant's role (none kicks it)",
           tags: ['muc'],
           params: nickParams,
-          body: obj({ role: str('New role', { enum: [...ROLES, 'none'] }), reason: REASON }, ['role']),
+          body: obj({ role: str('New role', { enum: [...ROLES, 'none'] }), reason: REASON }, [
+            'role',
+          ]),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
       },
@@ -132,7 +141,10 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
           tags: ['muc'],
           params: params({ room: 'Bare JID of the room' }),
           response: {
-            200: ok('The affiliations', obj({ items: { type: 'array', items: affiliationSchema } }, ['items'])),
+            200: ok(
+              'The affiliations',
+              obj({ items: { type: 'array', items: affiliationSchema } }, ['items']),
+            ),
             ...MUC_PROBLEMS,
           },
         },
@@ -141,7 +153,11 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
         const room = pathRoom(ctx, req);
         const out: Array<Record<string, string>> = [];
         for (const affiliation of AFFILIATIONS) {
-          const res = await muc.iq(room, 'get', xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { affiliation })));
+          const res = await muc.iq(
+            room,
+            'get',
+            xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { affiliation })),
+          );
           for (const i of items(res)) {
             const a: Record<string, string> = { jid: i.attr('jid') ?? '', affiliation };
             const nick = i.attr('nick');
@@ -155,7 +171,10 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { room: string; jid: string }; Body: { affiliation: string; reason?: string } }>(
+    app.put<{
+      Params: { room: string; jid: string };
+      Body: { affiliation: string; reason?: string };
+    }>(
       '/muc/rooms/:room/affiliations/:jid',
       {
         schema: {
@@ -163,7 +182,13 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "Set a user's affiliation with a room (outcast bans, none removes)",
           tags: ['muc'],
           params: jidParams,
-          body: obj({ affiliation: str('New affiliation', { enum: [...AFFILIATIONS, 'none'] }), reason: REASON }, ['affiliation']),
+          body: obj(
+            {
+              affiliation: str('New affiliation', { enum: [...AFFILIATIONS, 'none'] }),
+              reason: REASON,
+            },
+            ['affiliation'],
+          ),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
       },
@@ -227,7 +252,11 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req, reply) => {
         const room = pathRoom(ctx, req);
         const id = randomUUID();
-        const m = xml('message', { to: room, type: 'groupchat', id }, xml('body', {}, req.body.body));
+        const m = xml(
+          'message',
+          { to: room, type: 'groupchat', id },
+          xml('body', {}, req.body.body),
+        );
         if (req.body.from !== undefined) {
           const from = anyJid(req.body.from, 'from');
           checkJid(req, from.toString());

@@ -13,7 +13,7 @@ import type { ApiContext } from '../context.js';
 import { accountJid, mucDomainOf, roomJid, servedDomainOfMuc } from '../jids.js';
 import { formFields, submitForm } from '../muc-forms.js';
 import type { FieldValue } from '../muc-forms.js';
-import { conflict, notFound } from '../problem.js';
+import { conflict } from '../problem.js';
 import {
   BARE_JID,
   NO_CONTENT,
@@ -30,14 +30,27 @@ import { archivedView } from './stanzas.js';
 
 export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
-export const roomParams = params({ room: 'Bare JID of the room, e.g. lounge@conference.example.org' });
-export const MUC_PROBLEMS = problems('not-found', 'forbidden', 'unavailable', 'timeout', 'xmpp-error');
+export const roomParams = params({
+  room: 'Bare JID of the room, e.g. lounge@conference.example.org',
+});
+export const MUC_PROBLEMS = problems(
+  'not-found',
+  'forbidden',
+  'unavailable',
+  'timeout',
+  'xmpp-error',
+);
 
 const VALUES = {
   type: 'object',
   description: 'Field values by var (muc#roomconfig_*): strings, booleans or lists of strings',
   additionalProperties: {
-    anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'number' }, { type: 'array', items: { type: 'string' } }],
+    anyOf: [
+      { type: 'string' },
+      { type: 'boolean' },
+      { type: 'number' },
+      { type: 'array', items: { type: 'string' } },
+    ],
   },
 };
 const roomSchema = obj(
@@ -56,17 +69,31 @@ const fieldSchema = {
     var: str(),
     type: str('Data form field type'),
     label: str(),
-    value: { anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
+    value: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'boolean' },
+        { type: 'array', items: { type: 'string' } },
+      ],
+    },
     options: { type: 'array', items: str() },
   },
 };
 
 function roomView(r: StoredRoom) {
-  return { jid: r.jid, createdAt: r.createdAt, config: r.config, ...(r.subject ? { subject: r.subject.text } : {}) };
+  return {
+    jid: r.jid,
+    createdAt: r.createdAt,
+    config: r.config,
+    ...(r.subject ? { subject: r.subject.text } : {}),
+  };
 }
 
 /** The room of the path, checked against the token's domains; MUC must be usable. */
-export function pathRoom(ctx: ApiContext, req: FastifyRequest<{ Params: { room: string } }>): string {
+export function pathRoom(
+  ctx: ApiContext,
+  req: FastifyRequest<{ Params: { room: string } }>,
+): string {
   ctx.muc.check();
   const room = roomJid(ctx.config, req.params.room);
   checkRoom(req, ctx.config, room);
@@ -95,15 +122,21 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'List the persistent rooms, ordered by JID',
           tags: ['muc'],
           querystring: pageQuery(config, {
-            domain: str('Only rooms of this MUC service (e.g. conference.example.org)', { minLength: 1 }),
+            domain: str('Only rooms of this MUC service (e.g. conference.example.org)', {
+              minLength: 1,
+            }),
           }),
-          response: { 200: ok('A page of rooms', page(roomSchema)), ...problems('domain-not-allowed') },
+          response: {
+            200: ok('A page of rooms', page(roomSchema)),
+            ...problems('domain-not-allowed'),
+          },
         },
       },
       async (req) => {
         let domain = req.query.domain;
         if (domain !== undefined) checkDomain(req, servedDomainOfMuc(config, domain) ?? domain);
-        else if (req.token?.domains?.length === 1) domain = mucDomainOf(config, req.token.domains[0]!);
+        else if (req.token?.domains?.length === 1)
+          domain = mucDomainOf(config, req.token.domains[0]!);
         else if (req.token?.domains !== undefined) checkDomain(req, '');
         const res = await stores.rooms.list({
           limit: req.query.limit,
@@ -115,7 +148,12 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
     );
 
     app.post<{
-      Body: { room: string; owner?: string; nick?: string; config?: Record<string, FieldValue | number> };
+      Body: {
+        room: string;
+        owner?: string;
+        nick?: string;
+        config?: Record<string, FieldValue | number>;
+      };
     }>(
       '/muc/rooms',
       {
@@ -127,7 +165,10 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
             {
               room: BARE_JID,
               owner: { ...BARE_JID, description: 'Local user who becomes the owner' },
-              nick: str('Nickname the API enters with while creating it', { minLength: 1, maxLength: 256 }),
+              nick: str('Nickname the API enters with while creating it', {
+                minLength: 1,
+                maxLength: 256,
+              }),
               config: VALUES,
             },
             ['room'],
@@ -143,7 +184,8 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
         muc.check();
         const room = roomJid(config, req.body.room);
         checkRoom(req, config, room);
-        const owner = req.body.owner === undefined ? undefined : accountJid(config, req.body.owner, 'owner');
+        const owner =
+          req.body.owner === undefined ? undefined : accountJid(config, req.body.owner, 'owner');
         if (owner !== undefined) checkJid(req, owner);
         if (await stores.rooms.get(room)) throw conflict(`${room} exists`);
         const nick = req.body.nick ?? `admin-api-${ctx.instance}`;
@@ -153,11 +195,31 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           await muc.iq(
             room,
             'set',
-            xml('query', { xmlns: NS_MUC_OWNER }, submitForm({ 'muc#roomconfig_persistentroom': true, ...req.body.config })),
+            xml(
+              'query',
+              { xmlns: NS_MUC_OWNER },
+              submitForm({ 'muc#roomconfig_persistentroom': true, ...req.body.config }),
+            ),
           );
           if (owner !== undefined && owner !== muc.actor) {
-            await muc.iq(room, 'set', xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { jid: owner, affiliation: 'owner' })));
-            await muc.iq(room, 'set', xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { jid: muc.actor, affiliation: 'none' })));
+            await muc.iq(
+              room,
+              'set',
+              xml(
+                'query',
+                { xmlns: NS_MUC_ADMIN },
+                xml('item', { jid: owner, affiliation: 'owner' }),
+              ),
+            );
+            await muc.iq(
+              room,
+              'set',
+              xml(
+                'query',
+                { xmlns: NS_MUC_ADMIN },
+                xml('item', { jid: muc.actor, affiliation: 'none' }),
+              ),
+            );
           }
         } finally {
           await muc.leave(room, nick);
@@ -176,7 +238,14 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           tags: ['muc'],
           params: roomParams,
           response: {
-            200: ok('The room', obj({ jid: BARE_JID, name: str(), features: { type: 'array', items: str() } }, ['jid', 'name', 'features'])),
+            200: ok(
+              'The room',
+              obj({ jid: BARE_JID, name: str(), features: { type: 'array', items: str() } }, [
+                'jid',
+                'name',
+                'features',
+              ]),
+            ),
             ...MUC_PROBLEMS,
           },
         },
@@ -192,7 +261,13 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "A room's configuration form",
           tags: ['muc'],
           params: roomParams,
-          response: { 200: ok('The fields', obj({ fields: { type: 'array', items: fieldSchema } }, ['fields'])), ...MUC_PROBLEMS },
+          response: {
+            200: ok(
+              'The fields',
+              obj({ fields: { type: 'array', items: fieldSchema } }, ['fields']),
+            ),
+            ...MUC_PROBLEMS,
+          },
         },
       },
       async (req) => {
@@ -215,7 +290,11 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         const room = pathRoom(ctx, req);
-        await muc.iq(room, 'set', xml('query', { xmlns: NS_MUC_OWNER }, submitForm(req.body.config)));
+        await muc.iq(
+          room,
+          'set',
+          xml('query', { xmlns: NS_MUC_OWNER }, submitForm(req.body.config)),
+        );
         return reply.code(204).send();
       },
     );
@@ -259,7 +338,17 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
               'A page of archived messages',
               page(
                 obj(
-                  { id: str(), ts: int(), with: BARE_JID, nick: str(), from: str(), to: str(), type: str(), body: str(), xml: str() },
+                  {
+                    id: str(),
+                    ts: int(),
+                    with: BARE_JID,
+                    nick: str(),
+                    from: str(),
+                    to: str(),
+                    type: str(),
+                    body: str(),
+                    xml: str(),
+                  },
                   ['id', 'ts', 'with', 'xml'],
                 ),
               ),
@@ -275,9 +364,10 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           fromEnd: true,
           ...(req.query.after !== undefined ? { beforeId: req.query.after } : {}),
         });
-        const items = [...res.items]
-          .reverse()
-          .map((m) => ({ ...archivedView(m), ...(m.withResource ? { nick: m.withResource } : {}) }));
+        const items = [...res.items].reverse().map((m) => ({
+          ...archivedView(m),
+          ...(m.withResource ? { nick: m.withResource } : {}),
+        }));
         const oldest = res.items[0];
         return { items, ...(!res.complete && oldest ? { next: oldest.id } : {}) };
       },

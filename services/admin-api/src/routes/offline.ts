@@ -4,7 +4,19 @@ import { pathAccount } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../problem.js';
 import { pageOf } from '../paging.js';
-import { NO_CONTENT, XML, bool, int, obj, ok, page, pageQuery, problems, str, userParams } from '../schemas.js';
+import {
+  NO_CONTENT,
+  XML,
+  bool,
+  int,
+  obj,
+  ok,
+  page,
+  pageQuery,
+  problems,
+  str,
+  userParams,
+} from '../schemas.js';
 
 const DAY_MS = 86_400_000;
 const offlineSchema = obj({ id: str(), ts: int('Time stored, ms since epoch'), xml: XML }, [
@@ -31,7 +43,10 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
           params: userParams,
           querystring: pageQuery(config),
           response: {
-            200: ok('A page of stored messages', page(offlineSchema, { total: int('Stored in all') })),
+            200: ok(
+              'A page of stored messages',
+              page(offlineSchema, { total: int('Stored in all') }),
+            ),
             ...problems('not-found'),
           },
         },
@@ -57,7 +72,9 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: { 200: deleted, ...problems('not-found') },
         },
       },
-      async (req) => ({ deleted: await stores.offline.deleteAll(await existing(pathAccount(config, req))) }),
+      async (req) => ({
+        deleted: await stores.offline.deleteAll(await existing(pathAccount(config, req))),
+      }),
     );
 
     app.delete<{ Querystring: { days: number } }>(
@@ -65,17 +82,23 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           operationId: 'deleteOldOfflineMessages',
-          summary: 'Delete the offline messages of every user stored more than a number of days ago',
+          summary:
+            'Delete the offline messages of every user stored more than a number of days ago',
           description:
             'Offline messages carry no expiry of their own (XEP-0079 is not supported): this is ' +
             'how expired messages are removed.',
           tags: ['offline'],
-          querystring: obj({ days: int('Older than this many days', { minimum: 0, maximum: 36500 }) }, ['days']),
+          querystring: obj(
+            { days: int('Older than this many days', { minimum: 0, maximum: 36500 }) },
+            ['days'],
+          ),
           response: { 200: deleted, ...problems('domain-not-allowed') },
         },
         config: { global: true },
       },
-      async (req) => ({ deleted: await stores.offline.deleteOlderThan(Date.now() - req.query.days * DAY_MS) }),
+      async (req) => ({
+        deleted: await stores.offline.deleteOlderThan(Date.now() - req.query.days * DAY_MS),
+      }),
     );
 
     app.get<{ Params: { jid: string } }>(
@@ -123,7 +146,10 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
           tags: ['last'],
           params: userParams,
           body: obj(
-            { ts: int('ms since epoch', { minimum: 0 }), status: str('Status text', { maxLength: 1024 }) },
+            {
+              ts: int('ms since epoch', { minimum: 0 }),
+              status: str('Status text', { maxLength: 1024 }),
+            },
             ['ts'],
           ),
           response: { 204: NO_CONTENT, ...problems('not-found') },

@@ -45,13 +45,20 @@ const contactSchema = obj(
   },
   ['jid', 'subscription', 'groups'],
 );
-const contactParams = params({ jid: 'Bare JID of the account', contact: 'Bare JID of the contact' });
+const contactParams = params({
+  jid: 'Bare JID of the account',
+  contact: 'Bare JID of the contact',
+});
 const MAX_ALL = 100;
 
 /** In the roster as the client sees it (RFC 6121 2.1), or holding a pending inbound request. */
 function visible(i: RosterItem): boolean {
   return (
-    i.listed || i.subscription !== 'none' || i.ask !== undefined || i.approved === true || i.pendingIn === true
+    i.listed ||
+    i.subscription !== 'none' ||
+    i.ask !== undefined ||
+    i.approved === true ||
+    i.pendingIn === true
   );
 }
 
@@ -76,7 +83,13 @@ export async function connect(
   if (a === b) throw badRequest('a user cannot be its own contact');
   for (const jid of [a, b])
     if (!(await ctx.stores.accounts.get(jid))) throw notFound(`no account ${jid}`);
-  await ctx.registry.request({ t: 'admin-subscription', jid: a, contact: b, subscription: 'both', ...item });
+  await ctx.registry.request({
+    t: 'admin-subscription',
+    jid: a,
+    contact: b,
+    subscription: 'both',
+    ...item,
+  });
   await ctx.registry.request({ t: 'admin-subscription', jid: b, contact: a, subscription: 'both' });
 }
 
@@ -86,7 +99,11 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
     registry.request({
       t: 'admin-iq',
       jid: owner,
-      xml: xml('iq', { type: 'set', id: 'admin' }, xml('query', { xmlns: NS_ROSTER }, item)).toString(),
+      xml: xml(
+        'iq',
+        { type: 'set', id: 'admin' },
+        xml('query', { xmlns: NS_ROSTER }, item),
+      ).toString(),
     });
   const contactOf = (req: FastifyRequest<{ Params: { contact: string } }>) =>
     anyJid(req.params.contact, 'contact').toBareString();
@@ -131,7 +148,10 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { jid: string; contact: string }; Body: { name?: string; groups?: string[] } }>(
+    app.put<{
+      Params: { jid: string; contact: string };
+      Body: { name?: string; groups?: string[] };
+    }>(
       '/users/:jid/roster/:contact',
       {
         schema: {
@@ -180,12 +200,16 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
           operationId: 'sendSubscription',
           summary: 'Send a subscription request or answer as the user (RFC 6121 section 3)',
           description:
-            'subscribe = ask to see the contact\'s presence; subscribed = approve the contact\'s ' +
+            "subscribe = ask to see the contact's presence; subscribed = approve the contact's " +
             'request; unsubscribe = stop seeing it; unsubscribed = deny or revoke.',
           tags: ['roster'],
           params: contactParams,
           body: obj(
-            { action: str('What to send', { enum: ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'] }) },
+            {
+              action: str('What to send', {
+                enum: ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'],
+              }),
+            },
             ['action'],
           ),
           response: { 202: ACCEPTED('Sent'), ...problems('not-found') },
@@ -200,7 +224,10 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { jid: string; contact: string }; Body: { name?: string; groups?: string[] } }>(
+    app.put<{
+      Params: { jid: string; contact: string };
+      Body: { name?: string; groups?: string[] };
+    }>(
       '/users/:jid/roster/:contact/mutual',
       {
         schema: {
@@ -229,7 +256,7 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           operationId: 'removeMutualSubscription',
-          summary: 'Remove two local users from each other\'s rosters',
+          summary: "Remove two local users from each other's rosters",
           tags: ['roster'],
           params: contactParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
@@ -240,7 +267,10 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
         const b = accountJid(config, req.params.contact, 'contact');
         checkJid(req, b);
         let removed = 0;
-        for (const [owner, contact] of [[a, b], [b, a]] as const) {
+        for (const [owner, contact] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           await rosterIq(owner, xml('item', { jid: contact, subscription: 'remove' })).then(
             () => removed++,
             (err: unknown) => {
@@ -261,7 +291,10 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'Subscribe a user and each of the given local users to each other',
           tags: ['roster'],
           params: userParams,
-          body: obj({ contacts: { type: 'array', minItems: 1, maxItems: MAX_ALL, items: BARE_JID } }, ['contacts']),
+          body: obj(
+            { contacts: { type: 'array', minItems: 1, maxItems: MAX_ALL, items: BARE_JID } },
+            ['contacts'],
+          ),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },
@@ -283,7 +316,9 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
           operationId: 'subscribeAllToAll',
           summary: 'Subscribe every given local user to every other one',
           tags: ['roster'],
-          body: obj({ users: { type: 'array', minItems: 2, maxItems: MAX_ALL, items: BARE_JID } }, ['users']),
+          body: obj({ users: { type: 'array', minItems: 2, maxItems: MAX_ALL, items: BARE_JID } }, [
+            'users',
+          ]),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },

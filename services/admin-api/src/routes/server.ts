@@ -54,9 +54,10 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           operationId: 'getStats',
-          summary: 'Registered and online users, sessions per node and gateway, messages per second',
+          summary:
+            'Registered and online users, sessions per node and gateway, messages per second',
           description:
-            'Gathered from every session-registry worker. With `domain`, only that domain\'s ' +
+            "Gathered from every session-registry worker. With `domain`, only that domain's " +
             'registered users and sessions are counted.',
           tags: ['server'],
           querystring: obj({ domain: str('Only this domain', { minLength: 1 }) }),
@@ -89,7 +90,15 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
                     items: obj({ gateway: str(), sessions: int() }, ['gateway', 'sessions']),
                   },
                 },
-                ['registeredUsers', 'onlineSessions', 'messagesPerSecond', 'uptimeSeconds', 'complete', 'nodes', 'gateways'],
+                [
+                  'registeredUsers',
+                  'onlineSessions',
+                  'messagesPerSecond',
+                  'uptimeSeconds',
+                  'complete',
+                  'nodes',
+                  'gateways',
+                ],
               ),
             ),
             ...problems('timeout'),
@@ -103,12 +112,14 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
         );
         const gateways = new Map<string, number>();
         for (const a of g.answers)
-          for (const [gw, n] of Object.entries(a.byGateway)) gateways.set(gw, (gateways.get(gw) ?? 0) + n);
+          for (const [gw, n] of Object.entries(a.byGateway))
+            gateways.set(gw, (gateways.get(gw) ?? 0) + n);
         const sum = (f: (a: (typeof g.answers)[number]) => number) =>
           g.answers.reduce((n, a) => n + f(a), 0);
         return {
           registeredUsers: await stores.accounts.count(domain),
-          onlineSessions: domain === undefined ? sum((a) => a.sessions) : sum((a) => a.matching ?? 0),
+          onlineSessions:
+            domain === undefined ? sum((a) => a.sessions) : sum((a) => a.matching ?? 0),
           ...(domain === undefined ? { onlineUsers: sum((a) => a.users) } : {}),
           messagesPerSecond: Math.round(sum((a) => a.messagesPerSecond) * 100) / 100,
           uptimeSeconds: uptime(),

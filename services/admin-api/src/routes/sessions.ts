@@ -22,7 +22,9 @@ import { pageOf } from '../paging.js';
 
 const COMPLETE = bool('Every partition answered (false while partitions move between workers)');
 const resourceParams = params({ jid: 'Bare JID of the account', resource: 'Resource' });
-const REASON = obj({ reason: str('Text of the stream error the client gets', { maxLength: 1024 }) });
+const REASON = obj({
+  reason: str('Text of the stream error the client gets', { maxLength: 1024 }),
+});
 
 export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
   const { config, registry } = ctx;
@@ -71,7 +73,11 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
             200: ok(
               'The counts',
               obj(
-                { sessions: int(), users: int('Online users (without a domain)'), complete: COMPLETE },
+                {
+                  sessions: int(),
+                  users: int('Online users (without a domain)'),
+                  complete: COMPLETE,
+                },
                 ['sessions', 'complete'],
               ),
             ),
@@ -115,7 +121,10 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
     );
 
     const kick = async (
-      req: FastifyRequest<{ Params: { jid: string; resource?: string }; Querystring: { reason?: string } }>,
+      req: FastifyRequest<{
+        Params: { jid: string; resource?: string };
+        Querystring: { reason?: string };
+      }>,
     ) => {
       const jid = pathAccount(config, req);
       const r = await registry.request({
@@ -163,7 +172,12 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
 
     app.put<{
       Params: { jid: string; resource: string };
-      Body: { type?: 'available' | 'unavailable'; show?: string; status?: string; priority?: number };
+      Body: {
+        type?: 'available' | 'unavailable';
+        show?: string;
+        status?: string;
+        priority?: number;
+      };
     }>(
       '/users/:jid/sessions/:resource/presence',
       {
@@ -187,7 +201,10 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
         if (!(await userSessions(jid)).some((s) => s.jid === full))
           throw notFound(`no session ${full}`);
         const b = req.body;
-        const p = xml('presence', { from: full, type: b.type === 'unavailable' ? 'unavailable' : undefined });
+        const p = xml('presence', {
+          from: full,
+          type: b.type === 'unavailable' ? 'unavailable' : undefined,
+        });
         if (b.show) p.c('show').t(b.show);
         if (b.status) p.c('status').t(b.status);
         if (b.priority !== undefined) p.c('priority').t(String(b.priority));

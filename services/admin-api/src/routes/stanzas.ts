@@ -72,7 +72,14 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
 
   return async (app) => {
     app.post<{
-      Body: { from: string; to: string; body: string; type?: string; subject?: string; id?: string };
+      Body: {
+        from: string;
+        to: string;
+        body: string;
+        type?: string;
+        subject?: string;
+        id?: string;
+      };
     }>(
       '/messages',
       {
@@ -81,7 +88,7 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'Send a chat, normal or headline message as any JID',
           description:
             "From a local account the message goes through the sender's partition as if its " +
-            'client had sent it (carbons, the sender\'s archive); from any other JID it is ' +
+            "client had sent it (carbons, the sender's archive); from any other JID it is " +
             "delivered to the recipient's partition.",
           tags: ['stanzas'],
           body: obj(
@@ -156,7 +163,9 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "A user's last messages, newest first, from the message archive (XEP-0313)",
           tags: ['stanzas'],
           params: userParams,
-          querystring: pageQuery(config, { with: str('Only messages with this bare JID', { minLength: 3 }) }),
+          querystring: pageQuery(config, {
+            with: str('Only messages with this bare JID', { minLength: 3 }),
+          }),
           response: { 200: ok('A page of archived messages', page(archivedSchema)) },
         },
       },
@@ -167,7 +176,9 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
           limit,
           fromEnd: true,
           ...(after !== undefined ? { beforeId: after } : {}),
-          ...(req.query.with !== undefined ? { with: anyJid(req.query.with, 'with').toBareString() } : {}),
+          ...(req.query.with !== undefined
+            ? { with: anyJid(req.query.with, 'with').toBareString() }
+            : {}),
         });
         const items = [...res.items].reverse().map(archivedView);
         const oldest = res.items[0];

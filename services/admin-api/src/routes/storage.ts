@@ -41,7 +41,10 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "An account's vCard",
           tags: ['vcard'],
           params: userParams,
-          response: { 200: ok('The vCard', xmlBody('<vCard xmlns="vcard-temp">')), ...problems('not-found') },
+          response: {
+            200: ok('The vCard', xmlBody('<vCard xmlns="vcard-temp">')),
+            ...problems('not-found'),
+          },
         },
       },
       async (req) => {
@@ -106,7 +109,10 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
             },
             ['name', 'ns'],
           ),
-          response: { 200: ok('The element', xmlBody('The stored element')), ...problems('not-found') },
+          response: {
+            200: ok('The element', xmlBody('The stored element')),
+            ...problems('not-found'),
+          },
         },
       },
       async (req) => {
@@ -125,7 +131,8 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           operationId: 'setPrivateXml',
-          summary: 'Store an element in private XML storage (replaces the one with its name and namespace)',
+          summary:
+            'Store an element in private XML storage (replaces the one with its name and namespace)',
           tags: ['private'],
           params: userParams,
           body: xmlBody('An element in its own namespace'),

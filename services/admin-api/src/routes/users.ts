@@ -25,7 +25,11 @@ import {
 const PASSWORD = str('Password', { minLength: 1, maxLength: 1024 });
 const DOMAIN = str('Only this domain', { minLength: 1 });
 const userSchema = obj(
-  { jid: BARE_JID, createdAt: int('ms since epoch'), banned: bool('Banned accounts cannot log in') },
+  {
+    jid: BARE_JID,
+    createdAt: int('ms since epoch'),
+    banned: bool('Banned accounts cannot log in'),
+  },
   ['jid', 'createdAt', 'banned'],
 );
 
@@ -179,7 +183,9 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (req) => {
         const a = await stores.accounts.get(pathJid(req));
-        return { valid: a !== undefined && (await verifyPassword(a.credentials, req.body.password)) };
+        return {
+          valid: a !== undefined && (await verifyPassword(a.credentials, req.body.password)),
+        };
       },
     );
 

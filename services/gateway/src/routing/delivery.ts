@@ -30,6 +30,7 @@ export function handleGatewayMessage(
         conn?.fail(err);
       }
       if (!delivered) bounceEnvelope(ctx, msg.env, conn?.jid ?? msg.jid, msg.conn);
+      else if (msg.env.ts !== undefined) ctx.metrics.routed(msg.env.kind, msg.env.ts);
     };
     if (msg.env.tp === undefined) deliver();
     else

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parseXml } from '@parley/xml';
+import { defaultRoom, parseMucBody, stanzaErrorText, statusCodes } from '../src/bench-muc.js';
+
+describe('MUC benchmark helpers', () => {
+  it('parses benchmark bodies and ignores others', () => {
+    expect(parseMucBody('3 17 12345.678')).toEqual({ sender: 3, seq: 17, ts: 12345.678 });
+    expect(parseMucBody('hello')).toBeUndefined();
+    expect(parseMucBody('a b c')).toBeUndefined();
+    expect(parseMucBody('1 2')).toBeUndefined();
+  });
+
+  it('reads the status codes of a self-presence', () => {
+    const p = parseXml(
+      '<presence from="bench@conference.localhost/load1"><x xmlns="http://jabber.org/protocol/muc#user">' +
+        '<item affiliation="owner" role="moderator"/><status code="110"/><status code="201"/></x></presence>',
+    );
+    expect(statusCodes(p)).toEqual(['110', '201']);
+    expect(statusCodes(parseXml('<presence/>'))).toEqual([]);
+  });
+
+  it('describes error stanzas', () => {
+    const p = parseXml(
+      '<presence type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>' +
+        '<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">full</text></error></presence>',
+    );
+    expect(stanzaErrorText(p)).toBe('service-unavailable (full)');
+  });
+
+  it('derives the room from the user pattern', () => {
+    expect(defaultRoom('load%d@localhost')).toBe('bench@conference.localhost');
+    expect(defaultRoom('u%d@example.org')).toBe('bench@conference.example.org');
+  });
+});
