@@ -10,7 +10,7 @@ import { findMax, formatChatSteps, formatFindMax, runChat } from './bench-chat.j
 import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
 import { formatIdle, runIdle } from './bench-idle.js';
 import type { IdleResult, TargetOptions } from './bench-idle.js';
-import { formatMam, runMam, prefillArchive } from './bench-mam.js';
+import { formatMam, MAM_QUERY_KINDS, prefillArchive, runMam } from './bench-mam.js';
 import type { MamResult, PrefilledArchive } from './bench-mam.js';
 import { defaultRoom, formatMuc, runMuc } from './bench-muc.js';
 import type { MucResult } from './bench-muc.js';
@@ -59,6 +59,8 @@ Target:
   --source-ips N          spread connections over 127.0.0.1..127.0.0.N (default 1)
   --server-node-args A    node flags for the spawned server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
+  --server-env K=V[,K=V]  extra PARLEY_* settings for the spawned server or cluster processes,
+                          e.g. PARLEY_MAM_INCLUDE_COUNT=false
 
 idle:
   --connections N         default 10000
@@ -100,6 +102,7 @@ mam:
   --page-size N           RSM <max/> (default 50)
   --range-size N          messages in the start/end window of the 'range' query (default 1000)
   --warmup-queries N      unmeasured queries of each kind first (default 5)
+  --query-kinds K[,K]     which of last, with, range to run (default all three)
   Query kinds: last (newest page: <before/>), with (newest page with load2), range
   (first page of a start/end window mid-archive). Every answer is checked.
 `;
@@ -165,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
       'source-ips': { type: 'string' },
       'server-node-args': { type: 'string' },
       'scram-iterations': { type: 'string' },
+      'server-env': { type: 'string' },
       connections: { type: 'string' },
       settle: { type: 'string' },
       pairs: { type: 'string' },
@@ -187,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
       'page-size': { type: 'string' },
       'range-size': { type: 'string' },
       'warmup-queries': { type: 'string' },
+      'query-kinds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -243,10 +248,17 @@ async function main(argv: string[]): Promise<number> {
   const extraEnv: Record<string, string> = {};
   if (values['scram-iterations'] !== undefined)
     extraEnv['PARLEY_SASL_SCRAM_ITERATIONS'] = values['scram-iterations'];
+  for (const kv of (values['server-env'] ?? '').split(',').filter((x) => x.trim() !== '')) {
+    const eq = kv.indexOf('=');
+    const k = kv.slice(0, eq).trim();
+    if (eq <= 0 || !k.startsWith('PARLEY_'))
+      throw new Error(`--server-env takes PARLEY_NAME=value pairs, got ${kv}`);
+    extraEnv[k] = kv.slice(eq + 1).trim();
+  }
   if (mode === 'muc' && occupants > 200) {
     // New rooms admit 200 occupants by default (muc.roomDefaults.maxUsers), at most 1000 (muc.maxUsers).
-    extraEnv['PARLEY_MUC_ROOM_DEFAULTS_MAX_USERS'] = String(occupants);
-    if (occupants > 1000) extraEnv['PARLEY_MUC_MAX_USERS'] = String(occupants);
+    extraEnv['PARLEY_MUC_ROOM_DEFAULTS_MAX_USERS'] ??= String(occupants);
+    if (occupants > 1000) extraEnv['PARLEY_MUC_MAX_USERS'] ??= String(occupants);
   }
   // mam: load1's archive is written into the data directory before the server starts.
   let archive: PrefilledArchive | undefined;
@@ -347,7 +359,13 @@ async function main(argv: string[]): Promise<number> {
   function describeServer(cluster: boolean, isSpawned: boolean): string {
     const where =
       ports.length > 0
-        ? `gateways at ${ports.map((p) => `${host}:${p}`).join(', ')} (user i on gateway ((i-1) mod ${ports.length})+1: every pair crosses gateways)`
+        ? `gateways at ${ports.map((p) => `${host}:${p}`).join(', ')} (${
+            mode === 'muc'
+              ? `occupant i on gateway ((i-1) mod ${ports.length})+1`
+              : mode === 'mam'
+                ? `query client k on gateway ((k-1) mod ${ports.length})+1`
+                : `user i on gateway ((i-1) mod ${ports.length})+1: every pair crosses gateways`
+          })`
         : `${host}:${port}`;
     const what = cluster
       ? 'spawned local cluster'
@@ -456,6 +474,12 @@ async function main(argv: string[]): Promise<number> {
           pageSize: Math.max(1, Math.floor(num(values['page-size'], 'page-size', 50))),
           rangeSize: Math.max(1, Math.floor(num(values['range-size'], 'range-size', 1000))),
           warmupQueries: Math.floor(num(values['warmup-queries'], 'warmup-queries', 5)),
+          kinds: (values['query-kinds'] ?? MAM_QUERY_KINDS.join(',')).split(',').map((k) => {
+            const kind = MAM_QUERY_KINDS.find((x) => x === k.trim());
+            if (kind === undefined)
+              throw new Error(`--query-kinds takes ${MAM_QUERY_KINDS.join(', ')}; got ${k}`);
+            return kind;
+          }),
         },
         archive,
       );

@@ -172,6 +172,12 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const reaper = opts.gatewayLiveness
     ? startReaper(core, opts.gatewayLiveness, () => ownership.owned(), opts.bus)
     : undefined;
+  const sessionsGauge = opts.metrics.gauge(
+    'parley_sessions',
+    'Bound resources (online sessions) in the partitions this worker owns.',
+  );
+  const gaugeTimer = setInterval(() => sessionsGauge.set(core.sessions.size()), 1000);
+  gaugeTimer.unref();
 
   return {
     get partitions() {
@@ -185,6 +191,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       await Promise.all([...consumers.values()].map((c) => c.idle()));
     },
     close: async () => {
+      clearInterval(gaugeTimer);
       await ready;
       reaper?.stop();
       admin.stop();
