@@ -1,39 +1,75 @@
 import { describe, expect, it } from 'vitest';
 import { serviceUnavailable } from '@parley/stanza';
+import type { Envelope } from '@parley/routing';
 import type { FilterVerdict } from './hooks.js';
 import { runFilters, runHooks } from './hooks.js';
 
-type F = (s: string[]) => FilterVerdict | Promise<FilterVerdict>;
+interface S {
+  env: Envelope;
+  seen: string[];
+}
+type F = (s: S) => FilterVerdict | Promise<FilterVerdict>;
+
+const env = (xml: string): Envelope => ({
+  stage: 'in',
+  kind: 'message',
+  type: 'chat',
+  from: 'a@example.org/r',
+  to: 'b@example.org',
+  xml,
+});
+const stanza = (): S => ({ env: env('<message/>'), seen: [] });
 
 describe('runFilters', () => {
   it('passes with no filters, synchronously', () => {
-    expect(runFilters<string[]>([], [])).toBeUndefined();
+    expect(runFilters<S>([], stanza())).toBeUndefined();
   });
 
   it('stops at the first decision and stays synchronous while the filters are', () => {
-    const seen: string[] = [];
+    const s = stanza();
     const err = serviceUnavailable();
     const filters: F[] = [
-      (s) => void s.push('a'),
-      (s) => (s.push('b'), err),
-      (s) => (s.push('c'), 'drop'),
+      (x) => void x.seen.push('a'),
+      (x) => (x.seen.push('b'), err),
+      (x) => (x.seen.push('c'), 'drop'),
     ];
-    expect(runFilters(filters, seen)).toBe(err);
-    expect(seen).toEqual(['a', 'b']);
+    expect(runFilters(filters, s)).toBe(err);
+    expect(s.seen).toEqual(['a', 'b']);
   });
 
   it('continues in order after a filter that answers with a promise', async () => {
-    const seen: string[] = [];
+    const s = stanza();
     const filters: F[] = [
-      async (s) => void s.push('a'),
-      (s) => void s.push('b'),
-      async (s) => (s.push('c'), 'drop' as const),
-      (s) => (s.push('d'), undefined),
+      async (x) => void x.seen.push('a'),
+      (x) => void x.seen.push('b'),
+      async (x) => (x.seen.push('c'), 'drop' as const),
+      (x) => (x.seen.push('d'), undefined),
     ];
-    const v = runFilters(filters, seen);
+    const v = runFilters(filters, s);
     expect(v).toBeInstanceOf(Promise);
     expect(await v).toBe('drop');
-    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(s.seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hands a replaced copy on to the later filters and returns the last copy', async () => {
+    const s = stanza();
+    const filters: F[] = [
+      (x) => ({ replace: env(x.env.xml + '1') }),
+      async (x) => ({ replace: env(x.env.xml + '2') }),
+      (x) => (x.seen.push(x.env.xml), undefined),
+    ];
+    const v = await runFilters(filters, s);
+    expect(v).toEqual({ replace: env('<message/>12') });
+    expect(s.seen).toEqual(['<message/>12']);
+    // Synchronous filters only: still a replace, without a promise.
+    expect(runFilters([(x: S) => ({ replace: env(x.env.xml + 'x') })], stanza())).toEqual({
+      replace: env('<message/>x'),
+    });
+  });
+
+  it('stops at a drop after a replace', () => {
+    const filters: F[] = [() => ({ replace: env('<message id="1"/>') }), () => 'drop'];
+    expect(runFilters(filters, stanza())).toBe('drop');
   });
 });
 

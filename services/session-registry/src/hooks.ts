@@ -66,32 +66,46 @@ export class Hooks {
 
 type Filter<T> = (s: T) => FilterVerdict | Promise<FilterVerdict>;
 
-/** Runs filters in registration order until one decides; synchronous until one returns a promise. */
-export function runFilters<T>(
+/**
+ * Runs filters in registration order until one drops the stanza or answers
+ * it with an error. A `replace` passes the changed copy on to the filters
+ * after it, and the last copy is the verdict. Synchronous until a filter
+ * returns a promise.
+ */
+export function runFilters<T extends { env: Envelope }>(
   filters: readonly Filter<T>[],
   s: T,
 ): FilterVerdict | Promise<FilterVerdict> {
+  let current = s;
+  let replaced = false;
   for (let i = 0; i < filters.length; i++) {
-    const v = filters[i]!(s);
-    if (v instanceof Promise) return finishFilters(filters, i, s, v);
-    if (v !== undefined) return v;
+    const v = filters[i]!(current);
+    if (v instanceof Promise) return finishFilters(filters, i, current, replaced, v);
+    if (v === undefined) continue;
+    if (v === 'drop' || isErrorVerdict(v)) return v;
+    current = { ...current, env: v.replace };
+    replaced = true;
   }
-  return undefined;
+  return replaced ? { replace: current.env } : undefined;
 }
 
-async function finishFilters<T>(
+async function finishFilters<T extends { env: Envelope }>(
   filters: readonly Filter<T>[],
   at: number,
   s: T,
+  replacedBefore: boolean,
   pending: Promise<FilterVerdict>,
 ): Promise<FilterVerdict> {
-  const v = await pending;
-  if (v !== undefined) return v;
-  for (let i = at + 1; i < filters.length; i++) {
-    const w = await filters[i]!(s);
-    if (w !== undefined) return w;
+  let current = s;
+  let replaced = replacedBefore;
+  for (let i = at; i < filters.length; i++) {
+    const v = i === at ? await pending : await filters[i]!(current);
+    if (v === undefined) continue;
+    if (v === 'drop' || isErrorVerdict(v)) return v;
+    current = { ...current, env: v.replace };
+    replaced = true;
   }
-  return undefined;
+  return replaced ? { replace: current.env } : undefined;
 }
 
 /** Runs notification hooks one after another; synchronous while they are. */
