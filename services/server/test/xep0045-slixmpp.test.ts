@@ -1,29 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./interop/slixmpp_muc.py', import.meta.url));
-
-function run(port: number): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(PYTHON, [SCRIPT, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+import { requirePython, runScenario } from './slixmpp-runner.js';
 
 describe('interop: slixmpp xep_0045 (Debian python3-slixmpp) in a room', () => {
   let t: TestServer;
   beforeAll(async () => {
-    if (!existsSync(PYTHON))
-      throw new Error(`${PYTHON} is missing: run scripts/install-test-deps.sh`);
+    requirePython();
     t = await startTestServer();
     await t.addUser('slix-ma');
     await t.addUser('slix-mb');
@@ -33,9 +16,8 @@ describe('interop: slixmpp xep_0045 (Debian python3-slixmpp) in a room', () => {
   });
 
   it('creates and configures a room, joins it with history, exchanges groupchat and a private message', async () => {
-    const r = await run(t.port);
-    const last = r.out.trim().split('\n').pop() ?? '{}';
-    const result = JSON.parse(last) as Record<string, unknown>;
+    const r = await runScenario('slixmpp_muc.py', [t.port]);
+    const result = r.result;
     expect(result, r.err.slice(-2000)).toMatchObject({
       service_is_muc: true,
       created_codes: expect.arrayContaining([110, 201]),
