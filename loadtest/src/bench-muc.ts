@@ -79,9 +79,19 @@ export interface MucStep {
   drainSeconds: number;
   /** Error stanzas received instead of reflections. */
   errors: number;
+  /** First receipts that arrived after a later message of the same sender. */
   outOfOrder: number;
+  /** Messages an occupant received more than once (extra copies). */
+  duplicates: number;
   /** Occupants removed from the room during the step (unavailable self-presence). */
   removed: number;
+  /**
+   * Occupants that got at least one message of the window more than 1 s
+   * after it was sent, and the worst five (nick: such deliveries): shows
+   * whether slowness hits everyone or a subset (one partition, one gateway).
+   */
+  slowOccupants: number;
+  slowest: string[];
   latencyMs: {
     count: number;
     p50: number | null;
@@ -116,8 +126,14 @@ export interface MucResult {
   joinRate: number;
   /** Self-presence latency of one join, ms (p50 / p99 / max). */
   joinLatencyMs: { p50: number | null; p99: number | null; max: number | null };
-  /** Presence stanzas the occupants received while joining (O(N^2) broadcast). */
+  /**
+   * Presence stanzas from the room the occupants received while joining
+   * (occupant lists, broadcasts, self-presences: O(N^2)), counted until
+   * they stopped arriving after the last join.
+   */
   joinPresences: number;
+  /** N^2 - 1 when this run created the room (the creator's own self-presence is not counted); else null. */
+  joinPresencesExpected: number | null;
   serverCpuJoinPct: number | null;
   clientCpuJoinPct: number;
   otherCpuJoinPct: number | null;
@@ -172,6 +188,24 @@ export function parseMucBody(
   return { sender, seq, ts };
 }
 
+/**
+ * Marks `seq` in bitmap `k` (grown as needed); returns true when it was
+ * marked already (a duplicate).
+ */
+export function markSeen(bitmaps: Uint8Array[], k: number, seq: number): boolean {
+  let b = bitmaps[k]!;
+  const byte = seq >>> 3;
+  if (byte >= b.length) {
+    const next = new Uint8Array(Math.max(b.length * 2, byte + 1));
+    next.set(b);
+    bitmaps[k] = b = next;
+  }
+  const bit = 1 << (seq & 7);
+  if ((b[byte]! & bit) !== 0) return true;
+  b[byte] = b[byte]! | bit;
+  return false;
+}
+
 /** The connected occupants plus the receive-side bookkeeping. */
 export class MucSession {
   readonly occupants: Occupant[] = [];
@@ -179,8 +213,12 @@ export class MucSession {
   present = 0;
   sent = 0;
   expected = 0;
+  /** First receipts of a message by an occupant. */
   deliveries = 0;
+  /** The same message received again by the same occupant (not counted as deliveries). */
+  duplicates = 0;
   errors = 0;
+  /** First receipts that came after a later message of the same sender. */
   outOfOrder = 0;
   removed = 0;
   backpressured = 0;
@@ -190,8 +228,12 @@ export class MucSession {
   windowStart = Infinity;
   windowEnd = Infinity;
   readonly samples = new Samples();
-  /** Next expected sequence number, [occupant * senders + sender]. */
+  /** Deliveries of window messages later than 1 s, per occupant. */
+  slow: Uint32Array = new Uint32Array(0);
+  /** Highest sequence number seen + 1, [occupant * senders + sender]. */
   private expectSeq: Int32Array = new Int32Array(0);
+  /** Sequence numbers seen, a bitmap per [occupant * senders + sender]. */
+  private seen: Uint8Array[] = [];
   private readonly seqOut: number[];
   readonly byClient = new Map<LoadClient, Occupant>();
 
@@ -216,6 +258,11 @@ export class MucSession {
       client.onMessage = (el) => this.onMessage(occ, el);
     });
     this.expectSeq = new Int32Array(clients.length * this.opts.senders);
+    this.slow = new Uint32Array(clients.length);
+    this.seen = Array.from(
+      { length: clients.length * this.opts.senders },
+      () => new Uint8Array(64),
+    );
   }
 
   onMessage(occ: Occupant, el: Element): void {
@@ -227,12 +274,19 @@ export class MucSession {
     if (body === undefined) return;
     const now = performance.now();
     const m = parseMucBody(body);
-    if (!m || m.sender >= this.opts.senders) return;
-    this.deliveries++;
+    if (!m || m.sender >= this.opts.senders || m.seq < 0) return;
     const k = occ.index * this.opts.senders + m.sender;
-    if (m.seq !== this.expectSeq[k]) this.outOfOrder++;
-    this.expectSeq[k] = m.seq + 1;
-    if (m.ts >= this.windowStart && m.ts < this.windowEnd) this.samples.push(now - m.ts);
+    if (markSeen(this.seen, k, m.seq)) {
+      this.duplicates++;
+      return;
+    }
+    this.deliveries++;
+    if (m.seq < this.expectSeq[k]!) this.outOfOrder++;
+    else this.expectSeq[k] = m.seq + 1;
+    if (m.ts >= this.windowStart && m.ts < this.windowEnd) {
+      this.samples.push(now - m.ts);
+      if (now - m.ts > 1000) this.slow[occ.index]!++;
+    }
   }
 
   /** Presence and IQs (LoadClient onStanza). */
@@ -451,6 +505,28 @@ export async function joinRoom(
     opts.log(
       `muc: ${session.present} occupants in the room; joins took ${fmt(joinSeconds, 2)} s (${fmtInt((opts.occupants - 1) / joinSeconds)}/s)`,
     );
+    // Broadcasts of the last joins may still be on their way: wait until all
+    // expected presences are in or none came for 2 s (at most 30 s).
+    const expectedPresences = instantRoom ? opts.occupants * opts.occupants - 1 : null;
+    const settle0 = performance.now();
+    let lastCount = session.presences;
+    let lastChange = settle0;
+    for (;;) {
+      await sleep(100);
+      const now = performance.now();
+      if (session.presences !== lastCount) {
+        lastCount = session.presences;
+        lastChange = now;
+      }
+      const got = session.presences - presences0;
+      if (expectedPresences !== null && got >= expectedPresences) break;
+      if (now - lastChange > 2000 || now - settle0 > 30_000) break;
+    }
+    const joinPresences = session.presences - presences0;
+    if (expectedPresences !== null && joinPresences !== expectedPresences)
+      opts.log(
+        `muc: warning: ${fmtInt(joinPresences)} presences received while joining, expected ${fmtInt(expectedPresences)}`,
+      );
     await sleep(1000);
     return {
       session,
@@ -464,7 +540,8 @@ export async function joinRoom(
         joinSeconds: round(joinSeconds)!,
         joinRate: round(joinSeconds > 0 ? (opts.occupants - 1) / joinSeconds : 0, 1)!,
         joinLatencyMs: { p50: round(jp.p50), p99: round(jp.p99), max: round(jp.max) },
-        joinPresences: session.presences - presences0,
+        joinPresences,
+        joinPresencesExpected: expectedPresences,
         serverCpuJoinPct: round(serverCpuJoin, 1),
         clientCpuJoinPct: round(clientCpuJoin, 1)!,
         otherCpuJoinPct:
@@ -493,10 +570,12 @@ export async function runMucStep(
     deliveries: session.deliveries,
     errors: session.errors,
     ooo: session.outOfOrder,
+    dup: session.duplicates,
     removed: session.removed,
     bp: session.backpressured,
   };
   session.samples.clear();
+  session.slow.fill(0);
   session.windowStart = Infinity;
   session.windowEnd = Infinity;
   const sender = session.startSending(rate);
@@ -552,6 +631,10 @@ export async function runMucStep(
   const deliveries = arrived();
   const p = percentiles(session.samples.sorted());
   session.samples.clear();
+  const slow = session.occupants
+    .map((o) => ({ nick: o.nick, n: session.slow[o.index]! }))
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.n - a.n);
   return {
     offeredRate: rate,
     sentRate: round((sent1 - sent0) / wall, 1)!,
@@ -564,7 +647,10 @@ export async function runMucStep(
     drainSeconds: round(drainSeconds, 2)!,
     errors: session.errors - start.errors,
     outOfOrder: session.outOfOrder - start.ooo,
+    duplicates: session.duplicates - start.dup,
     removed: session.removed - start.removed,
+    slowOccupants: slow.length,
+    slowest: slow.slice(0, 5).map((x) => `${x.nick}: ${x.n}`),
     latencyMs: {
       count: p.count,
       p50: round(p.p50),
@@ -616,9 +702,12 @@ function stepLine(s: MucStep): string {
   return (
     `sent ${fmt(s.sentRate, 1)}/s, delivered ${fmtInt(s.deliveredRate)}/s, ` +
     `p50 ${fmt(s.latencyMs.p50 ?? undefined, 2)} p99 ${fmt(s.latencyMs.p99 ?? undefined, 2)} ms, ` +
-    `lost ${s.lost}, errors ${s.errors}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%` +
+    `lost ${s.lost}, errors ${s.errors}, ooo ${s.outOfOrder}, dup ${s.duplicates}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%` +
     (s.serverCpuByProcess ? ` (${cpuBreakdown(s.serverCpuByProcess)})` : '') +
-    `, client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%`
+    `, client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%` +
+    (s.slowOccupants > 0
+      ? `; ${s.slowOccupants} occupants had deliveries > 1 s (worst: ${s.slowest.join(', ')})`
+      : '')
   );
 }
 
@@ -635,7 +724,10 @@ export function formatMuc(r: MucResult): string {
       'join time',
       `${fmt(r.joinSeconds, 2)} s for ${fmtInt(r.occupants - 1)} joins (${fmtInt(r.joinRate)}/s); one join p50 ${fmt(r.joinLatencyMs.p50 ?? undefined, 1)} ms, p99 ${fmt(r.joinLatencyMs.p99 ?? undefined, 1)} ms, max ${fmt(r.joinLatencyMs.max ?? undefined, 1)} ms`,
     ],
-    ['presences while joining', fmtInt(r.joinPresences)],
+    [
+      'presences while joining',
+      `${fmtInt(r.joinPresences)}${r.joinPresencesExpected !== null ? ` of ${fmtInt(r.joinPresencesExpected)} expected (N^2 - 1)` : ''}`,
+    ],
     [
       'CPU while joining',
       `server ${pct(r.serverCpuJoinPct)}, load client ${pct(r.clientCpuJoinPct)}, other processes ${pct(r.otherCpuJoinPct)} (% of one core)`,
@@ -654,6 +746,7 @@ export function formatMuc(r: MucResult): string {
     'drain s',
     'errors',
     'ooo',
+    'dup',
     'removed',
     'server CPU',
     'client CPU',
@@ -674,6 +767,7 @@ export function formatMuc(r: MucResult): string {
     fmt(s.drainSeconds, 1),
     String(s.errors),
     String(s.outOfOrder),
+    String(s.duplicates),
     String(s.removed),
     pct(s.serverCpuPct),
     pct(s.clientCpuPct),
@@ -686,6 +780,16 @@ export function formatMuc(r: MucResult): string {
     '\n\n' +
     formatTable(header, rows) +
     "\n  latency: send to each occupant's receipt (every delivery of the messages sent in the window)";
+  if (r.steps.some((s) => s.slowOccupants > 0)) {
+    out +=
+      '\n  occupants with deliveries > 1 s (worst five, nick: deliveries > 1 s):\n' +
+      r.steps
+        .map(
+          (s) =>
+            `    ${fmtInt(s.offeredRate).padStart(7)}/s: ${s.slowOccupants}${s.slowest.length > 0 ? ` (${s.slowest.join(', ')})` : ''}`,
+        )
+        .join('\n');
+  }
   if (r.steps.some((s) => s.serverCpuByProcess !== null)) {
     out +=
       '\n  server CPU by process (% of one core):\n' +

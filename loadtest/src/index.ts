@@ -24,6 +24,7 @@ export {
   formatMuc,
   defaultRoom,
   parseMucBody,
+  markSeen,
   statusCodes,
 } from './bench-muc.js';
 export type { MucOptions, MucStep, MucResult } from './bench-muc.js';

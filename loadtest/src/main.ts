@@ -461,7 +461,13 @@ async function main(argv: string[]): Promise<number> {
         rates,
       );
       print(formatMuc(report.muc));
-      if (report.muc.steps.some((s) => s.lost > 0 || s.errors > 0 || s.removed > 0)) code = 1;
+      if (
+        report.muc.steps.some(
+          (s) =>
+            s.lost > 0 || s.errors > 0 || s.removed > 0 || s.duplicates > 0 || s.outOfOrder > 0,
+        )
+      )
+        code = 1;
     }
     if (mode === 'mam') {
       if (!archive) throw new Error('mam: the archive was not pre-filled');

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseXml } from '@parley/xml';
-import { defaultRoom, parseMucBody, stanzaErrorText, statusCodes } from '../src/bench-muc.js';
+import {
+  defaultRoom,
+  markSeen,
+  parseMucBody,
+  stanzaErrorText,
+  statusCodes,
+} from '../src/bench-muc.js';
 
 describe('MUC benchmark helpers', () => {
   it('parses benchmark bodies and ignores others', () => {
@@ -25,6 +31,17 @@ describe('MUC benchmark helpers', () => {
         '<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">full</text></error></presence>',
     );
     expect(stanzaErrorText(p)).toBe('service-unavailable (full)');
+  });
+
+  it('tells duplicates from first receipts, growing the bitmaps', () => {
+    const maps = [new Uint8Array(1), new Uint8Array(1)];
+    expect(markSeen(maps, 0, 3)).toBe(false);
+    expect(markSeen(maps, 0, 3)).toBe(true);
+    expect(markSeen(maps, 1, 3)).toBe(false);
+    expect(markSeen(maps, 0, 1000)).toBe(false);
+    expect(maps[0]!.length).toBeGreaterThan(125);
+    expect(markSeen(maps, 0, 1000)).toBe(true);
+    expect(markSeen(maps, 0, 3)).toBe(true);
   });
 
   it('derives the room from the user pattern', () => {

@@ -24,6 +24,21 @@ export class Leases {
     return (await this.redis.eval(RENEW, 1, this.key(name), holder, String(this.ttlMs))) === 1;
   }
 
+  /**
+   * Extends many leases held by `holder` in one round trip; returns the
+   * names whose lease was lost.
+   */
+  async renewMany(names: readonly string[], holder: string): Promise<string[]> {
+    if (names.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const n of names) pipe.eval(RENEW, 1, this.key(n), holder, String(this.ttlMs));
+    const results = (await pipe.exec()) ?? [];
+    return names.filter((_, i) => {
+      const r = results[i];
+      return r === undefined || r[0] !== null || r[1] !== 1;
+    });
+  }
+
   async release(name: string, holder: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.key(name), holder);
   }

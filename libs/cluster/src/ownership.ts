@@ -75,6 +75,10 @@ export class RedisOwnership implements PartitionOwnership {
   private readonly intervalMs: number;
   private readonly mine = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
+  /** Held partitions whose lease renewal failed: the next rebalance re-takes or releases them. */
+  private readonly lost = new Set<number>();
   private handlers: OwnershipHandlers | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -95,6 +99,26 @@ export class RedisOwnership implements PartitionOwnership {
     this.handlers = handlers;
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    // Heartbeat and lease renewal run on their own, in one round trip: a
+    // rebalance busy starting consumers (slow under load) must not let the
+    // leases it already holds expire and the partitions flap to another worker.
+    this.renewTimer = setInterval(() => void this.renew(), this.intervalMs);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    const { workerId } = this.opts;
+    try {
+      await this.members.heartbeat(workerId);
+      const held = [...this.mine];
+      const lost = await this.leases.renewMany(held.map(String), workerId);
+      for (const p of lost) this.lost.add(Number(p));
+    } catch (err) {
+      this.opts.onError?.(err);
+    } finally {
+      this.renewing = false;
+    }
   }
 
   owned(): number[] {
@@ -119,8 +143,12 @@ export class RedisOwnership implements PartitionOwnership {
     const desired = new Set(
       partitionsFor(workerId, live.includes(workerId) ? live : [...live, workerId], partitions),
     );
-    for (const p of [...this.mine]) {
-      if (desired.has(p) && (await this.keep(p))) continue;
+    const held = [...this.mine];
+    const lost = new Set((await this.leases.renewMany(held.map(String), workerId)).map(Number));
+    for (const p of this.lost) lost.add(p);
+    this.lost.clear();
+    for (const p of held) {
+      if (desired.has(p) && (!lost.has(p) || (await this.keep(p)))) continue;
       this.mine.delete(p);
       await h.release(p);
       await this.leases.release(String(p), workerId).catch(() => undefined);
@@ -147,7 +175,6 @@ export class RedisOwnership implements PartitionOwnership {
    */
   private async keep(p: number): Promise<boolean> {
     const { workerId } = this.opts;
-    if (await this.leases.renew(String(p), workerId).catch(() => false)) return true;
     if (!(await this.leases.acquire(String(p), workerId).catch(() => false))) return false;
     await this.handlers?.resync?.(p);
     return true;
@@ -156,6 +183,7 @@ export class RedisOwnership implements PartitionOwnership {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.running;
     const { workerId } = this.opts;
     await this.members.leave(workerId).catch(() => undefined);

@@ -211,7 +211,10 @@ export async function queryArchive(
   if (q.rsm.after !== undefined) page.afterId = maxId(base.afterId, q.rsm.after);
   if (rsmBefore !== undefined) page.beforeId = minId(base.beforeId, rsmBefore);
 
-  const counting = opts.count !== false;
+  // RSM counts are optional (XEP-0059). A `with` filter can only be counted
+  // by reading the archive's whole range, so such pages go without them
+  // unless the count is all that was asked for (<max>0</max>).
+  const counting = opts.count !== false && (base.with === undefined || limit === 0);
   const [read, count] = await Promise.all([
     store.query(archive, page),
     counting ? store.count(archive, base) : Promise.resolve(undefined),

@@ -170,7 +170,12 @@ class Mam {
     )
       return this.bouncedResult(s, owner);
     const archivable = mayBeArchivable(env.type, env.xml);
-    if (!archivable && !env.xml.includes(NS_SID)) return undefined;
+    // Not archived here (e.g. groupchat, which carries the room's stanza-id):
+    // only a stanza-id claiming this account's archive needs the parse to
+    // strip it. Stanzas are serialized with double quotes, and a bare JID
+    // has no character XML escapes, so the attribute shows as written.
+    if (!archivable && !(env.xml.includes(NS_SID) && env.xml.includes(`by="${owner}"`)))
+      return undefined;
     const msg = parseXml(env.xml);
     const stripped = stripStanzaIds(msg, owner) > 0;
     if (!archivable || notArchivedReason(msg) !== undefined) {
