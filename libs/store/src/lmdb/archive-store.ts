@@ -23,6 +23,13 @@ import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { ArchiveMeta, ArchiveRecord, LmdbEnv, ReadTxn } from './env.js';
 import { MAX, asTuple, checkKeySize, fitsKey } from './keys.js';
 
+interface PendingAppend {
+  archive: string;
+  msg: ArchivedMessage;
+  resolve(added: boolean): void;
+  reject(err: unknown): void;
+}
+
 /** Messages deleted per transaction, so big deletions never hold the write lock for long. */
 const DELETE_BATCH = 5_000;
 
@@ -39,24 +46,52 @@ const DELETE_BATCH = 5_000;
 export class LmdbArchiveStore implements ArchiveStore {
   constructor(private readonly env: LmdbEnv) {}
 
+  /** Appends waiting for the next write; see append. */
+  private pending: PendingAppend[] = [];
+
+  /**
+   * Appends made in the same turn of the event loop share one write
+   * transaction: a busy server archives every message twice (sender and
+   * recipient), and one transaction per message would cost more than the
+   * routing itself. Each promise still settles only once its message is
+   * durable, with its own result.
+   */
   async append(archive: string, msg: ArchivedMessage): Promise<boolean> {
     checkArchive(archive);
     checkArchivedMessage(msg);
     checkKeySize(archive, msg.id);
-    const { id, ...rest } = withoutUndefined(msg);
-    const record: ArchiveRecord = rest;
-    const { archiveMessages, archiveByTime, archiveMeta } = this.env.dbs;
-    return this.env.write('archive.append', () => {
-      if (archiveMessages.doesExist([archive, id])) return false;
-      void archiveMessages.put([archive, id], record);
-      void archiveByTime.put([record.ts, archive, id], true);
-      const meta = archiveMeta.get(archive) ?? { count: 0, mixed: false };
-      void archiveMeta.put(archive, {
-        count: meta.count + 1,
-        mixed: meta.mixed || !idMatchesTime(msg),
-      });
-      return true;
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ archive, msg, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flushAppends());
     });
+  }
+
+  private async flushAppends(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const { archiveMessages, archiveByTime, archiveMeta } = this.env.dbs;
+    let results: boolean[];
+    try {
+      results = await this.env.write('archive.append', () =>
+        batch.map(({ archive, msg }) => {
+          const { id, ...rest } = withoutUndefined(msg);
+          const record: ArchiveRecord = rest;
+          if (archiveMessages.doesExist([archive, id])) return false;
+          void archiveMessages.put([archive, id], record);
+          void archiveByTime.put([record.ts, archive, id], true);
+          const meta = archiveMeta.get(archive) ?? { count: 0, mixed: false };
+          void archiveMeta.put(archive, {
+            count: meta.count + 1,
+            mixed: meta.mixed || !idMatchesTime(msg),
+          });
+          return true;
+        }),
+      );
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]!));
   }
 
   async query(archive: string, q: ArchiveQuery): Promise<ArchivePage> {
