@@ -13,19 +13,17 @@ import { closeClients, openClients } from './bench-idle.js';
 import type { TargetOptions } from './bench-idle.js';
 import type { LoadClient } from './client.js';
 import {
-  cpuMeter,
   errorText,
   fmt,
   fmtInt,
   formatPairs,
   formatTable,
   fromPattern,
-  machineCpuMeter,
   percentiles,
   round,
   Samples,
-  selfCpuMeter,
   sleep,
+  startCpuWindow,
 } from './util.js';
 
 /** Upper bound of a drain, seconds. */
@@ -232,13 +230,7 @@ export async function runStep(
 
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
-  const serverCpu = cpuMeter(opts.serverProcesses.map((p) => p.pid));
-  const perProcess =
-    opts.serverProcesses.length > 1
-      ? opts.serverProcesses.map((p) => ({ name: p.name, meter: cpuMeter(p.pid) }))
-      : [];
-  const clientCpu = selfCpuMeter();
-  const machineCpu = machineCpuMeter();
+  const readCpu = startCpuWindow(opts.serverProcesses);
   const w0 = performance.now();
   session.windowStart = w0;
   const sent0 = session.sent;
@@ -248,13 +240,7 @@ export async function runStep(
   session.windowEnd = w1;
   const sent1 = session.sent;
   const recv1 = session.received;
-  const serverCpuPct = serverCpu();
-  const serverCpuByProcess =
-    perProcess.length > 0
-      ? Object.fromEntries(perProcess.map((p) => [p.name, round(p.meter(), 1)]))
-      : null;
-  const clientCpuPct = clientCpu();
-  const machineCpuPct = machineCpu();
+  const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
   eld.disable();
   sender.stop();
 

@@ -26,19 +26,17 @@ import type { Element } from '@parley/xml';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml, LoadClient } from './client.js';
 import {
-  cpuMeter,
   errorText,
   fmt,
   fmtInt,
   formatPairs,
   formatTable,
   fromPattern,
-  machineCpuMeter,
   percentiles,
   round,
   runPool,
   Samples,
-  selfCpuMeter,
+  startCpuWindow,
 } from './util.js';
 
 export const NS_MAM = 'urn:xmpp:mam:2';
@@ -533,13 +531,7 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
       for (const c of opts.clients) {
         opts.log(`mam: ${spec.kind} (${spec.label}): ${opts.queries} queries, ${c} client(s)`);
         const samples = new Samples();
-        const serverCpu = cpuMeter(opts.serverProcesses.map((p) => p.pid));
-        const perProcess =
-          opts.serverProcesses.length > 1
-            ? opts.serverProcesses.map((p) => ({ name: p.name, meter: cpuMeter(p.pid) }))
-            : [];
-        const clientCpu = selfCpuMeter();
-        const machineCpu = machineCpuMeter();
+        const readCpu = startCpuWindow(opts.serverProcesses);
         const r0 = performance.now();
         const { ok, failures } = await runQueries(
           queriers.slice(0, c),
@@ -549,9 +541,7 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
           samples,
         );
         const seconds = (performance.now() - r0) / 1000;
-        const serverCpuPct = serverCpu();
-        const clientCpuPct = clientCpu();
-        const machineCpuPct = machineCpu();
+        const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
         const p = percentiles(samples.sorted());
         const run: MamRun = {
           kind: spec.kind,
@@ -571,10 +561,7 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
             mean: round(p.mean),
           },
           serverCpuPct: round(serverCpuPct, 1),
-          serverCpuByProcess:
-            perProcess.length > 0
-              ? Object.fromEntries(perProcess.map((x) => [x.name, round(x.meter(), 1)]))
-              : null,
+          serverCpuByProcess,
           clientCpuPct: round(clientCpuPct, 1)!,
           otherCpuPct:
             machineCpuPct === undefined

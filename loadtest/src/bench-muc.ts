@@ -34,6 +34,7 @@ import {
   Samples,
   selfCpuMeter,
   sleep,
+  startCpuWindow,
 } from './util.js';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
@@ -583,13 +584,7 @@ export async function runMucStep(
 
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
-  const serverCpu = cpuMeter(opts.serverProcesses.map((p) => p.pid));
-  const perProcess =
-    opts.serverProcesses.length > 1
-      ? opts.serverProcesses.map((p) => ({ name: p.name, meter: cpuMeter(p.pid) }))
-      : [];
-  const clientCpu = selfCpuMeter();
-  const machineCpu = machineCpuMeter();
+  const readCpu = startCpuWindow(opts.serverProcesses);
   const w0 = performance.now();
   session.windowStart = w0;
   const sent0 = session.sent;
@@ -601,13 +596,7 @@ export async function runMucStep(
   const sent1 = session.sent;
   const exp1 = session.expected;
   const recv1 = session.deliveries;
-  const serverCpuPct = serverCpu();
-  const serverCpuByProcess =
-    perProcess.length > 0
-      ? Object.fromEntries(perProcess.map((p) => [p.name, round(p.meter(), 1)]))
-      : null;
-  const clientCpuPct = clientCpu();
-  const machineCpuPct = machineCpu();
+  const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
   eld.disable();
   sender.stop();
 

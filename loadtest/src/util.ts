@@ -260,3 +260,39 @@ export function round(n: number | undefined, digits = 3): number | null {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+export interface CpuWindow {
+  /** Server CPU (sum over its processes), % of one core. */
+  serverCpuPct: number | undefined;
+  /** Per server process when there are several, % of one core. */
+  serverCpuByProcess: Record<string, number | null> | null;
+  clientCpuPct: number;
+  /** Everything else on the machine, % of one core. */
+  machineCpuPct: number | undefined;
+}
+
+/**
+ * Starts the CPU meters of one measurement window (the server processes,
+ * each of them when there are several, this load generator, the rest of the
+ * machine); the returned function reads them all at the window's end.
+ */
+export function startCpuWindow(
+  serverProcesses: readonly { name: string; pid: number }[],
+): () => CpuWindow {
+  const server = cpuMeter(serverProcesses.map((p) => p.pid));
+  const perProcess =
+    serverProcesses.length > 1
+      ? serverProcesses.map((p) => ({ name: p.name, meter: cpuMeter(p.pid) }))
+      : [];
+  const client = selfCpuMeter();
+  const machine = machineCpuMeter();
+  return () => ({
+    serverCpuPct: server(),
+    serverCpuByProcess:
+      perProcess.length > 0
+        ? Object.fromEntries(perProcess.map((p) => [p.name, round(p.meter(), 1)]))
+        : null,
+    clientCpuPct: client(),
+    machineCpuPct: machine(),
+  });
+}
