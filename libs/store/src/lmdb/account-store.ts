@@ -1,10 +1,10 @@
 import type { Account, AccountStore, ListPage } from '../contracts.js';
-import { StoreError } from '../errors.js';
 import { domainOf } from '../shared/jid-order.js';
 import { withoutUndefined } from '../shared/plain.js';
-import { checkJid, checkLimit } from '../shared/validate.js';
+import { checkJid } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';
-import { MAX, asTuple, checkKeySize } from './keys.js';
+import { listByJid } from './jid-listing.js';
+import { checkKeySize } from './keys.js';
 
 const TOTAL = ['total'];
 const domainCountKey = (domain: string) => ['domain', domain];
@@ -59,40 +59,19 @@ export class LmdbAccountStore implements AccountStore {
   async list(
     opts: { after?: string; limit?: number; domain?: string } = {},
   ): Promise<ListPage<Account>> {
-    const { after, limit, domain } = opts;
-    checkLimit(limit);
-    checkKeySize(domain ?? '', after ?? '');
-    // One extra entry tells whether another page follows.
-    const fetch = limit === undefined ? undefined : limit + 1;
     const { accounts, accountsByDomain } = this.env.dbs;
-    return this.env.read('accounts.list', (snapshot) => {
-      let items: Account[];
-      if (domain === undefined) {
-        const range = accounts.getRange({
-          ...snapshot,
-          ...(after === undefined ? {} : { start: after, exclusiveStart: true }),
-          ...(fetch === undefined ? {} : { limit: fetch }),
-        });
-        items = Array.from(range, ({ value }) => value);
-      } else {
-        const range = accountsByDomain.getKeys({
-          ...snapshot,
-          start: after === undefined ? [domain] : [domain, after],
-          exclusiveStart: after !== undefined,
-          end: [domain, MAX],
-          ...(fetch === undefined ? {} : { limit: fetch }),
-        });
-        items = Array.from(range, (key) => {
-          const [, jid] = asTuple<[string, string]>(key, 'ss', 'accounts-by-domain');
-          const account = accounts.get(jid, snapshot);
-          if (!account) throw corruptIndex(jid);
-          return account;
-        });
-      }
-      if (limit === undefined || items.length <= limit) return { items };
-      items.length = limit;
-      return { items, next: items[limit - 1]!.jid };
-    });
+    return this.env.read('accounts.list', (snapshot) =>
+      listByJid(
+        snapshot,
+        {
+          records: accounts,
+          byDomain: accountsByDomain,
+          tableName: 'accounts',
+          indexName: 'accounts-by-domain',
+        },
+        opts,
+      ),
+    );
   }
 
   async count(domain?: string): Promise<number> {
@@ -142,8 +121,4 @@ export class LmdbAccountStore implements AccountStore {
 function checkAccountJid(jid: string): void {
   checkJid(jid);
   checkKeySize(domainOf(jid), jid);
-}
-
-function corruptIndex(jid: string): StoreError {
-  return new StoreError('corrupt', `accounts-by-domain lists ${jid} but accounts does not`);
 }

@@ -1,11 +1,11 @@
 import type { ListPage, RoomAffiliationItem, RoomStore, StoredRoom } from '../contracts.js';
-import { StoreError } from '../errors.js';
 import { domainOf } from '../shared/jid-order.js';
 import { withoutUndefined } from '../shared/plain.js';
 import { checkRoom, checkRoomAffiliation } from '../shared/room-validate.js';
-import { checkJid, checkLimit } from '../shared/validate.js';
+import { checkJid } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';
-import { MAX, asTuple, checkKeySize } from './keys.js';
+import { listByJid } from './jid-listing.js';
+import { checkKeySize } from './keys.js';
 import { prefixRange, removePrefix } from './range.js';
 
 /**
@@ -48,41 +48,19 @@ export class LmdbRoomStore implements RoomStore {
   async list(
     opts: { after?: string; limit?: number; domain?: string } = {},
   ): Promise<ListPage<StoredRoom>> {
-    const { after, limit, domain } = opts;
-    checkLimit(limit);
-    checkKeySize(domain ?? '', after ?? '');
-    const fetch = limit === undefined ? undefined : limit + 1;
     const { rooms, roomsByDomain } = this.env.dbs;
-    return this.env.read('rooms.list', (snapshot) => {
-      let items: StoredRoom[];
-      if (domain === undefined) {
-        const range = rooms.getRange({
-          ...snapshot,
-          ...(after === undefined ? {} : { start: after, exclusiveStart: true }),
-          ...(fetch === undefined ? {} : { limit: fetch }),
-        });
-        items = Array.from(range, ({ value }) => value);
-      } else {
-        const range = roomsByDomain.getKeys({
-          ...snapshot,
-          start: after === undefined ? [domain] : [domain, after],
-          exclusiveStart: after !== undefined,
-          end: [domain, MAX],
-          ...(fetch === undefined ? {} : { limit: fetch }),
-        });
-        items = Array.from(range, (key) => {
-          const [, jid] = asTuple<[string, string]>(key, 'ss', 'rooms-by-domain');
-          const room = rooms.get(jid, snapshot);
-          if (!room) {
-            throw new StoreError('corrupt', `rooms-by-domain lists ${jid} but rooms does not`);
-          }
-          return room;
-        });
-      }
-      if (limit === undefined || items.length <= limit) return { items };
-      items.length = limit;
-      return { items, next: items[limit - 1]!.jid };
-    });
+    return this.env.read('rooms.list', (snapshot) =>
+      listByJid(
+        snapshot,
+        {
+          records: rooms,
+          byDomain: roomsByDomain,
+          tableName: 'rooms',
+          indexName: 'rooms-by-domain',
+        },
+        opts,
+      ),
+    );
   }
 
   async affiliations(room: string): Promise<RoomAffiliationItem[]> {
