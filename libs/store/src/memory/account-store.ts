@@ -1,14 +1,12 @@
 import type { Account, AccountStore, ListPage } from '../contracts.js';
-import { domainOf } from '../shared/jid-order.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
-import { checkJid, checkLimit } from '../shared/validate.js';
+import { checkJid } from '../shared/validate.js';
 import { copyRecord } from './copy.js';
-import { SortedKeys } from './sorted-keys.js';
+import { JidIndex } from './jid-index.js';
 
 export class MemoryAccountStore implements AccountStore {
   private readonly accounts = new Map<string, Account>();
-  private readonly all = new SortedKeys();
-  private readonly byDomain = new Map<string, SortedKeys>();
+  private readonly index = new JidIndex();
 
   constructor(private readonly life: Lifecycle) {}
 
@@ -17,8 +15,7 @@ export class MemoryAccountStore implements AccountStore {
     checkJid(account.jid);
     if (this.accounts.has(account.jid)) return false;
     this.accounts.set(account.jid, copyRecord(account));
-    this.all.add(account.jid);
-    this.domainKeys(domainOf(account.jid)).add(account.jid);
+    this.index.add(account.jid);
     return true;
   }
 
@@ -41,11 +38,7 @@ export class MemoryAccountStore implements AccountStore {
     this.life.assertOpen();
     checkJid(jid);
     if (!this.accounts.delete(jid)) return false;
-    this.all.delete(jid);
-    const domain = domainOf(jid);
-    const keys = this.byDomain.get(domain);
-    keys?.delete(jid);
-    if (keys?.size === 0) this.byDomain.delete(domain);
+    this.index.delete(jid);
     return true;
   }
 
@@ -53,23 +46,13 @@ export class MemoryAccountStore implements AccountStore {
     opts: { after?: string; limit?: number; domain?: string } = {},
   ): Promise<ListPage<Account>> {
     this.life.assertOpen();
-    checkLimit(opts.limit);
-    const { after, limit, domain } = opts;
-    const keys = domain === undefined ? this.all : this.byDomain.get(domain);
-    if (!keys) return { items: [] };
-    // One extra key tells whether another page follows.
-    const jids = keys.slice(after, limit === undefined ? Infinity : limit + 1);
-    const more = limit !== undefined && jids.length > limit;
-    if (more) jids.length = limit;
-    const items = jids.map((jid) => copyRecord(this.accounts.get(jid)!));
-    const last = jids[jids.length - 1];
-    return more && last !== undefined ? { items, next: last } : { items };
+    return this.index.page(opts, (jid) => copyRecord(this.accounts.get(jid)!));
   }
 
   async count(domain?: string): Promise<number> {
     this.life.assertOpen();
     if (domain === undefined) return this.accounts.size;
-    return this.byDomain.get(domain)?.size ?? 0;
+    return this.index.count(domain);
   }
 
   async createMany(accounts: Account[]): Promise<number> {
@@ -81,24 +64,7 @@ export class MemoryAccountStore implements AccountStore {
       this.accounts.set(account.jid, copyRecord(account));
       created.push(account.jid);
     }
-    this.all.addMany(created);
-    const perDomain = new Map<string, string[]>();
-    for (const jid of created) {
-      const domain = domainOf(jid);
-      const list = perDomain.get(domain);
-      if (list) list.push(jid);
-      else perDomain.set(domain, [jid]);
-    }
-    for (const [domain, jids] of perDomain) this.domainKeys(domain).addMany(jids);
+    this.index.addMany(created);
     return created.length;
-  }
-
-  private domainKeys(domain: string): SortedKeys {
-    let keys = this.byDomain.get(domain);
-    if (!keys) {
-      keys = new SortedKeys();
-      this.byDomain.set(domain, keys);
-    }
-    return keys;
   }
 }

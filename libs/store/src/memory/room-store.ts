@@ -1,15 +1,14 @@
 import type { ListPage, RoomAffiliationItem, RoomStore, StoredRoom } from '../contracts.js';
-import { compareCodePoints, domainOf } from '../shared/jid-order.js';
+import { compareCodePoints } from '../shared/jid-order.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
 import { checkRoom, checkRoomAffiliation } from '../shared/room-validate.js';
-import { checkJid, checkLimit } from '../shared/validate.js';
+import { checkJid } from '../shared/validate.js';
 import { copyRecord } from './copy.js';
-import { SortedKeys } from './sorted-keys.js';
+import { JidIndex } from './jid-index.js';
 
 export class MemoryRoomStore implements RoomStore {
   private readonly rooms = new Map<string, StoredRoom>();
-  private readonly all = new SortedKeys();
-  private readonly byDomain = new Map<string, SortedKeys>();
+  private readonly index = new JidIndex();
   private readonly affs = new Map<string, Map<string, RoomAffiliationItem>>();
 
   constructor(private readonly life: Lifecycle) {}
@@ -25,11 +24,7 @@ export class MemoryRoomStore implements RoomStore {
     this.life.assertOpen();
     checkRoom(room);
     this.rooms.set(room.jid, copyRecord(room));
-    this.all.add(room.jid);
-    const domain = domainOf(room.jid);
-    let keys = this.byDomain.get(domain);
-    if (!keys) this.byDomain.set(domain, (keys = new SortedKeys()));
-    keys.add(room.jid);
+    this.index.add(room.jid);
   }
 
   async delete(jid: string): Promise<boolean> {
@@ -37,11 +32,7 @@ export class MemoryRoomStore implements RoomStore {
     checkJid(jid, 'room');
     this.affs.delete(jid);
     if (!this.rooms.delete(jid)) return false;
-    this.all.delete(jid);
-    const domain = domainOf(jid);
-    const keys = this.byDomain.get(domain);
-    keys?.delete(jid);
-    if (keys?.size === 0) this.byDomain.delete(domain);
+    this.index.delete(jid);
     return true;
   }
 
@@ -49,16 +40,7 @@ export class MemoryRoomStore implements RoomStore {
     opts: { after?: string; limit?: number; domain?: string } = {},
   ): Promise<ListPage<StoredRoom>> {
     this.life.assertOpen();
-    checkLimit(opts.limit);
-    const { after, limit, domain } = opts;
-    const keys = domain === undefined ? this.all : this.byDomain.get(domain);
-    if (!keys) return { items: [] };
-    const jids = keys.slice(after, limit === undefined ? Infinity : limit + 1);
-    const more = limit !== undefined && jids.length > limit;
-    if (more) jids.length = limit;
-    const items = jids.map((jid) => copyRecord(this.rooms.get(jid)!));
-    const last = jids[jids.length - 1];
-    return more && last !== undefined ? { items, next: last } : { items };
+    return this.index.page(opts, (jid) => copyRecord(this.rooms.get(jid)!));
   }
 
   async affiliations(room: string): Promise<RoomAffiliationItem[]> {
