@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { connect, createInbox, nuid } from '@nats-io/transport-node';
+import { connect, createInbox, headers, nuid } from '@nats-io/transport-node';
 import type {
   Msg,
   MsgHdrs,
@@ -20,6 +20,8 @@ import type {
 } from './bus.js';
 import { BusError } from './bus.js';
 import { decodePayload, encodePayload } from './nats/codec.js';
+import { DirectOrderedConsumer } from './nats/direct-consumer.js';
+import { DirectSender } from './nats/direct-sender.js';
 import { DurablePublisher } from './nats/durable-publisher.js';
 import { errorMessage, isRetriablePublishError, toBusError } from './nats/errors.js';
 import type { BusLogger } from './nats/logger.js';
@@ -36,9 +38,21 @@ export { ConsumerConfigError } from './nats/ordered-consumer.js';
 export type { DurableStreamOptions } from './nats/stream.js';
 export type { OrderedConsumerOptions } from './nats/ordered-consumer.js';
 
+/**
+ * How publishDurable/consumeOrdered travel:
+ * - `direct` (default): core NATS, each message kept by its sender until the
+ *   consumer confirms it was handled, sent again on loss or failover (see
+ *   README, "Durable delivery");
+ * - `jetstream`: stored in a JetStream stream before anyone acts on it.
+ * Every process of a cluster must use the same one.
+ */
+export type DurableTransport = 'direct' | 'jetstream';
+
 export interface NatsBusOptions {
   /** `nats://host:port` URL(s) of the NATS cluster. */
   servers: string | string[];
+  /** Transport of the durable messages (default `direct`). */
+  durableTransport?: DurableTransport;
   /** Connection name shown by the NATS server's monitoring (e.g. `gateway-3`). */
   name?: string;
   /** The durable stream behind publishDurable/consumeOrdered (see README). */
@@ -57,10 +71,15 @@ export interface NatsBusOptions {
    * reject at once, true keeps trying until it connects.
    */
   waitForFirstConnect?: boolean;
-  /** How long publishDurable keeps retrying before it rejects (default 30 s). */
+  /**
+   * How long publishDurable keeps retrying before it rejects (default 30 s):
+   * through a NATS outage (both transports), and until a consumer confirms (direct).
+   */
   durableRetryMs?: number;
   /** JetStream publishes awaiting their acknowledgement at once (default 256). */
   durableWindow?: number;
+  /** Direct transport: unconfirmed this long, a message is sent again (default 2000 ms). */
+  durableAckTimeoutMs?: number;
   /** Most messages carried by one JetStream message (default 32; 1 = no batching). */
   durableMaxBatch?: number;
   /**
@@ -100,7 +119,7 @@ export interface NatsBusStatus {
   buffered: number;
   /** Core publishes dropped because the reconnect buffer was full (since start). */
   dropped: number;
-  /** publishDurable calls not yet acknowledged by JetStream. */
+  /** publishDurable calls not yet acknowledged (by JetStream, or by the consumer with `direct`). */
   pendingDurable: number;
 }
 
@@ -108,6 +127,7 @@ interface BufferedPublish {
   subject: string;
   data: Uint8Array;
   headers: MsgHdrs | undefined;
+  reply: string | undefined;
 }
 
 interface PendingReply {
@@ -159,6 +179,7 @@ export function filterWithin(filter: string, pattern: string): boolean {
 export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
   const logger = opts.logger ?? consoleLogger;
   const stream = resolveStreamOptions(opts.stream);
+  const direct = (opts.durableTransport ?? 'direct') === 'direct';
   const retryMs = opts.durableRetryMs ?? DEFAULT_RETRY_MS;
   const nc = await connect({
     servers: opts.servers,
@@ -173,6 +194,7 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
     // of the CPU of a JetStream publish.
     noAsyncTraces: true,
   });
+  if (direct) return new NatsBus(nc, undefined, undefined, stream, logger, opts);
   try {
     const jsm = await jetstreamManager(nc);
     const deadline = Date.now() + retryMs;
@@ -213,12 +235,15 @@ export class NatsBus implements Bus {
   private droppedThisOutage = 0;
   private outboxTimer: NodeJS.Timeout | undefined;
   private readonly bufferLimit: number;
-  private readonly durable: DurablePublisher;
+  private readonly durable: DurablePublisher | undefined;
+  private readonly direct: DirectSender | undefined;
   private readonly observer: BusObserver | undefined;
   private readonly consumerOpts: OrderedConsumerOptions;
-  private readonly consumers = new Set<OrderedPullConsumer>();
+  private readonly consumers = new Set<OrderedPullConsumer | DirectOrderedConsumer>();
   /** Latest consumer per name: a new one starts only after it has finished. */
   private readonly consumerChain = new Map<string, Promise<void>>();
+  /** Direct transport: the filter each consumer name was first used with (JetStream keeps it itself). */
+  private readonly consumerFilters = new Map<string, string>();
   private readonly listeners = new Set<(e: NatsBusEvent) => void>();
   private connectWaiters: Array<() => void> = [];
   private readonly replyPrefix: string;
@@ -230,8 +255,8 @@ export class NatsBus implements Bus {
   /** @internal use {@link connectNatsBus} */
   constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient | undefined,
+    private readonly jsm: JetStreamManager | undefined,
     private readonly stream: ResolvedStreamOptions,
     private readonly logger: BusLogger,
     opts: NatsBusOptions,
@@ -242,22 +267,41 @@ export class NatsBus implements Bus {
     this.observer = opts.observer;
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
     this.replyPrefix = createInbox();
-    this.durable = new DurablePublisher(
-      {
-        nc,
-        isConnected: () => this.isConnected(),
-        logger,
-        onTrouble: () => this.reensureStream(),
-      },
-      {
-        window: opts.durableWindow ?? 256,
-        ackTimeoutMs: 5000,
-        retryBudgetMs: opts.durableRetryMs ?? DEFAULT_RETRY_MS,
-        ...(opts.durableMaxBatch !== undefined ? { maxBatch: opts.durableMaxBatch } : {}),
-        ...(opts.durableBatchKey !== undefined ? { batchKey: opts.durableBatchKey } : {}),
-      },
-      nuid.next(),
-    );
+    this.direct =
+      js === undefined
+        ? new DirectSender(
+            {
+              nc,
+              logger,
+              send: (subject, data, headers, reply) => this.send(subject, data, headers, reply),
+            },
+            {
+              ackTimeoutMs: opts.durableAckTimeoutMs ?? 2000,
+              retryBudgetMs: opts.durableRetryMs ?? DEFAULT_RETRY_MS,
+              scopeOf: opts.durableBatchKey ?? defaultScopeOf,
+            },
+            createInbox(),
+          )
+        : undefined;
+    this.durable =
+      js === undefined
+        ? undefined
+        : new DurablePublisher(
+            {
+              nc,
+              isConnected: () => this.isConnected(),
+              logger,
+              onTrouble: () => this.reensureStream(),
+            },
+            {
+              window: opts.durableWindow ?? 256,
+              ackTimeoutMs: 5000,
+              retryBudgetMs: opts.durableRetryMs ?? DEFAULT_RETRY_MS,
+              ...(opts.durableMaxBatch !== undefined ? { maxBatch: opts.durableMaxBatch } : {}),
+              ...(opts.durableBatchKey !== undefined ? { batchKey: opts.durableBatchKey } : {}),
+            },
+            nuid.next(),
+          );
     this.watchStatus().catch((err: unknown) =>
       logger.error('NATS status watcher failed', { err: errorMessage(err) }),
     );
@@ -270,7 +314,7 @@ export class NatsBus implements Bus {
       reconnecting: this.reconnecting,
       buffered: this.outbox.length,
       dropped: this.dropped,
-      pendingDurable: this.durable.pending,
+      pendingDurable: (this.durable ?? this.direct)?.pending ?? 0,
     };
   }
 
@@ -285,7 +329,7 @@ export class NatsBus implements Bus {
     if (!isValidSubject(subject, false)) {
       throw new BusError('bad-subject', `invalid subject: ${subject}`);
     }
-    this.send(subject, encodePayload(data), undefined);
+    this.send(subject, encodePayload(data), undefined, undefined);
   }
 
   subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription {
@@ -345,9 +389,10 @@ export class NatsBus implements Bus {
     try {
       this.checkDurableSubject(subject);
       const observer = this.observer;
-      if (observer === undefined) return this.durable.publish(subject, encodePayload(data));
+      const sent = this.sendDurable(subject, encodePayload(data), undefined);
+      if (observer === undefined) return sent;
       const t0 = performance.now();
-      return this.durable.publish(subject, encodePayload(data)).then(
+      return sent.then(
         () => observer.published((performance.now() - t0) / 1000, true),
         (err: unknown) => {
           observer.published((performance.now() - t0) / 1000, false);
@@ -377,6 +422,16 @@ export class NatsBus implements Bus {
     if (!CONSUMER_NAME.test(name)) {
       throw new BusError('bad-subject', `invalid consumer name: ${name}`);
     }
+    if (this.js === undefined) {
+      const known = this.consumerFilters.get(name);
+      if (known !== undefined && known !== filter) {
+        throw new BusError(
+          'bad-subject',
+          `consumer ${name} exists with other filters (${known}), not ${filter}`,
+        );
+      }
+      this.consumerFilters.set(name, filter);
+    }
     const previous = this.consumerChain.get(name);
     const observer = this.observer;
     const observed: DurableHandler =
@@ -390,24 +445,40 @@ export class NatsBus implements Bus {
               observer.consumed((performance.now() - t0) / 1000);
             }
           };
-    const consumer = new OrderedPullConsumer(
-      filter,
-      name,
-      observed,
-      {
-        js: this.js,
-        jsm: this.jsm,
-        stream: this.stream.name,
-        logger: this.logger,
-        onError: (err, subject) => this.onError(err, subject),
-        reply: (replyTo, reply) => {
-          if (!this.closed) this.send(replyTo, encodePayload(reply), undefined);
-        },
-        isConnected: () => this.isConnected(),
-      },
-      this.consumerOpts,
-      previous,
-    );
+    const consumer =
+      this.js === undefined || this.jsm === undefined
+        ? new DirectOrderedConsumer(
+            filter,
+            name,
+            observed,
+            {
+              nc: this.nc,
+              logger: this.logger,
+              onError: (err, subject) => this.onError(err, subject),
+              send: (subject, data) => {
+                if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
+              },
+            },
+            previous,
+          )
+        : new OrderedPullConsumer(
+            filter,
+            name,
+            observed,
+            {
+              js: this.js,
+              jsm: this.jsm,
+              stream: this.stream.name,
+              logger: this.logger,
+              onError: (err, subject) => this.onError(err, subject),
+              reply: (replyTo, reply) => {
+                if (!this.closed) this.send(replyTo, encodePayload(reply), undefined, undefined);
+              },
+              isConnected: () => this.isConnected(),
+            },
+            this.consumerOpts,
+            previous,
+          );
     const finished = consumer.finished.then(() => {
       this.consumers.delete(consumer);
       if (this.consumerChain.get(name) === finished) this.consumerChain.delete(name);
@@ -443,7 +514,7 @@ export class NatsBus implements Bus {
   private async doClose(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.stop()));
-    await this.durable.close(this.isConnected() ? CLOSE_GRACE_MS : 0);
+    await (this.durable ?? this.direct)?.close(this.isConnected() ? CLOSE_GRACE_MS : 0);
     for (const [token, p] of this.pendingReplies) {
       clearTimeout(p.timer);
       p.reject(new BusError('closed', 'bus is closed'));
@@ -505,7 +576,7 @@ export class NatsBus implements Bus {
             subject: msg.subject,
             data,
             respond: (d: BusPayload) => {
-              if (!this.nc.isClosed()) this.send(reply, encodePayload(d), undefined);
+              if (!this.nc.isClosed()) this.send(reply, encodePayload(d), undefined, undefined);
             },
           }
         : { subject: msg.subject, data };
@@ -520,9 +591,14 @@ export class NatsBus implements Bus {
   }
 
   /** Core publish, held in the reconnect buffer while the connection is down. */
-  private send(subject: string, data: Uint8Array, headers: MsgHdrs | undefined): void {
+  private send(
+    subject: string,
+    data: Uint8Array,
+    headers: MsgHdrs | undefined,
+    reply: string | undefined,
+  ): void {
     if (this.outbox.length === 0 && this.isConnected()) {
-      this.nc.publish(subject, data, headers === undefined ? undefined : { headers });
+      this.nc.publish(subject, data, publishOptions(headers, reply));
       return;
     }
     const size = subject.length + data.length + 64;
@@ -535,7 +611,7 @@ export class NatsBus implements Bus {
       }
       return;
     }
-    this.outbox.push({ subject, data, headers });
+    this.outbox.push({ subject, data, headers, reply });
     this.outboxBytes += size;
     this.outboxTimer ??= setInterval(() => this.flushOutbox(), 100);
   }
@@ -546,11 +622,7 @@ export class NatsBus implements Bus {
       const p = this.outbox[i++]!;
       this.outboxBytes -= p.subject.length + p.data.length + 64;
       try {
-        this.nc.publish(
-          p.subject,
-          p.data,
-          p.headers === undefined ? undefined : { headers: p.headers },
-        );
+        this.nc.publish(p.subject, p.data, publishOptions(p.headers, p.reply));
       } catch (err) {
         this.onError(err, p.subject);
       }
@@ -610,7 +682,7 @@ export class NatsBus implements Bus {
       },
     });
     const token = String(++this.replySeq);
-    const extraHeaders = { [REPLY_TO_HEADER]: `${this.replyPrefix}.${token}` };
+    const replyTo = `${this.replyPrefix}.${token}`;
     return new Promise<BusPayload>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.pendingReplies.delete(token)) {
@@ -623,7 +695,15 @@ export class NatsBus implements Bus {
         }
       }, timeoutMs);
       this.pendingReplies.set(token, { resolve, reject, timer });
-      this.durable.publish(subject, bytes, extraHeaders).catch((err: unknown) => {
+      let sent: Promise<void>;
+      if (this.durable !== undefined) {
+        sent = this.durable.publish(subject, bytes, { [REPLY_TO_HEADER]: replyTo });
+      } else {
+        const h = headers();
+        h.set(REPLY_TO_HEADER, replyTo);
+        sent = this.sendDurable(subject, bytes, h);
+      }
+      sent.catch((err: unknown) => {
         const p = this.pendingReplies.get(token);
         if (p === undefined) return;
         this.pendingReplies.delete(token);
@@ -633,12 +713,18 @@ export class NatsBus implements Bus {
     });
   }
 
+  private sendDurable(subject: string, bytes: Uint8Array, h: MsgHdrs | undefined): Promise<void> {
+    if (this.durable !== undefined) return this.durable.publish(subject, bytes);
+    return this.direct!.publish(subject, bytes, h);
+  }
+
   /** Re-checks the stream after trouble (it may be gone with memory storage), at most every 2 s. */
   private reensureStream(): void {
     const now = Date.now();
-    if (this.closed || now - this.lastEnsure < 2000) return;
+    const jsm = this.jsm;
+    if (jsm === undefined || this.closed || now - this.lastEnsure < 2000) return;
     this.lastEnsure = now;
-    ensureStream(this.jsm, this.stream).catch((err: unknown) => {
+    ensureStream(jsm, this.stream).catch((err: unknown) => {
       if (!isRetriablePublishError(err)) {
         this.logger.error('cannot ensure the durable stream', {
           stream: this.stream.name,
@@ -665,7 +751,7 @@ export class NatsBus implements Bus {
           this.connected = false;
           this.reconnecting = true;
           this.droppedThisOutage = 0;
-          this.durable.onDisconnect();
+          this.durable?.onDisconnect();
           if (!this.closed)
             this.logger.warn('NATS connection lost, reconnecting', { server: s.server });
           this.emit({ type: 'disconnect', server: s.server });
@@ -678,7 +764,8 @@ export class NatsBus implements Bus {
           this.reconnecting = false;
           this.flushOutbox();
           this.wakeConnectWaiters();
-          this.durable.onReconnect();
+          this.durable?.onReconnect();
+          this.direct?.onReconnect();
           for (const c of this.consumers) c.onReconnect();
           this.lastEnsure = 0;
           this.reensureStream();
@@ -713,4 +800,21 @@ export class NatsBus implements Bus {
     this.connected = false;
     this.reconnecting = false;
   }
+}
+
+function publishOptions(
+  h: MsgHdrs | undefined,
+  reply: string | undefined,
+): { headers?: MsgHdrs; reply?: string } | undefined {
+  if (h === undefined && reply === undefined) return undefined;
+  return { ...(h === undefined ? {} : { headers: h }), ...(reply === undefined ? {} : { reply }) };
+}
+
+/**
+ * Without a `durableBatchKey`, a direct durable message is ordered with the
+ * others of its subject's parent: `a.b.c` with everything matching `a.b.*`.
+ */
+function defaultScopeOf(subject: string): string {
+  const dot = subject.lastIndexOf('.');
+  return dot === -1 ? subject : `${subject.slice(0, dot)}.*`;
 }

@@ -298,7 +298,8 @@ export function busContract(
         await gate;
         finished = true;
       });
-      await bus.publishDurable(`xmpp.r.${p}.x`, 1);
+      // Not awaited: a transport may resolve it only once the handler is done.
+      const sent = bus.publishDurable(`xmpp.r.${p}.x`, 1);
       await waitFor(() => entered, waitMs, 'handler entered');
       let stopped = false;
       const stopping = c.stop().then(() => (stopped = true));
@@ -307,6 +308,7 @@ export function busContract(
       release();
       await stopping;
       expect(finished).toBe(true);
+      await sent;
     });
   });
 }

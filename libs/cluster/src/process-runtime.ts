@@ -55,6 +55,7 @@ export async function startClusterProcess(
     servers: config.bus.natsUrl,
     name: `${service}-${id}`,
     logger,
+    durableTransport: config.bus.durable,
     stream: { subjects: DURABLE_SUBJECTS },
     // A partition's messages are read in order by one consumer: they may share JetStream messages.
     durableBatchKey: orderingScopeOf,

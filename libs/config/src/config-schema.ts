@@ -227,6 +227,13 @@ export const configSchema: SchemaFor<Config> = {
       default: 'nats://127.0.0.1:4222',
       doc: 'NATS server URL(s), comma-separated. Also read from NATS_URL.',
     }),
+    durable: oneOf(['direct', 'jetstream'], {
+      default: 'direct',
+      doc:
+        'How routed stanzas travel over NATS: direct (core NATS; the sender keeps each message ' +
+        'until its consumer confirms it, and sends it again on loss or failover) or jetstream ' +
+        '(stored in a JetStream stream first; slower). The same on every node of a cluster.',
+    }),
   },
   redis: {
     url: str({

@@ -93,7 +93,11 @@ describe('precedence', () => {
     expect(config.c2s.port).toBe(8222);
     expect(config.c2s.requireTls).toBe(false);
     expect(config.c2s.directTlsPort).toBe(5223);
-    expect(config.bus).toEqual({ kind: 'nats', natsUrl: 'nats://explicit:4222' });
+    expect(config.bus).toEqual({
+      kind: 'nats',
+      natsUrl: 'nats://explicit:4222',
+      durable: 'direct',
+    });
     expect(config.redis.url).toBe('redis://alias:6379');
     expect(config.log.level).toBe('debug');
     expect(config.modules.version).toEqual({ name: 'Parley', showOs: true });

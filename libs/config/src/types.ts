@@ -100,6 +100,7 @@ export interface Config {
   bus: {
     kind: 'memory' | 'nats';
     natsUrl: string;
+    durable: 'direct' | 'jetstream';
   };
   redis: {
     url: string;

@@ -4,8 +4,20 @@ import type { SessionRecord, SessionStore } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
-import type { Envelope, GatewayMessage, InboundRoutes, StanzaKind } from '@parley/routing';
-import { gatewaySubject, inboundRoutes, partitionOf, publishInbound } from '@parley/routing';
+import type {
+  BounceRequest,
+  Envelope,
+  GatewayMessage,
+  InboundRoutes,
+  StanzaKind,
+} from '@parley/routing';
+import {
+  gatewaySubject,
+  inboundRoutes,
+  partitionOf,
+  publishInbound,
+  routeSubject,
+} from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
 import type { Stores } from '@parley/store';
@@ -116,9 +128,22 @@ export class Core {
   deliver(entry: SessionEntry, env: Envelope): void {
     const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(env) };
     if (entry.jid !== undefined) msg.jid = entry.jid;
-    // Durable: a delivery to a gateway that died stays in the stream and is bounced back by the reaper.
+    // Durable: a delivery to a gateway that died is bounced back by the reaper. Should it
+    // still fail (nobody confirmed it within the retry budget), it is bounced from here:
+    // routed again as if that session did not exist, never dropped.
     this.bus.publishDurable(gatewaySubject(entry.gw), msg).catch((err: unknown) => {
-      this.logger.error('delivery publish failed', { gw: entry.gw, err: String(err) });
+      this.logger.warn('delivery not confirmed; bouncing it', { gw: entry.gw, err: String(err) });
+      const to = entry.jid ?? env.to;
+      const slash = to.indexOf('/');
+      const bounce: BounceRequest = { t: 'bounce', to, conn: entry.conn, env: msg.env };
+      this.bus
+        .publishDurable(
+          routeSubject(slash === -1 ? to : to.slice(0, slash), this.partitions),
+          bounce,
+        )
+        .catch((e: unknown) => {
+          this.logger.error('bounce publish failed', { to, err: String(e) });
+        });
     });
     this.delivered.inc({ kind: env.kind });
   }

@@ -65,9 +65,15 @@ export function startReaper(
         const since = missingSince.get(gw) ?? now;
         missingSince.set(gw, since);
         if (now - since < DEAD_AFTER_MS) continue;
-        if (!draining.has(gw)) {
+        // One worker drains a dead gateway: the owner of the partition its id hashes to.
+        const drainer = owned().includes(partitionOf(gw, core.partitions));
+        const c = draining.get(gw);
+        if (drainer && c === undefined) {
           core.logger.warn('gateway stopped heartbeating; bouncing its pending deliveries', { gw });
           draining.set(gw, drainGateway(core, bus, gw));
+        } else if (!drainer && c !== undefined) {
+          draining.delete(gw);
+          void c.then((consumer) => consumer?.stop());
         }
         if (!holding.has(gw)) continue;
         // Resumable sessions wait for their client, but not beyond the resumption window
@@ -103,8 +109,9 @@ export function startReaper(
  * Reads the deliveries waiting for a dead gateway and hands each one back
  * to its recipient's partition as a bounce: the registry routes it to the
  * session's new connection (after a resumption elsewhere), another resource,
- * offline storage, or an error to the sender. Several workers may drain the
- * same gateway; each delivery goes to one of them.
+ * offline storage, or an error to the sender. With JetStream the deliveries
+ * wait in the gateway's consumer; with the direct transport their senders
+ * keep sending them until this consumer confirms them.
  */
 function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer | undefined> {
   return bus

@@ -1,0 +1,270 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
+import { decodePayload, encodePayload } from './codec.js';
+import type { BusLogger } from './logger.js';
+import { REPLY_TO_HEADER } from './ordered-consumer.js';
+
+export interface DirectConsumerDeps {
+  nc: NatsConnection;
+  logger: BusLogger;
+  onError(err: unknown, subject: string): void;
+  /** Core publish (confirmations, replies of durable requests). */
+  send(subject: string, data: Uint8Array): void;
+}
+
+/** What this consumer knows of one sender's stream (see DirectSender). */
+interface StreamState {
+  /** Next sequence number accepted into the queue. */
+  nextAccept: number;
+  /** Every message up to here has been handled. */
+  handledUpTo: number;
+  /** handledUpTo was confirmed up to here. */
+  confirmed: number;
+  nak: boolean;
+  lastSeen: number;
+}
+
+interface Queued {
+  readonly msg: Msg;
+  readonly stream: StreamState | undefined;
+  readonly key: string;
+  readonly seq: number;
+  readonly attempt: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const NAK = new Uint8Array([0x72]); // "r": send again after the confirmed part
+const FORGET_AFTER_MS = 10 * 60_000;
+
+/**
+ * The receiving half of the direct durable transport: a core NATS
+ * subscription on `filter` whose messages are handled strictly one after
+ * another, in the order each sender sent them, and confirmed to their sender
+ * cumulatively once handled (see DirectSender).
+ *
+ * Per sender stream it accepts exactly the next sequence number. A message
+ * already accepted is a duplicate (confirmed again if already handled); a
+ * message beyond the next one means one was lost on the way: it is dropped and
+ * the sender is asked to send again (NAK), so nothing is handled out of order.
+ * A stream seen for the first time starts at the sender's oldest unconfirmed
+ * message, which the sender names in every message: after a failover the new
+ * consumer starts exactly where the old one stopped confirming.
+ *
+ * Confirmations of handlers that finish in one event-loop turn go out
+ * together, after anything those handlers published on the same connection:
+ * if this process dies, a confirmation never arrives without the messages
+ * its handler sent on.
+ */
+export class DirectOrderedConsumer implements OrderedConsumer {
+  /** Resolves at once: the subscription starts when the previous consumer of the name has finished. */
+  readonly started = Promise.resolve();
+  readonly finished: Promise<void>;
+  private readonly subscribed: Promise<void>;
+  private finish!: () => void;
+  private sub: Subscription | undefined;
+  private readonly streams = new Map<string, StreamState>();
+  private queue: Queued[] = [];
+  private qhead = 0;
+  private running = false;
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private readonly dirty = new Map<string, StreamState>();
+  private flushScheduled = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly filter: string,
+    readonly name: string,
+    private readonly handler: DurableHandler,
+    private readonly deps: DirectConsumerDeps,
+    previous: Promise<void> | undefined,
+  ) {
+    this.finished = new Promise((r) => (this.finish = r));
+    this.subscribed = (previous ?? Promise.resolve()).then(() => {
+      if (this.stopping) return;
+      this.sub = deps.nc.subscribe(filter, {
+        callback: (err, msg) => {
+          if (err === null) this.onMessage(msg);
+        },
+      });
+      this.sweepTimer = setInterval(() => this.sweep(), FORGET_AFTER_MS / 2);
+      this.sweepTimer.unref();
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  /** The NATS client subscribes again by itself; senders resend what was lost meanwhile. */
+  onReconnect(): void {}
+
+  idle(): Promise<void> {
+    if (!this.running && this.qhead >= this.queue.length) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private async doStop(): Promise<void> {
+    this.stopping = true;
+    await this.subscribed.catch(() => {});
+    try {
+      this.sub?.unsubscribe();
+    } catch {
+      // connection already closed
+    }
+    clearInterval(this.sweepTimer);
+    // Whatever waits unhandled is left to its senders: a NAK has them send it
+    // again at once, to the next consumer as soon as there is one.
+    for (let i = this.qhead; i < this.queue.length; i++) {
+      const q = this.queue[i]!;
+      if (q.stream !== undefined) {
+        q.stream.nak = true;
+        this.dirty.set(q.key, q.stream);
+      }
+    }
+    this.queue = [];
+    this.qhead = 0;
+    if (this.running) await this.idle();
+    this.flushConfirms();
+    this.finish();
+  }
+
+  private onMessage(msg: Msg): void {
+    if (this.stopping) return;
+    const reply = msg.reply;
+    const parsed = reply === undefined || reply === '' ? undefined : parseReply(reply);
+    if (parsed === undefined) {
+      // A plain publish: handled in order, nobody to confirm to.
+      this.enqueue({ msg, stream: undefined, key: '', seq: 0, attempt: 1 });
+      return;
+    }
+    const { key, seq, lo, attempt } = parsed;
+    const now = Date.now();
+    let st = this.streams.get(key);
+    if (st === undefined) {
+      st = { nextAccept: lo, handledUpTo: lo - 1, confirmed: lo - 1, nak: false, lastSeen: now };
+      this.streams.set(key, st);
+    } else if (lo > st.nextAccept) {
+      // The sender had everything before `lo` confirmed elsewhere (an earlier owner).
+      st.nextAccept = lo;
+      st.handledUpTo = Math.max(st.handledUpTo, lo - 1);
+    }
+    st.lastSeen = now;
+    if (seq < st.nextAccept) {
+      // A duplicate: confirm again if it is done, otherwise the confirmation is coming.
+      if (seq <= st.handledUpTo) {
+        st.confirmed = Math.min(st.confirmed, seq - 1);
+        this.markDirty(key, st);
+      }
+      return;
+    }
+    if (seq > st.nextAccept) {
+      st.nak = true;
+      this.markDirty(key, st);
+      return;
+    }
+    st.nextAccept++;
+    this.enqueue({ msg, stream: st, key, seq, attempt });
+  }
+
+  private enqueue(q: Queued): void {
+    this.queue.push(q);
+    if (!this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.qhead < this.queue.length) {
+        const q = this.queue[this.qhead]!;
+        this.queue[this.qhead++] = undefined as unknown as Queued;
+        if (this.qhead > 1024 && this.qhead * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.qhead);
+          this.qhead = 0;
+        }
+        await this.handle(q);
+        if (q.stream !== undefined) {
+          q.stream.handledUpTo = Math.max(q.stream.handledUpTo, q.seq);
+          this.markDirty(q.key, q.stream);
+        }
+      }
+    } finally {
+      this.running = false;
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private async handle(q: Queued): Promise<void> {
+    const m = q.msg;
+    let data: BusPayload;
+    try {
+      data = decodePayload(m.data);
+    } catch (err) {
+      this.deps.onError(err, m.subject);
+      return;
+    }
+    const replyTo = m.headers?.get(REPLY_TO_HEADER);
+    const msg: DurableMessage =
+      replyTo !== undefined && replyTo !== ''
+        ? {
+            subject: m.subject,
+            data,
+            deliveries: q.attempt,
+            respond: (reply: BusPayload) => this.deps.send(replyTo, encodePayload(reply)),
+          }
+        : { subject: m.subject, data, deliveries: q.attempt };
+    try {
+      await this.handler(msg);
+    } catch (err) {
+      this.deps.onError(err, m.subject);
+    }
+  }
+
+  private markDirty(key: string, st: StreamState): void {
+    this.dirty.set(key, st);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // The next turn: after every publish the handlers of this turn made.
+    setImmediate(() => this.flushConfirms());
+  }
+
+  private flushConfirms(): void {
+    this.flushScheduled = false;
+    for (const [key, st] of this.dirty) {
+      if (st.handledUpTo > st.confirmed || st.nak) {
+        this.deps.send(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY);
+        st.confirmed = st.handledUpTo;
+        st.nak = false;
+      }
+    }
+    this.dirty.clear();
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - FORGET_AFTER_MS;
+    for (const [key, st] of this.streams) {
+      if (st.lastSeen < cutoff && st.handledUpTo + 1 >= st.nextAccept) this.streams.delete(key);
+    }
+  }
+}
+
+/** `<inbox>.<scope>.<seq>.<lo>.<attempt>` → stream key `<inbox>.<scope>`, seq, lo, attempt. */
+function parseReply(
+  reply: string,
+): { key: string; seq: number; lo: number; attempt: number } | undefined {
+  const c = reply.lastIndexOf('.');
+  const b = c > 0 ? reply.lastIndexOf('.', c - 1) : -1;
+  const a = b > 0 ? reply.lastIndexOf('.', b - 1) : -1;
+  if (a <= 0) return undefined;
+  const seq = Number(reply.slice(a + 1, b));
+  const lo = Number(reply.slice(b + 1, c));
+  const attempt = Number(reply.slice(c + 1));
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(lo) || seq < 1 || lo < 1 || lo > seq) {
+    return undefined;
+  }
+  return { key: reply.slice(0, a), seq, lo, attempt: Number.isSafeInteger(attempt) ? attempt : 1 };
+}

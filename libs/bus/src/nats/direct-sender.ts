@@ -1,0 +1,293 @@
+import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { BusError } from '../bus.js';
+import type { BusLogger } from './logger.js';
+
+/**
+ * The sending half of the direct durable transport (see DirectOrderedConsumer
+ * for the receiving half and the README for the protocol).
+ *
+ * Messages go out as core NATS publishes. Each ordering scope (one consumer
+ * filter: a partition, a gateway) is a stream of its own with consecutive
+ * sequence numbers; the reply subject of every message names the stream, the
+ * message's sequence, the oldest sequence not yet confirmed and how many
+ * times it was sent (`<inbox>.<scope>.<seq>.<lo>.<attempt>`). The consumer confirms cumulatively on
+ * `<inbox>.<scope>.<handledUpTo>` once its handler is done. Until then the
+ * message stays here and is sent again:
+ *
+ * - when nothing is confirmed for `ackTimeoutMs` (lost on the way, or its
+ *   consumer died): every unconfirmed message of the scope, in order;
+ * - when the consumer reports a gap (a NAK): the same;
+ * - when NATS answers "no responders" (nobody consumes the scope right now:
+ *   a failover): the scope holds new messages and probes with its oldest one,
+ *   backing off up to a second, until a consumer confirms it; then everything
+ *   held goes out in order.
+ *
+ * A message that is still unconfirmed after `retryBudgetMs` is rejected, so
+ * its caller can bounce it.
+ */
+export interface DirectSenderDeps {
+  nc: NatsConnection;
+  /** Core publish with reply subject (held while disconnected, in order). */
+  send(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, reply: string): void;
+  logger: BusLogger;
+}
+
+export interface DirectSenderOptions {
+  /** Unconfirmed this long: the scope's unconfirmed messages are sent again (default 2000 ms). */
+  ackTimeoutMs: number;
+  /** Unconfirmed this long: the publish rejects (default 30 s). */
+  retryBudgetMs: number;
+  /** Maps a subject to its ordering scope: the filter of the consumer that reads it. */
+  scopeOf(subject: string): string;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs | undefined;
+  readonly first: number;
+  sentAt: number;
+  attempt: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+interface Scope {
+  readonly id: number;
+  readonly key: string;
+  nextSeq: number;
+  pending: Pending[];
+  /** Index of the oldest unconfirmed message in `pending`. */
+  head: number;
+  /** No consumer right now: new messages wait, the oldest probes at `probeAt`. */
+  held: boolean;
+  probeAt: number;
+  backoffMs: number;
+  lastResend: number;
+  /** A resend was asked for too soon after the last one: the next tick does it. */
+  resendDue: boolean;
+}
+
+const TICK_MS = 100;
+const MIN_BACKOFF_MS = 25;
+const MAX_BACKOFF_MS = 1000;
+const MIN_RESEND_GAP_MS = 50;
+
+export class DirectSender {
+  private readonly scopes = new Map<string, Scope>();
+  private readonly byId = new Map<number, Scope>();
+  private readonly sub: Subscription;
+  private readonly timer: NodeJS.Timeout;
+  private nextId = 0;
+  private count = 0;
+  private closing = false;
+  private drainedWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: DirectSenderDeps,
+    private readonly opts: DirectSenderOptions,
+    private readonly inbox: string,
+  ) {
+    this.sub = deps.nc.subscribe(`${inbox}.>`, {
+      callback: (err, msg) => {
+        if (err !== null) return;
+        this.onReply(msg.subject, msg.data, msg.headers?.code);
+      },
+    });
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Messages published and not yet confirmed or rejected. */
+  get pending(): number {
+    return this.count;
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<void> {
+    if (this.closing) return Promise.reject(new BusError('closed', 'bus is closed'));
+    const key = this.opts.scopeOf(subject);
+    let scope = this.scopes.get(key);
+    if (scope === undefined) {
+      scope = {
+        id: ++this.nextId,
+        key,
+        nextSeq: 1,
+        pending: [],
+        head: 0,
+        held: false,
+        probeAt: 0,
+        backoffMs: 0,
+        lastResend: 0,
+        resendDue: false,
+      };
+      this.scopes.set(key, scope);
+      this.byId.set(scope.id, scope);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const now = Date.now();
+      const p: Pending = {
+        seq: scope.nextSeq++,
+        subject,
+        data,
+        headers,
+        first: now,
+        sentAt: now,
+        attempt: 0,
+        resolve,
+        reject,
+      };
+      scope.pending.push(p);
+      this.count++;
+      if (!scope.held) this.transmit(scope, p);
+    });
+  }
+
+  /** After a reconnect: anything unconfirmed may have been lost with the old connection. */
+  onReconnect(): void {
+    for (const s of this.scopes.values()) {
+      if (!s.held) this.resend(s, true);
+    }
+  }
+
+  /**
+   * Waits up to `graceMs` for outstanding messages to be confirmed, then
+   * rejects the rest and stops.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    if (this.count > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs);
+        this.drainedWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    clearInterval(this.timer);
+    for (const s of this.scopes.values()) {
+      for (let i = s.head; i < s.pending.length; i++) {
+        s.pending[i]!.reject(new BusError('closed', 'bus closed before the message was confirmed'));
+      }
+      s.pending = [];
+      s.head = 0;
+    }
+    this.count = 0;
+    try {
+      this.sub.unsubscribe();
+    } catch {
+      // the connection is already closed
+    }
+  }
+
+  private transmit(scope: Scope, p: Pending): void {
+    p.sentAt = Date.now();
+    const lo = scope.pending[scope.head]!.seq;
+    const reply = `${this.inbox}.${scope.id}.${p.seq}.${lo}.${++p.attempt}`;
+    this.deps.send(p.subject, p.data, p.headers, reply);
+  }
+
+  private resend(scope: Scope, force = false): void {
+    const now = Date.now();
+    if (!force && now - scope.lastResend < MIN_RESEND_GAP_MS) {
+      scope.resendDue = true;
+      return;
+    }
+    scope.lastResend = now;
+    scope.resendDue = false;
+    for (let i = scope.head; i < scope.pending.length; i++) this.transmit(scope, scope.pending[i]!);
+  }
+
+  private onReply(subject: string, data: Uint8Array, code: number | undefined): void {
+    const rest = subject.slice(this.inbox.length + 1).split('.');
+    const scope = this.byId.get(Number(rest[0]));
+    if (scope === undefined) return;
+    if (code === 503) {
+      // Nobody consumes this scope right now: hold it and probe.
+      const seq = Number(rest[1]);
+      if (scope.head >= scope.pending.length || seq < scope.pending[scope.head]!.seq) return;
+      scope.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, scope.backoffMs * 2));
+      scope.held = true;
+      scope.probeAt = Date.now() + scope.backoffMs;
+      return;
+    }
+    if (rest.length !== 2) return;
+    this.confirm(scope, Number(rest[1]));
+    if (data.length > 0) this.resend(scope); // NAK: the consumer saw a gap after the confirmed part
+  }
+
+  private confirm(scope: Scope, upTo: number): void {
+    let n = 0;
+    while (scope.head < scope.pending.length && scope.pending[scope.head]!.seq <= upTo) {
+      const p = scope.pending[scope.head]!;
+      scope.pending[scope.head++] = undefined as unknown as Pending;
+      p.resolve();
+      n++;
+    }
+    if (n === 0) return;
+    this.count -= n;
+    this.compact(scope);
+    scope.backoffMs = 0;
+    if (scope.held) {
+      // A consumer is back: everything held goes out in order.
+      scope.held = false;
+      this.resend(scope, true);
+    }
+    if (this.count === 0 && this.drainedWaiters.length > 0) {
+      const w = this.drainedWaiters;
+      this.drainedWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private compact(scope: Scope): void {
+    if (scope.head === scope.pending.length) {
+      scope.pending = [];
+      scope.head = 0;
+    } else if (scope.head > 1024 && scope.head * 2 > scope.pending.length) {
+      scope.pending = scope.pending.slice(scope.head);
+      scope.head = 0;
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const s of this.scopes.values()) {
+      if (s.head >= s.pending.length) continue;
+      let expired = 0;
+      while (
+        s.head < s.pending.length &&
+        now - s.pending[s.head]!.first > this.opts.retryBudgetMs
+      ) {
+        const p = s.pending[s.head]!;
+        s.pending[s.head++] = undefined as unknown as Pending;
+        p.reject(
+          new BusError(
+            'timeout',
+            `no consumer confirmed ${p.subject} within ${this.opts.retryBudgetMs} ms`,
+          ),
+        );
+        expired++;
+      }
+      if (expired > 0) {
+        this.count -= expired;
+        this.deps.logger.warn('durable messages expired unconfirmed', {
+          scope: s.key,
+          count: expired,
+        });
+        this.compact(s);
+        if (s.head >= s.pending.length) continue;
+      }
+      const head = s.pending[s.head]!;
+      if (s.held) {
+        if (now >= s.probeAt) {
+          s.probeAt = now + Math.max(this.opts.ackTimeoutMs, s.backoffMs);
+          this.transmit(s, head);
+        }
+      } else if (s.resendDue || now - head.sentAt > this.opts.ackTimeoutMs) {
+        this.resend(s, true);
+      }
+    }
+  }
+}
