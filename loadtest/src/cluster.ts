@@ -51,6 +51,8 @@ export interface ClusterSpawnOptions {
   log: (line: string) => void;
   /** Runs after the user import and before any cluster process starts (see SpawnOptions.prepare). */
   prepare?: (dataDir: string) => Promise<void>;
+  /** Node flags for every cluster process (`--server-node-args`). */
+  nodeArgs?: string[];
 }
 
 export interface SpawnedCluster {
@@ -98,6 +100,9 @@ export async function spawnCluster(opts: ClusterSpawnOptions): Promise<SpawnedCl
       domains: ['localhost'],
       logLevel: 'warn',
       env: extra,
+      ...(opts.nodeArgs !== undefined && opts.nodeArgs.length > 0
+        ? { nodeArgs: opts.nodeArgs }
+        : {}),
       // Keep each process's log for a post-mortem of a run.
       ...(process.env.BENCH_LOG_DIR ? { logDir: process.env.BENCH_LOG_DIR } : {}),
     });

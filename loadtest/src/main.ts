@@ -57,7 +57,7 @@ Target:
   --starttls M            auto (default) | always | never
   --concurrency C         connections negotiating at once (default 200)
   --source-ips N          spread connections over 127.0.0.1..127.0.0.N (default 1)
-  --server-node-args A    node flags for the spawned server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --server-node-args A    node flags for the spawned server (or every cluster process), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
   --server-env K=V[,K=V]  extra PARLEY_* settings for the spawned server or cluster processes,
                           e.g. PARLEY_MAM_INCLUDE_COUNT=false
@@ -287,6 +287,7 @@ async function main(argv: string[]): Promise<number> {
       env: extraEnv,
       log,
       ...(prepare ? { prepare } : {}),
+      nodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
     });
     spawned = cluster;
     serverProcesses = cluster.processes;

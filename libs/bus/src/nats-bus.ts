@@ -244,6 +244,8 @@ export class NatsBus implements Bus {
   private readonly consumerChain = new Map<string, Promise<void>>();
   /** Direct transport: the filter each consumer name was first used with (JetStream keeps it itself). */
   private readonly consumerFilters = new Map<string, string>();
+  /** Direct transport: this process's consumers by filter, for in-process hand-over. */
+  private readonly localConsumers = new Map<string, DirectOrderedConsumer>();
   private readonly listeners = new Set<(e: NatsBusEvent) => void>();
   private connectWaiters: Array<() => void> = [];
   private readonly replyPrefix: string;
@@ -267,18 +269,30 @@ export class NatsBus implements Bus {
     this.observer = opts.observer;
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
     this.replyPrefix = createInbox();
+    const scopeOf = opts.durableBatchKey ?? defaultScopeOf;
     this.direct =
       js === undefined
         ? new DirectSender(
             {
               nc,
               logger,
-              send: (subject, data, headers, reply) => this.send(subject, data, headers, reply),
+              send: (subject, data, headers, reply, retry) => {
+                // A consumer in this process reads the subject: hand it over without NATS.
+                // A retransmission goes over NATS as well, in case that consumer is stuck
+                // and another one has taken over.
+                const local = this.localConsumers.get(scopeOf(subject));
+                if (local !== undefined && local.active) {
+                  local.deliverLocal({ subject, data, reply, headers });
+                  if (retry) this.send(subject, data, headers, reply);
+                } else {
+                  this.send(subject, data, headers, reply);
+                }
+              },
             },
             {
               ackTimeoutMs: opts.durableAckTimeoutMs ?? 2000,
               retryBudgetMs: opts.durableRetryMs ?? DEFAULT_RETRY_MS,
-              scopeOf: opts.durableBatchKey ?? defaultScopeOf,
+              scopeOf,
             },
             createInbox(),
           )
@@ -456,7 +470,9 @@ export class NatsBus implements Bus {
               logger: this.logger,
               onError: (err, subject) => this.onError(err, subject),
               send: (subject, data) => {
-                if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
+                const direct = this.direct!;
+                if (direct.owns(subject)) direct.onReply(subject, data, undefined);
+                else if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
               },
             },
             previous,
@@ -479,8 +495,10 @@ export class NatsBus implements Bus {
             this.consumerOpts,
             previous,
           );
+    if (consumer instanceof DirectOrderedConsumer) this.localConsumers.set(filter, consumer);
     const finished = consumer.finished.then(() => {
       this.consumers.delete(consumer);
+      if (this.localConsumers.get(filter) === consumer) this.localConsumers.delete(filter);
       if (this.consumerChain.get(name) === finished) this.consumerChain.delete(name);
     });
     this.consumerChain.set(name, finished);

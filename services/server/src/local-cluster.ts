@@ -28,6 +28,8 @@ export interface LocalClusterOptions {
   partitions?: number;
   /** Append each process's output to <logDir>/<name>.log (e.g. registry-1.log). */
   logDir?: string;
+  /** Node flags for every service process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface ClusterProcess {
@@ -140,7 +142,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       };
       const proc = await startServerProcess({
         binary: process.execPath,
-        args: entry(kind, opts.fromSource ?? false),
+        args: [...(opts.nodeArgs ?? []), ...entry(kind, opts.fromSource ?? false)],
         port: c2sPort ?? adminPort ?? httpPort,
         env,
         startTimeoutMs: 60_000,

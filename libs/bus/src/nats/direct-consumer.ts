@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { BusLogger } from './logger.js';
@@ -24,8 +24,16 @@ interface StreamState {
   lastSeen: number;
 }
 
+/** What the consumer reads of a message: a NATS Msg, or one handed over in-process. */
+export interface DirectMsg {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply?: string | undefined;
+  readonly headers?: { get(key: string): string } | undefined;
+}
+
 interface Queued {
-  readonly msg: Msg;
+  readonly msg: DirectMsg;
   readonly stream: StreamState | undefined;
   readonly key: string;
   readonly seq: number;
@@ -35,6 +43,8 @@ interface Queued {
 const EMPTY = new Uint8Array(0);
 const NAK = new Uint8Array([0x72]); // "r": send again after the confirmed part
 const FORGET_AFTER_MS = 10 * 60_000;
+const CONFIRM_DELAY_MS = 10;
+const CONFIRM_EVERY = 256;
 
 /**
  * The receiving half of the direct durable transport: a core NATS
@@ -70,7 +80,8 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   private stopPromise: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
   private readonly dirty = new Map<string, StreamState>();
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushSoon = false;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -131,7 +142,21 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     this.finish();
   }
 
-  private onMessage(msg: Msg): void {
+  /** Subscribed and not stopping: may take messages handed over in-process. */
+  get active(): boolean {
+    return this.sub !== undefined && !this.stopping;
+  }
+
+  /**
+   * A message from a sender in this process, for a subject this consumer
+   * reads: the same protocol as over NATS, without the trip (a microtask
+   * later, so a publisher is never re-entered by the handler).
+   */
+  deliverLocal(msg: DirectMsg): void {
+    queueMicrotask(() => this.onMessage(msg));
+  }
+
+  private onMessage(msg: DirectMsg): void {
     if (this.stopping) return;
     const reply = msg.reply;
     const parsed = reply === undefined || reply === '' ? undefined : parseReply(reply);
@@ -156,13 +181,13 @@ export class DirectOrderedConsumer implements OrderedConsumer {
       // A duplicate: confirm again if it is done, otherwise the confirmation is coming.
       if (seq <= st.handledUpTo) {
         st.confirmed = Math.min(st.confirmed, seq - 1);
-        this.markDirty(key, st);
+        this.markDirty(key, st, true);
       }
       return;
     }
     if (seq > st.nextAccept) {
       st.nak = true;
-      this.markDirty(key, st);
+      this.markDirty(key, st, true);
       return;
     }
     st.nextAccept++;
@@ -224,16 +249,31 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     }
   }
 
-  private markDirty(key: string, st: StreamState): void {
+  /**
+   * Confirmations wait {@link CONFIRM_DELAY_MS} so that one covers many
+   * messages (a confirmation costs the sender, NATS and this process as much
+   * as a message); a NAK or a repeated confirmation goes in the next turn,
+   * and so does one for a stream with many handled messages unconfirmed.
+   * Either way they leave after every publish the handlers made before.
+   */
+  private markDirty(key: string, st: StreamState, urgent = false): void {
     this.dirty.set(key, st);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // The next turn: after every publish the handlers of this turn made.
-    setImmediate(() => this.flushConfirms());
+    if (urgent || st.handledUpTo - st.confirmed >= CONFIRM_EVERY) {
+      if (this.flushSoon) return;
+      this.flushSoon = true;
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      setImmediate(() => this.flushConfirms());
+      return;
+    }
+    if (this.flushSoon || this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => this.flushConfirms(), CONFIRM_DELAY_MS);
   }
 
   private flushConfirms(): void {
-    this.flushScheduled = false;
+    this.flushSoon = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     for (const [key, st] of this.dirty) {
       if (st.handledUpTo > st.confirmed || st.nak) {
         this.deps.send(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY);

@@ -27,8 +27,17 @@ import type { BusLogger } from './logger.js';
  */
 export interface DirectSenderDeps {
   nc: NatsConnection;
-  /** Core publish with reply subject (held while disconnected, in order). */
-  send(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, reply: string): void;
+  /**
+   * Core publish with reply subject (held while disconnected, in order);
+   * `retry` on every transmission after the first.
+   */
+  send(
+    subject: string,
+    data: Uint8Array,
+    headers: MsgHdrs | undefined,
+    reply: string,
+    retry: boolean,
+  ): void;
   logger: BusLogger;
 }
 
@@ -185,7 +194,7 @@ export class DirectSender {
     p.sentAt = Date.now();
     const lo = scope.pending[scope.head]!.seq;
     const reply = `${this.inbox}.${scope.id}.${p.seq}.${lo}.${++p.attempt}`;
-    this.deps.send(p.subject, p.data, p.headers, reply);
+    this.deps.send(p.subject, p.data, p.headers, reply, p.attempt > 1);
   }
 
   private resend(scope: Scope, force = false): void {
@@ -199,7 +208,13 @@ export class DirectSender {
     for (let i = scope.head; i < scope.pending.length; i++) this.transmit(scope, scope.pending[i]!);
   }
 
-  private onReply(subject: string, data: Uint8Array, code: number | undefined): void {
+  /** Whether a confirmation subject belongs to this sender. */
+  owns(subject: string): boolean {
+    return subject.startsWith(this.inbox) && subject.charCodeAt(this.inbox.length) === 0x2e;
+  }
+
+  /** A confirmation (or "no responders" status) for one of this sender's scopes. */
+  onReply(subject: string, data: Uint8Array, code: number | undefined): void {
     const rest = subject.slice(this.inbox.length + 1).split('.');
     const scope = this.byId.get(Number(rest[0]));
     if (scope === undefined) return;
