@@ -11,7 +11,7 @@ import type { Bus, OrderedConsumer } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
 import { gatewayConsumerName, gatewaySubject } from '@parley/routing';
-import type { GatewayMessage } from '@parley/routing';
+import type { GatewayMessage, RegistryMessage } from '@parley/routing';
 import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import type { AccountStore, ResumptionStore } from '@parley/store';
@@ -31,6 +31,7 @@ import { GatewayMetrics } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
 import { streamHeader } from './negotiation/stream-header.js';
 import { handleGatewayMessage } from './routing/delivery.js';
+import { answerUnroutable } from './routing/unroutable.js';
 import { SmManager } from './sm/manager.js';
 import { loadTlsMaterial } from './tls/tls-material.js';
 import { TcpTransport } from './transport/tcp.js';
@@ -107,7 +108,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       return;
     }
     bus.publishDurable(to, data).catch((err: unknown) => {
-      logger.warn('bus publish failed', { subject: to, err });
+      logger.warn('bus publish failed', { subject: to, err: String(err) });
+      const m = data as RegistryMessage;
+      if (m.t !== 'stanza' || m.env.conn === undefined) return;
+      const conn = connections.get(m.env.conn);
+      if (conn !== undefined) answerUnroutable(conn, m.env);
     });
   };
   const sm = new SmManager({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BusError } from '@parley/bus';
 import { gatewaySubject, routeSubject } from '@parley/routing';
 import type { Envelope, GatewayMessage } from '@parley/routing';
 import { startHarness } from './helpers/harness.js';
@@ -228,6 +229,47 @@ describe('gateway shutdown', () => {
       .map((u) => u.jid)
       .sort();
     expect(unbound).toEqual([a.jid, b.jid].sort());
+    await h.close();
+  });
+});
+
+describe('a stanza the bus cannot route', () => {
+  it('is answered with internal-server-error (wait) instead of vanishing', async () => {
+    const h = await startHarness({
+      gatewayId: 'gw-unroutable',
+      wrapBus: (bus) =>
+        new Proxy(bus, {
+          get(target, prop, receiver) {
+            if (prop === 'publishDurable') {
+              return (subject: string, data: unknown) => {
+                const m = data as { t?: string; env?: { id?: string } };
+                if (m.t === 'stanza' && m.env?.id?.startsWith('lost') === true) {
+                  return Promise.reject(new BusError('timeout', 'no consumer confirmed it'));
+                }
+                return target.publishDurable(subject, data);
+              };
+            }
+            return Reflect.get(target, prop, receiver) as unknown;
+          },
+        }),
+    });
+    await h.createAccount('gina', 'secret');
+    const { client, jid } = await h.login('gina', 'secret', 'pc');
+    client.send("<message to='erin@localhost' id='lost1' type='chat'><body>x</body></message>");
+    const reply = await client.next();
+    expect(reply.name).toBe('message');
+    expect(reply.attr('type')).toBe('error');
+    expect(reply.attr('id')).toBe('lost1');
+    expect(reply.attr('to')).toBe(jid);
+    expect(reply.attr('from')).toBe('erin@localhost');
+    expect(errorCondition(reply)).toBe('internal-server-error');
+    expect(reply.getChild('error')?.attr('type')).toBe('wait');
+    // An error reply is never answered with another error.
+    client.send(
+      "<message to='erin@localhost' id='lost2' type='error'><error type='cancel'/></message>",
+    );
+    client.send("<iq to='erin@localhost' id='ok1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>");
+    await h.registry.waitFor('stanza', (m) => m.env.id === 'ok1');
     await h.close();
   });
 });
