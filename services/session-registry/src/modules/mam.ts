@@ -18,6 +18,8 @@ import {
   resultMessage,
   setStanzaId,
   stripStanzaIds,
+  quickArchivable,
+  appendStanzaId,
 } from '@parley/mam';
 import type { Envelope } from '@parley/routing';
 import { badRequest, forbidden } from '@parley/stanza';
@@ -126,6 +128,14 @@ function ownArchive(req: IqRequest): string {
   return owner;
 }
 
+/** The text of the first <body> of a serialized message, as escaped (a dedupe key part only). */
+function rawBody(xml: string): string {
+  const start = xml.indexOf('<body>');
+  if (start === -1) return '';
+  const end = xml.indexOf('</body>', start);
+  return end === -1 ? '' : xml.slice(start + 6, end);
+}
+
 let resultSeq = 0;
 const resultPrefix = randomBytes(4).toString('hex');
 
@@ -149,6 +159,16 @@ class Mam {
   /** Archives a routed message in the sender's archive; the sender's carbons get its stanza-id. */
   async archiveOutgoing(from: JID, env: Envelope): Promise<void> {
     const owner = from.toBareString();
+    const quick = quickArchivable(env.xml);
+    if (quick === 'no') return;
+    if (quick === 'yes') {
+      // The common case, decided and stamped on the serialized stanza: no parse.
+      const peer = env.to === '' ? from.bare() : tryParseJID(env.to);
+      if (!peer || !(await this.wanted(owner, peer))) return;
+      const id = await this.append(owner, env, peer, env.xml);
+      if (id !== undefined) env.xml = appendStanzaId(env.xml, owner, id) ?? env.xml;
+      return;
+    }
     const msg = parseXml(env.xml);
     if (notArchivedReason(msg) !== undefined) return;
     const peer = env.to === '' ? from.bare() : tryParseJID(env.to);
@@ -176,6 +196,11 @@ class Mam {
     // has no character XML escapes, so the attribute shows as written.
     if (!archivable && !(env.xml.includes(NS_SID) && env.xml.includes(`by="${owner}"`)))
       return undefined;
+    if (archivable) {
+      const quick = quickArchivable(env.xml);
+      if (quick === 'no') return undefined; // and it carries no stanza-id to strip
+      if (quick === 'yes') return this.archiveIncomingQuick(s, owner);
+    }
     const msg = parseXml(env.xml);
     const stripped = stripStanzaIds(msg, owner) > 0;
     if (!archivable || notArchivedReason(msg) !== undefined) {
@@ -183,6 +208,15 @@ class Mam {
       return undefined;
     }
     return this.archiveIncoming(s, owner, msg, stripped);
+  }
+
+  /** archiveIncoming for a message quickArchivable accepted: no parse, no stanza-id to strip. */
+  private async archiveIncomingQuick(s: InboundStanza, owner: string): Promise<FilterVerdict> {
+    const { env } = s;
+    if (!(await this.exists(owner)) || !(await this.wanted(owner, s.from))) return undefined;
+    const id = await this.append(owner, env, s.from, env.xml);
+    if (id !== undefined) env.xml = appendStanzaId(env.xml, owner, id) ?? env.xml;
+    return undefined;
   }
 
   private async archiveIncoming(
@@ -218,12 +252,17 @@ class Mam {
     owner: string,
     env: Envelope,
     peer: JID,
-    msg: Element,
+    msg: Element | string,
   ): Promise<string | undefined> {
-    const key = dedupeKey(
-      { from: env.from, to: env.to, conn: env.conn, ts: env.ts, id: env.id, type: env.type },
-      msg.getChildText('body'),
-    );
+    const origin = { from: env.from, to: env.to, conn: env.conn, ts: env.ts, id: env.id };
+    // The body tells messages apart only when the stanza has no connection and time of origin.
+    const key =
+      env.conn !== undefined && env.ts !== undefined
+        ? dedupeKey(origin)
+        : dedupeKey(
+            { ...origin, type: env.type },
+            typeof msg === 'string' ? rawBody(msg) : msg.getChildText('body'),
+          );
     try {
       const { id } = await this.writer.append(owner, { key, peer, message: msg });
       return id;
