@@ -127,17 +127,21 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     }
     clearInterval(this.sweepTimer);
     // Whatever waits unhandled is left to its senders: a NAK has them send it
-    // again at once, to the next consumer as soon as there is one.
+    // again at once, to the next consumer as soon as there is one. The NAK
+    // goes only after the handler in flight is done and confirmed, or the
+    // resend would include that message and the next consumer handle it again.
+    const dropped = new Map<string, StreamState>();
     for (let i = this.qhead; i < this.queue.length; i++) {
       const q = this.queue[i]!;
-      if (q.stream !== undefined) {
-        q.stream.nak = true;
-        this.dirty.set(q.key, q.stream);
-      }
+      if (q.stream !== undefined) dropped.set(q.key, q.stream);
     }
     this.queue = [];
     this.qhead = 0;
     if (this.running) await this.idle();
+    for (const [key, st] of dropped) {
+      st.nak = true;
+      this.dirty.set(key, st);
+    }
     this.flushConfirms();
     this.finish();
   }

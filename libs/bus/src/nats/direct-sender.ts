@@ -76,12 +76,14 @@ interface Scope {
   lastResend: number;
   /** A resend was asked for too soon after the last one: the next tick does it. */
   resendDue: boolean;
+  lastUsed: number;
 }
 
 const TICK_MS = 100;
 const MIN_BACKOFF_MS = 25;
 const MAX_BACKOFF_MS = 1000;
 const MIN_RESEND_GAP_MS = 50;
+const FORGET_SCOPE_MS = 10 * 60_000;
 
 export class DirectSender {
   private readonly scopes = new Map<string, Scope>();
@@ -129,12 +131,14 @@ export class DirectSender {
         backoffMs: 0,
         lastResend: 0,
         resendDue: false,
+        lastUsed: 0,
       };
       this.scopes.set(key, scope);
       this.byId.set(scope.id, scope);
     }
     return new Promise<void>((resolve, reject) => {
       const now = Date.now();
+      scope.lastUsed = now;
       const p: Pending = {
         seq: scope.nextSeq++,
         subject,
@@ -269,7 +273,15 @@ export class DirectSender {
   private tick(): void {
     const now = Date.now();
     for (const s of this.scopes.values()) {
-      if (s.head >= s.pending.length) continue;
+      if (s.head >= s.pending.length) {
+        // A scope unused for long (a gateway that went away) is forgotten; if it is used
+        // again it starts a new stream, which its consumer takes from the start.
+        if (now - s.lastUsed > FORGET_SCOPE_MS) {
+          this.scopes.delete(s.key);
+          this.byId.delete(s.id);
+        }
+        continue;
+      }
       let expired = 0;
       while (
         s.head < s.pending.length &&
