@@ -57,10 +57,12 @@ export interface Bus {
   subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription;
   request(subject: string, data: BusPayload, opts?: RequestOptions): Promise<BusPayload>;
   /**
-   * Publishes to the durable stream that holds subjects under `xmpp.r.>`:
-   * resolves once the message is stored, so it survives the death of its
-   * consumer. In-process: the same as publish. Publishes from one caller keep
-   * their order.
+   * Publishes a message that must reach the consumer of its subject (see
+   * {@link Bus.consumeOrdered}) even if that consumer dies or changes:
+   * resolves once it is safe, i.e. stored (NATS, JetStream transport) or
+   * handled by its consumer (NATS, direct transport); rejects when that
+   * cannot be done within the bus's retry budget. In-process: the same as
+   * publish. Publishes from one caller keep their order per consumer.
    */
   publishDurable(subject: string, data: BusPayload): Promise<void>;
   /**
