@@ -133,19 +133,24 @@ export class Core {
     // routed again as if that session did not exist, never dropped.
     this.bus.publishDurable(gatewaySubject(entry.gw), msg).catch((err: unknown) => {
       this.logger.warn('delivery not confirmed; bouncing it', { gw: entry.gw, err: String(err) });
-      const to = entry.jid ?? env.to;
-      const slash = to.indexOf('/');
-      const bounce: BounceRequest = { t: 'bounce', to, conn: entry.conn, env: msg.env };
-      this.bus
-        .publishDurable(
-          routeSubject(slash === -1 ? to : to.slice(0, slash), this.partitions),
-          bounce,
-        )
-        .catch((e: unknown) => {
-          this.logger.error('bounce publish failed', { to, err: String(e) });
-        });
+      this.bounceDelivery(msg).catch((e: unknown) => {
+        this.logger.error('bounce publish failed', { to: msg.jid ?? env.to, err: String(e) });
+      });
     });
     this.delivered.inc({ kind: env.kind });
+  }
+
+  /**
+   * Hands an undelivered delivery back to its recipient's partition, which
+   * routes it again as if that connection did not exist.
+   */
+  bounceDelivery(m: Extract<GatewayMessage, { t: 'deliver' }>): Promise<void> {
+    const to = m.jid ?? m.env.to;
+    const slash = to.indexOf('/');
+    const bare = slash === -1 ? to : to.slice(0, slash);
+    if (!bare) return Promise.resolve();
+    const bounce: BounceRequest = { t: 'bounce', to, conn: m.conn, env: m.env };
+    return this.bus.publishDurable(routeSubject(bare, this.partitions), bounce);
   }
 
   /**

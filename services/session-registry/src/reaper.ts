@@ -1,12 +1,6 @@
 import type { Bus, OrderedConsumer } from '@parley/bus';
-import {
-  ROUTE_PREFIX,
-  gatewayConsumerName,
-  gatewaySubject,
-  partitionOf,
-  routeSubject,
-} from '@parley/routing';
-import type { BounceRequest, GatewayMessage, RegistryMessage } from '@parley/routing';
+import { ROUTE_PREFIX, gatewayConsumerName, gatewaySubject, partitionOf } from '@parley/routing';
+import type { GatewayMessage, RegistryMessage } from '@parley/routing';
 import type { Core } from './core.js';
 import { RESUMABLE, endSession } from './sessions.js';
 
@@ -118,12 +112,7 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
     .consumeOrdered(gatewaySubject(gw), gatewayConsumerName(gw), async (msg) => {
       const m = msg.data as GatewayMessage;
       if (m.t !== 'deliver') return;
-      const to = m.jid ?? m.env.to;
-      const slash = to.indexOf('/');
-      const bare = slash === -1 ? to : to.slice(0, slash);
-      if (!bare) return;
-      const bounce: BounceRequest = { t: 'bounce', to, conn: m.conn, env: m.env };
-      await bus.publishDurable(routeSubject(bare, core.partitions), bounce);
+      await core.bounceDelivery(m);
     })
     .catch((err: unknown) => {
       core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });
