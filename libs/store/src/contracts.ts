@@ -1,7 +1,7 @@
 /**
  * Storage contracts. One interface per kind of data; every backend
  * (memory, LMDB; Redis and Cassandra later) implements the same contract and
- * passes the same contract suite (see ./contract-suite.ts).
+ * passes the same contract suite (see test/contract-suite.ts).
  *
  * Keys: accounts, rosters, offline queues, last activity and blocklists are
  * keyed by the user's normalized bare JID string ("alice@example.org").

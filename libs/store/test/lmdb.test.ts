@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runStoreContractSuite } from '../src/contract-suite.js';
+import { runStoreContractSuite } from './contract-suite.js';
 import type { Account, Stores } from '../src/index.js';
 import { StoreError, newArchiveId, openLmdbStores } from '../src/index.js';
 

@@ -1,4 +1,4 @@
-import { runStoreContractSuite } from '../src/contract-suite.js';
+import { runStoreContractSuite } from './contract-suite.js';
 import { openMemoryStores } from '../src/index.js';
 
 runStoreContractSuite('memory', async () => openMemoryStores());

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { hasBinary, startRedisServer } from '@parley/testkit';
 import type { RedisServer } from '@parley/testkit';
-import { runResumptionStoreContractSuite } from '../src/contract-suite.js';
+import { runResumptionStoreContractSuite } from './contract-suite.js';
 import { MemoryResumptionStore, RedisResumptionStore } from '../src/index.js';
 
 runResumptionStoreContractSuite('memory', async () => new MemoryResumptionStore());

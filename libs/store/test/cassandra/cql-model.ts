@@ -1,5 +1,5 @@
 import { types } from 'cassandra-driver';
-import { compareCodePoints } from '../shared/jid-order.js';
+import { compareCodePoints } from '../../src/shared/jid-order.js';
 import type { TableDef } from './cql-check.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Account } from '../contracts.js';
+import type { Account } from '../../src/contracts.js';
 import { account, expectStoreError, type CurrentStores } from './fixtures.js';
 
 export function accountTests(stores: CurrentStores): void {

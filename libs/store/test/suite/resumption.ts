@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NewResumption, ResumptionStore } from '../resumption.js';
+import type { NewResumption, ResumptionStore } from '../../src/resumption.js';
 import { expectStoreError } from './fixtures.js';
 
 export type CurrentResumptionStore = () => ResumptionStore;

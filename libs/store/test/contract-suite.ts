@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { Stores } from './contracts.js';
-import type { ResumptionStore } from './resumption.js';
+import type { Stores } from '../src/contracts.js';
+import type { ResumptionStore } from '../src/resumption.js';
 import { accountTests } from './suite/accounts.js';
 import { archiveTests } from './suite/archive.js';
 import { blocklistTests } from './suite/blocklists.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredRoom } from '../contracts.js';
+import type { StoredRoom } from '../../src/contracts.js';
 import { expectStoreError, type CurrentStores } from './fixtures.js';
 
 const MUC = 'conference.example.org';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PubsubItem, PubsubNode, PubsubStore, PubsubSubscription } from '../contracts.js';
+import type {
+  PubsubItem,
+  PubsubNode,
+  PubsubStore,
+  PubsubSubscription,
+} from '../../src/contracts.js';
 import { expectStoreError, type CurrentStores } from './fixtures.js';
 
 const SERVICE = 'pubsub.example.org';

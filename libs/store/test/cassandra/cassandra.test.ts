@@ -5,13 +5,18 @@ import { join } from 'node:path';
 import { Client, types } from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStoreContractSuite } from '../contract-suite.js';
-import { newArchiveId } from '../shared/archive-id.js';
-import { CassandraAccountStore } from './account-store.js';
-import { CassandraArchiveStore, isTimed, sliceQuery, timedIdTime } from './archive-store.js';
-import { CassandraBlocklistStore } from './blocklist-store.js';
+import { newArchiveId } from '../../src/shared/archive-id.js';
+import { CassandraAccountStore } from '../../src/cassandra/account-store.js';
+import {
+  CassandraArchiveStore,
+  isTimed,
+  sliceQuery,
+  timedIdTime,
+} from '../../src/cassandra/archive-store.js';
+import { CassandraBlocklistStore } from '../../src/cassandra/blocklist-store.js';
 import { checkCql, parseSchema } from './cql-check.js';
 import { CqlModel } from './cql-model.js';
-import { CassandraLastActivityStore } from './last-activity-store.js';
+import { CassandraLastActivityStore } from '../../src/cassandra/last-activity-store.js';
 import {
   dropCassandraKeyspace,
   loadMigrations,
@@ -19,16 +24,16 @@ import {
   parseMigrationFileName,
   replicationClause,
   splitCqlStatements,
-} from './migrate.js';
-import { CassandraOfflineStore, planOfflineDelete } from './offline-store.js';
-import { openCassandraStores } from './open.js';
-import { checkKeyspace, clientOptionsFor } from './options.js';
-import { CassandraPrivateStore } from './private-store.js';
-import { CassandraPubsubStore } from './pubsub-store.js';
-import { CassandraRoomStore } from './room-store.js';
-import { CassandraRosterStore } from './roster-store.js';
-import type { CqlSession } from './session.js';
-import { CassandraVcardStore } from './vcard-store.js';
+} from '../../src/cassandra/migrate.js';
+import { CassandraOfflineStore, planOfflineDelete } from '../../src/cassandra/offline-store.js';
+import { openCassandraStores } from '../../src/cassandra/open.js';
+import { checkKeyspace, clientOptionsFor } from '../../src/cassandra/options.js';
+import { CassandraPrivateStore } from '../../src/cassandra/private-store.js';
+import { CassandraPubsubStore } from '../../src/cassandra/pubsub-store.js';
+import { CassandraRoomStore } from '../../src/cassandra/room-store.js';
+import { CassandraRosterStore } from '../../src/cassandra/roster-store.js';
+import type { CqlSession } from '../../src/cassandra/session.js';
+import { CassandraVcardStore } from '../../src/cassandra/vcard-store.js';
 import {
   ARCHIVE_BUCKET_MS,
   KeyedMutex,
@@ -40,7 +45,7 @@ import {
   mapLimit,
   shardOf,
   toNumber,
-} from './util.js';
+} from '../../src/cassandra/util.js';
 
 describe('cassandra backend: migrations', () => {
   it('splits CQL scripts into statements, ignoring comments and quoted semicolons', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ArchivedMessage, ArchiveQuery, ArchiveStore } from '../contracts.js';
-import { newArchiveId } from '../shared/archive-id.js';
+import type { ArchivedMessage, ArchiveQuery, ArchiveStore } from '../../src/contracts.js';
+import { newArchiveId } from '../../src/shared/archive-id.js';
 import { expectStoreError, type CurrentStores } from './fixtures.js';
 
 const ALICE = 'alice@example.org';

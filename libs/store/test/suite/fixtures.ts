@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { Account, RosterItem, Stores } from '../contracts.js';
-import { StoreError } from '../errors.js';
+import type { Account, RosterItem, Stores } from '../../src/contracts.js';
+import { StoreError } from '../../src/errors.js';
 
 /** Returns the stores opened for the currently running test. */
 export type CurrentStores = () => Stores;
