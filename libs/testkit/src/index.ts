@@ -12,3 +12,5 @@ export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export { TcpRelay } from './tcp-relay.js';
+export { startPostgresServer } from './postgres-server.js';
+export type { PostgresServer, PostgresServerOptions } from './postgres-server.js';

@@ -25,6 +25,11 @@ export interface StartServerProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Also append everything the process writes (stdout and stderr) to this file. */
   logFile?: string;
+  /** Run as this user and group (for servers that refuse to run as root). */
+  uid?: number;
+  gid?: number;
+  /** Signal stop() sends first (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface ServerProcess {
@@ -56,6 +61,8 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+    ...(opts.gid === undefined ? {} : { gid: opts.gid }),
   });
   const release = killOnExit(child);
 
@@ -111,7 +118,7 @@ export async function startServerProcess(opts: StartServerProcessOptions): Promi
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (exitStatus !== undefined) return;
-      child.kill('SIGTERM');
+      child.kill(opts.stopSignal ?? 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         exitedPromise.then(() => false),

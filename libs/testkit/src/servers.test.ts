@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canConnect, hasBinary, startNatsServer, startRedisServer } from './index.js';
+import {
+  canConnect,
+  hasBinary,
+  startNatsServer,
+  startPostgresServer,
+  startRedisServer,
+} from './index.js';
 
 /** Connects, optionally writes, and resolves with what was received once `complete` says so. */
 function exchange(
@@ -111,6 +117,44 @@ describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
       expect(await firstLine(b.port, 'PING\r\n')).toBe('+PONG');
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
+
+describe.skipIf(!hasBinary('psql'))('startPostgresServer', () => {
+  const psql = async (url: string, sql: string): Promise<string> => {
+    const { execFile } = await import('node:child_process');
+    return new Promise((resolve, reject) => {
+      execFile('psql', ['-Atq', '-d', url, '-c', sql], (err, stdout, stderr) =>
+        err ? reject(new Error(stderr || String(err))) : resolve(stdout.trim()),
+      );
+    });
+  };
+
+  it('initdb + start on a free port; data survives kill/start; stop removes it', async () => {
+    const server = await startPostgresServer();
+    try {
+      expect(await psql(server.url, 'SELECT 40 + 2')).toBe('42');
+      await psql(server.url, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
+      await server.kill();
+      expect(isAlive(server.pid)).toBe(false);
+      await server.start();
+      expect(await psql(server.url, 'SELECT x FROM kept')).toBe('7');
+    } finally {
+      await server.stop();
+    }
+    expect(await canConnect(server.port)).toBe(false);
+  });
+
+  it('requires the password when one is set', async () => {
+    const server = await startPostgresServer({ password: 's3cret' });
+    try {
+      expect(await psql(server.url, 'SELECT 1')).toBe('1');
+      await expect(
+        psql(server.urlFor('postgres').replace('s3cret', 'nope'), 'SELECT 1'),
+      ).rejects.toThrow(/password authentication failed/);
+    } finally {
+      await server.stop();
     }
   });
 });
