@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { adminTokens } from './admin-tokens.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
+import { cassandraTlsSchema, natsSecuritySchema, redisSchema } from './security-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   'SCRAM-SHA-256-PLUS',
@@ -234,13 +235,9 @@ export const configSchema: SchemaFor<Config> = {
         'until its consumer confirms it, and sends it again on loss or failover) or jetstream ' +
         '(stored in a JetStream stream first; slower). The same on every node of a cluster.',
     }),
+    nats: natsSecuritySchema,
   },
-  redis: {
-    url: str({
-      default: 'redis://127.0.0.1:6379',
-      doc: 'Redis URL for the session registry. Also read from REDIS_URL.',
-    }),
-  },
+  redis: redisSchema,
   store: {
     kind: oneOf(['memory', 'lmdb', 'cassandra'], {
       default: 'lmdb',
@@ -262,6 +259,7 @@ export const configSchema: SchemaFor<Config> = {
       }),
       username: optionalStr({ doc: 'Cassandra user (password authentication); unset = none.' }),
       password: optionalStr({ doc: 'Password of the Cassandra user.' }),
+      tls: cassandraTlsSchema,
       consistency: oneOf(['localQuorum', 'quorum', 'eachQuorum', 'localOne', 'one', 'all'], {
         default: 'localQuorum',
         doc: 'Consistency level of reads and writes.',

@@ -14,3 +14,19 @@ export type {
   SaslMechanismName,
 } from './types.js';
 export { parseAdminToken } from './admin-tokens.js';
+export {
+  cassandraSslOptions,
+  natsConnectionSecurity,
+  redisConnectionSecurity,
+} from './connection-security.js';
+export type {
+  NatsConnectionSecurity,
+  RedisConnectionSecurity,
+  TlsPem,
+} from './connection-security.js';
+export type {
+  CassandraTlsConfig,
+  NatsSecurityConfig,
+  RedisConfig,
+  TlsFilesConfig,
+} from './security-types.js';

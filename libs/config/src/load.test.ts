@@ -97,6 +97,7 @@ describe('precedence', () => {
       kind: 'nats',
       natsUrl: 'nats://explicit:4222',
       durable: 'direct',
+      nats: { tls: {} },
     });
     expect(config.redis.url).toBe('redis://alias:6379');
     expect(config.log.level).toBe('debug');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ENV_ALIASES, configSchema } from './config-schema.js';
+import { checkConnectionSecurity } from './connection-security.js';
 import { defaultConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { FieldValueError, show } from './schema.js';
@@ -195,6 +196,7 @@ function checkConsistency(config: Config): void {
     throw invalid(missing, `required when ${present} is set`);
   }
   checkWebSocket(config);
+  checkConnectionSecurity(config);
 }
 
 /** The websocket section: path, URLs, origins, and ports that would collide when it is enabled. */

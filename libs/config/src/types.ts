@@ -1,4 +1,5 @@
 import type { Field } from './schema.js';
+import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 
 export type SaslMechanismName =
   'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
@@ -101,10 +102,10 @@ export interface Config {
     kind: 'memory' | 'nats';
     natsUrl: string;
     durable: 'direct' | 'jetstream';
+    /** Authentication and TLS of the NATS connection (docs/security.md). */
+    nats: NatsSecurityConfig;
   };
-  redis: {
-    url: string;
-  };
+  redis: RedisConfig;
   store: {
     kind: 'memory' | 'lmdb' | 'cassandra';
     /** The Cassandra cluster used when `kind` is 'cassandra' (and by `xmppctl cassandra migrate`). */
@@ -116,6 +117,8 @@ export interface Config {
       keyspace: string;
       username?: string;
       password?: string;
+      /** TLS to the Cassandra nodes (cassandra-driver `sslOptions`). */
+      tls: CassandraTlsConfig;
       consistency: 'localQuorum' | 'quorum' | 'eachQuorum' | 'localOne' | 'one' | 'all';
       serialConsistency: 'localSerial' | 'serial';
       /** Replication of the keyspace when `xmppctl cassandra migrate --create-keyspace` creates it. */
