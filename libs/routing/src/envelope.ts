@@ -95,7 +95,14 @@ export type BindReply =
   | { ok: true; jid: string /* full JID bound */ }
   | {
       ok: false;
-      condition: 'conflict' | 'not-allowed' | 'resource-constraint' | 'internal-server-error';
+      condition:
+        | 'conflict'
+        | 'not-allowed'
+        | 'resource-constraint'
+        | 'internal-server-error'
+        /** The registry did not understand the request (bus protocol: see protocol.ts). */
+        | 'feature-not-implemented'
+        | 'bad-request';
       text?: string;
     };
 

@@ -53,3 +53,30 @@ export type {
   AdminRequest,
   AdminSessionInfo,
 } from './admin.js';
+export {
+  BUS_PROTOCOL_VERSION,
+  BUS_PROTOCOL_MIN_VERSION,
+  BUS_PROTOCOL_MAX_VERSION,
+  UNVERSIONED,
+  decodeBusMessage,
+  stamp,
+  versionOf,
+  versionedBus,
+} from './protocol.js';
+export type { Decoded, RejectReason } from './protocol.js';
+export {
+  ADMIN_QUERIES,
+  ADMIN_RELAY,
+  GATEWAY_MESSAGES,
+  MUC_MESSAGES,
+  REGISTRY_MESSAGES,
+  envelopeSchema,
+} from './catalogue.js';
+export type { MessageFamily } from './catalogue.js';
+export {
+  BusProtocol,
+  REJECTED_METRIC,
+  rejectCondition,
+  undeliveredStanza,
+} from './bus-protocol.js';
+export type { BusProtocolOptions, ProtocolLogger, ProtocolMetrics } from './bus-protocol.js';

@@ -5,6 +5,7 @@
  * all-in-one process and as its own process in a cluster.
  */
 import Fastify from 'fastify';
+import { versionedBus } from '@parley/routing';
 import type { FastifyInstance } from 'fastify';
 import { installAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -40,6 +41,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   ctx: ApiContext;
   routes: Array<{ method: string; url: string }>;
 }> {
+  // Everything the API sends carries the bus protocol version (@parley/routing protocol.ts).
+  deps = { ...deps, bus: versionedBus(deps.bus) };
   const ctx: ApiContext = {
     ...deps,
     registry: new RegistryClient(deps),

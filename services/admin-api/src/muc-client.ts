@@ -8,8 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@parley/bus';
-import type { Envelope } from '@parley/routing';
 import {
+  ADMIN_RELAY,
+  BusProtocol,
   adminRelayResource,
   adminRelaySubject,
   inboundRoutes,
@@ -51,10 +52,13 @@ export class MucClient {
     const { config } = deps;
     this.actor = config.admin.mucActor ?? `admin-api@${config.server.domains[0] ?? 'localhost'}`;
     this.jid = `${this.actor}/${adminRelayResource(deps.instance)}`;
+    const protocol = new BusProtocol({ metrics: deps.metrics, logger: deps.logger });
     this.sub = deps.bus.subscribe(adminRelaySubject(deps.instance), (msg) => {
+      const env = protocol.decode(ADMIN_RELAY, msg);
+      if (env === undefined) return;
       let el: Element;
       try {
-        el = parseXml((msg.data as Envelope).xml);
+        el = parseXml(env.xml);
       } catch {
         return;
       }

@@ -10,8 +10,15 @@ import type { FailureCounter } from '@parley/cluster';
 import type { Bus, OrderedConsumer } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
-import { gatewayConsumerName, gatewaySubject } from '@parley/routing';
-import type { GatewayMessage, RegistryMessage } from '@parley/routing';
+import {
+  BusProtocol,
+  GATEWAY_MESSAGES,
+  gatewayConsumerName,
+  gatewaySubject,
+  undeliveredStanza,
+  versionedBus,
+} from '@parley/routing';
+import type { RegistryMessage } from '@parley/routing';
 import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import type { AccountStore, ResumptionStore } from '@parley/store';
@@ -30,6 +37,7 @@ import {
 import { GatewayMetrics } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
 import { streamHeader } from './negotiation/stream-header.js';
+import { bounceEnvelope } from './routing/bounce.js';
 import { handleGatewayMessage } from './routing/delivery.js';
 import { answerUnroutable } from './routing/unroutable.js';
 import { SmManager } from './sm/manager.js';
@@ -84,7 +92,10 @@ export interface Gateway {
 }
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
-  const { config, bus, accounts, logger, gatewayId } = deps;
+  const { config, accounts, logger, gatewayId } = deps;
+  // Everything this gateway sends carries the bus protocol version; what it receives is checked.
+  const bus = versionedBus(deps.bus);
+  const protocol = new BusProtocol({ metrics: deps.metrics, logger });
   const subject = gatewaySubject(gatewayId);
   const tls = await loadTlsMaterial(config, logger);
   const domains = new Set(config.server.domains.map((d) => normalizeDomain(d)));
@@ -219,9 +230,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     subject,
     gatewayConsumerName(gatewayId),
     async (msg) => {
-      const data = msg.data as GatewayMessage | null;
-      if (typeof data !== 'object' || data === null || typeof data.conn !== 'string') {
-        logger.warn('malformed gateway message', { subject: msg.subject });
+      const data = protocol.decode(GATEWAY_MESSAGES, msg);
+      if (data === undefined) {
+        // Counted and logged. A delivery whose stanza is still readable is not lost: it goes
+        // back to the recipient's partition, which routes it as if this connection were gone.
+        const lost = undeliveredStanza(msg.data);
+        if (lost !== undefined) bounceEnvelope(ctx, lost.env, lost.jid, lost.conn);
         return;
       }
       handleGatewayMessage(ctx, connections, data);

@@ -10,7 +10,14 @@ import { tryParseJID } from '@parley/jid';
 import { ArchiveWriter } from '@parley/mam';
 import type { ArchiveTail, TailCache } from '@parley/mam';
 import type { Envelope, InboundRoutes, StanzaKind } from '@parley/routing';
-import { inboundRoutes, mucServiceDomains, partitionOf, publishInbound } from '@parley/routing';
+import {
+  BusProtocol,
+  inboundRoutes,
+  mucServiceDomains,
+  partitionOf,
+  publishInbound,
+  versionedBus,
+} from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
 import type { Stores } from '@parley/store';
@@ -75,7 +82,10 @@ class PartitionTails implements TailCache {
 
 export class MucCore {
   readonly config: Config;
+  /** The bus as this release writes to it: every message carries the protocol version. */
   readonly bus: Bus;
+  /** Checks what arrives on the bus; counts and logs what this release does not understand. */
+  readonly protocol: BusProtocol;
   readonly stores: Stores;
   readonly logger: Logger;
   readonly stateStore: MucStateStore;
@@ -99,7 +109,8 @@ export class MucCore {
 
   constructor(deps: MucDeps) {
     this.config = deps.config;
-    this.bus = deps.bus;
+    this.bus = versionedBus(deps.bus);
+    this.protocol = new BusProtocol({ metrics: deps.metrics, logger: deps.logger });
     this.stores = deps.stores;
     this.logger = deps.logger;
     this.stateStore = deps.stateStore ?? new LocalMucStateStore();

@@ -7,8 +7,7 @@ import type { BusMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
 import type { PartitionOwnership } from '@parley/cluster';
 import { tryParseJID } from '@parley/jid';
-import type { MucMessage } from '@parley/routing';
-import { mucConsumerName, mucPartitionPattern } from '@parley/routing';
+import { MUC_MESSAGES, mucConsumerName, mucPartitionPattern } from '@parley/routing';
 import type { Element } from '@parley/xml';
 import type { MucDeps } from './core.js';
 import { MucCore } from './core.js';
@@ -43,8 +42,9 @@ export function startMucService(opts: MucServiceOptions): MucService {
     core.logger.error('muc job failed', { err: String(err), stack: (err as Error)?.stack });
 
   const handle = async (msg: BusMessage): Promise<void> => {
-    const m = msg.data as MucMessage;
-    if (m?.t !== 'stanza') return;
+    // Unknown type or version, or invalid: counted and logged, not handled.
+    const m = core.protocol.decode(MUC_MESSAGES, msg);
+    if (m === undefined) return;
     const env = m.env;
     const from = tryParseJID(env.from);
     const to = tryParseJID(env.to);

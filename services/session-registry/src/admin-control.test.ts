@@ -2,7 +2,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
-import { ADMIN_REGISTRY_SUBJECT, adminRelaySubject, routeSubject } from '@parley/routing';
+import {
+  ADMIN_REGISTRY_SUBJECT,
+  BUS_PROTOCOL_VERSION as v,
+  adminRelaySubject,
+  routeSubject,
+} from '@parley/routing';
 import type {
   AdminQueryAnswer,
   AdminReply,
@@ -77,16 +82,21 @@ describe('admin control in the session registry', () => {
     ]);
     expect(
       await ask({ t: 'admin-kick', jid: 'alice@localhost', resource: 'one', text: 'bye' }),
-    ).toEqual({ ok: true, kicked: 1 });
+    ).toEqual({ v, ok: true, kicked: 1 });
     await bus.flush();
     expect(gateway).toContainEqual({
+      v,
       t: 'kick',
       conn: 'c-one',
       condition: 'policy-violation',
       text: 'bye',
     });
     expect(registry.sessionCount()).toBe(1);
-    expect(await ask({ t: 'admin-kick', jid: 'alice@localhost' })).toEqual({ ok: true, kicked: 1 });
+    expect(await ask({ t: 'admin-kick', jid: 'alice@localhost' })).toEqual({
+      v,
+      ok: true,
+      kicked: 1,
+    });
     expect(registry.sessionCount()).toBe(0);
   });
 
@@ -96,7 +106,7 @@ describe('admin control in the session registry', () => {
       jid: 'alice@localhost',
       xml: "<iq type='set' id='1'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='Bob'/></query></iq>",
     });
-    expect(set).toEqual({ ok: true });
+    expect(set).toEqual({ v, ok: true });
     expect(await stores.rosters.getItem('alice@localhost', 'bob@localhost')).toMatchObject({
       name: 'Bob',
       subscription: 'none',
@@ -128,7 +138,7 @@ describe('admin control in the session registry', () => {
         subscription: 'both',
         groups: ['g'],
       }),
-    ).toEqual({ ok: true });
+    ).toEqual({ v, ok: true });
     expect(await stores.rosters.getItem('alice@localhost', 'bob@localhost')).toMatchObject({
       subscription: 'both',
       groups: ['g'],

@@ -14,10 +14,12 @@ import type { BusMessage, Subscription } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJID } from '@parley/jid';
 import {
+  ADMIN_QUERIES,
   ADMIN_REGISTRY_SUBJECT,
   adminRelayInstance,
   adminRelaySubject,
   gatewaySubject,
+  stamp,
 } from '@parley/routing';
 import type {
   AdminQuery,
@@ -68,7 +70,8 @@ export function startAdminControl(
   const rate = new DeliveryRate(metrics);
   const node = core.config.server.nodeId;
   const sub: Subscription = core.bus.subscribe(ADMIN_REGISTRY_SUBJECT, (msg) => {
-    const q = msg.data as AdminQuery;
+    const q = core.protocol.decode(ADMIN_QUERIES, msg);
+    if (q === undefined) return;
     core.bus.publish(q.replyTo, answerQuery(core, q, node, owned(), rate.perSecond()));
   });
   return {
@@ -77,7 +80,7 @@ export function startAdminControl(
         core.logger.error('admin request failed', { t: m.t, err: String(err) });
         return { ok: false, condition: 'internal-server-error' };
       });
-      respond?.(reply);
+      respond?.(stamp(reply));
     },
     stop() {
       sub.unsubscribe();

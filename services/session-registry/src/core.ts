@@ -12,11 +12,13 @@ import type {
   StanzaKind,
 } from '@parley/routing';
 import {
+  BusProtocol,
   gatewaySubject,
   inboundRoutes,
   partitionOf,
   publishInbound,
   routeSubject,
+  versionedBus,
 } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
 import { canReplyWithError, errorReply } from '@parley/stanza';
@@ -45,7 +47,10 @@ export interface RegistryDeps {
 /** Shared state and primitives of the session registry; the rule files build on it. */
 export class Core {
   readonly config: Config;
+  /** The bus as this release writes to it: every message carries the protocol version. */
   readonly bus: Bus;
+  /** Checks what arrives on the bus; counts and logs what this release does not understand. */
+  readonly protocol: BusProtocol;
   readonly stores: Stores;
   readonly logger: Logger;
   readonly sessions: SessionTable;
@@ -69,7 +74,8 @@ export class Core {
 
   constructor(deps: RegistryDeps) {
     this.config = deps.config;
-    this.bus = deps.bus;
+    this.bus = versionedBus(deps.bus);
+    this.protocol = new BusProtocol({ metrics: deps.metrics, logger: deps.logger });
     this.stores = deps.stores;
     this.logger = deps.logger;
     this.partitions = deps.config.routing.partitions;
@@ -144,12 +150,13 @@ export class Core {
    * Hands an undelivered delivery back to its recipient's partition, which
    * routes it again as if that connection did not exist.
    */
-  bounceDelivery(m: Extract<GatewayMessage, { t: 'deliver' }>): Promise<void> {
+  bounceDelivery(m: { env: Envelope; conn?: string; jid?: string }): Promise<void> {
     const to = m.jid ?? m.env.to;
     const slash = to.indexOf('/');
     const bare = slash === -1 ? to : to.slice(0, slash);
     if (!bare) return Promise.resolve();
-    const bounce: BounceRequest = { t: 'bounce', to, conn: m.conn, env: m.env };
+    const bounce: BounceRequest = { t: 'bounce', to, env: m.env };
+    if (m.conn !== undefined) bounce.conn = m.conn;
     return this.bus.publishDurable(routeSubject(bare, this.partitions), bounce);
   }
 

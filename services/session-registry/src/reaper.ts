@@ -1,6 +1,13 @@
 import type { Bus, OrderedConsumer } from '@parley/bus';
-import { ROUTE_PREFIX, gatewayConsumerName, gatewaySubject, partitionOf } from '@parley/routing';
-import type { GatewayMessage, RegistryMessage } from '@parley/routing';
+import {
+  GATEWAY_MESSAGES,
+  ROUTE_PREFIX,
+  gatewayConsumerName,
+  gatewaySubject,
+  partitionOf,
+  undeliveredStanza,
+} from '@parley/routing';
+import type { RegistryMessage } from '@parley/routing';
 import type { Core } from './core.js';
 import { RESUMABLE, endSession } from './sessions.js';
 
@@ -110,7 +117,13 @@ export function startReaper(
 function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer | undefined> {
   return bus
     .consumeOrdered(gatewaySubject(gw), gatewayConsumerName(gw), async (msg) => {
-      const m = msg.data as GatewayMessage;
+      const m = core.protocol.decode(GATEWAY_MESSAGES, msg);
+      if (m === undefined) {
+        // Not understood (counted and logged), but a delivery whose stanza is readable still goes back.
+        const lost = undeliveredStanza(msg.data);
+        if (lost !== undefined) await core.bounceDelivery(lost);
+        return;
+      }
       if (m.t !== 'deliver') return;
       await core.bounceDelivery(m);
     })

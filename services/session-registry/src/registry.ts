@@ -1,8 +1,7 @@
 import type { BusMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
 import type { PartitionOwnership } from '@parley/cluster';
-import type { AdminRequest, RegistryMessage } from '@parley/routing';
-import { isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
+import { REGISTRY_MESSAGES, isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import { startAdminControl } from './admin-control.js';
@@ -98,7 +97,9 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
   const handle = async (msg: BusMessage): Promise<void> => {
-    const m = msg.data as RegistryMessage | AdminRequest;
+    // Unknown type or version, or invalid: counted, logged and (a request) answered.
+    const m = core.protocol.decode(REGISTRY_MESSAGES, msg);
+    if (m === undefined) return;
     if (isAdminRequest(m)) return admin.handle(m, msg.respond);
     switch (m.t) {
       case 'stanza': {
@@ -124,7 +125,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
           onError(err);
           return { ok: false as const, condition: 'internal-server-error' as const };
         });
-        msg.respond?.(reply);
+        core.protocol.respond(msg, reply);
         return;
       }
       case 'unbind':
@@ -170,7 +171,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     },
   });
   const reaper = opts.gatewayLiveness
-    ? startReaper(core, opts.gatewayLiveness, () => ownership.owned(), opts.bus)
+    ? startReaper(core, opts.gatewayLiveness, () => ownership.owned(), core.bus)
     : undefined;
   const sessionsGauge = opts.metrics.gauge(
     'parley_sessions',
