@@ -23,3 +23,5 @@ export type {
   NatsBusStatus,
   OrderedConsumerOptions,
 } from './nats-bus.js';
+export { natsConnectOptions } from './nats-auth.js';
+export type { NatsAuthOptions } from './nats-auth.js';

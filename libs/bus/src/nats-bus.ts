@@ -19,6 +19,8 @@ import type {
   Subscription,
 } from './bus.js';
 import { BusError } from './bus.js';
+import { natsConnectOptions } from './nats-auth.js';
+import type { NatsAuthOptions } from './nats-auth.js';
 import { decodePayload, encodePayload } from './nats/codec.js';
 import { DirectOrderedConsumer } from './nats/direct-consumer.js';
 import { DirectSender } from './nats/direct-sender.js';
@@ -55,6 +57,8 @@ export interface NatsBusOptions {
   durableTransport?: DurableTransport;
   /** Connection name shown by the NATS server's monitoring (e.g. `gateway-3`). */
   name?: string;
+  /** Credentials and TLS of the connection (see nats-auth.ts). */
+  auth?: NatsAuthOptions;
   /** The durable stream behind publishDurable/consumeOrdered (see README). */
   stream?: DurableStreamOptions;
   logger?: BusLogger;
@@ -193,6 +197,7 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
     // Async traces build two Error objects (with stacks) per request: a third
     // of the CPU of a JetStream publish.
     noAsyncTraces: true,
+    ...natsConnectOptions(opts.auth),
   });
   if (direct) return new NatsBus(nc, undefined, undefined, stream, logger, opts);
   try {

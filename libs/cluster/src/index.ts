@@ -1,5 +1,5 @@
-export { connectRedis } from './redis.js';
-export type { Redis } from './redis.js';
+export { connectRedis, redisSecurityOptions } from './redis.js';
+export type { Redis, RedisSecurity } from './redis.js';
 export { Leases } from './leases.js';
 export { Membership } from './membership.js';
 export { ownerOf, partitionsFor } from './rendezvous.js';
@@ -12,3 +12,5 @@ export type { FailureCounter } from './failure-counter.js';
 export { processId, startClusterProcess } from './process-runtime.js';
 export type { ClusterProcess } from './process-runtime.js';
 export { busObserver, storeObserver } from './process-metrics.js';
+export { LinkError, linkError, linkFailureKind, redisLinkReady } from './link-errors.js';
+export type { LinkFailureKind, LinkName } from './link-errors.js';

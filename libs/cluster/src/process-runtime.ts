@@ -1,5 +1,10 @@
 import { connectNatsBus } from '@parley/bus';
 import type { NatsBus } from '@parley/bus';
+import {
+  cassandraSslOptions,
+  natsConnectionSecurity,
+  redisConnectionSecurity,
+} from '@parley/config';
 import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { instrumentStores, openStores } from '@parley/store';
@@ -7,6 +12,7 @@ import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
+import { linkError, redisLinkReady } from './link-errors.js';
 import { busObserver, storeObserver } from './process-metrics.js';
 import { connectRedis } from './redis.js';
 
@@ -41,6 +47,10 @@ export async function startClusterProcess(
   const id = processId(config.server.nodeId);
   const logger = createLogger({ service, level: config.log.level, nodeId: id });
   const metrics = createMetrics({ defaultLabels: { service, node: id } });
+  // Secrets and certificates are read first: a missing file stops the start naming its key.
+  const natsAuth = natsConnectionSecurity(config);
+  const redisSecurity = redisConnectionSecurity(config);
+  const cassandraSsl = config.store.kind === 'cassandra' ? cassandraSslOptions(config) : undefined;
   const tracing = config.tracing.enabled
     ? installTracing({
         serviceName: service,
@@ -53,6 +63,7 @@ export async function startClusterProcess(
     : undefined;
   const bus = await connectNatsBus({
     servers: config.bus.natsUrl,
+    auth: natsAuth,
     name: `${service}-${id}`,
     logger,
     durableTransport: config.bus.durable,
@@ -60,13 +71,25 @@ export async function startClusterProcess(
     // A partition's messages are read in order by one consumer: they may share JetStream messages.
     durableBatchKey: orderingScopeOf,
     observer: busObserver(metrics),
+  }).catch((err: unknown) => {
+    throw linkError('nats', config.bus.natsUrl, err);
   });
-  const redis = connectRedis(config.redis.url, `${service}-${id}`);
+  const redis = connectRedis(config.redis.url, `${service}-${id}`, redisSecurity);
+  try {
+    await redisLinkReady(redis, config.redis.url, (m, f) => logger.warn(m, f));
+  } catch (err) {
+    redis.disconnect();
+    await bus.close();
+    throw err;
+  }
   const stores = instrumentStores(
     await openStores({
       kind: config.store.kind,
       dataDir: config.server.dataDir,
-      cassandra: config.store.cassandra,
+      cassandra:
+        cassandraSsl === undefined
+          ? config.store.cassandra
+          : { ...config.store.cassandra, clientOptions: { sslOptions: cassandraSsl } },
     }),
     storeObserver(metrics, config.store.kind),
   );

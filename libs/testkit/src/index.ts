@@ -6,7 +6,12 @@ export { tempDir, removeTempDir, cleanupTempDirs } from './temp-dir.js';
 export { startServerProcess, onFreePort } from './server-process.js';
 export type { ServerProcess, StartServerProcessOptions } from './server-process.js';
 export { startNatsServer } from './nats-server.js';
-export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export type {
+  NatsServer,
+  NatsServerAuth,
+  NatsServerOptions,
+  ServerTlsFiles,
+} from './nats-server.js';
 export { startRedisServer } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { TestkitError } from './errors.js';
@@ -14,3 +19,7 @@ export type { TestkitErrorCode } from './errors.js';
 export { TcpRelay } from './tcp-relay.js';
 export { startPostgresServer } from './postgres-server.js';
 export type { PostgresServer, PostgresServerOptions } from './postgres-server.js';
+export { createTestPki } from './test-pki.js';
+export type { TestPki, TestPkiOptions } from './test-pki.js';
+export { createNkeyUser } from './nkey.js';
+export type { NkeyPair } from './nkey.js';

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TestkitError } from './errors.js';
 import { onFreePort, startServerProcess } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
@@ -11,10 +13,53 @@ export interface NatsServerOptions {
   /** Extra command line arguments. */
   args?: readonly string[];
   startTimeoutMs?: number;
+  /** Require authentication: a token, or users with passwords and/or NKeys (public keys, `U...`). */
+  auth?: NatsServerAuth;
+  /** Require TLS (the url becomes `tls://`); with `verify`, clients must show a certificate signed by `caFile`. */
+  tls?: ServerTlsFiles & { verify?: boolean };
+}
+
+export type NatsServerAuth =
+  | { token: string }
+  | { users?: ReadonlyArray<{ user: string; password: string }>; nkeys?: readonly string[] };
+
+/** PEM files of a test server (see createTestPki). */
+export interface ServerTlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** CA of client certificates. */
+  caFile?: string;
+}
+
+/** nats-server configuration (JSON is valid NATS configuration syntax) for auth and TLS. */
+function natsConfig(opts: NatsServerOptions): string | undefined {
+  const conf: Record<string, unknown> = {};
+  const auth = opts.auth;
+  if (auth !== undefined) {
+    conf['authorization'] =
+      'token' in auth
+        ? { token: auth.token }
+        : {
+            users: [
+              ...(auth.users ?? []).map((u) => ({ user: u.user, password: u.password })),
+              ...(auth.nkeys ?? []).map((nkey) => ({ nkey })),
+            ],
+          };
+  }
+  if (opts.tls !== undefined) {
+    conf['tls'] = {
+      cert_file: opts.tls.certFile,
+      key_file: opts.tls.keyFile,
+      ...(opts.tls.caFile !== undefined ? { ca_file: opts.tls.caFile } : {}),
+      ...(opts.tls.verify === true ? { verify: true } : {}),
+      timeout: 5,
+    };
+  }
+  return Object.keys(conf).length === 0 ? undefined : JSON.stringify(conf, null, 2);
 }
 
 export interface NatsServer {
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://127.0.0.1:<port>`, or `tls://127.0.0.1:<port>` with TLS. */
   readonly url: string;
   readonly port: number;
   /** Pid of the current process; changes after restart(). */
@@ -31,6 +76,14 @@ export interface NatsServer {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = opts.binary ?? 'nats-server';
   const storeDir = opts.jetstream === true ? await tempDir('parley-nats-js') : undefined;
+  const conf = natsConfig(opts);
+  const confDir = conf === undefined ? undefined : await tempDir('parley-nats-conf');
+  const confFile = confDir === undefined ? undefined : join(confDir, 'nats.conf');
+  if (confFile !== undefined) await writeFile(confFile, conf!, { mode: 0o600 });
+  const removeDirs = async (): Promise<void> => {
+    if (storeDir !== undefined) await removeTempDir(storeDir);
+    if (confDir !== undefined) await removeTempDir(confDir);
+  };
   const launch = (port: number): Promise<ServerProcess> =>
     startServerProcess({
       binary,
@@ -41,6 +94,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
         '-p',
         String(port),
         ...(storeDir === undefined ? [] : ['-js', '-sd', storeDir]),
+        ...(confFile === undefined ? [] : ['-c', confFile]),
         ...(opts.args ?? []),
       ],
       ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
@@ -50,14 +104,14 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   try {
     current = await onFreePort(launch);
   } catch (err) {
-    if (storeDir !== undefined) await removeTempDir(storeDir);
+    await removeDirs();
     throw err;
   }
   const port = current.port;
   let stopped = false;
 
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${opts.tls === undefined ? 'nats' : 'tls'}://127.0.0.1:${port}`,
     port,
     get pid() {
       return current.pid;
@@ -66,7 +120,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     async stop() {
       stopped = true;
       await current.stop();
-      if (storeDir !== undefined) await removeTempDir(storeDir);
+      await removeDirs();
     },
     async restart() {
       if (stopped) throw new TestkitError('stopped', `${binary} on port ${port} was stopped`);

@@ -1,3 +1,4 @@
+import type { ServerTlsFiles } from './nats-server.js';
 import { onFreePort, startServerProcess } from './server-process.js';
 import { removeTempDir, tempDir } from './temp-dir.js';
 
@@ -7,10 +8,36 @@ export interface RedisServerOptions {
   /** Extra command line arguments, e.g. `['--maxmemory', '64mb']`. */
   args?: readonly string[];
   startTimeoutMs?: number;
+  /** `requirepass`: the password of the default user. */
+  password?: string;
+  /** ACL users with every permission (`user <name> on ><password> ~* &* +@all`). */
+  users?: ReadonlyArray<{ name: string; password: string }>;
+  /**
+   * TLS only (`--port 0 --tls-port`; the url becomes `rediss://`). With
+   * `authClients`, clients must show a certificate signed by `caFile`.
+   */
+  tls?: ServerTlsFiles & { authClients?: boolean };
+}
+
+function securityArgs(opts: RedisServerOptions, port: number): string[] {
+  const args: string[] = [];
+  if (opts.password !== undefined) args.push('--requirepass', opts.password);
+  for (const u of opts.users ?? []) {
+    args.push('--user', u.name, 'on', `>${u.password}`, '~*', '&*', '+@all');
+  }
+  const tls = opts.tls;
+  if (tls === undefined) return ['--port', String(port), ...args];
+  return [
+    '--port', '0', '--tls-port', String(port),
+    '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
+    ...(tls.caFile !== undefined ? ['--tls-ca-cert-file', tls.caFile] : []),
+    '--tls-auth-clients', tls.authClients === true ? 'yes' : 'no',
+    ...args,
+  ]; // prettier-ignore
 }
 
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, or `rediss://127.0.0.1:<port>` with TLS. */
   readonly url: string;
   readonly port: number;
   readonly pid: number;
@@ -35,8 +62,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       port,
       cwd: dir,
       args: [
-        '--port',
-        String(port),
+        ...securityArgs(opts, port),
         '--bind',
         '127.0.0.1',
         '--save',
@@ -53,7 +79,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     let server = await onFreePort(launch);
     const port = server.port;
     return {
-      url: `redis://127.0.0.1:${port}`,
+      url: `${opts.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
       port,
       get pid() {
         return server.pid;

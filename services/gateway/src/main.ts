@@ -8,10 +8,11 @@
 import {
   Membership,
   RedisFailureCounter,
+  redisSecurityOptions,
   startClusterProcess,
   storeObserver,
 } from '@parley/cluster';
-import { ConfigError, loadConfig } from '@parley/config';
+import { ConfigError, loadConfig, redisConnectionSecurity } from '@parley/config';
 import { RedisResumptionStore, instrumentStore } from '@parley/store';
 import { onShutdownSignal } from '@parley/telemetry';
 import { startGateway } from './gateway.js';
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
   // XEP-0198 resumption state in Redis: a client can resume on any gateway.
   const redisOps = storeObserver(proc.metrics, 'redis');
   const resumption = instrumentStore(
-    new RedisResumptionStore({ url: config.redis.url }),
+    new RedisResumptionStore({
+      url: config.redis.url,
+      redisOptions: redisSecurityOptions(redisConnectionSecurity(config)),
+    }),
     'resumption',
     redisOps,
   );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@parley/config';
+import { ConfigError, cassandraSslOptions, loadConfig } from '@parley/config';
 import type { Config } from '@parley/config';
 import { migrateCassandra } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -163,13 +163,16 @@ async function cassandraCommand(
     console.log(USAGE);
     return 2;
   }
-  const c = loadConfig().store.cassandra;
+  const config = loadConfig();
+  const c = config.store.cassandra;
+  const sslOptions = cassandraSslOptions(config);
   const result = await migrateCassandra({
     contactPoints: c.contactPoints,
     localDataCenter: c.localDataCenter,
     keyspace: c.keyspace,
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
+    ...(sslOptions !== undefined ? { clientOptions: { sslOptions } } : {}),
     createKeyspace,
     replication:
       c.replicationClass === 'SimpleStrategy'

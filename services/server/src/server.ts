@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
+import { cassandraSslOptions } from '@parley/config';
 import type { Config } from '@parley/config';
 import { processId, storeObserver } from '@parley/cluster';
 import { startGateway } from '@parley/gateway';
@@ -33,10 +34,14 @@ export interface RunningServer {
 }
 
 export function openStores(config: Config): Promise<Stores> {
+  const sslOptions = config.store.kind === 'cassandra' ? cassandraSslOptions(config) : undefined;
   return openStoresFor({
     kind: config.store.kind,
     dataDir: config.server.dataDir,
-    cassandra: config.store.cassandra,
+    cassandra:
+      sslOptions === undefined
+        ? config.store.cassandra
+        : { ...config.store.cassandra, clientOptions: { sslOptions } },
   });
 }
 

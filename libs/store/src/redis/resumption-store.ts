@@ -18,6 +18,7 @@
  * store owns its connection (created from a URL with auto-pipelining).
  */
 import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { toStoreError } from '../errors.js';
 import { outOfSequence } from '../shared/resumption-validate.js';
 import type {
@@ -35,6 +36,8 @@ export interface RedisResumptionStoreOptions {
   redis?: Redis;
   /** `redis://host:port/db`; the store then owns an auto-pipelining connection. */
   url?: string;
+  /** ioredis options of that connection (password, ACL user, TLS), merged over the store's own. */
+  redisOptions?: RedisOptions;
   /** Key prefix (default `parley:sm:`). */
   prefix?: string;
   /** How long after expiry an unreaped record is still kept (default 60 s). */
@@ -139,6 +142,7 @@ export class RedisResumptionStore implements ResumptionStore {
         enableAutoPipelining: true,
         maxRetriesPerRequest: 2,
         retryStrategy: (times) => Math.min(50 * times, 1000),
+        ...opts.redisOptions,
       });
       this.owned = true;
     } else {
