@@ -13,6 +13,7 @@ import { NS_STANZAS } from '@parley/stanza';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
+import type { Metrics } from '@parley/telemetry';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { envelopeOf } from '../core.js';
@@ -44,6 +45,9 @@ export interface HarnessOptions {
   stores?: Stores;
   stateStore?: MucStateStore;
   bus?: MemoryBus;
+  metrics?: Metrics;
+  /** Receives the service's log lines (warn and above). */
+  logs?: string[];
 }
 
 export class MucHarness {
@@ -71,8 +75,12 @@ export class MucHarness {
       config,
       bus,
       stores,
-      logger: createLogger({ service: 'muc-test', level: 'error', sink: () => {} }),
-      metrics: createMetrics(),
+      logger: createLogger({
+        service: 'muc-test',
+        level: opts.logs ? 'warn' : 'error',
+        sink: (line) => void opts.logs?.push(line),
+      }),
+      metrics: opts.metrics ?? createMetrics(),
       ...(opts.stateStore ? { stateStore: opts.stateStore } : {}),
     });
     await service.ready;
