@@ -69,3 +69,20 @@ export type { RedisResumptionStoreOptions } from './redis/resumption-store.js';
 export { newArchiveId, archiveIdBounds, archiveIdTime } from './shared/archive-id.js';
 export { instrumentStore, instrumentStores } from './instrument.js';
 export type { StoreObserver } from './instrument.js';
+export { openPostgresStores, POSTGRES_SCHEMA_VERSION } from './postgres/open.js';
+export type {
+  PostgresConnectionOptions,
+  PostgresSslMode,
+  PostgresStoreOptions,
+} from './postgres/options.js';
+export {
+  defaultPgMigrationsDir,
+  dropPostgresSchema,
+  loadPgMigrations,
+  migratePostgres,
+} from './postgres/migrate.js';
+export type {
+  PostgresMigrateOptions,
+  PostgresMigrateResult,
+  PostgresMigration,
+} from './postgres/migrate.js';
