@@ -17,6 +17,8 @@ export { connectNatsBus, ConsumerConfigError, DurablePublishError, NatsBus } fro
 export type {
   BusLogger,
   BusObserver,
+  DirectFrame,
+  DirectTap,
   DurableStreamOptions,
   NatsBusEvent,
   NatsBusOptions,

@@ -24,6 +24,7 @@ import type { NatsAuthOptions } from './nats-auth.js';
 import { decodePayload, encodePayload } from './nats/codec.js';
 import { DirectOrderedConsumer } from './nats/direct-consumer.js';
 import { DirectSender } from './nats/direct-sender.js';
+import type { DirectTap } from './nats/direct-tap.js';
 import { DurablePublisher } from './nats/durable-publisher.js';
 import { errorMessage, isRetriablePublishError, toBusError } from './nats/errors.js';
 import type { BusLogger } from './nats/logger.js';
@@ -35,6 +36,7 @@ import type { DurableStreamOptions, ResolvedStreamOptions } from './nats/stream.
 import { isValidSubject, subjectMatches } from './subject.js';
 
 export type { BusLogger } from './nats/logger.js';
+export type { DirectFrame, DirectTap } from './nats/direct-tap.js';
 export { DurablePublishError } from './nats/durable-publisher.js';
 export { ConsumerConfigError } from './nats/ordered-consumer.js';
 export type { DurableStreamOptions } from './nats/stream.js';
@@ -84,6 +86,13 @@ export interface NatsBusOptions {
   durableWindow?: number;
   /** Direct transport: unconfirmed this long, a message is sent again (default 2000 ms). */
   durableAckTimeoutMs?: number;
+  /**
+   * Direct transport: a durable message for a consumer in this process is
+   * handed to it without NATS (default true; false for comparisons).
+   */
+  durableLocalHandover?: boolean;
+  /** Direct transport: fault injection for tests (see DirectTap). Unset in production. */
+  directTap?: DirectTap;
   /** Most messages carried by one JetStream message (default 32; 1 = no batching). */
   durableMaxBatch?: number;
   /**
@@ -125,6 +134,8 @@ export interface NatsBusStatus {
   dropped: number;
   /** publishDurable calls not yet acknowledged (by JetStream, or by the consumer with `direct`). */
   pendingDurable: number;
+  /** Direct transport: durable messages handed to a consumer in this process without NATS (since start). */
+  localHandovers: number;
 }
 
 interface BufferedPublish {
@@ -252,8 +263,17 @@ export class NatsBus implements Bus {
   private readonly consumerChain = new Map<string, Promise<void>>();
   /** Direct transport: the filter each consumer name was first used with (JetStream keeps it itself). */
   private readonly consumerFilters = new Map<string, string>();
-  /** Direct transport: this process's consumers by filter, for in-process hand-over. */
-  private readonly localConsumers = new Map<string, DirectOrderedConsumer>();
+  /** Direct transport: this process's consumers, for in-process hand-over. */
+  private readonly localConsumers = new Set<DirectOrderedConsumer>();
+  /**
+   * Ordering scope → the consumers of `localConsumers` whose filter reads its
+   * subjects; filled on first use, emptied whenever a consumer comes or goes.
+   */
+  private readonly localByScope = new Map<string, DirectOrderedConsumer[]>();
+  private readonly scopeOf: (subject: string) => string;
+  private readonly localHandover: boolean;
+  private localHandovers = 0;
+  private readonly tap: DirectTap | undefined;
   private readonly listeners = new Set<(e: NatsBusEvent) => void>();
   private connectWaiters: Array<() => void> = [];
   private readonly replyPrefix: string;
@@ -278,23 +298,27 @@ export class NatsBus implements Bus {
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
     this.replyPrefix = createInbox();
     const scopeOf = opts.durableBatchKey ?? defaultScopeOf;
+    this.scopeOf = scopeOf;
+    this.localHandover = opts.durableLocalHandover ?? true;
+    this.tap = opts.directTap;
     this.direct =
       js === undefined
         ? new DirectSender(
             {
-              nc,
+              subscribe: (subject, onMsg) =>
+                nc.subscribe(subject, {
+                  callback: (err, msg) => {
+                    if (err === null) onMsg(msg.subject, msg.data, msg.headers?.code);
+                  },
+                }),
               logger,
               send: (subject, data, headers, reply, retry) => {
-                // A consumer in this process reads the subject: hand it over without NATS.
-                // A retransmission goes over NATS as well, in case that consumer is stuck
-                // and another one has taken over.
-                const local = this.localConsumers.get(scopeOf(subject));
-                if (local !== undefined && local.active) {
-                  local.deliverLocal({ subject, data, reply, headers });
-                  if (retry) this.send(subject, data, headers, reply);
-                } else {
-                  this.send(subject, data, headers, reply);
-                }
+                const tap = this.tap;
+                if (tap === undefined) this.sendDirect(subject, data, headers, reply, retry);
+                else
+                  tap({ kind: 'message', subject, reply }, () =>
+                    this.sendDirect(subject, data, headers, reply, retry),
+                  );
               },
             },
             {
@@ -337,6 +361,7 @@ export class NatsBus implements Bus {
       buffered: this.outbox.length,
       dropped: this.dropped,
       pendingDurable: (this.durable ?? this.direct)?.pending ?? 0,
+      localHandovers: this.localHandovers,
     };
   }
 
@@ -475,13 +500,24 @@ export class NatsBus implements Bus {
             name,
             observed,
             {
-              nc: this.nc,
+              subscribe: (subject, onMsg) =>
+                this.nc.subscribe(subject, {
+                  callback: (err, msg) => {
+                    if (err === null) onMsg(msg);
+                  },
+                }),
               logger: this.logger,
               onError: (err, subject) => this.onError(err, subject),
               send: (subject, data) => {
-                const direct = this.direct!;
-                if (direct.owns(subject)) direct.onReply(subject, data, undefined);
-                else if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
+                if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
+              },
+              confirm: (subject, data) => {
+                const tap = this.tap;
+                if (tap === undefined) this.sendConfirm(subject, data);
+                else
+                  tap({ kind: 'confirm', subject, nak: data.length > 0 }, () =>
+                    this.sendConfirm(subject, data),
+                  );
               },
             },
             previous,
@@ -504,10 +540,15 @@ export class NatsBus implements Bus {
             this.consumerOpts,
             previous,
           );
-    if (consumer instanceof DirectOrderedConsumer) this.localConsumers.set(filter, consumer);
+    if (consumer instanceof DirectOrderedConsumer) {
+      this.localConsumers.add(consumer);
+      this.localByScope.clear();
+    }
     const finished = consumer.finished.then(() => {
       this.consumers.delete(consumer);
-      if (this.localConsumers.get(filter) === consumer) this.localConsumers.delete(filter);
+      if (consumer instanceof DirectOrderedConsumer && this.localConsumers.delete(consumer)) {
+        this.localByScope.clear();
+      }
       if (this.consumerChain.get(name) === finished) this.consumerChain.delete(name);
     });
     this.consumerChain.set(name, finished);
@@ -767,6 +808,59 @@ export class NatsBus implements Bus {
         p.reject(err);
       });
     });
+  }
+
+  /**
+   * A direct durable message (first transmission or again): to the consumer
+   * in this process that reads its subject, if there is one, else over NATS.
+   * Either way the consumer accepts it only as the next of its sender's
+   * stream, so switching between the two paths (the consumer moved here or
+   * away) can neither reorder nor skip. A retransmission goes over NATS as
+   * well, in case the local consumer is stuck and another one has taken over.
+   */
+  private sendDirect(
+    subject: string,
+    data: Uint8Array,
+    headers: MsgHdrs | undefined,
+    reply: string,
+    retry: boolean,
+  ): void {
+    const local = this.localHandover ? this.localConsumerOf(subject) : undefined;
+    if (local === undefined) {
+      this.send(subject, data, headers, reply);
+      return;
+    }
+    this.localHandovers++;
+    local.deliverLocal({ subject, data, reply, headers });
+    if (retry) this.send(subject, data, headers, reply);
+  }
+
+  /**
+   * The running consumer of this process that reads `subject`, when there is
+   * exactly one (with two, NATS gives the message to both).
+   */
+  private localConsumerOf(subject: string): DirectOrderedConsumer | undefined {
+    if (this.localConsumers.size === 0) return undefined;
+    const scope = this.scopeOf(subject);
+    let candidates = this.localByScope.get(scope);
+    if (candidates === undefined) {
+      candidates = [...this.localConsumers].filter((c) => c.reads(subject));
+      this.localByScope.set(scope, candidates);
+    }
+    let found: DirectOrderedConsumer | undefined;
+    for (const c of candidates) {
+      if (!c.active || !c.reads(subject)) continue;
+      if (found !== undefined) return undefined;
+      found = c;
+    }
+    return found;
+  }
+
+  /** A confirmation: to a sender of this process directly (unless hand-over is off), else over NATS. */
+  private sendConfirm(subject: string, data: Uint8Array): void {
+    const direct = this.direct!;
+    if (this.localHandover && direct.owns(subject)) direct.onReply(subject, data, undefined);
+    else if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
   }
 
   private sendDurable(subject: string, bytes: Uint8Array, h: MsgHdrs | undefined): Promise<void> {

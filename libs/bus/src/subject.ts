@@ -31,3 +31,22 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return p.length === s.length;
 }
+
+/**
+ * `subjectMatches(pattern, ·)` as a function, without splitting for the
+ * common shapes (`a.b`, `a.b.*`, `a.b.>`): it runs once per message handed
+ * over in-process.
+ */
+export function subjectMatcher(pattern: string): (subject: string) => boolean {
+  const tokens = pattern.split('.');
+  const wild = tokens.filter((t) => t === '*' || t === '>').length;
+  if (wild === 0) return (s) => s === pattern;
+  const last = tokens.at(-1);
+  if (wild === 1 && (last === '*' || last === '>')) {
+    const prefix = pattern.slice(0, -1);
+    if (last === '>') return (s) => s.length > prefix.length && s.startsWith(prefix);
+    return (s) =>
+      s.length > prefix.length && s.startsWith(prefix) && s.indexOf('.', prefix.length) === -1;
+  }
+  return (s) => subjectMatches(pattern, s);
+}

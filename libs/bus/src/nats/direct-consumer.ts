@@ -1,15 +1,18 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { BusLogger } from './logger.js';
 import { REPLY_TO_HEADER } from './ordered-consumer.js';
+import { subjectMatcher } from '../subject.js';
 
 export interface DirectConsumerDeps {
-  nc: NatsConnection;
+  /** Core NATS subscription (no queue group) to the consumer's filter. */
+  subscribe(subject: string, onMsg: (msg: DirectMsg) => void): { unsubscribe(): void };
   logger: BusLogger;
   onError(err: unknown, subject: string): void;
-  /** Core publish (confirmations, replies of durable requests). */
+  /** Core publish of the reply to a durable request. */
   send(subject: string, data: Uint8Array): void;
+  /** Core publish of a confirmation (`data` non-empty: a NAK) to a sender's inbox. */
+  confirm(subject: string, data: Uint8Array): void;
 }
 
 /** What this consumer knows of one sender's stream (see DirectSender). */
@@ -71,7 +74,12 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   readonly finished: Promise<void>;
   private readonly subscribed: Promise<void>;
   private finish!: () => void;
-  private sub: Subscription | undefined;
+  private sub: { unsubscribe(): void } | undefined;
+  /** Whether a subject is one this consumer reads (its filter matches). */
+  readonly reads: (subject: string) => boolean;
+  /** Streams of messages that arrived after stop(): asked to send again once stopped. */
+  private readonly late = new Map<string, StreamState>();
+  private stopped = false;
   private readonly streams = new Map<string, StreamState>();
   private queue: Queued[] = [];
   private qhead = 0;
@@ -92,13 +100,10 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     previous: Promise<void> | undefined,
   ) {
     this.finished = new Promise((r) => (this.finish = r));
+    this.reads = subjectMatcher(filter);
     this.subscribed = (previous ?? Promise.resolve()).then(() => {
       if (this.stopping) return;
-      this.sub = deps.nc.subscribe(filter, {
-        callback: (err, msg) => {
-          if (err === null) this.onMessage(msg);
-        },
-      });
+      this.sub = deps.subscribe(filter, (msg) => this.onMessage(msg));
       this.sweepTimer = setInterval(() => this.sweep(), FORGET_AFTER_MS / 2);
       this.sweepTimer.unref();
     });
@@ -138,10 +143,12 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     this.queue = [];
     this.qhead = 0;
     if (this.running) await this.idle();
-    for (const [key, st] of dropped) {
+    for (const [key, st] of [...dropped, ...this.late]) {
       st.nak = true;
       this.dirty.set(key, st);
     }
+    this.late.clear();
+    this.stopped = true;
     this.flushConfirms();
     this.finish();
   }
@@ -161,9 +168,12 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   }
 
   private onMessage(msg: DirectMsg): void {
-    if (this.stopping) return;
     const reply = msg.reply;
     const parsed = reply === undefined || reply === '' ? undefined : parseReply(reply);
+    if (this.stopping) {
+      if (parsed !== undefined) this.arrivedLate(parsed.key, parsed.seq, parsed.lo);
+      return;
+    }
     if (parsed === undefined) {
       // A plain publish: handled in order, nobody to confirm to.
       this.enqueue({ msg, stream: undefined, key: '', seq: 0, attempt: 1 });
@@ -196,6 +206,27 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     }
     st.nextAccept++;
     this.enqueue({ msg, stream: st, key, seq, attempt });
+  }
+
+  /**
+   * A message that arrived after stop() (still in flight from NATS, or handed
+   * over in-process just before): not handled here, so its sender is asked
+   * to send it again, to the next consumer, once this one has stopped,
+   * instead of waiting for its confirmation timeout.
+   */
+  private arrivedLate(key: string, seq: number, lo: number): void {
+    let st = this.streams.get(key);
+    if (st === undefined) {
+      st = { nextAccept: lo, handledUpTo: lo - 1, confirmed: lo - 1, nak: false, lastSeen: 0 };
+      this.streams.set(key, st);
+    }
+    if (seq < st.nextAccept) return; // accepted before the stop: handled, or asked for again
+    if (!this.stopped) {
+      this.late.set(key, st);
+      return;
+    }
+    st.nak = true;
+    this.markDirty(key, st, true);
   }
 
   private enqueue(q: Queued): void {
@@ -280,7 +311,7 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     this.flushTimer = undefined;
     for (const [key, st] of this.dirty) {
       if (st.handledUpTo > st.confirmed || st.nak) {
-        this.deps.send(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY);
+        this.deps.confirm(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY);
         st.confirmed = st.handledUpTo;
         st.nak = false;
       }

@@ -1,4 +1,4 @@
-import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { BusError } from '../bus.js';
 import type { BusLogger } from './logger.js';
 
@@ -26,7 +26,14 @@ import type { BusLogger } from './logger.js';
  * its caller can bounce it.
  */
 export interface DirectSenderDeps {
-  nc: NatsConnection;
+  /**
+   * Core NATS subscription to the confirmation inbox; `code` is the status of
+   * a status message (503: no responders).
+   */
+  subscribe(
+    subject: string,
+    onMsg: (subject: string, data: Uint8Array, code: number | undefined) => void,
+  ): { unsubscribe(): void };
   /**
    * Core publish with reply subject (held while disconnected, in order);
    * `retry` on every transmission after the first.
@@ -88,7 +95,7 @@ const FORGET_SCOPE_MS = 10 * 60_000;
 export class DirectSender {
   private readonly scopes = new Map<string, Scope>();
   private readonly byId = new Map<number, Scope>();
-  private readonly sub: Subscription;
+  private readonly sub: { unsubscribe(): void };
   private readonly timer: NodeJS.Timeout;
   private nextId = 0;
   private count = 0;
@@ -100,12 +107,9 @@ export class DirectSender {
     private readonly opts: DirectSenderOptions,
     private readonly inbox: string,
   ) {
-    this.sub = deps.nc.subscribe(`${inbox}.>`, {
-      callback: (err, msg) => {
-        if (err !== null) return;
-        this.onReply(msg.subject, msg.data, msg.headers?.code);
-      },
-    });
+    this.sub = deps.subscribe(`${inbox}.>`, (subject, data, code) =>
+      this.onReply(subject, data, code),
+    );
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
