@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { addressRange } from './address-range.js';
 import { adminTokens } from './admin-tokens.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
@@ -91,6 +92,20 @@ export const configSchema: SchemaFor<Config> = {
       default: 30_000,
       doc: 'Upper bound of the authentication failure delay.',
     }),
+    proxyProtocol: bool({
+      default: false,
+      doc: 'Expect a PROXY protocol header (HAProxy, version 1 or 2) at the start of every connection to the STARTTLS and direct TLS ports, and use the client address it names for per-address limits, login throttling, logs and metrics. Only connections from c2s.proxyTrustedAddresses are accepted, and they must send the header; any other connection is closed. For load balancers that terminate TCP; not for the WebSocket listeners (see websocket.trustedProxies).',
+    }),
+    proxyTrustedAddresses: list(addressRange({ doc: 'address or range' }), {
+      default: [],
+      doc: 'Load balancers allowed to send a PROXY protocol header (c2s.proxyProtocol): IP addresses and CIDR ranges, IPv4 and IPv6 (e.g. 10.0.0.0/8, 2001:db8::/32).',
+    }),
+    proxyHeaderTimeoutMs: durationMs({
+      min: 1,
+      max: 60_000,
+      default: 5_000,
+      doc: 'With c2s.proxyProtocol, a connection whose PROXY header is not complete within this time is closed.',
+    }),
   },
   sm: {
     enabled: bool({
@@ -165,9 +180,9 @@ export const configSchema: SchemaFor<Config> = {
       default: [],
       doc: 'Origins (e.g. https://chat.example.org) whose web pages may open a WebSocket; others get HTTP 403. Empty = any. Requests without an Origin header (non-browser clients) are always allowed.',
     }),
-    trustedProxies: list(str({ default: '', doc: 'address' }), {
+    trustedProxies: list(addressRange({ doc: 'address or range' }), {
       default: [],
-      doc: 'Addresses of reverse proxies in front of the WebSocket listeners; for their requests the client address (per-address limits, login throttling, logs) is taken from X-Forwarded-For.',
+      doc: 'Addresses (IP addresses or CIDR ranges) of reverse proxies in front of the WebSocket listeners; for their requests the client address (per-address limits, login throttling, logs) is taken from X-Forwarded-For.',
     }),
     pingIntervalMs: durationMs({
       default: 30_000,

@@ -14,6 +14,8 @@ export type {
   SaslMechanismName,
 } from './types.js';
 export { parseAdminToken } from './admin-tokens.js';
+export { parseAddressRange } from './address-range.js';
+export type { AddressRange } from './address-range.js';
 export {
   cassandraSslOptions,
   natsConnectionSecurity,

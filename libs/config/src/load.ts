@@ -195,6 +195,12 @@ function checkConsistency(config: Config): void {
     const present = missing === 'tls.certFile' ? 'tls.keyFile' : 'tls.certFile';
     throw invalid(missing, `required when ${present} is set`);
   }
+  if (c2s.proxyProtocol && c2s.proxyTrustedAddresses.length === 0) {
+    throw invalid(
+      'c2s.proxyTrustedAddresses',
+      'must list the load balancers (IP addresses or CIDR ranges) when c2s.proxyProtocol is true; otherwise every connection would be refused',
+    );
+  }
   checkWebSocket(config);
   checkConnectionSecurity(config);
 }

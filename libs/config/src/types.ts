@@ -37,6 +37,12 @@ export interface Config {
     authFailureDelayMs: number;
     /** Cap for the authentication failure delay. */
     authFailureMaxDelayMs: number;
+    /** Read a PROXY protocol header (v1/v2) on the TCP and direct TLS ports; mandatory when on. */
+    proxyProtocol: boolean;
+    /** IP addresses and CIDR ranges allowed to send PROXY headers; others are refused. */
+    proxyTrustedAddresses: string[];
+    /** A PROXY header must be complete within this time. */
+    proxyHeaderTimeoutMs: number;
   };
   /** XEP-0198 Stream Management. */
   sm: {
@@ -71,7 +77,7 @@ export interface Config {
     plainIsSecure: boolean;
     /** Browser origins allowed to connect; empty = any. */
     allowedOrigins: string[];
-    /** Reverse proxies whose X-Forwarded-For names the client address. */
+    /** Reverse proxies (IP addresses, CIDR ranges) whose X-Forwarded-For names the client address. */
     trustedProxies: string[];
     /** WebSocket ping after this much inbound silence; unanswered for as long again, the connection is dropped. 0 = off. */
     pingIntervalMs: number;

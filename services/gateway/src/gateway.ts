@@ -31,11 +31,12 @@ import {
   createDirectTlsListener,
   createPlainListener,
   listen,
-  remoteIp,
   stopListening,
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
+import { createProxyGate } from './proxy/gate.js';
+import type { ClientAddress } from './proxy/gate.js';
 import { streamHeader } from './negotiation/stream-header.js';
 import { bounceEnvelope } from './routing/bounce.js';
 import { handleGatewayMessage } from './routing/delivery.js';
@@ -176,8 +177,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const token = randomBytes(4).toString('hex');
   let seq = 0;
-  /** A new client stream on any transport; `refuse` answers one over the per-address limit. */
-  const admit = (ip: string, transport: StreamTransport, refuse: () => void): void => {
+  /**
+   * A new client stream on any transport; `client` is its effective address
+   * (from a PROXY header or X-Forwarded-For when trusted); `refuse` answers
+   * one over the per-address limit.
+   */
+  const admit = (client: ClientAddress, transport: StreamTransport, refuse: () => void): void => {
+    const { ip } = client;
     if (closing) {
       transport.destroy();
       return;
@@ -196,15 +202,19 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     logger.info('client connection opened', {
       conn: conn.id,
       ip,
-      port: transport.remotePort,
+      port: client.port,
       transport: transport.kind,
+      ...(client.via !== undefined && { via: client.via }),
     });
   };
-  const accept = (socket: Socket, kind: 'tcp' | 'tls'): void => {
-    admit(remoteIp(socket), new TcpTransport(socket, kind), () =>
-      refuse(socket, ctx.defaultDomain),
-    );
+  const accept = (socket: Socket, kind: 'tcp' | 'tls', client: ClientAddress): void => {
+    admit(client, new TcpTransport(socket, kind), () => refuse(socket, ctx.defaultDomain));
   };
+  const proxyGate = createProxyGate({
+    config,
+    logger,
+    count: (outcome) => metrics.proxy(outcome),
+  });
   const ports: GatewayPorts = { c2s: 0 };
   const acceptWebSocket = (client: WebSocketClient): void => {
     // ws:// counts as encrypted only behind a TLS-terminating proxy (websocket.plainIsSecure).
@@ -221,7 +231,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       client.remotePort,
       alternative,
     );
-    admit(client.ip, transport, () => refuseWebSocket(client.ws, ctx.defaultDomain));
+    admit({ ip: client.ip, port: client.remotePort }, transport, () =>
+      refuseWebSocket(client.ws, ctx.defaultDomain),
+    );
   };
 
   // Deliveries come through the durable stream: what arrives while this
@@ -244,12 +256,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const servers: Server[] = [];
   try {
-    const plain = createPlainListener((socket) => accept(socket, 'tcp'));
+    const plain = createPlainListener(proxyGate, (socket, client) => accept(socket, 'tcp', client));
     servers.push(plain);
     ports.c2s = await listen(plain, config.c2s.port, config.c2s.host);
     if (config.c2s.directTlsPort !== 0) {
-      const direct = createDirectTlsListener(config, tls, logger, (socket) =>
-        accept(socket, 'tls'),
+      const direct = createDirectTlsListener(config, tls, logger, proxyGate, (socket, client) =>
+        accept(socket, 'tls', client),
       );
       servers.push(direct);
       ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);

@@ -1,6 +1,8 @@
 /** The gateway's Prometheus metrics. Label children are bound once, not per stanza. */
 import type { Metrics } from '@parley/telemetry';
 import type { StanzaKind } from '@parley/routing';
+import { PROXY_OUTCOMES } from './proxy/gate.js';
+import type { ProxyOutcome } from './proxy/gate.js';
 import type { TransportKind } from './transport/transport.js';
 
 type Counter = ReturnType<Metrics['counter']>;
@@ -30,6 +32,9 @@ export class GatewayMetrics {
   readonly detached: Gauge;
   /** `parley_csi_held_stanzas`: stanzas held for inactive clients (XEP-0352). */
   readonly csiHeld: Gauge;
+  /** `parley_c2s_proxy_headers_total{result}`: PROXY protocol outcomes (c2s.proxyProtocol). */
+  readonly proxyHeaders: Counter;
+  private readonly proxyChildren: Record<ProxyOutcome, CounterChild>;
   /**
    * `parley_routing_latency_seconds{kind}`: from the gateway that received a
    * client's stanza to the gateway handing it to the recipient's connection.
@@ -82,6 +87,18 @@ export class GatewayMetrics {
       'csi_held_stanzas',
       'Stanzas held for clients that indicated they are inactive (XEP-0352).',
     );
+    this.proxyHeaders = metrics.counter(
+      'c2s_proxy_headers_total',
+      'PROXY protocol: connections admitted with the client address of their header (proxy) or the socket address (local), and connections closed (untrusted, missing, invalid, timeout, closed).',
+      ['result'],
+    );
+    this.proxyChildren = Object.fromEntries(
+      PROXY_OUTCOMES.map((result) => [result, this.proxyHeaders.labels({ result })]),
+    ) as Record<ProxyOutcome, CounterChild>;
+  }
+
+  proxy(result: ProxyOutcome): void {
+    this.proxyChildren[result].inc();
   }
 
   stanza(direction: Direction, kind: StanzaKind): void {

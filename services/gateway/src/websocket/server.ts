@@ -26,6 +26,7 @@ import type { Logger } from '@parley/telemetry';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { remoteIp } from '../listeners.js';
+import { TrustedAddresses, unmapIp } from '../net/trusted-addresses.js';
 import type { TlsMaterial } from '../tls/tls-material.js';
 import { CLOSE, WS_SUBPROTOCOL, frameElement, openElement } from './framing.js';
 import {
@@ -79,6 +80,7 @@ export function createWebSocketListener(
   opts: WebSocketListenerOptions,
 ): Server {
   const { kind, config, logger } = opts;
+  const trustedProxies = new TrustedAddresses(config.websocket.trustedProxies);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       serveHttp(opts, req, res);
@@ -114,7 +116,7 @@ export function createWebSocketListener(
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', ignore);
     try {
-      upgrade(wss, opts, req, socket, head);
+      upgrade(wss, opts, trustedProxies, req, socket, head);
     } catch (err) {
       logger.warn('websocket upgrade failed', { err });
       socket.destroy();
@@ -126,6 +128,7 @@ export function createWebSocketListener(
 function upgrade(
   wss: WebSocketServer,
   opts: WebSocketListenerOptions,
+  trustedProxies: TrustedAddresses,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -155,7 +158,7 @@ function upgrade(
     opts.accept({
       ws: websocket,
       kind,
-      ip: clientAddress(req, ws.trustedProxies),
+      ip: clientAddress(req, trustedProxies),
       remotePort: req.socket.remotePort,
       tlsSocket: kind === 'wss' ? (req.socket as TLSSocket) : undefined,
       host: hostFromHeader(req.headers.host),
@@ -248,23 +251,19 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
  * proxy, the right-most X-Forwarded-For entry that is not one (the ones
  * further left are the client's to make up).
  */
-export function clientAddress(req: IncomingMessage, trustedProxies: readonly string[]): string {
+export function clientAddress(req: IncomingMessage, trustedProxies: TrustedAddresses): string {
   const peer = remoteIp(req.socket);
-  if (trustedProxies.length === 0 || !trustedProxies.includes(peer)) return peer;
+  if (!trustedProxies.has(peer)) return peer;
   const raw = req.headers['x-forwarded-for'];
   if (raw === undefined) return peer;
   const header = Array.isArray(raw) ? raw.join(',') : raw;
-  const hops = header.split(',').map((h) => unmapped(h.trim()));
+  const hops = header.split(',').map((h) => unmapIp(h.trim()));
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (isIP(hop) === 0) return peer;
-    if (!trustedProxies.includes(hop)) return hop;
+    if (!trustedProxies.has(hop)) return hop;
   }
   return peer;
-}
-
-function unmapped(addr: string): string {
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
 /** Answers a handshake with an HTTP error and closes (as `ws` does for its own refusals). */

@@ -15,6 +15,7 @@ import {
   hostMetaXml,
   secureEndpoint,
 } from './host-meta.js';
+import { TrustedAddresses } from '../net/trusted-addresses.js';
 import { clientAddress, originAllowed } from './server.js';
 
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
@@ -248,7 +249,7 @@ describe('handshake policies', () => {
     }) as unknown as IncomingMessage;
 
   it('takes the client address from X-Forwarded-For only behind a trusted proxy', () => {
-    const trusted = ['127.0.0.1', '10.0.0.2'];
+    const trusted = new TrustedAddresses(['127.0.0.1', '10.0.0.2']);
     expect(clientAddress(request('::ffff:203.0.113.9', '198.51.100.1'), trusted)).toBe(
       '203.0.113.9',
     );
@@ -262,6 +263,15 @@ describe('handshake policies', () => {
     );
     expect(clientAddress(request('127.0.0.1', 'garbage'), trusted)).toBe('127.0.0.1');
     expect(clientAddress(request('127.0.0.1'), trusted)).toBe('127.0.0.1');
-    expect(clientAddress(request('127.0.0.1', '198.51.100.1'), [])).toBe('127.0.0.1');
+    expect(clientAddress(request('127.0.0.1', '198.51.100.1'), new TrustedAddresses([]))).toBe(
+      '127.0.0.1',
+    );
+  });
+
+  it('trusts proxies by CIDR range (the same matcher as c2s.proxyTrustedAddresses)', () => {
+    const trusted = new TrustedAddresses(['10.0.0.0/8', 'fd00::/8']);
+    expect(clientAddress(request('::ffff:10.9.8.7', '198.51.100.1'), trusted)).toBe('198.51.100.1');
+    expect(clientAddress(request('fd12::1', '2001:db8::7, 10.1.1.1'), trusted)).toBe('2001:db8::7');
+    expect(clientAddress(request('11.0.0.1', '198.51.100.1'), trusted)).toBe('11.0.0.1');
   });
 });

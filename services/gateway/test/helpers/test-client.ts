@@ -19,6 +19,8 @@ export interface ConnectOptions {
   /** Direct TLS (XEP-0368). */
   tls?: boolean;
   alpn?: string[];
+  /** Bytes sent first on the TCP connection (a PROXY protocol header), before any TLS. */
+  proxyHeader?: Buffer;
 }
 
 export class TestClient {
@@ -60,10 +62,21 @@ export class TestClient {
   }
 
   static async connect(port: number, opts: ConnectOptions = {}): Promise<TestClient> {
+    let raw: Socket | undefined;
+    if (opts.proxyHeader !== undefined) {
+      raw = netConnect({ port, host: '127.0.0.1' });
+      raw.write(opts.proxyHeader);
+      if (!opts.tls) {
+        await new Promise<void>((resolve, reject) => {
+          raw!.once('connect', () => resolve());
+          raw!.once('error', reject);
+        });
+        return new TestClient(raw);
+      }
+    }
     const socket: Socket = opts.tls
       ? tlsConnect({
-          port,
-          host: '127.0.0.1',
+          ...(raw === undefined ? { port, host: '127.0.0.1' } : { socket: raw }),
           servername: 'localhost',
           rejectUnauthorized: false,
           ...(opts.alpn && { ALPNProtocols: opts.alpn }),
