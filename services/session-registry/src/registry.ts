@@ -7,6 +7,7 @@ import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import { startAdminControl } from './admin-control.js';
 import type { RegistryDeps } from './core.js';
 import { Core, envelopeOf, fromRecord, toRecord } from './core.js';
+import { destructiveGuard } from './destructive-guard.js';
 import { gatewayDown, startReaper } from './reaper.js';
 import type { GatewayLiveness } from './reaper.js';
 import { handleInbound, handleOutbound } from './dispatch.js';
@@ -93,6 +94,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   );
   for (const m of modules) m.register(ctx);
 
+  // Destructive messages are checked against the stores and heartbeats first (docs/security.md).
+  const guard = destructiveGuard(core, opts.gatewayLiveness, opts.metrics, core.logger);
   const onError = (err: unknown) =>
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
@@ -133,8 +136,10 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       case 'bounce':
         return bounced(core, iqs, m);
       case 'gateway-down':
+        if (!(await guard.gatewayDown(m.gw))) return;
         return gatewayDown(core, m.gw, m.partition, m.resumableToo);
       case 'account-removed':
+        if (!(await guard.accountRemovable(m.jid))) return;
         return accountRemoved(core, m.jid);
       case 'session-resumable':
         return markResumable(core, m.jid, m.conn);

@@ -516,6 +516,7 @@ describe('mam module: queries and preferences', () => {
   });
 
   it('removes the archive with the account', async () => {
+    await stores.accounts.delete(BOB); // account-removed acts only on a deleted account
     publish(BOB, { t: 'account-removed', jid: BOB });
     await settle();
     expect(await archive(BOB)).toHaveLength(0);
