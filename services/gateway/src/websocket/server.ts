@@ -141,7 +141,10 @@ function upgrade(
   }
   const origin = req.headers.origin;
   if (!originAllowed(origin, ws.allowedOrigins)) {
-    logger.info('websocket refused: origin not allowed', { ip: remoteIp(req.socket), origin });
+    logger.info('websocket refused: origin not allowed', {
+      ip: clientAddress(req, trustedProxies),
+      origin,
+    });
     abort(socket, 403, 'Forbidden', 'this origin may not connect\n');
     return;
   }
