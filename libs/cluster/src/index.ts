@@ -14,3 +14,5 @@ export type { ClusterProcess } from './process-runtime.js';
 export { busObserver, storeObserver } from './process-metrics.js';
 export { LinkError, linkError, linkFailureKind, redisLinkReady } from './link-errors.js';
 export type { LinkFailureKind, LinkName } from './link-errors.js';
+export { openConfiguredStores, storeOptionsFor } from './stores.js';
+export type { StoreOpenOptions } from './stores.js';

@@ -1,10 +1,6 @@
 import { connectNatsBus } from '@parley/bus';
 import type { NatsBus } from '@parley/bus';
-import {
-  cassandraSslOptions,
-  natsConnectionSecurity,
-  redisConnectionSecurity,
-} from '@parley/config';
+import { natsConnectionSecurity, redisConnectionSecurity } from '@parley/config';
 import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { instrumentStores, openStores } from '@parley/store';
@@ -15,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { linkError, redisLinkReady } from './link-errors.js';
 import { busObserver, storeObserver } from './process-metrics.js';
 import { connectRedis } from './redis.js';
+import { storeOptionsFor } from './stores.js';
 
 /** A node id usable in subjects, consumer names and Redis keys. */
 export function processId(nodeId: string): string {
@@ -50,7 +47,7 @@ export async function startClusterProcess(
   // Secrets and certificates are read first: a missing file stops the start naming its key.
   const natsAuth = natsConnectionSecurity(config);
   const redisSecurity = redisConnectionSecurity(config);
-  const cassandraSsl = config.store.kind === 'cassandra' ? cassandraSslOptions(config) : undefined;
+  const storeOptions = storeOptionsFor(config);
   const tracing = config.tracing.enabled
     ? installTracing({
         serviceName: service,
@@ -83,14 +80,7 @@ export async function startClusterProcess(
     throw err;
   }
   const stores = instrumentStores(
-    await openStores({
-      kind: config.store.kind,
-      dataDir: config.server.dataDir,
-      cassandra:
-        cassandraSsl === undefined
-          ? config.store.cassandra
-          : { ...config.store.cassandra, clientOptions: { sslOptions: cassandraSsl } },
-    }),
+    await openStores(storeOptions),
     storeObserver(metrics, config.store.kind),
   );
   let http: HttpEndpoint | undefined;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { addressRange } from './address-range.js';
 import { adminTokens } from './admin-tokens.js';
+import { postgresStoreSchema } from './postgres-config.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 import { cassandraTlsSchema, natsSecuritySchema, redisSchema } from './security-schema.js';
@@ -254,10 +255,11 @@ export const configSchema: SchemaFor<Config> = {
   },
   redis: redisSchema,
   store: {
-    kind: oneOf(['memory', 'lmdb', 'cassandra'], {
+    kind: oneOf(['memory', 'lmdb', 'postgres', 'cassandra'], {
       default: 'lmdb',
-      doc: 'Storage backend for accounts, rosters and offline messages.',
+      doc: 'Storage backend of the durable data (accounts, rosters, offline messages, archives, rooms, pubsub, vCards, private XML): lmdb (one host, in server.dataDir), postgres or cassandra (shared by every process of a cluster), memory (tests).',
     }),
+    postgres: postgresStoreSchema,
     cassandra: {
       contactPoints: list(str({ default: '', doc: 'host or host:port' }), {
         min: 1,

@@ -133,7 +133,7 @@ function readFile(key: string, path: string): string {
 }
 
 /** An inline secret, or the trimmed contents of its file. */
-function secret(
+export function secret(
   section: string,
   key: string,
   inline: string | undefined,
@@ -156,7 +156,7 @@ function pem(section: string, key: keyof TlsFilesConfig, path: string | undefine
   return text;
 }
 
-function tlsPem(section: string, tls: TlsFilesConfig): TlsPem {
+export function tlsPem(section: string, tls: TlsFilesConfig): TlsPem {
   const out: TlsPem = {};
   const ca = pem(section, 'caFile', tls.caFile, /-----BEGIN CERTIFICATE-----/);
   const cert = pem(section, 'certFile', tls.certFile, /-----BEGIN CERTIFICATE-----/);

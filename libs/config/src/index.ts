@@ -32,3 +32,9 @@ export type {
   RedisConfig,
   TlsFilesConfig,
 } from './security-types.js';
+export { postgresConnection } from './postgres-config.js';
+export type {
+  PostgresConnection,
+  PostgresSslModeName,
+  PostgresStoreConfig,
+} from './postgres-config.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ENV_ALIASES, configSchema } from './config-schema.js';
 import { checkConnectionSecurity } from './connection-security.js';
 import { defaultConfig } from './defaults.js';
+import { checkPostgresConfig } from './postgres-config.js';
 import { ConfigError } from './errors.js';
 import { FieldValueError, show } from './schema.js';
 import type { Field } from './schema.js';
@@ -174,6 +175,7 @@ function invalid(key: string, message: string): ConfigError {
 /** Rules that involve more than one key. */
 function checkConsistency(config: Config): void {
   const { c2s, tls, http } = config;
+  checkPostgresConfig(config.store.postgres);
   if (c2s.authFailureMaxDelayMs < c2s.authFailureDelayMs) {
     throw invalid(
       'c2s.authFailureMaxDelayMs',

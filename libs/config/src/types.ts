@@ -1,3 +1,4 @@
+import type { PostgresStoreConfig } from './postgres-config.js';
 import type { Field } from './schema.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 
@@ -113,7 +114,9 @@ export interface Config {
   };
   redis: RedisConfig;
   store: {
-    kind: 'memory' | 'lmdb' | 'cassandra';
+    kind: 'memory' | 'lmdb' | 'postgres' | 'cassandra';
+    /** The PostgreSQL database used when `kind` is 'postgres' (and by `xmppctl postgres migrate`). */
+    postgres: PostgresStoreConfig;
     /** The Cassandra cluster used when `kind` is 'cassandra' (and by `xmppctl cassandra migrate`). */
     cassandra: {
       /** `host` or `host:port` of one or more nodes. */

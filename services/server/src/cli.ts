@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ConfigError, cassandraSslOptions, loadConfig } from '@parley/config';
+import { ConfigError, cassandraSslOptions, loadConfig, postgresConnection } from '@parley/config';
 import type { Config } from '@parley/config';
-import { migrateCassandra } from '@parley/store';
+import { migrateCassandra, migratePostgres } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { runApiCommand } from './admin-cli.js';
 import { openStores } from './server.js';
@@ -19,6 +19,8 @@ const USAGE = `xmppctl: manage a Parley server's accounts
   xmppctl user import --pattern 'user%d@localhost' --count 20000 --password 'secret' [--start 1]
   xmppctl user import --file users.txt          one "jid password" per line
   xmppctl api <operation> [...]                 any admin API operation (xmppctl api list; see docs/admin-api.md)
+  xmppctl postgres migrate [--dir <path>]       create or upgrade the schema of store.postgres
+                                                (deploy/postgres; safe to run from several hosts at once)
   xmppctl cassandra migrate [--create-keyspace] [--dir <path>]
                                                 apply pending schema migrations (deploy/cassandra)
                                                 to the keyspace of store.cassandra
@@ -71,6 +73,7 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   const [group, cmd, arg] = positionals;
+  if (group === 'postgres' && !values.help) return postgresCommand(cmd, values.dir);
   if (group === 'cassandra' && !values.help) {
     return cassandraCommand(cmd, values['create-keyspace'] === true, values.dir);
   }
@@ -151,6 +154,30 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await stores.close();
   }
+}
+
+/** `xmppctl postgres migrate`: brings the configured schema up to date. */
+async function postgresCommand(cmd: string | undefined, dir: string | undefined): Promise<number> {
+  if (cmd !== 'migrate') {
+    console.log(USAGE);
+    return 2;
+  }
+  const connection = postgresConnection(loadConfig());
+  const result = await migratePostgres({
+    ...connection,
+    ...(dir !== undefined ? { dir } : {}),
+    log: (message) => console.error(message),
+  });
+  for (const v of result.changed) {
+    console.error(`warning: migration ${v} was edited after it was applied`);
+  }
+  const version = Math.max(0, ...result.applied, ...result.alreadyApplied);
+  console.log(
+    result.applied.length > 0
+      ? `schema ${result.schema}: applied ${result.applied.join(', ')}; schema version ${version}`
+      : `schema ${result.schema} is up to date (schema version ${version})`,
+  );
+  return 0;
 }
 
 /** `xmppctl cassandra migrate`: brings the configured keyspace's schema up to date. */

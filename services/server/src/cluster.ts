@@ -1,14 +1,28 @@
 #!/usr/bin/env node
 /**
- * `pnpm cluster:start`: a local cluster of 2 gateways, 2 session-registry
- * workers and 2 MUC workers over a nats-server and a redis-server it starts itself (or the
- * ones in NATS_URL / REDIS_URL). Ctrl-C stops everything it started.
+ * `pnpm cluster:start [--store lmdb|postgres]`: a local cluster of 2
+ * gateways, 2 session-registry workers and 2 MUC workers over a nats-server
+ * and a redis-server it starts itself (or the ones in NATS_URL / REDIS_URL),
+ * sharing LMDB in ./data-cluster or a PostgreSQL database (the one in
+ * PARLEY_STORE_POSTGRES_URL, else a throw-away server started here).
+ * Ctrl-C stops everything it started.
  */
+import { parseArgs } from 'node:util';
 import { startLocalCluster } from './local-cluster.js';
 
+const { values } = parseArgs({
+  options: { store: { type: 'string', default: 'lmdb' } },
+});
+if (values.store !== 'lmdb' && values.store !== 'postgres') {
+  console.error(`--store: expected lmdb or postgres, got ${values.store}`);
+  process.exit(2);
+}
+const postgresUrl = process.env['PARLEY_STORE_POSTGRES_URL'];
 const cluster = await startLocalCluster({
   ...(process.env['NATS_URL'] ? { natsUrl: process.env['NATS_URL'] } : {}),
   ...(process.env['REDIS_URL'] ? { redisUrl: process.env['REDIS_URL'] } : {}),
+  store: values.store,
+  ...(postgresUrl ? { postgresUrl } : {}),
   basePort: Number(process.env['PARLEY_CLUSTER_BASE_PORT'] ?? 5222),
   mucs: 2,
   adminApis: 1,
@@ -16,6 +30,11 @@ const cluster = await startLocalCluster({
 });
 const lines = [
   `NATS ${cluster.natsUrl}   Redis ${cluster.redisUrl}`,
+  ...(cluster.postgresUrl !== undefined
+    ? [
+        `PostgreSQL ${cluster.postgresUrl}${cluster.postgres ? ' (throw-away: removed when the cluster stops)' : ''}`,
+      ]
+    : []),
   ...cluster.gateways.map(
     (g) =>
       `${g.name}: XMPP 127.0.0.1:${g.c2sPort}  metrics/health http://127.0.0.1:${g.httpPort}/metrics`,
@@ -28,7 +47,9 @@ const lines = [
     (a) =>
       `${a.name}: REST http://127.0.0.1:${a.adminPort}/api (reference: /docs; tokens: PARLEY_ADMIN_TOKENS, see docs/admin-api.md)`,
   ),
-  'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
+  cluster.postgresUrl !== undefined
+    ? `Create a user: PARLEY_STORE_KIND=postgres PARLEY_STORE_POSTGRES_URL=${cluster.postgresUrl} pnpm xmppctl user add alice@localhost`
+    : 'Create a user: PARLEY_SERVER_DATA_DIR=./data-cluster pnpm xmppctl user add alice@localhost',
   'Press Ctrl-C to stop the cluster.',
 ];
 console.log(lines.join('\n'));

@@ -1,8 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startNatsServer, startRedisServer, startServerProcess } from '@parley/testkit';
-import type { NatsServer, RedisServer, ServerProcess } from '@parley/testkit';
+import { migratePostgres } from '@parley/store';
+import {
+  freePort,
+  startNatsServer,
+  startPostgresServer,
+  startRedisServer,
+  startServerProcess,
+} from '@parley/testkit';
+import type { NatsServer, PostgresServer, RedisServer, ServerProcess } from '@parley/testkit';
 
 export type ProcessKind = 'gateway' | 'session-registry' | 'muc' | 'admin-api';
 
@@ -16,6 +23,13 @@ export interface LocalClusterOptions {
   /** Use these instead of starting nats-server / redis-server. */
   natsUrl?: string;
   redisUrl?: string;
+  /**
+   * Durable store shared by every process: `lmdb` (default) in `dataDir`, or
+   * `postgres` on `postgresUrl` (else a throw-away PostgreSQL started here),
+   * migrated before the processes start.
+   */
+  store?: 'lmdb' | 'postgres';
+  postgresUrl?: string;
   dataDir?: string;
   domains?: string[];
   /** First client port; gateway i listens on basePort + 10*i (c2s) and +1 (direct TLS). 0 = free ports. */
@@ -45,8 +59,11 @@ export interface ClusterProcess {
 export interface LocalCluster {
   natsUrl: string;
   redisUrl: string;
+  /** Set when the store is PostgreSQL. */
+  postgresUrl?: string;
   nats?: NatsServer;
   redis?: RedisServer;
+  postgres?: PostgresServer;
   gateways: ClusterProcess[];
   registries: ClusterProcess[];
   mucs: ClusterProcess[];
@@ -71,11 +88,15 @@ function entry(kind: ProcessKind, fromSource: boolean): string[] {
 /**
  * A local cluster on one machine: N gateways, M session-registry workers
  * and K MUC workers as separate processes over a nats-server and a redis-server (started here
- * unless URLs are given), sharing an LMDB data directory.
+ * unless URLs are given), sharing an LMDB data directory or a PostgreSQL database.
  */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const nats = opts.natsUrl ? undefined : await startNatsServer({ jetstream: true });
   const redis = opts.redisUrl ? undefined : await startRedisServer();
+  const usePostgres = opts.store === 'postgres';
+  const postgres = usePostgres && !opts.postgresUrl ? await startPostgresServer() : undefined;
+  const postgresUrl = usePostgres ? (opts.postgresUrl ?? postgres!.url) : undefined;
+  if (postgresUrl !== undefined) await migratePostgres({ url: postgresUrl });
   const natsUrl = opts.natsUrl ?? nats!.url;
   const redisUrl = opts.redisUrl ?? redis!.url;
   const dataDir = resolve(opts.dataDir ?? './data-cluster');
@@ -89,13 +110,18 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     PARLEY_SERVER_DOMAINS: (opts.domains ?? ['localhost']).join(','),
     PARLEY_LOG_LEVEL: opts.logLevel ?? 'info',
     ...(opts.partitions ? { PARLEY_ROUTING_PARTITIONS: String(opts.partitions) } : {}),
+    ...(postgresUrl !== undefined
+      ? { PARLEY_STORE_KIND: 'postgres', PARLEY_STORE_POSTGRES_URL: postgresUrl }
+      : {}),
     ...opts.env,
   };
   const cluster: LocalCluster = {
     natsUrl,
     redisUrl,
+    ...(postgresUrl !== undefined ? { postgresUrl } : {}),
     ...(nats ? { nats } : {}),
     ...(redis ? { redis } : {}),
+    ...(postgres ? { postgres } : {}),
     gateways: [],
     registries: [],
     mucs: [],
@@ -168,6 +194,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       );
       await nats?.stop();
       await redis?.stop();
+      await postgres?.stop();
     },
   };
   try {

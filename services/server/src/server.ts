@@ -2,16 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
-import { cassandraSslOptions } from '@parley/config';
 import type { Config } from '@parley/config';
-import { processId, storeObserver } from '@parley/cluster';
+import { openConfiguredStores, processId, storeObserver } from '@parley/cluster';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startMucService } from '@parley/muc';
 import type { MucService } from '@parley/muc';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
-import { instrumentStores, openStores as openStoresFor } from '@parley/store';
+import { instrumentStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
@@ -34,15 +33,7 @@ export interface RunningServer {
 }
 
 export function openStores(config: Config): Promise<Stores> {
-  const sslOptions = config.store.kind === 'cassandra' ? cassandraSslOptions(config) : undefined;
-  return openStoresFor({
-    kind: config.store.kind,
-    dataDir: config.server.dataDir,
-    cassandra:
-      sslOptions === undefined
-        ? config.store.cassandra
-        : { ...config.store.cassandra, clientOptions: { sslOptions } },
-  });
+  return openConfiguredStores(config);
 }
 
 /**

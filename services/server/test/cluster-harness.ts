@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLmdbStores } from '@parley/store';
+import { migratePostgres, openLmdbStores, openPostgresStores } from '@parley/store';
+import type { Stores } from '@parley/store';
+import { startPostgresServer } from '@parley/testkit';
+import type { PostgresServer } from '@parley/testkit';
 import { startLocalCluster } from '../src/local-cluster.js';
 import type { LocalCluster, LocalClusterOptions } from '../src/local-cluster.js';
 import { newAccount } from '../src/users.js';
@@ -16,14 +19,24 @@ export interface TestCluster {
 /**
  * A local cluster (separate gateway and session-registry processes from the
  * TypeScript sources, over their own nats-server and redis-server) with the
- * given accounts (password 'secret') created in its fresh data directory.
+ * given accounts (password 'secret') created in its fresh store: LMDB in a
+ * fresh data directory, or with `store: 'postgres'` a fresh PostgreSQL
+ * server of its own.
  */
 export async function startTestCluster(
   users: string[],
   opts: LocalClusterOptions = {},
 ): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-cluster-'));
-  const stores = await openLmdbStores(join(dir, 'db'));
+  let postgres: PostgresServer | undefined;
+  let stores: Stores;
+  if (opts.store === 'postgres') {
+    postgres = await startPostgresServer();
+    await migratePostgres({ url: postgres.url });
+    stores = await openPostgresStores({ url: postgres.url });
+  } else {
+    stores = await openLmdbStores(join(dir, 'db'));
+  }
   for (const u of users)
     await stores.accounts.create(await newAccount(`${u}@localhost`, 'secret', 4096));
   await stores.close();
@@ -32,6 +45,7 @@ export async function startTestCluster(
     fromSource: true,
     logLevel: 'warn',
     partitions: 16,
+    ...(postgres ? { postgresUrl: postgres.url } : {}),
     ...opts,
   });
   return {
@@ -39,6 +53,7 @@ export async function startTestCluster(
     port: (i) => cluster.gateways[i]!.c2sPort!,
     async stop() {
       await cluster.stop();
+      await postgres?.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
