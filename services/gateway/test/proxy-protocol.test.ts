@@ -142,6 +142,32 @@ describe('PROXY protocol from a trusted load balancer', () => {
     expect(logLines(h, 'client connection opened').map((l) => l['ip'])).toContain(client.ip);
   });
 
+  it('reads a header that arrives alone, before the client says anything, on both listeners', async () => {
+    for (const tls of [false, true]) {
+      const port = tls ? h.gateway.ports.directTls! : h.port;
+      const client = { ip: tls ? '198.51.100.80' : '198.51.100.79', port: 2 };
+      const before = await metric(h, 'proxy');
+      const raw = netConnect({ port, host: '127.0.0.1' });
+      raw.on('error', () => undefined);
+      raw.write(headerFor('v2', client, port));
+      // The gateway has read the header (and nothing after it) before the client goes on.
+      await vi.waitFor(async () => expect(await metric(h, 'proxy')).toBe(before + 1));
+      let socket: Socket = raw;
+      if (tls) {
+        socket = tlsConnect({ socket: raw, servername: 'localhost', rejectUnauthorized: false });
+        await new Promise((resolve) => socket.once('secureConnect', resolve));
+      }
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.write(
+        `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+      );
+      await vi.waitFor(() => expect(received).toContain('</stream:features>'));
+      expect(logLines(h, 'client connection opened').map((l) => l['ip'])).toContain(client.ip);
+      socket.destroy();
+    }
+  });
+
   it('keeps the balancer address for a LOCAL header (a health check)', async () => {
     const before = await metric(h, 'local');
     const c = await h.connect({
