@@ -84,6 +84,14 @@ CREATE INDEX archive_messages_by_with ON archive_messages (archive, with_jid, id
 CREATE INDEX archive_messages_by_ts ON archive_messages (archive, ts);
 CREATE INDEX archive_messages_ts_brin ON archive_messages USING brin (ts);
 
+-- Archives holding a message whose id does not encode its time (ids not
+-- made by newArchiveId at the message's time, e.g. imported). In every
+-- other archive, time bounds are also id bounds, so a time-range page is a
+-- range scan of the primary key.
+CREATE TABLE archive_mixed (
+  archive  text COLLATE "C" PRIMARY KEY
+);
+
 CREATE TABLE archive_prefs (
   archive  text COLLATE "C" PRIMARY KEY,
   prefs    jsonb NOT NULL

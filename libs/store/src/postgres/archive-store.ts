@@ -11,8 +11,11 @@ import {
   checkArchivedMessage,
   checkArchivePrefs,
   checkArchiveQuery,
+  archiveSeekBounds,
+  idMatchesTime,
   type ArchiveFilter,
 } from '../shared/archive-query.js';
+import { compareCodePoints } from '../shared/jid-order.js';
 import { withoutUndefined } from '../shared/plain.js';
 import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { PgSession } from './session.js';
@@ -46,15 +49,21 @@ const EXPIRY_BATCH = 5000;
 export class PostgresArchiveStore implements ArchiveStore {
   private readonly q;
   private readonly messages: string;
+  private readonly mixed: string;
 
   constructor(private readonly db: PgSession) {
     const messages = (this.messages = db.table('archive_messages'));
     const prefs = db.table('archive_prefs');
+    const mixed = (this.mixed = db.table('archive_mixed'));
+    const append = `INSERT INTO ${messages} (archive, id, ts, with_jid, with_resource, xml)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (archive, id) DO NOTHING`;
     this.q = {
-      append: `INSERT INTO ${messages} (archive, id, ts, with_jid, with_resource, xml)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (archive, id) DO NOTHING`,
+      append,
+      appendMixed: `WITH m AS (INSERT INTO ${mixed} (archive) VALUES ($1) ON CONFLICT DO NOTHING)
+        ${append}`,
       get: `SELECT id, ts, with_jid, with_resource, xml FROM ${messages} WHERE archive = $1 AND id = $2`,
-      deleteAll: `WITH p AS (DELETE FROM ${prefs} WHERE archive = $1)
+      deleteAll: `WITH p AS (DELETE FROM ${prefs} WHERE archive = $1),
+          m AS (DELETE FROM ${mixed} WHERE archive = $1)
         DELETE FROM ${messages} WHERE archive = $1`,
       expire: `DELETE FROM ${messages} WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM ${messages} WHERE ts < $1 LIMIT ${EXPIRY_BATCH}))`,
@@ -67,15 +76,9 @@ export class PostgresArchiveStore implements ArchiveStore {
   async append(archive: string, msg: ArchivedMessage): Promise<boolean> {
     checkJid(archive, 'archive');
     checkArchivedMessage(msg);
+    const sql = idMatchesTime(msg) ? this.q.append : this.q.appendMixed;
     const r = await this.db.run('archive.append', (q) =>
-      q.query(this.q.append, [
-        archive,
-        msg.id,
-        msg.ts,
-        msg.with,
-        msg.withResource ?? null,
-        msg.xml,
-      ]),
+      q.query(sql, [archive, msg.id, msg.ts, msg.with, msg.withResource ?? null, msg.xml]),
     );
     return r.rowCount === 1;
   }
@@ -84,12 +87,12 @@ export class PostgresArchiveStore implements ArchiveStore {
     checkJid(archive, 'archive');
     checkArchiveQuery(q);
     const fromEnd = q.fromEnd === true;
-    const { where, values } = filterSql(archive, q);
-    values.push(q.limit + 1);
-    const sql = `SELECT id, ts, with_jid, with_resource, xml FROM ${this.messages}
-      WHERE ${where} ORDER BY id ${fromEnd ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
-    const r = await this.db.run('archive.query', (db) => db.query<MessageRow>(sql, values));
-    const rows = r.rows;
+    const { text, values } = pageSql(this.messages, this.mixed, archive, q);
+    const r = await this.db.run('archive.query', (db) => db.query<MessageRow>(text, values));
+    // The two-branch statement (see branches) has no outer ORDER BY.
+    const rows = r.rows.sort((a, b) =>
+      fromEnd ? compareCodePoints(b.id, a.id) : compareCodePoints(a.id, b.id),
+    );
     const complete = rows.length <= q.limit;
     if (!complete) rows.length = q.limit;
     const items = rows.map(toMessage);
@@ -110,9 +113,8 @@ export class PostgresArchiveStore implements ArchiveStore {
   async count(archive: string, q: ArchiveFilter): Promise<number> {
     checkJid(archive, 'archive');
     checkArchiveFilter(q);
-    const { where, values } = filterSql(archive, q);
-    const sql = `SELECT count(*)::bigint AS n FROM ${this.messages} WHERE ${where}`;
-    const r = await this.db.run('archive.count', (db) => db.query<{ n: string }>(sql, values));
+    const { text, values } = countSql(this.messages, this.mixed, archive, q);
+    const r = await this.db.run('archive.count', (db) => db.query<{ n: string }>(text, values));
     return Number(r.rows[0]?.n ?? 0);
   }
 
@@ -148,6 +150,78 @@ export class PostgresArchiveStore implements ArchiveStore {
       q.query(this.q.setPrefs, [archive, JSON.stringify(withoutUndefined(prefs))]),
     );
   }
+}
+
+/**
+ * With time bounds (and no `ids`), a statement in two branches of which
+ * PostgreSQL runs one (each starts with a one-time test of archive_mixed):
+ * for an archive whose ids all encode their time, the time bounds are also
+ * id bounds (a primary key range); otherwise the plain filter.
+ */
+function branches(
+  table: string,
+  mixed: string,
+  archive: string,
+  q: ArchiveFilter,
+  select: string,
+  tail: (values: unknown[]) => string,
+): { text: string; values: unknown[] } {
+  const { where, values } = filterSql(archive, q);
+  if ((q.start === undefined && q.end === undefined) || q.ids !== undefined) {
+    return { text: `${select} FROM ${table} WHERE ${where}${tail(values)}`, values };
+  }
+  const isMixed = `EXISTS (SELECT 1 FROM ${mixed} WHERE archive = $1)`;
+  const { low, high } = archiveSeekBounds(q, true);
+  let seek = where;
+  if (low !== undefined) {
+    values.push(low);
+    seek += ` AND id >= $${values.length}`;
+  }
+  if (high !== undefined) {
+    values.push(high);
+    seek += ` AND id <= $${values.length}`;
+  }
+  const end = tail(values);
+  return {
+    text: `(${select} FROM ${table} WHERE NOT ${isMixed} AND ${seek}${end})
+      UNION ALL (${select} FROM ${table} WHERE ${isMixed} AND ${where}${end})`,
+    values,
+  };
+}
+
+/** The statement of one page: one row more than the page, from the requested end. */
+export function pageSql(
+  table: string,
+  mixed: string,
+  archive: string,
+  q: ArchiveQuery,
+): { text: string; values: unknown[] } {
+  const order = q.fromEnd === true ? 'DESC' : 'ASC';
+  return branches(
+    table,
+    mixed,
+    archive,
+    q,
+    'SELECT id, ts, with_jid, with_resource, xml',
+    (values) => {
+      values.push(q.limit + 1);
+      return ` ORDER BY id ${order} LIMIT $${values.length}`;
+    },
+  );
+}
+
+/** The statement counting the matches of a filter (RSM <count/>). */
+export function countSql(
+  table: string,
+  mixed: string,
+  archive: string,
+  q: ArchiveFilter,
+): { text: string; values: unknown[] } {
+  const inner = branches(table, mixed, archive, q, 'SELECT 1', () => '');
+  return {
+    text: `SELECT count(*)::bigint AS n FROM (${inner.text}) matches`,
+    values: inner.values,
+  };
 }
 
 /**
