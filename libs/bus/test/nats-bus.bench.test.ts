@@ -115,6 +115,73 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
     expect(outOfOrder).toBe(0);
   }, 600_000);
 
+  /**
+   * Direct transport, consumer in the publishing process (a registry worker
+   * routing to a partition it owns): the same-process hand-over on and off.
+   */
+  async function sameProcess(handover: boolean, partitions: number): Promise<void> {
+    const b = await connectNatsBus({
+      servers: server.url,
+      name: `bench-local-${handover}`,
+      logger: quiet,
+      durableLocalHandover: handover,
+      durableBatchKey: (s) => /^(xmpp\.[a-z]+\.[^.]+)\./.exec(s)?.[1] ?? s,
+    });
+    buses.push(b);
+    const p = uniqueToken();
+    let handled = 0;
+    let outOfOrder = 0;
+    const latencies: number[] = [];
+    for (let i = 0; i < partitions; i++) {
+      let next = 0;
+      await b.consumeOrdered(`xmpp.r.${p}${i}.*`, `local-${p}-${i}`, async (m) => {
+        const d = m.data as { n: number; t: number };
+        if (d.n !== next) outOfOrder++;
+        next = d.n + 1;
+        latencies.push(performance.now() - d.t);
+        handled++;
+      });
+    }
+    const payload = 'x'.repeat(300);
+    const serverCpu0 = processCpuMs(server.pid);
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    const perPartition = new Array<number>(partitions).fill(0);
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < total; k++) {
+      const i = k % partitions;
+      sends.push(
+        b.publishDurable(`xmpp.r.${p}${i}.user${k % 97}`, {
+          n: perPartition[i]!++,
+          t: performance.now(),
+          payload,
+        }),
+      );
+      // Paced like traffic (about 1000 messages per turn), not one huge burst.
+      if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(sends);
+    await waitFor(() => handled >= total, 300_000, 'all handled');
+    const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    latencies.sort((x, y) => x - y);
+    const pct = (q: number) => latencies[Math.floor(q * (latencies.length - 1))]!.toFixed(1);
+    console.log(
+      `direct, same process, hand-over ${handover ? 'on ' : 'off'}, partitions=${partitions}: ` +
+        `${Math.round(total / (ms / 1000))} msg/s; CPU per message: node ` +
+        `${Math.round((cpu.user + cpu.system) / total)} µs, nats-server ` +
+        `${Math.round(((processCpuMs(server.pid) - serverCpu0) * 1000) / total)} µs; ` +
+        `publish→handler p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms; ` +
+        `handed over ${b.status().localHandovers}`,
+    );
+    expect(outOfOrder).toBe(0);
+  }
+
+  it('direct, same process: hand-over off', () => sameProcess(false, 16), 600_000);
+  it('direct, same process: hand-over on', () => sameProcess(true, 16), 600_000);
+  it('direct, same process: hand-over off (again)', () => sameProcess(false, 16), 600_000);
+  it('direct, same process: hand-over on (again)', () => sameProcess(true, 16), 600_000);
+
   it('one partition', () => run(1), 600_000);
   it('16 partitions', () => run(16), 600_000);
 });
