@@ -26,7 +26,15 @@ export interface PostgresServerOptions {
    * Serve TLS with this certificate and key (PEM files). With `requireTls`
    * (the default when `tls` is given) plain TCP connections are refused.
    */
-  tls?: { certFile: string; keyFile: string; caFile?: string; requireTls?: boolean };
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** CA of client certificates (with `clientCerts`). */
+    caFile?: string;
+    requireTls?: boolean;
+    /** Also require a client certificate signed by `caFile` (pg_hba clientcert=verify-ca). */
+    clientCerts?: boolean;
+  };
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string>;
   startTimeoutMs?: number;
@@ -149,10 +157,11 @@ export async function startPostgresServer(
       settings['ssl_cert_file'] = join(dir, 'server.crt');
       settings['ssl_key_file'] = join(dir, 'server.key');
       if (opts.tls.caFile !== undefined) settings['ssl_ca_file'] = join(dir, 'ca.crt');
-      hba += `hostssl all all 127.0.0.1/32 ${hostMethod}\n`;
-      if (opts.tls.requireTls === false) hba += `host all all 127.0.0.1/32 ${hostMethod}\n`;
+      const clientCert = opts.tls.clientCerts === true ? ' clientcert=verify-ca' : '';
+      hba += `hostssl all all 127.0.0.0/8 ${hostMethod}${clientCert}\n`;
+      if (opts.tls.requireTls === false) hba += `host all all 127.0.0.0/8 ${hostMethod}\n`;
     } else {
-      hba += `host all all 127.0.0.1/32 ${hostMethod}\n`;
+      hba += `host all all 127.0.0.0/8 ${hostMethod}\n`;
     }
     writeFileSync(join(data, 'pg_hba.conf'), hba);
     if (account) chownSync(join(data, 'pg_hba.conf'), account.uid, account.gid);

@@ -1,9 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasBinary, startPostgresServer, type PostgresServer } from '@parley/testkit';
+import {
+  createTestPki,
+  hasBinary,
+  startPostgresServer,
+  type PostgresServer,
+  type TestPki,
+} from '@parley/testkit';
 import { runStoreContractSuite } from '../contract-suite.js';
 import {
   StoreError,
@@ -258,5 +264,99 @@ describe.skipIf(!canRun)('postgres backend on a real server', () => {
         admin = new pg.Pool({ connectionString: server.url, max: 2 });
       }
     });
+  });
+});
+
+describe.skipIf(!canRun)('postgres backend: authentication and TLS', () => {
+  let pki: TestPki;
+  let server: PostgresServer;
+  const password = 'pg-s3cret';
+  const pem = (file: string) => readFileSync(file, 'utf8');
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    server = await startPostgresServer({
+      password,
+      tls: {
+        certFile: pki.serverCertFile,
+        keyFile: pki.serverKeyFile,
+        caFile: pki.caFile,
+        clientCerts: true,
+      },
+      settings: { listen_addresses: '127.0.0.1,127.0.0.2' },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await pki?.remove();
+  });
+
+  const secured = () => ({
+    host: '127.0.0.1',
+    port: server.port,
+    database: 'postgres',
+    user: 'postgres',
+    password,
+    schema: 'parley_tls',
+    connectTimeoutMs: 5000,
+    ssl: {
+      mode: 'verify-full' as const,
+      ca: pem(pki.caFile),
+      cert: pem(pki.clientCertFile),
+      key: pem(pki.clientKeyFile),
+    },
+  });
+
+  it('migrates and serves over verified TLS with a password and a client certificate', async () => {
+    await migratePostgres(secured());
+    const stores = await openPostgresStores(secured());
+    try {
+      await stores.vcards.set('alice@example.org', '<vCard xmlns="vcard-temp"/>');
+      expect(await stores.vcards.get('alice@example.org')).toBe('<vCard xmlns="vcard-temp"/>');
+      const admin = new pg.Client({ ...poolConfigFor(secured()) });
+      await admin.connect();
+      try {
+        const r = await admin.query<{ ssl: boolean }>(
+          'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        );
+        expect(r.rows[0]?.ssl).toBe(true);
+      } finally {
+        await admin.end();
+      }
+    } finally {
+      await stores.close();
+    }
+  });
+
+  const refused = async (opts: Parameters<typeof openPostgresStores>[0], reason: RegExp) => {
+    const err = await openPostgresStores(opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('backend');
+    expect((err as Error).message).toMatch(reason);
+  };
+
+  it('refuses a client without TLS', async () => {
+    await refused({ ...secured(), ssl: { mode: 'disable' } }, /no encryption|pg_hba\.conf/);
+  });
+
+  it('refuses a wrong password', async () => {
+    await refused({ ...secured(), password: 'wrong' }, /password authentication failed/);
+  });
+
+  it('refuses a server whose certificate does not chain to the configured CA', async () => {
+    await refused(
+      { ...secured(), ssl: { ...secured().ssl, ca: pem(pki.otherCaFile) } },
+      /certificate|self.signed/i,
+    );
+  });
+
+  it('refuses a server whose certificate does not name the host (verify-full)', async () => {
+    await refused({ ...secured(), host: '127.0.0.2' }, /altnames|Hostname|IP/i);
+  });
+
+  it('refuses a client without a client certificate where the server requires one', async () => {
+    const { cert: _cert, key: _key, ...ssl } = secured().ssl;
+    await refused({ ...secured(), ssl }, /certificate/i);
   });
 });
