@@ -10,6 +10,7 @@ export type {
   NatsServer,
   NatsServerAuth,
   NatsServerOptions,
+  NatsPermissions,
   ServerTlsFiles,
 } from './nats-server.js';
 export { startRedisServer } from './redis-server.js';

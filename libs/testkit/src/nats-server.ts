@@ -21,7 +21,17 @@ export interface NatsServerOptions {
 
 export type NatsServerAuth =
   | { token: string }
-  | { users?: ReadonlyArray<{ user: string; password: string }>; nkeys?: readonly string[] };
+  | {
+      users?: ReadonlyArray<{ user: string; password: string; permissions?: NatsPermissions }>;
+      nkeys?: readonly string[];
+    };
+
+/** A user's `permissions` block of the nats-server configuration, as written there. */
+export interface NatsPermissions {
+  publish?: { allow?: readonly string[]; deny?: readonly string[] };
+  subscribe?: { allow?: readonly string[]; deny?: readonly string[] };
+  allow_responses?: boolean;
+}
 
 /** PEM files of a test server (see createTestPki). */
 export interface ServerTlsFiles {
@@ -41,7 +51,11 @@ function natsConfig(opts: NatsServerOptions): string | undefined {
         ? { token: auth.token }
         : {
             users: [
-              ...(auth.users ?? []).map((u) => ({ user: u.user, password: u.password })),
+              ...(auth.users ?? []).map((u) => ({
+                user: u.user,
+                password: u.password,
+                ...(u.permissions !== undefined ? { permissions: u.permissions } : {}),
+              })),
               ...(auth.nkeys ?? []).map((nkey) => ({ nkey })),
             ],
           };
@@ -70,6 +84,8 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** Stops the process and starts a new one on the same port and store directory. */
   restart(): Promise<void>;
+  /** The last 16 KiB the current process wrote (e.g. to look for permission violations). */
+  output(): string;
 }
 
 /** Launches `nats-server` on a free loopback port and waits until it accepts connections. */
@@ -122,6 +138,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       await current.stop();
       await removeDirs();
     },
+    output: () => current.output(),
     async restart() {
       if (stopped) throw new TestkitError('stopped', `${binary} on port ${port} was stopped`);
       await current.stop();

@@ -39,6 +39,8 @@ export interface LocalClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Extra PARLEY_* environment for every process. */
   env?: Record<string, string>;
+  /** Extra environment for one process (e.g. its own NATS credentials), over `env`. */
+  envFor?: (kind: ProcessKind, name: string) => Record<string, string>;
   partitions?: number;
   /** Append each process's output to <logDir>/<name>.log (e.g. registry-1.log). */
   logDir?: string;
@@ -156,6 +158,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         kind === 'admin-api' ? (basePort ? basePort + 63 + index : await freePort()) : undefined;
       const env: NodeJS.ProcessEnv = {
         ...base,
+        ...opts.envFor?.(kind, name),
         NODE_ID: name,
         PARLEY_HTTP_PORT: String(httpPort),
         PARLEY_HTTP_HOST: '127.0.0.1',
