@@ -48,7 +48,9 @@ describe('faults stay within one connection', () => {
     const { client, jid } = await h.login('olga', 'secret', 'victim');
     const { client: bystander } = await h.login('olga', 'secret', 'other');
     const bind = await h.registry.waitFor('bind', (b) => b.resource === 'victim');
-    // A corrupt delivery (no xml) makes the socket write throw.
+    // A delivery that passes the bus schema check (its first read of `xml`)
+    // but whose stanza cannot be read when the connection writes it.
+    let reads = 0;
     const env = {
       stage: 'in',
       kind: 'message',
@@ -56,6 +58,13 @@ describe('faults stay within one connection', () => {
       from: 'x@localhost',
       to: jid,
     } as unknown as Envelope;
+    Object.defineProperty(env, 'xml', {
+      enumerable: true,
+      get() {
+        if (reads++ === 0) return '<message/>';
+        throw new Error('unreadable stanza');
+      },
+    });
     h.bus.publish(gatewaySubject('gw1'), {
       t: 'deliver',
       conn: bind.conn,
