@@ -10,6 +10,7 @@ import { connectNatsBus } from '@parley/bus';
 import { loadConfig } from '@parley/config';
 import type { Config, DeepPartial } from '@parley/config';
 import {
+  createNatsJwtSetup,
   createNkeyUser,
   createTestPki,
   hasBinary,
@@ -111,6 +112,49 @@ describe.skipIf(!available)('links to NATS and Redis with authentication and TLS
       }),
     );
     await withToken.close();
+  });
+
+  it('a .creds file (user JWT + NKey seed) authenticates against an operator-mode server', async () => {
+    const setup = createNatsJwtSetup();
+    const jwtNats = await startNatsServer({
+      auth: { operator: setup.operator },
+      tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+    });
+    try {
+      const proc = await startClusterProcess(
+        'test',
+        config({
+          bus: {
+            natsUrl: jwtNats.url,
+            nats: { credsFile: secret('user.creds', setup.creds), tls: { caFile: pki.caFile } },
+          },
+          redis: goodRedis(),
+        }),
+      );
+      const sub = proc.bus.subscribe('jwt.echo', (msg) => msg.respond?.(msg.data));
+      expect(await proc.bus.request('jwt.echo', 'hi', { timeoutMs: 5000 })).toBe('hi');
+      sub.unsubscribe();
+      await proc.close();
+      // A user signed by another account is not known to the server.
+      const stranger = createNatsJwtSetup();
+      await expect(
+        startClusterProcess(
+          'test',
+          config({
+            bus: {
+              natsUrl: jwtNats.url,
+              nats: {
+                credsFile: secret('stranger.creds', stranger.creds),
+                tls: { caFile: pki.caFile },
+              },
+            },
+            redis: goodRedis(),
+          }),
+        ),
+      ).rejects.toThrow(/refused the credentials/);
+    } finally {
+      await jwtNats.stop();
+    }
   });
 
   it('refuses NATS clients without credentials or with wrong ones, naming the keys', async () => {

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TestkitError } from './errors.js';
+import type { NatsOperatorAuth } from './nats-jwt.js';
 import { onFreePort, startServerProcess } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
 import { removeTempDir, tempDir } from './temp-dir.js';
@@ -21,6 +22,8 @@ export interface NatsServerOptions {
 
 export type NatsServerAuth =
   | { token: string }
+  /** Decentralized JWT authentication (see createNatsJwtSetup). */
+  | { operator: NatsOperatorAuth }
   | {
       users?: ReadonlyArray<{ user: string; password: string; permissions?: NatsPermissions }>;
       nkeys?: readonly string[];
@@ -45,7 +48,11 @@ export interface ServerTlsFiles {
 function natsConfig(opts: NatsServerOptions): string | undefined {
   const conf: Record<string, unknown> = {};
   const auth = opts.auth;
-  if (auth !== undefined) {
+  if (auth !== undefined && 'operator' in auth) {
+    conf['operator'] = auth.operator.operatorJwt;
+    conf['resolver'] = 'MEMORY';
+    conf['resolver_preload'] = auth.operator.accounts;
+  } else if (auth !== undefined) {
     conf['authorization'] =
       'token' in auth
         ? { token: auth.token }

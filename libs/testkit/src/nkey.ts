@@ -5,6 +5,7 @@
  * goes into the server's configuration, the seed (`SU...`) to the client.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 export interface NkeyPair {
   /** Public key of a user, 56 characters starting with `U`. */
@@ -50,13 +51,30 @@ function withChecksum(bytes: number[]): string {
   return base32(Uint8Array.from([...bytes, crc & 0xff, crc >> 8]));
 }
 
-/** A fresh NKey user. */
-export function createNkeyUser(): NkeyPair {
+const PREFIXES = { operator: 14 << 3, account: 0, user: PREFIX_USER } as const;
+
+export type NkeyRole = keyof typeof PREFIXES;
+
+/** A key pair with the node:crypto private key, to sign JWTs with. */
+export interface SigningNkey extends NkeyPair {
+  readonly privateKey: KeyObject;
+}
+
+/** A fresh NKey of `role`: public key `O...`, `A...` or `U...`, seed `SO...`, `SA...`, `SU...`. */
+export function createNkey(role: NkeyRole): SigningNkey {
+  const prefix = PREFIXES[role];
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
   const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
   return {
-    publicKey: withChecksum([PREFIX_USER, ...x]),
-    seed: withChecksum([PREFIX_SEED | (PREFIX_USER >> 5), (PREFIX_USER & 31) << 3, ...d]),
+    publicKey: withChecksum([prefix, ...x]),
+    seed: withChecksum([PREFIX_SEED | (prefix >> 5), (prefix & 31) << 3, ...d]),
+    privateKey,
   };
+}
+
+/** A fresh NKey user. */
+export function createNkeyUser(): NkeyPair {
+  const { publicKey, seed } = createNkey('user');
+  return { publicKey, seed };
 }
