@@ -270,7 +270,6 @@ export class NatsBus implements Bus {
    * subjects; filled on first use, emptied whenever a consumer comes or goes.
    */
   private readonly localByScope = new Map<string, DirectOrderedConsumer[]>();
-  private readonly scopeOf: (subject: string) => string;
   private readonly localHandover: boolean;
   private localHandovers = 0;
   private readonly tap: DirectTap | undefined;
@@ -298,7 +297,6 @@ export class NatsBus implements Bus {
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
     this.replyPrefix = createInbox();
     const scopeOf = opts.durableBatchKey ?? defaultScopeOf;
-    this.scopeOf = scopeOf;
     this.localHandover = opts.durableLocalHandover ?? true;
     this.tap = opts.directTap;
     this.direct =
@@ -312,12 +310,12 @@ export class NatsBus implements Bus {
                   },
                 }),
               logger,
-              send: (subject, data, headers, reply, retry) => {
+              send: (subject, data, headers, reply, retry, scope) => {
                 const tap = this.tap;
-                if (tap === undefined) this.sendDirect(subject, data, headers, reply, retry);
+                if (tap === undefined) this.sendDirect(subject, data, headers, reply, retry, scope);
                 else
                   tap({ kind: 'message', subject, reply }, () =>
-                    this.sendDirect(subject, data, headers, reply, retry),
+                    this.sendDirect(subject, data, headers, reply, retry, scope),
                   );
               },
             },
@@ -824,8 +822,9 @@ export class NatsBus implements Bus {
     headers: MsgHdrs | undefined,
     reply: string,
     retry: boolean,
+    scope: string,
   ): void {
-    const local = this.localHandover ? this.localConsumerOf(subject) : undefined;
+    const local = this.localHandover ? this.localConsumerOf(subject, scope) : undefined;
     if (local === undefined) {
       this.send(subject, data, headers, reply);
       return;
@@ -839,9 +838,8 @@ export class NatsBus implements Bus {
    * The running consumer of this process that reads `subject`, when there is
    * exactly one (with two, NATS gives the message to both).
    */
-  private localConsumerOf(subject: string): DirectOrderedConsumer | undefined {
+  private localConsumerOf(subject: string, scope: string): DirectOrderedConsumer | undefined {
     if (this.localConsumers.size === 0) return undefined;
-    const scope = this.scopeOf(subject);
     let candidates = this.localByScope.get(scope);
     if (candidates === undefined) {
       candidates = [...this.localConsumers].filter((c) => c.reads(subject));

@@ -36,7 +36,8 @@ export interface DirectSenderDeps {
   ): { unsubscribe(): void };
   /**
    * Core publish with reply subject (held while disconnected, in order);
-   * `retry` on every transmission after the first.
+   * `retry` on every transmission after the first; `scope` is the message's
+   * ordering scope (`scopeOf(subject)`).
    */
   send(
     subject: string,
@@ -44,6 +45,7 @@ export interface DirectSenderDeps {
     headers: MsgHdrs | undefined,
     reply: string,
     retry: boolean,
+    scope: string,
   ): void;
   logger: BusLogger;
 }
@@ -202,7 +204,7 @@ export class DirectSender {
     p.sentAt = Date.now();
     const lo = scope.pending[scope.head]!.seq;
     const reply = `${this.inbox}.${scope.id}.${p.seq}.${lo}.${++p.attempt}`;
-    this.deps.send(p.subject, p.data, p.headers, reply, p.attempt > 1);
+    this.deps.send(p.subject, p.data, p.headers, reply, p.attempt > 1, scope.key);
   }
 
   private resend(scope: Scope, force = false): void {
