@@ -119,7 +119,7 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
    * Direct transport, consumer in the publishing process (a registry worker
    * routing to a partition it owns): the same-process hand-over on and off.
    */
-  async function sameProcess(handover: boolean, partitions: number): Promise<void> {
+  async function sameProcess(handover: boolean, partitions: number, paced = false): Promise<void> {
     const b = await connectNatsBus({
       servers: server.url,
       name: `bench-local-${handover}`,
@@ -157,8 +157,9 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
           payload,
         }),
       );
-      // Paced like traffic (about 1000 messages per turn), not one huge burst.
-      if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
+      // Flat out: 1000 messages per turn; paced: 10 per millisecond at most.
+      if (paced && k % 10 === 9) await new Promise((r) => setTimeout(r, 1));
+      else if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
     await Promise.all(sends);
     await waitFor(() => handled >= total, 300_000, 'all handled');
@@ -167,7 +168,8 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
     latencies.sort((x, y) => x - y);
     const pct = (q: number) => latencies[Math.floor(q * (latencies.length - 1))]!.toFixed(1);
     console.log(
-      `direct, same process, hand-over ${handover ? 'on ' : 'off'}, partitions=${partitions}: ` +
+      `direct, same process, hand-over ${handover ? 'on ' : 'off'}, partitions=${partitions}` +
+        `${paced ? ', paced' : ''}: ` +
         `${Math.round(total / (ms / 1000))} msg/s; CPU per message: node ` +
         `${Math.round((cpu.user + cpu.system) / total)} µs, nats-server ` +
         `${Math.round(((processCpuMs(server.pid) - serverCpu0) * 1000) / total)} µs; ` +
@@ -181,6 +183,8 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
   it('direct, same process: hand-over on', () => sameProcess(true, 16), 600_000);
   it('direct, same process: hand-over off (again)', () => sameProcess(false, 16), 600_000);
   it('direct, same process: hand-over on (again)', () => sameProcess(true, 16), 600_000);
+  it('direct, same process, paced: hand-over off', () => sameProcess(false, 16, true), 600_000);
+  it('direct, same process, paced: hand-over on', () => sameProcess(true, 16, true), 600_000);
 
   it('one partition', () => run(1), 600_000);
   it('16 partitions', () => run(16), 600_000);
