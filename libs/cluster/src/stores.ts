@@ -1,4 +1,4 @@
-import { cassandraSslOptions, postgresConnection, type Config } from '@parley/config';
+import { cassandraConnection, postgresConnection, type Config } from '@parley/config';
 import { openStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 
@@ -13,13 +13,7 @@ export function storeOptionsFor(config: Config): StoreOpenOptions {
   const { kind } = config.store;
   const options: StoreOpenOptions = { kind, dataDir: config.server.dataDir };
   if (kind === 'postgres') options.postgres = postgresConnection(config);
-  if (kind === 'cassandra') {
-    const sslOptions = cassandraSslOptions(config);
-    options.cassandra =
-      sslOptions === undefined
-        ? config.store.cassandra
-        : { ...config.store.cassandra, clientOptions: { sslOptions } };
-  }
+  if (kind === 'cassandra') options.cassandra = cassandraConnection(config);
   return options;
 }
 

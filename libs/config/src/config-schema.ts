@@ -4,7 +4,7 @@ import { adminTokens } from './admin-tokens.js';
 import { postgresStoreSchema } from './postgres-config.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
-import { cassandraTlsSchema, natsSecuritySchema, redisSchema } from './security-schema.js';
+import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './security-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   'SCRAM-SHA-256-PLUS',
@@ -276,6 +276,7 @@ export const configSchema: SchemaFor<Config> = {
       }),
       username: optionalStr({ doc: 'Cassandra user (password authentication); unset = none.' }),
       password: optionalStr({ doc: 'Password of the Cassandra user.' }),
+      passwordFile: fileKey('the password of store.cassandra.username'),
       tls: cassandraTlsSchema,
       consistency: oneOf(['localQuorum', 'quorum', 'eachQuorum', 'localOne', 'one', 'all'], {
         default: 'localQuorum',

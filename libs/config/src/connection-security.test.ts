@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  cassandraConnection,
   cassandraSslOptions,
   loadConfig,
   natsConnectionSecurity,
@@ -111,6 +112,21 @@ describe('connection security: keys and environment', () => {
     expect(cassandraSslOptions(verified)!.checkServerIdentity).toBeUndefined();
   });
 
+  it('reads the Cassandra password from its file and builds sslOptions', () => {
+    const config = loadConfig({
+      env: {
+        PARLEY_STORE_CASSANDRA_USERNAME: 'parley',
+        PARLEY_STORE_CASSANDRA_PASSWORD_FILE: file('cassandra-pass', 'c-secret\n'),
+        PARLEY_STORE_CASSANDRA_TLS_CA_FILE: file('cassandra-ca.pem', CERT),
+      },
+    });
+    const c = cassandraConnection(config);
+    expect(c).toMatchObject({ username: 'parley', password: 'c-secret', keyspace: 'parley' });
+    expect(c).not.toHaveProperty('passwordFile');
+    expect(c.clientOptions?.sslOptions).toMatchObject({ ca: [CERT], rejectUnauthorized: true });
+    expect(cassandraConnection(loadConfig({ env: {} }))).not.toHaveProperty('clientOptions');
+  });
+
   it('passes NKey seeds and .creds files on', () => {
     const seed = loadConfig({
       env: {},
@@ -144,6 +160,9 @@ describe('connection security: errors name the key', () => {
     );
     expect(errorOf(load({ redis: { password: 'p', passwordFile: '/p' } })).key).toBe(
       'redis.passwordFile',
+    );
+    expect(errorOf(load({ store: { cassandra: { password: 'p', passwordFile: '/p' } } })).key).toBe(
+      'store.cassandra.passwordFile',
     );
   });
 

@@ -110,7 +110,9 @@ export function checkConnectionSecurity(config: Config): void {
     throw invalid('redis.password', 'required when redis.username is set (or redis.passwordFile)');
   }
   checkTlsFiles('redis', r.tls);
-  checkTlsFiles('store.cassandra', config.store.cassandra.tls);
+  const c = config.store.cassandra;
+  exclusive('store.cassandra', 'password', c as unknown as Record<string, string | undefined>);
+  checkTlsFiles('store.cassandra', c.tls);
 }
 
 function natsUrls(urls: string): string[] {
@@ -230,5 +232,26 @@ export function cassandraSslOptions(
     ...(pems.key !== undefined ? { key: pems.key } : {}),
     rejectUnauthorized: true,
     ...(t.verifyServerName ? {} : { checkServerIdentity: () => undefined }),
+  };
+}
+
+/** `store.cassandra` with the password read from its file and the TLS options built. */
+export type CassandraConnection = Omit<
+  Config['store']['cassandra'],
+  'password' | 'passwordFile'
+> & {
+  password?: string;
+  clientOptions?: { sslOptions: TlsConnectionOptions };
+};
+
+/** The Cassandra connection of `store.cassandra`, secrets and PEM files read. Throws ConfigError. */
+export function cassandraConnection(config: Pick<Config, 'store'>): CassandraConnection {
+  const { password: inline, passwordFile, ...rest } = config.store.cassandra;
+  const password = secret('store.cassandra', 'password', inline, passwordFile);
+  const sslOptions = cassandraSslOptions(config);
+  return {
+    ...rest,
+    ...(password !== undefined ? { password } : {}),
+    ...(sslOptions !== undefined ? { clientOptions: { sslOptions } } : {}),
   };
 }

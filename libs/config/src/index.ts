@@ -17,11 +17,13 @@ export { parseAdminToken } from './admin-tokens.js';
 export { parseAddressRange } from './address-range.js';
 export type { AddressRange } from './address-range.js';
 export {
+  cassandraConnection,
   cassandraSslOptions,
   natsConnectionSecurity,
   redisConnectionSecurity,
 } from './connection-security.js';
 export type {
+  CassandraConnection,
   NatsConnectionSecurity,
   RedisConnectionSecurity,
   TlsPem,

@@ -4,7 +4,7 @@ import type { Field } from './schema.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 import type { SchemaFor } from './types.js';
 
-function fileKey(what: string): Field<string | undefined> {
+export function fileKey(what: string): Field<string | undefined> {
   return optionalStr({
     doc: `Path of a file holding ${what} (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored. Exclusive with the inline key.`,
   });

@@ -126,6 +126,8 @@ export interface Config {
       keyspace: string;
       username?: string;
       password?: string;
+      /** File holding the password (a mounted Secret); exclusive with `password`. */
+      passwordFile?: string;
       /** TLS to the Cassandra nodes (cassandra-driver `sslOptions`). */
       tls: CassandraTlsConfig;
       consistency: 'localQuorum' | 'quorum' | 'eachQuorum' | 'localOne' | 'one' | 'all';

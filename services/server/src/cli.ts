@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ConfigError, cassandraSslOptions, loadConfig, postgresConnection } from '@parley/config';
+import { ConfigError, cassandraConnection, loadConfig, postgresConnection } from '@parley/config';
 import type { Config } from '@parley/config';
 import { migrateCassandra, migratePostgres } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -190,16 +190,14 @@ async function cassandraCommand(
     console.log(USAGE);
     return 2;
   }
-  const config = loadConfig();
-  const c = config.store.cassandra;
-  const sslOptions = cassandraSslOptions(config);
+  const c = cassandraConnection(loadConfig());
   const result = await migrateCassandra({
     contactPoints: c.contactPoints,
     localDataCenter: c.localDataCenter,
     keyspace: c.keyspace,
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
-    ...(sslOptions !== undefined ? { clientOptions: { sslOptions } } : {}),
+    ...(c.clientOptions !== undefined ? { clientOptions: c.clientOptions } : {}),
     createKeyspace,
     replication:
       c.replicationClass === 'SimpleStrategy'
