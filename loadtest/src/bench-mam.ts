@@ -20,7 +20,7 @@
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { newArchiveId, openLmdbStores } from '@parley/store';
+import { newArchiveId, openLmdbStores, openPostgresStores } from '@parley/store';
 import type { ArchivedMessage } from '@parley/store';
 import type { Element } from '@parley/xml';
 import type { TargetOptions } from './bench-idle.js';
@@ -132,7 +132,8 @@ function dirBytes(dir: string): number {
 
 /**
  * Writes `messages` messages into `owner`'s archive in the LMDB store under
- * `<dataDir>/db` (the server must not be running yet).
+ * `<dataDir>/db` (the server must not be running yet), or in the PostgreSQL
+ * database at `postgresUrl`.
  */
 export async function prefillArchive(
   dataDir: string,
@@ -142,6 +143,7 @@ export async function prefillArchive(
     messages: number;
     log: (line: string) => void;
     now?: number;
+    postgresUrl?: string;
   },
 ): Promise<PrefilledArchive> {
   const dir = join(dataDir, 'db');
@@ -151,7 +153,10 @@ export async function prefillArchive(
   const t0 = (opts.now ?? Date.now()) - 60_000 - opts.messages * intervalMs;
   const ids = new Array<string>(opts.messages);
   opts.log(`mam: pre-filling ${fmtInt(opts.messages)} messages into ${opts.owner}'s archive`);
-  const stores = await openLmdbStores(dir);
+  const stores =
+    opts.postgresUrl !== undefined
+      ? await openPostgresStores({ url: opts.postgresUrl, poolSize: 8 })
+      : await openLmdbStores(dir);
   const start = performance.now();
   let duplicates = 0;
   try {

@@ -18,6 +18,7 @@ import type { LoadMechanism } from './client.js';
 import type { ServerProcessRef } from './bench-idle.js';
 import { spawnCluster } from './cluster.js';
 import type { SpawnedCluster } from './cluster.js';
+import { startBenchPostgres } from './postgres.js';
 import { spawnServer } from './spawn.js';
 import type { SpawnedServer } from './spawn.js';
 import { errorText, formatPairs, fromPattern, intList } from './util.js';
@@ -59,6 +60,9 @@ Target:
   --source-ips N          spread connections over 127.0.0.1..127.0.0.N (default 1)
   --server-node-args A    node flags for the spawned server (or every cluster process), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
+  --store lmdb|postgres   durable store of the spawned server or cluster (default lmdb); postgres
+                          starts a throw-away PostgreSQL (test kit), migrates it, and counts its
+                          CPU (the postmaster and its backends) with the server's
   --server-env K=V[,K=V]  extra PARLEY_* settings for the spawned server or cluster processes,
                           e.g. PARLEY_MAM_INCLUDE_COUNT=false
 
@@ -169,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
       'server-node-args': { type: 'string' },
       'scram-iterations': { type: 'string' },
       'server-env': { type: 'string' },
+      store: { type: 'string' },
       connections: { type: 'string' },
       settle: { type: 'string' },
       pairs: { type: 'string' },
@@ -270,12 +275,23 @@ async function main(argv: string[]): Promise<number> {
             partners: [fromPattern(userPattern, 2), fromPattern(userPattern, 3)],
             messages: mamMessages,
             log,
+            ...(postgres ? { postgresUrl: postgres.url } : {}),
           });
           log(
             `mam: pre-filled ${mamMessages} messages in ${archive.seconds.toFixed(2)} s (${Math.round(archive.rate)}/s)`,
           );
         }
       : undefined;
+  const store = values.store ?? 'lmdb';
+  if (store !== 'lmdb' && store !== 'postgres')
+    throw new Error(`--store: expected lmdb or postgres, got ${store}`);
+  if (store === 'postgres' && !values.spawn && !values.cluster)
+    throw new Error('--store postgres needs --spawn or --cluster');
+  const postgres = store === 'postgres' ? await startBenchPostgres(log) : undefined;
+  if (postgres) {
+    extraEnv['PARLEY_STORE_KIND'] = 'postgres';
+    extraEnv['PARLEY_STORE_POSTGRES_URL'] = postgres.url;
+  }
   if (values.cluster) {
     const cluster = await spawnCluster({
       gateways: Math.max(1, Math.floor(num(values.gateways, 'gateways', 2))),
@@ -309,13 +325,16 @@ async function main(argv: string[]): Promise<number> {
     serverProcesses = [{ name: 'server', pid: server.pid }];
     port = server.port;
   }
+  if (postgres) serverProcesses.push({ name: 'postgres', pid: postgres.pid });
   const serverPid = serverProcesses[0]?.pid;
   let stopping = false;
   const onSignal = () => {
     if (stopping) process.exit(130);
     stopping = true;
     log('interrupted: stopping');
-    void (spawned?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void (spawned?.stop() ?? Promise.resolve())
+      .then(() => postgres?.stop())
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -502,6 +521,7 @@ async function main(argv: string[]): Promise<number> {
       log(`stopping the ${'ports' in spawned ? 'cluster' : `server (pid ${spawned.pid})`}`);
       await spawned.stop();
     }
+    await postgres?.stop();
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
   return code;

@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmarks: /proc readings, percentiles, pools, tables. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,8 +29,8 @@ function readStatusField(pid: number, field: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** utime + stime of a process in seconds, from /proc/<pid>/stat. */
-export function readCpuSeconds(pid: number): number | undefined {
+/** The fields of /proc/<pid>/stat after the command name (fields[0] is field 3, state). */
+function statFields(pid: number): string[] | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -38,12 +38,46 @@ export function readCpuSeconds(pid: number): number | undefined {
     return undefined;
   }
   // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-  return (utime + stime) / CLOCK_TICKS;
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * CPU seconds of a process and all its descendants: utime + stime of each
+ * live one, plus cutime + cstime (children already reaped). A server that
+ * forks workers (PostgreSQL's backends) is measured whole; for a process
+ * without children this is its own utime + stime.
+ */
+export function readCpuSeconds(pid: number): number | undefined {
+  const own = statFields(pid);
+  if (!own) return undefined;
+  const ticks = (f: string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  let total = ticks(own);
+  if (!Number.isFinite(total)) return undefined;
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return total / CLOCK_TICKS;
+  }
+  const stats = new Map<number, string[]>();
+  for (const e of entries) {
+    const f = statFields(Number(e));
+    if (!f) continue;
+    stats.set(Number(e), f);
+    const ppid = Number(f[1]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(e));
+    else children.set(ppid, [Number(e)]);
+  }
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length > 0) {
+    const child = queue.pop()!;
+    const f = stats.get(child);
+    if (f && Number.isFinite(ticks(f))) total += ticks(f);
+    queue.push(...(children.get(child) ?? []));
+  }
+  return total / CLOCK_TICKS;
 }
 
 /**

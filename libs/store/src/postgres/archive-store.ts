@@ -19,6 +19,7 @@ import { compareCodePoints } from '../shared/jid-order.js';
 import { withoutUndefined } from '../shared/plain.js';
 import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { PgSession } from './session.js';
+import { TickBatch } from './tick-batch.js';
 
 interface MessageRow {
   id: string;
@@ -37,6 +38,11 @@ const toMessage = (row: MessageRow): ArchivedMessage =>
     xml: row.xml,
   });
 
+interface Append {
+  archive: string;
+  msg: ArchivedMessage;
+}
+
 /** Rows removed per statement by deleteOlderThan, so expiry never holds one huge transaction. */
 const EXPIRY_BATCH = 5000;
 
@@ -50,6 +56,10 @@ export class PostgresArchiveStore implements ArchiveStore {
   private readonly q;
   private readonly messages: string;
   private readonly mixed: string;
+  private readonly appends = new TickBatch<Append, boolean>(
+    (items) => this.appendMany(items),
+    (item) => this.appendOne(item),
+  );
 
   constructor(private readonly db: PgSession) {
     const messages = (this.messages = db.table('archive_messages'));
@@ -59,6 +69,11 @@ export class PostgresArchiveStore implements ArchiveStore {
         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (archive, id) DO NOTHING`;
     this.q = {
       append,
+      appendMany: `WITH m AS (INSERT INTO ${mixed} (archive) SELECT DISTINCT unnest($7::text[])
+          ON CONFLICT DO NOTHING)
+        INSERT INTO ${messages} (archive, id, ts, with_jid, with_resource, xml)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[])
+        ON CONFLICT (archive, id) DO NOTHING RETURNING archive, id`,
       appendMixed: `WITH m AS (INSERT INTO ${mixed} (archive) VALUES ($1) ON CONFLICT DO NOTHING)
         ${append}`,
       get: `SELECT id, ts, with_jid, with_resource, xml FROM ${messages} WHERE archive = $1 AND id = $2`,
@@ -76,11 +91,36 @@ export class PostgresArchiveStore implements ArchiveStore {
   async append(archive: string, msg: ArchivedMessage): Promise<boolean> {
     checkJid(archive, 'archive');
     checkArchivedMessage(msg);
+    this.db.life.assertOpen();
+    return this.appends.add({ archive, msg });
+  }
+
+  private async appendOne({ archive, msg }: Append): Promise<boolean> {
     const sql = idMatchesTime(msg) ? this.q.append : this.q.appendMixed;
     const r = await this.db.run('archive.append', (q) =>
       q.query(sql, [archive, msg.id, msg.ts, msg.with, msg.withResource ?? null, msg.xml]),
     );
     return r.rowCount === 1;
+  }
+
+  /**
+   * One INSERT for the appends of a turn. Of several appends of the same
+   * (archive, id), in the batch or elsewhere, exactly one returns true.
+   */
+  private async appendMany(items: Append[]): Promise<boolean[]> {
+    const r = await this.db.run('archive.append', (q) =>
+      q.query<{ archive: string; id: string }>(this.q.appendMany, [
+        items.map((a) => a.archive),
+        items.map((a) => a.msg.id),
+        items.map((a) => a.msg.ts),
+        items.map((a) => a.msg.with),
+        items.map((a) => a.msg.withResource ?? null),
+        items.map((a) => a.msg.xml),
+        items.filter((a) => !idMatchesTime(a.msg)).map((a) => a.archive),
+      ]),
+    );
+    const inserted = new Set(r.rows.map((row) => JSON.stringify([row.archive, row.id])));
+    return items.map((a) => inserted.delete(JSON.stringify([a.archive, a.msg.id])));
   }
 
   async query(archive: string, q: ArchiveQuery): Promise<ArchivePage> {
