@@ -509,12 +509,12 @@ export class NatsBus implements Bus {
               send: (subject, data) => {
                 if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
               },
-              confirm: (subject, data) => {
+              confirm: (subject, data, now) => {
                 const tap = this.tap;
-                if (tap === undefined) this.sendConfirm(subject, data);
+                if (tap === undefined) this.sendConfirm(subject, data, now);
                 else
                   tap({ kind: 'confirm', subject, nak: data.length > 0 }, () =>
-                    this.sendConfirm(subject, data),
+                    this.sendConfirm(subject, data, now),
                   );
               },
             },
@@ -854,11 +854,19 @@ export class NatsBus implements Bus {
     return found;
   }
 
-  /** A confirmation: to a sender of this process directly (unless hand-over is off), else over NATS. */
-  private sendConfirm(subject: string, data: Uint8Array): void {
+  /**
+   * A confirmation: to a sender of this process directly (unless hand-over
+   * is off), else over NATS after everything published before it (`now`:
+   * written with those at once instead of at the end of the turn).
+   */
+  private sendConfirm(subject: string, data: Uint8Array, now: boolean): void {
     const direct = this.direct!;
-    if (this.localHandover && direct.owns(subject)) direct.onReply(subject, data, undefined);
-    else if (!this.nc.isClosed()) this.send(subject, data, undefined, undefined);
+    if (this.localHandover && direct.owns(subject)) {
+      direct.onReply(subject, data, undefined);
+    } else if (!this.nc.isClosed()) {
+      this.send(subject, data, undefined, undefined);
+      if (now) this.uncork();
+    }
   }
 
   private sendDurable(subject: string, bytes: Uint8Array, h: MsgHdrs | undefined): Promise<void> {

@@ -11,8 +11,12 @@ export interface DirectConsumerDeps {
   onError(err: unknown, subject: string): void;
   /** Core publish of the reply to a durable request. */
   send(subject: string, data: Uint8Array): void;
-  /** Core publish of a confirmation (`data` non-empty: a NAK) to a sender's inbox. */
-  confirm(subject: string, data: Uint8Array): void;
+  /**
+   * Core publish of a confirmation (`data` non-empty: a NAK) to a sender's
+   * inbox, after every publish made before it; `now`: written at once with
+   * them, not at the end of the event-loop turn.
+   */
+  confirm(subject: string, data: Uint8Array, now: boolean): void;
 }
 
 /** What this consumer knows of one sender's stream (see DirectSender). */
@@ -287,13 +291,19 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   /**
    * Confirmations wait {@link CONFIRM_DELAY_MS} so that one covers many
    * messages (a confirmation costs the sender, NATS and this process as much
-   * as a message); a NAK or a repeated confirmation goes in the next turn,
-   * and so does one for a stream with many handled messages unconfirmed.
-   * Either way they leave after every publish the handlers made before.
+   * as a message); a NAK or a repeated confirmation goes in the next turn.
+   * A stream with {@link CONFIRM_EVERY} handled messages unconfirmed is
+   * confirmed at once, even in the middle of a burst handled within one
+   * turn: that bounds what a crash makes its senders send again. Either way
+   * they leave after every publish the handlers made before.
    */
   private markDirty(key: string, st: StreamState, urgent = false): void {
     this.dirty.set(key, st);
-    if (urgent || st.handledUpTo - st.confirmed >= CONFIRM_EVERY) {
+    if (!urgent && st.handledUpTo - st.confirmed >= CONFIRM_EVERY) {
+      this.flushConfirms(true);
+      return;
+    }
+    if (urgent) {
       if (this.flushSoon) return;
       this.flushSoon = true;
       clearTimeout(this.flushTimer);
@@ -305,13 +315,13 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     this.flushTimer = setTimeout(() => this.flushConfirms(), CONFIRM_DELAY_MS);
   }
 
-  private flushConfirms(): void {
+  private flushConfirms(now = false): void {
     this.flushSoon = false;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const [key, st] of this.dirty) {
       if (st.handledUpTo > st.confirmed || st.nak) {
-        this.deps.confirm(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY);
+        this.deps.confirm(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY, now);
         st.confirmed = st.handledUpTo;
         st.nak = false;
       }
