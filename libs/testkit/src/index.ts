@@ -18,6 +18,8 @@ export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export { TcpRelay } from './tcp-relay.js';
+export { RoundRobinRelay } from './round-robin-relay.js';
+export type { RelayedConnection } from './round-robin-relay.js';
 export { startPostgresServer } from './postgres-server.js';
 export type { PostgresServer, PostgresServerOptions } from './postgres-server.js';
 export { createTestPki } from './test-pki.js';
