@@ -168,16 +168,7 @@ async function postgresCommand(cmd: string | undefined, dir: string | undefined)
     ...(dir !== undefined ? { dir } : {}),
     log: (message) => console.error(message),
   });
-  for (const v of result.changed) {
-    console.error(`warning: migration ${v} was edited after it was applied`);
-  }
-  const version = Math.max(0, ...result.applied, ...result.alreadyApplied);
-  console.log(
-    result.applied.length > 0
-      ? `schema ${result.schema}: applied ${result.applied.join(', ')}; schema version ${version}`
-      : `schema ${result.schema} is up to date (schema version ${version})`,
-  );
-  return 0;
+  return reportMigration(`schema ${result.schema}`, result);
 }
 
 /** `xmppctl cassandra migrate`: brings the configured keyspace's schema up to date. */
@@ -209,14 +200,22 @@ async function cassandraCommand(
     ...(dir !== undefined ? { dir } : {}),
     log: (message) => console.error(message),
   });
+  return reportMigration(`keyspace ${result.keyspace}`, result);
+}
+
+/** Prints what a migrate run did (edited files as warnings); exit code 0. */
+function reportMigration(
+  target: string,
+  result: { applied: number[]; alreadyApplied: number[]; changed: number[] },
+): number {
   for (const v of result.changed) {
     console.error(`warning: migration ${v} was edited after it was applied`);
   }
   const version = Math.max(0, ...result.applied, ...result.alreadyApplied);
   console.log(
     result.applied.length > 0
-      ? `keyspace ${result.keyspace}: applied ${result.applied.join(', ')}; schema version ${version}`
-      : `keyspace ${result.keyspace} is up to date (schema version ${version})`,
+      ? `${target}: applied ${result.applied.join(', ')}; schema version ${version}`
+      : `${target} is up to date (schema version ${version})`,
   );
   return 0;
 }

@@ -1,8 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { Client, types } from 'cassandra-driver';
+import { deployDir, loadMigrationFiles, parseMigrationName } from '../shared/migration-files.js';
 import { checkKeyspace, clientOptionsFor, type CassandraConnectionOptions } from './options.js';
 
 /** Replication of a keyspace that migrate creates. */
@@ -50,17 +48,11 @@ export interface MigrateResult {
 export const MIGRATIONS_TABLE = 'parley_schema_migrations';
 export const LOCK_TABLE = 'parley_schema_lock';
 
-const FILE_NAME = /^(\d+)_([A-Za-z0-9_-]+)\.cql$/;
-
 /** `001_initial.cql` -> { version: 1, name: 'initial' }; undefined for other names. */
 export function parseMigrationFileName(
   file: string,
 ): { version: number; name: string } | undefined {
-  const m = FILE_NAME.exec(file);
-  if (!m) return undefined;
-  const version = Number(m[1]);
-  if (!Number.isSafeInteger(version) || version < 1) return undefined;
-  return { version, name: m[2]! };
+  return parseMigrationName(file, 'cql');
 }
 
 /**
@@ -123,30 +115,10 @@ export function splitCqlStatements(script: string): string[] {
 
 /** The migrations in `dir`, ordered by version; duplicate versions are an error. */
 export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[] {
-  const migrations: Migration[] = [];
-  for (const file of readdirSync(dir)) {
-    if (!file.endsWith('.cql')) continue;
-    const parsed = parseMigrationFileName(file);
-    if (!parsed) {
-      throw new Error(`${join(dir, file)}: migration files are named NNN_name.cql`);
-    }
-    const text = readFileSync(join(dir, file), 'utf8');
-    migrations.push({
-      ...parsed,
-      file: join(dir, file),
-      checksum: createHash('sha256').update(text).digest('hex'),
-      statements: splitCqlStatements(text),
-    });
-  }
-  migrations.sort((a, b) => a.version - b.version);
-  for (let i = 1; i < migrations.length; i++) {
-    if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new Error(
-        `two migrations with version ${migrations[i]!.version}: ${migrations[i - 1]!.file} and ${migrations[i]!.file}`,
-      );
-    }
-  }
-  return migrations;
+  return loadMigrationFiles(dir, 'cql').map(({ text, ...m }) => ({
+    ...m,
+    statements: splitCqlStatements(text),
+  }));
 }
 
 /**
@@ -155,20 +127,7 @@ export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[
  * overrides it.
  */
 export function defaultMigrationsDir(): string {
-  const fromEnv = process.env['PARLEY_CASSANDRA_MIGRATIONS'];
-  if (fromEnv) return resolve(fromEnv);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'deploy', 'cassandra');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(
-        'cannot find deploy/cassandra above this module; pass the migrations directory explicitly',
-      );
-    }
-    dir = parent;
-  }
+  return deployDir('cassandra', 'PARLEY_CASSANDRA_MIGRATIONS');
 }
 
 /** The `replication = {...}` map of CREATE KEYSPACE. */

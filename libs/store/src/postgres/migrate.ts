@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { deployDir, loadMigrationFiles, parseMigrationName } from '../shared/migration-files.js';
 import { poolConfigFor, schemaOf, type PostgresConnectionOptions } from './options.js';
 
 export interface PostgresMigration {
@@ -31,36 +28,12 @@ export interface PostgresMigrateResult {
 export function parsePgMigrationFileName(
   file: string,
 ): { version: number; name: string } | undefined {
-  const m = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/.exec(file);
-  if (!m) return undefined;
-  const version = Number(m[1]);
-  return version >= 1 ? { version, name: m[2]! } : undefined;
+  return parseMigrationName(file, 'sql');
 }
 
 /** The migrations of `dir` in version order; a stray .sql name or a repeated version is an error. */
 export function loadPgMigrations(dir: string = defaultPgMigrationsDir()): PostgresMigration[] {
-  const migrations: PostgresMigration[] = [];
-  for (const file of readdirSync(dir)) {
-    if (!file.endsWith('.sql')) continue;
-    const parsed = parsePgMigrationFileName(file);
-    if (!parsed) throw new Error(`${join(dir, file)}: migration files are named NNN_name.sql`);
-    const sql = readFileSync(join(dir, file), 'utf8');
-    migrations.push({
-      ...parsed,
-      file: join(dir, file),
-      checksum: createHash('sha256').update(sql).digest('hex'),
-      sql,
-    });
-  }
-  migrations.sort((a, b) => a.version - b.version);
-  for (let i = 1; i < migrations.length; i++) {
-    if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new Error(
-        `two migrations with version ${migrations[i]!.version}: ${migrations[i - 1]!.file} and ${migrations[i]!.file}`,
-      );
-    }
-  }
-  return migrations;
+  return loadMigrationFiles(dir, 'sql').map(({ text, ...m }) => ({ ...m, sql: text }));
 }
 
 /**
@@ -68,20 +41,7 @@ export function loadPgMigrations(dir: string = defaultPgMigrationsDir()): Postgr
  * module (the repository, or /app in the container image).
  */
 export function defaultPgMigrationsDir(): string {
-  const fromEnv = process.env['PARLEY_POSTGRES_MIGRATIONS'];
-  if (fromEnv) return resolve(fromEnv);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'deploy', 'postgres');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(
-        'cannot find deploy/postgres above this module; pass the migrations directory explicitly',
-      );
-    }
-    dir = parent;
-  }
+  return deployDir('postgres', 'PARLEY_POSTGRES_MIGRATIONS');
 }
 
 /** Key of the advisory lock that keeps two migrate runs apart (any 64-bit constant). */
