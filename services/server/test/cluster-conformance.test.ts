@@ -86,4 +86,43 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     expect(r['burst']).toEqual(Array.from({ length: 50 }, (_, i) => `burst-${i}`));
     expect(r['offline']).toEqual({ from: 'o-alice@localhost/desk', id: 'off-1', delay: true });
   }, 60_000);
+  it('presence: subscription both ways, directed presence, priority routing, unavailable on logout, broadcast and probes', async () => {
+    const run = await scenario('slixmpp_cluster_presence.py');
+    const r = run.result;
+    const [alice1, bob1, carol, alice2, bob2] = ['alice1', 'bob1', 'carol', 'alice2', 'bob2'].map(
+      (c) => gatewayOf(run, c),
+    );
+    expect(alice1).toBeDefined();
+    expect(bob1).not.toBe(alice1); // the handshake and bob's logout cross gateways
+    expect(carol).not.toBe(bob1); // directed presence crosses
+    expect(alice2).not.toBe(alice1); // two resources, one on each gateway
+    expect(bob2).not.toBe(alice2); // initial presence and a probe result cross
+
+    expect(r['handshake']).toEqual({ roster_a: 'both', roster_b: 'both' });
+    expect(r['directed']).toEqual({ from: 'p-carol@localhost/x', status: 'hi bob' });
+    expect(r['alice2_seen_with_priority']).toBe(5);
+    expect(r['prio1']).toEqual({ to_two: 'p-alice@localhost', one_got_it: false });
+    expect(r['prio2_to_two']).toBe(false);
+    expect(r['carol_unavailable']).toBe('p-carol@localhost/x');
+    expect(r['bob_unavailable_seen']).toBe(true);
+    expect(r['probe']).toEqual({ one: 1, two: -1 });
+    expect(r['roster_after']).toBe('both');
+  }, 60_000);
+  it('carbons (XEP-0280): received and sent copies at a resource on the other gateway, none for private or no-copy', async () => {
+    const run = await scenario('slixmpp_cluster_carbons.py');
+    const r = run.result;
+    const [dora1, dora2, ed] = ['dora1', 'dora2', 'ed'].map((c) => gatewayOf(run, c));
+    expect(dora1).toBeDefined();
+    expect(dora2).not.toBe(dora1);
+    expect(ed).not.toBe(dora2);
+
+    expect(r['received']).toEqual({
+      from: 'c-ed@localhost/e',
+      to: 'c-dora@localhost/one',
+      wrapper: 'c-dora@localhost',
+    });
+    expect(r['sent']).toEqual({ from: 'c-dora@localhost/one', to: 'c-ed@localhost' });
+    expect(r['copied_before_marker']).toEqual(['marker']);
+    expect(r['dora2_direct']).toEqual([]);
+  }, 60_000);
 });
