@@ -1,5 +1,12 @@
+export { startKubeLocal } from './cluster.js';
+export type { KubeLocal, KubeLocalOptions, RunningService, ServicePort } from './cluster.js';
 export { KubeLocalError } from './errors.js';
 export type { KubeLocalErrorCode } from './errors.js';
+export { NATS_PERMISSIONS } from './links.js';
 export { describeObject, parseManifests, renderKustomize, validateManifests } from './manifests.js';
 export type { ValidationProblem } from './manifests.js';
+export { expand, planPods, resolveEnv } from './plan.js';
+export type { EnvSources, PodPlan } from './plan.js';
+export { Pod } from './pod.js';
+export { RoundRobinRelay } from './relay.js';
 export type { KubeObject } from './types.js';

@@ -1,0 +1,253 @@
+/**
+ * The proof that the manifests and the image run as written (scripts/test-k8s.sh):
+ * the postgres overlay (KUBE_LOCAL_OVERLAY to pick another) rendered,
+ * validated and run by kube-local with Docker, then driven as a client
+ * would: an account made through the admin API's Service logs in through
+ * every gateway replica, users on different replicas exchange messages,
+ * presence and a MUC message, and a session-registry container killed
+ * mid-stream loses nothing. The NATS the pods use refuses a client without
+ * credentials.
+ */
+import { resolve } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeLocal } from '../src/index.js';
+import type { KubeLocal } from '../src/index.js';
+import { login, waitFor } from './xmpp.js';
+import type { XmppClient } from './xmpp.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const overlay = resolve(root, process.env['KUBE_LOCAL_OVERLAY'] ?? 'k8s/overlays/postgres');
+const PASSWORD = 'proof-Secret-1';
+
+describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => {
+  let kl: KubeLocal;
+  let domain: string;
+  const clients: XmppClient[] = [];
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${kl.servicePort('admin-api', 'api')}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${kl.secrets.adminToken}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+  const gateways = () => kl.podsOf('gateway');
+  const on = async (gateway: number, username: string, resource: string) => {
+    const c = await login({
+      service: `xmpp://${gateways()[gateway]!.ip}:5222`,
+      domain,
+      username,
+      password: PASSWORD,
+      resource,
+    });
+    clients.push(c);
+    return c;
+  };
+  const register = async (user: string) => {
+    const r = await api('POST', '/api/users', { jid: `${user}@${domain}`, password: PASSWORD });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  };
+  /** Available presence, acknowledged by its reflection to the sender. */
+  const online = async (c: XmppClient, full: string) => {
+    const own = waitFor(c, (el) => el.is('presence') && el.attrs.from === full);
+    await c.send(xml('presence'));
+    await own;
+  };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    kl = await startKubeLocal({ dir: overlay, log: (l) => console.log(`[kube-local] ${l}`) });
+    await kl.waitReady(300_000);
+    console.log(
+      `[kube-local] every pod ready after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const config = kl.objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata?.name === 'parley-config',
+    );
+    domain = ((config?.['data'] as Record<string, string>)['PARLEY_SERVER_DOMAINS'] ?? '')
+      .split(',')[0]!
+      .trim();
+  }, 420_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.stop()));
+    await kl?.stop();
+  }, 180_000);
+
+  it('runs every replica the manifests ask for, as non-root with a read-only root file system', () => {
+    expect(gateways().length).toBeGreaterThanOrEqual(2);
+    expect(kl.podsOf('session-registry').length).toBeGreaterThanOrEqual(2);
+    for (const p of kl.pods) expect(p.ready, p.name).toBe(true);
+  });
+
+  it('NATS, as the pods reach it, refuses a client without credentials', async () => {
+    const nats = kl.links.plan.nats!;
+    const servers = `${nats.ip}:${nats.port}`;
+    // TLS verified against the generated CA; no user, no password.
+    await expect(
+      connect({ servers, tls: { caFile: kl.secrets.pki.caFile }, reconnect: false, timeout: 5000 }),
+    ).rejects.toThrow(/Authorization Violation/i);
+    // Nor without TLS, nor with another service's user and a wrong password.
+    await expect(connect({ servers, reconnect: false, timeout: 5000 })).rejects.toThrow();
+    await expect(
+      connect({
+        servers,
+        tls: { caFile: kl.secrets.pki.caFile },
+        user: 'gateway',
+        pass: 'not-the-password',
+        reconnect: false,
+        timeout: 5000,
+      }),
+    ).rejects.toThrow(/Authorization Violation/i);
+  });
+
+  it('an account created through the admin API logs in through each gateway replica and the Service', async () => {
+    await register('alice');
+    for (const [i, gw] of gateways().entries()) {
+      const c = await on(i, 'alice', `login-${i}`);
+      expect(c.jid?.toString()).toBe(`alice@${domain}/login-${i}`);
+      console.log(`[proof] alice logged in on ${gw.name} (${gw.ip})`);
+      await c.stop();
+    }
+    for (const [port, scheme] of [
+      ['c2s', 'xmpp'],
+      ['c2s-tls', 'xmpps'],
+    ] as const) {
+      const c = await login({
+        service: `${scheme}://127.0.0.1:${kl.servicePort('gateway', port)}`,
+        domain,
+        username: 'alice',
+        password: PASSWORD,
+        resource: `svc-${port}`,
+      });
+      expect(c.jid?.toString()).toBe(`alice@${domain}/svc-${port}`);
+      await c.stop();
+    }
+  });
+
+  it('users on different gateway replicas exchange messages, presence and a MUC message', async () => {
+    await register('bob');
+    const alice = await on(0, 'alice', 'a');
+    const bob = await on(1, 'bob', 'b');
+    // Subscriptions both ways (RFC 6121), then presence flows.
+    const aJid = `alice@${domain}`;
+    const bJid = `bob@${domain}`;
+    const asked = waitFor(bob, (el) => el.is('presence') && el.attrs.type === 'subscribe');
+    await alice.send(xml('presence', { to: bJid, type: 'subscribe' }));
+    await asked;
+    await bob.send(xml('presence', { to: aJid, type: 'subscribed' }));
+    const asked2 = waitFor(alice, (el) => el.is('presence') && el.attrs.type === 'subscribe');
+    await bob.send(xml('presence', { to: aJid, type: 'subscribe' }));
+    await asked2;
+    await alice.send(xml('presence', { to: bJid, type: 'subscribed' }));
+    await online(bob, `${bJid}/b`);
+    const seen = waitFor(
+      bob,
+      (el) => el.is('presence') && el.attrs.from === `${aJid}/a` && !el.attrs.type,
+    );
+    await online(alice, `${aJid}/a`);
+    await seen;
+
+    const got = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'hello bob');
+    await alice.send(xml('message', { to: bJid, type: 'chat' }, xml('body', {}, 'hello bob')));
+    expect((await got).attrs.from).toBe(`${aJid}/a`);
+    const back = waitFor(alice, (el) => el.is('message') && el.getChildText('body') === 'hi alice');
+    await bob.send(xml('message', { to: `${aJid}/a`, type: 'chat' }, xml('body', {}, 'hi alice')));
+    expect((await back).attrs.from).toBe(`${bJid}/b`);
+
+    const room = `proof@conference.${domain}`;
+    const MUC = 'http://jabber.org/protocol/muc';
+    const joined = (c: XmppClient, nick: string) =>
+      waitFor(c, (el) => el.is('presence') && el.attrs.from === `${room}/${nick}`);
+    const aliceIn = joined(alice, 'alice');
+    await alice.send(xml('presence', { to: `${room}/alice` }, xml('x', { xmlns: MUC })));
+    await aliceIn;
+    // A new room is locked until configured: accept the default configuration.
+    await alice.iqCaller.set(
+      xml('query', { xmlns: `${MUC}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })),
+      room,
+    );
+    const bobIn = joined(bob, 'bob');
+    await bob.send(xml('presence', { to: `${room}/bob` }, xml('x', { xmlns: MUC })));
+    await bobIn;
+    const groupchat = waitFor(
+      bob,
+      (el) => el.is('message') && el.getChildText('body') === 'hello room',
+    );
+    await alice.send(
+      xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello room')),
+    );
+    expect((await groupchat).attrs.from).toBe(`${room}/alice`);
+    await Promise.all([alice.stop(), bob.stop()]);
+  });
+
+  it('killing a session-registry container loses no message sent before, during or after', async () => {
+    const receivers = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    await register('sender');
+    for (const r of receivers) await register(r);
+    const sender = await on(0, 'sender', 's');
+    const got = new Map<string, string[]>();
+    const inboxes = await Promise.all(
+      receivers.map(async (r) => {
+        const c = await on(1, r, 'r');
+        got.set(r, []);
+        c.on('stanza', (el: Element) => {
+          const body = el.is('message') ? el.getChildText('body') : null;
+          if (body?.startsWith('n')) got.get(r)!.push(body);
+        });
+        await online(c, `${r}@${domain}/r`);
+        return c;
+      }),
+    );
+    expect(inboxes.length).toBe(receivers.length);
+    const sent = new Map<string, string[]>(receivers.map((r) => [r, []]));
+    let n = 0;
+    const burst = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const r = receivers[n % receivers.length]!;
+        const body = `n${n++}`;
+        sent.get(r)!.push(body);
+        await sender.send(
+          xml('message', { to: `${r}@${domain}`, type: 'chat' }, xml('body', {}, body)),
+        );
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    };
+    const total = () => [...got.values()].reduce((a, l) => a + l.length, 0);
+    const allDelivered = async (timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (total() < n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    };
+
+    await burst(60); // before
+    await allDelivered(20_000);
+    const victim = kl.podsOf('session-registry')[0]!;
+    console.log(`[proof] docker kill ${victim.name}`);
+    const killed = victim.kill();
+    await burst(120); // during the kill and the takeover of its partitions
+    await killed;
+    await allDelivered(60_000);
+    // After the kubelet's restart of the container.
+    const deadline = Date.now() + 120_000;
+    while (!victim.ready && Date.now() < deadline) await new Promise((res) => setTimeout(res, 250));
+    expect(victim.ready, 'the killed container came back').toBe(true);
+    expect(victim.statuses()[0]!.restarts).toBeGreaterThanOrEqual(1);
+    await burst(60); // after
+    await allDelivered(60_000);
+
+    console.log(`[proof] sent ${n}, delivered ${total()}`);
+    for (const r of receivers) {
+      // Every message, once, in the order sent (RFC 6120 per-pair order).
+      expect(got.get(r), r).toEqual(sent.get(r));
+    }
+    expect(total()).toBe(240);
+  }, 300_000);
+});
