@@ -125,4 +125,63 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     expect(r['copied_before_marker']).toEqual(['marker']);
     expect(r['dora2_direct']).toEqual([]);
   }, 60_000);
+  it('stream resumption (XEP-0198): a reset connection resumes on the other gateway, nothing lost or doubled; a bogus id fails with item-not-found', async () => {
+    const run = await scenario('slixmpp_cluster_resume.py');
+    const r = run.result;
+    const [ben, ann, resumed, tablet] = [
+      gatewayOf(run, 'ben'),
+      gatewayOf(run, 'ann', 0),
+      gatewayOf(run, 'ann', 1),
+      gatewayOf(run, 'tablet'),
+    ];
+    expect(ann).toBeDefined();
+    expect(ben).not.toBe(ann);
+    expect(resumed).toBeDefined();
+    expect(resumed).not.toBe(ann); // resumed on the other gateway
+    expect(tablet).toBeDefined();
+
+    expect(r['enabled']).toEqual({ resume: 'true', id: true });
+    expect(r['resumed']).toEqual({
+      previd_matches: true,
+      client_h_counts_the_messages: true,
+      server_h_is_what_ann_sent: true,
+      session_start_again: false,
+    });
+    const expected = [
+      ...Array.from({ length: 5 }, (_, i) => `before-${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `detached-${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `after-${i}`),
+    ];
+    expect(r['received']).toEqual(expected);
+    expect(r['from_resumed']).toBe('s-ann@localhost/phone');
+    expect(r['failed']).toEqual({ condition: ['item-not-found'], bound: 's-ann@localhost/tablet' });
+    expect(r['tablet_ok']).toBe(true);
+  }, 60_000);
+  it('blocking (XEP-0191): block across gateways, errors both ways, no presence while blocked, pushes to the other resource, unblock', async () => {
+    const run = await scenario('slixmpp_cluster_blocking.py');
+    const r = run.result;
+    const [alice1, alice2, bob] = ['alice1', 'alice2', 'bob'].map((c) => gatewayOf(run, c));
+    expect(alice1).toBeDefined();
+    expect(alice2).not.toBe(alice1); // the pushes cross gateways
+    expect(bob).not.toBe(alice2); // bob and alice/two are on different gateways
+
+    expect(r['initial']).toEqual([[], []]);
+    expect(r['block_push']).toEqual([['k-bob@localhost'], ['k-bob@localhost']]);
+    expect(r['blocklist']).toEqual(['k-bob@localhost']);
+    expect(r['inbound_error']).toEqual({ id: 'in-1', condition: 'service-unavailable' });
+    expect(r['alice_got_from_bob']).toEqual([]);
+    expect(r['outbound_error']).toEqual({
+      id: 'out-1',
+      condition: 'not-acceptable',
+      blocked: true,
+    });
+    // Unavailable when blocked, then exactly once the current presence when unblocked.
+    expect(r['bob_saw_from_alice1']).toEqual([
+      ['unavailable', ''],
+      ['available', 'while blocked'],
+    ]);
+    expect(r['unblock_push']).toEqual([['k-bob@localhost'], ['k-bob@localhost']]);
+    expect(r['blocklist_after']).toEqual([]);
+    expect(r['delivered_after_unblock']).toBe(true);
+  }, 60_000);
 });
