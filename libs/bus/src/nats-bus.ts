@@ -541,6 +541,10 @@ export class NatsBus implements Bus {
     if (consumer instanceof DirectOrderedConsumer) {
       this.localConsumers.add(consumer);
       this.localByScope.clear();
+      // Messages of this process held for want of a consumer need not wait for their next probe.
+      void consumer.subscribed.then(() => {
+        if (this.localHandover && consumer.active) this.direct?.probeHeld(consumer.reads);
+      });
     }
     const finished = consumer.finished.then(() => {
       this.consumers.delete(consumer);

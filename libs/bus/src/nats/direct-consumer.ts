@@ -76,7 +76,8 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   /** Resolves at once: the subscription starts when the previous consumer of the name has finished. */
   readonly started = Promise.resolve();
   readonly finished: Promise<void>;
-  private readonly subscribed: Promise<void>;
+  /** Resolves once the consumer is subscribed (and `active`), unless stopped before. */
+  readonly subscribed: Promise<void>;
   private finish!: () => void;
   private sub: { unsubscribe(): void } | undefined;
   /** Whether a subject is one this consumer reads (its filter matches). */

@@ -114,6 +114,25 @@ describe('DirectSender timing', () => {
     await sender.close(0);
   });
 
+  it('probes a held scope at once when a consumer that reads it starts in this process', async () => {
+    const { sender, wire, noResponders, confirm } = setup();
+    const done = sender.publish('s.x.1', new Uint8Array(1));
+    for (let t = 0; t < 2000; t += 100) {
+      const before = wire.length;
+      if (t === 0) noResponders(1);
+      await vi.advanceTimersByTimeAsync(100);
+      for (const f of wire.slice(before)) noResponders(f.seq);
+    }
+    const probes = wire.length;
+    sender.probeHeld((subject) => subject.startsWith('other.'));
+    expect(wire).toHaveLength(probes); // not its subjects
+    sender.probeHeld((subject) => subject.startsWith('s.x.'));
+    expect(wire.slice(probes).map((f) => [f.seq, f.at])).toEqual([[1, 2000]]);
+    confirm(1);
+    await done;
+    await sender.close(0);
+  });
+
   it('rejects what no consumer confirmed within the retry budget, and only that', async () => {
     const { sender, confirm } = setup(2000, 30_000);
     const first = sender.publish('s.x.1', new Uint8Array(1));

@@ -19,7 +19,7 @@ import type { BusLogger } from './logger.js';
  * - when the consumer reports a gap (a NAK): the same;
  * - when NATS answers "no responders" (nobody consumes the scope right now:
  *   a failover): the scope holds new messages and probes with its oldest one,
- *   backing off up to a second, until a consumer confirms it; then everything
+ *   backing off up to 250 ms, until a consumer confirms it; then everything
  *   held goes out in order.
  *
  * A message that is still unconfirmed after `retryBudgetMs` is rejected, so
@@ -90,7 +90,7 @@ interface Scope {
 
 const TICK_MS = 100;
 const MIN_BACKOFF_MS = 25;
-const MAX_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 250;
 const MIN_RESEND_GAP_MS = 50;
 const FORGET_SCOPE_MS = 10 * 60_000;
 
@@ -160,6 +160,20 @@ export class DirectSender {
       this.count++;
       if (!scope.held) this.transmit(scope, p);
     });
+  }
+
+  /**
+   * A consumer has just started in this process: the held scopes it reads
+   * probe now instead of at their next backoff step.
+   */
+  probeHeld(reads: (subject: string) => boolean): void {
+    for (const s of this.scopes.values()) {
+      if (!s.held || s.head >= s.pending.length) continue;
+      const head = s.pending[s.head]!;
+      if (!reads(head.subject)) continue;
+      s.probeAt = Date.now() + Math.max(this.opts.ackTimeoutMs, s.backoffMs);
+      this.transmit(s, head);
+    }
   }
 
   /** After a reconnect: anything unconfirmed may have been lost with the old connection. */
