@@ -75,6 +75,41 @@ describe('RoundRobinRelay', () => {
     again.socket.destroy();
   });
 
+  it('with silentClientLoss, a lost client leaves the server side open until the relay is cut', async () => {
+    const serverSides: Socket[] = [];
+    const server = createServer((s) => {
+      serverSides.push(s);
+      s.pipe(s);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const relay = await RoundRobinRelay.start([(server.address() as AddressInfo).port]);
+    cleanup.push(() => relay.close());
+    relay.silentClientLoss = true;
+
+    const { socket } = await talk(relay.port, 'a');
+    const first = serverSides[0]!;
+    let firstClosed = false;
+    first.on('close', () => (firstClosed = true));
+    socket.resetAndDestroy();
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (relay.silent === 1 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    // The server can still write (into the void), and a round trip on another
+    // connection shows that no close reached it meanwhile.
+    first.write('anyone?');
+    const other = await talk(relay.port, 'b');
+    other.socket.destroy();
+    expect(firstClosed).toBe(false);
+    expect(relay.open).toBeLessThanOrEqual(1);
+
+    const closed = new Promise<void>((r) => first.on('close', () => r()));
+    relay.cut();
+    await closed;
+    expect(relay.silent).toBe(0);
+  });
+
   it('refuses to start without a target', async () => {
     await expect(RoundRobinRelay.start([])).rejects.toThrow(/at least one target/);
   });

@@ -4,6 +4,11 @@
  * consecutive client connections over several gateways. It records where
  * each connection went, keyed by the client's own port, so a test can tell
  * which gateway a given client landed on.
+ *
+ * With `silentClientLoss` set, a client connection that goes away (reset or
+ * closed) leaves its server side open and silently drained: the server hears
+ * nothing, as when a phone's network vanishes, until it closes the
+ * connection itself or the relay is cut or closed.
  */
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -20,9 +25,12 @@ export interface RelayedConnection {
 export class RoundRobinRelay {
   private readonly log: RelayedConnection[] = [];
   private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly orphans = new Set<Socket>();
   private next = 0;
   private server: Server | undefined;
   port = 0;
+  /** Keep the server side of a lost client connection open (see above); off by default. */
+  silentClientLoss = false;
 
   private constructor(readonly targets: readonly number[]) {}
 
@@ -44,15 +52,35 @@ export class RoundRobinRelay {
     const upstream = connect({ port: this.targets[target]!, host: '127.0.0.1' });
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
+    let clientEnded = false;
     const drop = (): void => {
+      if (!this.pairs.delete(pair)) return;
+      client.destroy();
+      if (this.silentClientLoss && !upstream.destroyed) this.orphan(upstream);
+      else if (clientEnded) upstream.end();
+      else upstream.destroy();
+    };
+    const dropUpstream = (): void => {
       this.pairs.delete(pair);
+      this.orphans.delete(upstream);
       client.destroy();
       upstream.destroy();
     };
     client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
+    client.on('end', () => {
+      clientEnded = true;
+      if (!this.silentClientLoss) upstream.end();
+    });
+    upstream.on('error', dropUpstream).on('close', dropUpstream);
+    client.pipe(upstream, { end: false });
     upstream.pipe(client);
+  }
+
+  /** Keeps `upstream` open with nobody listening: what it receives is discarded. */
+  private orphan(upstream: Socket): void {
+    this.orphans.add(upstream);
+    upstream.on('data', () => undefined);
+    upstream.resume();
   }
 
   /** Every connection accepted so far, oldest first. */
@@ -79,13 +107,21 @@ export class RoundRobinRelay {
     return undefined;
   }
 
+  /** Server sides kept open after their client went away (`silentClientLoss`). */
+  get silent(): number {
+    return this.orphans.size;
+  }
+
   /** Destroys every relayed connection, both ways, without any protocol close. */
   cut(): void {
-    for (const [a, b] of this.pairs) {
+    const pairs = [...this.pairs];
+    this.pairs.clear();
+    for (const [a, b] of pairs) {
       a.destroy();
       b.destroy();
     }
-    this.pairs.clear();
+    for (const s of this.orphans) s.destroy();
+    this.orphans.clear();
   }
 
   async close(): Promise<void> {

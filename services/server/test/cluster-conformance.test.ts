@@ -10,7 +10,7 @@
  * really landed on different gateways.
  */
 import { RoundRobinRelay } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { requirePython, runScenario } from './slixmpp-runner.js';
@@ -21,6 +21,7 @@ const USERS = [
   ...['alice', 'bob', 'carol'].map((u) => `p-${u}`),
   ...['dora', 'ed'].map((u) => `c-${u}`),
   ...['ann', 'ben'].map((u) => `s-${u}`),
+  ...['ann', 'ben'].map((u) => `q-${u}`),
   ...['alice', 'bob'].map((u) => `k-${u}`),
   ...['alice', 'bob'].map((u) => `x-${u}`),
 ];
@@ -125,8 +126,9 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     expect(r['copied_before_marker']).toEqual(['marker']);
     expect(r['dora2_direct']).toEqual([]);
   }, 60_000);
-  it('stream resumption (XEP-0198): a reset connection resumes on the other gateway, nothing lost or doubled; a bogus id fails with item-not-found', async () => {
-    const run = await scenario('slixmpp_cluster_resume.py');
+  /** XEP-0198 resumption through the balancer; `prefix` names the accounts (ann and ben). */
+  async function checkResumption(prefix: string): Promise<void> {
+    const run = await scenario('slixmpp_cluster_resume.py', prefix);
     const r = run.result;
     const [ben, ann, resumed, tablet] = [
       gatewayOf(run, 'ben'),
@@ -153,10 +155,31 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
       ...Array.from({ length: 5 }, (_, i) => `after-${i}`),
     ];
     expect(r['received']).toEqual(expected);
-    expect(r['from_resumed']).toBe('s-ann@localhost/phone');
-    expect(r['failed']).toEqual({ condition: ['item-not-found'], bound: 's-ann@localhost/tablet' });
+    expect(r['from_resumed']).toBe(`${prefix}-ann@localhost/phone`);
+    expect(r['failed']).toEqual({
+      condition: ['item-not-found'],
+      bound: `${prefix}-ann@localhost/tablet`,
+    });
     expect(r['tablet_ok']).toBe(true);
+  }
+
+  it('stream resumption (XEP-0198): a reset connection resumes on the other gateway, nothing lost or doubled; a bogus id fails with item-not-found', async () => {
+    await checkResumption('s');
   }, 60_000);
+
+  it('stream resumption (XEP-0198) after a silent loss: the old gateway never heard the connection die', async () => {
+    // The balancer keeps the server side of the lost connection open: the first gateway
+    // goes on writing into it, and the resumption on the other gateway takes the session over.
+    relay.silentClientLoss = true;
+    try {
+      await checkResumption('q');
+    } finally {
+      relay.silentClientLoss = false;
+    }
+    // The takeover closes the old connection.
+    await vi.waitFor(() => expect(relay.silent).toBe(0), { timeout: 10_000 });
+  }, 60_000);
+
   it('blocking (XEP-0191): block across gateways, errors both ways, no presence while blocked, pushes to the other resource, unblock', async () => {
     const run = await scenario('slixmpp_cluster_blocking.py');
     const r = run.result;
@@ -183,5 +206,32 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     expect(r['unblock_push']).toEqual([['k-bob@localhost'], ['k-bob@localhost']]);
     expect(r['blocklist_after']).toEqual([]);
     expect(r['delivered_after_unblock']).toBe(true);
+  }, 60_000);
+  it('CSI (XEP-0352): an inactive client is spared presence and chat-state floods, gets a chat message at once and the latest presence when active', async () => {
+    const run = await scenario(
+      'slixmpp_cluster_csi.py',
+      ...t.cluster.gateways.map((g) => g.httpPort),
+    );
+    const r = run.result;
+    const [alice, bob] = ['alice', 'bob'].map((c) => gatewayOf(run, c));
+    expect(alice).toBeDefined();
+    expect(bob).not.toBe(alice);
+
+    expect(r['csi_offered']).toBe(true);
+    expect(r['held']).toBe(4);
+    expect(r['written_while_inactive']).toEqual([]);
+    expect(r['flushed_on_active']).toEqual([
+      ['presence', 'available', 'p5'],
+      ['chatstate', 'composing'],
+      ['chatstate', 'paused'],
+      ['chatstate', 'composing'],
+    ]);
+    expect(r['held_after_active']).toBe(0);
+    expect(r['written_for_a_message']).toEqual([
+      ['presence', 'available', 'p8'],
+      ['message', 'urgent'],
+    ]);
+    expect(r['held_after_message']).toBe(0);
+    expect(r['bob_saw_own']).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
   }, 60_000);
 });

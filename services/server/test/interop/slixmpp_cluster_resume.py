@@ -2,16 +2,17 @@
 
 Connections, in order (the balancer alternates gateways): ben, ann, ann
 again (resumed: the other gateway), ann/tablet (bogus resumption id).
-Args: <balancer port>.
+Args: <balancer port> <account prefix> (s: s-ann and s-ben, ...).
 """
 from cluster_client import DOMAIN, Client, is_message, is_presence, run
 
-ANN, BEN = f"s-ann@{DOMAIN}", f"s-ben@{DOMAIN}"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
 async def scenario(args, r):
+    global ANN, BEN
     port = int(args[0])
+    ANN, BEN = f"{args[1]}-ann@{DOMAIN}", f"{args[1]}-ben@{DOMAIN}"
     ben = await Client("ben", f"{BEN}/desk").login(port)
     ann = Client("ann", f"{ANN}/phone", plugins=["xep_0198"])
     await ann.login(port)
