@@ -51,11 +51,14 @@ async def scenario(args, r):
     await alice2.next(is_message("marker-2"), "marker-2")
     r["prio2_to_two"] = any(s["body"] == "prio-2" for s in alice2.since(is_message()))
 
-    # Unavailable on logout: to the target of directed presence, and to subscribers.
+    # Unavailable on logout: to the target of directed presence, and to subscribers
+    # when the connection is lost.
     await carol.logout()
     p = await bob1.next(is_presence(f"{CAROL}/x", "unavailable"), "carol's unavailable")
     r["carol_unavailable"] = str(p["from"])
-    await bob1.logout()
+    # bob's connection just dies (a reset, no stream close, no stream management).
+    bob1.kill_tcp()
+    await bob1.wait_event("disconnected")
     for a, name in ((alice1, "alice1"), (alice2, "alice2")):
         await a.next(is_presence(f"{BOB}/one", "unavailable"), f"bob's unavailable at {name}")
     r["bob_unavailable_seen"] = True
