@@ -79,6 +79,8 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
       to: 'o-alice@localhost/desk',
       id: 'rt-2',
     });
+    expect(r['gone_resource']).toBe('o-bob@localhost/gone');
+    expect(r['client_iq']).toBe('result');
     // RFC 6121 8.5.1: a message to an account that does not exist gets service-unavailable.
     expect(r['unknown']).toEqual({
       from: 'nobody@localhost',
@@ -125,7 +127,9 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     });
     expect(r['sent']).toEqual({ from: 'c-dora@localhost/one', to: 'c-ed@localhost' });
     expect(r['copied_before_marker']).toEqual(['marker']);
-    expect(r['dora2_direct']).toEqual([]);
+    expect(r['copies_at_one']).toEqual([]);
+    expect(r['dora2_direct']).toEqual(['to both']);
+    expect(r['dora1_direct']).toEqual(['to both', 'private in', 'no-copy in', 'marker']);
   }, 60_000);
   /** XEP-0198 resumption through the balancer; `prefix` names the accounts (ann and ben). */
   async function checkResumption(prefix: string): Promise<void> {

@@ -45,7 +45,8 @@ class Client(slixmpp.ClientXMPP):
         self.ssl_context.verify_mode = ssl.CERT_NONE
         self.auto_authorize = None  # subscription requests are answered by the scenario
         self.auto_subscribe = False
-        for p in plugins:
+        # Like any real client: answer disco#info (XEP-0030) and pings (XEP-0199).
+        for p in ("xep_0030", "xep_0199", *plugins):
             self.register_plugin(p)
         self.inbox = []
         self.base = 0
@@ -163,13 +164,13 @@ class Client(slixmpp.ClientXMPP):
         await iq.send(timeout=TIMEOUT)
 
     async def disco_info(self, jid):
-        """disco#info to `jid`; returns the reply type (result or error)."""
+        """disco#info to `jid`; returns "result", or "error:<condition>"."""
         iq = self.make_iq_get(queryxmlns="http://jabber.org/protocol/disco#info", ito=jid)
         try:
             await iq.send(timeout=TIMEOUT)
             return "result"
-        except IqError:
-            return "error"
+        except IqError as e:
+            return f"error:{e.condition}"
 
     async def roster_items(self):
         """The roster as {jid: subscription}, fetched from the server."""

@@ -61,9 +61,16 @@ async def scenario(args, r):
     inner = carbon("sent")(sc)
     r["sent"] = {"from": inner.get("from"), "to": inner.get("to")}
 
+    one.mark()
+    two.mark()
+    # To the bare JID, both resources at the same priority: each gets the message
+    # itself, and neither gets a carbon of it (XEP-0280 section 6).
+    ed.chat(DORA, "to both")
+    for c, name in ((one, "dora/one"), (two, "dora/two")):
+        await c.next(is_message("to both"), f"the bare-JID message at {name}")
+
     # Private (<private/> with the no-copy hint) both ways, and the no-copy hint alone:
     # delivered, never copied. The marker's carbon says nothing else came before it.
-    two.mark()
     one.chat(ED, "private out", extra=private())
     await ed.next(is_message("private out"), "the private message at ed")
     ed.chat(f"{DORA}/one", "private in", extra=private())
@@ -72,11 +79,17 @@ async def scenario(args, r):
     await one.next(is_message("no-copy in"), "the no-copy message at dora/one")
     ed.chat(f"{DORA}/one", "marker")
     await two.next(is_carbon("received", "marker"), "the marker's carbon")
+    await one.ping_server()  # dora/one: nothing pending either
+    r["copies_at_one"] = [
+        carbon_body("sent")(s) or carbon_body("received")(s)
+        for s in one.since(lambda s: bool(carbon_body("sent")(s) or carbon_body("received")(s)))
+    ]
     r["copied_before_marker"] = [
         carbon_body("sent")(s) or carbon_body("received")(s)
         for s in two.since(lambda s: bool(carbon_body("sent")(s) or carbon_body("received")(s)))
     ]
     r["dora2_direct"] = [s["body"] for s in two.since(is_message()) if s["body"]]
+    r["dora1_direct"] = [s["body"] for s in one.since(is_message()) if s["body"]]
 
 
 if __name__ == "__main__":

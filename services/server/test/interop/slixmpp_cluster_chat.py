@@ -23,6 +23,14 @@ async def scenario(args, r):
     m = await alice.next(is_message("to full"), "the reply to the full JID")
     r["full"] = {"from": str(m["from"]), "to": str(m["to"]), "id": m["id"]}
 
+    # To a resource that does not exist: a chat message goes to the bare JID (RFC 6121 8.5.3.2.1).
+    alice.chat(f"{BOB}/gone", "to a gone resource")
+    m = await bob.next(is_message("to a gone resource"), "the message to a gone resource")
+    r["gone_resource"] = str(m["to"])
+
+    # An IQ between the two clients (slixmpp answers disco#info itself), and its result back.
+    r["client_iq"] = await alice.disco_info(f"{BOB}/phone")
+
     # An account that does not exist: an error with the original id (RFC 6121 8.5.1).
     alice.chat(f"nobody@{DOMAIN}", "anyone there?", mid="unknown-1")
     err = await alice.next(is_message(mtype="error"), "the error for an unknown user")
