@@ -37,6 +37,8 @@ export interface KubeLocalOptions {
   logDir?: string;
   /** First restart delay of a container that exited (default 10 s, as the kubelet). */
   restartBackoffMs?: number;
+  /** Retries of a failing init container before giving up (default 3; the kubelet retries forever). */
+  initRetries?: number;
   /** How long to wait for every pod to be ready (default 180 s). */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -266,6 +268,7 @@ export async function startKubeLocal(opts: KubeLocalOptions): Promise<KubeLocal>
       stateDir,
       logDir,
       restartBackoffMs: opts.restartBackoffMs ?? 10_000,
+      initRetries: opts.initRetries ?? 3,
       log,
     };
     for (const plan of plans) pods.push(new Pod(plan, ctxBase));
@@ -321,9 +324,7 @@ export async function startKubeLocal(opts: KubeLocalOptions): Promise<KubeLocal>
       await Promise.all(jobPods.map((p) => p.runJob(backoff)));
       log(`job ${job.metadata?.name}: complete`);
     }
-    for (const p of pods) {
-      if (p.plan.workload.kind !== 'Job') await p.start();
-    }
+    await Promise.all(pods.filter((p) => p.plan.workload.kind !== 'Job').map((p) => p.start()));
   } catch (err) {
     await stop();
     throw err;

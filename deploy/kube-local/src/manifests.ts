@@ -63,10 +63,8 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | 
     return undefined;
   }
   try {
-    const mod = (await import(`kubernetes-models/${apiVersion}/${kind}`)) as Record<
-      string,
-      unknown
-    >;
+    const specifier = `kubernetes-models/${apiVersion}/${kind}`;
+    const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
     return mod[kind] as ModelClass | undefined;
   } catch {
     return undefined;

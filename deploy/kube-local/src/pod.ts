@@ -30,6 +30,8 @@ export interface PodContext {
   logDir: string;
   /** First restart delay (kubelet: 10 s, doubling up to 5 min). */
   restartBackoffMs: number;
+  /** Retries of a failing init container before the pod is Failed (the kubelet: forever). */
+  initRetries: number;
   log(line: string): void;
 }
 
@@ -161,7 +163,7 @@ export class Pod {
           `pod ${this.name}: sidecar init container ${c.name}`,
         );
       }
-      await this.runToCompletion(c, true, 5);
+      await this.runToCompletion(c, true, this.ctx.initRetries);
     }
     if (this.stopping) return;
     this.phase = 'Running';

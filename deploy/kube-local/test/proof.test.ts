@@ -57,14 +57,18 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
   };
   /** Available presence, acknowledged by its reflection to the sender. */
   const online = async (c: XmppClient, full: string) => {
-    const own = waitFor(c, (el) => el.is('presence') && el.attrs.from === full);
+    const own = waitFor(c, (el) => el.is('presence') && el.attrs.from === full, 'own presence');
     await c.send(xml('presence'));
     await own;
   };
 
   beforeAll(async () => {
     const started = Date.now();
-    kl = await startKubeLocal({ dir: overlay, log: (l) => console.log(`[kube-local] ${l}`) });
+    kl = await startKubeLocal({
+      dir: overlay,
+      log: (l) => console.log(`[kube-local] ${l}`),
+      ...(process.env['KUBE_LOCAL_LOG_DIR'] ? { logDir: process.env['KUBE_LOCAL_LOG_DIR'] } : {}),
+    });
     await kl.waitReady(300_000);
     console.log(
       `[kube-local] every pod ready after ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -137,36 +141,69 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
     await register('bob');
     const alice = await on(0, 'alice', 'a');
     const bob = await on(1, 'bob', 'b');
-    // Subscriptions both ways (RFC 6121), then presence flows.
+    // Interested and available resources (roster fetched, initial presence),
+    // subscriptions both ways (RFC 6121 3.1), then presence flows.
     const aJid = `alice@${domain}`;
     const bJid = `bob@${domain}`;
-    const asked = waitFor(bob, (el) => el.is('presence') && el.attrs.type === 'subscribe');
-    await alice.send(xml('presence', { to: bJid, type: 'subscribe' }));
-    await asked;
-    await bob.send(xml('presence', { to: aJid, type: 'subscribed' }));
-    const asked2 = waitFor(alice, (el) => el.is('presence') && el.attrs.type === 'subscribe');
-    await bob.send(xml('presence', { to: aJid, type: 'subscribe' }));
-    await asked2;
-    await alice.send(xml('presence', { to: bJid, type: 'subscribed' }));
-    await online(bob, `${bJid}/b`);
-    const seen = waitFor(
-      bob,
-      (el) => el.is('presence') && el.attrs.from === `${aJid}/a` && !el.attrs.type,
-    );
-    await online(alice, `${aJid}/a`);
-    await seen;
+    const ROSTER = 'jabber:iq:roster';
+    for (const [c, full] of [
+      [alice, `${aJid}/a`],
+      [bob, `${bJid}/b`],
+    ] as const) {
+      await c.iqCaller.get(xml('query', { xmlns: ROSTER }));
+      await online(c, full);
+    }
+    const presenceFrom = (c: XmppClient, from: string, what: string, show?: string) =>
+      waitFor(
+        c,
+        (el) =>
+          el.is('presence') &&
+          el.attrs.from === from &&
+          !el.attrs.type &&
+          (show === undefined || el.getChildText('show') === show),
+        what,
+      );
+    const subscribe = async (from: XmppClient, fromJid: string, to: XmppClient, toFull: string) => {
+      const asked = waitFor(
+        to,
+        (el) => el.is('presence') && el.attrs.type === 'subscribe' && el.attrs.from === fromJid,
+        `subscribe from ${fromJid}`,
+      );
+      await from.send(xml('presence', { to: toFull.split('/')[0], type: 'subscribe' }));
+      await asked;
+      const contactPresence = presenceFrom(from, toFull, `presence of ${toFull} after approval`);
+      await to.send(xml('presence', { to: fromJid, type: 'subscribed' }));
+      await contactPresence;
+    };
+    await subscribe(alice, aJid, bob, `${bJid}/b`);
+    await subscribe(bob, bJid, alice, `${aJid}/a`);
+    const away = presenceFrom(bob, `${aJid}/a`, "alice's broadcast presence", 'away');
+    await alice.send(xml('presence', {}, xml('show', {}, 'away')));
+    await away;
 
-    const got = waitFor(bob, (el) => el.is('message') && el.getChildText('body') === 'hello bob');
+    const got = waitFor(
+      bob,
+      (el) => el.is('message') && el.getChildText('body') === 'hello bob',
+      'hello bob',
+    );
     await alice.send(xml('message', { to: bJid, type: 'chat' }, xml('body', {}, 'hello bob')));
     expect((await got).attrs.from).toBe(`${aJid}/a`);
-    const back = waitFor(alice, (el) => el.is('message') && el.getChildText('body') === 'hi alice');
+    const back = waitFor(
+      alice,
+      (el) => el.is('message') && el.getChildText('body') === 'hi alice',
+      'hi alice',
+    );
     await bob.send(xml('message', { to: `${aJid}/a`, type: 'chat' }, xml('body', {}, 'hi alice')));
     expect((await back).attrs.from).toBe(`${bJid}/b`);
 
     const room = `proof@conference.${domain}`;
     const MUC = 'http://jabber.org/protocol/muc';
     const joined = (c: XmppClient, nick: string) =>
-      waitFor(c, (el) => el.is('presence') && el.attrs.from === `${room}/${nick}`);
+      waitFor(
+        c,
+        (el) => el.is('presence') && el.attrs.from === `${room}/${nick}`,
+        `join as ${nick}`,
+      );
     const aliceIn = joined(alice, 'alice');
     await alice.send(xml('presence', { to: `${room}/alice` }, xml('x', { xmlns: MUC })));
     await aliceIn;
@@ -181,6 +218,7 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
     const groupchat = waitFor(
       bob,
       (el) => el.is('message') && el.getChildText('body') === 'hello room',
+      'hello room',
     );
     await alice.send(
       xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello room')),
@@ -239,15 +277,22 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
     const deadline = Date.now() + 120_000;
     while (!victim.ready && Date.now() < deadline) await new Promise((res) => setTimeout(res, 250));
     expect(victim.ready, 'the killed container came back').toBe(true);
-    expect(victim.statuses()[0]!.restarts).toBeGreaterThanOrEqual(1);
+    expect(
+      victim.statuses().find((s) => s.name === 'session-registry')!.restarts,
+    ).toBeGreaterThanOrEqual(1);
     await burst(60); // after
     await allDelivered(60_000);
 
-    console.log(`[proof] sent ${n}, delivered ${total()}`);
+    // Every message delivered, in the order sent (RFC 6120 per-pair order).
+    // A message whose worker died before acknowledging it is redelivered
+    // (at least once, docs/architecture.md): duplicates are counted, not lost.
+    let duplicates = 0;
     for (const r of receivers) {
-      // Every message, once, in the order sent (RFC 6120 per-pair order).
-      expect(got.get(r), r).toEqual(sent.get(r));
+      const seen = new Set<string>();
+      const firsts = got.get(r)!.filter((b) => (seen.has(b) ? (duplicates++, false) : seen.add(b)));
+      expect(firsts, r).toEqual(sent.get(r));
     }
-    expect(total()).toBe(240);
+    console.log(`[proof] sent ${n}, all delivered; ${duplicates} duplicate(s) after the kill`);
+    expect(n).toBe(240);
   }, 300_000);
 });

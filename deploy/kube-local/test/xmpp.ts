@@ -35,12 +35,13 @@ export async function login(opts: Login): Promise<XmppClient> {
 export function waitFor(
   xmpp: XmppClient,
   pred: (el: Element) => boolean,
+  what: string,
   timeoutMs = 10_000,
 ): Promise<Element> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       xmpp.removeListener('stanza', on);
-      reject(new Error('timed out waiting for a stanza'));
+      reject(new Error(`${xmpp.jid?.toString() ?? '?'}: timed out waiting for ${what}`));
     }, timeoutMs);
     const on = (el: Element): void => {
       if (!pred(el)) return;
