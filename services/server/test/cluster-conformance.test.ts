@@ -24,6 +24,7 @@ const USERS = [
   ...['ann', 'ben'].map((u) => `q-${u}`),
   ...['alice', 'bob'].map((u) => `k-${u}`),
   ...['alice', 'bob'].map((u) => `x-${u}`),
+  ...['ann', 'ben'].map((u) => `r-${u}`),
 ];
 
 describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp', () => {
@@ -248,4 +249,24 @@ describe('cluster conformance: PostgreSQL store, round-robin balancer, slixmpp',
     expect(r['held_after_message']).toBe(0);
     expect(r['bob_saw_own']).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
   }, 60_000);
+  // Known server bug, not fixed here (see the commit message): a message the registry routed
+  // to the old connection after the new gateway claimed the session reaches the old gateway
+  // too late to be stored, is bounced through the registry once the old gateway lets go,
+  // and so arrives after messages routed to the new connection meanwhile. RFC 6120 10.1
+  // (in-order processing) is broken for messages in flight during a resumption. Run it
+  // with .only to see; each round usually has a few messages out of place.
+  it.skip('stream resumption (XEP-0198): messages in flight during the resumption keep their order', async () => {
+    for (const silent of [false, true]) {
+      relay.silentClientLoss = silent;
+      try {
+        const run = await scenario('slixmpp_cluster_resume_race.py');
+        const rounds = run.result['rounds'] as string[][];
+        rounds.forEach((got, k) =>
+          expect(got).toEqual(Array.from({ length: 60 }, (_, i) => `r${k}-${i}`)),
+        );
+      } finally {
+        relay.silentClientLoss = false;
+      }
+    }
+  }, 120_000);
 });
