@@ -201,9 +201,11 @@ export async function startKubeLocal(opts: KubeLocalOptions): Promise<KubeLocal>
 
   try {
     links = await startLinks(linksPlan, secrets);
-    log(
-      `links: ${links.hosts.map(([h, ip]) => `${h} -> ${ip}`).join(', ')} (TLS, CA ${secrets.pki.caFile})`,
-    );
+    if (links.hosts.length > 0) {
+      log(
+        `links: ${links.hosts.map(([h, ip]) => `${h} -> ${ip}`).join(', ')} (TLS, CA ${secrets.pki.caFile})`,
+      );
+    }
 
     const serviceObjs = objects.filter((o) => o.kind === 'Service') as unknown as Service[];
     const clusterIps = serviceObjs.map((service, i) => ({

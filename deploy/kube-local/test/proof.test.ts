@@ -8,37 +8,25 @@
  * mid-stream loses nothing. The NATS the pods use refuses a client without
  * credentials.
  */
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeLocal } from '../src/index.js';
 import type { KubeLocal } from '../src/index.js';
+import { adminApi, domainOf, startOverlay } from './harness.js';
 import { login, waitFor } from './xmpp.js';
 import type { XmppClient } from './xmpp.js';
 
-const root = resolve(import.meta.dirname, '../../..');
-const overlay = resolve(root, process.env['KUBE_LOCAL_OVERLAY'] ?? 'k8s/overlays/postgres');
+const overlay = process.env['KUBE_LOCAL_OVERLAY'] ?? 'k8s/overlays/postgres';
 const PASSWORD = 'proof-Secret-1';
 
-describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => {
+describe(`kube-local: ${overlay} runs as written`, () => {
   let kl: KubeLocal;
   let domain: string;
   const clients: XmppClient[] = [];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${kl.servicePort('admin-api', 'api')}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${kl.secrets.adminToken}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const api = (method: string, path: string, body?: unknown) => adminApi(kl, method, path, body);
   const gateways = () => kl.podsOf('gateway');
   const on = async (gateway: number, username: string, resource: string) => {
     const c = await login({
@@ -63,22 +51,8 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
   };
 
   beforeAll(async () => {
-    const started = Date.now();
-    kl = await startKubeLocal({
-      dir: overlay,
-      log: (l) => console.log(`[kube-local] ${l}`),
-      ...(process.env['KUBE_LOCAL_LOG_DIR'] ? { logDir: process.env['KUBE_LOCAL_LOG_DIR'] } : {}),
-    });
-    await kl.waitReady(300_000);
-    console.log(
-      `[kube-local] every pod ready after ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    const config = kl.objects.find(
-      (o) => o.kind === 'ConfigMap' && o.metadata?.name === 'parley-config',
-    );
-    domain = ((config?.['data'] as Record<string, string>)['PARLEY_SERVER_DOMAINS'] ?? '')
-      .split(',')[0]!
-      .trim();
+    kl = await startOverlay(overlay);
+    domain = domainOf(kl);
   }, 420_000);
 
   afterAll(async () => {
@@ -90,6 +64,17 @@ describe(`kube-local: ${overlay.slice(root.length + 1)} runs as written`, () => 
     expect(gateways().length).toBeGreaterThanOrEqual(2);
     expect(kl.podsOf('session-registry').length).toBeGreaterThanOrEqual(2);
     for (const p of kl.pods) expect(p.ready, p.name).toBe(true);
+    // As Docker runs them: the user of the securityContext, read-only root, host network.
+    const names = kl.pods.map((p) => p.name);
+    const out = execFileSync('docker', [
+      'inspect',
+      '--format',
+      '{{.Name}} {{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.NetworkMode}}',
+      ...names,
+    ]).toString();
+    expect(out.trim().split('\n').sort()).toEqual(
+      names.map((n) => `/${n} 1000:1000 true host`).sort(),
+    );
   });
 
   it('NATS, as the pods reach it, refuses a client without credentials', async () => {
