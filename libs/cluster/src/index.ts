@@ -3,8 +3,14 @@ export type { Redis, RedisSecurity } from './redis.js';
 export { Leases } from './leases.js';
 export { Membership } from './membership.js';
 export { ownerOf, partitionsFor } from './rendezvous.js';
-export { RedisOwnership, StaticOwnership } from './ownership.js';
-export type { OwnershipHandlers, PartitionOwnership, RedisOwnershipOptions } from './ownership.js';
+export { RedisOwnership, StaticOwnership, readTerms, termKey } from './ownership.js';
+export type {
+  OwnershipEvent,
+  OwnershipHandlers,
+  PartitionOwnership,
+  RedisOwnershipOptions,
+} from './ownership.js';
+export { BusLiveness } from './liveness.js';
 export { NoSessionStore, RedisSessionStore } from './session-store.js';
 export type { SessionRecord, SessionStore } from './session-store.js';
 export { RedisFailureCounter } from './failure-counter.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Leases } from './leases.js';
 import { Membership } from './membership.js';
@@ -58,7 +59,52 @@ export interface RedisOwnershipOptions {
   ttlMs?: number;
   /** How often to heartbeat, renew and rebalance (default ttl/4). */
   intervalMs?: number;
+  /**
+   * Fast death detection (e.g. `BusLiveness.gone`): true only when the member
+   * is certainly gone. Members are checked every `watchMs`; a gone member is
+   * removed from the membership, its leases are deleted and its partitions
+   * taken over at once instead of after its heartbeat and leases expire.
+   */
+  peerGone?: (workerId: string) => Promise<boolean>;
+  /** How often to check the other members with `peerGone` (default 250 ms). */
+  watchMs?: number;
+  /**
+   * A member counts as gone once every check for this long said so (default
+   * 600 ms): longer than a NATS client's reconnect wait, so the members that
+   * reconnect a little later than others after a NATS restart are not taken
+   * for dead.
+   */
+  goneConfirmMs?: number;
+  /** Told about ownership events (metrics): a peer found gone, a settle after Redis lost its data. */
+  onEvent?: (event: OwnershipEvent) => void;
   onError?: (err: unknown) => void;
+}
+
+export type OwnershipEvent =
+  | { kind: 'peer-gone'; workerId: string }
+  | { kind: 'settle'; untilMs: number }
+  | { kind: 'acquired'; partition: number; term: string }
+  | { kind: 'released'; partition: number };
+
+/**
+ * The term of a partition: a token its owner writes (`parley:term:<N>`)
+ * each time it takes the partition with a fresh load of its state, and
+ * writes again unchanged when it keeps the partition through a Redis that
+ * lost its data. A changed term tells gateways that the partition's owner
+ * may not know their sessions: they register them again.
+ */
+export function termKey(group: string, partition: number): string {
+  return group === 'registry' ? `parley:term:${partition}` : `parley:term:${group}:${partition}`;
+}
+
+/** Reads the terms of every partition of a group in one round trip (null: none written). */
+export async function readTerms(
+  redis: Redis,
+  partitions: number,
+  group = 'registry',
+): Promise<Array<string | null>> {
+  const keys = Array.from({ length: partitions }, (_, p) => termKey(group, p));
+  return redis.mget(...keys);
 }
 
 /**
@@ -82,11 +128,23 @@ export class RedisOwnership implements PartitionOwnership {
   private handlers: OwnershipHandlers | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly group: string;
+  /** The term written for each held partition. */
+  private readonly terms = new Map<number, string>();
+  /** The cluster epoch last seen (`parley:epoch:<group>`): it changes when Redis loses its data. */
+  private epoch: string | undefined;
+  /** Until then no partition is taken or given up (members re-take their own leases first). */
+  private settleUntil = 0;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private watching = false;
+  /** Members every check found gone since then. */
+  private readonly goneSince = new Map<string, number>();
 
   constructor(private readonly opts: RedisOwnershipOptions) {
     this.ttlMs = opts.ttlMs ?? 5000;
     this.intervalMs = opts.intervalMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
     const group = opts.group ?? 'registry';
+    this.group = group;
     this.leases = new Leases(
       opts.redis,
       this.ttlMs,
@@ -103,6 +161,81 @@ export class RedisOwnership implements PartitionOwnership {
     // rebalance busy starting consumers (slow under load) must not let the
     // leases it already holds expire and the partitions flap to another worker.
     this.renewTimer = setInterval(() => void this.renew(), this.intervalMs);
+    if (this.opts.peerGone !== undefined)
+      this.watchTimer = setInterval(() => void this.watch(), this.opts.watchMs ?? 250);
+  }
+
+  /**
+   * Checks the other live members; one that is certainly gone (its NATS
+   * connection closed) leaves the membership and loses its leases now, and
+   * a rebalance runs at once, so its partitions move in well under a second
+   * instead of after the lease TTL.
+   */
+  private async watch(): Promise<void> {
+    const gone = this.opts.peerGone;
+    if (gone === undefined || this.watching || this.stopped) return;
+    this.watching = true;
+    try {
+      const { workerId, partitions } = this.opts;
+      const others = (await this.members.live()).filter((m) => m !== workerId);
+      const answers = await Promise.all(others.map(async (m) => [m, await gone(m)] as const));
+      const now = Date.now();
+      const confirm = this.opts.goneConfirmMs ?? 600;
+      const dead: string[] = [];
+      for (const m of this.goneSince.keys()) if (!others.includes(m)) this.goneSince.delete(m);
+      for (const [m, isGone] of answers) {
+        if (!isGone) {
+          this.goneSince.delete(m);
+          continue;
+        }
+        const since = this.goneSince.get(m) ?? now;
+        this.goneSince.set(m, since);
+        if (now - since >= confirm) dead.push(m);
+      }
+      if (dead.length === 0) return;
+      for (const m of dead) {
+        this.goneSince.delete(m);
+        await this.members.leave(m);
+        await this.leases.releaseAll(
+          Array.from({ length: partitions }, (_, p) => String(p)),
+          m,
+        );
+        this.opts.onEvent?.({ kind: 'peer-gone', workerId: m });
+      }
+      // A rebalance already running read the old membership: run one more after it.
+      await this.running;
+      await this.tick();
+    } catch (err) {
+      this.opts.onError?.(err);
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  /**
+   * Whether Redis lost its data since the last look: the epoch key is gone
+   * (or another worker already wrote a new one). Membership and leases went
+   * with it, so for one lease lifetime nobody takes or gives up a partition:
+   * every live member first heartbeats and re-takes its own leases (keeping
+   * its partitions and their in-memory state), and only then does the
+   * rendezvous see the whole membership. Without this, the first worker back
+   * would see itself alone, take every partition with an empty state and
+   * route messages for online users to offline storage.
+   */
+  private async checkEpoch(): Promise<void> {
+    const key = `parley:epoch:${this.group}`;
+    let current = await this.opts.redis.get(key);
+    if (current === null) {
+      await this.opts.redis.set(key, randomBytes(8).toString('hex'), 'NX');
+      current = await this.opts.redis.get(key);
+    }
+    if (current === null) return;
+    // A worker that held nothing (just started) has nothing to protect: it does not wait.
+    if (this.epoch !== undefined && current !== this.epoch && this.mine.size > 0) {
+      this.settleUntil = Date.now() + this.ttlMs;
+      this.opts.onEvent?.({ kind: 'settle', untilMs: this.settleUntil });
+    }
+    this.epoch = current;
   }
 
   private async renew(): Promise<void> {
@@ -138,6 +271,8 @@ export class RedisOwnership implements PartitionOwnership {
   private async rebalance(): Promise<void> {
     const h = this.handlers!;
     const { workerId, partitions } = this.opts;
+    await this.checkEpoch();
+    const settling = Date.now() < this.settleUntil;
     await this.members.heartbeat(workerId);
     const live = await this.members.live();
     const desired = new Set(
@@ -148,11 +283,15 @@ export class RedisOwnership implements PartitionOwnership {
     for (const p of this.lost) lost.add(p);
     this.lost.clear();
     for (const p of held) {
-      if (desired.has(p) && (!lost.has(p) || (await this.keep(p)))) continue;
+      // While settling, the membership is incomplete: keep what we hold if we still can.
+      if ((desired.has(p) || settling) && (!lost.has(p) || (await this.keep(p)))) continue;
       this.mine.delete(p);
+      this.terms.delete(p);
       await h.release(p);
       await this.leases.release(String(p), workerId).catch(() => undefined);
+      this.opts.onEvent?.({ kind: 'released', partition: p });
     }
+    if (settling) return;
     for (const p of desired) {
       if (this.mine.has(p) || this.stopped) continue;
       if (await this.leases.acquire(String(p), workerId)) {
@@ -164,6 +303,11 @@ export class RedisOwnership implements PartitionOwnership {
           await this.leases.release(String(p), workerId).catch(() => undefined);
           throw err;
         }
+        // A new term: gateways re-register their sessions of this partition with us.
+        const term = `${workerId}.${randomBytes(6).toString('hex')}`;
+        this.terms.set(p, term);
+        await this.opts.redis.set(termKey(this.group, p), term);
+        this.opts.onEvent?.({ kind: 'acquired', partition: p, term });
       }
     }
   }
@@ -177,6 +321,9 @@ export class RedisOwnership implements PartitionOwnership {
     const { workerId } = this.opts;
     if (!(await this.leases.acquire(String(p), workerId).catch(() => false))) return false;
     await this.handlers?.resync?.(p);
+    // The same term: the state was kept, gateways need not register again.
+    const term = this.terms.get(p);
+    if (term !== undefined) await this.opts.redis.set(termKey(this.group, p), term);
     return true;
   }
 
@@ -184,6 +331,7 @@ export class RedisOwnership implements PartitionOwnership {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     await this.running;
     const { workerId } = this.opts;
     await this.members.leave(workerId).catch(() => undefined);

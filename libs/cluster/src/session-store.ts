@@ -14,6 +14,8 @@ export interface SessionRecord {
   boundAt: number;
   /** Per-session switches of server modules (carbons, blocklist pushes); absent when none is set. */
   flags?: Record<string, boolean>;
+  /** Deliveries are parked for it (its gateway died; it waits for resumption). */
+  parked?: boolean;
 }
 
 /**
@@ -27,10 +29,24 @@ export interface SessionStore {
   remove(partition: number, bare: string, resource: string): Promise<void>;
   /** Total sessions in all partitions (stats). */
   count(): Promise<number>;
+  /**
+   * Keeps a delivery (serialized) for a resumable session whose gateway
+   * died, until the session resumes or ends; forgotten after `ttlMs`.
+   */
+  park(
+    partition: number,
+    bare: string,
+    resource: string,
+    item: string,
+    ttlMs: number,
+  ): Promise<void>;
+  /** Takes every delivery parked for a session, oldest first. */
+  unpark(partition: number, bare: string, resource: string): Promise<string[]>;
 }
 
 /** Single-node mode: nothing outlives the process, so nothing is mirrored. */
 export class NoSessionStore implements SessionStore {
+  private readonly parked = new Map<string, string[]>();
   async loadPartition(): Promise<SessionRecord[]> {
     return [];
   }
@@ -38,6 +54,18 @@ export class NoSessionStore implements SessionStore {
   async remove(): Promise<void> {}
   async count(): Promise<number> {
     return 0;
+  }
+  async park(_p: number, bare: string, resource: string, item: string): Promise<void> {
+    const key = `${bare}/${resource}`;
+    const list = this.parked.get(key) ?? [];
+    list.push(item);
+    this.parked.set(key, list);
+  }
+  async unpark(_p: number, bare: string, resource: string): Promise<string[]> {
+    const key = `${bare}/${resource}`;
+    const list = this.parked.get(key) ?? [];
+    this.parked.delete(key);
+    return list;
   }
 }
 
@@ -72,6 +100,28 @@ export class RedisSessionStore implements SessionStore {
 
   async remove(partition: number, bare: string, resource: string): Promise<void> {
     await this.redis.hdel(this.key(partition), `${bare}/${resource}`);
+  }
+
+  private parkKey(p: number, bare: string, resource: string): string {
+    return `parley:park:${p}:${bare}/${resource}`;
+  }
+
+  async park(
+    p: number,
+    bare: string,
+    resource: string,
+    item: string,
+    ttlMs: number,
+  ): Promise<void> {
+    const key = this.parkKey(p, bare, resource);
+    await this.redis.multi().rpush(key, item).pexpire(key, ttlMs).exec();
+  }
+
+  async unpark(p: number, bare: string, resource: string): Promise<string[]> {
+    const key = this.parkKey(p, bare, resource);
+    const res = await this.redis.multi().lrange(key, 0, -1).del(key).exec();
+    const items = res?.[0]?.[1];
+    return Array.isArray(items) ? (items as string[]) : [];
   }
 
   async count(): Promise<number> {

@@ -1,7 +1,15 @@
 import { startRedisServer } from '@parley/testkit';
 import type { RedisServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Leases, RedisOwnership, connectRedis, ownerOf, partitionsFor } from '../src/index.js';
+import {
+  Leases,
+  RedisOwnership,
+  connectRedis,
+  ownerOf,
+  partitionsFor,
+  readTerms,
+} from '../src/index.js';
+import type { OwnershipEvent } from '../src/index.js';
 import type { Redis } from '../src/index.js';
 
 describe('rendezvous hashing', () => {
@@ -102,6 +110,99 @@ describe('leases and ownership on a real redis-server', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     await a.stop();
     expect(held.size).toBe(0);
+  });
+});
+
+describe('ownership: fast death detection and Redis losing its data', () => {
+  let server: RedisServer;
+  const clients: Redis[] = [];
+  const redis = () => {
+    const r = connectRedis(server.url, 'test');
+    clients.push(r);
+    return r;
+  };
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await server.stop();
+  });
+  const until = async (cond: () => boolean | Promise<boolean>, ms = 8000) => {
+    const end = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const worker = (id: string, dead: Set<string>, events: OwnershipEvent[] = []) => {
+    const acquired: number[] = [];
+    const o = new RedisOwnership({
+      redis: redis(),
+      workerId: id,
+      partitions: 16,
+      ttlMs: 30_000, // long leases: only the liveness check can move partitions in time
+      intervalMs: 100,
+      watchMs: 50,
+      goneConfirmMs: 100,
+      peerGone: async (m) => dead.has(m),
+      onEvent: (e) => events.push(e),
+    });
+    return {
+      o,
+      acquired,
+      handlers: {
+        acquire: async (p: number) => void acquired.push(p),
+        release: async () => undefined,
+      },
+    };
+  };
+
+  it('takes the partitions of a member whose liveness check says it is gone, without waiting for its leases', async () => {
+    const dead = new Set<string>();
+    const events: OwnershipEvent[] = [];
+    const a = worker('fa', dead, events);
+    const b = worker('fb', dead);
+    await a.o.start(a.handlers);
+    await b.o.start(b.handlers);
+    await until(() => a.o.owned().length + b.o.owned().length === 16 && b.o.owned().length > 0);
+    const gone = b.o.owned();
+    // b "dies": it stops renewing; its 30 s leases would hold its partitions for 30 s.
+    (b.o as unknown as { stopped: boolean }).stopped = true;
+    for (const t of ['timer', 'renewTimer', 'watchTimer'])
+      clearInterval((b.o as unknown as Record<string, NodeJS.Timeout>)[t]);
+    dead.add('fb');
+    const t0 = Date.now();
+    await until(() => a.o.owned().length === 16);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(events).toContainEqual({ kind: 'peer-gone', workerId: 'fb' });
+    // Each moved partition got a new term, which gateways watch.
+    const terms = await readTerms(clients[0]!, 16);
+    for (const p of gone) expect(terms[p]).toMatch(/^fa\./);
+    await a.o.stop();
+  });
+
+  it('after Redis loses its data, every member keeps its own partitions (no empty takeover)', async () => {
+    const events: OwnershipEvent[] = [];
+    const a = worker('ea', new Set(), events);
+    const b = worker('eb', new Set());
+    await a.o.start(a.handlers);
+    await b.o.start(b.handlers);
+    await until(() => a.o.owned().length + b.o.owned().length === 16 && b.o.owned().length > 0);
+    const [ownedA, ownedB] = [a.o.owned(), b.o.owned()];
+    const [acqA, acqB] = [a.acquired.length, b.acquired.length];
+    const termsBefore = await readTerms(clients[0]!, 16);
+    await clients[0]!.flushall();
+    await until(() => events.some((e) => e.kind === 'settle'));
+    // Leases re-taken by their holders, terms written back unchanged.
+    await until(async () => (await readTerms(clients[0]!, 16)).every((t) => t !== null));
+    expect(await readTerms(clients[0]!, 16)).toEqual(termsBefore);
+    await new Promise((r) => setTimeout(r, 600)); // several rebalances later: nothing moved
+    expect(a.o.owned()).toEqual(ownedA);
+    expect(b.o.owned()).toEqual(ownedB);
+    expect([a.acquired.length, b.acquired.length]).toEqual([acqA, acqB]);
+    await a.o.stop();
+    await b.o.stop();
   });
 });
 
