@@ -43,7 +43,48 @@ export type RegistryMessage =
   | BounceRequest
   | GatewayDown
   | AccountRemoved
-  | SessionResumable;
+  | SessionResumable
+  | SessionSync;
+
+/** One live session as its gateway knows it (see {@link SessionSync}). */
+export interface SyncedSession {
+  /** Full JID. */
+  jid: string;
+  conn: string;
+  /** Sent available presence (and not unavailable since). */
+  available?: boolean;
+  /** The priority of that presence (-128..127). */
+  priority?: number;
+  /** The last broadcast presence as sent (from = full JID, no 'to'). */
+  presence?: string;
+  /** Asked for the roster (receives roster pushes). */
+  interested?: boolean;
+  /** XEP-0198 resumption is enabled (as `session-resumable`). */
+  resumable?: boolean;
+  /** When the connection bound (ms since epoch): of two connections claiming one full JID, the later wins. */
+  boundAt?: number;
+}
+
+/**
+ * Re-registration: a gateway tells a partition's (new) owner which sessions
+ * of that partition it holds, after the partition changed owner (its term
+ * changed) or Redis lost the session table. Idempotent: a session the owner
+ * already has on that connection is refreshed, one it does not have is
+ * added without a presence broadcast (contacts saw it already), one whose
+ * resource another connection holds now is refused (the gateway is told to
+ * close it with `conflict`). Sent on `xmpp.r.<partition>._sync`, at most
+ * {@link SESSION_SYNC_BATCH} sessions per message, all of one partition,
+ * in the same ordering scope as the gateway's unbinds, so a session that
+ * ends after it was listed is removed after it was added, never resurrected.
+ */
+export interface SessionSync {
+  t: 'session-sync';
+  gw: string;
+  sessions: SyncedSession[];
+}
+
+/** Sessions per `session-sync` message. */
+export const SESSION_SYNC_BATCH = 100;
 
 /**
  * The session enabled XEP-0198 resumption: if its gateway dies, the session
@@ -125,6 +166,12 @@ export interface BounceRequest {
   to: string;
   /** The connection that could not take it. */
   conn?: string;
+  /**
+   * Drained from the subject of a gateway that died: if the session is
+   * resumable and not resumed yet, the registry keeps the delivery for it
+   * (parked) and hands it to the session's new connection when it resumes.
+   */
+  drained?: boolean;
   env: Envelope;
 }
 

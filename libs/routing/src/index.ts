@@ -10,8 +10,11 @@ export type {
   GatewayDown,
   AccountRemoved,
   SessionResumable,
+  SessionSync,
+  SyncedSession,
   GatewayMessage,
 } from './envelope.js';
+export { SESSION_SYNC_BATCH } from './envelope.js';
 export {
   ROUTE_PREFIX,
   GATEWAY_PREFIX,
@@ -21,6 +24,7 @@ export {
   decodeJidToken,
   routeSubject,
   partitionPattern,
+  syncSubject,
   gatewaySubject,
   gatewayConsumerName,
   DURABLE_SUBJECTS,

@@ -95,6 +95,25 @@ describe('bus protocol versions', () => {
     ).toMatchObject({ ok: false, detail: 'takeover: expected a string' });
   });
 
+  it('checks session-sync (re-registration) batches entry by entry', () => {
+    const one = { jid: 'a@b/r', conn: 'c1', available: true, priority: 5, resumable: true };
+    expect(
+      decodeBusMessage(REGISTRY_MESSAGES, { v: 2, t: 'session-sync', gw: 'g', sessions: [one] }),
+    ).toMatchObject({ ok: true });
+    expect(
+      decodeBusMessage(REGISTRY_MESSAGES, {
+        v: 2,
+        t: 'session-sync',
+        gw: 'g',
+        sessions: [one, { jid: 'a@b/s', conn: 'c2', priority: 'high' }],
+      }),
+    ).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      detail: 'sessions: [1]: priority: expected a number',
+    });
+  });
+
   it('sends every message through a versioned bus with the version, requests included', async () => {
     const raw = new MemoryBus();
     const bus = versionedBus(raw);

@@ -56,6 +56,11 @@ export function partitionPattern(partition: number): string {
   return `${ROUTE_PREFIX}.${partition}.*`;
 }
 
+/** Where a gateway re-registers its sessions of one partition (`session-sync`). */
+export function syncSubject(partition: number): string {
+  return `${ROUTE_PREFIX}.${partition}._sync`;
+}
+
 export function gatewaySubject(gatewayId: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new Error(`invalid gateway id: ${gatewayId}`);
   return `${GATEWAY_PREFIX}.${gatewayId}`;
