@@ -150,13 +150,19 @@ export class Core {
    * Hands an undelivered delivery back to its recipient's partition, which
    * routes it again as if that connection did not exist.
    */
-  bounceDelivery(m: { env: Envelope; conn?: string; jid?: string }): Promise<void> {
+  bounceDelivery(m: {
+    env: Envelope;
+    conn?: string;
+    jid?: string;
+    drained?: boolean;
+  }): Promise<void> {
     const to = m.jid ?? m.env.to;
     const slash = to.indexOf('/');
     const bare = slash === -1 ? to : to.slice(0, slash);
     if (!bare) return Promise.resolve();
     const bounce: BounceRequest = { t: 'bounce', to, env: m.env };
     if (m.conn !== undefined) bounce.conn = m.conn;
+    if (m.drained === true) bounce.drained = true;
     return this.bus.publishDurable(routeSubject(bare, this.partitions), bounce);
   }
 
@@ -268,6 +274,7 @@ export function toRecord(bare: string, e: SessionEntry): SessionRecord {
   };
   if (e.presence !== undefined) rec.presence = e.presence;
   if (e.flags !== undefined) rec.flags = { ...e.flags };
+  if (e.parked === true) rec.parked = true;
   return rec;
 }
 
@@ -285,6 +292,7 @@ export function fromRecord(rec: SessionRecord): SessionEntry {
   };
   if (rec.presence !== undefined) e.presence = rec.presence;
   if (rec.flags !== undefined) e.flags = { ...rec.flags };
+  if (rec.parked === true) e.parked = true;
   return e;
 }
 

@@ -6,6 +6,7 @@
  * http.port and hands its partitions over on SIGTERM.
  */
 import {
+  BusLiveness,
   Membership,
   RedisOwnership,
   RedisSessionStore,
@@ -22,10 +23,31 @@ async function main(): Promise<void> {
   const proc = await startClusterProcess('session-registry', config);
   const { id: workerId, logger, metrics, redis } = proc;
   const gateways = new Membership(redis, 'gateway', 0);
+  // Answer liveness probes before joining the membership: peers take a member
+  // whose NATS connection is gone for dead and move its partitions at once.
+  const liveness = new BusLiveness(proc.bus);
+  const alive = await liveness.serve('registry', workerId);
+  const ownershipEvents = metrics.counter(
+    'parley_registry_ownership_events_total',
+    'Partition ownership events: peer-gone (a worker found dead by its closed NATS connection, its partitions taken at once), settle (Redis lost its data: partitions kept, none taken, for one lease lifetime), acquired, released.',
+    ['event'],
+  );
   const ownership = new RedisOwnership({
     redis,
     workerId,
     partitions: config.routing.partitions,
+    peerGone: (id) => liveness.gone('registry', id),
+    onEvent: (e) => {
+      ownershipEvents.inc({ event: e.kind });
+      if (e.kind === 'peer-gone')
+        logger.warn('registry worker gone (NATS connection closed); taking its partitions', {
+          worker: e.workerId,
+        });
+      else if (e.kind === 'settle')
+        logger.warn('Redis lost its data; keeping partitions until every worker is back', {
+          untilMs: e.untilMs,
+        });
+    },
     onError: (err) => logger.warn('partition rebalance failed', { err: String(err) }),
   });
   const owned = metrics.gauge(
@@ -44,7 +66,10 @@ async function main(): Promise<void> {
       'sessions',
       storeObserver(metrics, 'redis'),
     ),
-    gatewayLiveness: { live: () => gateways.live() },
+    gatewayLiveness: {
+      live: () => gateways.live(),
+      gone: (gw) => liveness.gone('gateway', gw),
+    },
   });
   await registry.ready;
   const ownedTimer = setInterval(() => owned.set(registry.partitions.length), 1000);
@@ -58,6 +83,7 @@ async function main(): Promise<void> {
     proc.draining = true;
     clearInterval(ownedTimer);
     await registry.close();
+    alive.unsubscribe();
     await proc.close();
   });
 }

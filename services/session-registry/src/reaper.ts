@@ -13,10 +13,20 @@ import { RESUMABLE, endSession } from './sessions.js';
 
 export interface GatewayLiveness {
   live(): Promise<string[]>;
+  /**
+   * True only when the gateway is certainly gone (its NATS connection is
+   * closed: `BusLiveness.gone`). Its pending deliveries are then drained at
+   * once, so that sessions resumed elsewhere get them within a second
+   * instead of after DEAD_AFTER_MS. Its sessions still end only after
+   * DEAD_AFTER_MS without heartbeats.
+   */
+  gone?(gw: string): Promise<boolean>;
 }
 
 /** Interval between checks for sessions held by gateways that stopped heartbeating. */
-const CHECK_MS = 2000;
+const CHECK_MS = 500;
+/** A gateway NATS says is gone counts as dead (for draining) once every check for this long said so. */
+const GONE_CONFIRM_MS = 600;
 /** A partition is told again about a dead gateway if its sessions are still there after this. */
 const RENOTIFY_MS = 30_000;
 /**
@@ -39,6 +49,7 @@ export function startReaper(
 ): { stop(): void } {
   const notified = new Map<string, number>();
   const missingSince = new Map<string, number>();
+  const goneSince = new Map<string, number>();
   const draining = new Map<string, Promise<OrderedConsumer | undefined>>();
   let busy = false;
   /** Every gateway seen alive or holding sessions: the ones to watch. */
@@ -53,8 +64,21 @@ export function startReaper(
       for (const gw of live) known.add(gw);
       for (const gw of holding) known.add(gw);
       const now = Date.now();
+      // Only the drainer of a gateway (see below) asks NATS whether it is gone.
+      const drainerOf = (gw: string) => owned().includes(partitionOf(gw, core.partitions));
+      const gone = new Set<string>();
+      if (liveness.gone !== undefined) {
+        const probe = [...known].filter(drainerOf);
+        const answers = await Promise.all(probe.map((gw) => liveness.gone!(gw)));
+        probe.forEach((gw, i) => {
+          if (!answers[i]) return void goneSince.delete(gw);
+          const since = goneSince.get(gw) ?? now;
+          goneSince.set(gw, since);
+          if (now - since >= GONE_CONFIRM_MS) gone.add(gw);
+        });
+      }
       for (const gw of known) {
-        if (live.has(gw)) {
+        if (live.has(gw) && !gone.has(gw)) {
           missingSince.delete(gw);
           const c = draining.get(gw);
           if (c) {
@@ -64,10 +88,11 @@ export function startReaper(
           continue;
         }
         const since = missingSince.get(gw) ?? now;
-        missingSince.set(gw, since);
-        if (now - since < DEAD_AFTER_MS) continue;
+        if (!live.has(gw)) missingSince.set(gw, since);
+        const dead = !live.has(gw) && now - since >= DEAD_AFTER_MS;
+        if (!dead && !gone.has(gw)) continue;
         // One worker drains a dead gateway: the owner of the partition its id hashes to.
-        const drainer = owned().includes(partitionOf(gw, core.partitions));
+        const drainer = drainerOf(gw);
         const c = draining.get(gw);
         if (drainer && c === undefined) {
           core.logger.warn('gateway stopped heartbeating; bouncing its pending deliveries', { gw });
@@ -76,7 +101,7 @@ export function startReaper(
           draining.delete(gw);
           void c.then((consumer) => consumer?.stop());
         }
-        if (!holding.has(gw)) continue;
+        if (!holding.has(gw) || !dead) continue;
         // Resumable sessions wait for their client, but not beyond the resumption window
         // (a safety net for resumption records lost with a Redis restart).
         const resumableToo = now - since > core.config.sm.resumeTimeoutMs + RENOTIFY_MS;
@@ -125,7 +150,7 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
         return;
       }
       if (m.t !== 'deliver') return;
-      await core.bounceDelivery(m);
+      await core.bounceDelivery({ ...m, drained: true });
     })
     .catch((err: unknown) => {
       core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });

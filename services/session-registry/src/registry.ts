@@ -1,4 +1,4 @@
-import type { BusMessage, OrderedConsumer } from '@parley/bus';
+import type { BusMessage, DurableMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
 import type { PartitionOwnership } from '@parley/cluster';
 import { REGISTRY_MESSAGES, isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
@@ -16,6 +16,7 @@ import { builtinModules } from './modules/index.js';
 import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './roster.js';
 import { accountRemoved, bind, bounced, markResumable, unbind } from './sessions.js';
+import { syncSessions } from './session-sync.js';
 
 const tracer = getTracer('parley-session-registry');
 export interface SessionRegistry {
@@ -99,7 +100,18 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const onError = (err: unknown) =>
     core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
 
+  const resynced = opts.metrics.counter(
+    'parley_registry_sessions_resynced_total',
+    'Sessions re-registered by gateways (session-sync) after a partition changed owner or Redis lost the session table, by outcome: added (the owner did not know it), known, replaced, refused.',
+    ['outcome'],
+  );
+  const redelivered = opts.metrics.counter(
+    'parley_registry_redelivered_total',
+    'Durable messages handled that had been delivered to a consumer before (after a failover or a lost confirmation): an upper bound on the messages handled twice.',
+  );
   const handle = async (msg: BusMessage): Promise<void> => {
+    const deliveries = (msg as Partial<DurableMessage>).deliveries;
+    if (deliveries !== undefined && deliveries > 1) redelivered.inc();
     // Unknown type or version, or invalid: counted, logged and (a request) answered.
     const m = core.protocol.decode(REGISTRY_MESSAGES, msg);
     if (m === undefined) return;
@@ -143,6 +155,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return accountRemoved(core, m.jid);
       case 'session-resumable':
         return markResumable(core, m.jid, m.conn);
+      case 'session-sync':
+        return syncSessions(core, m, (outcome) => resynced.inc({ outcome }));
     }
   };
 

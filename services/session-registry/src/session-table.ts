@@ -26,6 +26,8 @@ export interface SessionEntry {
    * Change them through `ModuleContext.setSessionFlag`, which mirrors them.
    */
   flags?: Record<string, boolean>;
+  /** Deliveries are parked for it in the session store (its gateway died before it resumed). */
+  parked?: boolean;
 }
 
 export type SessionChange = (

@@ -2,10 +2,11 @@ import type {
   BindReply,
   BindRequest,
   BounceRequest,
+  Envelope,
   GatewayMessage,
   UnbindRequest,
 } from '@parley/routing';
-import { gatewaySubject } from '@parley/routing';
+import { gatewaySubject, partitionOf } from '@parley/routing';
 import { xml } from '@parley/xml';
 import { randomBytes } from 'node:crypto';
 import type { Core } from './core.js';
@@ -13,6 +14,7 @@ import type { IqHandlers } from './iq.js';
 import { handleInbound } from './dispatch.js';
 import { broadcastUnavailable } from './presence-out.js';
 import { removeItem } from './roster.js';
+import type { SessionEntry } from './session-table.js';
 
 /**
  * Resource binding (RFC 6120 section 7). A resource already bound by another
@@ -54,8 +56,14 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
   return { ok: true, jid: `${req.jid}/${resource}` };
 }
 
-/** XEP-0198 resumption: the same session continues on another connection. */
-function takeover(core: Core, req: BindRequest): BindReply {
+/**
+ * XEP-0198 resumption: the same session continues on another connection.
+ * Deliveries parked for it (drained from its dead gateway) go to the new
+ * connection first; they reach it before anything sent after the
+ * resumption, and after what the client gets retransmitted (the gateway
+ * holds deliveries until the resumption is complete).
+ */
+async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
   const existing =
     req.resource === undefined ? undefined : core.sessions.get(req.jid, req.resource);
   if (!existing || existing.conn !== req.takeover) {
@@ -63,8 +71,33 @@ function takeover(core: Core, req: BindRequest): BindReply {
   }
   existing.gw = req.gw;
   existing.conn = req.conn;
+  const parked = existing.parked === true ? await unpark(core, req.jid, existing) : [];
   core.sessions.touch(req.jid, existing);
+  for (const env of parked) core.deliver(existing, env);
+  if (parked.length > 0)
+    core.logger.info('parked deliveries handed to the resumed session', {
+      jid: `${req.jid}/${existing.resource}`,
+      count: parked.length,
+    });
   return { ok: true, jid: `${req.jid}/${existing.resource}` };
+}
+
+async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envelope[]> {
+  delete s.parked;
+  const items = await core.sessionStore.unpark(
+    partitionOf(owner, core.partitions),
+    owner,
+    s.resource,
+  );
+  const out: Envelope[] = [];
+  for (const item of items) {
+    try {
+      out.push(JSON.parse(item) as Envelope);
+    } catch {
+      core.logger.warn('dropping an unreadable parked delivery', { jid: `${owner}/${s.resource}` });
+    }
+  }
+  return out;
 }
 
 /** The connection closed: presence unavailable to whoever saw it, last activity recorded. */
@@ -92,6 +125,14 @@ export async function endSession(
     );
   }
   core.sessions.remove(owner, resource);
+  if (s.parked === true) {
+    // Deliveries parked for it are routed again as if this session never existed.
+    for (const env of await unpark(core, owner, s)) {
+      core.bounceDelivery({ env, conn, jid: `${owner}/${resource}` }).catch((err: unknown) => {
+        core.logger.error('bounce publish failed', { to: env.to, err: String(err) });
+      });
+    }
+  }
   if (core.sessions.resources(owner).length === 0) {
     await core.stores.lastActivity.set(owner, { ts: Date.now() });
   }
@@ -101,6 +142,25 @@ export async function endSession(
 export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
   const slash = req.to.indexOf('/');
   const owner = slash === -1 ? req.to : req.to.slice(0, slash);
+  if (req.drained === true && req.conn !== undefined && slash !== -1) {
+    const resource = req.to.slice(slash + 1);
+    const s = core.sessions.get(owner, resource);
+    if (s !== undefined && s.conn === req.conn && s.flags?.[RESUMABLE] === true) {
+      // Its gateway died and it was not resumed yet: kept for the resumption.
+      await core.sessionStore.park(
+        partitionOf(owner, core.partitions),
+        owner,
+        resource,
+        JSON.stringify(req.env),
+        core.config.sm.resumeTimeoutMs + 60_000,
+      );
+      if (s.parked !== true) {
+        s.parked = true;
+        core.sessions.touch(owner, s);
+      }
+      return;
+    }
+  }
   const skip =
     req.conn ??
     (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
