@@ -67,6 +67,15 @@ export interface CloseOptions {
   wsCode?: number;
 }
 
+/** The routing state of a bound session, as its client set it (see services/gateway/src/routing/reregister.ts). */
+export interface SessionRoute {
+  available: boolean;
+  priority: number;
+  /** The last broadcast presence as published (from = full JID, no 'to'). */
+  presence?: string;
+  interested: boolean;
+}
+
 export class Connection {
   readonly framer: StreamFramer;
   state: ConnectionState = 'negotiating';
@@ -80,6 +89,10 @@ export class Connection {
   user: string | undefined;
   /** Full JID, once bound. */
   jid: string | undefined;
+  /** When the resource was bound (or the session resumed here). */
+  boundAt = 0;
+  /** What the registry routes by (presence, roster interest): sent again on re-registration. */
+  readonly route: SessionRoute = { available: false, priority: 0, interested: false };
   sasl: SaslAttempt | undefined;
   authFailures = 0;
   /**
@@ -351,6 +364,7 @@ export class Connection {
   /** The bind reply arrived (or a session was resumed): the stream is ready for stanzas. */
   bound(jid: string): void {
     this.jid = jid;
+    this.boundAt = Date.now();
     this.state = 'bound';
     this.deadline = 0;
     this.sasl = undefined;

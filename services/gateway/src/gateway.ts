@@ -40,6 +40,7 @@ import type { ClientAddress } from './proxy/gate.js';
 import { streamHeader } from './negotiation/stream-header.js';
 import { bounceEnvelope } from './routing/bounce.js';
 import { handleGatewayMessage } from './routing/delivery.js';
+import { startReregistration } from './routing/reregister.js';
 import { answerUnroutable } from './routing/unroutable.js';
 import { SmManager } from './sm/manager.js';
 import { loadTlsMaterial } from './tls/tls-material.js';
@@ -70,6 +71,12 @@ export interface GatewayDeps {
   resumption?: ResumptionStore;
   /** Cluster-wide count of failed logins per address (Redis); default: this gateway's own. */
   authFailures?: FailureCounter;
+  /**
+   * The registry's partition terms (cluster: `readTerms` of @parley/cluster):
+   * when one changes, this gateway registers its sessions of that partition
+   * again (routing/reregister.ts). Absent (single node): never needed.
+   */
+  partitionTerms?: () => Promise<Array<string | null>>;
 }
 
 /** Bound ports (a configured port 0 means an ephemeral one); absent: that listener does not run. */
@@ -291,6 +298,20 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     throw err;
   }
 
+  const reregistration =
+    deps.partitionTerms === undefined
+      ? undefined
+      : startReregistration({
+          config,
+          gatewayId,
+          logger,
+          metrics: deps.metrics,
+          connections,
+          sm,
+          publish,
+          readTerms: deps.partitionTerms,
+        });
+
   const sweepMs = sweepInterval(config);
   let sweeps = 0;
   const sweeper = setInterval(() => {
@@ -317,6 +338,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   let closed: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     closing = true;
+    reregistration?.stop();
     const listenersDone = servers.map((s) => stopListening(s, CLOSE_GRACE_MS + 1_000));
     if (connections.size > 0) {
       const allGone = new Promise<void>((resolve) => (drained = resolve));

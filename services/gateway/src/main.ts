@@ -6,7 +6,9 @@
  * on SIGTERM.
  */
 import {
+  BusLiveness,
   Membership,
+  readTerms,
   RedisFailureCounter,
   redisSecurityOptions,
   startClusterProcess,
@@ -30,6 +32,9 @@ async function main(): Promise<void> {
     members
       .heartbeat(gatewayId)
       .catch((err: unknown) => logger.warn('heartbeat failed', { err: String(err) }));
+  // Liveness probes over NATS: a registry worker drains this gateway's deliveries as soon as it
+  // finds its NATS connection gone (after a crash), so resumed sessions get them at once.
+  const alive = await new BusLiveness(proc.bus).serve('gateway', gatewayId);
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   // XEP-0198 resumption state in Redis: a client can resume on any gateway.
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
       'auth-failures',
       redisOps,
     ),
+    partitionTerms: () => readTerms(redis, config.routing.partitions),
   });
   const http = await proc.serveHttp();
   logger.info('gateway started', {
@@ -72,6 +78,7 @@ async function main(): Promise<void> {
     await resumption.close();
     clearInterval(heartbeat);
     await members.leave(gatewayId).catch(() => undefined);
+    alive.unsubscribe();
     await proc.close();
   });
 }

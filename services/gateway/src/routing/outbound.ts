@@ -10,6 +10,7 @@ import type { Envelope, RegistryMessage } from '@parley/routing';
 import {
   NS_BIND,
   NS_REGISTER,
+  NS_ROSTER,
   NS_SESSION,
   badRequest,
   errorReply,
@@ -91,6 +92,10 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     }
   }
 
+  if (kind === 'presence' && to === '') notePresence(conn, el, type);
+  else if (kind === 'iq' && type === 'get' && iqPayload(el)?.attrs['xmlns'] === NS_ROSTER)
+    conn.route.interested = true;
+
   const env: Envelope = {
     stage: 'out',
     kind,
@@ -115,6 +120,24 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
       ctx.publish(routeSubject(user, ctx.config.routing.partitions), msg);
     },
   );
+}
+
+/**
+ * Keeps what the registry routes by (RFC 6121 broadcast presence and its
+ * priority), so the session can be registered again with a partition's new
+ * owner (reregister.ts). The registry stays the authority; this is a copy.
+ */
+function notePresence(conn: Connection, el: Element, type: string): void {
+  const route = conn.route;
+  if (type === 'unavailable') {
+    route.available = false;
+    delete route.presence;
+  } else if (type === '') {
+    route.available = true;
+    const p = Number.parseInt((el.getChildText('priority') ?? '0').trim(), 10);
+    route.priority = Number.isFinite(p) ? Math.max(-128, Math.min(127, p)) : 0;
+    route.presence = el.toString();
+  }
 }
 
 /** IQs to the server the gateway handles itself; false when the stanza should be routed. */

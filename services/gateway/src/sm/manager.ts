@@ -67,6 +67,11 @@ export class SmManager {
     return this.detachedById.size;
   }
 
+  /** Detached sessions the registry still routes to this gateway (for re-registration). */
+  *detachedSessions(): Iterable<SmSession> {
+    for (const sm of this.detachedById.values()) if (!sm.ended && !sm.lost) yield sm;
+  }
+
   /** A delivery for a connection that is not live; false when nothing here takes it (the caller bounces). */
   deliver(connId: string, env: Envelope): boolean {
     const sm = this.sessions.get(connId);
@@ -134,7 +139,7 @@ export class SmManager {
       } else if (sm.lost) {
         owner = false;
       }
-      if (owner || opts.forceUnbind === true)
+      if (owner || opts.forceUnbind === true || sm.synced)
         this.publishUnbind(sm.jid, sm.user, this.deps.gatewayId, sm.connId);
       const bounced = owner ? sm.queue.map(([, xml]) => xml) : sm.unpersisted();
       this.bounce(bounced, sm, 'unacked');
@@ -164,6 +169,9 @@ export class SmManager {
       sm.ended = true;
     }
     const handed = sm;
+    // Listed in a re-registration: that listing may reach the partition after the resumption
+    // (or its refusal); this unbind, after it in order, removes what it would have left behind.
+    if (handed.synced) this.publishUnbind(handed.jid, handed.user, this.deps.gatewayId, connId);
     // Appends still in flight fail (the record has a new owner): those stanzas never
     // reached the old client, and the new owner does not have them either.
     handed

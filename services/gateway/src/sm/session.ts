@@ -21,7 +21,7 @@
  */
 import type { OutboundEntry, ResumptionState } from '@parley/store';
 import { NS_SM } from '@parley/stanza';
-import type { Connection } from '../connection.js';
+import type { Connection, SessionRoute } from '../connection.js';
 import type { GatewayContext } from '../context.js';
 
 /** 'h' values are unsignedInt and wrap at 2^32 (XEP-0198 section 4). */
@@ -113,6 +113,17 @@ export class SmSession {
   lostAt = 0;
   /** Stanzas for this session that were never written: bounced (all kinds) when it is handed over or ends. */
   orphans: string[] = [];
+  /** The routing state of the connection it was detached from (for re-registration). */
+  route: SessionRoute | undefined;
+  /** When its resource was bound. */
+  boundAt = 0;
+  /**
+   * Listed in a re-registration (`session-sync`): however it ends here, an
+   * unbind naming its connection follows, so a partition owner that learnt
+   * of it from the listing forgets it again (an unbind for a connection that
+   * no longer holds the resource changes nothing).
+   */
+  synced = false;
 
   constructor(
     readonly ctx: GatewayContext,
@@ -440,6 +451,10 @@ export class SmSession {
 
   /** The connection was lost: keep the session for resumption, write nothing any more. */
   detach(now: number): void {
+    if (this.conn !== undefined) {
+      this.route = this.conn.route;
+      this.boundAt = this.conn.boundAt;
+    }
     this.conn = undefined;
     this.out = [];
     this.detachedAt = now;
