@@ -40,7 +40,7 @@ fi
 bash deploy/docker/build-base.sh
 echo "test-k8s: base image ready ($(elapsed))"
 # The legacy builder: the engine of Debian's docker.io has no buildx plugin.
-DOCKER_BUILDKIT=0 docker build --network host --build-arg BASE=parley-base:trixie \
+DOCKER_BUILDKIT=0 docker build --force-rm --network host --build-arg BASE=parley-base:trixie \
   -f deploy/docker/Dockerfile -t parley:latest .
 echo "test-k8s: image parley:latest built ($(elapsed))"
 

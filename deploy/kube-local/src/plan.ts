@@ -143,6 +143,17 @@ function lookup(
   return value;
 }
 
+/** A Kubernetes quantity (`512Mi`, `250m`, `1.5`, `2G`) as a number. */
+export function parseQuantity(v: string | number): number {
+  const s = String(v);
+  const m = /^([0-9.]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(s);
+  if (!m) throw new KubeLocalError('unsupported', `quantity ${s}`);
+  const units: Record<string, number> = {
+    m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  }; // prettier-ignore
+  return Number(m[1]) * (m[2] ? units[m[2]]! : 1);
+}
+
 function resourceField(container: Container, resource: string, divisor?: string): string {
   const [kind, what] = resource.split('.') as [string, string];
   const map = (kind === 'limits' ? container.resources?.limits : container.resources?.requests) as
@@ -151,16 +162,7 @@ function resourceField(container: Container, resource: string, divisor?: string)
   if (raw === undefined) {
     throw new KubeLocalError('unsupported', `resourceFieldRef ${resource}: not set`);
   }
-  const qty = (v: string | number): number => {
-    const s = String(v);
-    const m = /^([0-9.]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(s);
-    if (!m) throw new KubeLocalError('unsupported', `quantity ${s}`);
-    const units: Record<string, number> = {
-      m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
-    }; // prettier-ignore
-    return Number(m[1]) * (m[2] ? units[m[2]]! : 1);
-  };
-  return String(Math.ceil(qty(raw) / qty(divisor ?? '1')));
+  return String(Math.ceil(parseQuantity(raw) / parseQuantity(divisor ?? '1')));
 }
 
 /** The container's environment, in the kubelet's order (envFrom, then env, Service links under both). */

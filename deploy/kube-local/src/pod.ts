@@ -13,7 +13,7 @@ import { dirname, join, normalize } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { dockerQuiet, dockerRunAttached } from './docker.js';
 import { KubeLocalError } from './errors.js';
-import { expand, resolveEnv, resolvePort } from './plan.js';
+import { expand, parseQuantity, resolveEnv, resolvePort } from './plan.js';
 import type { EnvSources, PodPlan } from './plan.js';
 import { probeDefaults, probeOnce, probesOf } from './probes.js';
 import type { Container, Volume } from './types.js';
@@ -248,6 +248,18 @@ export class Pod {
     return args;
   }
 
+  /** resources.limits: memory (the container is OOM-killed above it, as on a node) and cpu. */
+  private limitArgs(c: Container): string[] {
+    const limits = (c.resources?.limits ?? {}) as Record<string, string | number>;
+    const args: string[] = [];
+    if (limits['memory'] !== undefined) {
+      const bytes = Math.floor(parseQuantity(limits['memory']));
+      args.push('--memory', String(bytes), '--memory-swap', String(bytes));
+    }
+    if (limits['cpu'] !== undefined) args.push('--cpus', String(parseQuantity(limits['cpu'])));
+    return args;
+  }
+
   private async writeFiles(
     dir: string,
     entries: Map<string, string>,
@@ -414,6 +426,7 @@ export class Pod {
       '--stop-timeout', String(grace),
       ...this.ctx.hosts.flatMap(([h, ip]) => ['--add-host', `${h}:${ip}`]),
       ...this.userArgs(c),
+      ...this.limitArgs(c),
       ...(c.workingDir ? ['-w', c.workingDir] : []),
       ...this.mounts(c),
       ...Object.keys(env).flatMap((k) => ['-e', k]),
