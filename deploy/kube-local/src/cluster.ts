@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeTempDir, tempDir } from '@parley/testkit';
-import { inspectImage } from './docker.js';
+import { docker, inspectImage } from './docker.js';
 import { KubeLocalError } from './errors.js';
 import { planLinks, startLinks } from './links.js';
 import type { Links } from './links.js';
@@ -274,6 +274,18 @@ export async function startKubeLocal(opts: KubeLocalOptions): Promise<KubeLocal>
       log,
     };
     for (const plan of plans) pods.push(new Pod(plan, ctxBase));
+    // A container of an earlier run that died without cleaning up (same
+    // StatefulSet pod name): remove it by name, only if kube-local made it.
+    const ours = new Set(
+      (await docker(['ps', '-a', '--filter', 'label=kube-local.pod', '--format', '{{.Names}}']))
+        .split('\n')
+        .filter(Boolean),
+    );
+    const stale = dockerNames().filter((n) => ours.has(n));
+    if (stale.length > 0) {
+      log(`removing containers left by an earlier run: ${stale.join(', ')}`);
+      await docker(['rm', '-f', ...stale]);
+    }
 
     // Services first: relays answer once pods are ready.
     for (const { service, clusterIp } of clusterIps) {
