@@ -89,3 +89,39 @@ metadata: { name: y }
     expect(problems[1]!.message).toMatch(/no schema for apps\/v2 Deployment/);
   });
 });
+
+describe('Pod', () => {
+  it('refuses a container field it does not handle (a typo would otherwise be ignored)', async () => {
+    const { Pod } = await import('../src/index.js');
+    const [plan] = planPods(
+      parseManifests(
+        `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: parley:latest
+          readinesProbe: { tcpSocket: { port: 80 } }
+`,
+        'test',
+      ),
+    );
+    const ctx = {
+      image: 'parley:latest',
+      imageUser: '1000:1000',
+      sources: { configMaps: new Map(), secrets: new Map(), serviceLinks: {} },
+      hosts: [],
+      stateDir: '/nonexistent',
+      logDir: '/nonexistent',
+      restartBackoffMs: 10_000,
+      initRetries: 0,
+      log: () => {},
+    };
+    expect(() => new Pod(plan!, ctx)).toThrow(/field readinesProbe is not handled/);
+  });
+});
