@@ -1,6 +1,7 @@
 import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { BusLogger } from './logger.js';
+import { HandlerScope, runInScope } from './onward.js';
 import { REPLY_TO_HEADER } from './ordered-consumer.js';
 import { subjectMatcher } from '../subject.js';
 
@@ -25,10 +26,46 @@ interface StreamState {
   nextAccept: number;
   /** Every message up to here has been handled. */
   handledUpTo: number;
-  /** handledUpTo was confirmed up to here. */
+  /**
+   * The handled messages from the oldest one whose onward messages are not
+   * all confirmed yet, through handledUpTo (consecutive): the confirmable
+   * prefix ends just before the first. Empty: everything handled is confirmable.
+   */
+  blocked: Blocked[];
+  /** Index of the first of `blocked` (the ones before it are gone). */
+  bhead: number;
+  /** Messages beyond the confirmable prefix that are done, to confirm one by one. */
+  selective: number[];
+  /** The confirmable prefix was confirmed up to here. */
   confirmed: number;
   nak: boolean;
   lastSeen: number;
+}
+
+/** A handled message beyond the confirmable prefix. */
+interface Blocked {
+  readonly seq: number;
+  /** Its onward messages are all confirmed (or there were none). */
+  done: boolean;
+}
+
+/** Every message up to here may be confirmed: handled, and its onward messages confirmed. */
+function confirmable(st: StreamState): number {
+  const first = st.blocked[st.bhead];
+  return first === undefined ? st.handledUpTo : first.seq - 1;
+}
+
+function newStream(lo: number, now: number): StreamState {
+  return {
+    nextAccept: lo,
+    handledUpTo: lo - 1,
+    blocked: [],
+    bhead: 0,
+    selective: [],
+    confirmed: lo - 1,
+    nak: false,
+    lastSeen: now,
+  };
 }
 
 /** What the consumer reads of a message: a NATS Msg, or one handed over in-process. */
@@ -188,19 +225,28 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     const now = Date.now();
     let st = this.streams.get(key);
     if (st === undefined) {
-      st = { nextAccept: lo, handledUpTo: lo - 1, confirmed: lo - 1, nak: false, lastSeen: now };
+      st = newStream(lo, now);
       this.streams.set(key, st);
     } else if (lo > st.nextAccept) {
       // The sender had everything before `lo` confirmed elsewhere (an earlier owner).
       st.nextAccept = lo;
       st.handledUpTo = Math.max(st.handledUpTo, lo - 1);
+      st.blocked = st.blocked.slice(st.bhead).filter((b) => b.seq >= lo);
+      st.bhead = 0;
+      unblock(st);
     }
     st.lastSeen = now;
     if (seq < st.nextAccept) {
       // A duplicate: confirm again if it is done, otherwise the confirmation is coming.
-      if (seq <= st.handledUpTo) {
+      if (seq <= confirmable(st)) {
         st.confirmed = Math.min(st.confirmed, seq - 1);
         this.markDirty(key, st, true);
+      } else if (seq <= st.handledUpTo) {
+        const b = st.blocked[st.bhead + seq - st.blocked[st.bhead]!.seq];
+        if (b?.seq === seq && b.done) {
+          st.selective.push(seq);
+          this.markDirty(key, st, true);
+        }
       }
       return;
     }
@@ -222,7 +268,7 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   private arrivedLate(key: string, seq: number, lo: number): void {
     let st = this.streams.get(key);
     if (st === undefined) {
-      st = { nextAccept: lo, handledUpTo: lo - 1, confirmed: lo - 1, nak: false, lastSeen: 0 };
+      st = newStream(lo, 0);
       this.streams.set(key, st);
     }
     if (seq < st.nextAccept) return; // accepted before the stop: handled, or asked for again
@@ -249,10 +295,24 @@ export class DirectOrderedConsumer implements OrderedConsumer {
           this.queue = this.queue.slice(this.qhead);
           this.qhead = 0;
         }
-        await this.handle(q);
-        if (q.stream !== undefined) {
-          q.stream.handledUpTo = Math.max(q.stream.handledUpTo, q.seq);
-          this.markDirty(q.key, q.stream);
+        const st = q.stream;
+        let waiting: Blocked | undefined;
+        const scope = new HandlerScope(() => {
+          if (st !== undefined && waiting !== undefined) this.onwardConfirmed(q.key, st, waiting);
+        });
+        await this.handle(q, scope);
+        const done = scope.finish();
+        if (st !== undefined) {
+          const prefix = confirmable(st);
+          st.handledUpTo = Math.max(st.handledUpTo, q.seq);
+          if (q.seq > prefix && (!done || st.bhead < st.blocked.length)) {
+            // Behind a message still waiting, or waiting itself: confirmed one by
+            // one when done, so that no wait depends on a later message.
+            waiting = { seq: q.seq, done };
+            st.blocked.push(waiting);
+            if (done) st.selective.push(q.seq);
+          }
+          this.markDirty(q.key, st);
         }
       }
     } finally {
@@ -263,7 +323,16 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     }
   }
 
-  private async handle(q: Queued): Promise<void> {
+  /** Everything a handled message's handler published on has been confirmed. */
+  private onwardConfirmed(key: string, st: StreamState, b: Blocked): void {
+    b.done = true;
+    if (b.seq <= confirmable(st)) return; // confirmed by an earlier owner meanwhile
+    if (st.blocked[st.bhead] === b) unblock(st);
+    else st.selective.push(b.seq);
+    this.markDirty(key, st);
+  }
+
+  private async handle(q: Queued, scope: HandlerScope): Promise<void> {
     const m = q.msg;
     let data: BusPayload;
     try {
@@ -283,7 +352,7 @@ export class DirectOrderedConsumer implements OrderedConsumer {
           }
         : { subject: m.subject, data, deliveries: q.attempt };
     try {
-      await this.handler(msg);
+      await runInScope(scope, () => this.handler(msg));
     } catch (err) {
       this.deps.onError(err, m.subject);
     }
@@ -300,7 +369,10 @@ export class DirectOrderedConsumer implements OrderedConsumer {
    */
   private markDirty(key: string, st: StreamState, urgent = false): void {
     this.dirty.set(key, st);
-    if (!urgent && st.handledUpTo - st.confirmed >= CONFIRM_EVERY) {
+    if (
+      !urgent &&
+      (confirmable(st) - st.confirmed >= CONFIRM_EVERY || st.selective.length >= CONFIRM_EVERY)
+    ) {
       this.flushConfirms(true);
       return;
     }
@@ -321,10 +393,16 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const [key, st] of this.dirty) {
-      if (st.handledUpTo > st.confirmed || st.nak) {
-        this.deps.confirm(`${key}.${st.handledUpTo}`, st.nak ? NAK : EMPTY, now);
-        st.confirmed = st.handledUpTo;
+      const upTo = confirmable(st);
+      if (upTo > st.confirmed || st.nak) {
+        this.deps.confirm(`${key}.${upTo}`, st.nak ? NAK : EMPTY, now);
+        st.confirmed = upTo;
         st.nak = false;
+      }
+      if (st.selective.length > 0) {
+        const seqs = st.selective.filter((s) => s > upTo);
+        st.selective = [];
+        if (seqs.length > 0) this.deps.confirm(`${key}.${upTo}.s`, encodeSeqs(seqs), now);
       }
     }
     this.dirty.clear();
@@ -333,9 +411,42 @@ export class DirectOrderedConsumer implements OrderedConsumer {
   private sweep(): void {
     const cutoff = Date.now() - FORGET_AFTER_MS;
     for (const [key, st] of this.streams) {
-      if (st.lastSeen < cutoff && st.handledUpTo + 1 >= st.nextAccept) this.streams.delete(key);
+      if (
+        st.lastSeen < cutoff &&
+        st.handledUpTo + 1 >= st.nextAccept &&
+        st.bhead >= st.blocked.length
+      ) {
+        this.streams.delete(key);
+      }
     }
   }
+}
+
+/** The confirmable prefix moves past the leading messages that are done. */
+function unblock(st: StreamState): void {
+  while (st.bhead < st.blocked.length && st.blocked[st.bhead]!.done) {
+    st.blocked[st.bhead++] = undefined as unknown as Blocked;
+  }
+  if (st.bhead === st.blocked.length) {
+    st.blocked = [];
+    st.bhead = 0;
+  } else if (st.bhead > 1024 && st.bhead * 2 > st.blocked.length) {
+    st.blocked = st.blocked.slice(st.bhead);
+    st.bhead = 0;
+  }
+}
+
+/** Sequence numbers as ranges: `5-9,12` (see DirectSender.confirmSome). */
+export function encodeSeqs(seqs: number[]): Uint8Array {
+  seqs.sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < seqs.length;) {
+    let j = i;
+    while (j + 1 < seqs.length && seqs[j + 1]! <= seqs[j]! + 1) j++;
+    parts.push(seqs[i] === seqs[j] ? `${seqs[i]}` : `${seqs[i]}-${seqs[j]}`);
+    i = j + 1;
+  }
+  return new TextEncoder().encode(parts.join(','));
 }
 
 /** `<inbox>.<scope>.<seq>.<lo>.<attempt>` → stream key `<inbox>.<scope>`, seq, lo, attempt. */

@@ -67,6 +67,8 @@ interface Pending {
   readonly first: number;
   sentAt: number;
   attempt: number;
+  /** Confirmed on its own (beyond the confirmed prefix): resolved, kept for the order. */
+  done: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -153,6 +155,7 @@ export class DirectSender {
         first: now,
         sentAt: now,
         attempt: 0,
+        done: false,
         resolve,
         reject,
       };
@@ -251,6 +254,11 @@ export class DirectSender {
       scope.probeAt = Date.now() + scope.backoffMs;
       return;
     }
+    if (rest.length === 3 && rest[2] === 's') {
+      this.confirm(scope, Number(rest[1]));
+      this.confirmSome(scope, data);
+      return;
+    }
     if (rest.length !== 2) return;
     this.confirm(scope, Number(rest[1]));
     if (data.length > 0) this.resend(scope); // NAK: the consumer saw a gap after the confirmed part
@@ -280,6 +288,30 @@ export class DirectSender {
     }
   }
 
+  /**
+   * Messages confirmed one by one (`5-9,12`), beyond the confirmed prefix:
+   * their publishes resolve, but they stay in the scope, and are sent again
+   * with the rest, until the prefix covers them, so that a new consumer still
+   * gets the scope's messages without a gap.
+   */
+  private confirmSome(scope: Scope, data: Uint8Array): void {
+    if (scope.head >= scope.pending.length) return;
+    const base = scope.pending[scope.head]!.seq - scope.head;
+    for (const range of new TextDecoder().decode(data).split(',')) {
+      const [a, b] = range.split('-');
+      const from = Number(a);
+      const to = b === undefined ? from : Number(b);
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) continue;
+      const end = Math.min(to - base, scope.pending.length - 1);
+      for (let i = Math.max(from - base, scope.head); i <= end; i++) {
+        const p = scope.pending[i]!;
+        if (p.done) continue;
+        p.done = true;
+        p.resolve();
+      }
+    }
+  }
+
   private compact(scope: Scope): void {
     if (scope.head === scope.pending.length) {
       scope.pending = [];
@@ -303,12 +335,15 @@ export class DirectSender {
         continue;
       }
       let expired = 0;
+      let removed = 0;
       while (
         s.head < s.pending.length &&
         now - s.pending[s.head]!.first > this.opts.retryBudgetMs
       ) {
         const p = s.pending[s.head]!;
         s.pending[s.head++] = undefined as unknown as Pending;
+        removed++;
+        if (p.done) continue;
         p.reject(
           new BusError(
             'timeout',
@@ -317,12 +352,14 @@ export class DirectSender {
         );
         expired++;
       }
-      if (expired > 0) {
-        this.count -= expired;
-        this.deps.logger.warn('durable messages expired unconfirmed', {
-          scope: s.key,
-          count: expired,
-        });
+      if (removed > 0) {
+        this.count -= removed;
+        if (expired > 0) {
+          this.deps.logger.warn('durable messages expired unconfirmed', {
+            scope: s.key,
+            count: expired,
+          });
+        }
         this.compact(s);
         if (s.head >= s.pending.length) continue;
       }
