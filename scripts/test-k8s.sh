@@ -29,7 +29,10 @@ fi
 if ! docker info >/dev/null 2>&1; then
   echo "test-k8s: starting dockerd"
   dockerd --bridge=none --iptables=false --ip6tables=false >/var/log/dockerd.log 2>&1 &
-  echo $! >/var/run/parley-test-dockerd.pid
+  dockerd_pid=$!
+  # Stop the engine started here (by its pid) when done; the images stay
+  # in /var/lib/docker for the next run.
+  trap 'kill "$dockerd_pid" 2>/dev/null || true; wait "$dockerd_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
