@@ -57,19 +57,20 @@ export class RoundRobinRelay {
       }
       const ep = list[this.next++ % list.length]!;
       const upstream = connect({ host: ep.host, port: ep.port });
+      let connected = false;
       upstream.once('error', () => {
         upstream.destroy();
-        if (!upstream.readyState || upstream.connecting) attempt(tries + 1);
+        // Refused before connecting (a pod that just died): the next endpoint.
+        if (!connected) attempt(tries + 1);
         else client.destroy();
       });
       upstream.once('connect', () => {
+        connected = true;
         this.sockets.add(upstream);
         upstream.on('close', () => {
           this.sockets.delete(upstream);
           client.destroy();
         });
-        upstream.removeAllListeners('error');
-        upstream.on('error', () => client.destroy());
         client.on('close', () => upstream.destroy());
         client.pipe(upstream);
         upstream.pipe(client);

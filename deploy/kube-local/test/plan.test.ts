@@ -125,3 +125,39 @@ spec:
     expect(() => new Pod(plan!, ctx)).toThrow(/field readinesProbe is not handled/);
   });
 });
+
+describe('RoundRobinRelay', () => {
+  it('alternates between endpoints and skips one that refuses', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { RoundRobinRelay } = await import('../src/index.js');
+    const servers = await Promise.all(
+      ['a', 'b'].map(
+        (name) =>
+          new Promise<{ port: number; close: () => void }>((resolve) => {
+            const s = createServer((sock) => sock.end(name));
+            s.listen(0, '127.0.0.1', () =>
+              resolve({ port: (s.address() as { port: number }).port, close: () => s.close() }),
+            );
+          }),
+      ),
+    );
+    const dead = { host: '127.0.0.1', port: 1 }; // refused
+    const relay = await RoundRobinRelay.start('127.0.0.1', 0, () => [
+      { host: '127.0.0.1', port: servers[0]!.port },
+      dead,
+      { host: '127.0.0.1', port: servers[1]!.port },
+    ]);
+    const read = () =>
+      new Promise<string>((resolve) => {
+        let data = '';
+        connect(relay.port, '127.0.0.1')
+          .on('data', (d) => (data += d.toString()))
+          .on('close', () => resolve(data));
+      });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await read());
+    expect(answers).toEqual(['a', 'b', 'a', 'b']);
+    await relay.close();
+    for (const s of servers) s.close();
+  });
+});
