@@ -64,6 +64,7 @@ export const REGISTRY_MESSAGES: MessageFamily<RegistryMessage | AdminRequest> = 
         }),
       ),
     }),
+    'fence-done': fields({ jid: str, conn: str, id: str }),
     'admin-sessions': fields({ jid: str }),
     'admin-kick': fields({ jid: str, resource: opt(str), text: opt(str) }),
     'admin-iq': fields({ jid: str, xml: str }),
@@ -94,6 +95,7 @@ export const GATEWAY_MESSAGES: MessageFamily<GatewayMessage> = {
       text: opt(str),
     }),
     'sm-takeover': fields({ conn: str, id: str }),
+    fence: fields({ conn: str, jid: str, id: str }),
   },
 };
 

@@ -44,7 +44,25 @@ export type RegistryMessage =
   | GatewayDown
   | AccountRemoved
   | SessionResumable
-  | SessionSync;
+  | SessionSync
+  | FenceDone;
+
+/**
+ * XEP-0198 resumption fence, the answer to a gateway's {@link Fence}: the
+ * old gateway (or the worker draining it, if it died) has bounced
+ * everything it still held for `conn`, and those bounces are ahead of this
+ * message (same sender, same partition subject). The registry then hands
+ * the session's new connection what it held back while the session moved.
+ */
+export interface FenceDone {
+  t: 'fence-done';
+  /** Full JID of the session. */
+  jid: string;
+  /** The old connection the fence named. */
+  conn: string;
+  /** The fence's id. */
+  id: string;
+}
 
 /** One live session as its gateway knows it (see {@link SessionSync}). */
 export interface SyncedSession {
@@ -201,4 +219,23 @@ export type GatewayMessage =
       conn: string;
       /** The SM-ID of the resumed session. */
       id: string;
-    };
+    }
+  | Fence;
+
+/**
+ * XEP-0198 resumption fence. The registry moved the session of `jid` from
+ * `conn` (on this gateway) to a new connection and sent this after every
+ * delivery it had routed to `conn`. The gateway lets go of `conn` (as on
+ * `sm-takeover`), bounces whatever it still holds for it, naming `conn`,
+ * then answers {@link FenceDone} on the session's partition subject. Until
+ * then (or a timeout) the registry holds back new deliveries for the
+ * session, so nothing newer overtakes what the old connection returns.
+ */
+export interface Fence {
+  t: 'fence';
+  conn: string;
+  /** Full JID of the session. */
+  jid: string;
+  /** Names this fence; echoed in `fence-done`. */
+  id: string;
+}

@@ -13,6 +13,8 @@ export type {
   SessionSync,
   SyncedSession,
   GatewayMessage,
+  Fence,
+  FenceDone,
 } from './envelope.js';
 export { SESSION_SYNC_BATCH } from './envelope.js';
 export {

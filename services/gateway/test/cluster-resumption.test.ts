@@ -112,7 +112,7 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       const takeover = await h2.registry.waitFor('bind', (b) => b.takeover === conn);
       expect(takeover).toMatchObject({ gw: 'gw2', jid: 'kim@localhost', resource: 'phone' });
       // The dead gateway is told to let go; nobody listens, nothing breaks.
-      expect(toGw1).toContainEqual({ t: 'sm-takeover', conn, id });
+      expect(toGw1).toContainEqual(expect.objectContaining({ t: 'sm-takeover', conn, id }));
       const since = h1.registry.received.slice(published).map((r) => r.msg.t);
       expect(since).toEqual(['bind']);
       expect(await stores.inspect.get(id)).toMatchObject({
@@ -178,6 +178,68 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       await sleep(50);
       expect(h1.registry.of('unbind')).toHaveLength(0);
       fresh.close();
+    });
+
+    it('a fence: the old gateway lets go of the connection, bounces what the new owner lacks, then answers fence-done behind it', async () => {
+      await start(60_000);
+      const old = await smLogin(h1, 'fenced');
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'f1');
+      expect(await receiveIds(old.client, 1)).toEqual(['f1']);
+      await storeState(stores.inspect, old.id, (s) => s.outboundSeq === 1, 'f1 stored');
+      // Another gateway claims the record (a resumption there); the registry has not moved the
+      // session yet, so f2 and f3 still reach the old connection: too late to be stored.
+      const now = Date.now();
+      const claimed = await stores.inspect.claim(old.id, {
+        epoch: 1,
+        gw: 'gw2',
+        conn: 'elsewhere',
+        now,
+        expiresAt: now + 60_000,
+      });
+      expect(claimed).toBeDefined();
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'f2');
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'f3');
+      // The registry moved the session and fences the old connection behind f2 and f3.
+      h1.bus.publish(gatewaySubject('gw1'), {
+        t: 'fence',
+        conn: old.conn,
+        jid: old.jid,
+        id: 'fence-1',
+      } satisfies GatewayMessage);
+      await h1.registry.waitFor('fence-done', (d) => d.id === 'fence-1');
+      expect(await old.client.streamError()).toBe('conflict');
+      const after = h1.registry.received
+        .map((r) => r.msg)
+        .filter((m) => (m.t === 'bounce' && m.conn === old.conn) || m.t === 'fence-done');
+      expect(after.map((m) => (m.t === 'bounce' ? m.env.id : m.t))).toEqual([
+        'f2',
+        'f3',
+        'fence-done',
+      ]);
+      expect(after.at(-1)).toMatchObject({ jid: old.jid, conn: old.conn });
+      // Neither an unbind (the session lives on elsewhere) nor a second set of bounces
+      // when the new gateway's sm-takeover arrives afterwards.
+      h1.bus.publish(gatewaySubject('gw1'), {
+        t: 'sm-takeover',
+        conn: old.conn,
+        id: old.id,
+      } satisfies GatewayMessage);
+      deliver(h1.bus, 'gw1', old.conn, old.jid, 'f4'); // a marker: bounced at once
+      await h1.registry.waitFor('bounce', (b) => b.env.id === 'f4');
+      expect(h1.registry.of('bounce').map((b) => b.env.id)).toEqual(['f2', 'f3', 'f4']);
+      expect(h1.registry.of('unbind')).toHaveLength(0);
+    });
+
+    it('a fence for a connection the gateway no longer holds is answered at once', async () => {
+      await start(60_000);
+      h1.bus.publish(gatewaySubject('gw1'), {
+        t: 'fence',
+        conn: 'gone',
+        jid: 'kim@localhost/x',
+        id: 'fence-2',
+      } satisfies GatewayMessage);
+      const done = await h1.registry.waitFor('fence-done', (d) => d.id === 'fence-2');
+      expect(done).toMatchObject({ jid: 'kim@localhost/x', conn: 'gone' });
     });
 
     it('ends the sessions of a dead gateway when nobody resumes them: unbind and bounces from a survivor', async () => {

@@ -28,6 +28,7 @@ import { traceparentOf } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import { parseXml } from '@parley/xml';
 import { AccountCache } from './account-cache.js';
+import { Fences } from './fence.js';
 import type { FilterVerdict } from './hooks.js';
 import { Hooks, isErrorVerdict, runFilters, runHooks } from './hooks.js';
 import type { ServiceHandler } from './modules/types.js';
@@ -42,6 +43,8 @@ export interface RegistryDeps {
   metrics: Metrics;
   /** Mirror of the session table (cluster mode); default: none. */
   sessionStore?: SessionStore;
+  /** How long a session moving to a new connection waits for the old one's fence-done (fence.ts). */
+  fenceTimeoutMs?: number;
 }
 
 /** Shared state and primitives of the session registry; the rule files build on it. */
@@ -63,6 +66,8 @@ export class Core {
   readonly hooks = new Hooks();
   /** Service domains owned by modules (ModuleContext.serviceDomain), e.g. pubsub.<domain>. */
   readonly serviceDomains = new Map<string, ServiceHandler>();
+  /** Sessions moving to a new connection (XEP-0198 resumption): deliveries held until the old one is fenced. */
+  readonly fences: Fences;
   private readonly caches: AccountCache<unknown>[] = [];
   private readonly delivered;
   /** Offline storage metrics (see offline.ts). */
@@ -114,6 +119,13 @@ export class Core {
         [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000],
       ),
     };
+    this.fences = new Fences({
+      publish: (subject, msg) => this.bus.publishDurable(subject, msg),
+      send: (entry, env) => this.sendNow(entry, env),
+      logger: deps.logger,
+      metrics: deps.metrics,
+      ...(deps.fenceTimeoutMs !== undefined && { timeoutMs: deps.fenceTimeoutMs }),
+    });
     this.routed = deps.metrics.counter(
       'parley_router_routed_total',
       'Stanzas forwarded between partitions',
@@ -130,8 +142,16 @@ export class Core {
     return this.routes.mucDomains.has(domain);
   }
 
-  /** Hands a stanza to the gateway holding the session's socket. */
+  /**
+   * Hands a stanza to the gateway holding the session's socket, or holds it
+   * while the session moves to a new connection (fence.ts).
+   */
   deliver(entry: SessionEntry, env: Envelope): void {
+    if (this.fences.hold(entry, env)) return;
+    this.sendNow(entry, env);
+  }
+
+  private sendNow(entry: SessionEntry, env: Envelope): void {
     const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(env) };
     if (entry.jid !== undefined) msg.jid = entry.jid;
     // Durable: a delivery to a gateway that died is bounced back by the reaper. Should it
@@ -250,6 +270,8 @@ export class Core {
   /** The partition moved to another worker: forget its sessions and cached account state. */
   forgetPartition(partition: number): void {
     const inPartition = (bare: string) => partitionOf(bare, this.partitions) === partition;
+    // Sessions still moving get what they hold now: nobody else knows about it.
+    this.fences.release((e) => e.jid !== undefined && inPartition(bareOf(e.jid)));
     this.sessions.unload(inPartition);
     for (const cache of this.caches) cache.forget(inPartition);
   }
@@ -258,6 +280,11 @@ export class Core {
   parse(from: Envelope | string): Element {
     return parseXml(typeof from === 'string' ? from : from.xml);
   }
+}
+
+function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
 }
 
 export function toRecord(bare: string, e: SessionEntry): SessionRecord {

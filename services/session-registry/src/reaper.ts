@@ -5,9 +5,10 @@ import {
   gatewayConsumerName,
   gatewaySubject,
   partitionOf,
+  routeSubject,
   undeliveredStanza,
 } from '@parley/routing';
-import type { RegistryMessage } from '@parley/routing';
+import type { FenceDone, RegistryMessage } from '@parley/routing';
 import type { Core } from './core.js';
 import { RESUMABLE, endSession } from './sessions.js';
 
@@ -149,6 +150,13 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
         if (lost !== undefined) await core.bounceDelivery(lost);
         return;
       }
+      if (m.t === 'fence') {
+        // A session moved away from a connection of the dead gateway: what it held for that
+        // connection has just been bounced (above, in order); answer for the gateway.
+        const done: FenceDone = { t: 'fence-done', jid: m.jid, conn: m.conn, id: m.id };
+        await core.bus.publishDurable(routeSubject(bareOf(m.jid), core.partitions), done);
+        return;
+      }
       if (m.t !== 'deliver') return;
       await core.bounceDelivery({ ...m, drained: true });
     })
@@ -156,6 +164,11 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
       core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });
       return undefined;
     });
+}
+
+function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
 }
 
 /** Ends every session of the partition held by a dead gateway (runs in the partition's order). */

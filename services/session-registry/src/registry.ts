@@ -15,7 +15,7 @@ import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
 import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './roster.js';
-import { accountRemoved, bind, bounced, markResumable, unbind } from './sessions.js';
+import { accountRemoved, bind, bounced, fenceDone, markResumable, unbind } from './sessions.js';
 import { syncSessions } from './session-sync.js';
 
 const tracer = getTracer('parley-session-registry');
@@ -157,6 +157,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return markResumable(core, m.jid, m.conn);
       case 'session-sync':
         return syncSessions(core, m, (outcome) => resynced.inc({ outcome }));
+      case 'fence-done':
+        return fenceDone(core, m);
     }
   };
 

@@ -179,6 +179,16 @@ describe('session-sync and parked deliveries', () => {
     )) as BindReply;
     expect(reply.ok).toBe(true);
     await bus.flush();
+    // Held until the old connection is fenced (answered here as gw1's drainer would).
+    expect(delivered('gw2', 'c2')).toEqual([]);
+    const fence = sent.find(({ gw, m }) => gw === 'gw1' && m.t === 'fence')?.m;
+    if (fence?.t !== 'fence') throw new Error('no fence sent to gw1');
+    await publish(routeSubject(ALICE, P), {
+      t: 'fence-done',
+      jid: fence.jid,
+      conn: fence.conn,
+      id: fence.id,
+    });
     expect(delivered('gw2', 'c2')).toEqual(['d1', 'd2']);
   });
 

@@ -3,6 +3,7 @@ import type {
   BindRequest,
   BounceRequest,
   Envelope,
+  FenceDone,
   GatewayMessage,
   UnbindRequest,
 } from '@parley/routing';
@@ -58,10 +59,11 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
 
 /**
  * XEP-0198 resumption: the same session continues on another connection.
- * Deliveries parked for it (drained from its dead gateway) go to the new
- * connection first; they reach it before anything sent after the
- * resumption, and after what the client gets retransmitted (the gateway
- * holds deliveries until the resumption is complete).
+ * The session is fenced while it moves (fence.ts): deliveries parked for it
+ * (drained from its dead gateway) go to the new connection first, then what
+ * the old connection returns, then what was routed to the session since;
+ * all of it after what the client gets retransmitted (the gateway holds
+ * deliveries until the resumption is complete).
  */
 async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
   const existing =
@@ -69,17 +71,26 @@ async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
   if (!existing || existing.conn !== req.takeover) {
     return { ok: false, condition: 'not-allowed', text: 'the session to resume is gone' };
   }
+  const jid = `${req.jid}/${existing.resource}`;
+  const from = { gw: existing.gw, conn: existing.conn };
   existing.gw = req.gw;
   existing.conn = req.conn;
   const parked = existing.parked === true ? await unpark(core, req.jid, existing) : [];
   core.sessions.touch(req.jid, existing);
-  for (const env of parked) core.deliver(existing, env);
+  core.fences.start(existing, jid, from.gw, from.conn, parked);
   if (parked.length > 0)
     core.logger.info('parked deliveries handed to the resumed session', {
-      jid: `${req.jid}/${existing.resource}`,
+      jid,
       count: parked.length,
     });
-  return { ok: true, jid: `${req.jid}/${existing.resource}` };
+  return { ok: true, jid };
+}
+
+/** `fence-done`: the old connection of a moving session returned what it held. */
+export function fenceDone(core: Core, m: FenceDone): void {
+  const slash = m.jid.indexOf('/');
+  if (slash === -1) return;
+  core.fences.done(core.sessions.get(m.jid.slice(0, slash), m.jid.slice(slash + 1)), m);
 }
 
 async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envelope[]> {
@@ -125,6 +136,12 @@ export async function endSession(
     );
   }
   core.sessions.remove(owner, resource);
+  // Held back while it was moving to this connection: routed again as if it never existed.
+  for (const env of core.fences.cancel(s)) {
+    core.bounceDelivery({ env, conn, jid: `${owner}/${resource}` }).catch((err: unknown) => {
+      core.logger.error('bounce publish failed', { to: env.to, err: String(err) });
+    });
+  }
   if (s.parked === true) {
     // Deliveries parked for it are routed again as if this session never existed.
     for (const env of await unpark(core, owner, s)) {
@@ -142,6 +159,11 @@ export async function endSession(
 export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
   const slash = req.to.indexOf('/');
   const owner = slash === -1 ? req.to : req.to.slice(0, slash);
+  if (req.conn !== undefined && slash !== -1) {
+    // Returned by the connection the session is moving away from: it goes to the new one.
+    const s = core.sessions.get(owner, req.to.slice(slash + 1));
+    if (s !== undefined && core.fences.returned(s, req.conn, req.env)) return;
+  }
   if (req.drained === true && req.conn !== undefined && slash !== -1) {
     const resource = req.to.slice(slash + 1);
     const s = core.sessions.get(owner, resource);

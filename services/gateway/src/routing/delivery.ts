@@ -1,6 +1,6 @@
 /**
  * Messages for this gateway on `xmpp.gw.<gatewayId>`: deliveries to a
- * connection, kicks, and XEP-0198 takeovers. A delivery to a connection that
+ * connection, kicks, and XEP-0198 takeovers and fences. A delivery to a connection that
  * is gone or no longer bound is bounced to the recipient's partition, naming
  * the connection, so the registry re-routes it (never silently dropped): to
  * the session's current connection if it was resumed elsewhere, else as if
@@ -61,6 +61,10 @@ export function handleGatewayMessage(
   }
   if (msg.t === 'sm-takeover') {
     ctx.sm.takeover(msg.conn);
+    return;
+  }
+  if (msg.t === 'fence') {
+    ctx.sm.fence(msg);
     return;
   }
   ctx.logger.warn('unknown gateway message', { t: (msg as { t?: unknown }).t });

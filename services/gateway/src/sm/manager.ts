@@ -9,7 +9,7 @@
  */
 import type { Config } from '@parley/config';
 import { gatewaySubject, routeSubject } from '@parley/routing';
-import type { Envelope, GatewayMessage, UnbindRequest } from '@parley/routing';
+import type { Envelope, Fence, FenceDone, GatewayMessage, UnbindRequest } from '@parley/routing';
 import type { ResumptionState, ResumptionStore } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { Connection } from '../connection.js';
@@ -52,6 +52,8 @@ export class SmManager {
   private reaping = false;
   /** Sessions being ended (their bounces not published yet). */
   private readonly ending = new Set<Promise<void>>();
+  /** Sessions being ended or handed over, by connection id: resolves once their bounces are published. */
+  private readonly settling = new Map<string, Promise<void>>();
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -119,9 +121,18 @@ export class SmManager {
     sm.ended = true;
     const done = this.finishEnd(sm, opts);
     this.ending.add(done);
+    this.track(sm.connId, done);
     const forget = (): void => void this.ending.delete(done);
     done.then(forget, forget);
     return done;
+  }
+
+  private track(connId: string, done: Promise<void>): void {
+    this.settling.set(connId, done);
+    const forget = (): void => {
+      if (this.settling.get(connId) === done) this.settling.delete(connId);
+    };
+    done.then(forget, forget);
   }
 
   private async finishEnd(sm: SmSession, opts: EndOptions): Promise<void> {
@@ -174,7 +185,7 @@ export class SmManager {
     if (handed.synced) this.publishUnbind(handed.jid, handed.user, this.deps.gatewayId, connId);
     // Appends still in flight fail (the record has a new owner): those stanzas never
     // reached the old client, and the new owner does not have them either.
-    handed
+    const done = handed
       .settled()
       .then(() => {
         this.bounce([...handed.unpersisted(), ...handed.orphans.splice(0)], handed, 'all');
@@ -187,6 +198,25 @@ export class SmManager {
         this.deps.logger.error('handing a session over failed', { conn: connId, err });
       })
       .finally(() => this.finish(handed));
+    this.track(connId, done);
+  }
+
+  /**
+   * The registry moved the session of `fence.conn` to another connection
+   * and sent this behind every delivery it routed to `fence.conn`: let go of
+   * it (as on `sm-takeover`, which may come later or not at all), bounce
+   * what it still holds, then answer `fence-done` behind those bounces (the
+   * same partition subject, so the same ordering scope). The registry holds
+   * back newer deliveries for the session until then.
+   */
+  fence(fence: Fence): void {
+    this.takeover(fence.conn);
+    const done: FenceDone = { t: 'fence-done', jid: fence.jid, conn: fence.conn, id: fence.id };
+    const answer = (): void =>
+      this.deps.publish(routeSubject(bareOf(fence.jid), this.deps.config.routing.partitions), done);
+    const pending = this.settling.get(fence.conn);
+    if (pending === undefined) answer();
+    else void pending.then(answer, answer);
   }
 
   /** The registry replaced a detached session (its resource was bound again): it ends. */
@@ -315,4 +345,9 @@ export class SmManager {
     await Promise.all(all.filter((sm) => !keep(sm)).map((sm) => this.end(sm)));
     await Promise.all([...this.ending]);
   }
+}
+
+function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
 }
