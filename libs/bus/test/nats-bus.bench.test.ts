@@ -186,6 +186,67 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
   it('direct, same process, paced: hand-over off', () => sameProcess(false, 16, true), 600_000);
   it('direct, same process, paced: hand-over on', () => sameProcess(true, 16, true), 600_000);
 
+  /**
+   * Direct transport, a chain as in the cluster: a gateway publishes to
+   * partition A of a worker, whose handler publishes on (fire and forget) to
+   * partition B of the same worker, whose handler publishes on to a second
+   * gateway. With causal confirmations the gateway's publish resolves only
+   * once the second gateway has confirmed: `confirmed` is that latency.
+   */
+  async function chain(partitions: number): Promise<void> {
+    const scopeOf = (s: string) => /^(xmpp\.[a-z]+\.[^.]+)\./.exec(s)?.[1] ?? s;
+    const mk = (name: string) =>
+      connectNatsBus({ servers: server.url, name, logger: quiet, durableBatchKey: scopeOf });
+    const [g1, worker, g2] = await Promise.all([mk('chain-g1'), mk('chain-w'), mk('chain-g2')]);
+    buses.push(g1, worker, g2);
+    const p = uniqueToken();
+    let delivered = 0;
+    const latencies: number[] = [];
+    await g2.consumeOrdered(`xmpp.gw.${p}g2.x`, `chain-gw-${p}`, async (m) => {
+      latencies.push(performance.now() - (m.data as { t: number }).t);
+      delivered++;
+    });
+    for (let i = 0; i < partitions; i++) {
+      await worker.consumeOrdered(`xmpp.r.${p}a${i}.*`, `chain-a-${p}-${i}`, async (m) => {
+        void worker.publishDurable(`xmpp.r.${p}b${i}.u`, m.data);
+      });
+      await worker.consumeOrdered(`xmpp.r.${p}b${i}.*`, `chain-b-${p}-${i}`, async (m) => {
+        void worker.publishDurable(`xmpp.gw.${p}g2.x`, m.data);
+      });
+    }
+    const payload = 'x'.repeat(300);
+    const serverCpu0 = processCpuMs(server.pid);
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    const confirmed: number[] = [];
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < total; k++) {
+      const t = performance.now();
+      sends.push(
+        g1
+          .publishDurable(`xmpp.r.${p}a${k % partitions}.user${k % 97}`, { t, payload })
+          .then(() => void confirmed.push(performance.now() - t)),
+      );
+      if (k % 10 === 9) await new Promise((r) => setTimeout(r, 1)); // paced
+    }
+    await Promise.all(sends);
+    await waitFor(() => delivered >= total, 300_000, 'all delivered');
+    const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    const pct = (xs: number[], q: number) =>
+      [...xs].sort((x, y) => x - y)[Math.floor(q * (xs.length - 1))]!.toFixed(1);
+    console.log(
+      `direct, chain gateway → A → B (same worker) → gateway, partitions=${partitions}, paced: ` +
+        `${Math.round(total / (ms / 1000))} msg/s; CPU per message: node ` +
+        `${Math.round((cpu.user + cpu.system) / total)} µs (three processes), nats-server ` +
+        `${Math.round(((processCpuMs(server.pid) - serverCpu0) * 1000) / total)} µs; ` +
+        `publish→delivered p50 ${pct(latencies, 0.5)} ms p99 ${pct(latencies, 0.99)} ms; ` +
+        `publish→confirmed p50 ${pct(confirmed, 0.5)} ms p99 ${pct(confirmed, 0.99)} ms`,
+    );
+  }
+
+  it('direct, chain through one worker (paced)', () => chain(16), 600_000);
+
   it('one partition', () => run(1), 600_000);
   it('16 partitions', () => run(16), 600_000);
 });
