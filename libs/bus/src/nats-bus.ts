@@ -25,7 +25,7 @@ import { decodePayload, encodePayload } from './nats/codec.js';
 import { DirectOrderedConsumer } from './nats/direct-consumer.js';
 import { DirectSender } from './nats/direct-sender.js';
 import type { DirectTap } from './nats/direct-tap.js';
-import { trackOnward } from './nats/onward.js';
+import { onwardTracker } from './nats/onward.js';
 import { DurablePublisher } from './nats/durable-publisher.js';
 import { errorMessage, isRetriablePublishError, toBusError } from './nats/errors.js';
 import type { BusLogger } from './nats/logger.js';
@@ -436,9 +436,11 @@ export class NatsBus implements Bus {
     try {
       this.checkDurableSubject(subject);
       const observer = this.observer;
-      const sent = this.sendDurable(subject, encodePayload(data), undefined);
-      // Direct: the message a handler is running for is confirmed only once this one is.
-      if (this.direct !== undefined) trackOnward(sent);
+      // Direct: the message a handler is running for is confirmed only once this one is done.
+      const sent =
+        this.direct !== undefined
+          ? this.direct.publish(subject, encodePayload(data), undefined, onwardTracker())
+          : this.sendDurable(subject, encodePayload(data), undefined);
       if (observer === undefined) return sent;
       const t0 = performance.now();
       return sent.then(

@@ -5,7 +5,7 @@ import { encodePayload } from './codec.js';
 import { DirectOrderedConsumer } from './direct-consumer.js';
 import type { DirectMsg } from './direct-consumer.js';
 import { DirectSender } from './direct-sender.js';
-import { trackOnward } from './onward.js';
+import { onwardTracker, trackOnward } from './onward.js';
 
 /**
  * Causal confirmations, with fake timers: a message is confirmed once its
@@ -30,6 +30,8 @@ function deferred() {
 async function setup(handler: DurableHandler) {
   let onMsg!: (m: DirectMsg) => void;
   const confirms: string[] = [];
+  /** "Handled up to" reports (`.h`): the publishes resolve, the messages are kept. */
+  const handled: string[] = [];
   const c = new DirectOrderedConsumer(
     's.>',
     'c',
@@ -46,7 +48,9 @@ async function setup(handler: DurableHandler) {
       send: () => {},
       confirm: (subject, data) => {
         const body = new TextDecoder().decode(data);
-        confirms.push(body === '' ? subject : `${subject} ${body}`);
+        (subject.endsWith('.h') ? handled : confirms).push(
+          body === '' ? subject : `${subject} ${body}`,
+        );
       },
     },
     undefined,
@@ -55,7 +59,7 @@ async function setup(handler: DurableHandler) {
   /** Message `seq` of sender `inbox.1` (oldest unconfirmed: `lo`). */
   const feed = (seq: number, data: BusPayload = seq, lo = 1) =>
     onMsg({ subject: 's.x', data: encodePayload(data), reply: `inbox.1.${seq}.${lo}.1` });
-  return { c, feed, confirms };
+  return { c, feed, confirms, handled };
 }
 
 describe('DirectOrderedConsumer: causal confirmations', () => {
@@ -77,7 +81,7 @@ describe('DirectOrderedConsumer: causal confirmations', () => {
 
   it('waits for onward publishes, awaited or not, made in the handler or in its continuations', async () => {
     const onward = new Map<number, ReturnType<typeof deferred>>();
-    const { c, feed, confirms } = await setup(async (m) => {
+    const { c, feed, confirms, handled } = await setup(async (m) => {
       const n = m.data as number;
       if (n === 2) trackOnward(onward.set(2, deferred()).get(2)!.promise); // fire and forget
       if (n === 4) {
@@ -96,6 +100,8 @@ describe('DirectOrderedConsumer: causal confirmations', () => {
     await c.idle();
     // 1 is confirmable; 2 and 4 wait; 3 and 5 are done beyond the prefix: one by one.
     expect(confirms).toEqual(['inbox.1.1', 'inbox.1.1.s 3,5']);
+    // All five are handled: their publishes resolve, 2 and 4 stay with the sender.
+    expect(handled).toEqual(['inbox.1.1.h 5']);
     confirms.length = 0;
     onward.get(4)!.resolve();
     await vi.advanceTimersByTimeAsync(10);
@@ -147,9 +153,9 @@ describe('DirectOrderedConsumer: causal confirmations', () => {
     });
     for (let n = 1; n <= 300; n++) feed(n);
     await c.idle();
-    expect(confirms).toEqual(['inbox.1.0.s 2-257']);
+    expect(confirms).toEqual(['inbox.1.0.s 2-256']);
     await vi.advanceTimersByTimeAsync(10);
-    expect(confirms).toEqual(['inbox.1.0.s 2-257', 'inbox.1.0.s 258-300']);
+    expect(confirms).toEqual(['inbox.1.0.s 2-256', 'inbox.1.0.s 257-300']);
     d.resolve();
     await vi.advanceTimersByTimeAsync(10);
     expect(confirms.at(-1)).toBe('inbox.1.300');
@@ -198,11 +204,8 @@ describe('DirectOrderedConsumer with DirectSender: chains do not deadlock', () =
       },
       'inbox',
     );
-    const publish = (s: string, d: BusPayload) => {
-      const p = sender.publish(s, encodePayload(d));
-      trackOnward(p);
-      return p;
-    };
+    const publish = (s: string, d: BusPayload) =>
+      sender.publish(s, encodePayload(d), undefined, onwardTracker());
     const h = handler(publish);
     const make = (filter: string) =>
       new DirectOrderedConsumer(
@@ -245,20 +248,45 @@ describe('DirectOrderedConsumer with DirectSender: chains do not deadlock', () =
     expect(sender.pending).toBe(0);
   });
 
-  it('a message waits for its chain: confirmed only once the end of it is', async () => {
-    const end = deferred();
-    const { publish, make, consumers } = wire((pub) => async (m) => {
-      if (m.subject === 'a.x') void pub('b.x', m.data);
-      else trackOnward(end.promise); // b's handler sends on to another process
+  it('a handler that awaits its publish whose chain comes back to its own consumer does not deadlock', async () => {
+    const handled: string[] = [];
+    const { sender, publish, make, consumers } = wire((pub) => async (m) => {
+      handled.push(`${m.subject}=${String(m.data)}`);
+      // a.x awaits b.x (as a bind awaits its kick), whose handler publishes on to a.y: a.y
+      // can only be handled once a.x's handler has finished.
+      if (m.subject === 'a.x') await pub('b.x', m.data);
+      else if (m.subject === 'b.x') void pub('a.y', m.data);
     });
     consumers.push(make('a.*'), make('b.*'));
     await Promise.all(consumers.map((c) => c.subscribed));
     const done = vi.fn();
     void publish('a.x', 1).then(done);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(handled).toEqual(['a.x=1', 'b.x=1', 'a.y=1']);
+    expect(done).toHaveBeenCalled();
+    expect(sender.pending).toBe(0);
+  });
+
+  it('a message waits for its chain: confirmed only once the end of it is', async () => {
+    const end = deferred();
+    const { sender, make, consumers } = wire((pub) => async (m) => {
+      if (m.subject === 'a.x') void pub('b.x', m.data);
+      else trackOnward(end.promise); // b's handler sends on to another process
+    });
+    consumers.push(make('a.*'), make('b.*'));
+    await Promise.all(consumers.map((c) => c.subscribed));
+    const handled = vi.fn();
+    const done = vi.fn();
+    void sender.publish('a.x', encodePayload(1), undefined, done).then(handled);
     await vi.advanceTimersByTimeAsync(1000);
+    // The publish resolves once handled (its caller waits no longer than before) ...
+    expect(handled).toHaveBeenCalled();
+    // ... but the message is kept, and counts as done, only once the chain is.
     expect(done).not.toHaveBeenCalled();
+    expect(sender.pending).toBe(2);
     end.resolve();
     await vi.advanceTimersByTimeAsync(20);
-    expect(done).toHaveBeenCalled();
+    expect(done).toHaveBeenCalledWith(undefined);
+    expect(sender.pending).toBe(0);
   });
 });

@@ -38,6 +38,8 @@ interface StreamState {
   selective: number[];
   /** The confirmable prefix was confirmed up to here. */
   confirmed: number;
+  /** Reported handled (not done) up to here. */
+  handledSent: number;
   nak: boolean;
   lastSeen: number;
 }
@@ -63,6 +65,7 @@ function newStream(lo: number, now: number): StreamState {
     bhead: 0,
     selective: [],
     confirmed: lo - 1,
+    handledSent: lo - 1,
     nak: false,
     lastSeen: now,
   };
@@ -243,10 +246,9 @@ export class DirectOrderedConsumer implements OrderedConsumer {
         this.markDirty(key, st, true);
       } else if (seq <= st.handledUpTo) {
         const b = st.blocked[st.bhead + seq - st.blocked[st.bhead]!.seq];
-        if (b?.seq === seq && b.done) {
-          st.selective.push(seq);
-          this.markDirty(key, st, true);
-        }
+        if (b?.seq === seq && b.done) st.selective.push(seq);
+        else st.handledSent = Math.min(st.handledSent, seq - 1);
+        this.markDirty(key, st, true);
       }
       return;
     }
@@ -371,7 +373,9 @@ export class DirectOrderedConsumer implements OrderedConsumer {
     this.dirty.set(key, st);
     if (
       !urgent &&
-      (confirmable(st) - st.confirmed >= CONFIRM_EVERY || st.selective.length >= CONFIRM_EVERY)
+      (confirmable(st) - st.confirmed >= CONFIRM_EVERY ||
+        st.selective.length >= CONFIRM_EVERY ||
+        st.handledUpTo - Math.max(st.confirmed, st.handledSent) >= CONFIRM_EVERY)
     ) {
       this.flushConfirms(true);
       return;
@@ -398,6 +402,11 @@ export class DirectOrderedConsumer implements OrderedConsumer {
         this.deps.confirm(`${key}.${upTo}`, st.nak ? NAK : EMPTY, now);
         st.confirmed = upTo;
         st.nak = false;
+      }
+      if (st.handledUpTo > upTo && st.handledUpTo > st.handledSent) {
+        // Handled, not all done: the publishes resolve, the messages stay with their sender.
+        this.deps.confirm(`${key}.${upTo}.h`, encodeText(String(st.handledUpTo)), now);
+        st.handledSent = st.handledUpTo;
       }
       if (st.selective.length > 0) {
         const seqs = st.selective.filter((s) => s > upTo);
@@ -446,7 +455,12 @@ export function encodeSeqs(seqs: number[]): Uint8Array {
     parts.push(seqs[i] === seqs[j] ? `${seqs[i]}` : `${seqs[i]}-${seqs[j]}`);
     i = j + 1;
   }
-  return new TextEncoder().encode(parts.join(','));
+  return encodeText(parts.join(','));
+}
+
+const encoder = new TextEncoder();
+function encodeText(s: string): Uint8Array {
+  return encoder.encode(s);
 }
 
 /** `<inbox>.<scope>.<seq>.<lo>.<attempt>` → stream key `<inbox>.<scope>`, seq, lo, attempt. */

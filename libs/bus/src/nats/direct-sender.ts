@@ -69,6 +69,10 @@ interface Pending {
   attempt: number;
   /** Confirmed on its own (beyond the confirmed prefix): resolved, kept for the order. */
   done: boolean;
+  /** Its handler has run (the publish resolved), its own onward messages may not be confirmed yet. */
+  handled: boolean;
+  /** Called once when it is done (confirmed with its onward messages) or rejected. */
+  onDone: ((err?: Error) => void) | undefined;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -87,6 +91,8 @@ interface Scope {
   lastResend: number;
   /** A resend was asked for too soon after the last one: the next tick does it. */
   resendDue: boolean;
+  /** Reported handled up to here (the publishes resolved). */
+  handledTo: number;
   lastUsed: number;
 }
 
@@ -123,8 +129,24 @@ export class DirectSender {
     return this.count;
   }
 
-  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<void> {
-    if (this.closing) return Promise.reject(new BusError('closed', 'bus is closed'));
+  /**
+   * Resolves once the consumer has handled the message; `onDone` is called
+   * once the message is done (handled, and its handler's onward messages
+   * confirmed: see DirectOrderedConsumer), or with the error if it is
+   * rejected. A consumer that does not report "handled" separately
+   * resolves both at once.
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    headers?: MsgHdrs,
+    onDone?: (err?: Error) => void,
+  ): Promise<void> {
+    if (this.closing) {
+      const err = new BusError('closed', 'bus is closed');
+      onDone?.(err);
+      return Promise.reject(err);
+    }
     const key = this.opts.scopeOf(subject);
     let scope = this.scopes.get(key);
     if (scope === undefined) {
@@ -139,6 +161,7 @@ export class DirectSender {
         backoffMs: 0,
         lastResend: 0,
         resendDue: false,
+        handledTo: 0,
         lastUsed: 0,
       };
       this.scopes.set(key, scope);
@@ -156,6 +179,8 @@ export class DirectSender {
         sentAt: now,
         attempt: 0,
         done: false,
+        handled: false,
+        onDone,
         resolve,
         reject,
       };
@@ -204,7 +229,10 @@ export class DirectSender {
     clearInterval(this.timer);
     for (const s of this.scopes.values()) {
       for (let i = s.head; i < s.pending.length; i++) {
-        s.pending[i]!.reject(new BusError('closed', 'bus closed before the message was confirmed'));
+        settle(
+          s.pending[i]!,
+          new BusError('closed', 'bus closed before the message was confirmed'),
+        );
       }
       s.pending = [];
       s.head = 0;
@@ -254,9 +282,10 @@ export class DirectSender {
       scope.probeAt = Date.now() + scope.backoffMs;
       return;
     }
-    if (rest.length === 3 && rest[2] === 's') {
+    if (rest.length === 3 && (rest[2] === 's' || rest[2] === 'h')) {
       this.confirm(scope, Number(rest[1]));
-      this.confirmSome(scope, data);
+      if (rest[2] === 's') this.confirmSome(scope, data);
+      else this.handled(scope, Number(new TextDecoder().decode(data)));
       return;
     }
     if (rest.length !== 2) return;
@@ -269,7 +298,7 @@ export class DirectSender {
     while (scope.head < scope.pending.length && scope.pending[scope.head]!.seq <= upTo) {
       const p = scope.pending[scope.head]!;
       scope.pending[scope.head++] = undefined as unknown as Pending;
-      p.resolve();
+      settle(p);
       n++;
     }
     if (n === 0) return;
@@ -307,9 +336,26 @@ export class DirectSender {
         const p = scope.pending[i]!;
         if (p.done) continue;
         p.done = true;
-        p.resolve();
+        settle(p);
       }
     }
+  }
+
+  /**
+   * Handled up to `upTo`, not all done: those publishes resolve (their
+   * callers wait for the handling, as with a consumer that does not track
+   * onward messages); the messages stay until done.
+   */
+  private handled(scope: Scope, upTo: number): void {
+    if (!Number.isSafeInteger(upTo) || scope.head >= scope.pending.length) return;
+    const base = scope.pending[scope.head]!.seq - scope.head;
+    const end = Math.min(upTo - base, scope.pending.length - 1);
+    for (let i = Math.max(scope.head, scope.handledTo - base + 1); i <= end; i++) {
+      const p = scope.pending[i]!;
+      p.handled = true;
+      p.resolve();
+    }
+    scope.handledTo = Math.max(scope.handledTo, upTo);
   }
 
   private compact(scope: Scope): void {
@@ -344,13 +390,14 @@ export class DirectSender {
         s.pending[s.head++] = undefined as unknown as Pending;
         removed++;
         if (p.done) continue;
-        p.reject(
+        settle(
+          p,
           new BusError(
             'timeout',
             `no consumer confirmed ${p.subject} within ${this.opts.retryBudgetMs} ms`,
           ),
         );
-        expired++;
+        if (!p.handled) expired++;
       }
       if (removed > 0) {
         this.count -= removed;
@@ -374,4 +421,13 @@ export class DirectSender {
       }
     }
   }
+}
+
+/** Done (no error) or rejected: its publish settles, and so does whoever waits for it to be done. */
+function settle(p: Pending, err?: Error): void {
+  if (err === undefined) p.resolve();
+  else p.reject(err);
+  const f = p.onDone;
+  p.onDone = undefined;
+  f?.(err);
 }

@@ -32,14 +32,23 @@ export class HandlerScope {
    * to stays unconfirmed, so its sender sends it again to the next consumer.
    */
   track(confirmed: Promise<void>): void {
-    if (this.sealed) return;
+    const done = this.tracker();
+    if (done !== undefined) confirmed.then(() => done(), done);
+  }
+
+  /**
+   * The same for a callback: call it once, without an error when the publish
+   * is confirmed, with the error when it is rejected. Undefined once sealed.
+   */
+  tracker(): ((err?: unknown) => void) | undefined {
+    if (this.sealed) return undefined;
     this.pending++;
-    confirmed.then(
-      () => this.settle(),
-      (err: unknown) => {
-        if (!(err instanceof BusError && err.code === 'closed')) this.settle();
-      },
-    );
+    let called = false;
+    return (err?: unknown) => {
+      if (called) return;
+      called = true;
+      if (!(err instanceof BusError && err.code === 'closed')) this.settle();
+    };
   }
 
   /** The handler has finished: true when nothing it published is still unconfirmed. */
@@ -66,4 +75,9 @@ export function runInScope<T>(scope: HandlerScope, fn: () => T): T {
 /** Registers a durable publish with the handler it is made in, if any. */
 export function trackOnward(confirmed: Promise<void>): void {
   current.getStore()?.track(confirmed);
+}
+
+/** The same as a callback (see HandlerScope.tracker); undefined outside a handler. */
+export function onwardTracker(): ((err?: unknown) => void) | undefined {
+  return current.getStore()?.tracker();
 }
