@@ -25,6 +25,13 @@ import { checkSchema, poolConfigFor } from '../../src/postgres/options.js';
 
 const canRun = hasBinary('initdb') || hasBinary('postgres');
 
+/** The test's own connections; a server stopped under them (restart drill) is not an error here. */
+function adminPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 describe('postgres backend: configuration and migrations (no server)', () => {
   it('checks schema names, which are interpolated into SQL', () => {
     for (const ok of ['parley', 'parley_test_01', '_x'])
@@ -98,7 +105,7 @@ describe.skipIf(!canRun)('postgres backend on a real server', () => {
   beforeAll(async () => {
     server = await startPostgresServer();
     await migratePostgres({ url: server.url, schema });
-    admin = new pg.Pool({ connectionString: server.url, max: 2 });
+    admin = adminPool(server.url);
     const r = await admin.query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'parley_schema_migrations'`,
       [schema],
@@ -261,7 +268,7 @@ describe.skipIf(!canRun)('postgres backend on a real server', () => {
         expect((await stores.archive.get('a@x.org', id))?.xml).toBe('<m/>');
       } finally {
         await stores.close();
-        admin = new pg.Pool({ connectionString: server.url, max: 2 });
+        admin = adminPool(server.url);
       }
     });
   });
