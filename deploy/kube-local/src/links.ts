@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { NATS_SERVICE_PERMISSIONS } from '@parley/routing';
 import { startNatsServer, startPostgresServer, startRedisServer } from '@parley/testkit';
 import type { NatsPermissions, NatsServer, PostgresServer, RedisServer } from '@parley/testkit';
 import { KubeLocalError } from './errors.js';
@@ -20,34 +21,8 @@ import type { GeneratedSecrets } from './secrets.js';
 
 const run = promisify(execFile);
 
-/** docs/security.md, "NATS permissions per service". */
-export const NATS_PERMISSIONS: Record<string, NatsPermissions> = {
-  gateway: {
-    publish: { allow: ['xmpp.r.>', 'xmpp.gw.>', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.gw.>', '_INBOX.>'] },
-  },
-  'session-registry': {
-    publish: {
-      allow: [
-        'xmpp.r.>',
-        'xmpp.gw.>',
-        'xmpp.muc.>',
-        'xmpp.admin.relay.>',
-        'xmpp.admin.reply.>',
-        '_INBOX.>',
-      ],
-    },
-    subscribe: { allow: ['xmpp.r.>', 'xmpp.gw.>', 'xmpp.admin.registry', '_INBOX.>'] },
-  },
-  muc: {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.muc.>', '_INBOX.>'] },
-  },
-  'admin-api': {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.admin.registry', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.admin.relay.>', 'xmpp.admin.reply.>', '_INBOX.>'] },
-  },
-};
+/** docs/security.md, "NATS permissions per service", as the testkit's nats-server takes them. */
+export const NATS_PERMISSIONS: Record<string, NatsPermissions> = NATS_SERVICE_PERMISSIONS;
 
 export interface LinkAddress {
   /** Host name in the manifests (e.g. `nats`). */

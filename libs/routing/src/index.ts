@@ -86,3 +86,5 @@ export {
   undeliveredStanza,
 } from './bus-protocol.js';
 export type { BusProtocolOptions, ProtocolLogger, ProtocolMetrics } from './bus-protocol.js';
+export { NATS_SERVICE_PERMISSIONS } from './permissions.js';
+export type { ServiceName, ServicePermissions } from './permissions.js';

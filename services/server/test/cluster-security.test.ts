@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { xml } from '@xmpp/client';
 import { createTestPki, startNatsServer, startRedisServer } from '@parley/testkit';
 import type { NatsPermissions, NatsServer, RedisServer, TestPki } from '@parley/testkit';
+import { NATS_SERVICE_PERMISSIONS } from '@parley/routing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessKind } from '../src/local-cluster.js';
 import { startTestCluster } from './cluster-harness.js';
@@ -20,33 +21,7 @@ import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
 /** The per-service permissions of docs/security.md, "NATS permissions per service". */
-const PERMISSIONS: Record<ProcessKind, NatsPermissions> = {
-  gateway: {
-    publish: { allow: ['xmpp.r.>', 'xmpp.gw.>', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.gw.>', '_INBOX.>'] },
-  },
-  'session-registry': {
-    publish: {
-      allow: [
-        'xmpp.r.>',
-        'xmpp.gw.>',
-        'xmpp.muc.>',
-        'xmpp.admin.relay.>',
-        'xmpp.admin.reply.>',
-        '_INBOX.>',
-      ],
-    },
-    subscribe: { allow: ['xmpp.r.>', 'xmpp.gw.>', 'xmpp.admin.registry', '_INBOX.>'] },
-  },
-  muc: {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.muc.>', '_INBOX.>'] },
-  },
-  'admin-api': {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.admin.registry', '_INBOX.>'] },
-    subscribe: { allow: ['xmpp.admin.relay.>', 'xmpp.admin.reply.>', '_INBOX.>'] },
-  },
-};
+const PERMISSIONS: Record<ProcessKind, NatsPermissions> = NATS_SERVICE_PERMISSIONS;
 const KINDS = Object.keys(PERMISSIONS) as ProcessKind[];
 
 const TOKEN = 'secure-admin-token';
