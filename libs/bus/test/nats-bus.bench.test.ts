@@ -196,7 +196,13 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
   async function chain(partitions: number): Promise<void> {
     const scopeOf = (s: string) => /^(xmpp\.[a-z]+\.[^.]+)\./.exec(s)?.[1] ?? s;
     const mk = (name: string) =>
-      connectNatsBus({ servers: server.url, name, logger: quiet, durableBatchKey: scopeOf });
+      connectNatsBus({
+        servers: server.url,
+        name,
+        logger: quiet,
+        durableBatchKey: scopeOf,
+        stream: { subjects: ['xmpp.r.>', 'xmpp.gw.>'] },
+      });
     const [g1, worker, g2] = await Promise.all([mk('chain-g1'), mk('chain-w'), mk('chain-g2')]);
     buses.push(g1, worker, g2);
     const p = uniqueToken();

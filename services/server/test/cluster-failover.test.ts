@@ -208,7 +208,7 @@ describe('cluster failover drills under load', () => {
     expect([...ids, ...after].filter((id) => errors.has(id))).toEqual([]);
   }, 150_000);
 
-  it('SIGKILL of a registry worker under load: flow resumes within seconds, nothing lost outside the known gap, duplicates counted', async () => {
+  it('SIGKILL of a registry worker under load: flow resumes within seconds, nothing lost, duplicates counted', async () => {
     const victim = cluster.registries[0]!;
     const survivors = cluster.registries.slice(1);
     const redeliveredBefore = await metricSum(survivors, 'parley_registry_redelivered_total');
@@ -226,10 +226,12 @@ describe('cluster failover drills under load', () => {
       );
       movedAfter = Date.now() - killedAt;
     });
-    // Known gap of the direct transport (docs/architecture.md, Failure behaviour): a message
-    // whose sender's and recipient's partitions were both on the killed worker, and that it
-    // had taken from the gateway but not yet delivered, is lost with it (its onward message
-    // was queued, sent and received inside the dead process only). Everything else arrives.
+    // Nothing is lost, not even a message whose sender's and recipient's partitions were
+    // both on the killed worker (its onward message lived only there): the worker confirms
+    // a message only once what its handler published on is confirmed (causal
+    // confirmations, libs/bus), so the gateway still holds it for the new owner.
+    const settled = () => ids.every((id) => sent.get(id)!.got > 0);
+    // For the report if one is lost anyway: was it the case above?
     const victimOwned = new Set(
       partitionsFor(victim.name, [victim.name, ...survivors.map((p) => p.name)], 16),
     );
@@ -240,8 +242,7 @@ describe('cluster failover drills under load', () => {
         victimOwned.has(partitionOf(`r${i}@localhost`, 16))
       );
     };
-    const settled = () => ids.every((id) => sent.get(id)!.got > 0 || onVictimOnly(id));
-    await until(settled, 60_000, 'every message delivered');
+    await until(settled, 60_000, 'every message delivered').catch(() => {});
     // A marker after everything: what has not arrived by now will not.
     const marker = await load('kill-marker', 5, 400);
     await until(allDelivered(marker), 30_000, 'the marker messages');
@@ -271,10 +272,12 @@ describe('cluster failover drills under load', () => {
       `[drill] registry worker killed: partitions moved after ${movedAfter} ms; ${ids.length} messages, ` +
         `longest wait ${stall} ms (before the kill ${baseline} ms), ` +
         `${dup} duplicated at the clients, ${redelivered} redelivered (counted), peer-gone ${gone}, ` +
-        `${lost.length} lost (all with both partitions on the killed worker: ${lost.every(onVictimOnly)})`,
+        `${lost.length} lost`,
     );
     expect(ids.filter((id) => errors.has(id))).toEqual([]);
-    expect(lost.filter((id) => !onVictimOnly(id))).toEqual([]);
+    expect(lost, `${lost.filter(onVictimOnly).length} with both partitions on the victim`).toEqual(
+      [],
+    );
     expect(movedAfter).toBeLessThan(5000);
     expect(stall).toBeLessThan(baseline + 5000);
     expect(dup).toBeLessThanOrEqual(redelivered);
