@@ -5,6 +5,7 @@
  * GATEWAY_ID). Exposes /metrics, /healthz, /readyz on http.port and drains
  * on SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import {
   BusLiveness,
   Membership,
@@ -26,7 +27,13 @@ const HEARTBEAT_TTL_MS = 6000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const proc = await startClusterProcess('gateway', config);
-  const { id: gatewayId, logger, redis } = proc;
+  const { logger, redis } = proc;
+  // The gateway's id on the bus is its node id plus a suffix drawn at each start. A
+  // container restarted in place (same pod name, same NODE_ID) is then a new gateway:
+  // the registry drains what was pending for the old one without ever taking
+  // deliveries meant for the new one's connections.
+  const gatewayId = `${proc.id}-${randomBytes(3).toString('hex')}`;
+  logger.info('gateway id', { gatewayId });
   const members = new Membership(redis, 'gateway', HEARTBEAT_TTL_MS);
   const beat = () =>
     members
