@@ -34,6 +34,7 @@ export const envelopeSchema: Check = fields({
   conn: opt(str),
   ts: opt(num),
   tp: opt(str),
+  did: opt(str),
 });
 
 const stanza = fields({ env: envelopeSchema });

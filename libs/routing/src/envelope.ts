@@ -33,6 +33,15 @@ export interface Envelope {
   ts?: number;
   /** W3C traceparent of the span that sent it on, when the stanza is being traced. */
   tp?: string;
+  /**
+   * Delivery id: stamped by the registry when it first hands the stanza to a
+   * gateway (`deliver`), kept when the delivery comes back (bounce, drained,
+   * parked, fenced) and is delivered again. A resuming gateway stores it with
+   * each XEP-0198 queue entry and drops a later delivery to the same session
+   * with the same id and stanza: the copy it already retransmitted from the
+   * resumption record (docs/architecture.md, "The resumption fence").
+   */
+  did?: string;
 }
 
 /** Messages consumed by the session registry on a partition subject. */

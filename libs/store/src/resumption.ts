@@ -26,8 +26,16 @@
  * time after they expired even if nobody reaps them.
  */
 
-/** A stanza sent to the client and not acknowledged yet: sequence number and serialized stanza. */
-export type OutboundEntry = [seq: number, xml: string];
+/**
+ * A stanza sent to the client and not acknowledged yet: sequence number,
+ * serialized stanza and, when it came from the registry, its delivery id
+ * (`Envelope.did` in @parley/routing: letters, digits, `-`, `_`; at most 64).
+ * The id lets a resuming gateway recognize a second copy of the same
+ * delivery (drained from a dead gateway and parked for the session) and drop
+ * it. Optional: records written before it existed, and stanzas the gateway
+ * generated itself, have none.
+ */
+export type OutboundEntry = [seq: number, xml: string, did?: string];
 
 export interface ResumptionState {
   /** The SM-ID. */

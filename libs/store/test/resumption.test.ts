@@ -49,6 +49,29 @@ describe.skipIf(!hasBinary('redis-server'))('redis resumption store specifics', 
     expect(await redis.pttl('x:sm:{ttl1}:q')).toBeLessThanOrEqual(6_000);
   });
 
+  it('reads queue members of the previous release (no delivery id) and writes ones it can read', async () => {
+    const now = Date.now();
+    await store.create({ id: 'did1', jid: 'a@b/c', gw: 'g', conn: 'c', expiresAt: now + 60_000 });
+    const legacy = "<message xml:lang='en' to='a@b/c'><body>1: x</body></message>";
+    // As the previous release's script wrote it: `<seq> <xml>`, the stanza may hold colons.
+    await redis.zadd('x:sm:{did1}:q', '1', `1 ${legacy}`);
+    await redis.hset('x:sm:{did1}', 'outSeq', '1');
+    expect(await store.appendOutbound('did1', 1, [[2, '<message>2</message>', 'd-2_x']])).toBe(
+      true,
+    );
+    expect((await store.get('did1'))?.outbound).toStrictEqual([
+      [1, legacy],
+      [2, '<message>2</message>', 'd-2_x'],
+    ]);
+    // The previous release's reader takes the stanza after the first space: still the stanza.
+    const members = await redis.zrange('x:sm:{did1}:q', '0', '-1');
+    expect(members.map((m) => m.slice(m.indexOf(' ') + 1))).toEqual([
+      legacy,
+      '<message>2</message>',
+    ]);
+    expect(await redis.zscore('x:sm:{did1}:q', '2:d-2_x <message>2</message>')).toBe('2');
+  });
+
   it('repairs stale expiry index entries', async () => {
     const now = Date.now();
     await store.create({ id: 'idx1', jid: 'a@b/c', gw: 'g', conn: 'c', expiresAt: now + 60_000 });

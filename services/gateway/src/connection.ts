@@ -295,9 +295,9 @@ export class Connection {
    * Writes a stanza to the client: held stanzas (CSI) go first; with stream
    * management it is counted and queued until acknowledged.
    */
-  writeStanza(xml: string): void {
+  writeStanza(xml: string, did?: string): void {
     if (this.csi !== undefined && this.csi.size > 0) this.flushHeld();
-    if (this.sm !== undefined) this.sm.stanza(xml);
+    if (this.sm !== undefined) this.sm.stanza(xml, did);
     else this.send(xml);
   }
 
@@ -323,7 +323,7 @@ export class Connection {
     if (sm !== undefined && !sm.finished) {
       // The session is detaching, ending or handed over: it collects what still
       // arrives, to queue or bounce it after what came before.
-      sm.stanza(env.xml);
+      sm.stanza(env.xml, env.did);
       return true;
     }
     return false;
@@ -336,7 +336,7 @@ export class Connection {
       if (csi.full) this.flushHeld();
       return;
     }
-    this.writeStanza(env.xml);
+    this.writeStanza(env.xml, env.did);
   }
 
   /** Writes the stanzas held for an inactive client, oldest first. */
@@ -344,7 +344,7 @@ export class Connection {
     const held = this.csi?.drain();
     if (held === undefined) return;
     for (const env of held) {
-      if (this.sm !== undefined) this.sm.stanza(env.xml);
+      if (this.sm !== undefined) this.sm.stanza(env.xml, env.did);
       else this.send(env.xml);
     }
   }
@@ -457,7 +457,7 @@ export class Connection {
       this.ctx.sm.detach(sm);
       // Whatever CSI held is sent on resumption.
       const held = this.csi?.drain() ?? [];
-      for (const env of held) sm.stanza(env.xml);
+      for (const env of held) sm.stanza(env.xml, env.did);
       return;
     }
     this.dropHeld();

@@ -262,6 +262,58 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       expect(await stores.inspect.get(id)).toBeUndefined();
       expect(h2.registry.of('unbind').filter((u) => u.jid === jid)).toHaveLength(1);
     });
+
+    it('drops the drained copy of a delivery it retransmitted from the record (same delivery id), nothing else', async () => {
+      await start(60_000);
+      const { client, jid, conn, id } = await smLogin(h1, 'phone');
+      for (const n of [1, 2, 3]) deliver(h1.bus, 'gw1', conn, jid, `m${n}`, { did: `d${n}` });
+      expect(await receiveIds(client, 3)).toEqual(['m1', 'm2', 'm3']);
+      client.send(`<a xmlns='${NS_SM}' h='1'/>`);
+      const stored = await storeState(
+        stores.inspect,
+        id,
+        (s) => s.acked === 1 && s.outboundSeq === 3,
+        'the first gateway to store the stanzas and the ack',
+      );
+      expect(stored.outbound.map(([seq, , did]) => [seq, did])).toEqual([
+        [2, 'd2'],
+        [3, 'd3'],
+      ]);
+
+      // SIGKILL before gw1 confirmed m3 to the registry: the registry drains it from gw1's
+      // subject, parks it, and hands it to the resumed session behind the fence.
+      kill.kill();
+      client.close();
+      await h1.gateway.close();
+
+      const again = await authenticate(h2, 'kim', 'secret');
+      again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='2'/>`);
+      expect((await smElement(again, 'resumed')).attr('h')).toBe('0');
+      expect(await receiveIds(again, 1)).toEqual(['m3']);
+      const takeover = await h2.registry.waitFor('bind', (b) => b.takeover === conn);
+
+      // The parked copies (m2 acknowledged with the resumption, m3 retransmitted), a stanza
+      // with a known id but another content, one without id, then a new delivery.
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'm2', { did: 'd2' });
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'm3', { did: 'd3' });
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'other', { did: 'd3' });
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'm3');
+      deliver(h2.bus, 'gw2', takeover.conn, jid, 'm4', { did: 'd4' });
+      expect(await receiveIds(again, 3)).toEqual(['other', 'm3', 'm4']);
+      const after = await storeState(
+        stores.inspect,
+        id,
+        (s) => s.outboundSeq === 6,
+        'the second gateway to store what it wrote',
+      );
+      expect(after.outbound.map(([seq, , did]) => [seq, did])).toEqual([
+        [3, 'd3'],
+        [4, 'd3'],
+        [5, undefined],
+        [6, 'd4'],
+      ]);
+      again.close();
+    });
   });
 }
 

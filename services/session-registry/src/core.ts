@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Bus } from '@parley/bus';
 import { NoSessionStore } from '@parley/cluster';
 import type { SessionRecord, SessionStore } from '@parley/cluster';
@@ -152,7 +153,12 @@ export class Core {
   }
 
   private sendNow(entry: SessionEntry, env: Envelope): void {
-    const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(env) };
+    // A delivery keeps the id it got when first handed to a gateway: when it comes back
+    // (bounced, drained from a dead gateway, parked, fenced) and is delivered again, a
+    // resuming gateway recognizes the copy of a stanza it already retransmitted from the
+    // XEP-0198 record and drops it (envelope.ts, Envelope.did).
+    const stamped = env.did === undefined ? { ...env, did: deliveryId() } : env;
+    const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(stamped) };
     if (entry.jid !== undefined) msg.jid = entry.jid;
     // Durable: a delivery to a gateway that died is bounced back by the reaper. Should it
     // still fail (nobody confirmed it within the retry budget), it is bounced from here:
@@ -324,6 +330,11 @@ export function fromRecord(rec: SessionRecord): SessionEntry {
 }
 
 /** The envelope carrying the current span's traceparent on, when a stanza is being traced. */
+/** A fresh delivery id (Envelope.did): 96 random bits, base64url (no spaces: the Redis store keeps it next to the seq). */
+function deliveryId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 function traced(env: Envelope): Envelope {
   const tp = traceparentOf();
   return tp === undefined || tp === env.tp ? env : { ...env, tp };

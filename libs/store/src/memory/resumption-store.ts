@@ -70,7 +70,7 @@ export class MemoryResumptionStore implements ResumptionStore {
     if (rec === undefined) return false;
     const first = entries[0];
     if (first !== undefined && first[0] !== rec.outboundSeq + 1) throw outOfSequence(id);
-    for (const [seq, xml] of entries) rec.outbound.push([seq, xml]);
+    for (const [seq, xml, did] of entries) rec.outbound.push(entry(seq, xml, did));
     const last = entries[entries.length - 1];
     if (last !== undefined) rec.outboundSeq = last[0];
     return true;
@@ -180,8 +180,13 @@ export class MemoryResumptionStore implements ResumptionStore {
 function copy(rec: Rec): ResumptionState {
   const state: ResumptionState = {
     ...rec,
-    outbound: rec.outbound.map(([seq, xml]): OutboundEntry => [seq, xml]),
+    outbound: rec.outbound.map(([seq, xml, did]) => entry(seq, xml, did)),
   };
   if (rec.detachedAt === undefined) delete state.detachedAt;
   return state;
+}
+
+/** A copy of an outbound entry; the delivery id only when there is one. */
+function entry(seq: number, xml: string, did: string | undefined): OutboundEntry {
+  return did === undefined ? [seq, xml] : [seq, xml, did];
 }

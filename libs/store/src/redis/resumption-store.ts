@@ -4,7 +4,11 @@
  * Layout (`<p>` is the key prefix, default `parley:sm:`):
  * - `<p>{<id>}`   hash: jid, gw, conn, epoch, inH, outSeq, acked, exp, det
  * - `<p>{<id>}:q` sorted set of unacknowledged outbound stanzas: score = seq,
- *                 member = `<seq> <xml>` (the seq keeps members unique)
+ *                 member = `<seq> <xml>` (the seq keeps members unique), or
+ *                 `<seq>:<did> <xml>` when the entry has a delivery id. A
+ *                 reader takes the stanza after the first space, so a
+ *                 release that knows no delivery ids still reads the
+ *                 stanza, and a member without `:` has no id.
  * - `<p>expiry`   sorted set id -> exp: an index of expiry times for `expired()`.
  *
  * Every operation is one Lua script on the two keys of one record (they share
@@ -64,13 +68,15 @@ return 1`,
 if redis.call('exists', KEYS[1]) == 0 then return false end
 return ${SNAPSHOT}`,
   smAppend: `${OWNED}
-if #ARGV >= 2 and tonumber(ARGV[2]) ~= tonumber(redis.call('hget', KEYS[1], 'outSeq')) + 1 then
+local function seqOf(prefix) return string.match(prefix, '^%d+') end
+if #ARGV >= 2 and tonumber(seqOf(ARGV[2])) ~= tonumber(redis.call('hget', KEYS[1], 'outSeq')) + 1 then
   return -1
 end
 local last
 for i = 2, #ARGV, 2 do
-  redis.call('zadd', KEYS[2], ARGV[i], ARGV[i] .. ' ' .. ARGV[i + 1])
-  last = ARGV[i]
+  local seq = seqOf(ARGV[i])
+  redis.call('zadd', KEYS[2], seq, ARGV[i] .. ' ' .. ARGV[i + 1])
+  last = seq
 end
 if last then redis.call('hset', KEYS[1], 'outSeq', last) end
 local ttl = redis.call('pttl', KEYS[1])
@@ -184,7 +190,10 @@ export class RedisResumptionStore implements ResumptionStore {
     checkResumptionId(id);
     checkEntries(entries);
     const args: (string | number)[] = [epoch];
-    for (const [seq, xml] of entries) args.push(seq, xml);
+    // ARGV pairs: the member's prefix (`<seq>` or `<seq>:<did>`), then the stanza. The score is
+    // the seq, read by the script from the prefix.
+    for (const [seq, xml, did] of entries)
+      args.push(did === undefined ? seq : `${seq}:${did}`, xml);
     const reply = await this.run('appendOutbound', 'smAppend', id, args);
     if (reply === -1) throw outOfSequence(id);
     return reply === 1;
@@ -331,7 +340,13 @@ function decode(id: string, reply: unknown): ResumptionState | undefined {
   const outbound: OutboundEntry[] = [];
   for (let i = 0; i + 1 < queue.length; i += 2) {
     const member = queue[i]!;
-    outbound.push([Number(queue[i + 1]), member.slice(member.indexOf(' ') + 1)]);
+    const space = member.indexOf(' ');
+    const colon = member.indexOf(':');
+    const xml = member.slice(space + 1);
+    const seq = Number(queue[i + 1]);
+    // `<seq>:<did> <xml>` carries a delivery id; `<seq> <xml>` (older records) does not.
+    if (colon !== -1 && colon < space) outbound.push([seq, xml, member.slice(colon + 1, space)]);
+    else outbound.push([seq, xml]);
   }
   const state: ResumptionState = {
     id,

@@ -20,13 +20,22 @@ export function checkCounter(n: number, what: string): void {
 }
 
 /** Entries must carry ascending positive sequence numbers. */
+/** A delivery id of an outbound entry (stored next to the seq in Redis: no spaces or colons). */
+const DELIVERY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function checkEntries(entries: readonly OutboundEntry[]): void {
   let last = 0;
-  for (const [seq, xml] of entries) {
+  for (const [seq, xml, did] of entries) {
     if (!Number.isSafeInteger(seq) || seq <= last || typeof xml !== 'string') {
       throw new StoreError(
         'invalid-argument',
         'outbound entries need ascending positive integer sequence numbers and string stanzas',
+      );
+    }
+    if (did !== undefined && (typeof did !== 'string' || !DELIVERY_ID.test(did))) {
+      throw new StoreError(
+        'invalid-argument',
+        'an outbound entry delivery id is 1 to 64 letters, digits, - or _',
       );
     }
     last = seq;

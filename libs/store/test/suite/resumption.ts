@@ -113,6 +113,32 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       ]);
     });
 
+    it('keeps the delivery id of an entry that has one', async () => {
+      const s = store();
+      const rec = init();
+      await s.create(rec);
+      expect(
+        await s.appendOutbound(rec.id, 1, [
+          [1, msg(1), 'AbC-_9'],
+          [2, msg(2)],
+          [3, msg(3), 'x'.repeat(64)],
+        ]),
+      ).toBe(true);
+      expect((await s.get(rec.id))?.outbound).toStrictEqual([
+        [1, msg(1), 'AbC-_9'],
+        [2, msg(2)],
+        [3, msg(3), 'x'.repeat(64)],
+      ]);
+      expect(await s.ack(rec.id, 1, 1)).toBe(true);
+      expect((await s.get(rec.id))?.outbound).toStrictEqual([
+        [2, msg(2)],
+        [3, msg(3), 'x'.repeat(64)],
+      ]);
+      for (const bad of ['', 'has space', 'a:b', 'x'.repeat(65)])
+        await expectStoreError(s.appendOutbound(rec.id, 1, [[4, msg(4), bad]]), 'invalid-argument');
+      expect((await s.get(rec.id))?.outboundSeq).toBe(3);
+    });
+
     it('records the inbound count', async () => {
       const s = store();
       const rec = init();

@@ -78,7 +78,7 @@ export class SmManager {
   deliver(connId: string, env: Envelope): boolean {
     const sm = this.sessions.get(connId);
     if (sm === undefined || sm.finished) return false;
-    sm.stanza(env.xml);
+    sm.stanza(env.xml, env.did);
     return true;
   }
 

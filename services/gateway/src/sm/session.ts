@@ -111,6 +111,16 @@ export class SmSession {
   /** The store record belongs to someone else now. */
   lost = false;
   lostAt = 0;
+  /**
+   * After a resumption: the delivery ids (Envelope.did) of the stanzas in the
+   * resumption record it was resumed from, with their stanzas. A delivery
+   * with one of these ids and the same stanza is a second copy of one the
+   * client already has or is being retransmitted: its first gateway wrote it
+   * (and stored it) but died before confirming it to the registry, which
+   * drained it from that gateway's subject, parked it for this session and
+   * hands it over behind the resumption fence. It is dropped.
+   */
+  private replayed: Map<string, string> | undefined;
   /** Stanzas for this session that were never written: bounced (all kinds) when it is handed over or ends. */
   orphans: string[] = [];
   /** The routing state of the connection it was detached from (for re-registration). */
@@ -158,7 +168,7 @@ export class SmSession {
     timeoutMs: number,
   ): SmSession {
     const slash = state.jid.indexOf('/');
-    return new SmSession(ctx, conn, {
+    const sm = new SmSession(ctx, conn, {
       id: state.id,
       epoch: state.epoch,
       timeoutMs,
@@ -169,6 +179,11 @@ export class SmSession {
       acked: clientH,
       queue: state.outbound.filter(([seq]) => seq > clientH),
     });
+    // Every stored entry counts, also those the client acknowledges with this resumption:
+    // it has them too.
+    for (const [, xml, did] of state.outbound)
+      if (did !== undefined) (sm.replayed ??= new Map()).set(did, xml);
+    return sm;
   }
 
   get resumable(): boolean {
@@ -186,14 +201,28 @@ export class SmSession {
 
   // --- output ----------------------------------------------------------------
 
-  /** An outbound stanza: counted, queued until acknowledged, stored (if resumable), then written. */
-  stanza(xml: string): void {
+  /**
+   * An outbound stanza: counted, queued until acknowledged, stored (if
+   * resumable), then written. `did` is the registry's delivery id, kept with
+   * the entry in the resumption record; a delivery already in the record
+   * this session was resumed from is dropped (see `replayed`).
+   */
+  stanza(xml: string, did?: string): void {
+    if (did !== undefined && this.replayed?.get(did) === xml) {
+      this.ctx.logger.info('dropped a second copy of a stanza already in the resumption record', {
+        conn: this.connId,
+        jid: this.jid,
+        did,
+      });
+      return;
+    }
     if (this.ended || this.lost) {
       this.orphans.push(xml);
       return;
     }
     const seq = ++this.sent;
-    this.queue.push([seq, xml]);
+    const entry: OutboundEntry = did === undefined ? [seq, xml] : [seq, xml, did];
+    this.queue.push(entry);
     if (this.unacked > this.ctx.config.sm.maxQueue) {
       this.ctx.sm.overflow(this);
       return;
@@ -201,7 +230,7 @@ export class SmSession {
     if (this.id === undefined) {
       this.conn?.send(xml);
     } else {
-      this.batch.push([seq, xml]);
+      this.batch.push(entry);
       if (this.conn !== undefined) this.out.push({ data: xml, seq });
       this.scheduleFlush();
     }

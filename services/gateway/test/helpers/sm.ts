@@ -65,6 +65,8 @@ export interface DeliverOptions {
   from?: string;
   /** Child elements (serialized); default a body naming the id. */
   payload?: string;
+  /** The registry's delivery id (Envelope.did). */
+  did?: string;
 }
 
 /** Publishes a delivery to `conn` on gateway `gw`, as the session registry would. */
@@ -83,6 +85,7 @@ export function deliver(
   const typeAttr = type === '' ? '' : ` type="${type}"`;
   const xml = `<${kind} xmlns="jabber:client" from="${from}" to="${to}" id="${id}"${typeAttr}>${payload}</${kind}>`;
   const env: Envelope = { stage: 'in', kind, type, id, from, to, xml };
+  if (opts.did !== undefined) env.did = opts.did;
   bus.publish(gatewaySubject(gw), { t: 'deliver', conn, env } satisfies GatewayMessage);
   return env;
 }
