@@ -135,6 +135,17 @@ describe('ownership: fast death detection and Redis losing its data', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
+  /** Counts the rebalance rounds an ownership completes from now on. */
+  const rebalancesOf = (o: RedisOwnership): (() => number) => {
+    const target = o as unknown as { rebalance: () => Promise<void> };
+    const original = target.rebalance.bind(o);
+    let done = 0;
+    target.rebalance = async () => {
+      await original();
+      done++;
+    };
+    return () => done;
+  };
   const worker = (id: string, dead: Set<string>, events: OwnershipEvent[] = []) => {
     const acquired: number[] = [];
     const o = new RedisOwnership({
@@ -197,7 +208,9 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     // Leases re-taken by their holders, terms written back unchanged.
     await until(async () => (await readTerms(clients[0]!, 16)).every((t) => t !== null));
     expect(await readTerms(clients[0]!, 16)).toEqual(termsBefore);
-    await new Promise((r) => setTimeout(r, 600)); // several rebalances later: nothing moved
+    // Five more rebalances of each worker (within the settle period): nothing moved.
+    const [doneA, doneB] = [rebalancesOf(a.o), rebalancesOf(b.o)];
+    await until(() => doneA() >= 5 && doneB() >= 5);
     expect(a.o.owned()).toEqual(ownedA);
     expect(b.o.owned()).toEqual(ownedB);
     expect([a.acquired.length, b.acquired.length]).toEqual([acqA, acqB]);
