@@ -5,6 +5,7 @@
  * its session table to Redis. Exposes /metrics, /healthz, /readyz on
  * http.port and hands its partitions over on SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import {
   BusLiveness,
   Membership,
@@ -21,7 +22,11 @@ import { startSessionRegistry } from './registry.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const proc = await startClusterProcess('session-registry', config);
-  const { id: workerId, logger, metrics, redis } = proc;
+  const { logger, metrics, redis } = proc;
+  // A fresh worker id per process start (node id + suffix): a container restarted in
+  // place joins as a new member, so nobody mistakes it for the dead one whose
+  // partitions were just taken, nor does it inherit anything of that one.
+  const workerId = `${proc.id}-${randomBytes(3).toString('hex')}`;
   const gateways = new Membership(redis, 'gateway', 0);
   // Answer liveness probes before joining the membership: peers take a member
   // whose NATS connection is gone for dead and move its partitions at once.
