@@ -15,32 +15,12 @@ import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterProcess, LocalCluster } from '../src/local-cluster.js';
-import { startTestCluster } from './cluster-harness.js';
+import { ready, startTestCluster, until } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
 const PAIRS = 100;
-
-async function until(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function ready(port: number): Promise<boolean> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-  } catch {
-    return false;
-  }
-}
 
 /** Sum of a metric's samples (matching `labels`, e.g. `event="stored"`) over processes. */
 async function metricSum(procs: ClusterProcess[], name: string, labels = ''): Promise<number> {
