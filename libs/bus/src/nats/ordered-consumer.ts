@@ -51,6 +51,8 @@ export class ConsumerConfigError extends Error {
 }
 
 const STOP_CONFIRM_MS = 2000;
+/** Longest wait between checks of the connection while it is down. */
+const RECONNECT_POLL_MS = 1000;
 const ACK_EVERY = 64;
 const ACK_DELAY_MS = 0;
 
@@ -149,6 +151,9 @@ export class OrderedPullConsumer implements OrderedConsumer {
   /** The connection came back: check for deliveries lost while it was down. */
   onReconnect(): void {
     this.checkDeliveries = true;
+    // A pull issued before the drop may be gone with the server that held
+    // it: end it now rather than after two missed heartbeats, and pull again.
+    this.iter?.stop();
     this.sleepSignal.cancel?.(); // retry now rather than after the backoff
   }
 
@@ -214,6 +219,13 @@ export class OrderedPullConsumer implements OrderedConsumer {
     let quietPulls = 0;
     let first = true;
     while (!this.stopping) {
+      if (!first && !this.deps.isConnected()) {
+        // A JetStream API request sent now would only wait out its timeout:
+        // wait for the reconnect instead (onReconnect ends the sleep).
+        this.needSetup = true;
+        await sleep(RECONNECT_POLL_MS, this.sleepSignal);
+        continue;
+      }
       try {
         if (this.needSetup || this.needReset || this.checkDeliveries) await this.setup();
         if (first) {
