@@ -1,6 +1,5 @@
 export { createLogger, isLogLevel } from './logger.js';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './logger.js';
-export { serializeError } from './log-format.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics, MetricsOptions } from './metrics.js';
 export { getTracer, traceparentOf, contextFromTraceparent, inSpan, SpanKind } from './tracing.js';

@@ -15,26 +15,34 @@ function capture(opts: Partial<LoggerOptions> = {}) {
   return { logger, lines, records };
 }
 
+/** How often `"key":` occurs in a line (JSON.parse would hide a duplicate). */
+const occurrences = (line: string | undefined, key: string): number =>
+  (line?.split(`"${key}":`).length ?? 1) - 1;
+
 describe('createLogger', () => {
-  it('writes one JSON line per record with time, level, msg, service, nodeId and fields', () => {
-    const { logger, lines, records } = capture();
+  it('writes one JSON line per record: level, time, service, nodeId, fields, msg', () => {
+    const { logger, lines } = capture();
     logger.info('stream opened', { ip: '192.0.2.1', port: 5222 });
-    expect(lines).toHaveLength(1);
-    expect(lines[0]?.endsWith('}\n')).toBe(true);
-    expect(lines[0]?.indexOf('\n')).toBe(lines[0]!.length - 1);
-    expect(records()[0]).toEqual({
-      time: '2024-05-01T12:00:00.000Z',
-      level: 'info',
-      msg: 'stream opened',
-      service: 'gateway',
-      nodeId: 'n1',
-      ip: '192.0.2.1',
-      port: 5222,
-    });
-    expect(Object.keys(records()[0]!).slice(0, 3)).toEqual(['time', 'level', 'msg']);
+    expect(lines).toEqual([
+      '{"level":"info","time":"2024-05-01T12:00:00.000Z","service":"gateway","nodeId":"n1",' +
+        '"ip":"192.0.2.1","port":5222,"msg":"stream opened"}\n',
+    ]);
   });
 
-  it('filters below the level without formatting the fields', () => {
+  it('hands each record to the sink as one line, in order, and leaves out nodeId when unset', () => {
+    const { logger, lines, records } = capture({ nodeId: undefined });
+    logger.warn('first');
+    logger.error('second', { n: 2 });
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line.indexOf('\n')).toBe(line.length - 1);
+    expect(records().map((r) => [r['level'], r['msg']])).toEqual([
+      ['warn', 'first'],
+      ['error', 'second'],
+    ]);
+    expect(records()[0]).not.toHaveProperty('nodeId');
+  });
+
+  it('filters below the level without reading the fields', () => {
     const { logger, records } = capture({ level: 'warn' });
     let touched = false;
     const fields = {
@@ -45,71 +53,187 @@ describe('createLogger', () => {
     };
     logger.debug('d', fields);
     logger.info('i', fields);
+    logger.child({ component: 'c2s' }).debug('d', fields);
     logger.warn('w');
     logger.error('e');
     expect(touched).toBe(false);
     expect(records().map((r) => r['level'])).toEqual(['warn', 'error']);
+    expect(logger.isLevelEnabled('debug')).toBe(false);
     expect(logger.isLevelEnabled('info')).toBe(false);
+    expect(logger.isLevelEnabled('warn')).toBe(true);
     expect(logger.isLevelEnabled('error')).toBe(true);
   });
 
-  it('defaults to info and lets the level be changed for the whole family', () => {
+  it('defaults to info; setting the level on any member changes it for the whole family', () => {
     const { logger, records } = capture({ level: undefined });
     const child = logger.child({ component: 'c2s' });
-    child.debug('hidden');
-    logger.level = 'debug';
-    child.debug('shown');
-    expect(records().map((r) => r['msg'])).toEqual(['shown']);
-    expect(child.level).toBe('debug');
+    const sibling = logger.child({ component: 's2s' });
+    const grandchild = child.child({ connId: 'c1' });
+    expect(logger.level).toBe('info');
+    grandchild.debug('hidden');
+
+    grandchild.level = 'debug';
+    for (const member of [logger, child, sibling, grandchild]) {
+      expect(member.level).toBe('debug');
+      expect(member.isLevelEnabled('debug')).toBe(true);
+    }
+    logger.debug('root shown');
+    sibling.debug('sibling shown');
+    logger.child({ later: true }).debug('later child shown');
+
+    child.level = 'error';
+    logger.warn('hidden again');
+    grandchild.info('hidden again');
+    sibling.error('sibling error');
+    expect(records().map((r) => r['msg'])).toEqual([
+      'root shown',
+      'sibling shown',
+      'later child shown',
+      'sibling error',
+    ]);
+    expect(() => {
+      logger.level = 'verbose' as never;
+    }).toThrow(/unknown log level: verbose/);
+    expect(logger.level).toBe('error');
   });
 
-  it('child loggers add and override fields without touching the parent', () => {
-    const { logger, records } = capture({ fields: { region: 'eu' } });
+  it('child loggers add and override fields without touching the parent, with no duplicate keys', () => {
+    const { logger, lines, records } = capture({ fields: { region: 'eu' } });
     const session = logger.child({ sessionId: 's1', region: 'us' });
     const stream = session.child({ jid: 'a@b/c' });
     stream.warn('slow', { sessionId: 's2', ms: 12 });
+    stream.info('plain');
     logger.info('parent');
-    const [childRecord, parentRecord] = records();
-    expect(childRecord).toMatchObject({ region: 'us', sessionId: 's2', jid: 'a@b/c', ms: 12 });
-    expect(parentRecord).toEqual(expect.not.objectContaining({ sessionId: expect.anything() }));
-    expect(parentRecord?.['region']).toBe('eu');
+    const [overridden, plain, parent] = records();
+    expect(overridden).toEqual({
+      level: 'warn',
+      time: '2024-05-01T12:00:00.000Z',
+      service: 'gateway',
+      nodeId: 'n1',
+      region: 'us',
+      sessionId: 's2',
+      jid: 'a@b/c',
+      ms: 12,
+      msg: 'slow',
+    });
+    expect(plain).toMatchObject({ region: 'us', sessionId: 's1', jid: 'a@b/c', msg: 'plain' });
+    expect(parent).toEqual(expect.not.objectContaining({ sessionId: expect.anything() }));
+    expect(parent?.['region']).toBe('eu');
+    for (const line of lines) {
+      expect(occurrences(line, 'region')).toBe(1);
+      expect(occurrences(line, 'service')).toBe(1);
+    }
+    expect(occurrences(lines[0], 'sessionId')).toBe(1);
   });
 
-  it('never lets fields clobber time, level or msg, and produces no duplicate keys', () => {
+  it('never lets fields or bindings clobber time, level or msg', () => {
     const { logger, lines, records } = capture();
-    logger.child({ level: 'fake' }).error('real', { msg: 'fake', time: 'fake', a: 1 });
-    expect(records()[0]).toMatchObject({ level: 'error', msg: 'real', a: 1 });
-    expect(records()[0]?.['time']).toBe('2024-05-01T12:00:00.000Z');
-    expect(lines[0]?.match(/"msg"/g)).toHaveLength(1);
+    logger
+      .child({ level: 'fake', time: 'fake', msg: 'fake' })
+      .error('real', { msg: 'fake', time: 'fake', level: 'fake', a: 1 });
+    expect(records()[0]).toEqual({
+      level: 'error',
+      time: '2024-05-01T12:00:00.000Z',
+      service: 'gateway',
+      nodeId: 'n1',
+      a: 1,
+      msg: 'real',
+    });
+    for (const key of ['level', 'time', 'msg']) expect(occurrences(lines[0], key)).toBe(1);
   });
 
-  it('serialises errors, bigints, undefined and cycles safely', () => {
+  it('serialises an error with its type, message, stack, code and cause chain', () => {
     const { logger, records } = capture();
-    const cause = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    const err = new Error('send failed', { cause });
-    const cyclic: Record<string, unknown> = {};
-    cyclic['self'] = cyclic;
-    logger.error('boom', {
-      err,
-      big: 10n,
-      nothing: undefined,
-      cyclic,
-      nested: { e: new TypeError('t') },
+    const root = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const middle = new TypeError('send failed', { cause: root });
+    class StoreError extends Error {
+      override readonly name = 'StoreError';
+      constructor(
+        readonly code: string,
+        message: string,
+        options?: ErrorOptions,
+      ) {
+        super(message, options);
+      }
+    }
+    const err = new StoreError('write-failed', 'could not archive', { cause: middle });
+    logger.error('archive failed', { err });
+    const logged = records()[0]?.['err'] as Record<string, unknown>;
+    expect(logged).toMatchObject({
+      type: 'StoreError',
+      message: 'could not archive',
+      code: 'write-failed',
+      cause: {
+        type: 'TypeError',
+        message: 'send failed',
+        cause: { type: 'Error', message: 'socket hang up', code: 'ECONNRESET' },
+      },
+    });
+    expect(logged['stack']).toBe(err.stack);
+    const cause = logged['cause'] as Record<string, unknown>;
+    expect(cause['stack']).toBe(middle.stack);
+    expect((cause['cause'] as Record<string, unknown>)['stack']).toBe(root.stack);
+  });
+
+  it('keeps a cause that is not an Error, a non-enumerable code and the errors of an AggregateError', () => {
+    const { logger, records } = capture();
+    const hidden = new Error('hidden code');
+    Object.defineProperty(hidden, 'code', { value: 'E_HIDDEN', enumerable: false });
+    const stringCause = new Error('rejected', { cause: 'the peer said no' });
+    const aggregate = new AggregateError([new RangeError('a'), hidden], 'all failed');
+    logger.error('many', { hidden, stringCause, aggregate });
+    const r = records()[0]!;
+    expect(r['hidden']).toMatchObject({ type: 'Error', message: 'hidden code', code: 'E_HIDDEN' });
+    expect(r['stringCause']).toMatchObject({ message: 'rejected', cause: 'the peer said no' });
+    expect(r['aggregate']).toMatchObject({
+      type: 'AggregateError',
+      message: 'all failed',
+      aggregateErrors: [
+        { type: 'RangeError', message: 'a' },
+        { type: 'Error', message: 'hidden code' },
+      ],
+    });
+  });
+
+  it('serialises errors under any key, nested in fields and in child bindings, never as {}', () => {
+    const { logger, records } = capture();
+    const bound = logger.child({ startupError: new Error('bound') });
+    bound.warn('nested', {
+      reason: new Error('top'),
+      detail: { attempts: [{ error: new TypeError('deep') }] },
     });
     const r = records()[0]!;
-    expect(r['err']).toMatchObject({
-      name: 'Error',
-      message: 'send failed',
-      cause: { name: 'Error', message: 'socket hang up', code: 'ECONNRESET' },
+    expect(r['startupError']).toMatchObject({ type: 'Error', message: 'bound' });
+    expect(r['reason']).toMatchObject({ type: 'Error', message: 'top' });
+    expect(r['detail']).toMatchObject({
+      attempts: [{ error: { type: 'TypeError', message: 'deep' } }],
     });
-    expect(String((r['err'] as Record<string, unknown>)['stack'])).toContain('send failed');
-    expect(r['big']).toBe('10');
-    expect('nothing' in r).toBe(false);
-    expect(String(r['cyclic'])).toMatch(/^\[unserializable/);
-    expect(r['nested']).toMatchObject({ e: { name: 'TypeError', message: 't' } });
+    expect(JSON.stringify(r)).not.toContain('{}');
   });
 
-  it('escapes messages and survives a throwing sink', () => {
+  it('does not alter the fields object it is given', () => {
+    const { logger } = capture();
+    const err = new Error('x');
+    const fields = { err, msg: 'kept', nested: { err } };
+    logger.error('e', fields);
+    expect(fields.err).toBe(err);
+    expect(fields.msg).toBe('kept');
+    expect(fields.nested.err).toBe(err);
+  });
+
+  it('writes bigints, drops undefined, marks cycles, and keeps % in messages', () => {
+    const { logger, records } = capture();
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic['self'] = cyclic;
+    logger.info('100% done %s', { big: 10n, nothing: undefined, cyclic });
+    const r = records()[0]!;
+    expect(r['msg']).toBe('100% done %s');
+    expect(r['big']).toBe(10);
+    expect('nothing' in r).toBe(false);
+    expect(r['cyclic']).toEqual({ name: 'loop', self: '[Circular]' });
+  });
+
+  it('escapes messages and never throws, neither for a failing sink nor a throwing getter', () => {
     const { logger, records } = capture();
     logger.info('line\nbreak "quoted"');
     expect(records()[0]?.['msg']).toBe('line\nbreak "quoted"');
@@ -120,6 +244,12 @@ describe('createLogger', () => {
       },
     });
     expect(() => broken.error('still fine')).not.toThrow();
+    const hostile = {
+      get value(): never {
+        throw new Error('getter');
+      },
+    };
+    expect(() => logger.error('hostile', hostile)).not.toThrow();
   });
 
   it('writes to stdout by default', () => {
