@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JID } from '@parley/jid';
-import { tryParseJID } from '@parley/jid';
+import { bareOf, tryParseJID } from '@parley/jid';
 import type { StanzaError } from '@parley/stanza';
 import type {
   PubsubAffiliation,
@@ -1222,9 +1222,4 @@ function standalone(el: Element): Element {
     if (copy.attr(attr) === undefined) copy.setAttr(attr, ns);
   }
   return copy;
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@parley/bus';
+import { bareOf, domainOf } from '@parley/jid';
 import {
   ADMIN_RELAY,
   BusProtocol,
@@ -102,14 +103,11 @@ export class MucClient {
   async send(el: Element): Promise<void> {
     if (el.attr('from') === undefined) el.setAttr('from', this.jid);
     const to = el.attr('to') ?? '';
-    const at = to.indexOf('@');
-    const slash = to.indexOf('/');
-    const bare = slash === -1 ? to : to.slice(0, slash);
     await publishInbound(
       this.deps.bus,
       envelopeOf(el, 'in'),
-      bare,
-      bare.slice(at + 1),
+      bareOf(to),
+      domainOf(to),
       inboundRoutes(this.deps.config),
     );
   }

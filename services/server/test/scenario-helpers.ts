@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import type { Config, DeepPartial } from '@parley/config';
+import { bareOf, resourceOf } from '@parley/jid';
 import type { RosterItem, Subscription } from '@parley/store';
 import { startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
@@ -69,10 +70,7 @@ export function errorCondition(el: Element): string | undefined {
   return undefined;
 }
 
-export function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
-}
+export { bareOf } from '@parley/jid';
 
 let idSeq = 0;
 export const nextId = (prefix = 'sc') => `${prefix}${++idSeq}`;
@@ -110,7 +108,7 @@ export class Peer {
   }
 
   get resource(): string {
-    return this.jid.slice(this.jid.indexOf('/') + 1);
+    return resourceOf(this.jid) ?? '';
   }
 
   /** Later `next`/`received` calls only consider stanzas arriving after this point. */

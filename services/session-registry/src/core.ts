@@ -4,7 +4,7 @@ import { NoSessionStore } from '@parley/cluster';
 import type { SessionRecord, SessionStore } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
-import { tryParseJID } from '@parley/jid';
+import { bareOf, tryParseJID } from '@parley/jid';
 import type {
   BounceRequest,
   Envelope,
@@ -183,8 +183,7 @@ export class Core {
     drained?: boolean;
   }): Promise<void> {
     const to = m.jid ?? m.env.to;
-    const slash = to.indexOf('/');
-    const bare = slash === -1 ? to : to.slice(0, slash);
+    const bare = bareOf(to);
     if (!bare) return Promise.resolve();
     const bounce: BounceRequest = { t: 'bounce', to, env: m.env };
     if (m.conn !== undefined) bounce.conn = m.conn;
@@ -286,11 +285,6 @@ export class Core {
   parse(from: Envelope | string): Element {
     return parseXml(typeof from === 'string' ? from : from.xml);
   }
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }
 
 export function toRecord(bare: string, e: SessionEntry): SessionRecord {

@@ -1,4 +1,5 @@
 import type { Bus, OrderedConsumer } from '@parley/bus';
+import { bareOf } from '@parley/jid';
 import {
   GATEWAY_MESSAGES,
   ROUTE_PREFIX,
@@ -164,11 +165,6 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
       core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });
       return undefined;
     });
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }
 
 /** Ends every session of the partition held by a dead gateway (runs in the partition's order). */

@@ -7,6 +7,7 @@
  * whatever it publishes after, so a session that ended after being listed
  * is removed again by its unbind, never left behind.
  */
+import { bareOf, resourceOf } from '@parley/jid';
 import type { GatewayMessage, SessionSync, SyncedSession } from '@parley/routing';
 import { gatewaySubject } from '@parley/routing';
 import type { Core } from './core.js';
@@ -28,9 +29,10 @@ export async function syncSessions(
   count: (outcome: SyncOutcome) => void,
 ): Promise<void> {
   for (const s of m.sessions) {
-    const slash = s.jid.indexOf('/');
-    if (slash <= 0 || slash === s.jid.length - 1) continue;
-    count(await syncOne(core, m.gw, s, s.jid.slice(0, slash), s.jid.slice(slash + 1)));
+    const bare = bareOf(s.jid);
+    const resource = resourceOf(s.jid);
+    if (bare === '' || !resource) continue;
+    count(await syncOne(core, m.gw, s, bare, resource));
   }
 }
 

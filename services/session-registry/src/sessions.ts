@@ -7,6 +7,7 @@ import type {
   GatewayMessage,
   UnbindRequest,
 } from '@parley/routing';
+import { bareOf, resourceOf } from '@parley/jid';
 import { gatewaySubject, partitionOf } from '@parley/routing';
 import { xml } from '@parley/xml';
 import { randomBytes } from 'node:crypto';
@@ -88,9 +89,9 @@ async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
 
 /** `fence-done`: the old connection of a moving session returned what it held. */
 export function fenceDone(core: Core, m: FenceDone): void {
-  const slash = m.jid.indexOf('/');
-  if (slash === -1) return;
-  core.fences.done(core.sessions.get(m.jid.slice(0, slash), m.jid.slice(slash + 1)), m);
+  const resource = resourceOf(m.jid);
+  if (resource === undefined) return;
+  core.fences.done(core.sessions.get(bareOf(m.jid), resource), m);
 }
 
 async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envelope[]> {
@@ -113,9 +114,9 @@ async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envel
 
 /** The connection closed: presence unavailable to whoever saw it, last activity recorded. */
 export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
-  const slash = req.jid.indexOf('/');
-  if (slash === -1) return;
-  await endSession(core, req.jid.slice(0, slash), req.jid.slice(slash + 1), req.conn);
+  const resource = resourceOf(req.jid);
+  if (resource === undefined) return;
+  await endSession(core, bareOf(req.jid), resource, req.conn);
 }
 
 export async function endSession(
@@ -157,15 +158,14 @@ export async function endSession(
 
 /** A gateway could not hand over a stanza: route it as if that session were gone. */
 export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
-  const slash = req.to.indexOf('/');
-  const owner = slash === -1 ? req.to : req.to.slice(0, slash);
-  if (req.conn !== undefined && slash !== -1) {
+  const owner = bareOf(req.to);
+  const resource = resourceOf(req.to);
+  if (req.conn !== undefined && resource !== undefined) {
     // Returned by the connection the session is moving away from: it goes to the new one.
-    const s = core.sessions.get(owner, req.to.slice(slash + 1));
+    const s = core.sessions.get(owner, resource);
     if (s !== undefined && core.fences.returned(s, req.conn, req.env)) return;
   }
-  if (req.drained === true && req.conn !== undefined && slash !== -1) {
-    const resource = req.to.slice(slash + 1);
+  if (req.drained === true && req.conn !== undefined && resource !== undefined) {
     const s = core.sessions.get(owner, resource);
     if (s !== undefined && s.conn === req.conn && s.flags?.[RESUMABLE] === true) {
       // Its gateway died and it was not resumed yet: kept for the resumption.
@@ -184,8 +184,7 @@ export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): 
     }
   }
   const skip =
-    req.conn ??
-    (slash === -1 ? undefined : core.sessions.get(owner, req.to.slice(slash + 1))?.conn);
+    req.conn ?? (resource === undefined ? undefined : core.sessions.get(owner, resource)?.conn);
   await handleInbound(core, iqs, { ...req.env, stage: 'in' }, skip);
 }
 
@@ -223,10 +222,10 @@ export async function accountRemoved(core: Core, jid: string): Promise<void> {
 export const RESUMABLE = 'resumable';
 
 export function markResumable(core: Core, fullJid: string, conn: string): void {
-  const slash = fullJid.indexOf('/');
-  if (slash === -1) return;
-  const owner = fullJid.slice(0, slash);
-  const s = core.sessions.get(owner, fullJid.slice(slash + 1));
+  const resource = resourceOf(fullJid);
+  if (resource === undefined) return;
+  const owner = bareOf(fullJid);
+  const s = core.sessions.get(owner, resource);
   if (!s || s.conn !== conn || s.flags?.[RESUMABLE]) return;
   s.flags = { ...s.flags, [RESUMABLE]: true };
   core.sessions.touch(owner, s);

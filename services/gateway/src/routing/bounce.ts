@@ -7,6 +7,7 @@
  * connection if it moved (stream resumption), to another resource, to
  * offline storage, or back to the sender as an error.
  */
+import { bareOf } from '@parley/jid';
 import { routeSubject } from '@parley/routing';
 import type { BounceRequest, Envelope, StanzaKind } from '@parley/routing';
 import { parseXml } from '@parley/xml';
@@ -28,8 +29,7 @@ export function bounceEnvelope(
   conn: string | undefined,
 ): void {
   const to = fullJid ?? env.to;
-  const slash = to.indexOf('/');
-  const bare = slash === -1 ? to : to.slice(0, slash);
+  const bare = bareOf(to);
   if (bare === '') {
     ctx.logger.warn('cannot bounce a stanza without a recipient', {
       from: env.from,

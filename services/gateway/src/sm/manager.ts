@@ -8,6 +8,7 @@
  * bounced) when nobody resumes them.
  */
 import type { Config } from '@parley/config';
+import { bareOf } from '@parley/jid';
 import { gatewaySubject, routeSubject } from '@parley/routing';
 import type { Envelope, Fence, FenceDone, GatewayMessage, UnbindRequest } from '@parley/routing';
 import type { ResumptionState, ResumptionStore } from '@parley/store';
@@ -294,8 +295,7 @@ export class SmManager {
 
   /** Nobody resumed the session in time (wherever it was held): it ends. */
   private expire(state: ResumptionState): void {
-    const slash = state.jid.indexOf('/');
-    const user = slash === -1 ? state.jid : state.jid.slice(0, slash);
+    const user = bareOf(state.jid);
     this.publishUnbind(state.jid, user, state.gw, state.conn);
     const n = bounceStanzas(
       this.deps,
@@ -345,9 +345,4 @@ export class SmManager {
     await Promise.all(all.filter((sm) => !keep(sm)).map((sm) => this.end(sm)));
     await Promise.all([...this.ending]);
   }
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }

@@ -9,6 +9,7 @@
  * (`sm-takeover`) and closes its stream without unbinding.
  */
 import { randomBytes } from 'node:crypto';
+import { bareOf, resourceOf } from '@parley/jid';
 import { routeSubject } from '@parley/routing';
 import type { BindReply, BindRequest, SessionResumable } from '@parley/routing';
 import { NS_SM, NS_STANZAS } from '@parley/stanza';
@@ -221,7 +222,7 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
     conn: before.conn,
     id: previd,
   };
-  const resource = claimed.jid.slice(claimed.jid.indexOf('/') + 1);
+  const resource = resourceOf(claimed.jid);
   const request: BindRequest = {
     t: 'bind',
     jid: user,
@@ -294,9 +295,4 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
     from: `${previous.gw}/${previous.conn}`,
     retransmitted,
   });
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }

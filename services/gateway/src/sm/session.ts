@@ -19,6 +19,7 @@
  * another stream, or reaped) is `lost`: it stops writing and keeps what
  * arrives for it as `orphans`, bounced once the new owner has the session.
  */
+import { bareOf } from '@parley/jid';
 import type { OutboundEntry, ResumptionState } from '@parley/store';
 import { NS_SM } from '@parley/stanza';
 import type { Connection, SessionRoute } from '../connection.js';
@@ -167,13 +168,12 @@ export class SmSession {
     clientH: number,
     timeoutMs: number,
   ): SmSession {
-    const slash = state.jid.indexOf('/');
     const sm = new SmSession(ctx, conn, {
       id: state.id,
       epoch: state.epoch,
       timeoutMs,
       jid: state.jid,
-      user: state.jid.slice(0, slash),
+      user: bareOf(state.jid),
       inboundH: state.inboundH,
       sent: state.outboundSeq,
       acked: clientH,

@@ -1,3 +1,4 @@
+import { bareOf } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
 import { NS_CARBONS, NS_CLIENT, NS_FORWARD, badRequest, notAllowed } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
@@ -129,9 +130,4 @@ function wrap(
     { from: owner, to: `${owner}/${to.resource}`, type: original.attr('type') },
     xml(kind, { xmlns: NS_CARBONS }, xml('forwarded', { xmlns: NS_FORWARD }, inner)),
   );
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash === -1 ? jid : jid.slice(0, slash);
 }

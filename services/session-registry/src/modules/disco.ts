@@ -1,3 +1,4 @@
+import { domainOf } from '@parley/jid';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, itemNotFound } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -17,7 +18,7 @@ function infoResult(node: string | undefined, identities: Identity[], features: 
  * any other item by every domain.
  */
 function listedOn(jid: string, domain: string, domains: readonly string[]): boolean {
-  const host = jid.slice(jid.lastIndexOf('@') + 1).split('/')[0]!;
+  const host = domainOf(jid);
   let parent: string | undefined;
   for (const d of domains)
     if (host.endsWith(`.${d}`) && d.length > (parent?.length ?? -1)) parent = d;
