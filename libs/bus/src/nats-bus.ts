@@ -27,7 +27,7 @@ import { DirectSender } from './nats/direct-sender.js';
 import type { DirectTap } from './nats/direct-tap.js';
 import { onwardTracker } from './nats/onward.js';
 import { DurablePublisher } from './nats/durable-publisher.js';
-import { errorMessage, isRetriablePublishError, toBusError } from './nats/errors.js';
+import { isRetriablePublishError, toBusError } from './nats/errors.js';
 import type { BusLogger } from './nats/logger.js';
 import { consoleLogger } from './nats/logger.js';
 import { OrderedPullConsumer, REPLY_TO_HEADER } from './nats/ordered-consumer.js';
@@ -222,7 +222,7 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
       } catch (err) {
         if (!isRetriablePublishError(err) || Date.now() > deadline) throw err;
         if (attempt === 1) {
-          logger.warn('durable stream not available yet, retrying', { err: errorMessage(err) });
+          logger.warn('durable stream not available yet, retrying', { err });
         }
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
       }
@@ -291,8 +291,7 @@ export class NatsBus implements Bus {
     private readonly logger: BusLogger,
     opts: NatsBusOptions,
   ) {
-    this.onError = (err, subject) =>
-      logger.error('bus handler failed', { subject, err: errorMessage(err) });
+    this.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
     this.bufferLimit = opts.reconnectBufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.observer = opts.observer;
     this.consumerOpts = resolveConsumerOptions(opts.consumer);
@@ -347,9 +346,7 @@ export class NatsBus implements Bus {
             },
             nuid.next(),
           );
-    this.watchStatus().catch((err: unknown) =>
-      logger.error('NATS status watcher failed', { err: errorMessage(err) }),
-    );
+    this.watchStatus().catch((err: unknown) => logger.error('NATS status watcher failed', { err }));
   }
 
   /** Connection state for readiness probes. */
@@ -893,7 +890,7 @@ export class NatsBus implements Bus {
       if (!isRetriablePublishError(err)) {
         this.logger.error('cannot ensure the durable stream', {
           stream: this.stream.name,
-          err: errorMessage(err),
+          err,
         });
       }
     });
@@ -904,7 +901,7 @@ export class NatsBus implements Bus {
       try {
         l(e);
       } catch (err) {
-        this.logger.error('bus status listener failed', { err: errorMessage(err) });
+        this.logger.error('bus status listener failed', { err });
       }
     }
   }
@@ -945,7 +942,7 @@ export class NatsBus implements Bus {
           this.emit({ type: 'ldm', server: s.server });
           break;
         case 'error':
-          this.logger.error('NATS connection error', { err: errorMessage(s.error) });
+          this.logger.error('NATS connection error', { err: s.error });
           this.emit({ type: 'error', error: s.error });
           break;
         case 'staleConnection':

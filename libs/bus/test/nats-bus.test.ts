@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { hasBinary, startNatsServer } from '@parley/testkit';
 import type { NatsServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +12,9 @@ if (!haveNats) console.warn('nats-server not found: skipping the NATS bus tests'
 
 const logs: string[] = [];
 const logger: BusLogger = {
-  info: (m, f) => logs.push(`info ${m} ${JSON.stringify(f ?? {})}`),
-  warn: (m, f) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`),
-  error: (m, f) => logs.push(`error ${m} ${JSON.stringify(f ?? {})}`),
+  info: (m, f) => logs.push(`info ${m} ${inspect(f ?? {}, { breakLength: Infinity })}`),
+  warn: (m, f) => logs.push(`warn ${m} ${inspect(f ?? {}, { breakLength: Infinity })}`),
+  error: (m, f) => logs.push(`error ${m} ${inspect(f ?? {}, { breakLength: Infinity })}`),
 };
 
 let server: NatsServer;

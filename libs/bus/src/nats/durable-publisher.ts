@@ -2,7 +2,6 @@ import { createInbox, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { BusError } from '../bus.js';
 import { decodePayload } from './codec.js';
-import { errorMessage } from './errors.js';
 import type { BusLogger } from './logger.js';
 
 /** A JetStream refusal of one message (too large, no space, ...): not retried. */
@@ -447,7 +446,7 @@ export class DurablePublisher {
       if (this.backoffStep === 0) {
         this.deps.logger.warn('durable publish failed, retrying', {
           subject: e.subject,
-          err: errorMessage(err),
+          err,
         });
         this.deps.onTrouble(err);
       }

@@ -89,7 +89,3 @@ export function isRetriablePublishError(err: unknown): boolean {
   }
   return false;
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

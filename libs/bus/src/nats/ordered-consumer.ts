@@ -12,7 +12,7 @@ import { nanos } from '@nats-io/transport-node';
 import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
 import { decodePayload } from './codec.js';
 import { BATCH_HEADER } from './durable-publisher.js';
-import { errorMessage, isConsumerNotFound } from './errors.js';
+import { isConsumerNotFound } from './errors.js';
 import type { BusLogger } from './logger.js';
 
 /** Header carrying the reply subject of a durable request. */
@@ -250,7 +250,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
           this.deps.logger.error('ordered consumer cannot start', {
             name: this.name,
             filter: this.filter,
-            err: errorMessage(err),
+            err,
           });
           this.deps.onError(err, this.filter);
           this.stopping = true;
@@ -273,7 +273,7 @@ export class OrderedPullConsumer implements OrderedConsumer {
             name: this.name,
             filter: this.filter,
             failures,
-            err: errorMessage(err),
+            err,
           });
         }
         this.needSetup = true;
