@@ -106,7 +106,7 @@ export function redisLinkReady(
       done();
       const kind = linkFailureKind(err);
       if (kind === 'other') {
-        warn('Redis not reachable yet; retrying in the background', { err: String(err) });
+        warn('Redis not reachable yet; retrying in the background', { err });
         resolve();
       } else {
         reject(linkError('redis', target, err));

@@ -22,7 +22,7 @@ export function onShutdownSignal(
     drain().then(
       () => process.exit(0),
       (err: unknown) => {
-        logger.error('drain failed', { err: String(err) });
+        logger.error('drain failed', { err });
         process.exit(1);
       },
     );

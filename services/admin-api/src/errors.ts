@@ -26,7 +26,7 @@ function toProblem(err: FastifyError, logger: Logger): ApiProblem {
   }
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
     return new ApiProblem('bad-request', err.message); // e.g. a body that is not valid JSON
-  logger.error('admin api: unexpected error', { err: String(err), stack: err.stack });
+  logger.error('admin api: unexpected error', { err });
   return new ApiProblem('internal');
 }
 

@@ -127,7 +127,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       return;
     }
     bus.publishDurable(to, data).catch((err: unknown) => {
-      logger.warn('bus publish failed', { subject: to, err: String(err) });
+      logger.warn('bus publish failed', { subject: to, err });
       const m = data as RegistryMessage;
       if (m.t !== 'stanza' || m.env.conn === undefined) return;
       const conn = connections.get(m.env.conn);

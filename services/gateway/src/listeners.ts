@@ -68,7 +68,7 @@ export function createDirectTlsListener(
     (socket: TLSSocket) => onSocket(socket, clientOf(socket)),
   );
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    logger.debug('direct TLS handshake failed', { ip: clientOf(socket).ip, err: err.message });
+    logger.debug('direct TLS handshake failed', { ip: clientOf(socket).ip, err });
   });
   if (!gate.enabled) return server;
   return createTcpServer((raw) =>

@@ -36,9 +36,7 @@ async function main(): Promise<void> {
   logger.info('gateway id', { gatewayId });
   const members = new Membership(redis, 'gateway', HEARTBEAT_TTL_MS);
   const beat = () =>
-    members
-      .heartbeat(gatewayId)
-      .catch((err: unknown) => logger.warn('heartbeat failed', { err: String(err) }));
+    members.heartbeat(gatewayId).catch((err: unknown) => logger.warn('heartbeat failed', { err }));
   // Liveness probes over NATS: a registry worker drains this gateway's deliveries as soon as it
   // finds its NATS connection gone (after a crash), so resumed sessions get them at once.
   const alive = await new BusLiveness(proc.bus).serve('gateway', gatewayId);

@@ -167,7 +167,7 @@ export class MucCore {
       return;
     }
     publishInbound(this.bus, env, to.toBareString(), to.domain, this.routes).catch((err: unknown) =>
-      this.logger.error('muc route publish failed', { to: env.to, err: String(err) }),
+      this.logger.error('muc route publish failed', { to: env.to, err }),
     );
     this.fanout.inc({ kind: env.kind });
   }
@@ -250,7 +250,7 @@ export class MucCore {
     } catch (err) {
       this.logger.warn('muc: could not load history from the archive', {
         room: room.jid,
-        err: String(err),
+        err,
       });
       return [];
     }
@@ -351,7 +351,7 @@ export class MucCore {
 
   private mirror(what: string, room: string, p: Promise<void>): void {
     const tracked = p.catch((err: unknown) =>
-      this.logger.error('muc state mirror write failed', { what, room, err: String(err) }),
+      this.logger.error('muc state mirror write failed', { what, room, err }),
     );
     this.inflight.add(tracked);
     void tracked.finally(() => this.inflight.delete(tracked));
@@ -454,7 +454,7 @@ export class MucCore {
       await this.stateStore
         .removeRoom(this.partitionOf(room.jid), room.jid, { keepHistory: true })
         .catch((err: unknown) =>
-          this.logger.error('muc state removal failed', { room: room.jid, err: String(err) }),
+          this.logger.error('muc state removal failed', { room: room.jid, err }),
         );
     this.markIdle(room);
   }
@@ -478,7 +478,7 @@ export class MucCore {
       if (r.status === 'rejected')
         this.logger.error('muc room removal step failed', {
           room: room.jid,
-          err: String(r.reason),
+          err: r.reason,
         });
   }
 

@@ -41,10 +41,7 @@ async function answer(core: MucCore, iq: Element, run: Handler): Promise<void> {
   } catch (err) {
     if (err instanceof StanzaError) core.send(errorReply(iq, err));
     else {
-      core.logger.error('muc iq handler failed', {
-        err: String(err),
-        stack: (err as Error)?.stack,
-      });
+      core.logger.error('muc iq handler failed', { err });
       core.send(errorReply(iq, internalServerError()));
     }
     return;

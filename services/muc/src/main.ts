@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     workerId,
     partitions: config.muc.partitions,
     group: 'muc',
-    onError: (err) => logger.warn('muc partition rebalance failed', { err: String(err) }),
+    onError: (err) => logger.warn('muc partition rebalance failed', { err }),
   });
   const owned = metrics.gauge('parley_muc_partitions_owned', 'MUC partitions this worker consumes');
   const rooms = metrics.gauge('parley_muc_rooms', "Rooms in this worker's memory");

@@ -104,9 +104,7 @@ async function join(
     created = true;
     await core.stateStore
       .addOwned(bare, roomJid)
-      .catch((err: unknown) =>
-        core.logger.warn('muc: owned-rooms index write failed', { err: String(err) }),
-      );
+      .catch((err: unknown) => core.logger.warn('muc: owned-rooms index write failed', { err }));
   } else {
     const aff = room.affiliationOf(bare);
     if (room.locked && aff !== 'owner') {

@@ -38,8 +38,7 @@ export interface MucService {
 
 export function startMucService(opts: MucServiceOptions): MucService {
   const core = new MucCore(opts);
-  const onError = (err: unknown) =>
-    core.logger.error('muc job failed', { err: String(err), stack: (err as Error)?.stack });
+  const onError = (err: unknown) => core.logger.error('muc job failed', { err });
 
   const handle = async (msg: BusMessage): Promise<void> => {
     // Unknown type or version, or invalid: counted and logged, not handled.
@@ -74,7 +73,7 @@ export function startMucService(opts: MucServiceOptions): MucService {
     await core
       .seedOwnedIndex()
       .catch((err: unknown) =>
-        core.logger.warn('muc: could not rebuild the owned-rooms index', { err: String(err) }),
+        core.logger.warn('muc: could not rebuild the owned-rooms index', { err }),
       );
     await ownership.start({
       acquire: async (p) => {

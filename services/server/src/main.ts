@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        server.logger.error('shutdown failed', { err: String(err) });
+        server.logger.error('shutdown failed', { err });
         process.exit(1);
       },
     );

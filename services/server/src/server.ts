@@ -64,7 +64,7 @@ export async function startServer(
     storeObserver(metrics, config.store.kind),
   );
   const bus = new MemoryBus();
-  bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err: String(err) });
+  bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
   const registry = startSessionRegistry({
     config,
     bus,

@@ -77,7 +77,7 @@ export function startAdminControl(
   return {
     async handle(m, respond) {
       const reply = await handleRequest(core, iqs, m).catch((err: unknown): AdminReply => {
-        core.logger.error('admin request failed', { t: m.t, err: String(err) });
+        core.logger.error('admin request failed', { t: m.t, err });
         return { ok: false, condition: 'internal-server-error' };
       });
       respond?.(stamp(reply));

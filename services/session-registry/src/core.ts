@@ -95,7 +95,7 @@ export class Core {
               ? this.sessionStore.put(p, toRecord(bare, entry))
               : this.sessionStore.remove(p, bare, resource);
             write.catch((err: unknown) =>
-              this.logger.error('session mirror write failed', { bare, err: String(err) }),
+              this.logger.error('session mirror write failed', { bare, err }),
             );
           }
         : undefined,
@@ -164,9 +164,9 @@ export class Core {
     // still fail (nobody confirmed it within the retry budget), it is bounced from here:
     // routed again as if that session did not exist, never dropped.
     this.bus.publishDurable(gatewaySubject(entry.gw), msg).catch((err: unknown) => {
-      this.logger.warn('delivery not confirmed; bouncing it', { gw: entry.gw, err: String(err) });
+      this.logger.warn('delivery not confirmed; bouncing it', { gw: entry.gw, err });
       this.bounceDelivery(msg).catch((e: unknown) => {
-        this.logger.error('bounce publish failed', { to: msg.jid ?? env.to, err: String(e) });
+        this.logger.error('bounce publish failed', { to: msg.jid ?? env.to, err: e });
       });
     });
     this.delivered.inc({ kind: env.kind });
@@ -200,7 +200,7 @@ export class Core {
     if (!target) return;
     publishInbound(this.bus, traced(env), target.toBareString(), target.domain, this.routes).catch(
       (err: unknown) => {
-        this.logger.error('route publish failed', { to: env.to, err: String(err) });
+        this.logger.error('route publish failed', { to: env.to, err });
       },
     );
     this.routed.inc({ kind: env.kind });

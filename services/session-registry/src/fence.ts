@@ -115,7 +115,7 @@ export class Fences {
     for (const env of parked) this.add(entry, move, env, 'returned');
     const fence: Fence = { t: 'fence', conn: fromConn, jid: fullJid, id };
     this.deps.publish(gatewaySubject(fromGw), fence).catch((err: unknown) => {
-      this.deps.logger.warn('resumption fence not confirmed', { gw: fromGw, err: String(err) });
+      this.deps.logger.warn('resumption fence not confirmed', { gw: fromGw, err });
     });
   }
 

@@ -49,7 +49,7 @@ export async function answerIq(
   } catch (err) {
     if (err instanceof StanzaError) replyError(core, iq, err, to);
     else {
-      core.logger.error('iq handler failed', { ns: payload.getNS(), err: String(err) });
+      core.logger.error('iq handler failed', { ns: payload.getNS(), err });
       replyError(core, iq, internalServerError(), to);
     }
     return;

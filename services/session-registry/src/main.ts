@@ -53,7 +53,7 @@ async function main(): Promise<void> {
           untilMs: e.untilMs,
         });
     },
-    onError: (err) => logger.warn('partition rebalance failed', { err: String(err) }),
+    onError: (err) => logger.warn('partition rebalance failed', { err }),
   });
   const owned = metrics.gauge(
     'parley_registry_partitions_owned',

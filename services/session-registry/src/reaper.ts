@@ -117,7 +117,7 @@ export function startReaper(
         core.logger.warn('ending the sessions of a dead gateway', { gw });
       }
     } catch (err) {
-      core.logger.warn('reaper check failed', { err: String(err) });
+      core.logger.warn('reaper check failed', { err });
     } finally {
       busy = false;
     }
@@ -162,7 +162,7 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
       await core.bounceDelivery({ ...m, drained: true });
     })
     .catch((err: unknown) => {
-      core.logger.warn('cannot drain a dead gateway', { gw, err: String(err) });
+      core.logger.warn('cannot drain a dead gateway', { gw, err });
       return undefined;
     });
 }

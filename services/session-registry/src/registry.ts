@@ -97,8 +97,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
 
   // Destructive messages are checked against the stores and heartbeats first (docs/security.md).
   const guard = destructiveGuard(core, opts.gatewayLiveness, opts.metrics, core.logger);
-  const onError = (err: unknown) =>
-    core.logger.error('registry job failed', { err: String(err), stack: (err as Error)?.stack });
+  const onError = (err: unknown) => core.logger.error('registry job failed', { err });
 
   const resynced = opts.metrics.counter(
     'parley_registry_sessions_resynced_total',

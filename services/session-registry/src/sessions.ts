@@ -140,14 +140,14 @@ export async function endSession(
   // Held back while it was moving to this connection: routed again as if it never existed.
   for (const env of core.fences.cancel(s)) {
     core.bounceDelivery({ env, conn, jid: `${owner}/${resource}` }).catch((err: unknown) => {
-      core.logger.error('bounce publish failed', { to: env.to, err: String(err) });
+      core.logger.error('bounce publish failed', { to: env.to, err });
     });
   }
   if (s.parked === true) {
     // Deliveries parked for it are routed again as if this session never existed.
     for (const env of await unpark(core, owner, s)) {
       core.bounceDelivery({ env, conn, jid: `${owner}/${resource}` }).catch((err: unknown) => {
-        core.logger.error('bounce publish failed', { to: env.to, err: String(err) });
+        core.logger.error('bounce publish failed', { to: env.to, err });
       });
     }
   }

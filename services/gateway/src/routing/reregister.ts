@@ -140,9 +140,7 @@ export function startReregistration(deps: ReregistrationDeps): Reregistration {
   const check = (): Promise<void> => {
     if (running !== undefined || stopped) return running ?? Promise.resolve();
     running = pass()
-      .catch((err: unknown) =>
-        deps.logger.warn('reading partition terms failed', { err: String(err) }),
-      )
+      .catch((err: unknown) => deps.logger.warn('reading partition terms failed', { err }))
       .finally(() => {
         running = undefined;
       });

@@ -111,7 +111,7 @@ export function createWebSocketListener(
   server.headersTimeout = Math.min(config.c2s.connectTimeoutMs, 30_000);
   server.requestTimeout = Math.min(config.c2s.connectTimeoutMs, 30_000);
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    logger.debug('wss TLS handshake failed', { ip: socket.remoteAddress, err: err.message });
+    logger.debug('wss TLS handshake failed', { ip: socket.remoteAddress, err });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', ignore);

@@ -154,5 +154,5 @@ function onError(this: OwnedWebSocket, err: Error & { code?: string }): void {
     conn.closeStream(condition, `WebSocket protocol error: ${err.message}`);
     return;
   }
-  conn.ctx.logger.debug('websocket error', { conn: conn.id, ip: conn.ip, err: err.message });
+  conn.ctx.logger.debug('websocket error', { conn: conn.id, ip: conn.ip, err });
 }

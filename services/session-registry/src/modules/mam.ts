@@ -268,7 +268,7 @@ class Mam {
       return id;
     } catch (err) {
       this.writer.forget(owner);
-      this.ctx.logger.error('archiving failed', { owner, err: String(err) });
+      this.ctx.logger.error('archiving failed', { owner, err });
       return undefined;
     }
   }

@@ -86,12 +86,7 @@ export class PepRuntime {
   /** Runs work after the current stanza (replies first), logging failures. */
   defer(task: () => Promise<void>): void {
     setImmediate(() => {
-      task().catch((err: unknown) =>
-        this.ctx.logger.error('pep task failed', {
-          err: String(err),
-          stack: (err as Error)?.stack,
-        }),
-      );
+      task().catch((err: unknown) => this.ctx.logger.error('pep task failed', { err }));
     });
   }
 

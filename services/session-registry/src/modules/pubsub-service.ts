@@ -82,9 +82,7 @@ export const pubsubServiceModule: ServerModule = {
     const local = new Set(ctx.config.server.domains);
     const defer = (task: () => Promise<void>) =>
       setImmediate(() => {
-        task().catch((err: unknown) =>
-          ctx.logger.error('pubsub task failed', { err: String(err) }),
-        );
+        task().catch((err: unknown) => ctx.logger.error('pubsub task failed', { err }));
       });
     const engine = new PubsubEngine(
       {
@@ -129,8 +127,7 @@ async function handle(
       const payload = await answer(engine, service, from, env.type, stanza);
       reply = iqResult(stanza, payload);
     } catch (err) {
-      if (!(err instanceof StanzaError))
-        ctx.logger.error('pubsub service request failed', { err: String(err) });
+      if (!(err instanceof StanzaError)) ctx.logger.error('pubsub service request failed', { err });
       reply = errorReply(stanza, err instanceof StanzaError ? err : internalServerError());
     }
     reply.setAttr('from', env.to);
