@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import { MemoryBus } from '@parley/bus';
 import type { Bus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
@@ -19,7 +20,10 @@ import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { startGateway } from '../../src/index.js';
 import type { Gateway } from '../../src/index.js';
+import { gatewaySubject } from '@parley/routing';
+import type { GatewayMessage } from '@parley/routing';
 import { FakeRegistry } from './fake-registry.js';
+import type { Recorded } from './fake-registry.js';
 import { TestClient, boundJid } from './test-client.js';
 import type { ConnectOptions } from './test-client.js';
 
@@ -32,6 +36,9 @@ export function testDataDir(): string {
   }
   return sharedDataDir;
 }
+
+/** How long the gateway tests wait for an event (vi.waitFor), and how often they look. */
+export const WAIT = { timeout: 5_000, interval: 10 };
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -73,6 +80,15 @@ export interface Harness {
     password: string,
     resource?: string,
   ): Promise<{ client: TestClient; jid: string }>;
+  /** Resolves once the gateway dealt with the closed socket of connection `conn` (its log record). */
+  connectionClosed(conn: string): Promise<void>;
+  /**
+   * A positive marker for "nothing else was published": after one turn of
+   * the event loop (every reaction already under way has published by then),
+   * a delivery to a connection the gateway never had, which it bounces at
+   * once. Resolves with what the fake registry recorded before that bounce.
+   */
+  publishedBeforeMarker(): Promise<Recorded[]>;
   close(): Promise<void>;
 }
 
@@ -112,6 +128,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const port = gateway.ports.c2s;
   const clients: TestClient[] = [];
+  let markers = 0;
 
   const harness: Harness = {
     gateway,
@@ -149,6 +166,27 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const jid = boundJid(reply);
       if (jid === undefined) throw new Error(`bind failed: ${reply.toString()}`);
       return { client, jid };
+    },
+    async connectionClosed(conn) {
+      await vi.waitFor(() => {
+        const closed = logs.some((line) => {
+          const r = JSON.parse(line) as { msg?: string; conn?: string };
+          return r.msg === 'client connection closed' && r.conn === conn;
+        });
+        if (!closed) throw new Error(`connection ${conn} is still open`);
+      }, WAIT);
+    },
+    async publishedBeforeMarker() {
+      await bus.flush();
+      const id = `marker-${++markers}`;
+      const to = 'marker@localhost/m';
+      const xml = `<message xmlns="jabber:client" to="${to}" id="${id}"/>`;
+      const env = { stage: 'in', kind: 'message', type: '', id, from: to, to, xml } as const;
+      const msg: GatewayMessage = { t: 'deliver', conn: `never-${id}`, env };
+      bus.publish(gatewaySubject(gateway.gatewayId), msg);
+      await registry.waitFor('bounce', (b) => b.env.id === id);
+      const at = registry.received.findIndex((r) => r.msg.t === 'bounce' && r.msg.env.id === id);
+      return registry.received.slice(0, at);
     },
     async close() {
       for (const c of clients) c.close();
