@@ -1,8 +1,8 @@
 /** XEP-0198 Stream Management on one gateway: enabling, acks, resumption, expiry, limits. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { gatewaySubject, routeSubject } from '@parley/routing';
 import { MemoryResumptionStore } from '@parley/store';
-import { startHarness } from './helpers/harness.js';
+import { WAIT, startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 import {
   NS_SM,
@@ -12,12 +12,10 @@ import {
   receiveIds,
   smElement,
   storeState,
-  waitUntil,
 } from './helpers/sm.js';
 import { boundJid } from './helpers/test-client.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('XEP-0198 stream management', () => {
   let h: Harness;
@@ -169,9 +167,10 @@ describe('XEP-0198 stream management', () => {
     // Delivered while detached: kept for the resumption.
     deliver(h.bus, 'gw1', conn, jid, 'm6');
     await storeState(store, id, (s) => s.outboundSeq === 6, 'the detached delivery stored');
-    await sleep(30);
-    expect(h.registry.of('unbind')).toHaveLength(0);
-    expect(h.registry.of('bounce')).toHaveLength(0);
+    await h.connectionClosed(conn);
+    const whileDetached = (await h.publishedBeforeMarker()).map((r) => r.msg.t);
+    expect(whileDetached).not.toContain('unbind');
+    expect(whileDetached).not.toContain('bounce');
 
     const again = await authenticate(h, 'sam', 'secret');
     // The client handled m3 too but never said so.
@@ -220,8 +219,8 @@ describe('XEP-0198 stream management', () => {
     deliver(h.bus, 'gw1', old.conn, old.jid, 'k2');
     const bounce = await h.registry.waitFor('bounce', (b) => b.env.id === 'k2');
     expect(bounce).toMatchObject({ conn: old.conn, to: old.jid });
-    await sleep(30);
-    expect(h.registry.of('unbind')).toHaveLength(0);
+    await h.connectionClosed(old.conn);
+    expect((await h.publishedBeforeMarker()).map((r) => r.msg.t)).not.toContain('unbind');
     fresh.close();
   });
 
@@ -265,8 +264,9 @@ describe('XEP-0198 stream management', () => {
     const bounce = await h.registry.waitFor('bounce', (b) => b.to === jid);
     expect(bounce.env.id).toBe('e2');
     expect(bounce.subject).toBe(routeSubject('sam@localhost', h.config.routing.partitions));
-    await sleep(30);
-    expect(h.registry.of('bounce').map((b) => b.env.id)).toEqual(['e2']);
+    await h.connectionClosed(conn);
+    const published = await h.publishedBeforeMarker();
+    expect(published.flatMap((r) => (r.msg.t === 'bounce' ? [r.msg.env.id] : []))).toEqual(['e2']);
     expect(await store.get(id)).toBeUndefined();
   });
 
@@ -280,7 +280,7 @@ describe('XEP-0198 stream management', () => {
     h.bus.publish(gatewaySubject('gw1'), { t: 'kick', conn, condition: 'conflict' });
     const bounce = await h.registry.waitFor('bounce', (b) => b.env.id === 'q1');
     expect(bounce.conn).toBe(conn);
-    await waitUntil(() => h.gateway.detachedCount() === detached - 1, 'the session to end');
+    await vi.waitFor(() => expect(h.gateway.detachedCount()).toBe(detached - 1), WAIT);
     expect(await store.get(id)).toBeUndefined();
   });
 });
@@ -316,17 +316,20 @@ describe('XEP-0198 expiry and limits', () => {
     deliver(h.bus, 'gw-short', bind.conn, jid, 'res', { kind: 'iq', type: 'result' });
     await receiveIds(client, 5);
     client.send(`<a xmlns='${NS_SM}' h='1'/>`);
-    await sleep(20);
+    // Answered after the <a/> before it was handled.
+    client.send(`<r xmlns='${NS_SM}'/>`);
+    await smElement(client, 'a');
     const lostAt = Date.now();
     client.close();
-    await waitUntil(() => h.gateway.detachedCount() === 1, 'the session to detach');
+    await vi.waitFor(() => expect(h.gateway.detachedCount()).toBe(1), WAIT);
     expect(h.registry.of('unbind')).toHaveLength(0);
 
     const unbind = await h.registry.waitFor('unbind', (u) => u.jid === jid, 3_000);
     expect(Date.now() - lostAt).toBeGreaterThanOrEqual(250);
     expect(unbind).toMatchObject({ gw: 'gw-short', conn: bind.conn });
-    await sleep(50);
-    const bounces = h.registry.of('bounce');
+    const bounces = (await h.publishedBeforeMarker()).flatMap((r) =>
+      r.msg.t === 'bounce' ? [r.msg] : [],
+    );
     expect(bounces.map((b) => b.env.id)).toEqual(['msg', 'get']);
     for (const b of bounces) expect(b).toMatchObject({ to: jid, conn: bind.conn });
     expect(h.gateway.detachedCount()).toBe(0);
@@ -351,16 +354,16 @@ describe('XEP-0198 expiry and limits', () => {
     for (const n of [1, 2, 3, 4, 5, 6]) deliver(h.bus, 'gw-short', bind.conn, jid, `f${n}`);
     expect(await client.streamError()).toBe('resource-constraint');
     await h.registry.waitFor('unbind', (u) => u.jid === jid);
-    await waitUntil(
-      () => h.registry.of('bounce').filter((b) => b.to === jid).length === 6,
-      'all six bounced',
+    await vi.waitFor(
+      () =>
+        expect(
+          h.registry
+            .of('bounce')
+            .filter((b) => b.to === jid)
+            .map((b) => b.env.id),
+        ).toEqual(['f1', 'f2', 'f3', 'f4', 'f5', 'f6']),
+      WAIT,
     );
-    expect(
-      h.registry
-        .of('bounce')
-        .filter((b) => b.to === jid)
-        .map((b) => b.env.id),
-    ).toEqual(['f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
   });
 
   it('is not offered when sm.enabled is false', async () => {

@@ -3,12 +3,12 @@
  * its connection is dropped from the server side it resumes the session and
  * receives what was delivered while it was away.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { client } from '@xmpp/client';
 import type { XmppElement } from '@xmpp/client';
-import { startHarness } from './helpers/harness.js';
+import { WAIT, startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
-import { deliver, waitUntil } from './helpers/sm.js';
+import { deliver } from './helpers/sm.js';
 import { TcpRelay } from '@parley/testkit';
 
 // The generated certificate is self-signed; @xmpp/client has no TLS options for STARTTLS.
@@ -49,24 +49,27 @@ describe('@xmpp/client stream management', () => {
     const jid = (await xmpp.start()).toString();
     expect(jid).toBe('smjs@localhost/sm');
     const sm = xmpp.streamManagement;
-    await waitUntil(() => sm.enabled && sm.id !== '', 'stream management to be enabled');
+    await vi.waitFor(() => {
+      expect(sm.enabled).toBe(true);
+      expect(sm.id).not.toBe('');
+    }, WAIT);
     const bind = await h.registry.waitFor('bind', (b) => b.resource === 'sm');
 
     deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j1');
     deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j2');
-    await waitUntil(() => received.length === 2, 'the first two messages');
+    await vi.waitFor(() => expect(received).toHaveLength(2), WAIT);
     // The server asked for an ack after each stanza; xmpp.js answered.
-    await waitUntil(() => sm.inbound === 2, 'the client to count them');
+    await vi.waitFor(() => expect(sm.inbound).toBe(2), WAIT);
 
     // Drop the TCP connection without any XMPP close; deliver while the client is away.
     proxy.cut();
-    await waitUntil(() => h.gateway.detachedCount() === 1, 'the session to detach');
+    await vi.waitFor(() => expect(h.gateway.detachedCount()).toBe(1), WAIT);
     deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j3');
     deliver(h.bus, 'gw-xmppjs', bind.conn, jid, 'j4');
 
     // xmpp.js reconnects on its own (after 1 s) and resumes.
-    await waitUntil(() => resumed === 1, 'xmpp.js to resume', 8_000);
-    await waitUntil(() => received.length === 4, 'the messages delivered while away');
+    await vi.waitFor(() => expect(resumed).toBe(1), { ...WAIT, timeout: 8_000 });
+    await vi.waitFor(() => expect(received).toHaveLength(4), WAIT);
     expect(received).toEqual(['j1', 'j2', 'j3', 'j4']);
     const takeover = await h.registry.waitFor('bind', (b) => b.takeover === bind.conn);
     expect(takeover.resource).toBe('sm');

@@ -4,31 +4,19 @@
  * authenticates without binding (to resume), and switches that cut a
  * gateway off the bus and the store the way a SIGKILL would.
  */
+import { vi } from 'vitest';
 import { BusError } from '@parley/bus';
 import type { Bus, MemoryBus } from '@parley/bus';
 import { gatewaySubject } from '@parley/routing';
 import type { Envelope, GatewayMessage, StanzaKind } from '@parley/routing';
 import type { ResumptionState, ResumptionStore } from '@parley/store';
 import type { Element } from '@parley/xml';
+import { WAIT } from './harness.js';
 import type { Harness } from './harness.js';
 import type { TestClient } from './test-client.js';
 
 export const NS_SM = 'urn:xmpp:sm:3';
 export const NS_CSI = 'urn:xmpp:csi:0';
-
-export async function waitUntil<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Sends <enable/>; resolves with <enabled/> or <failed/>. */
 export async function enableSm(client: TestClient, resume = true, extra = ''): Promise<Element> {
@@ -103,17 +91,34 @@ export async function receiveIds(client: TestClient, count: number): Promise<str
   return ids;
 }
 
-/** Polls the store until the record satisfies `pred`. */
+/** Waits until the store's record satisfies `pred`; resolves with it. */
 export function storeState(
   store: ResumptionStore,
   id: string,
   pred: (s: ResumptionState) => boolean,
   what: string,
 ): Promise<ResumptionState> {
-  return waitUntil(async () => {
+  return vi.waitFor(async () => {
     const s = await store.get(id);
-    return s !== undefined && pred(s) ? s : undefined;
-  }, what);
+    if (s === undefined || !pred(s))
+      throw new Error(`waiting for ${what}; record: ${JSON.stringify(s)}`);
+    return s;
+  }, WAIT);
+}
+
+/**
+ * A positive marker for "nothing else arrived": asks for an ack (<r/>) and
+ * resolves with everything the client received between this call and the
+ * answer (raw text, '' when nothing). The gateway handles deliveries and
+ * client elements in order and writes the <a/> behind what it already wrote
+ * or holds for the store, so what was due before the <r/> shows up here.
+ */
+export async function receivedBeforeAck(client: TestClient): Promise<string> {
+  const start = client.raw.length;
+  client.send(`<r xmlns='${NS_SM}'/>`);
+  await smElement(client, 'a');
+  const text = client.raw.slice(start);
+  return text.slice(0, text.indexOf(`<a xmlns='${NS_SM}'`));
 }
 
 /** Turns everything a gateway does on the bus and in the store into nothing, as if its process died. */
