@@ -177,16 +177,19 @@ describe('stanzas from and to bound clients', () => {
     } satisfies GatewayMessage);
     const bounce = await h.registry.waitFor('bounce', (b) => b.to === jid);
     expect(bounce.env).toEqual(env);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(h.registry.of('unbind').filter((u) => u.jid === jid)).toHaveLength(1);
+    await h.connectionClosed(bind.conn);
+    const published = await h.publishedBeforeMarker();
+    expect(published.filter((r) => r.msg.t === 'unbind' && r.msg.jid === jid)).toHaveLength(1);
   });
 
   it('publishes unbind once when the socket drops without a stream close', async () => {
     const { client, jid } = await h.login('erin', 'secret', 'drop');
+    const bind = await h.registry.waitFor('bind', (b) => b.resource === 'drop');
     client.close();
     await h.registry.waitFor('unbind', (u) => u.jid === jid);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(h.registry.of('unbind').filter((u) => u.jid === jid)).toHaveLength(1);
+    await h.connectionClosed(bind.conn);
+    const published = await h.publishedBeforeMarker();
+    expect(published.filter((r) => r.msg.t === 'unbind' && r.msg.jid === jid)).toHaveLength(1);
   });
 
   it('kicks a connection with the requested stream error', async () => {
