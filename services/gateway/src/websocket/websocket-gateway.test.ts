@@ -8,7 +8,7 @@ import { get as httpGet } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Envelope, GatewayMessage } from '@parley/routing';
 import { gatewaySubject } from '@parley/routing';
@@ -18,7 +18,7 @@ import { NS_BIND, NS_SASL, NS_STREAMS } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import { StreamFramer, xml } from '@parley/xml';
 import type { Element, StreamHeader } from '@parley/xml';
-import { startHarness } from '../../test/helpers/harness.js';
+import { WAIT, startHarness } from '../../test/helpers/harness.js';
 import type { Harness } from '../../test/helpers/harness.js';
 import { NS_SM, authenticate, deliver, receiveIds, storeState } from '../../test/helpers/sm.js';
 import { boundJid } from '../../test/helpers/test-client.js';
@@ -26,15 +26,6 @@ import { boundJid } from '../../test/helpers/test-client.js';
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 const NS_STREAM = 'http://etherx.jabber.org/streams';
 const TIMEOUT_MS = 5_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventuallyTrue(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 interface WsConnectOptions {
   protocols?: string[];
@@ -563,10 +554,8 @@ describe('XMPP over WebSocket on the gateway', () => {
     }
     const fine = await connect();
     await fine.open();
-    await eventuallyTrue(
-      () => h.gateway.connectionCount() === 1,
-      'the fuzzed connections to close',
-    );
+    // The fuzzed connections close.
+    await vi.waitFor(() => expect(h.gateway.connectionCount()).toBe(1), WAIT);
     expect(h.logs.slice(logsBefore).filter((l) => l.includes('internal error'))).toEqual([]);
   });
 
@@ -644,11 +633,17 @@ describe('XMPP over WebSocket on the gateway', () => {
   it('counts connections by transport', async () => {
     const c = await connect();
     await c.open();
-    await sleep(20);
-    expect(await h.metrics.text()).toMatch(/parley_c2s_connections\{transport="ws"\} 1\b/);
+    await vi.waitFor(
+      async () =>
+        expect(await h.metrics.text()).toMatch(/parley_c2s_connections\{transport="ws"\} 1\b/),
+      WAIT,
+    );
     c.terminate();
-    await sleep(50);
-    expect(await h.metrics.text()).toMatch(/parley_c2s_connections\{transport="ws"\} 0\b/);
+    await vi.waitFor(
+      async () =>
+        expect(await h.metrics.text()).toMatch(/parley_c2s_connections\{transport="ws"\} 0\b/),
+      WAIT,
+    );
   });
 
   it('closes the WebSocket streams with system-shutdown on gateway close, keeping resumable sessions', async () => {
@@ -730,8 +725,10 @@ describe('WebSocket without TLS, keepalive and limits', () => {
       3_000,
     );
     expect(code).toBe(1006);
-    await sleep(300);
-    expect(pings).toBeGreaterThanOrEqual(2);
+    // The lively client answers two more pings and stays (one left unanswered would drop it
+    // before the next).
+    const before = pings;
+    await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(before + 2), WAIT);
     expect(lively.closeCode).toBeUndefined();
     expect(h.gateway.connectionCount()).toBe(1);
     // No whitespace keepalives over WebSocket: every message is an element.
