@@ -81,16 +81,22 @@ describe('runHooks', () => {
       1,
     );
     expect(sync).toBeUndefined();
-    await runHooks(
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const running = runHooks(
       [
         async (n: number) => {
-          await new Promise((r) => setTimeout(r, 5));
+          await gate;
           seen.push(n);
         },
         (n: number) => void seen.push(n + 1),
       ],
       10,
     );
+    // The second hook waits for the first one's promise.
+    expect(seen).toEqual([1, 2]);
+    release();
+    await running;
     expect(seen).toEqual([1, 2, 10, 11]);
   });
 });
