@@ -20,7 +20,7 @@ describe('installTracing', () => {
     });
     expect(carried).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     await inSpan(tracer, 'registry.route', { parent: carried }, async () => {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setImmediate(r)); // across an asynchronous boundary
       inSpan(tracer, 'registry.deliver', {}, () => undefined);
     });
     const spans = exporter.getFinishedSpans();
