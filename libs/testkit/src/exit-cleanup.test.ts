@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hasBinary } from './index.js';
 
 const indexTs = fileURLToPath(new URL('./index.ts', import.meta.url));
@@ -15,14 +15,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function waitUntilDead(pid: number, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return !isAlive(pid);
-}
+const untilDead = (pid: number) =>
+  vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 5_000, interval: 20 });
 
 describe.skipIf(!hasBinary('redis-server') || !hasBinary('nats-server'))('process exit', () => {
   it('kills servers and removes their directories when the owning process exits', async () => {
@@ -48,8 +42,8 @@ describe.skipIf(!hasBinary('redis-server') || !hasBinary('nats-server'))('proces
       store: string;
       dir: string;
     };
-    expect(await waitUntilDead(started.nats)).toBe(true);
-    expect(await waitUntilDead(started.redis)).toBe(true);
+    await untilDead(started.nats);
+    await untilDead(started.redis);
     expect(existsSync(started.store)).toBe(false);
     expect(existsSync(started.dir)).toBe(false);
   });
