@@ -17,6 +17,8 @@ export type {
   FenceDone,
 } from './envelope.js';
 export { SESSION_SYNC_BATCH } from './envelope.js';
+export { bounceOf, envelopeOf } from './envelopes.js';
+export type { Undelivered } from './envelopes.js';
 export {
   ROUTE_PREFIX,
   GATEWAY_PREFIX,

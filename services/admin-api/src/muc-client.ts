@@ -14,6 +14,7 @@ import {
   BusProtocol,
   adminRelayResource,
   adminRelaySubject,
+  envelopeOf,
   inboundRoutes,
   publishInbound,
 } from '@parley/routing';
@@ -21,7 +22,6 @@ import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { AdminDeps } from './deps.js';
 import { ApiProblem, xmppProblem } from './problem.js';
-import { envelopeOf } from './stanza-router.js';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';

@@ -4,8 +4,8 @@
  * 'out' at a local sender's partition, as if its client had sent it (then
  * carbons and the sender's archive see it too).
  */
-import { inboundRoutes, publishInbound, routeSubject } from '@parley/routing';
-import type { Envelope, InboundRoutes, RegistryMessage, StanzaKind } from '@parley/routing';
+import { envelopeOf, inboundRoutes, publishInbound, routeSubject } from '@parley/routing';
+import type { Envelope, InboundRoutes, RegistryMessage } from '@parley/routing';
 import { tryParseJID } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import type { AdminDeps } from './deps.js';
@@ -43,18 +43,4 @@ export class StanzaRouter {
     await publishInbound(this.deps.bus, env, to!.toBareString(), to!.domain, this.routes);
     return env;
   }
-}
-
-export function envelopeOf(el: Element, stage: Envelope['stage']): Envelope {
-  const id = el.attr('id');
-  const env: Envelope = {
-    stage,
-    kind: el.name as StanzaKind,
-    type: el.attr('type') ?? '',
-    from: el.attr('from') ?? '',
-    to: el.attr('to') ?? '',
-    xml: el.toString(),
-  };
-  if (id !== undefined) env.id = id;
-  return env;
 }

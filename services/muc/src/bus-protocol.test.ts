@@ -5,12 +5,11 @@
  * counted and logged, and the partition goes on with the next message.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUS_PROTOCOL_VERSION, envelopeSchema, mucSubject } from '@parley/routing';
+import { BUS_PROTOCOL_VERSION, envelopeOf, envelopeSchema, mucSubject } from '@parley/routing';
 import type { Envelope } from '@parley/routing';
 import { createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { xml } from '@parley/xml';
-import { envelopeOf } from './core.js';
 import { MucHarness, SERVICE } from './testing/harness.js';
 
 const ROOM = `talk@${SERVICE}`;
@@ -46,6 +45,7 @@ describe('versioned messages on the MUC partitions', () => {
         { from, to: `${ROOM}/${nick}`, id: nick },
         xml('x', { xmlns: 'http://jabber.org/protocol/muc' }),
       ),
+      'in',
     );
     expect(envelopeSchema(env)).toBeUndefined();
     return env;

@@ -12,6 +12,7 @@ import type { ArchiveTail, TailCache } from '@parley/mam';
 import type { Envelope, InboundRoutes, StanzaKind } from '@parley/routing';
 import {
   BusProtocol,
+  envelopeOf,
   inboundRoutes,
   mucServiceDomains,
   partitionOf,
@@ -159,7 +160,7 @@ export class MucCore {
 
   /** Routes a stanza (from/to set) to its recipient's partition, as stage 'in'. */
   send(el: Element): void {
-    const env = envelopeOf(el);
+    const env = envelopeOf(el, 'in');
     const to = tryParseJID(env.to);
     if (!to) return;
     if (!this.localDomains.has(to.domain) && !this.serviceDomains.has(to.domain)) {
@@ -500,18 +501,4 @@ export class MucCore {
       after = page.next;
     }
   }
-}
-
-export function envelopeOf(el: Element): Envelope {
-  const env: Envelope = {
-    stage: 'in',
-    kind: el.name as StanzaKind,
-    type: el.attr('type') ?? '',
-    from: el.attr('from') ?? '',
-    to: el.attr('to') ?? '',
-    xml: el.toString(),
-  };
-  const id = el.attr('id');
-  if (id !== undefined) env.id = id;
-  return env;
 }

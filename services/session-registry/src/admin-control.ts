@@ -18,6 +18,7 @@ import {
   ADMIN_REGISTRY_SUBJECT,
   adminRelayInstance,
   adminRelaySubject,
+  envelopeOf,
   gatewaySubject,
   stamp,
 } from '@parley/routing';
@@ -34,7 +35,6 @@ import type { RosterItem } from '@parley/store';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
 import type { Core } from './core.js';
-import { envelopeOf } from './core.js';
 import type { IqHandlers } from './iq.js';
 import { handlerKey } from './iq.js';
 import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';

@@ -5,20 +5,15 @@ import type { SessionRecord, SessionStore } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
 import { bareOf, tryParseJID } from '@parley/jid';
-import type {
-  BounceRequest,
-  Envelope,
-  GatewayMessage,
-  InboundRoutes,
-  StanzaKind,
-} from '@parley/routing';
+import type { Envelope, GatewayMessage, InboundRoutes, Undelivered } from '@parley/routing';
 import {
   BusProtocol,
+  bounceOf,
+  envelopeOf,
   gatewaySubject,
   inboundRoutes,
   partitionOf,
   publishInbound,
-  routeSubject,
   versionedBus,
 } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
@@ -176,19 +171,10 @@ export class Core {
    * Hands an undelivered delivery back to its recipient's partition, which
    * routes it again as if that connection did not exist.
    */
-  bounceDelivery(m: {
-    env: Envelope;
-    conn?: string;
-    jid?: string;
-    drained?: boolean;
-  }): Promise<void> {
-    const to = m.jid ?? m.env.to;
-    const bare = bareOf(to);
-    if (!bare) return Promise.resolve();
-    const bounce: BounceRequest = { t: 'bounce', to, env: m.env };
-    if (m.conn !== undefined) bounce.conn = m.conn;
-    if (m.drained === true) bounce.drained = true;
-    return this.bus.publishDurable(routeSubject(bare, this.partitions), bounce);
+  bounceDelivery(m: Undelivered): Promise<void> {
+    const bounce = bounceOf(m, this.partitions);
+    if (bounce === undefined) return Promise.resolve();
+    return this.bus.publishDurable(bounce.subject, bounce.msg);
   }
 
   /**
@@ -332,20 +318,6 @@ function deliveryId(): string {
 function traced(env: Envelope): Envelope {
   const tp = traceparentOf();
   return tp === undefined || tp === env.tp ? env : { ...env, tp };
-}
-
-export function envelopeOf(el: Element, stage: Envelope['stage']): Envelope {
-  const id = el.attr('id');
-  const env: Envelope = {
-    stage,
-    kind: el.name as StanzaKind,
-    type: el.attr('type') ?? '',
-    from: el.attr('from') ?? '',
-    to: el.attr('to') ?? '',
-    xml: el.toString(),
-  };
-  if (id !== undefined) env.id = id;
-  return env;
 }
 
 /** Copy of a stanza re-addressed to `to` (and optionally from `from`). */

@@ -1,7 +1,7 @@
+import { envelopeOf } from '@parley/routing';
 import { NS_DELAY, delayElement, serviceUnavailable } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
-import { envelopeOf } from './core.js';
 import type { SessionEntry } from './session-table.js';
 
 /**

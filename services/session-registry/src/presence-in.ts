@@ -1,4 +1,5 @@
 import type { JID } from '@parley/jid';
+import { envelopeOf } from '@parley/routing';
 import type { Envelope } from '@parley/routing';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
@@ -12,7 +13,7 @@ import {
   revokeFrom,
   revokeTo,
 } from './subscription-state.js';
-import { envelopeOf, readdress } from './core.js';
+import { readdress } from './core.js';
 import { newItem, saveItem, sendCurrentPresence } from './roster.js';
 
 /** Inbound presence for a local account (RFC 6121 sections 3, 4 and 8.5). */

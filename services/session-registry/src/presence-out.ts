@@ -1,11 +1,12 @@
 import type { JID } from '@parley/jid';
+import { envelopeOf } from '@parley/routing';
 import type { Envelope } from '@parley/routing';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
 import { grantFrom, hasSubFrom, hasSubTo, revokeFrom, revokeTo } from './subscription-state.js';
-import { envelopeOf, readdress } from './core.js';
+import { readdress } from './core.js';
 import { deliverOffline } from './offline.js';
 import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';
 import type { SessionEntry } from './session-table.js';

@@ -1,12 +1,18 @@
 import type { BusMessage, DurableMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
 import type { PartitionOwnership } from '@parley/cluster';
-import { REGISTRY_MESSAGES, isAdminRequest, partitionOf, partitionPattern } from '@parley/routing';
+import {
+  REGISTRY_MESSAGES,
+  envelopeOf,
+  isAdminRequest,
+  partitionOf,
+  partitionPattern,
+} from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import { startAdminControl } from './admin-control.js';
 import type { RegistryDeps } from './core.js';
-import { Core, envelopeOf, fromRecord, toRecord } from './core.js';
+import { Core, fromRecord, toRecord } from './core.js';
 import { destructiveGuard } from './destructive-guard.js';
 import { gatewayDown, startReaper } from './reaper.js';
 import type { GatewayLiveness } from './reaper.js';

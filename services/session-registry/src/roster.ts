@@ -1,4 +1,5 @@
 import { tryParseJID } from '@parley/jid';
+import { envelopeOf } from '@parley/routing';
 import {
   NS_ROSTER,
   badRequest,
@@ -11,7 +12,7 @@ import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
-import { envelopeOf, readdress } from './core.js';
+import { readdress } from './core.js';
 import type { IqRequest } from './modules/types.js';
 
 /**

@@ -7,9 +7,8 @@
  * connection if it moved (stream resumption), to another resource, to
  * offline storage, or back to the sender as an error.
  */
-import { bareOf } from '@parley/jid';
-import { routeSubject } from '@parley/routing';
-import type { BounceRequest, Envelope, StanzaKind } from '@parley/routing';
+import { bounceOf, envelopeOf } from '@parley/routing';
+import type { Envelope } from '@parley/routing';
 import { parseXml } from '@parley/xml';
 import type { GatewayContext } from '../context.js';
 
@@ -28,18 +27,15 @@ export function bounceEnvelope(
   fullJid: string | undefined,
   conn: string | undefined,
 ): void {
-  const to = fullJid ?? env.to;
-  const bare = bareOf(to);
-  if (bare === '') {
+  const bounce = bounceOf({ env, jid: fullJid, conn }, ctx.config.routing.partitions);
+  if (bounce === undefined) {
     ctx.logger.warn('cannot bounce a stanza without a recipient', {
       from: env.from,
       kind: env.kind,
     });
     return;
   }
-  const msg: BounceRequest = { t: 'bounce', to, env };
-  if (conn !== undefined) msg.conn = conn;
-  ctx.publish(routeSubject(bare, ctx.config.routing.partitions), msg);
+  ctx.publish(bounce.subject, bounce.msg);
 }
 
 /** Bounces serialized stanzas that were meant for the session `fullJid` on connection `conn`. */
@@ -52,7 +48,7 @@ export function bounceStanzas(
 ): number {
   let n = 0;
   for (const xml of stanzas) {
-    const env = envelopeOf(xml);
+    const env = parsedEnvelope(xml);
     if (env === undefined) {
       ctx.logger.warn('dropping an unparsable queued stanza', { conn, jid: fullJid });
       continue;
@@ -69,7 +65,8 @@ function worthBouncing(env: Envelope): boolean {
   return env.kind === 'iq' && (env.type === 'get' || env.type === 'set');
 }
 
-function envelopeOf(xml: string): Envelope | undefined {
+/** The envelope of a queued stanza as it was serialized; undefined when it is not one. */
+function parsedEnvelope(xml: string): Envelope | undefined {
   let el;
   try {
     el = parseXml(xml);
@@ -77,15 +74,5 @@ function envelopeOf(xml: string): Envelope | undefined {
     return undefined;
   }
   if (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq') return undefined;
-  const env: Envelope = {
-    stage: 'in',
-    kind: el.name as StanzaKind,
-    type: el.attr('type') ?? '',
-    from: el.attr('from') ?? '',
-    to: el.attr('to') ?? '',
-    xml,
-  };
-  const id = el.attr('id');
-  if (id !== undefined) env.id = id;
-  return env;
+  return envelopeOf(el, 'in', xml);
 }

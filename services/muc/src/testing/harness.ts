@@ -8,7 +8,7 @@ import { loadConfig } from '@parley/config';
 import type { Config, DeepPartial } from '@parley/config';
 import { parseJID } from '@parley/jid';
 import type { RegistryMessage } from '@parley/routing';
-import { mucSubject } from '@parley/routing';
+import { envelopeOf, mucSubject } from '@parley/routing';
 import { NS_STANZAS } from '@parley/stanza';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -16,7 +16,6 @@ import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import { envelopeOf } from '../core.js';
 import { NS_MUC, NS_MUC_USER } from '../ns.js';
 import { startMucService } from '../service.js';
 import type { MucService } from '../service.js';
@@ -94,7 +93,10 @@ export class MucHarness {
   /** Publishes a stanza to the MUC partition of its 'to' and waits until it was handled. */
   async send(el: Element): Promise<void> {
     const to = parseJID(el.attr('to')!);
-    const msg: RegistryMessage = { t: 'stanza', env: { ...envelopeOf(el), ts: performance.now() } };
+    const msg: RegistryMessage = {
+      t: 'stanza',
+      env: { ...envelopeOf(el, 'in'), ts: performance.now() },
+    };
     await this.bus.publishDurable(mucSubject(to.toBareString(), this.config.muc.partitions), msg);
     await this.settle();
   }
