@@ -46,7 +46,7 @@ describe('Membership', () => {
     // Expiry is exclusive: at T0 + ttl the heartbeat is over.
     expect(await m.isLive('quiet', T0 + 1000)).toBe(false);
     expect(await m.live(T0 + 1000)).toEqual(['busy']);
-    expect(await redis.zrange(`${p}:members:registry`, 0, -1)).toEqual(['busy']);
+    expect(await redis.zrange(`${p}:members:registry`, '0', '-1')).toEqual(['busy']);
     expect(await m.live(T0 + 1800)).toEqual([]);
     expect(await redis.exists(`${p}:members:registry`)).toBe(0);
   });
