@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isValidSubject } from '@parley/bus';
+import { mucSubject } from './muc.js';
 import {
   decodeJidToken,
   encodeJidToken,
+  fnv1a32,
   partitionOf,
   routeSubject,
   gatewaySubject,
@@ -28,8 +30,7 @@ describe('subject scheme', () => {
     }
   });
 
-  it('partitions are stable and spread', () => {
-    expect(partitionOf('alice@localhost', 64)).toBe(partitionOf('alice@localhost', 64));
+  it('partitions are spread', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) seen.add(partitionOf(`user${i}@localhost`, 64));
     expect(seen.size).toBe(64);
@@ -38,6 +39,41 @@ describe('subject scheme', () => {
   it('rejects gateway ids that would break the subject', () => {
     expect(gatewaySubject('gw-1')).toBe('xmpp.gw.gw-1');
     expect(() => gatewaySubject('a.b')).toThrow();
+  });
+});
+
+/**
+ * Known answers, captured from the release that introduced them: the
+ * partition of a bare JID decides which worker owns an account (and a MUC
+ * room) and is part of every route subject. Pods of two releases run side
+ * by side during a rolling upgrade, so a changed hash would send one
+ * account's stanzas to two owners. These must never change.
+ */
+describe('partition hash: known answers', () => {
+  const vectors: [string, number, number, number][] = [
+    // bare JID, fnv1a32 (over UTF-16 code units), partition of 64, of 16
+    ['', 0x811c9dc5, 5, 5],
+    ['a', 0xe40c292c, 44, 12],
+    ['alice@localhost', 0xea2230da, 26, 10],
+    ['alice@example.org', 0x818ec9d1, 17, 1],
+    ['room@conference.example.org', 0x7e45fd74, 52, 4],
+    ['example.org', 0x2d8e29b1, 49, 1],
+    ['jürgen@münchen.de', 0x3e8b8d2f, 47, 15],
+    ['ΣΑΣ@example.com', 0x3205784f, 15, 15],
+    ['🦜@x', 0x8a044907, 7, 7],
+  ];
+
+  it.each(vectors)('%j hashes to %i', (jid, hash, p64, p16) => {
+    expect(fnv1a32(jid)).toBe(hash);
+    expect(partitionOf(jid, 64)).toBe(p64);
+    expect(partitionOf(jid, 16)).toBe(p16);
+  });
+
+  it('puts the partition into route and MUC subjects', () => {
+    expect(routeSubject('jürgen@münchen.de', 64)).toBe('xmpp.r.47.j%C3%BCrgen@m%C3%BCnchen%2Ede');
+    expect(mucSubject('room@conference.example.org', 16)).toBe(
+      'xmpp.muc.4.room@conference%2Eexample%2Eorg',
+    );
   });
 });
 
