@@ -480,6 +480,10 @@ export const configSchema: SchemaFor<Config> = {
     }),
   },
   modules: {
+    disabled: list(str({ default: '', doc: 'module name' }), {
+      default: [],
+      doc: 'Server modules to switch off by name (e.g. `["vcard", "last"]`; the names are listed in docs/xeps.md). An unknown name, or a module another enabled module requires, stops the start.',
+    }),
     version: {
       name: str({
         default: 'Parley',

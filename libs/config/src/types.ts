@@ -213,6 +213,8 @@ export interface Config {
     maxPayloadBytes: number;
   };
   modules: {
+    /** Server modules switched off by name. */
+    disabled: string[];
     version: {
       name: string;
       showOs: boolean;

@@ -10,6 +10,7 @@
  * - a relay: stanzas for `<admin.mucActor>/admin-api.<instance>` (the MUC
  *   service's answers to the API) go to that API instance's subject.
  */
+import { Priority } from '@parley/modules';
 import type { BusMessage, Subscription } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJID } from '@parley/jid';
@@ -60,13 +61,18 @@ export function startAdminControl(
   metrics: Metrics,
 ): AdminControl {
   const actor = mucActorOf(core.config);
-  core.hooks.inbound.push(({ env, to }) => {
-    if (!to.resource.startsWith('admin-api.') || to.toBareString() !== actor) return undefined;
-    const instance = adminRelayInstance(to.resource);
-    if (instance === undefined) return undefined;
-    core.bus.publish(adminRelaySubject(instance), env);
-    return 'drop';
-  });
+  // Before every module: the relay's stanzas are for the admin API, not the account.
+  core.hooks.inbound.add(
+    ({ env, to }) => {
+      if (!to.resource.startsWith('admin-api.') || to.toBareString() !== actor) return undefined;
+      const instance = adminRelayInstance(to.resource);
+      if (instance === undefined) return undefined;
+      core.bus.publish(adminRelaySubject(instance), env);
+      return 'drop';
+    },
+    Priority.first,
+    'admin-api relay',
+  );
   const rate = new DeliveryRate(metrics);
   const node = core.config.server.nodeId;
   const sub: Subscription = core.bus.subscribe(ADMIN_REGISTRY_SUBJECT, (msg) => {

@@ -61,7 +61,7 @@ export class Core {
   /** What the modules attached to the stanza path. */
   readonly hooks = new Hooks();
   /** Service domains owned by modules (ModuleContext.serviceDomain), e.g. pubsub.<domain>. */
-  readonly serviceDomains = new Map<string, ServiceHandler>();
+  readonly serviceDomains = new Map<string, { handler: ServiceHandler; module: string }>();
   /** Sessions moving to a new connection (XEP-0198 resumption): deliveries held until the old one is fenced. */
   readonly fences: Fences;
   private readonly caches: AccountCache<unknown>[] = [];
@@ -231,7 +231,7 @@ export class Core {
     const from = tryParseJID(env.from);
     const to = tryParseJID(env.to);
     if (!from || !to) return;
-    const verdict = runFilters(this.hooks.outbound, { env, from, to, generated: true });
+    const verdict = runFilters(this.hooks.outbound.handlers, { env, from, to, generated: true });
     if (verdict instanceof Promise) return verdict.then((v) => this.routeUnlessFiltered(env, v));
     this.routeUnlessFiltered(env, verdict);
   }
@@ -248,7 +248,7 @@ export class Core {
     deliveredTo: SessionEntry[],
   ): void | Promise<void> {
     if (this.hooks.delivered.length === 0) return;
-    return runHooks(this.hooks.delivered, owner, env, deliveredTo);
+    return runHooks(this.hooks.delivered.handlers, owner, env, deliveredTo);
   }
 
   /** A new per-account cache for a module, emptied for the accounts of a released partition. */

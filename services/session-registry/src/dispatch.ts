@@ -22,7 +22,7 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
   if (env.to && !to) return;
 
   if (core.hooks.outbound.length > 0) {
-    const pending = runFilters(core.hooks.outbound, { env, from, to, generated: false });
+    const pending = runFilters(core.hooks.outbound.handlers, { env, from, to, generated: false });
     const verdict = pending instanceof Promise ? await pending : pending;
     if (verdict !== undefined) {
       if (verdict === 'drop') return;
@@ -61,7 +61,7 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
     core.routeIn({ ...env, to: bare.toString() });
   } else core.routeIn(env);
   if (env.kind === 'message' && core.hooks.sent.length > 0)
-    await runHooks(core.hooks.sent, from, env);
+    await runHooks(core.hooks.sent.handlers, from, env);
 }
 
 /** Stage 'in': a stanza for a local account, at the recipient's home partition. */
@@ -75,10 +75,10 @@ export async function handleInbound(
   const from = tryParseJID(env.from);
   if (!to || !from) return;
   const service = core.serviceDomains.get(to.domain);
-  if (service) return service({ env, from, to });
+  if (service) return service.handler({ env, from, to });
   if (!to.local) return; // domain-addressed stanzas are handled at stage 'out'
   if (core.hooks.inbound.length > 0) {
-    const pending = runFilters(core.hooks.inbound, { env, from, to, skipConn });
+    const pending = runFilters(core.hooks.inbound.handlers, { env, from, to, skipConn });
     const verdict = pending instanceof Promise ? await pending : pending;
     if (verdict !== undefined) {
       if (verdict === 'drop') return;

@@ -5,6 +5,7 @@
  * answers synchronously never costs a promise.
  */
 import type { JID } from '@parley/jid';
+import { HookList } from '@parley/modules';
 import type { Envelope } from '@parley/routing';
 import { StanzaError } from '@parley/stanza';
 import type { SessionEntry } from './session-table.js';
@@ -57,11 +58,12 @@ export type MessageDeliveredHook = (
 /** A local user's message was forwarded to its recipient (at the sender's partition). */
 export type MessageSentHook = (from: JID, env: Envelope) => void | Promise<void>;
 
+/** The stanza-path hooks, each in run order (priority, then module start order). */
 export class Hooks {
-  readonly outbound: OutboundFilter[] = [];
-  readonly inbound: InboundFilter[] = [];
-  readonly delivered: MessageDeliveredHook[] = [];
-  readonly sent: MessageSentHook[] = [];
+  readonly outbound = new HookList<OutboundFilter>();
+  readonly inbound = new HookList<InboundFilter>();
+  readonly delivered = new HookList<MessageDeliveredHook>();
+  readonly sent = new HookList<MessageSentHook>();
 }
 
 type Filter<T> = (s: T) => FilterVerdict | Promise<FilterVerdict>;

@@ -1,4 +1,5 @@
 import type { JID } from '@parley/jid';
+import { HandlerTable } from '@parley/modules';
 import type { Envelope } from '@parley/routing';
 import {
   StanzaError,
@@ -12,10 +13,13 @@ import type { Element } from '@parley/xml';
 import type { Core } from './core.js';
 import type { IqHandler, IqRequest } from './modules/types.js';
 
-/** IQ handler tables keyed by `${type} ${namespace}`. */
+/**
+ * IQ handler tables keyed by `${type} ${namespace}`: one handler per key,
+ * a second registration stops the start naming both modules.
+ */
 export class IqHandlers {
-  readonly server = new Map<string, IqHandler>();
-  readonly account = new Map<string, IqHandler>();
+  readonly server = new HandlerTable<IqHandler>('server IQ');
+  readonly account = new HandlerTable<IqHandler>('account IQ');
 }
 
 export function handlerKey(type: string, ns: string): string {
@@ -29,7 +33,7 @@ export function handlerKey(type: string, ns: string): string {
  */
 export async function answerIq(
   core: Core,
-  table: Map<string, IqHandler>,
+  table: HandlerTable<IqHandler>,
   env: Envelope,
   from: JID,
   to: JID,

@@ -1,5 +1,6 @@
 import type { BusMessage, DurableMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
+import { ModuleError, Priority, ServiceRegistry, startModules } from '@parley/modules';
 import type { PartitionOwnership } from '@parley/cluster';
 import {
   REGISTRY_MESSAGES,
@@ -28,7 +29,8 @@ const tracer = getTracer('parley-session-registry');
 export interface SessionRegistry {
   /** Partitions this worker consumes. */
   readonly partitions: number[];
-  readonly modules: ServerModule[];
+  /** The modules started, in start order. */
+  readonly modules: readonly ServerModule[];
   sessionCount(): number;
   /** Resolves once every partition consumer is running. */
   readonly ready: Promise<void>;
@@ -42,7 +44,7 @@ export interface RegistryOptions extends RegistryDeps {
   ownership?: PartitionOwnership;
   /** Tells whether a gateway is alive (cluster mode): sessions on dead gateways are ended. */
   gatewayLiveness?: GatewayLiveness;
-  modules?: ServerModule[];
+  modules?: readonly ServerModule[];
 }
 
 /**
@@ -56,22 +58,28 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const features = { server: [] as string[], account: [] as string[] };
   const identities = { server: [] as Identity[], account: [] as Identity[] };
   const discoItems: DiscoItem[] = [];
-  const ctx: ModuleContext = {
+  const services = new ServiceRegistry();
+  const contextFor = (module: string): ModuleContext => ({
+    module,
     config: core.config,
     stores: core.stores,
     logger: core.logger,
     sessions: core.sessions,
     startedAt,
-    serverIq: (type, ns, h) => void iqs.server.set(handlerKey(type, ns), h),
-    accountIq: (type, ns, h) => void iqs.account.set(handlerKey(type, ns), h),
+    serverIq: (type, ns, h) => iqs.server.register(handlerKey(type, ns), h, module),
+    accountIq: (type, ns, h) => iqs.account.register(handlerKey(type, ns), h, module),
+    provide: (key, value) => services.provide(key, value, module),
+    use: (key) => services.use(key, module),
+    tryUse: (key) => (services.has(key) ? services.use(key, module) : undefined),
     feature: (ns, scope = 'server') => void features[scope].push(ns),
     identity: (id, scope = 'server') => void identities[scope].push(id),
     features: (scope) => [...new Set(features[scope])],
     identities: (scope) => identities[scope],
-    onOutbound: (f) => void core.hooks.outbound.push(f),
-    onInbound: (f) => void core.hooks.inbound.push(f),
-    onMessageDelivered: (h) => void core.hooks.delivered.push(h),
-    onMessageSent: (h) => void core.hooks.sent.push(h),
+    onOutbound: (f, priority = Priority.normal) => core.hooks.outbound.add(f, priority, module),
+    onInbound: (f, priority = Priority.normal) => core.hooks.inbound.add(f, priority, module),
+    onMessageDelivered: (h, priority = Priority.normal) =>
+      core.hooks.delivered.add(h, priority, module),
+    onMessageSent: (h, priority = Priority.normal) => core.hooks.sent.add(h, priority, module),
     deliver: (session, stanza) => core.deliver(session, envelopeOf(stanza, 'in')),
     send: (stanza) => core.send(stanza),
     setSessionFlag: (owner, session, flag, on) => {
@@ -89,17 +97,31 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       if (!discoItems.some((i) => i.jid === jid)) discoItems.push(name ? { jid, name } : { jid });
     },
     discoItems: () => [...discoItems],
-    serviceDomain: (domain, handler) => void core.serviceDomains.set(domain, handler),
-  };
-  // The roster (RFC 6121 section 2) is core, registered like a module.
-  ctx.accountIq('get', NS_ROSTER, (req) => rosterGet(core, req));
-  ctx.accountIq('set', NS_ROSTER, (req) => rosterSet(core, req));
+    serviceDomain: (domain, handler) => {
+      const prev = core.serviceDomains.get(domain);
+      if (prev !== undefined) {
+        throw new ModuleError(
+          'duplicate-handler',
+          `module '${module}' claims service domain '${domain}', already owned by module '${prev.module}'`,
+        );
+      }
+      core.serviceDomains.set(domain, { handler, module });
+    },
+  });
+  // The roster (RFC 6121 section 2) is part of the registry's rules, registered like a module.
+  iqs.account.register(handlerKey('get', NS_ROSTER), (req) => rosterGet(core, req), 'roster');
+  iqs.account.register(handlerKey('set', NS_ROSTER), (req) => rosterSet(core, req), 'roster');
   // The admin API's requests and relay (first inbound filter: its stanzas reach no module).
   const admin = startAdminControl(core, iqs, () => ownership.owned(), opts.metrics);
-  const modules = (opts.modules ?? builtinModules).filter(
-    (m) => !m.enabled || m.enabled(core.config),
-  );
-  for (const m of modules) m.register(ctx);
+  // Declared dependencies, one handler per IQ, disabled modules named in the config: a
+  // mistake stops the start here with a ModuleError naming the modules.
+  const started = startModules({
+    modules: opts.modules ?? builtinModules,
+    config: core.config,
+    disabled: core.config.modules.disabled,
+    contextFor: (m) => contextFor(m.name),
+  });
+  const modules = started.modules;
 
   // Destructive messages are checked against the stores and heartbeats first (docs/security.md).
   const guard = destructiveGuard(core, opts.gatewayLiveness, opts.metrics, core.logger);
@@ -223,6 +245,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       reaper?.stop();
       admin.stop();
       await ownership.stop();
+      await started.stop();
     },
   };
 }

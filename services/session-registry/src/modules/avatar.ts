@@ -1,3 +1,4 @@
+import { ServiceKey } from '@parley/modules';
 import { createHash } from 'node:crypto';
 import type { PublishedEvent } from '@parley/pubsub';
 import { payloadOf } from '@parley/pubsub';
@@ -5,7 +6,7 @@ import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { FilterVerdict } from '../hooks.js';
 import type { AccountCache } from '../account-cache.js';
-import { pepRuntime } from './pep-runtime.js';
+import { PEP } from './pep-runtime.js';
 import type { PepRuntime } from './pep-runtime.js';
 import type { ModuleContext, ServerModule } from './types.js';
 
@@ -58,7 +59,7 @@ export class Avatars {
 
   constructor(private readonly ctx: ModuleContext) {
     this.hashes = ctx.accountCache<string>();
-    this.pep = pepRuntime(ctx);
+    this.pep = ctx.use(PEP);
   }
 
   /** The account's avatar hash ('' when it has none). */
@@ -176,14 +177,8 @@ export function presenceWithHash(raw: string, hash: string): string | undefined 
   return presence.toString();
 }
 
-const shared = new WeakMap<ModuleContext, Avatars>();
-
-/** The avatar state of a registry (one per ModuleContext). */
-export function avatars(ctx: ModuleContext): Avatars {
-  let a = shared.get(ctx);
-  if (!a) shared.set(ctx, (a = new Avatars(ctx)));
-  return a;
-}
+/** The avatar state, provided by the avatar module to the vcard module. */
+export const AVATARS = new ServiceKey<Avatars>('avatars');
 
 /**
  * XEP-0084 User Avatar over PEP with the XEP-0398 conversion: publishing a
@@ -193,6 +188,7 @@ export function avatars(ctx: ModuleContext): Avatars {
  */
 export const avatarModule: ServerModule = {
   name: 'avatar',
+  requires: ['pep'],
   xeps: [
     {
       xep: '0084',
@@ -208,7 +204,8 @@ export const avatarModule: ServerModule = {
     },
   ],
   register(ctx) {
-    const a = avatars(ctx);
+    const a = new Avatars(ctx);
+    ctx.provide(AVATARS, a);
     ctx.feature(NS_PEP_VCARD_CONVERSION, 'account');
     a.pep.onPublished((ev) => a.pepToVcard(ev));
     ctx.onOutbound(({ env, from, generated }) => {

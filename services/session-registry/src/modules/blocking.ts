@@ -1,3 +1,4 @@
+import { Priority } from '@parley/modules';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
@@ -64,11 +65,15 @@ export const blockingModule: ServerModule = {
       return list.then((l) => (blocks(l, owner, peer) ? verdict() : undefined));
     };
 
-    ctx.onOutbound(({ env, from, to }) =>
-      to ? decide(from.toBareString(), to, () => outboundVerdict(env)) : undefined,
+    // Access control first: a blocked stanza reaches no other module.
+    ctx.onOutbound(
+      ({ env, from, to }) =>
+        to ? decide(from.toBareString(), to, () => outboundVerdict(env)) : undefined,
+      Priority.access,
     );
-    ctx.onInbound(({ env, from, to }) =>
-      decide(to.toBareString(), from, () => inboundVerdict(env)),
+    ctx.onInbound(
+      ({ env, from, to }) => decide(to.toBareString(), from, () => inboundVerdict(env)),
+      Priority.access,
     );
 
     ctx.accountIq('get', NS_BLOCKING, async (req) => {

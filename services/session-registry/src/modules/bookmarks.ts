@@ -1,10 +1,11 @@
+import { ServiceKey } from '@parley/modules';
 import { tryParseJID } from '@parley/jid';
 import { parseBoolean, payloadOf } from '@parley/pubsub';
 import type { PublishedEvent, PubsubEngine, RetractedEvent } from '@parley/pubsub';
 import type { PubsubItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import { pepRuntime } from './pep-runtime.js';
+import { PEP } from './pep-runtime.js';
 import type { ModuleContext, ServerModule } from './types.js';
 
 /** XEP-0402 PEP Native Bookmarks: one item per room, the room JID as item id. */
@@ -95,7 +96,7 @@ export class Bookmarks {
   private readonly engine: PubsubEngine;
 
   constructor(ctx: ModuleContext) {
-    this.engine = pepRuntime(ctx).engine;
+    this.engine = ctx.use(PEP).engine;
   }
 
   private async bookmarks(owner: string): Promise<PubsubItem[]> {
@@ -169,13 +170,8 @@ export class Bookmarks {
   }
 }
 
-const shared = new WeakMap<ModuleContext, Bookmarks>();
-
-export function bookmarks(ctx: ModuleContext): Bookmarks {
-  let b = shared.get(ctx);
-  if (!b) shared.set(ctx, (b = new Bookmarks(ctx)));
-  return b;
-}
+/** The bookmark mapping, provided by the bookmarks module to the private module. */
+export const BOOKMARKS = new ServiceKey<Bookmarks>('bookmarks');
 
 /**
  * XEP-0402 PEP Native Bookmarks with both compatibility modes: #compat
@@ -185,6 +181,7 @@ export function bookmarks(ctx: ModuleContext): Bookmarks {
  */
 export const bookmarksModule: ServerModule = {
   name: 'bookmarks',
+  requires: ['pep'],
   xeps: [
     {
       xep: '0402',
@@ -200,8 +197,9 @@ export const bookmarksModule: ServerModule = {
     },
   ],
   register(ctx) {
-    const b = bookmarks(ctx);
-    const rt = pepRuntime(ctx);
+    const b = new Bookmarks(ctx);
+    ctx.provide(BOOKMARKS, b);
+    const rt = ctx.use(PEP);
     ctx.feature(`${NS_BOOKMARKS2}#compat`, 'account');
     ctx.feature(`${NS_BOOKMARKS2}#compat-pep`, 'account');
     rt.onPublished((ev) => b.published(ev));

@@ -16,8 +16,13 @@ import type { ServerModule } from './types.js';
 import { vcardModule } from './vcard.js';
 import { versionModule } from './version.js';
 
-/** Every server module, in registration order. */
-export const builtinModules: ServerModule[] = [
+/**
+ * Every module of the session registry. The order here does not matter:
+ * each module declares what it requires and at which priority its hooks
+ * run (blocking filters at `access`, archiving at `stamp`, so carbon
+ * copies carry the archive's stanza-id).
+ */
+export const builtinModules: readonly ServerModule[] = [
   discoModule,
   mucServiceModule,
   pingModule,
@@ -25,9 +30,7 @@ export const builtinModules: ServerModule[] = [
   lastActivityModule,
   timeModule,
   registerFeatureModule,
-  // Blocking filters first: a blocked stanza is refused before other modules look at it.
   blockingModule,
-  // Archiving before carbons: carbon copies carry the archive's stanza-id.
   mamModule,
   carbonsModule,
   // PEP (XEP-0163) and what is built on it; the pubsub.<domain> service.

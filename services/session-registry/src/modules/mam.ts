@@ -1,3 +1,4 @@
+import { Priority } from '@parley/modules';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import {
@@ -102,15 +103,20 @@ export const mamModule: ServerModule = {
     }
 
     const mam = new Mam(ctx);
-    ctx.onOutbound(({ env, from }) =>
-      env.kind === 'message' && env.xml.includes(NS_SID)
-        ? mam.stripOwnIds(env, from.toBareString())
-        : undefined,
+    // Stamping priority: the hooks after these (carbons) see the archive's stanza-id.
+    ctx.onOutbound(
+      ({ env, from }) =>
+        env.kind === 'message' && env.xml.includes(NS_SID)
+          ? mam.stripOwnIds(env, from.toBareString())
+          : undefined,
+      Priority.stamp,
     );
-    ctx.onMessageSent((from, env) =>
-      mayBeArchivable(env.type, env.xml) ? mam.archiveOutgoing(from, env) : undefined,
+    ctx.onMessageSent(
+      (from, env) =>
+        mayBeArchivable(env.type, env.xml) ? mam.archiveOutgoing(from, env) : undefined,
+      Priority.stamp,
     );
-    ctx.onInbound((s) => (s.env.kind === 'message' ? mam.inbound(s) : undefined));
+    ctx.onInbound((s) => (s.env.kind === 'message' ? mam.inbound(s) : undefined), Priority.stamp);
 
     // The archive is the account's (XEP-0313 section 8.1); IQs to the server are for the sender's own.
     ctx.accountIq('get', NS_MAM, (req) => mam.get(req, ownArchive(req)));

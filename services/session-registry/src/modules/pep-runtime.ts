@@ -2,6 +2,7 @@ import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import { BASE_DEFAULTS, PubsubEngine, capsKey, capsOf } from '@parley/pubsub';
 import type { Caps, LoadedNode, PublishedEvent, RetractedEvent } from '@parley/pubsub';
+import { ServiceKey } from '@parley/modules';
 import { parseXml } from '@parley/xml';
 import { Blocklist } from './blocklist.js';
 import { CapsResolver } from './pep-caps.js';
@@ -218,11 +219,5 @@ export class PepRuntime {
   }
 }
 
-const runtimes = new WeakMap<ModuleContext, PepRuntime>();
-
-/** The PEP runtime of a registry (one per ModuleContext), created on first use. */
-export function pepRuntime(ctx: ModuleContext): PepRuntime {
-  let rt = runtimes.get(ctx);
-  if (!rt) runtimes.set(ctx, (rt = new PepRuntime(ctx)));
-  return rt;
-}
+/** The PEP runtime, provided by the pep module to the modules that require it. */
+export const PEP = new ServiceKey<PepRuntime>('pep');

@@ -11,7 +11,6 @@ import {
   pubsubFeature,
 } from '@parley/pubsub';
 import type { Caps } from '@parley/pubsub';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { FilterVerdict } from '../hooks.js';
@@ -19,8 +18,8 @@ import type { SessionEntry } from '../session-table.js';
 import { hasSubFrom, hasSubTo } from '../subscription-state.js';
 import { Blocklist } from './blocklist.js';
 import { CAPS_QUERY_PREFIX } from './pep-caps.js';
-import { pepRuntime } from './pep-runtime.js';
-import type { PepRuntime } from './pep-runtime.js';
+import { DISCO } from './disco.js';
+import { PEP, PepRuntime } from './pep-runtime.js';
 import type { ModuleContext, ServerModule } from './types.js';
 
 /**
@@ -87,6 +86,7 @@ export const PEP_FEATURES = [
  */
 export const pepModule: ServerModule = {
   name: 'pep',
+  requires: ['disco'],
   xeps: [
     {
       xep: '0060',
@@ -114,7 +114,8 @@ export const pepModule: ServerModule = {
     },
   ],
   register(ctx) {
-    const rt = pepRuntime(ctx);
+    const rt = new PepRuntime(ctx);
+    ctx.provide(PEP, rt);
     const engine = rt.engine;
     ctx.identity({ category: 'pubsub', type: 'pep' }, 'account');
     ctx.feature(NS_PUBSUB, 'account');
@@ -126,32 +127,19 @@ export const pepModule: ServerModule = {
           engine.handleIq(req.to.toBareString(), req.from, type, req.payload),
         );
 
-    // disco on the account: the node-less answers as the disco module gives them, plus
-    // node information (XEP-0060 5.3/5.4) and the account's nodes as items (5.2).
-    ctx.accountIq('get', NS_DISCO_INFO, async ({ payload, from, to }) => {
-      const node = payload.attr('node');
-      const q = xml('query', { xmlns: NS_DISCO_INFO, node });
-      if (node !== undefined) {
-        for (const el of await engine.nodeInfo(to.toBareString(), node, from)) q.append(el);
-        return q;
-      }
-      for (const id of ctx.identities('account'))
-        q.c('identity', { category: id.category, type: id.type, name: id.name });
-      for (const f of [...new Set(ctx.features('account'))].sort()) q.c('feature', { var: f });
-      return q;
-    });
-    ctx.accountIq('get', NS_DISCO_ITEMS, async ({ payload, from, to }) => {
-      const owner = to.toBareString();
-      const node = payload.attr('node');
-      const q = xml('query', { xmlns: NS_DISCO_ITEMS, node });
-      if (node !== undefined) {
-        for (const id of await engine.itemIds(owner, node, from))
-          q.c('item', { jid: owner, name: id });
-        return q;
-      }
-      for (const n of await engine.visibleNodes(owner, from))
-        q.c('item', { jid: owner, node: n.node, name: n.config.title || undefined });
-      return q;
+    // The account's nodes in its disco (XEP-0060 5.2-5.4): node information, the
+    // nodes as items of the account, the item ids as items of a node.
+    ctx.use(DISCO).addAccountNodes({
+      info: (owner, node, from) => engine.nodeInfo(owner, node, from),
+      items: async (owner, node, from) => {
+        if (node !== undefined) {
+          const ids = await engine.itemIds(owner, node, from);
+          return ids.map((id) => xml('item', { jid: owner, name: id }));
+        }
+        return (await engine.visibleNodes(owner, from)).map((n) =>
+          xml('item', { jid: owner, node: n.node, name: n.config.title || undefined }),
+        );
+      },
     });
 
     ctx.onOutbound(({ env, from, to, generated }) => {

@@ -1,7 +1,7 @@
 import { badRequest, forbidden, notAcceptable } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import { NS_BOOKMARKS, bookmarks } from './bookmarks.js';
+import { BOOKMARKS, NS_BOOKMARKS } from './bookmarks.js';
 import type { IqRequest, ServerModule } from './types.js';
 
 export const NS_PRIVATE = 'jabber:iq:private';
@@ -25,14 +25,16 @@ function qualified(child: Element): { ns: string; el: Element } {
 /**
  * XEP-0049 Private XML Storage: any element in its own namespace, kept per
  * account by element name and namespace. XEP-0048 bookmarks
- * (`<storage xmlns='storage:bookmarks'/>`) are not stored here: they are
- * read from and written to the XEP-0402 PEP node (bookmarks module).
+ * (`<storage xmlns='storage:bookmarks'/>`) are not stored here while the
+ * bookmarks module is enabled: they are read from and written to the
+ * XEP-0402 PEP node. Without it they are stored like any other element.
  */
 export const privateModule: ServerModule = {
   name: 'private',
+  after: ['bookmarks'],
   xeps: [{ xep: '0049', title: 'Private XML Storage', version: '1.2' }],
   register(ctx) {
-    const b = bookmarks(ctx);
+    const b = ctx.tryUse(BOOKMARKS);
     ctx.feature(NS_PRIVATE);
 
     ctx.accountIq('get', NS_PRIVATE, async (req) => {
@@ -42,7 +44,7 @@ export const privateModule: ServerModule = {
       if (children.length > 1) throw badRequest('one element per request');
       const { ns, el } = qualified(children[0]!);
       let found: Element;
-      if (el.localName === 'storage' && ns === NS_BOOKMARKS) found = await b.asStorage(owner);
+      if (b && el.localName === 'storage' && ns === NS_BOOKMARKS) found = await b.asStorage(owner);
       else {
         const stored = await ctx.stores.privateXml.get(owner, el.localName, ns);
         found = stored ? parseXml(stored) : xml(el.localName, { xmlns: ns });
@@ -58,7 +60,7 @@ export const privateModule: ServerModule = {
         if (Buffer.byteLength(el.toString()) > ctx.config.pubsub.maxPayloadBytes)
           throw notAcceptable('the element is too large');
       for (const { ns, el } of children) {
-        if (el.localName === 'storage' && ns === NS_BOOKMARKS)
+        if (b && el.localName === 'storage' && ns === NS_BOOKMARKS)
           await b.replaceFromStorage(owner, el, true);
         else await ctx.stores.privateXml.set(owner, el.localName, ns, el.toString());
       }

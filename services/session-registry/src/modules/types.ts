@@ -1,5 +1,6 @@
 import type { Config } from '@parley/config';
 import type { JID } from '@parley/jid';
+import type { ModuleDefinition, ServiceKey, XepDeclaration } from '@parley/modules';
 import type { Envelope } from '@parley/routing';
 import type { Stores } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
@@ -54,14 +55,26 @@ export interface DiscoItem {
 }
 
 export interface ModuleContext {
+  /** The name of the module this context belongs to. */
+  readonly module: string;
   readonly config: Config;
   readonly stores: Stores;
   readonly logger: Logger;
   readonly sessions: SessionTable;
-  /** Handles IQs of `type` whose payload is in `ns`, addressed to the server domain. */
+  /**
+   * Handles IQs of `type` whose payload is in `ns`, addressed to the server
+   * domain. A second handler for the same type and namespace stops the
+   * start (ModuleError 'duplicate-handler').
+   */
   serverIq(type: 'get' | 'set', ns: string, handler: IqHandler): void;
-  /** Handles IQs of `type` whose payload is in `ns`, addressed to an account's bare JID. */
+  /** Handles IQs of `type` whose payload is in `ns`, addressed to an account's bare JID (one per key). */
   accountIq(type: 'get' | 'set', ns: string, handler: IqHandler): void;
+  /** Shares state with the modules that require this one, under a typed key. */
+  provide<T>(key: ServiceKey<T>, value: T): void;
+  /** State a module started earlier provides; name it in `requires`. */
+  use<T>(key: ServiceKey<T>): T;
+  /** State an optional module provides when it is enabled; name it in `after`. */
+  tryUse<T>(key: ServiceKey<T>): T | undefined;
   /** Advertises a disco feature of the server (scope 'server') or of every account (scope 'account'). */
   feature(ns: string, scope?: 'server' | 'account'): void;
   identity(identity: Identity, scope?: 'server' | 'account'): void;
@@ -75,14 +88,17 @@ export interface ModuleContext {
    * before the registry acts on it, and the presence the server sends on the
    * user's behalf (broadcasts, probes). May drop it, answer it with an
    * error or replace it (see FilterVerdict).
+   *
+   * Every hook takes a priority (default `Priority.normal`): higher runs
+   * first, equal ones in module start order (see @parley/modules).
    */
-  onOutbound(filter: OutboundFilter): void;
+  onOutbound(filter: OutboundFilter, priority?: number): void;
   /** Sees every stanza for a local account, at the recipient's partition, before delivery. */
-  onInbound(filter: InboundFilter): void;
+  onInbound(filter: InboundFilter, priority?: number): void;
   /** After a message for a local account was handed to resources or stored offline. */
-  onMessageDelivered(hook: MessageDeliveredHook): void;
+  onMessageDelivered(hook: MessageDeliveredHook, priority?: number): void;
   /** After a local user's message was forwarded to its recipient, at the sender's partition. */
-  onMessageSent(hook: MessageSentHook): void;
+  onMessageSent(hook: MessageSentHook, priority?: number): void;
   /** Hands a stanza (from/to already set) to a session's connection. */
   deliver(session: SessionEntry, stanza: Element): void;
   /** Routes a server-built stanza (from/to already set) to its recipient, unfiltered. */
@@ -108,18 +124,12 @@ export interface ModuleContext {
   serviceDomain(domain: string, handler: ServiceHandler): void;
 }
 
-export interface XepDeclaration {
-  xep: string;
-  title: string;
-  version: string;
-  note?: string;
-}
+export type { XepDeclaration };
 
-/** A server feature: one module, one entry point, reaching the server only through its context. */
-export interface ServerModule {
-  name: string;
-  /** XEPs/RFCs this module implements (the docs' supported-XEP list is generated from these). */
-  xeps: XepDeclaration[];
-  enabled?(config: Config): boolean;
-  register(ctx: ModuleContext): void;
-}
+/**
+ * A feature of the session registry: one module, one entry point
+ * (`register`), reaching the server only through its context; declared
+ * dependencies, hook priorities and shared services as @parley/modules
+ * defines them. Its `xeps` make the docs' supported-XEP list.
+ */
+export type ServerModule = ModuleDefinition<ModuleContext, Config>;

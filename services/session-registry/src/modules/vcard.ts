@@ -1,6 +1,6 @@
 import { badRequest, forbidden, notAcceptable } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
-import { NS_VCARD, avatars } from './avatar.js';
+import { AVATARS, NS_VCARD } from './avatar.js';
 import type { ServerModule } from './types.js';
 
 /**
@@ -12,6 +12,7 @@ import type { ServerModule } from './types.js';
  */
 export const vcardModule: ServerModule = {
   name: 'vcard',
+  requires: ['avatar'],
   xeps: [
     { xep: '0054', title: 'vcard-temp', version: '1.2' },
     {
@@ -22,7 +23,7 @@ export const vcardModule: ServerModule = {
     },
   ],
   register(ctx) {
-    const a = avatars(ctx);
+    const a = ctx.use(AVATARS);
     ctx.feature(NS_VCARD);
     ctx.feature(NS_VCARD, 'account');
 
