@@ -12,6 +12,8 @@
  *   xmppctl api gen-token --name ops --scopes admin
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 
 type Fetch = (
   url: string,
@@ -59,25 +61,64 @@ export const API_USAGE = `xmppctl api: the admin REST API from the command line
   --url <url>     the API (default: $PARLEY_ADMIN_URL, else admin.host:admin.port)
   --token <t>     the bearer token (default: $PARLEY_ADMIN_TOKEN)
   --all           follow 'next' and print every page's items
+  --help, -h      this text
 Path values may be given in order without names, e.g. xmppctl api getUser alice@localhost.
-Lists take comma-separated values; objects take JSON.`;
+Lists take comma-separated values; objects take JSON. For an operation with a parameter
+named body (sendMessage), --body is that parameter.`;
 
-function parseArgs(argv: string[]): { positional: string[]; named: Map<string, string> } {
-  const positional: string[] = [];
-  const named = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (eq !== -1) named.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--'))
-      named.set(a.slice(2), argv[++i]!);
-    else named.set(a.slice(2), 'true');
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** Options of every command; an operation's parameters cannot use these names. */
+const COMMON_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  body: { type: 'string' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionsConfig;
+
+const GEN_TOKEN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  domains: { type: 'string' },
+} as const satisfies OptionsConfig;
+
+/** `argv` parsed strictly against `options`; a bad option is a usage error naming `command`. */
+function parseCommand<O extends OptionsConfig>(argv: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new Error(`${command}: ${(err as Error).message}`, { cause: err });
   }
-  return { positional, named };
+}
+
+/**
+ * The first, lenient pass over the arguments: an operation's options are known only
+ * once /openapi.json is read, and reading it needs the command, --url and --token.
+ */
+function firstPass(argv: string[]) {
+  const { values, positionals, tokens } = parseArgs({
+    args: argv,
+    options: COMMON_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const name of ['url', 'token'] as const) {
+    if (values[name] === true) throw new Error(`Option '--${name} <value>' argument missing`);
+  }
+  const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+  const options = tokens.flatMap((t) => (t.kind === 'option' ? [t] : []));
+  return {
+    cmd: positionals[0],
+    rest: positionals.slice(1),
+    help: values.help === true,
+    url: text(values.url),
+    token: text(values.token),
+    /** Every option given, as written (`--name` or `-n`). */
+    given: options.map((t) => ({ name: t.name, rawName: t.rawName })),
+  };
 }
 
 type Schema = {
@@ -166,39 +207,50 @@ function convert(p: Param, text: string): unknown {
   }
 }
 
-function genToken(named: Map<string, string>, io: ApiCliIo): number {
+function genToken(argv: string[], io: ApiCliIo): number {
+  const { values } = parseCommand(argv, GEN_TOKEN_OPTIONS, 'gen-token');
   const token = randomBytes(32).toString('base64url');
   const entry: Record<string, unknown> = {
-    name: named.get('name') ?? 'operator',
+    name: values.name ?? 'operator',
     sha256: createHash('sha256').update(token).digest('hex'),
-    scopes: (named.get('scopes') ?? 'admin').split(','),
+    scopes: (values.scopes ?? 'admin').split(','),
   };
-  if (named.has('domains')) entry['domains'] = named.get('domains')!.split(',');
+  if (values.domains !== undefined) entry['domains'] = values.domains.split(',');
   io.out(`token: ${token}`);
   io.out(`admin.tokens entry: ${JSON.stringify(entry)}`);
   io.err('Keep the token secret; only its SHA-256 goes into the configuration.');
   return 0;
 }
 
+function parseBody(text: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Error(`--body expects a JSON object, got "${text}"`);
+  return body as Record<string, unknown>;
+}
+
 /** Runs `xmppctl api ...`; resolves with the exit code. */
 export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<number> {
-  const { positional, named } = parseArgs(argv);
-  const [cmd, ...rest] = positional;
-  if (!cmd || (cmd === 'help' && rest.length === 0) || named.has('help')) {
+  const first = firstPass(argv);
+  const { cmd, rest } = first;
+  if (first.help || !cmd || (cmd === 'help' && rest.length === 0)) {
     io.out(API_USAGE);
-    return cmd ? 0 : 2;
+    return cmd || first.help ? 0 : 2;
   }
-  if (cmd === 'gen-token') return genToken(named, io);
-  const base = (named.get('url') ?? io.env['PARLEY_ADMIN_URL'] ?? io.defaultUrl()).replace(
-    /\/+$/,
-    '',
-  );
-  const token = named.get('token') ?? io.env['PARLEY_ADMIN_TOKEN'];
+  if (cmd === 'gen-token') return genToken(argv, io);
+  const base = (first.url ?? io.env['PARLEY_ADMIN_URL'] ?? io.defaultUrl()).replace(/\/+$/, '');
+  const token = first.token ?? io.env['PARLEY_ADMIN_TOKEN'];
   const docRes = await io.fetch(`${base}/openapi.json`, { method: 'GET', headers: {} });
   if (docRes.status !== 200)
     throw new Error(`cannot read ${base}/openapi.json (HTTP ${docRes.status})`);
   const ops = operations(JSON.parse(await docRes.text()));
   if (cmd === 'list') {
+    parseCommand(argv, COMMON_OPTIONS, 'list');
     const width = Math.max(...ops.map((o) => o.id.length));
     for (const o of ops) io.out(`${o.id.padEnd(width)}  ${o.summary}`);
     return 0;
@@ -210,6 +262,7 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
     return op;
   };
   if (cmd === 'help') {
+    parseCommand(argv, COMMON_OPTIONS, 'help');
     const op = find(rest[0]!);
     io.out(`${op.id}: ${op.summary}\n  ${op.method} ${op.path}`);
     for (const p of op.params)
@@ -220,22 +273,34 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
   }
   const op = find(cmd);
   if (!token) throw new Error('no token: pass --token or set PARLEY_ADMIN_TOKEN');
-  const values = new Map(named);
-  for (const k of ['url', 'token', 'all', 'body']) values.delete(k);
+  // Every parameter of the operation is an option taking a value (converted by its type).
+  // `--body` is the whole JSON body, unless the operation has a parameter of that name
+  // (the text of sendMessage): then it is that parameter.
+  const wholeBody = !op.params.some((p) => p.name === 'body');
+  const common = new Set(Object.keys(COMMON_OPTIONS));
+  if (!wholeBody) common.delete('body');
+  const options: OptionsConfig = { ...COMMON_OPTIONS };
+  for (const p of op.params) if (!common.has(p.name)) options[p.name] = { type: 'string' };
+  for (const o of first.given)
+    if (!Object.hasOwn(options, o.name))
+      throw new Error(`${op.id} has no parameter ${o.rawName} (xmppctl api help ${op.id})`);
+  const parsed = parseCommand(argv, options, op.id);
+  const values = new Map<string, string>();
+  for (const [name, v] of Object.entries(parsed.values))
+    if (!common.has(name) && typeof v === 'string') values.set(name, v);
   const pathParams = op.params.filter((p) => p.in === 'path');
-  rest.forEach((v, i) => {
+  parsed.positionals.slice(1).forEach((v, i) => {
     const p = pathParams[i];
     if (!p) throw new Error(`${op.id} takes ${pathParams.length} path value(s)`);
     values.set(p.name, v);
   });
   let path = op.path;
   const query = new URLSearchParams();
-  let body: Record<string, unknown> | undefined = named.has('body')
-    ? (JSON.parse(named.get('body')!) as Record<string, unknown>)
-    : undefined;
+  const bodyText = wholeBody ? parsed.values['body'] : undefined;
+  let body: Record<string, unknown> | undefined =
+    typeof bodyText === 'string' ? parseBody(bodyText) : undefined;
   for (const [name, text] of values) {
-    const p = op.params.find((x) => x.name === name);
-    if (!p) throw new Error(`${op.id} has no parameter --${name} (xmppctl api help ${op.id})`);
+    const p = op.params.find((x) => x.name === name)!;
     if (p.in === 'path') path = path.replace(`{${name}}`, encodeURIComponent(text));
     else if (p.in === 'query') query.set(name, text);
     else (body ??= {})[name] = convert(p, text);
@@ -275,7 +340,7 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
       return 0;
     }
     const json = JSON.parse(text) as { items?: unknown[]; next?: string };
-    if (!named.has('all') || !op.pageable) {
+    if (parsed.values['all'] !== true || !op.pageable) {
       io.out(JSON.stringify(json, null, 2));
       return 0;
     }

@@ -1,6 +1,6 @@
 /** `xmppctl api`: the admin API operations from the command line, read from /openapi.json. */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runApiCommand } from '../src/admin-cli.js';
 import type { ApiCliIo } from '../src/admin-cli.js';
 import { TOKENS, startAdminTestServer } from './admin-api-harness.js';
@@ -88,6 +88,70 @@ describe('xmppctl api', () => {
     expect(await run('removeUser', 'cli@localhost')).toBe(1);
     expect(err.join('\n')).toMatch(/error 403 insufficient-scope/);
     io.env = { PARLEY_ADMIN_TOKEN: TOKENS.admin };
+  });
+
+  it('prints the usage: 0 when asked for it, 2 without a command', async () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['getUser', '--help']]) {
+      expect(await run(...argv)).toBe(0);
+      expect(out.join('\n')).toContain('xmppctl api list');
+    }
+    expect(await run()).toBe(2);
+    expect(out.join('\n')).toContain('xmppctl api help <operation>');
+  });
+
+  it('refuses bad usage with a message naming the operation and the option', async () => {
+    await expect(run('getUser', 'a@localhost', '-x')).rejects.toThrow(
+      'getUser has no parameter -x (xmppctl api help getUser)',
+    );
+    await expect(run('registerUser', '--password', 'pw', '--jid')).rejects.toThrow(
+      "registerUser: Option '--jid <value>' argument missing",
+    );
+    await expect(run('listUsers', '--all=yes')).rejects.toThrow(
+      "listUsers: Option '--all' does not take an argument",
+    );
+    await expect(run('getStats', '--url')).rejects.toThrow(
+      "Option '--url <value>' argument missing",
+    );
+    await expect(run('getUser', 'a@localhost', 'extra')).rejects.toThrow(
+      'getUser takes 1 path value(s)',
+    );
+    await expect(run('registerUser', '--body', '[1]')).rejects.toThrow(
+      '--body expects a JSON object, got "[1]"',
+    );
+    await expect(run('list', '--nope')).rejects.toThrow("list: Unknown option '--nope'");
+    await expect(run('gen-token', '--scope', 'read')).rejects.toThrow(
+      "gen-token: Unknown option '--scope'",
+    );
+  });
+
+  it('takes the body as JSON, completed by named parameters, and options in any order', async () => {
+    expect(
+      await run(
+        '--token',
+        TOKENS.admin,
+        'registerUser',
+        '--body',
+        '{"jid":"body@localhost"}',
+        '--password',
+        'pw',
+      ),
+    ).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ jid: 'body@localhost' });
+    expect(await run('getUser', '--url', 'http://127.0.0.1:5285/', 'body@localhost')).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ jid: 'body@localhost' });
+  });
+
+  it("gives --body to an operation's own body parameter (sendMessage's text)", async () => {
+    const send = ['sendMessage', '--from', 'admin@localhost', '--to', 'cli@localhost'];
+    expect(await run(...send, '--id', 'cli-body', '--body', 'hi from the CLI')).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toEqual({ id: 'cli-body' });
+    await vi.waitFor(async () => {
+      expect(await run('listOfflineMessages', 'cli@localhost')).toBe(0);
+      const stored = out.join('\n');
+      expect(stored).toContain('cli-body');
+      expect(stored).toContain('hi from the CLI');
+    });
+    await expect(run(...send)).rejects.toThrow('sendMessage needs --body');
   });
 
   it('makes a token and its configuration entry', async () => {
