@@ -73,22 +73,25 @@ export function installAuth(app: FastifyInstance, tokens: AdminToken[]): void {
   });
 }
 
+/** What the checks below read of a request: its token (any route's request, whatever its schema). */
+export type Authorized = Pick<FastifyRequest, 'token'>;
+
 /** Refuses a domain the request's token is not limited to. */
-export function checkDomain(req: FastifyRequest, domain: string): void {
+export function checkDomain(req: Authorized, domain: string): void {
   const allowed = req.token?.domains;
   if (allowed !== undefined && !allowed.includes(domain))
     throw new ApiProblem('domain-not-allowed', `this token may not act on ${domain}`, { domain });
 }
 
 /** Refuses a JID (bare or full) outside the token's domains. */
-export function checkJid(req: FastifyRequest, jid: string): void {
+export function checkJid(req: Authorized, jid: string): void {
   const at = jid.indexOf('@');
   const slash = jid.indexOf('/', at + 1);
   checkDomain(req, jid.slice(at + 1, slash === -1 ? undefined : slash));
 }
 
 /** Refuses a room whose MUC service belongs to a domain outside the token's domains. */
-export function checkRoom(req: FastifyRequest, config: Config, room: string): void {
+export function checkRoom(req: Authorized, config: Config, room: string): void {
   const domain = room.slice(room.indexOf('@') + 1);
   checkDomain(req, servedDomainOfMuc(config, domain) ?? domain);
 }
@@ -97,7 +100,7 @@ export function checkRoom(req: FastifyRequest, config: Config, room: string): vo
  * The domain a list operation is limited to: the one asked for (checked),
  * or, for a token limited to a single domain, that domain.
  */
-export function listDomain(req: FastifyRequest, domain: string | undefined): string | undefined {
+export function listDomain(req: Authorized, domain: string | undefined): string | undefined {
   const allowed = req.token?.domains;
   if (domain !== undefined) {
     checkDomain(req, domain);
@@ -111,11 +114,11 @@ export function listDomain(req: FastifyRequest, domain: string | undefined): str
   );
 }
 
+/** A request on one account: `/users/:jid/...`. */
+export type AccountRequest = Authorized & { params: { jid: string } };
+
 /** The account JID of the path parameter `jid`, normalized and checked against the token's domains. */
-export function pathAccount(
-  config: Config,
-  req: FastifyRequest<{ Params: { jid: string } }>,
-): string {
+export function pathAccount(config: Config, req: AccountRequest): string {
   const jid = accountJid(config, req.params.jid);
   checkJid(req, jid);
   return jid;

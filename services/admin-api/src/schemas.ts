@@ -1,139 +1,170 @@
 /**
- * JSON schemas shared by the routes. Route schemas are the single source
- * of request validation, response serialization and the OpenAPI document.
+ * Schemas shared by the routes, written with TypeBox: each one is the JSON
+ * schema that validates a request, serializes a response and makes the
+ * OpenAPI document, and its TypeScript type is derived from it
+ * (`Static<typeof X>`; route handlers get it through the TypeBox type
+ * provider). Schemas with an `$id` are registered with the application
+ * (SHARED_SCHEMAS) and referenced with `ref()`, so the document shows them
+ * once, as components.
  */
+import { Type } from '@sinclair/typebox';
+import type {
+  ObjectOptions,
+  SchemaOptions,
+  Static,
+  TObject,
+  TProperties,
+  TSchema,
+  TString,
+  TUnsafe,
+} from '@sinclair/typebox';
 import type { Config } from '@parley/config';
 import { PROBLEMS, PROBLEM_CONTENT_TYPE } from './problem.js';
 import type { ProblemCode } from './problem.js';
 
-export const problemSchema = {
-  $id: 'Problem',
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  required: ['type', 'title', 'status', 'code'],
-  properties: {
-    type: { type: 'string', description: 'URI naming the kind of problem' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    instance: { type: 'string', description: 'The request path' },
-    code: { type: 'string', enum: Object.keys(PROBLEMS), description: 'Stable error code' },
-    errors: {
-      type: 'array',
-      description: 'validation-failed: what did not match',
-      items: {
-        type: 'object',
-        properties: { location: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-    condition: { type: 'string', description: 'xmpp-error and others: the XMPP error condition' },
-  },
-  additionalProperties: true,
-} as const;
+type NoProperties = Record<never, TSchema>;
 
-export const sessionSchema = {
-  $id: 'Session',
-  type: 'object',
-  required: ['jid', 'gw', 'conn', 'available', 'priority', 'boundAt', 'resumable'],
-  properties: {
-    jid: { type: 'string', description: 'Full JID' },
-    gw: { type: 'string', description: 'Gateway holding the connection' },
-    conn: { type: 'string', description: 'Connection id on that gateway' },
-    available: { type: 'boolean', description: 'Sent available presence' },
-    priority: { type: 'integer' },
-    show: { type: 'string' },
-    status: { type: 'string' },
-    boundAt: { type: 'integer', description: 'ms since epoch' },
-    resumable: { type: 'boolean', description: 'XEP-0198 resumption enabled' },
-  },
-} as const;
+/** An object that accepts its listed properties only; the optional ones wrapped in Type.Optional. */
+export const obj = <P extends TProperties>(properties: P, options: ObjectOptions = {}) =>
+  Type.Object(properties, { ...options, additionalProperties: false });
 
-export const SHARED_SCHEMAS = [problemSchema, sessionSchema];
+/** A string with one of the given values (an `enum`, as ajv reports it, rather than TypeBox's anyOf of literals). */
+export const StringEnum = <const V extends readonly string[]>(values: V, options?: SchemaOptions) =>
+  Type.Unsafe<V[number]>({ ...options, type: 'string', enum: [...values] });
 
-export const ref = (id: string) => ({ $ref: `${id}#` });
-
-export const str = (description?: string, extra: Record<string, unknown> = {}) => ({
-  type: 'string',
-  ...(description ? { description } : {}),
-  ...extra,
-});
-export const int = (description?: string, extra: Record<string, unknown> = {}) => ({
-  type: 'integer',
-  ...(description ? { description } : {}),
-  ...extra,
-});
-export const bool = (description?: string) => ({
-  type: 'boolean',
-  ...(description ? { description } : {}),
-});
-
-/** Object schema: every property listed, `required` ones required, nothing else accepted. */
-export function obj(
-  properties: Record<string, unknown>,
-  required: string[] = [],
-  description?: string,
-): Record<string, unknown> {
-  return {
-    type: 'object',
-    ...(description ? { description } : {}),
-    properties,
-    ...(required.length > 0 ? { required } : {}),
-    additionalProperties: false,
-  };
+/**
+ * A property the request may leave out because its schema has a `default`:
+ * optional in the schema, always present in the validated request (ajv
+ * fills defaults in), so required in the derived type.
+ */
+export function Defaulted<T extends TSchema>(schema: T): T {
+  if (schema.default === undefined) throw new Error('Defaulted: the schema has no default');
+  return Type.Optional(schema) as TSchema as T;
 }
 
-export const JID = str('A JID, e.g. alice@example.org', { minLength: 3, maxLength: 3071 });
-export const BARE_JID = str('A bare JID, e.g. alice@example.org', {
+/** A reference to a registered schema (one with an `$id`), typed as that schema. */
+export function ref<T extends TSchema>(schema: T): TUnsafe<Static<T>> {
+  if (schema.$id === undefined) throw new Error('ref: the schema has no $id');
+  return Type.Unsafe<Static<T>>({ $ref: `${schema.$id}#` });
+}
+
+/** The schema with another description (e.g. a JID property, or a response in the document). */
+export const described = <T extends TSchema>(schema: T, description: string): T => ({
+  ...schema,
+  description,
+});
+
+/** A response schema; its description is the response's in the document. */
+export const ok = <T extends TSchema>(description: string, schema: T): T =>
+  described(schema, description);
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'URI naming the kind of problem' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String({ description: 'The request path' })),
+    code: StringEnum(Object.keys(PROBLEMS) as ProblemCode[], { description: 'Stable error code' }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          location: Type.Optional(Type.String()),
+          message: Type.Optional(Type.String()),
+        }),
+        { description: 'validation-failed: what did not match' },
+      ),
+    ),
+    condition: Type.Optional(
+      Type.String({ description: 'xmpp-error and others: the XMPP error condition' }),
+    ),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details', additionalProperties: true },
+);
+
+export const Session = Type.Object(
+  {
+    jid: Type.String({ description: 'Full JID' }),
+    gw: Type.String({ description: 'Gateway holding the connection' }),
+    conn: Type.String({ description: 'Connection id on that gateway' }),
+    available: Type.Boolean({ description: 'Sent available presence' }),
+    priority: Type.Integer(),
+    show: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String()),
+    boundAt: Type.Integer({ description: 'ms since epoch' }),
+    resumable: Type.Boolean({ description: 'XEP-0198 resumption enabled' }),
+  },
+  { $id: 'Session' },
+);
+
+export const JID = Type.String({
+  description: 'A JID, e.g. alice@example.org',
+  minLength: 3,
+  maxLength: 3071,
+});
+export const BARE_JID = Type.String({
+  description: 'A bare JID, e.g. alice@example.org',
   minLength: 3,
   maxLength: 2047,
 });
-export const XML = str('A serialized XML element', { minLength: 3 });
+export const XML = Type.String({ description: 'A serialized XML element', minLength: 3 });
+/** The `domain` filter of lists and counts. */
+export const DOMAIN = Type.String({ description: 'Only this domain', minLength: 1 });
 
-/** Path parameters. */
-export function params(names: Record<string, string>): Record<string, unknown> {
-  return obj(
-    Object.fromEntries(
-      Object.entries(names).map(([k, d]) => [k, str(d, { minLength: 1, maxLength: 3071 })]),
-    ),
-    Object.keys(names),
-  );
+/** Path parameters: each a non-empty string, described. */
+export function params<K extends string>(
+  descriptions: Record<K, string>,
+): TObject<{ [N in K]: TString }> {
+  const properties = Object.fromEntries(
+    Object.entries<string>(descriptions).map(([name, description]) => [
+      name,
+      Type.String({ description, minLength: 1, maxLength: 3071 }),
+    ]),
+  ) as { [N in K]: TString };
+  return obj(properties);
 }
 
-export const userParams = params({ jid: 'Bare JID of the account' });
+/** `/users/:jid/...`: the account. */
+export const UserParams = params({ jid: 'Bare JID of the account' });
+/** `/muc/rooms/:room/...`: the room. */
+export const RoomParams = params({
+  room: 'Bare JID of the room, e.g. lounge@conference.example.org',
+});
 
-/** Query string of a list: cursor pagination, plus the list's own filters. */
-export function pageQuery(config: Config, extra: Record<string, unknown> = {}) {
+/** Query string of a list: cursor pagination (`limit`, `after`), plus the list's own filters. */
+export function pageQuery<P extends TProperties = NoProperties>(config: Config, filters?: P) {
   const max = config.admin.maxPageSize;
   return obj({
-    limit: int('Page size', { minimum: 1, maximum: max, default: Math.min(100, max) }),
-    after: str('Cursor: the `next` value of the previous page', { minLength: 1 }),
-    ...extra,
+    limit: Defaulted(
+      Type.Integer({
+        description: 'Page size',
+        minimum: 1,
+        maximum: max,
+        default: Math.min(100, max),
+      }),
+    ),
+    after: Type.Optional(
+      Type.String({ description: 'Cursor: the `next` value of the previous page', minLength: 1 }),
+    ),
+    ...(filters as P),
   });
 }
 
 /** A page of a list; `next` is absent on the last page. */
-export function page(item: unknown, extra: Record<string, unknown> = {}) {
-  return {
-    type: 'object',
-    required: ['items'],
-    properties: {
-      items: { type: 'array', items: item },
-      next: str('Pass as `after` for the next page; absent on the last page'),
-      ...extra,
-    },
-  };
+export function page<T extends TSchema, P extends TProperties = NoProperties>(item: T, extra?: P) {
+  return Type.Object({
+    items: Type.Array(item),
+    next: Type.Optional(
+      Type.String({ description: 'Pass as `after` for the next page; absent on the last page' }),
+    ),
+    ...(extra as P),
+  });
 }
 
-export function ok(description: string, schema: Record<string, unknown> = { type: 'object' }) {
-  return { description, ...schema };
-}
-
-export const NO_CONTENT = { description: 'Done', type: 'null' };
-export const ACCEPTED = (description: string) => ({
-  description,
-  type: 'object',
-  properties: { id: str('Stanza id') },
-});
+/** The empty body of a 204 (`type: 'null'` in the document; the handler sends nothing). */
+export const NO_CONTENT = Type.Unsafe<undefined>({ description: 'Done', type: 'null' });
+export const ACCEPTED = (description: string) =>
+  Type.Object({ id: Type.Optional(Type.String({ description: 'Stanza id' })) }, { description });
 
 /** Problem responses for the given codes (merged by status). */
 export function problems(...codes: ProblemCode[]): Record<string, unknown> {
@@ -143,8 +174,11 @@ export function problems(...codes: ProblemCode[]): Record<string, unknown> {
     const prev = out[status] as { description: string } | undefined;
     out[status] = {
       description: prev ? `${prev.description}; ${PROBLEMS[code].title}` : PROBLEMS[code].title,
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ref(Problem) } },
     };
   }
   return out;
 }
+
+/** Registered with the application: referenced by `ref()`, components of the document. */
+export const SHARED_SCHEMAS: TSchema[] = [Problem, Session];

@@ -4,40 +4,40 @@
  * scanning the accounts in JID order, a bounded number per request: a page
  * may hold fewer than `limit` items and still have a `next`.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '@parley/config';
 import { listDomain } from '../auth.js';
+import type { Authorized } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { BARE_JID, int, obj, ok, page, pageQuery, problems, str } from '../schemas.js';
+import { BARE_JID, DOMAIN, obj, ok, page, pageQuery, problems } from '../schemas.js';
 import { removeAccount } from './users.js';
 
 const SCAN_PER_REQUEST = 10_000;
 const DAY_MS = 86_400_000;
 
-interface InactiveQuery {
-  days: number;
-  domain?: string;
-  limit: number;
-  after?: string;
-}
+const Inactive = obj({
+  jid: BARE_JID,
+  createdAt: Type.Integer({ description: 'ms since epoch' }),
+  lastActivity: Type.Optional(Type.Integer({ description: 'Last logout, ms since epoch' })),
+});
+type Inactive = Static<typeof Inactive>;
 
-interface Inactive {
-  jid: string;
-  createdAt: number;
-  lastActivity?: number;
-}
-
-const inactiveSchema = obj(
-  {
-    jid: BARE_JID,
-    createdAt: int('ms since epoch'),
-    lastActivity: int('Last logout, ms since epoch'),
-  },
-  ['jid', 'createdAt'],
-);
+const inactiveQuery = (config: Config) =>
+  pageQuery(config, {
+    days: Type.Integer({
+      description: 'Inactive for more than this many days',
+      minimum: 1,
+      maximum: 36500,
+    }),
+    domain: Type.Optional(DOMAIN),
+  });
+type InactiveQuery = Static<ReturnType<typeof inactiveQuery>>;
 
 async function scan(
   ctx: ApiContext,
-  req: FastifyRequest<{ Querystring: InactiveQuery }>,
+  req: Authorized & { query: InactiveQuery },
 ): Promise<{ items: Inactive[]; next?: string }> {
   const { stores } = ctx;
   const domain = listDomain(req, req.query.domain);
@@ -71,14 +71,10 @@ async function scan(
   }
 }
 
-export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsync {
-  const query = pageQuery(ctx.config, {
-    days: int('Inactive for more than this many days', { minimum: 1, maximum: 36500 }),
-    domain: str('Only this domain', { minLength: 1 }),
-  });
-  query['required'] = ['days'];
+export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  const query = inactiveQuery(ctx.config);
   return async (app) => {
-    app.get<{ Querystring: InactiveQuery }>(
+    app.get(
       '/users/inactive',
       {
         schema: {
@@ -86,13 +82,13 @@ export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'List accounts inactive for more than a number of days',
           tags: ['users', 'last'],
           querystring: query,
-          response: { 200: ok('A page of inactive accounts', page(inactiveSchema)) },
+          response: { 200: ok('A page of inactive accounts', page(Inactive)) },
         },
       },
       (req) => scan(ctx, req),
     );
 
-    app.delete<{ Querystring: InactiveQuery }>(
+    app.delete(
       '/users/inactive',
       {
         schema: {
@@ -106,9 +102,10 @@ export function inactiveRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: {
             200: ok(
               'The accounts removed',
-              obj({ removed: { type: 'array', items: BARE_JID }, next: str('Cursor') }, [
-                'removed',
-              ]),
+              obj({
+                removed: Type.Array(BARE_JID),
+                next: Type.Optional(Type.String({ description: 'Cursor' })),
+              }),
             ),
             ...problems('domain-not-allowed'),
           },

@@ -4,7 +4,9 @@
  * The occupant list needs a moderator inside the room, so the API enters
  * the room for the time of the request (occupants see it come and go).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -12,45 +14,65 @@ import { checkJid } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { anyJid } from '../jids.js';
 import { NS_MUC_USER } from '../muc-client.js';
-import { ACCEPTED, BARE_JID, JID, NO_CONTENT, obj, ok, params, str } from '../schemas.js';
+import {
+  ACCEPTED,
+  BARE_JID,
+  JID,
+  NO_CONTENT,
+  RoomParams,
+  StringEnum,
+  obj,
+  ok,
+  params,
+  described,
+} from '../schemas.js';
 import { MUC_PROBLEMS, NS_MUC_ADMIN, pathRoom, roomInfo } from './muc-rooms.js';
 
 const ROLES = ['moderator', 'participant', 'visitor'] as const;
 const AFFILIATIONS = ['owner', 'admin', 'member', 'outcast'] as const;
-const REASON = str('Reason told to the occupant', { maxLength: 1024 });
-const nickParams = params({ room: 'Bare JID of the room', nick: 'Nickname of the occupant' });
-const jidParams = params({ room: 'Bare JID of the room', jid: 'Bare JID of the user' });
+const REASON = Type.Optional(
+  Type.String({ description: 'Reason told to the occupant', maxLength: 1024 }),
+);
+const NickParams = obj({
+  ...RoomParams.properties,
+  ...params({ nick: 'Nickname of the occupant' }).properties,
+});
+const UserOfRoomParams = obj({
+  ...RoomParams.properties,
+  ...params({ jid: 'Bare JID of the user' }).properties,
+});
 
-const occupantSchema = obj(
-  { nick: str(), role: str(), affiliation: str(), jid: str('Real full JID') },
-  ['nick', 'role', 'affiliation'],
-);
-const affiliationSchema = obj(
-  { jid: BARE_JID, affiliation: str(), nick: str('Reserved nickname'), reason: str() },
-  ['jid', 'affiliation'],
-);
+const Occupant = obj({
+  nick: Type.String(),
+  role: Type.String(),
+  affiliation: Type.String(),
+  jid: Type.Optional(Type.String({ description: 'Real full JID' })),
+});
+const Affiliation = obj({
+  jid: BARE_JID,
+  affiliation: Type.String(),
+  nick: Type.Optional(Type.String({ description: 'Reserved nickname' })),
+  reason: Type.Optional(Type.String()),
+});
 
 const items = (res: Element) => res.getChild('query', NS_MUC_ADMIN)?.getChildren('item') ?? [];
 
-export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { muc } = ctx;
   const adminSet = (room: string, item: Element) =>
     muc.iq(room, 'set', xml('query', { xmlns: NS_MUC_ADMIN }, item));
 
   return async (app) => {
-    app.get<{ Params: { room: string } }>(
+    app.get(
       '/muc/rooms/:room/occupants',
       {
         schema: {
           operationId: 'listRoomOccupants',
           summary: "A room's occupants with their roles, affiliations and real JIDs",
           tags: ['muc'],
-          params: params({ room: 'Bare JID of the room' }),
+          params: RoomParams,
           response: {
-            200: ok(
-              'The occupants',
-              obj({ items: { type: 'array', items: occupantSchema } }, ['items']),
-            ),
+            200: ok('The occupants', obj({ items: Type.Array(Occupant) })),
             ...MUC_PROBLEMS,
           },
         },
@@ -60,7 +82,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
         await roomInfo(ctx, room); // 404 rather than creating the room by entering it
         const nick = `admin-api-${ctx.instance}`;
         await muc.join(room, nick);
-        const out: Array<Record<string, string>> = [];
+        const out: Array<Static<typeof Occupant>> = [];
         try {
           for (const role of ROLES) {
             const res = await muc.iq(
@@ -70,35 +92,36 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
             );
             for (const i of items(res)) {
               if (i.attr('nick') === nick) continue;
-              const o: Record<string, string> = {
+              const o: Static<typeof Occupant> = {
                 nick: i.attr('nick') ?? '',
                 role: i.attr('role') ?? role,
                 affiliation: i.attr('affiliation') ?? 'none',
               };
               const jid = i.attr('jid');
-              if (jid) o['jid'] = jid;
+              if (jid) o.jid = jid;
               out.push(o);
             }
           }
         } finally {
           await muc.leave(room, nick);
         }
-        out.sort((a, b) => (a['nick']! < b['nick']! ? -1 : 1));
+        out.sort((a, b) => (a.nick < b.nick ? -1 : 1));
         return { items: out };
       },
     );
 
-    app.put<{ Params: { room: string; nick: string }; Body: { role: string; reason?: string } }>(
+    app.put(
       '/muc/rooms/:room/occupants/:nick/role',
       {
         schema: {
           operationId: 'setRoomRole',
           summary: "Set an occupant's role (none kicks it)",
           tags: ['muc'],
-          params: nickParams,
-          body: obj({ role: str('New role', { enum: [...ROLES, 'none'] }), reason: REASON }, [
-            'role',
-          ]),
+          params: NickParams,
+          body: obj({
+            role: StringEnum([...ROLES, 'none'], { description: 'New role' }),
+            reason: REASON,
+          }),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
       },
@@ -111,14 +134,14 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { room: string; nick: string }; Querystring: { reason?: string } }>(
+    app.delete(
       '/muc/rooms/:room/occupants/:nick',
       {
         schema: {
           operationId: 'kickRoomOccupant',
           summary: 'Kick an occupant out of a room',
           tags: ['muc'],
-          params: nickParams,
+          params: NickParams,
           querystring: obj({ reason: REASON }),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
@@ -132,26 +155,23 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { room: string } }>(
+    app.get(
       '/muc/rooms/:room/affiliations',
       {
         schema: {
           operationId: 'listRoomAffiliations',
           summary: "A room's owners, admins, members and outcasts",
           tags: ['muc'],
-          params: params({ room: 'Bare JID of the room' }),
+          params: RoomParams,
           response: {
-            200: ok(
-              'The affiliations',
-              obj({ items: { type: 'array', items: affiliationSchema } }, ['items']),
-            ),
+            200: ok('The affiliations', obj({ items: Type.Array(Affiliation) })),
             ...MUC_PROBLEMS,
           },
         },
       },
       async (req) => {
         const room = pathRoom(ctx, req);
-        const out: Array<Record<string, string>> = [];
+        const out: Array<Static<typeof Affiliation>> = [];
         for (const affiliation of AFFILIATIONS) {
           const res = await muc.iq(
             room,
@@ -159,11 +179,11 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
             xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { affiliation })),
           );
           for (const i of items(res)) {
-            const a: Record<string, string> = { jid: i.attr('jid') ?? '', affiliation };
+            const a: Static<typeof Affiliation> = { jid: i.attr('jid') ?? '', affiliation };
             const nick = i.attr('nick');
             const reason = i.getChildText('reason');
-            if (nick) a['nick'] = nick;
-            if (reason) a['reason'] = reason;
+            if (nick) a.nick = nick;
+            if (reason) a.reason = reason;
             out.push(a);
           }
         }
@@ -171,24 +191,18 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{
-      Params: { room: string; jid: string };
-      Body: { affiliation: string; reason?: string };
-    }>(
+    app.put(
       '/muc/rooms/:room/affiliations/:jid',
       {
         schema: {
           operationId: 'setRoomAffiliation',
           summary: "Set a user's affiliation with a room (outcast bans, none removes)",
           tags: ['muc'],
-          params: jidParams,
-          body: obj(
-            {
-              affiliation: str('New affiliation', { enum: [...AFFILIATIONS, 'none'] }),
-              reason: REASON,
-            },
-            ['affiliation'],
-          ),
+          params: UserOfRoomParams,
+          body: obj({
+            affiliation: StringEnum([...AFFILIATIONS, 'none'], { description: 'New affiliation' }),
+            reason: REASON,
+          }),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
       },
@@ -202,15 +216,15 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { room: string }; Body: { to: string; reason?: string } }>(
+    app.post(
       '/muc/rooms/:room/invitations',
       {
         schema: {
           operationId: 'inviteToRoom',
           summary: 'Invite a user to a room (a mediated invitation from the room)',
           tags: ['muc'],
-          params: params({ room: 'Bare JID of the room' }),
-          body: obj({ to: JID, reason: REASON }, ['to']),
+          params: RoomParams,
+          body: obj({ to: JID, reason: REASON }),
           response: { 202: ACCEPTED('Invitation sent'), ...MUC_PROBLEMS },
         },
       },
@@ -227,7 +241,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { room: string }; Body: { body: string; from?: string; nick?: string } }>(
+    app.post(
       '/muc/rooms/:room/messages',
       {
         schema: {
@@ -237,15 +251,18 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsync {
             'From `from` (the full JID of an occupant), or from the API itself, which enters ' +
             'the room as `nick` (default "admin"), speaks and leaves.',
           tags: ['muc'],
-          params: params({ room: 'Bare JID of the room' }),
-          body: obj(
-            {
-              body: str('Message text', { minLength: 1, maxLength: 65536 }),
-              from: { ...JID, description: 'Full JID of an occupant to speak as' },
-              nick: str('Nickname the API speaks with', { minLength: 1, maxLength: 256 }),
-            },
-            ['body'],
-          ),
+          params: RoomParams,
+          body: obj({
+            body: Type.String({ description: 'Message text', minLength: 1, maxLength: 65536 }),
+            from: Type.Optional(described(JID, 'Full JID of an occupant to speak as')),
+            nick: Type.Optional(
+              Type.String({
+                description: 'Nickname the API speaks with',
+                minLength: 1,
+                maxLength: 256,
+              }),
+            ),
+          }),
           response: { 202: ACCEPTED('Sent'), ...MUC_PROBLEMS },
         },
       },

@@ -4,35 +4,33 @@
  * (an owner of every room) through ordinary XEP-0045 stanzas; listing reads
  * the room store (persistent rooms).
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NS_DISCO_INFO } from '@parley/stanza';
 import type { StoredRoom } from '@parley/store';
 import { xml } from '@parley/xml';
 import { checkDomain, checkJid, checkRoom } from '../auth.js';
+import type { Authorized } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid, mucDomainOf, roomJid, servedDomainOfMuc } from '../jids.js';
 import { formFields, submitForm } from '../muc-forms.js';
-import type { FieldValue } from '../muc-forms.js';
 import { conflict } from '../problem.js';
 import {
   BARE_JID,
   NO_CONTENT,
-  int,
+  RoomParams,
   obj,
   ok,
   page,
   pageQuery,
-  params,
   problems,
-  str,
+  described,
 } from '../schemas.js';
-import { archivedView } from './stanzas.js';
+import { ArchivedMessageView, archivedView } from './stanzas.js';
 
 export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
-export const roomParams = params({
-  room: 'Bare JID of the room, e.g. lounge@conference.example.org',
-});
 export const MUC_PROBLEMS = problems(
   'not-found',
   'forbidden',
@@ -41,44 +39,43 @@ export const MUC_PROBLEMS = problems(
   'xmpp-error',
 );
 
-const VALUES = {
+const ConfigValue = Type.Union([
+  Type.String(),
+  Type.Boolean(),
+  Type.Number(),
+  Type.Array(Type.String()),
+]);
+/** Room configuration to submit: field values by var (muc-forms.ts turns them into a data form). */
+const ConfigValues = Type.Unsafe<Record<string, Static<typeof ConfigValue>>>({
   type: 'object',
   description: 'Field values by var (muc#roomconfig_*): strings, booleans or lists of strings',
-  additionalProperties: {
-    anyOf: [
-      { type: 'string' },
-      { type: 'boolean' },
-      { type: 'number' },
-      { type: 'array', items: { type: 'string' } },
-    ],
-  },
-};
-const roomSchema = obj(
-  {
-    jid: BARE_JID,
-    createdAt: int('ms since epoch'),
-    config: { type: 'object', additionalProperties: true, description: 'Stored configuration' },
-    subject: str('Current subject'),
-  },
-  ['jid', 'createdAt', 'config'],
-);
-const fieldSchema = {
-  type: 'object',
-  required: ['var', 'type', 'value'],
-  properties: {
-    var: str(),
-    type: str('Data form field type'),
-    label: str(),
-    value: {
-      anyOf: [
-        { type: 'string' },
-        { type: 'boolean' },
-        { type: 'array', items: { type: 'string' } },
-      ],
-    },
-    options: { type: 'array', items: str() },
-  },
-};
+  additionalProperties: ConfigValue,
+});
+const Room = obj({
+  jid: BARE_JID,
+  createdAt: Type.Integer({ description: 'ms since epoch' }),
+  config: Type.Unsafe<Record<string, unknown>>({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Stored configuration',
+  }),
+  subject: Type.Optional(Type.String({ description: 'Current subject' })),
+});
+const FormField = Type.Object({
+  var: Type.String(),
+  type: Type.String({ description: 'Data form field type' }),
+  label: Type.Optional(Type.String()),
+  value: Type.Union([Type.String(), Type.Boolean(), Type.Array(Type.String())]),
+  options: Type.Optional(Type.Array(Type.String())),
+});
+const { id, ts, with: withJid, ...archived } = ArchivedMessageView.properties;
+const RoomMessage = obj({
+  id,
+  ts,
+  with: withJid,
+  nick: Type.Optional(Type.String({ description: 'Nickname of the sender' })),
+  ...archived,
+});
 
 function roomView(r: StoredRoom) {
   return {
@@ -90,10 +87,7 @@ function roomView(r: StoredRoom) {
 }
 
 /** The room of the path, checked against the token's domains; MUC must be usable. */
-export function pathRoom(
-  ctx: ApiContext,
-  req: FastifyRequest<{ Params: { room: string } }>,
-): string {
+export function pathRoom(ctx: ApiContext, req: Authorized & { params: { room: string } }): string {
   ctx.muc.check();
   const room = roomJid(ctx.config, req.params.room);
   checkRoom(req, ctx.config, room);
@@ -111,10 +105,10 @@ export async function roomInfo(ctx: ApiContext, room: string) {
   };
 }
 
-export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, muc, stores } = ctx;
   return async (app) => {
-    app.get<{ Querystring: { limit: number; after?: string; domain?: string } }>(
+    app.get(
       '/muc/rooms',
       {
         schema: {
@@ -122,12 +116,15 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'List the persistent rooms, ordered by JID',
           tags: ['muc'],
           querystring: pageQuery(config, {
-            domain: str('Only rooms of this MUC service (e.g. conference.example.org)', {
-              minLength: 1,
-            }),
+            domain: Type.Optional(
+              Type.String({
+                description: 'Only rooms of this MUC service (e.g. conference.example.org)',
+                minLength: 1,
+              }),
+            ),
           }),
           response: {
-            200: ok('A page of rooms', page(roomSchema)),
+            200: ok('A page of rooms', page(Room)),
             ...problems('domain-not-allowed'),
           },
         },
@@ -147,34 +144,27 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Body: {
-        room: string;
-        owner?: string;
-        nick?: string;
-        config?: Record<string, FieldValue | number>;
-      };
-    }>(
+    app.post(
       '/muc/rooms',
       {
         schema: {
           operationId: 'createRoom',
           summary: 'Create a room (persistent unless the configuration says otherwise)',
           tags: ['muc'],
-          body: obj(
-            {
-              room: BARE_JID,
-              owner: { ...BARE_JID, description: 'Local user who becomes the owner' },
-              nick: str('Nickname the API enters with while creating it', {
+          body: obj({
+            room: BARE_JID,
+            owner: Type.Optional(described(BARE_JID, 'Local user who becomes the owner')),
+            nick: Type.Optional(
+              Type.String({
+                description: 'Nickname the API enters with while creating it',
                 minLength: 1,
                 maxLength: 256,
               }),
-              config: VALUES,
-            },
-            ['room'],
-          ),
+            ),
+            config: Type.Optional(ConfigValues),
+          }),
           response: {
-            201: ok('Created', obj({ jid: BARE_JID }, ['jid'])),
+            201: ok('Created', obj({ jid: BARE_JID })),
             ...problems('conflict'),
             ...MUC_PROBLEMS,
           },
@@ -229,22 +219,18 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { room: string } }>(
+    app.get(
       '/muc/rooms/:room',
       {
         schema: {
           operationId: 'getRoom',
           summary: 'Whether a room exists: its name and features (disco#info)',
           tags: ['muc'],
-          params: roomParams,
+          params: RoomParams,
           response: {
             200: ok(
               'The room',
-              obj({ jid: BARE_JID, name: str(), features: { type: 'array', items: str() } }, [
-                'jid',
-                'name',
-                'features',
-              ]),
+              obj({ jid: BARE_JID, name: Type.String(), features: Type.Array(Type.String()) }),
             ),
             ...MUC_PROBLEMS,
           },
@@ -253,19 +239,16 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req) => roomInfo(ctx, pathRoom(ctx, req)),
     );
 
-    app.get<{ Params: { room: string } }>(
+    app.get(
       '/muc/rooms/:room/config',
       {
         schema: {
           operationId: 'getRoomConfig',
           summary: "A room's configuration form",
           tags: ['muc'],
-          params: roomParams,
+          params: RoomParams,
           response: {
-            200: ok(
-              'The fields',
-              obj({ fields: { type: 'array', items: fieldSchema } }, ['fields']),
-            ),
+            200: ok('The fields', obj({ fields: Type.Array(FormField) })),
             ...MUC_PROBLEMS,
           },
         },
@@ -276,15 +259,15 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.patch<{ Params: { room: string }; Body: { config: Record<string, FieldValue | number> } }>(
+    app.patch(
       '/muc/rooms/:room/config',
       {
         schema: {
           operationId: 'changeRoomConfig',
           summary: "Change some of a room's configuration fields",
           tags: ['muc'],
-          params: roomParams,
-          body: obj({ config: VALUES }, ['config']),
+          params: RoomParams,
+          body: obj({ config: ConfigValues }),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
       },
@@ -299,17 +282,21 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { room: string }; Querystring: { reason?: string; alternate?: string } }>(
+    app.delete(
       '/muc/rooms/:room',
       {
         schema: {
           operationId: 'destroyRoom',
           summary: 'Destroy a room: occupants are told and everything stored for it goes',
           tags: ['muc'],
-          params: roomParams,
+          params: RoomParams,
           querystring: obj({
-            reason: str('Told to the occupants', { maxLength: 1024 }),
-            alternate: str('JID of a room to go to instead', { minLength: 3 }),
+            reason: Type.Optional(
+              Type.String({ description: 'Told to the occupants', maxLength: 1024 }),
+            ),
+            alternate: Type.Optional(
+              Type.String({ description: 'JID of a room to go to instead', minLength: 3 }),
+            ),
           }),
           response: { 204: NO_CONTENT, ...MUC_PROBLEMS },
         },
@@ -324,35 +311,17 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { room: string }; Querystring: { limit: number; after?: string } }>(
+    app.get(
       '/muc/rooms/:room/messages',
       {
         schema: {
           operationId: 'getRoomMessages',
           summary: "A room's history, newest first, from its archive (XEP-0313)",
           tags: ['muc'],
-          params: roomParams,
+          params: RoomParams,
           querystring: pageQuery(config),
           response: {
-            200: ok(
-              'A page of archived messages',
-              page(
-                obj(
-                  {
-                    id: str(),
-                    ts: int(),
-                    with: BARE_JID,
-                    nick: str(),
-                    from: str(),
-                    to: str(),
-                    type: str(),
-                    body: str(),
-                    xml: str(),
-                  },
-                  ['id', 'ts', 'with', 'xml'],
-                ),
-              ),
-            ),
+            200: ok('A page of archived messages', page(RoomMessage)),
             ...problems('not-found', 'unavailable'),
           },
         },

@@ -1,58 +1,42 @@
 /** Offline messages (XEP-0160) and last activity (XEP-0012). */
-import type { FastifyPluginAsync } from 'fastify';
-import { pathAccount } from '../auth.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { existingAccount } from '../accounts.js';
 import type { ApiContext } from '../context.js';
-import { notFound } from '../problem.js';
 import { pageOf } from '../paging.js';
-import {
-  NO_CONTENT,
-  XML,
-  bool,
-  int,
-  obj,
-  ok,
-  page,
-  pageQuery,
-  problems,
-  str,
-  userParams,
-} from '../schemas.js';
+import { NO_CONTENT, UserParams, XML, obj, ok, page, pageQuery, problems } from '../schemas.js';
 
 const DAY_MS = 86_400_000;
-const offlineSchema = obj({ id: str(), ts: int('Time stored, ms since epoch'), xml: XML }, [
-  'id',
-  'ts',
-  'xml',
-]);
-const deleted = ok('How many were deleted', obj({ deleted: int() }, ['deleted']));
+const OfflineMessage = obj({
+  id: Type.String(),
+  ts: Type.Integer({ description: 'Time stored, ms since epoch' }),
+  xml: XML,
+});
+const deleted = ok('How many were deleted', obj({ deleted: Type.Integer() }));
 
-export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function offlineRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, stores } = ctx;
-  const existing = async (jid: string) => {
-    if (!(await stores.accounts.get(jid))) throw notFound(`no account ${jid}`);
-    return jid;
-  };
   return async (app) => {
-    app.get<{ Params: { jid: string }; Querystring: { limit: number; after?: string } }>(
+    app.get(
       '/users/:jid/offline',
       {
         schema: {
           operationId: 'listOfflineMessages',
           summary: "A user's offline messages, oldest first",
           tags: ['offline'],
-          params: userParams,
+          params: UserParams,
           querystring: pageQuery(config),
           response: {
             200: ok(
               'A page of stored messages',
-              page(offlineSchema, { total: int('Stored in all') }),
+              page(OfflineMessage, { total: Type.Integer({ description: 'Stored in all' }) }),
             ),
             ...problems('not-found'),
           },
         },
       },
       async (req) => {
-        const owner = await existing(pathAccount(config, req));
+        const owner = (await existingAccount(ctx, req)).jid;
         const all = await stores.offline.list(owner);
         // Store ids increase per owner but are not fixed-width: page by position in arrival order.
         const index = new Map(all.map((m, i) => [m.id, String(i).padStart(12, '0')]));
@@ -61,23 +45,23 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { jid: string } }>(
+    app.delete(
       '/users/:jid/offline',
       {
         schema: {
           operationId: 'deleteOfflineMessages',
           summary: "Delete a user's offline messages",
           tags: ['offline'],
-          params: userParams,
+          params: UserParams,
           response: { 200: deleted, ...problems('not-found') },
         },
       },
       async (req) => ({
-        deleted: await stores.offline.deleteAll(await existing(pathAccount(config, req))),
+        deleted: await stores.offline.deleteAll((await existingAccount(ctx, req)).jid),
       }),
     );
 
-    app.delete<{ Querystring: { days: number } }>(
+    app.delete(
       '/offline/old',
       {
         schema: {
@@ -88,10 +72,13 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
             'Offline messages carry no expiry of their own (XEP-0079 is not supported): this is ' +
             'how expired messages are removed.',
           tags: ['offline'],
-          querystring: obj(
-            { days: int('Older than this many days', { minimum: 0, maximum: 36500 }) },
-            ['days'],
-          ),
+          querystring: obj({
+            days: Type.Integer({
+              description: 'Older than this many days',
+              minimum: 0,
+              maximum: 36500,
+            }),
+          }),
           response: { 200: deleted, ...problems('domain-not-allowed') },
         },
         config: { global: true },
@@ -101,32 +88,31 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
       }),
     );
 
-    app.get<{ Params: { jid: string } }>(
+    app.get(
       '/users/:jid/last',
       {
         schema: {
           operationId: 'getLastActivity',
           summary: 'When a user was last online (XEP-0012)',
           tags: ['last'],
-          params: userParams,
+          params: UserParams,
           response: {
             200: ok(
               'Last activity',
-              obj(
-                {
-                  online: bool('Has a session now'),
-                  ts: int('Last logout, ms since epoch (absent when never)'),
-                  status: str('Status text at logout'),
-                },
-                ['online'],
-              ),
+              obj({
+                online: Type.Boolean({ description: 'Has a session now' }),
+                ts: Type.Optional(
+                  Type.Integer({ description: 'Last logout, ms since epoch (absent when never)' }),
+                ),
+                status: Type.Optional(Type.String({ description: 'Status text at logout' })),
+              }),
             ),
             ...problems('not-found'),
           },
         },
       },
       async (req) => {
-        const jid = await existing(pathAccount(config, req));
+        const jid = (await existingAccount(ctx, req)).jid;
         const last = await stores.lastActivity.get(jid);
         const sessions = (await ctx.registry.request({ t: 'admin-sessions', jid })).sessions ?? [];
         return {
@@ -137,26 +123,23 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { jid: string }; Body: { ts: number; status?: string } }>(
+    app.put(
       '/users/:jid/last',
       {
         schema: {
           operationId: 'setLastActivity',
           summary: "Set a user's last activity",
           tags: ['last'],
-          params: userParams,
-          body: obj(
-            {
-              ts: int('ms since epoch', { minimum: 0 }),
-              status: str('Status text', { maxLength: 1024 }),
-            },
-            ['ts'],
-          ),
+          params: UserParams,
+          body: obj({
+            ts: Type.Integer({ description: 'ms since epoch', minimum: 0 }),
+            status: Type.Optional(Type.String({ description: 'Status text', maxLength: 1024 })),
+          }),
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
       async (req, reply) => {
-        const jid = await existing(pathAccount(config, req));
+        const jid = (await existingAccount(ctx, req)).jid;
         await stores.lastActivity.set(jid, {
           ts: req.body.ts,
           ...(req.body.status !== undefined ? { status: req.body.status } : {}),

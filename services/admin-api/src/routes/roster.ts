@@ -3,10 +3,13 @@
  * IQs (so connected clients get roster pushes); mutual subscriptions set
  * both items directly and exchange the users' current presence.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NS_ROSTER } from '@parley/stanza';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
+import { requireAccount } from '../accounts.js';
 import { checkJid, pathAccount } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid, anyJid } from '../jids.js';
@@ -16,39 +19,37 @@ import {
   ACCEPTED,
   BARE_JID,
   NO_CONTENT,
-  bool,
+  StringEnum,
+  UserParams,
   obj,
   ok,
   page,
   pageQuery,
   params,
   problems,
-  str,
-  userParams,
 } from '../schemas.js';
 
-const GROUPS = {
-  type: 'array',
+const GROUPS = Type.Array(Type.String({ description: 'Group', minLength: 1, maxLength: 1024 }), {
   maxItems: 100,
-  items: str('Group', { minLength: 1, maxLength: 1024 }),
-};
-const NAME = str('Name shown for the contact', { maxLength: 1024 });
-const SUBSCRIPTION = str('Subscription state', { enum: ['none', 'to', 'from', 'both'] });
-const contactSchema = obj(
-  {
-    jid: BARE_JID,
-    name: NAME,
-    subscription: SUBSCRIPTION,
-    ask: str('Pending outbound request', { enum: ['subscribe'] }),
-    pendingIn: bool('Pending inbound request (such items are not in the roster the client sees)'),
-    groups: GROUPS,
-  },
-  ['jid', 'subscription', 'groups'],
-);
-const contactParams = params({
+});
+const NAME = Type.String({ description: 'Name shown for the contact', maxLength: 1024 });
+const Contact = obj({
+  jid: BARE_JID,
+  name: Type.Optional(NAME),
+  subscription: StringEnum(['none', 'to', 'from', 'both'], { description: 'Subscription state' }),
+  ask: Type.Optional(StringEnum(['subscribe'], { description: 'Pending outbound request' })),
+  pendingIn: Type.Optional(
+    Type.Boolean({
+      description: 'Pending inbound request (such items are not in the roster the client sees)',
+    }),
+  ),
+  groups: GROUPS,
+});
+const ContactParams = params({
   jid: 'Bare JID of the account',
   contact: 'Bare JID of the contact',
 });
+const ContactBody = obj({ name: Type.Optional(NAME), groups: Type.Optional(GROUPS) });
 const MAX_ALL = 100;
 
 /** In the roster as the client sees it (RFC 6121 2.1), or holding a pending inbound request. */
@@ -62,7 +63,7 @@ function visible(i: RosterItem): boolean {
   );
 }
 
-export function contactView(i: RosterItem) {
+export function contactView(i: RosterItem): Static<typeof Contact> {
   return {
     jid: i.jid,
     subscription: i.subscription,
@@ -81,8 +82,7 @@ export async function connect(
   item: { name?: string; groups?: string[] } = {},
 ): Promise<void> {
   if (a === b) throw badRequest('a user cannot be its own contact');
-  for (const jid of [a, b])
-    if (!(await ctx.stores.accounts.get(jid))) throw notFound(`no account ${jid}`);
+  for (const jid of [a, b]) await requireAccount(ctx.stores, jid);
   await ctx.registry.request({
     t: 'admin-subscription',
     jid: a,
@@ -93,7 +93,7 @@ export async function connect(
   await ctx.registry.request({ t: 'admin-subscription', jid: b, contact: a, subscription: 'both' });
 }
 
-export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function rosterRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, registry, stores } = ctx;
   const rosterIq = (owner: string, item: ReturnType<typeof xml>) =>
     registry.request({
@@ -105,20 +105,20 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
         xml('query', { xmlns: NS_ROSTER }, item),
       ).toString(),
     });
-  const contactOf = (req: FastifyRequest<{ Params: { contact: string } }>) =>
+  const contactOf = (req: { params: { contact: string } }) =>
     anyJid(req.params.contact, 'contact').toBareString();
 
   return async (app) => {
-    app.get<{ Params: { jid: string }; Querystring: { limit: number; after?: string } }>(
+    app.get(
       '/users/:jid/roster',
       {
         schema: {
           operationId: 'listContacts',
           summary: "A user's roster, ordered by contact JID",
           tags: ['roster'],
-          params: userParams,
+          params: UserParams,
           querystring: pageQuery(config),
-          response: { 200: ok('A page of contacts', page(contactSchema)) },
+          response: { 200: ok('A page of contacts', page(Contact)) },
         },
       },
       async (req) => {
@@ -129,15 +129,15 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { jid: string; contact: string } }>(
+    app.get(
       '/users/:jid/roster/:contact',
       {
         schema: {
           operationId: 'getContact',
           summary: 'One roster item',
           tags: ['roster'],
-          params: contactParams,
-          response: { 200: ok('The contact', contactSchema), ...problems('not-found') },
+          params: ContactParams,
+          response: { 200: ok('The contact', Contact), ...problems('not-found') },
         },
       },
       async (req) => {
@@ -148,18 +148,15 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{
-      Params: { jid: string; contact: string };
-      Body: { name?: string; groups?: string[] };
-    }>(
+    app.put(
       '/users/:jid/roster/:contact',
       {
         schema: {
           operationId: 'addContact',
           summary: 'Add a contact or change its name and groups (no subscription is requested)',
           tags: ['roster'],
-          params: contactParams,
-          body: obj({ name: NAME, groups: GROUPS }),
+          params: ContactParams,
+          body: ContactBody,
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },
@@ -172,14 +169,14 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { jid: string; contact: string } }>(
+    app.delete(
       '/users/:jid/roster/:contact',
       {
         schema: {
           operationId: 'deleteContact',
           summary: 'Remove a contact (cancels the subscriptions both ways)',
           tags: ['roster'],
-          params: contactParams,
+          params: ContactParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
@@ -190,10 +187,7 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Params: { jid: string; contact: string };
-      Body: { action: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' };
-    }>(
+    app.post(
       '/users/:jid/roster/:contact/subscription',
       {
         schema: {
@@ -203,39 +197,33 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
             "subscribe = ask to see the contact's presence; subscribed = approve the contact's " +
             'request; unsubscribe = stop seeing it; unsubscribed = deny or revoke.',
           tags: ['roster'],
-          params: contactParams,
-          body: obj(
-            {
-              action: str('What to send', {
-                enum: ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'],
-              }),
-            },
-            ['action'],
-          ),
+          params: ContactParams,
+          body: obj({
+            action: StringEnum(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'], {
+              description: 'What to send',
+            }),
+          }),
           response: { 202: ACCEPTED('Sent'), ...problems('not-found') },
         },
       },
       async (req, reply) => {
         const owner = pathAccount(config, req);
-        if (!(await stores.accounts.get(owner))) throw notFound(`no account ${owner}`);
+        await requireAccount(stores, owner);
         const p = xml('presence', { from: owner, to: contactOf(req), type: req.body.action });
         await ctx.router.send(p, 'out');
         return reply.code(202).send({});
       },
     );
 
-    app.put<{
-      Params: { jid: string; contact: string };
-      Body: { name?: string; groups?: string[] };
-    }>(
+    app.put(
       '/users/:jid/roster/:contact/mutual',
       {
         schema: {
           operationId: 'setMutualSubscription',
           summary: 'Subscribe two local users to each other (subscription both on both sides)',
           tags: ['roster'],
-          params: contactParams,
-          body: obj({ name: NAME, groups: GROUPS }),
+          params: ContactParams,
+          body: ContactBody,
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },
@@ -251,14 +239,14 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { jid: string; contact: string } }>(
+    app.delete(
       '/users/:jid/roster/:contact/mutual',
       {
         schema: {
           operationId: 'removeMutualSubscription',
           summary: "Remove two local users from each other's rosters",
           tags: ['roster'],
-          params: contactParams,
+          params: ContactParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
@@ -283,18 +271,15 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { jid: string }; Body: { contacts: string[] } }>(
+    app.post(
       '/users/:jid/roster/subscribe-all',
       {
         schema: {
           operationId: 'subscribeToAll',
           summary: 'Subscribe a user and each of the given local users to each other',
           tags: ['roster'],
-          params: userParams,
-          body: obj(
-            { contacts: { type: 'array', minItems: 1, maxItems: MAX_ALL, items: BARE_JID } },
-            ['contacts'],
-          ),
+          params: UserParams,
+          body: obj({ contacts: Type.Array(BARE_JID, { minItems: 1, maxItems: MAX_ALL }) }),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },
@@ -309,16 +294,14 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: { users: string[] } }>(
+    app.post(
       '/roster/subscribe-all-to-all',
       {
         schema: {
           operationId: 'subscribeAllToAll',
           summary: 'Subscribe every given local user to every other one',
           tags: ['roster'],
-          body: obj({ users: { type: 'array', minItems: 2, maxItems: MAX_ALL, items: BARE_JID } }, [
-            'users',
-          ]),
+          body: obj({ users: Type.Array(BARE_JID, { minItems: 2, maxItems: MAX_ALL }) }),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
       },

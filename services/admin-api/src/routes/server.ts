@@ -1,14 +1,44 @@
 /** Server status, statistics (online users total and per node, messages/s) and metrics. */
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listDomain } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { API_VERSION } from '../openapi.js';
-import { bool, int, obj, ok, problems, str } from '../schemas.js';
+import { DOMAIN, StringEnum, obj, ok, problems } from '../schemas.js';
 
-const num = (description: string) => ({ type: 'number', description });
-const STRINGS = { type: 'array', items: str() };
+const STRINGS = Type.Array(Type.String());
+const Status = obj({
+  status: StringEnum(['running'], { description: 'running' }),
+  version: Type.String({ description: 'Admin API version' }),
+  node: Type.String({ description: 'Node id of the API process' }),
+  uptimeSeconds: Type.Integer({ description: 'Uptime of the API process' }),
+  domains: STRINGS,
+  mucDomains: STRINGS,
+});
+const Stats = obj({
+  registeredUsers: Type.Integer(),
+  onlineSessions: Type.Integer(),
+  onlineUsers: Type.Optional(
+    Type.Integer({ description: 'Users with at least one session (all domains only)' }),
+  ),
+  messagesPerSecond: Type.Number({
+    description: 'Messages delivered per second over the last minute',
+  }),
+  uptimeSeconds: Type.Integer({ description: 'Uptime of the API process' }),
+  complete: Type.Boolean({ description: 'Every partition answered' }),
+  nodes: Type.Array(
+    obj({
+      node: Type.String({ description: 'Session-registry worker' }),
+      partitions: Type.Integer({ description: 'Partitions it owns' }),
+      sessions: Type.Integer(),
+      users: Type.Integer(),
+      messagesPerSecond: Type.Number({ description: 'Messages delivered per second' }),
+    }),
+  ),
+  gateways: Type.Array(obj({ gateway: Type.String(), sessions: Type.Integer() })),
+});
 
-export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function serverRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, stores, registry } = ctx;
   const uptime = () => Math.round((Date.now() - ctx.startedAt) / 1000);
   return async (app) => {
@@ -20,25 +50,12 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'Whether the server runs, and what it serves',
           tags: ['server'],
           response: {
-            200: ok(
-              'Status',
-              obj(
-                {
-                  status: str('running', { enum: ['running'] }),
-                  version: str('Admin API version'),
-                  node: str('Node id of the API process'),
-                  uptimeSeconds: int('Uptime of the API process'),
-                  domains: STRINGS,
-                  mucDomains: STRINGS,
-                },
-                ['status', 'version', 'node', 'uptimeSeconds', 'domains', 'mucDomains'],
-              ),
-            ),
+            200: ok('Status', Status),
           },
         },
       },
       async () => ({
-        status: 'running',
+        status: 'running' as const,
         version: API_VERSION,
         node: config.server.nodeId,
         uptimeSeconds: uptime(),
@@ -49,7 +66,7 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
       }),
     );
 
-    app.get<{ Querystring: { domain?: string } }>(
+    app.get(
       '/stats',
       {
         schema: {
@@ -60,47 +77,9 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
             "Gathered from every session-registry worker. With `domain`, only that domain's " +
             'registered users and sessions are counted.',
           tags: ['server'],
-          querystring: obj({ domain: str('Only this domain', { minLength: 1 }) }),
+          querystring: obj({ domain: Type.Optional(DOMAIN) }),
           response: {
-            200: ok(
-              'Statistics',
-              obj(
-                {
-                  registeredUsers: int(),
-                  onlineSessions: int(),
-                  onlineUsers: int('Users with at least one session (all domains only)'),
-                  messagesPerSecond: num('Messages delivered per second over the last minute'),
-                  uptimeSeconds: int('Uptime of the API process'),
-                  complete: bool('Every partition answered'),
-                  nodes: {
-                    type: 'array',
-                    items: obj(
-                      {
-                        node: str('Session-registry worker'),
-                        partitions: int('Partitions it owns'),
-                        sessions: int(),
-                        users: int(),
-                        messagesPerSecond: num('Messages delivered per second'),
-                      },
-                      ['node', 'partitions', 'sessions', 'users', 'messagesPerSecond'],
-                    ),
-                  },
-                  gateways: {
-                    type: 'array',
-                    items: obj({ gateway: str(), sessions: int() }, ['gateway', 'sessions']),
-                  },
-                },
-                [
-                  'registeredUsers',
-                  'onlineSessions',
-                  'messagesPerSecond',
-                  'uptimeSeconds',
-                  'complete',
-                  'nodes',
-                  'gateways',
-                ],
-              ),
-            ),
+            200: ok('Statistics', Stats),
             ...problems('timeout'),
           },
         },
@@ -151,7 +130,7 @@ export function serverRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: {
             200: {
               description: 'Prometheus text format 0.0.4',
-              content: { 'text/plain': { schema: { type: 'string' } } },
+              content: { 'text/plain': { schema: Type.String() } },
             },
             ...problems('domain-not-allowed'),
           },

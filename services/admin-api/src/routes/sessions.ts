@@ -1,13 +1,18 @@
 /** Connected resources: list and count (all workers), per user, kick, set presence. */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { xml } from '@parley/xml';
 import { listDomain, pathAccount } from '../auth.js';
+import type { Authorized } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../problem.js';
 import {
+  DOMAIN,
   NO_CONTENT,
-  bool,
-  int,
+  Session,
+  StringEnum,
+  UserParams,
   obj,
   ok,
   page,
@@ -15,33 +20,36 @@ import {
   params,
   problems,
   ref,
-  str,
-  userParams,
 } from '../schemas.js';
 import { pageOf } from '../paging.js';
 
-const COMPLETE = bool('Every partition answered (false while partitions move between workers)');
-const resourceParams = params({ jid: 'Bare JID of the account', resource: 'Resource' });
-const REASON = obj({
-  reason: str('Text of the stream error the client gets', { maxLength: 1024 }),
+const COMPLETE = Type.Boolean({
+  description: 'Every partition answered (false while partitions move between workers)',
 });
+const ResourceParams = params({ jid: 'Bare JID of the account', resource: 'Resource' });
+const KickQuery = obj({
+  reason: Type.Optional(
+    Type.String({ description: 'Text of the stream error the client gets', maxLength: 1024 }),
+  ),
+});
+const Kicked = ok('Sessions closed', obj({ kicked: Type.Integer() }));
 
-export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, registry } = ctx;
   return async (app) => {
     const userSessions = async (jid: string) =>
       (await registry.request({ t: 'admin-sessions', jid })).sessions ?? [];
 
-    app.get<{ Querystring: { limit: number; after?: string; domain?: string } }>(
+    app.get(
       '/sessions',
       {
         schema: {
           operationId: 'listSessions',
           summary: 'List the sessions of every user, ordered by full JID',
           tags: ['sessions'],
-          querystring: pageQuery(config, { domain: str('Only this domain', { minLength: 1 }) }),
+          querystring: pageQuery(config, { domain: Type.Optional(DOMAIN) }),
           response: {
-            200: ok('A page of sessions', page(ref('Session'), { complete: COMPLETE })),
+            200: ok('A page of sessions', page(ref(Session), { complete: COMPLETE })),
             ...problems('timeout'),
           },
         },
@@ -61,25 +69,24 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Querystring: { domain?: string } }>(
+    app.get(
       '/sessions/count',
       {
         schema: {
           operationId: 'countSessions',
           summary: 'Count sessions (and, without a domain, online users)',
           tags: ['sessions'],
-          querystring: obj({ domain: str('Only this domain', { minLength: 1 }) }),
+          querystring: obj({ domain: Type.Optional(DOMAIN) }),
           response: {
             200: ok(
               'The counts',
-              obj(
-                {
-                  sessions: int(),
-                  users: int('Online users (without a domain)'),
-                  complete: COMPLETE,
-                },
-                ['sessions', 'complete'],
-              ),
+              obj({
+                sessions: Type.Integer(),
+                users: Type.Optional(
+                  Type.Integer({ description: 'Online users (without a domain)' }),
+                ),
+                complete: COMPLETE,
+              }),
             ),
             ...problems('timeout'),
           },
@@ -101,16 +108,16 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { jid: string }; Querystring: { limit: number; after?: string } }>(
+    app.get(
       '/users/:jid/sessions',
       {
         schema: {
           operationId: 'listUserSessions',
           summary: "A user's sessions (resources)",
           tags: ['sessions'],
-          params: userParams,
+          params: UserParams,
           querystring: pageQuery(config),
-          response: { 200: ok('A page of sessions', page(ref('Session'))) },
+          response: { 200: ok('A page of sessions', page(ref(Session))) },
         },
       },
       async (req) => {
@@ -121,10 +128,10 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
     );
 
     const kick = async (
-      req: FastifyRequest<{
-        Params: { jid: string; resource?: string };
-        Querystring: { reason?: string };
-      }>,
+      req: Authorized & {
+        params: { jid: string; resource?: string };
+        query: Static<typeof KickQuery>;
+      },
     ) => {
       const jid = pathAccount(config, req);
       const r = await registry.request({
@@ -138,59 +145,58 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsync {
       ctx.logger.info('sessions kicked by the admin API', { jid, kicked: r.kicked });
       return { kicked: r.kicked ?? 0 };
     };
-    const kicked = ok('Sessions closed', obj({ kicked: int() }, ['kicked']));
 
-    app.delete<{ Params: { jid: string }; Querystring: { reason?: string } }>(
+    app.delete(
       '/users/:jid/sessions',
       {
         schema: {
           operationId: 'kickUser',
           summary: 'Close every session of a user',
           tags: ['sessions'],
-          params: userParams,
-          querystring: REASON,
-          response: { 200: kicked, ...problems('timeout') },
+          params: UserParams,
+          querystring: KickQuery,
+          response: { 200: Kicked, ...problems('timeout') },
         },
       },
       kick,
     );
 
-    app.delete<{ Params: { jid: string; resource: string }; Querystring: { reason?: string } }>(
+    app.delete(
       '/users/:jid/sessions/:resource',
       {
         schema: {
           operationId: 'kickSession',
           summary: 'Close one session',
           tags: ['sessions'],
-          params: resourceParams,
-          querystring: REASON,
-          response: { 200: kicked, ...problems('not-found', 'timeout') },
+          params: ResourceParams,
+          querystring: KickQuery,
+          response: { 200: Kicked, ...problems('not-found', 'timeout') },
         },
       },
       kick,
     );
 
-    app.put<{
-      Params: { jid: string; resource: string };
-      Body: {
-        type?: 'available' | 'unavailable';
-        show?: string;
-        status?: string;
-        priority?: number;
-      };
-    }>(
+    app.put(
       '/users/:jid/sessions/:resource/presence',
       {
         schema: {
           operationId: 'setPresence',
           summary: "Set a session's presence, as if its client had sent it",
           tags: ['sessions'],
-          params: resourceParams,
+          params: ResourceParams,
           body: obj({
-            type: str('available (default) or unavailable', { enum: ['available', 'unavailable'] }),
-            show: str('Availability', { enum: ['away', 'chat', 'dnd', 'xa'] }),
-            status: str('Status text', { maxLength: 1024 }),
-            priority: int('Priority', { minimum: -128, maximum: 127 }),
+            type: Type.Optional(
+              StringEnum(['available', 'unavailable'], {
+                description: 'available (default) or unavailable',
+              }),
+            ),
+            show: Type.Optional(
+              StringEnum(['away', 'chat', 'dnd', 'xa'], { description: 'Availability' }),
+            ),
+            status: Type.Optional(Type.String({ description: 'Status text', maxLength: 1024 })),
+            priority: Type.Optional(
+              Type.Integer({ description: 'Priority', minimum: -128, maximum: 127 }),
+            ),
           }),
           response: { 204: NO_CONTENT, ...problems('not-found', 'timeout') },
         },

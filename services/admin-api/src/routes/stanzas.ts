@@ -1,10 +1,13 @@
 /** Send messages and raw stanzas as any JID; read a user's message archive. */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import type { ArchivedMessage } from '@parley/store';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { checkDomain, pathAccount } from '../auth.js';
+import type { Authorized } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { anyJid, servedDomainOfMuc } from '../jids.js';
 import { badRequest } from '../problem.js';
@@ -12,32 +15,29 @@ import {
   ACCEPTED,
   BARE_JID,
   JID,
+  StringEnum,
+  UserParams,
   XML,
-  int,
   obj,
   ok,
   page,
   pageQuery,
   problems,
-  str,
-  userParams,
 } from '../schemas.js';
 
-const archivedSchema = obj(
-  {
-    id: str('Archive id (XEP-0359 stanza-id)'),
-    ts: int('ms since epoch'),
-    with: BARE_JID,
-    from: str(),
-    to: str(),
-    type: str(),
-    body: str(),
-    xml: XML,
-  },
-  ['id', 'ts', 'with', 'xml'],
-);
+/** A message of an archive, with the attributes and body of its XML. */
+export const ArchivedMessageView = obj({
+  id: Type.String({ description: 'Archive id (XEP-0359 stanza-id)' }),
+  ts: Type.Integer({ description: 'ms since epoch' }),
+  with: BARE_JID,
+  from: Type.Optional(Type.String()),
+  to: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  body: Type.Optional(Type.String()),
+  xml: XML,
+});
 
-export function archivedView(m: ArchivedMessage) {
+export function archivedView(m: ArchivedMessage): Static<typeof ArchivedMessageView> {
   let el: Element | undefined;
   try {
     el = parseXml(m.xml);
@@ -56,10 +56,10 @@ export function archivedView(m: ArchivedMessage) {
   };
 }
 
-export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config } = ctx;
   /** A domain-limited token may only name JIDs of its domains (MUC services count as theirs). */
-  const checkAny = (req: FastifyRequest, jid: string) => {
+  const checkAny = (req: Authorized, jid: string) => {
     const d = anyJid(jid).domain;
     checkDomain(req, servedDomainOfMuc(config, d) ?? d);
   };
@@ -71,16 +71,7 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
   };
 
   return async (app) => {
-    app.post<{
-      Body: {
-        from: string;
-        to: string;
-        body: string;
-        type?: string;
-        subject?: string;
-        id?: string;
-      };
-    }>(
+    app.post(
       '/messages',
       {
         schema: {
@@ -91,17 +82,24 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
             "client had sent it (carbons, the sender's archive); from any other JID it is " +
             "delivered to the recipient's partition.",
           tags: ['stanzas'],
-          body: obj(
-            {
-              from: JID,
-              to: JID,
-              body: str('Message text', { maxLength: 65536 }),
-              type: str('Message type (default chat)', { enum: ['chat', 'normal', 'headline'] }),
-              subject: str('Subject', { maxLength: 1024 }),
-              id: str('Stanza id (default: a random one)', { minLength: 1, maxLength: 256 }),
-            },
-            ['from', 'to', 'body'],
-          ),
+          body: obj({
+            from: JID,
+            to: JID,
+            body: Type.String({ description: 'Message text', maxLength: 65536 }),
+            type: Type.Optional(
+              StringEnum(['chat', 'normal', 'headline'], {
+                description: 'Message type (default chat)',
+              }),
+            ),
+            subject: Type.Optional(Type.String({ description: 'Subject', maxLength: 1024 })),
+            id: Type.Optional(
+              Type.String({
+                description: 'Stanza id (default: a random one)',
+                minLength: 1,
+                maxLength: 256,
+              }),
+            ),
+          }),
           response: { 202: ACCEPTED('Routed'), ...problems('bad-request', 'domain-not-allowed') },
         },
       },
@@ -120,14 +118,14 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: { stanza: string } }>(
+    app.post(
       '/stanzas',
       {
         schema: {
           operationId: 'sendStanza',
           summary: 'Route a raw stanza (message, presence or iq with from and to)',
           tags: ['stanzas'],
-          body: obj({ stanza: XML }, ['stanza']),
+          body: obj({ stanza: XML }),
           response: { 202: ACCEPTED('Routed'), ...problems('bad-request', 'domain-not-allowed') },
         },
       },
@@ -152,21 +150,20 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{
-      Params: { jid: string };
-      Querystring: { limit: number; after?: string; with?: string };
-    }>(
+    app.get(
       '/users/:jid/messages',
       {
         schema: {
           operationId: 'getLastMessages',
           summary: "A user's last messages, newest first, from the message archive (XEP-0313)",
           tags: ['stanzas'],
-          params: userParams,
+          params: UserParams,
           querystring: pageQuery(config, {
-            with: str('Only messages with this bare JID', { minLength: 3 }),
+            with: Type.Optional(
+              Type.String({ description: 'Only messages with this bare JID', minLength: 3 }),
+            ),
           }),
-          response: { 200: ok('A page of archived messages', page(archivedSchema)) },
+          response: { 200: ok('A page of archived messages', page(ArchivedMessageView)) },
         },
       },
       async (req) => {

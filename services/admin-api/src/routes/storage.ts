@@ -1,15 +1,17 @@
 /** vcard-temp (XEP-0054) and private XML storage (XEP-0049) of an account. */
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { existingAccount } from '../accounts.js';
 import { pathAccount } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { badRequest, notFound } from '../problem.js';
-import { NO_CONTENT, XML, obj, ok, problems, str, userParams } from '../schemas.js';
+import { NO_CONTENT, UserParams, XML, described, obj, ok, problems } from '../schemas.js';
 
 const NS_VCARD = 'vcard-temp';
 const NS_PRIVATE = 'jabber:iq:private';
-const xmlBody = (description: string) => obj({ xml: { ...XML, description } }, ['xml']);
+const xmlBody = (description: string) => obj({ xml: described(XML, description) });
 
 function parse(text: string, what: string): Element {
   try {
@@ -19,7 +21,7 @@ function parse(text: string, what: string): Element {
   }
 }
 
-export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function storageRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, registry, stores } = ctx;
   const accountIq = (owner: string, type: 'get' | 'set', payload: Element) =>
     registry.request({
@@ -27,20 +29,16 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       jid: owner,
       xml: xml('iq', { type, id: 'admin' }, payload).toString(),
     });
-  const existing = async (jid: string) => {
-    if (!(await stores.accounts.get(jid))) throw notFound(`no account ${jid}`);
-    return jid;
-  };
 
   return async (app) => {
-    app.get<{ Params: { jid: string } }>(
+    app.get(
       '/users/:jid/vcard',
       {
         schema: {
           operationId: 'getVcard',
           summary: "An account's vCard",
           tags: ['vcard'],
-          params: userParams,
+          params: UserParams,
           response: {
             200: ok('The vCard', xmlBody('<vCard xmlns="vcard-temp">')),
             ...problems('not-found'),
@@ -48,7 +46,7 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const jid = await existing(pathAccount(config, req));
+        const { jid } = await existingAccount(ctx, req);
         const stored = await stores.vcards.get(jid);
         if (!stored || parse(stored, 'the stored vCard').getChildElements().length === 0)
           throw notFound(`${jid} has no vCard`);
@@ -56,14 +54,14 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { jid: string }; Body: { xml: string } }>(
+    app.put(
       '/users/:jid/vcard',
       {
         schema: {
           operationId: 'setVcard',
           summary: "Set an account's vCard (its photo becomes the account's avatar)",
           tags: ['vcard'],
-          params: userParams,
+          params: UserParams,
           body: xmlBody('<vCard xmlns="vcard-temp">...</vCard>'),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },
@@ -77,14 +75,14 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { jid: string } }>(
+    app.delete(
       '/users/:jid/vcard',
       {
         schema: {
           operationId: 'deleteVcard',
           summary: "Clear an account's vCard",
           tags: ['vcard'],
-          params: userParams,
+          params: UserParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
@@ -94,21 +92,18 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { jid: string }; Querystring: { name: string; ns: string } }>(
+    app.get(
       '/users/:jid/private',
       {
         schema: {
           operationId: 'getPrivateXml',
           summary: 'An element of private XML storage (an empty one when nothing is stored)',
           tags: ['private'],
-          params: userParams,
-          querystring: obj(
-            {
-              name: str('Element name', { minLength: 1, maxLength: 1024 }),
-              ns: str('Element namespace', { minLength: 1, maxLength: 1024 }),
-            },
-            ['name', 'ns'],
-          ),
+          params: UserParams,
+          querystring: obj({
+            name: Type.String({ description: 'Element name', minLength: 1, maxLength: 1024 }),
+            ns: Type.String({ description: 'Element namespace', minLength: 1, maxLength: 1024 }),
+          }),
           response: {
             200: ok('The element', xmlBody('The stored element')),
             ...problems('not-found'),
@@ -126,7 +121,7 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.put<{ Params: { jid: string }; Body: { xml: string } }>(
+    app.put(
       '/users/:jid/private',
       {
         schema: {
@@ -134,7 +129,7 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary:
             'Store an element in private XML storage (replaces the one with its name and namespace)',
           tags: ['private'],
-          params: userParams,
+          params: UserParams,
           body: xmlBody('An element in its own namespace'),
           response: { 204: NO_CONTENT, ...problems('not-found', 'bad-request') },
         },

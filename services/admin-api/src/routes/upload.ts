@@ -3,33 +3,31 @@
  * for an upload slot is answered with 501 not-implemented. The operation is
  * declared (and validated) so clients and the CLI see it in the document.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkJid } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid } from '../jids.js';
 import { ApiProblem } from '../problem.js';
-import { BARE_JID, int, obj, ok, problems, str } from '../schemas.js';
+import { BARE_JID, obj, ok, problems } from '../schemas.js';
 
-export function uploadRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function uploadRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post<{ Body: { jid: string; filename: string; size: number; contentType?: string } }>(
+    app.post(
       '/upload/slots',
       {
         schema: {
           operationId: 'getUploadUrl',
           summary: 'Get a PUT and GET URL to upload a file for a user (not available: 501)',
           tags: ['upload'],
-          body: obj(
-            {
-              jid: BARE_JID,
-              filename: str('File name', { minLength: 1, maxLength: 255 }),
-              size: int('Size in bytes', { minimum: 1 }),
-              contentType: str('Media type', { maxLength: 255 }),
-            },
-            ['jid', 'filename', 'size'],
-          ),
+          body: obj({
+            jid: BARE_JID,
+            filename: Type.String({ description: 'File name', minLength: 1, maxLength: 255 }),
+            size: Type.Integer({ description: 'Size in bytes', minimum: 1 }),
+            contentType: Type.Optional(Type.String({ description: 'Media type', maxLength: 255 })),
+          }),
           response: {
-            200: ok('The slot', obj({ putUrl: str(), getUrl: str() }, ['putUrl', 'getUrl'])),
+            200: ok('The slot', obj({ putUrl: Type.String(), getUrl: Type.String() })),
             ...problems('not-implemented'),
           },
         },

@@ -1,61 +1,51 @@
 /** Accounts: register, check, list, count, remove, passwords, bans. */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountRemoved } from '@parley/routing';
 import { routeSubject } from '@parley/routing';
 import { deriveCredentials, verifyPassword } from '@parley/sasl';
 import type { Account } from '@parley/store';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { existingAccount } from '../accounts.js';
 import { checkJid, listDomain, pathAccount } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid } from '../jids.js';
 import { conflict, notFound } from '../problem.js';
 import {
   BARE_JID,
+  DOMAIN,
   NO_CONTENT,
-  bool,
-  int,
+  UserParams,
   obj,
   ok,
   page,
   pageQuery,
   problems,
-  str,
-  userParams,
 } from '../schemas.js';
 
-const PASSWORD = str('Password', { minLength: 1, maxLength: 1024 });
-const DOMAIN = str('Only this domain', { minLength: 1 });
-const userSchema = obj(
-  {
-    jid: BARE_JID,
-    createdAt: int('ms since epoch'),
-    banned: bool('Banned accounts cannot log in'),
-  },
-  ['jid', 'createdAt', 'banned'],
-);
+const PASSWORD = Type.String({ description: 'Password', minLength: 1, maxLength: 1024 });
+const User = obj({
+  jid: BARE_JID,
+  createdAt: Type.Integer({ description: 'ms since epoch' }),
+  banned: Type.Boolean({ description: 'Banned accounts cannot log in' }),
+});
 
-export function userView(a: Account) {
+export function userView(a: Account): Static<typeof User> {
   return { jid: a.jid, createdAt: a.createdAt, banned: a.banned === true };
 }
 
-export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
+export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { config, stores } = ctx;
   return async (app) => {
-    const account = async (jid: string): Promise<Account> => {
-      const a = await stores.accounts.get(jid);
-      if (!a) throw notFound(`no account ${jid}`);
-      return a;
-    };
-    const pathJid = (req: FastifyRequest<{ Params: { jid: string } }>) => pathAccount(config, req);
-
-    app.get<{ Querystring: { limit: number; after?: string; domain?: string } }>(
+    app.get(
       '/users',
       {
         schema: {
           operationId: 'listUsers',
           summary: 'List accounts, ordered by JID',
           tags: ['users'],
-          querystring: pageQuery(config, { domain: DOMAIN }),
-          response: { 200: ok('A page of accounts', page(userSchema)) },
+          querystring: pageQuery(config, { domain: Type.Optional(DOMAIN) }),
+          response: { 200: ok('A page of accounts', page(User)) },
         },
       },
       async (req) => {
@@ -69,30 +59,30 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Querystring: { domain?: string } }>(
+    app.get(
       '/users/count',
       {
         schema: {
           operationId: 'countUsers',
           summary: 'Count accounts',
           tags: ['users'],
-          querystring: obj({ domain: DOMAIN }),
-          response: { 200: ok('The count', obj({ count: int() }, ['count'])) },
+          querystring: obj({ domain: Type.Optional(DOMAIN) }),
+          response: { 200: ok('The count', obj({ count: Type.Integer() })) },
         },
       },
       async (req) => ({ count: await stores.accounts.count(listDomain(req, req.query.domain)) }),
     );
 
-    app.post<{ Body: { jid: string; password: string } }>(
+    app.post(
       '/users',
       {
         schema: {
           operationId: 'registerUser',
           summary: 'Register an account',
           tags: ['users'],
-          body: obj({ jid: BARE_JID, password: PASSWORD }, ['jid', 'password']),
+          body: obj({ jid: BARE_JID, password: PASSWORD }),
           response: {
-            201: ok('Created', userSchema),
+            201: ok('Created', User),
             ...problems('bad-request', 'domain-not-allowed', 'conflict'),
           },
         },
@@ -110,21 +100,21 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { jid: string } }>(
+    app.get(
       '/users/:jid',
       {
         schema: {
           operationId: 'getUser',
           summary: 'Check that an account exists',
           tags: ['users'],
-          params: userParams,
-          response: { 200: ok('The account', userSchema), ...problems('not-found') },
+          params: UserParams,
+          response: { 200: ok('The account', User), ...problems('not-found') },
         },
       },
-      async (req) => userView(await account(pathJid(req))),
+      async (req) => userView(await existingAccount(ctx, req)),
     );
 
-    app.delete<{ Params: { jid: string } }>(
+    app.delete(
       '/users/:jid',
       {
         schema: {
@@ -134,31 +124,31 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
             'Its sessions are closed, its contacts unsubscribed, its roster, offline messages, ' +
             'archive, vCard, private XML and PEP nodes deleted.',
           tags: ['users'],
-          params: userParams,
+          params: UserParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
       async (req, reply) => {
-        const jid = pathJid(req);
+        const jid = pathAccount(config, req);
         await removeAccount(ctx, jid);
         return reply.code(204).send();
       },
     );
 
-    app.put<{ Params: { jid: string }; Body: { password: string } }>(
+    app.put(
       '/users/:jid/password',
       {
         schema: {
           operationId: 'changePassword',
           summary: "Change an account's password",
           tags: ['users'],
-          params: userParams,
-          body: obj({ password: PASSWORD }, ['password']),
+          params: UserParams,
+          body: obj({ password: PASSWORD }),
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
       async (req, reply) => {
-        const a = await account(pathJid(req));
+        const a = await existingAccount(ctx, req);
         const credentials = await deriveCredentials(req.body.password, {
           iterations: config.sasl.scramIterations,
         });
@@ -168,44 +158,48 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { jid: string }; Body: { password: string } }>(
+    app.post(
       '/users/:jid/password/check',
       {
         schema: {
           operationId: 'checkPassword',
           summary: 'Check a password against the stored SCRAM keys',
           tags: ['users'],
-          params: userParams,
-          body: obj({ password: PASSWORD }, ['password']),
-          response: { 200: ok('Whether it matches', obj({ valid: bool() }, ['valid'])) },
+          params: UserParams,
+          body: obj({ password: PASSWORD }),
+          response: { 200: ok('Whether it matches', obj({ valid: Type.Boolean() })) },
         },
         config: { scope: 'read' },
       },
       async (req) => {
-        const a = await stores.accounts.get(pathJid(req));
+        const a = await stores.accounts.get(pathAccount(config, req));
         return {
           valid: a !== undefined && (await verifyPassword(a.credentials, req.body.password)),
         };
       },
     );
 
-    app.put<{ Params: { jid: string }; Body: { reason?: string } }>(
+    app.put(
       '/users/:jid/ban',
       {
         schema: {
           operationId: 'banUser',
           summary: 'Ban an account: its sessions are closed and it cannot log in',
           tags: ['users'],
-          params: userParams,
-          body: obj({ reason: str('Told to the closed sessions', { maxLength: 1024 }) }),
+          params: UserParams,
+          body: obj({
+            reason: Type.Optional(
+              Type.String({ description: 'Told to the closed sessions', maxLength: 1024 }),
+            ),
+          }),
           response: {
-            200: ok('Banned', obj({ kicked: int('Sessions closed') }, ['kicked'])),
+            200: ok('Banned', obj({ kicked: Type.Integer({ description: 'Sessions closed' }) })),
             ...problems('not-found'),
           },
         },
       },
       async (req) => {
-        const a = await account(pathJid(req));
+        const a = await existingAccount(ctx, req);
         await stores.accounts.update({ ...a, banned: true });
         const r = await ctx.registry.request({
           t: 'admin-kick',
@@ -217,19 +211,19 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { jid: string } }>(
+    app.delete(
       '/users/:jid/ban',
       {
         schema: {
           operationId: 'unbanUser',
           summary: 'Lift a ban',
           tags: ['users'],
-          params: userParams,
+          params: UserParams,
           response: { 204: NO_CONTENT, ...problems('not-found') },
         },
       },
       async (req, reply) => {
-        const a = await account(pathJid(req));
+        const a = await existingAccount(ctx, req);
         const { banned: _banned, ...rest } = a;
         await stores.accounts.update(rest);
         return reply.code(204).send();
