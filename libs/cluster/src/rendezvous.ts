@@ -1,4 +1,4 @@
-import { fnv1a32 } from '@parley/routing';
+import { fnv1a32 } from '@parley/hash';
 
 /**
  * Rendezvous (highest random weight) hashing: each partition goes to the

@@ -5,7 +5,7 @@
  * its promises (one owner each, balance, minimal movement) are checked on
  * many member sets.
  */
-import { fnv1a32 } from '@parley/routing';
+import { fnv1a32 } from '@parley/hash';
 import { describe, expect, it } from 'vitest';
 import { ownerOf, partitionsFor } from '../src/index.js';
 

@@ -13,6 +13,7 @@
  * an archive is touched, then kept in a cache): a hit means the message was
  * archived already, and its id is returned again instead of appending.
  */
+import { fnv1a32 } from '@parley/hash';
 import type { JID } from '@parley/jid';
 import type { ArchiveStore } from '@parley/store';
 import type { Element } from '@parley/xml';
@@ -62,26 +63,11 @@ const TAG_SPAN = 36 ** 6;
 
 /**
  * The 6-character tag of a message in an archive: a 32-bit FNV-1a hash of
- * archive and key (not a secret, only a short fingerprint; a SHA-256 per
- * archived message cost more than the rest of the tag work).
+ * archive, a NUL separator and key (not a secret, only a short fingerprint;
+ * a SHA-256 per archived message cost more than the rest of the tag work).
  */
 export function archiveTag(archive: string, key: string): string {
-  let h = fnv1a(FNV_OFFSET, archive);
-  h = Math.imul(h, FNV_PRIME) >>> 0; // the separator (a NUL byte)
-  h = fnv1a(h, key);
-  return (h % TAG_SPAN).toString(36).padStart(6, '0');
-}
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-function fnv1a(seed: number, s: string): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME) >>> 0;
-  }
-  return h;
+  return (fnv1a32(`${archive}\0${key}`) % TAG_SPAN).toString(36).padStart(6, '0');
 }
 
 /**

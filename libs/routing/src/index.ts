@@ -22,7 +22,6 @@ export type { Undelivered } from './envelopes.js';
 export {
   ROUTE_PREFIX,
   GATEWAY_PREFIX,
-  fnv1a32,
   partitionOf,
   encodeJidToken,
   decodeJidToken,

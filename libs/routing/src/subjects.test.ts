@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isValidSubject } from '@parley/bus';
+import { fnv1a32 } from '@parley/hash';
 import { mucSubject } from './muc.js';
 import {
   decodeJidToken,
   encodeJidToken,
-  fnv1a32,
   partitionOf,
   routeSubject,
   gatewaySubject,

@@ -8,19 +8,12 @@
  * <partition> = fnv1a32(bare JID) mod partitions. One worker owns each
  * partition at a time, so everything for one account is handled in order.
  */
+import { fnv1a32 } from '@parley/hash';
+
 export const ROUTE_PREFIX = 'xmpp.r';
 export const GATEWAY_PREFIX = 'xmpp.gw';
 
-/** FNV-1a 32-bit over the UTF-16 code units of a string (stable across processes). */
-export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
+/** The partition of a bare JID: FNV-1a 32 over its UTF-16 code units, mod `partitions`. */
 export function partitionOf(bareJid: string, partitions: number): number {
   return fnv1a32(bareJid) % partitions;
 }

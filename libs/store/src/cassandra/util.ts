@@ -1,3 +1,4 @@
+import { fnv1a32Utf8 } from '@parley/hash';
 import { StoreError } from '../errors.js';
 
 /**
@@ -98,16 +99,6 @@ export class KeyedMutex {
   }
 }
 
-/** FNV-1a over the UTF-8 bytes of `s`: a stable hash, identical on every node. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(s, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
 /**
  * Listing tables (accounts_by_shard, rooms_by_domain, ...) spread one logical
  * sorted list over this many partitions. Part of the on-disk format: changing
@@ -115,8 +106,9 @@ export function fnv1a(s: string): number {
  */
 export const LIST_SHARDS = 16;
 
+/** The shard of a key: FNV-1a 32 over its UTF-8 bytes (part of the on-disk format), mod `shards`. */
 export function shardOf(key: string, shards: number = LIST_SHARDS): number {
-  return fnv1a(key) % shards;
+  return fnv1a32Utf8(key) % shards;
 }
 
 const INT32_MIN = -(2 ** 31);
