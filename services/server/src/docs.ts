@@ -50,6 +50,12 @@ export function xepsMarkdown(): string {
     (x) =>
       `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | service \`muc\` |`,
   );
+  const names = (list: readonly string[] | undefined) =>
+    list && list.length > 0 ? list.map((n) => `\`${n}\``).join(', ') : '';
+  const modules = builtinModules.map(
+    (m) =>
+      `| \`${m.name}\` | ${m.xeps.map((x) => `XEP-${x.xep}`).join(', ')} | ${names(m.requires)} | ${names(m.after)} |`,
+  );
   return [
     '# Supported specifications',
     '',
@@ -60,6 +66,15 @@ export function xepsMarkdown(): string {
     ...core,
     ...rows,
     ...muc,
+    '',
+    '## Modules of the session registry',
+    '',
+    'Each can be switched off with `modules.disabled` (docs/configuration.md);',
+    'a module another enabled module requires cannot.',
+    '',
+    '| module | implements | requires | starts after (when enabled) |',
+    '|---|---|---|---|',
+    ...modules,
     '',
   ].join('\n');
 }
