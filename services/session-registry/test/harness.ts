@@ -202,7 +202,7 @@ export class Harness {
     const metrics = createMetrics();
     this.protocol = new BusProtocol({ metrics, logger });
     this.bus.onError = (err, subject) =>
-      this.logs.push({ level: 'error', msg: 'bus handler failed', subject, err: String(err) });
+      this.logs.push({ level: 'error', msg: 'bus handler failed', subject, err });
     this.bus.subscribe('>', () => void this.published++);
     this.registry = startSessionRegistry({ config, bus: this.bus, stores, logger, metrics });
   }
