@@ -111,6 +111,42 @@ export const XML = Type.String({ description: 'A serialized XML element', minLen
 /** The `domain` filter of lists and counts. */
 export const DOMAIN = Type.String({ description: 'Only this domain', minLength: 1 });
 
+/** An account. */
+export const User = obj(
+  {
+    jid: BARE_JID,
+    createdAt: Type.Integer({ description: 'ms since epoch' }),
+    banned: Type.Boolean({ description: 'Banned accounts cannot log in' }),
+  },
+  { $id: 'User' },
+);
+
+/** Contact names and groups, as stored and as set. */
+export const CONTACT_NAME = Type.String({
+  description: 'Name shown for the contact',
+  maxLength: 1024,
+});
+export const CONTACT_GROUPS = Type.Array(
+  Type.String({ description: 'Group', minLength: 1, maxLength: 1024 }),
+  { maxItems: 100 },
+);
+/** A roster item. */
+export const Contact = obj(
+  {
+    jid: BARE_JID,
+    name: Type.Optional(CONTACT_NAME),
+    subscription: StringEnum(['none', 'to', 'from', 'both'], { description: 'Subscription state' }),
+    ask: Type.Optional(StringEnum(['subscribe'], { description: 'Pending outbound request' })),
+    pendingIn: Type.Optional(
+      Type.Boolean({
+        description: 'Pending inbound request (such items are not in the roster the client sees)',
+      }),
+    ),
+    groups: CONTACT_GROUPS,
+  },
+  { $id: 'Contact' },
+);
+
 /** Path parameters: each a non-empty string, described. */
 export function params<K extends string>(
   descriptions: Record<K, string>,
@@ -181,4 +217,4 @@ export function problems(...codes: ProblemCode[]): Record<string, unknown> {
 }
 
 /** Registered with the application: referenced by `ref()`, components of the document. */
-export const SHARED_SCHEMAS: TSchema[] = [Problem, Session];
+export const SHARED_SCHEMAS: TSchema[] = [Problem, Session, User, Contact];

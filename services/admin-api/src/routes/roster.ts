@@ -18,6 +18,9 @@ import { byKey, pageOf } from '../paging.js';
 import {
   ACCEPTED,
   BARE_JID,
+  CONTACT_GROUPS,
+  CONTACT_NAME,
+  Contact,
   NO_CONTENT,
   StringEnum,
   UserParams,
@@ -27,29 +30,17 @@ import {
   pageQuery,
   params,
   problems,
+  ref,
 } from '../schemas.js';
 
-const GROUPS = Type.Array(Type.String({ description: 'Group', minLength: 1, maxLength: 1024 }), {
-  maxItems: 100,
-});
-const NAME = Type.String({ description: 'Name shown for the contact', maxLength: 1024 });
-const Contact = obj({
-  jid: BARE_JID,
-  name: Type.Optional(NAME),
-  subscription: StringEnum(['none', 'to', 'from', 'both'], { description: 'Subscription state' }),
-  ask: Type.Optional(StringEnum(['subscribe'], { description: 'Pending outbound request' })),
-  pendingIn: Type.Optional(
-    Type.Boolean({
-      description: 'Pending inbound request (such items are not in the roster the client sees)',
-    }),
-  ),
-  groups: GROUPS,
-});
 const ContactParams = params({
   jid: 'Bare JID of the account',
   contact: 'Bare JID of the contact',
 });
-const ContactBody = obj({ name: Type.Optional(NAME), groups: Type.Optional(GROUPS) });
+const ContactBody = obj({
+  name: Type.Optional(CONTACT_NAME),
+  groups: Type.Optional(CONTACT_GROUPS),
+});
 const MAX_ALL = 100;
 
 /** In the roster as the client sees it (RFC 6121 2.1), or holding a pending inbound request. */
@@ -118,7 +109,7 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           tags: ['roster'],
           params: UserParams,
           querystring: pageQuery(config),
-          response: { 200: ok('A page of contacts', page(Contact)) },
+          response: { 200: ok('A page of contacts', page(ref(Contact))) },
         },
       },
       async (req) => {
@@ -137,7 +128,7 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           summary: 'One roster item',
           tags: ['roster'],
           params: ContactParams,
-          response: { 200: ok('The contact', Contact), ...problems('not-found') },
+          response: { 200: ok('The contact', ref(Contact)), ...problems('not-found') },
         },
       },
       async (req) => {

@@ -15,20 +15,17 @@ import {
   BARE_JID,
   DOMAIN,
   NO_CONTENT,
+  User,
   UserParams,
   obj,
   ok,
   page,
   pageQuery,
   problems,
+  ref,
 } from '../schemas.js';
 
 const PASSWORD = Type.String({ description: 'Password', minLength: 1, maxLength: 1024 });
-const User = obj({
-  jid: BARE_JID,
-  createdAt: Type.Integer({ description: 'ms since epoch' }),
-  banned: Type.Boolean({ description: 'Banned accounts cannot log in' }),
-});
 
 export function userView(a: Account): Static<typeof User> {
   return { jid: a.jid, createdAt: a.createdAt, banned: a.banned === true };
@@ -45,7 +42,7 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           summary: 'List accounts, ordered by JID',
           tags: ['users'],
           querystring: pageQuery(config, { domain: Type.Optional(DOMAIN) }),
-          response: { 200: ok('A page of accounts', page(User)) },
+          response: { 200: ok('A page of accounts', page(ref(User))) },
         },
       },
       async (req) => {
@@ -82,7 +79,7 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           tags: ['users'],
           body: obj({ jid: BARE_JID, password: PASSWORD }),
           response: {
-            201: ok('Created', User),
+            201: ok('Created', ref(User)),
             ...problems('bad-request', 'domain-not-allowed', 'conflict'),
           },
         },
@@ -108,7 +105,7 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           summary: 'Check that an account exists',
           tags: ['users'],
           params: UserParams,
-          response: { 200: ok('The account', User), ...problems('not-found') },
+          response: { 200: ok('The account', ref(User)), ...problems('not-found') },
         },
       },
       async (req) => userView(await existingAccount(ctx, req)),
