@@ -26,7 +26,7 @@ export { parsePrefs, prefsElement, prefsRule, defaultPrefs, isArchiveDefault } f
 export type { ArchiveDefault } from './prefs.js';
 export { stanzaIdElement, setStanzaId, stripStanzaIds, getStanzaId } from './stanza-id.js';
 export { isArchivable, notArchivedReason, mayBeArchivable, archivedMessage } from './rules.js';
-export { quickArchivable, appendStanzaId } from './quick.js';
+export { quickArchivable, appendStanzaId } from './unparsed-message.js';
 export type { NotArchivedReason } from './rules.js';
 export {
   ArchiveWriter,

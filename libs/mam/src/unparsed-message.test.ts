@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseXml } from '@parley/xml';
-import { appendStanzaId, quickArchivable } from './quick.js';
+import { appendStanzaId, quickArchivable } from './unparsed-message.js';
 import { notArchivedReason } from './rules.js';
 import { getStanzaId, setStanzaId } from './stanza-id.js';
 

@@ -1,5 +1,5 @@
 import type { Roster, RosterItem, RosterStore, Subscription } from '../contracts.js';
-import { plainEqual, withoutUndefined } from '../shared/plain.js';
+import { plainEqual, withoutUndefined } from '../shared/record-values.js';
 import { checkJid } from '../shared/validate.js';
 import type { CqlSession, Row } from './session.js';
 import {

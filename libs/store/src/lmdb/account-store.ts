@@ -1,6 +1,6 @@
 import type { Account, AccountStore, ListPage } from '../contracts.js';
 import { domainOf } from '../shared/jid-order.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';
 import { listByJid } from './jid-listing.js';

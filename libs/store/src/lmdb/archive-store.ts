@@ -18,7 +18,7 @@ import {
   takeArchivePage,
   type ArchiveFilter,
 } from '../shared/archive-query.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { ArchiveMeta, ArchiveRecord, LmdbEnv, ReadTxn } from './env.js';
 import { MAX, asTuple, checkKeySize, fitsKey } from './keys.js';

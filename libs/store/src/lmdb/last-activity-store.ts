@@ -1,5 +1,5 @@
 import type { LastActivity, LastActivityStore } from '../contracts.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';
 import { checkKeySize } from './keys.js';

@@ -6,7 +6,7 @@ import type {
   PubsubSubscription,
 } from '../contracts.js';
 import { StoreError } from '../errors.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import {
   checkItemId,
   checkItemsOptions,

@@ -1,6 +1,6 @@
 import type { ListPage, RoomAffiliationItem, RoomStore, StoredRoom } from '../contracts.js';
 import { domainOf } from '../shared/jid-order.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkRoom, checkRoomAffiliation } from '../shared/room-validate.js';
 import { checkJid } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';

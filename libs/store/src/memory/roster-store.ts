@@ -1,7 +1,7 @@
 import type { Roster, RosterItem, RosterStore } from '../contracts.js';
 import { compareCodePoints } from '../shared/jid-order.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
-import { plainEqual } from '../shared/plain.js';
+import { plainEqual } from '../shared/record-values.js';
 import { checkJid } from '../shared/validate.js';
 import { copyRecord } from './copy.js';
 

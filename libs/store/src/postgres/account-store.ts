@@ -1,6 +1,6 @@
 import type { Account, AccountStore, ListPage, StoredCredentials } from '../contracts.js';
 import { domainOf } from '../shared/jid-order.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid, checkLimit } from '../shared/validate.js';
 import type { PgSession } from './session.js';
 import { listPage, randomShard } from './util.js';

@@ -16,7 +16,7 @@ import {
   type ArchiveFilter,
 } from '../shared/archive-query.js';
 import { compareCodePoints } from '../shared/jid-order.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid, checkTimestamp } from '../shared/validate.js';
 import type { PgSession } from './session.js';
 import { TickBatch } from './tick-batch.js';

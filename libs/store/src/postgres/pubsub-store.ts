@@ -5,7 +5,7 @@ import type {
   PubsubStore,
   PubsubSubscription,
 } from '../contracts.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import {
   checkItemId,
   checkItemsOptions,

@@ -6,7 +6,7 @@ import type {
   StoredRoom,
 } from '../contracts.js';
 import { domainOf } from '../shared/jid-order.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkRoom, checkRoomAffiliation } from '../shared/room-validate.js';
 import { checkJid, checkLimit } from '../shared/validate.js';
 import type { PgSession } from './session.js';

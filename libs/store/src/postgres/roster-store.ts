@@ -1,5 +1,5 @@
 import type { Roster, RosterItem, RosterStore } from '../contracts.js';
-import { withoutUndefined } from '../shared/plain.js';
+import { withoutUndefined } from '../shared/record-values.js';
 import { checkJid } from '../shared/validate.js';
 import type { PgSession } from './session.js';
 
