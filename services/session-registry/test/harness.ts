@@ -15,10 +15,13 @@ import { MemoryBus } from '@parley/bus';
 import type { BusMessage } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
-import { parseJID } from '@parley/jid';
+import { bareOf, parseJID } from '@parley/jid';
 import {
   BusProtocol,
   GATEWAY_MESSAGES,
+  bounceOf,
+  envelopeOf,
+  ROUTE_PREFIX,
   gatewayConsumerName,
   gatewaySubject,
   routeSubject,
@@ -27,7 +30,6 @@ import {
 import type {
   BindReply,
   BindRequest,
-  BounceRequest,
   Envelope,
   RegistryMessage,
   StanzaKind,
@@ -127,7 +129,8 @@ export class FakeSession {
 
   /** A roster get (RFC 6121 2.1.3): makes this resource an interested one. */
   rosterGet(): string {
-    const id = this.nextId();
+    const id = `marker-${this.nextId()}`;
+    this.h.markers.add(id);
     this.send(`<iq xmlns='jabber:client' type='get' id='${id}'><query xmlns='${NS_ROSTER}'/></iq>`);
     return id;
   }
@@ -147,7 +150,8 @@ export class FakeSession {
    */
   async drain(): Promise<Element[]> {
     await this.h.settle();
-    const id = this.nextId();
+    const id = `marker-${this.nextId()}`;
+    this.h.markers.add(id);
     this.send(
       `<iq xmlns='jabber:client' type='get' id='${id}' to='${DOMAIN}'><ping xmlns='${NS_PING}'/></iq>`,
     );
@@ -183,6 +187,16 @@ export class Harness {
   readonly registry: SessionRegistry;
   /** warn and error lines the registry logged. */
   readonly logs: LogLine[] = [];
+  /**
+   * Stanzas routed between partitions (stage 'in' on a route subject): what
+   * the sender's partition forwards and what the server sends on an
+   * account's behalf (subscription answers, presence broadcasts and probes).
+   */
+  readonly routed: Envelope[] = [];
+  /** Ids of the marker pings of FakeSession.drain (not part of `routed`). @internal */
+  readonly markers = new Set<string>();
+  /** What the test itself handed in with routeIn (not part of `routed`). */
+  private readonly injected = new Set<string>();
   /** Bus messages published so far (any subject): settle() waits for this to stop moving. */
   private published = 0;
   private readonly out = versionedBus(this.bus);
@@ -203,7 +217,15 @@ export class Harness {
     this.protocol = new BusProtocol({ metrics, logger });
     this.bus.onError = (err, subject) =>
       this.logs.push({ level: 'error', msg: 'bus handler failed', subject, err });
-    this.bus.subscribe('>', () => void this.published++);
+    this.bus.subscribe('>', (msg) => {
+      this.published++;
+      const data = msg.data as { t?: string; env?: Envelope };
+      const env = data.t === 'stanza' ? data.env : undefined;
+      if (msg.subject.startsWith(`${ROUTE_PREFIX}.`) && env?.stage === 'in') {
+        const marker = env.kind === 'iq' && env.id !== undefined && this.markers.has(env.id);
+        if (!this.injected.delete(env.xml) && !marker) this.routed.push(env);
+      }
+    });
     this.registry = startSessionRegistry({ config, bus: this.bus, stores, logger, metrics });
   }
 
@@ -310,6 +332,24 @@ export class Harness {
     return this.logs.filter((l) => l.level === 'error' || l.level === 'fatal');
   }
 
+  /**
+   * Hands a stanza to the recipient's partition for inbound processing, as
+   * the sender's partition forwards it (stage 'in'); 'from' and 'to' are
+   * the stanza's own.
+   */
+  routeIn(stanza: string): void {
+    const env = envelopeOf(parseXml(stanza), 'in');
+    this.injected.add(env.xml);
+    this.publishRoute(bareOf(env.to), { t: 'stanza', env });
+  }
+
+  /** Routed stanzas so far (and forgets them), as `brief` lines. */
+  takeRouted(): string[] {
+    return this.routed
+      .splice(0)
+      .map((e) => `${e.kind}${e.type ? `:${e.type}` : ''} ${e.from} -> ${e.to}`);
+  }
+
   /** @internal */
   publishRoute(bare: string, msg: RegistryMessage): void {
     void this.out.publishDurable(routeSubject(bare, this.config.routing.partitions), msg);
@@ -335,9 +375,8 @@ export class Harness {
       if (s?.connected) s.received.push(parseXml(m.env.xml));
       else {
         // routing/delivery.ts: a connection that is gone bounces the stanza to the recipient's partition.
-        const to = m.jid ?? m.env.to;
-        const bounce: BounceRequest = { t: 'bounce', to, env: m.env, conn: m.conn };
-        this.publishRoute(to.split('/')[0]!, bounce);
+        const bounce = bounceOf(m, this.config.routing.partitions);
+        if (bounce !== undefined) void this.out.publishDurable(bounce.subject, bounce.msg);
       }
       return;
     }
