@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '@parley/config';
 import type { FastifyInstance } from 'fastify';
 import { hashToken } from '../src/auth.js';
 import { TOKENS, bearer, buildTestApp, sha } from './helpers.js';
@@ -7,9 +8,10 @@ const PROBLEM = /^application\/problem\+json/;
 
 describe('admin API: tokens, scopes, domains and problem details', () => {
   let app: FastifyInstance;
+  let config: Config;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ app, close } = await buildTestApp());
+    ({ app, config, close } = await buildTestApp());
   });
   afterAll(async () => close());
 
@@ -120,6 +122,25 @@ describe('admin API: tokens, scopes, domains and problem details', () => {
     });
     expect(badJid.statusCode).toBe(400);
     expect(badJid.json()).toMatchObject({ code: 'bad-request' });
+  });
+
+  it('reports a value outside an enum or a bound once, where it is', async () => {
+    const res = await call('POST', '/api/messages', TOKENS.admin, {
+      from: 'a@localhost',
+      to: 'b@localhost',
+      body: 'hi',
+      type: 'groupchat',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { location: 'body/type', message: 'must be equal to one of the allowed values' },
+    ]);
+    const max = config.admin.maxPageSize;
+    const big = await call('GET', `/api/users?limit=${max + 1}`, TOKENS.admin);
+    expect(big.statusCode).toBe(400);
+    expect(big.json().errors).toEqual([
+      { location: 'querystring/limit', message: `must be <= ${max}` },
+    ]);
   });
 
   it('answers unknown routes with a 404 problem', async () => {

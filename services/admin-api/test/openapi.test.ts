@@ -61,6 +61,34 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('shows the shared shapes once, as components the operations refer to', () => {
+    const { schemas } = (doc as Doc & { components: { schemas: Record<string, unknown> } })
+      .components;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(['Problem', 'Session', 'User', 'Contact']),
+    );
+    interface Node {
+      $ref?: string;
+      properties?: Record<string, Node>;
+      items?: Node;
+    }
+    const schema = (path: string, method: string, status: string, type = 'application/json') =>
+      (
+        doc.paths[path]?.[method]?.responses[status] as {
+          content: Record<string, { schema: Node }>;
+        }
+      ).content[type]?.schema;
+    const itemRef = (path: string) =>
+      schema(path, 'get', '200')?.properties?.['items']?.items?.$ref;
+    expect(schema('/api/users/{jid}', 'get', '200')?.$ref).toBe('#/components/schemas/User');
+    expect(itemRef('/api/users')).toBe('#/components/schemas/User');
+    expect(itemRef('/api/users/{jid}/roster')).toBe('#/components/schemas/Contact');
+    expect(itemRef('/api/sessions')).toBe('#/components/schemas/Session');
+    expect(schema('/api/users/{jid}', 'get', '404', 'application/problem+json')?.$ref).toBe(
+      '#/components/schemas/Problem',
+    );
+  });
+
   it('documents every problem code in docs/admin-api.md', () => {
     const md = readFileSync(new URL('../../../docs/admin-api.md', import.meta.url), 'utf8');
     for (const [code, p] of Object.entries(PROBLEMS)) {
