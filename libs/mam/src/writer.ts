@@ -17,13 +17,20 @@ import { fnv1a32 } from '@parley/hash';
 import type { JID } from '@parley/jid';
 import type { ArchiveStore } from '@parley/store';
 import type { Element } from '@parley/xml';
+import { LRUCache } from 'lru-cache';
 import { archivedMessage } from './rules.js';
 
 /** What the writer remembers about the newest end of one archive. */
 export interface ArchiveTail {
   /** Newest id (undefined: the archive is empty). */
   last?: string;
-  /** Tag -> id of the newest entries, oldest first (bounded by the window). */
+  /**
+   * Tag -> id of the newest entries, oldest first, bounded by the window:
+   * first in, first out on purpose (it mirrors the newest end of the
+   * archive; a look-up does not keep an entry longer). A plain Map rather
+   * than an LRUCache: there is one per archive, and lru-cache allocates its
+   * whole capacity up front.
+   */
   recent: Map<string, string>;
 }
 
@@ -100,23 +107,29 @@ function splitId(id: string): { time: number; seq: number } | undefined {
   return { time: parseInt(id.slice(0, ID_TIME), 36), seq: parseInt(id.slice(ID_TIME, 12), 36) };
 }
 
-/** A small bounded Map, for writers used outside a registry. */
+/**
+ * The tails of at most `max` archives, the least recently used dropped
+ * first (and loaded again from the store when next needed): for writers
+ * outside a registry, e.g. a MUC worker's, which forgets the rooms of a
+ * partition it released.
+ */
 export class LruTailCache implements TailCache {
-  private readonly map = new Map<string, ArchiveTail>();
-  constructor(private readonly max = 10_000) {}
+  private readonly lru: LRUCache<string, ArchiveTail>;
+  constructor(max = 10_000) {
+    this.lru = new LRUCache({ max });
+  }
   get(archive: string): ArchiveTail | undefined {
-    return this.map.get(archive);
+    return this.lru.get(archive);
   }
   set(archive: string, tail: ArchiveTail): void {
-    this.map.delete(archive);
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(archive, tail);
+    this.lru.set(archive, tail);
   }
   delete(archive: string): void {
-    this.map.delete(archive);
+    this.lru.delete(archive);
+  }
+  /** Drops the tails of every archive `pred` selects. */
+  forget(pred: (archive: string) => boolean): void {
+    for (const archive of [...this.lru.keys()]) if (pred(archive)) this.lru.delete(archive);
   }
 }
 

@@ -7,8 +7,7 @@
 import type { Bus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJID } from '@parley/jid';
-import { ArchiveWriter } from '@parley/mam';
-import type { ArchiveTail, TailCache } from '@parley/mam';
+import { ArchiveWriter, LruTailCache } from '@parley/mam';
 import type { Envelope, InboundRoutes, StanzaKind } from '@parley/routing';
 import {
   BusProtocol,
@@ -58,29 +57,6 @@ interface PendingIq {
 const IDLE_ROOMS = 1000;
 const PENDING_IQ_TTL_MS = 60_000;
 
-/** Archive tails (see ArchiveWriter) of the rooms in owned partitions; forgotten when a partition moves. */
-class PartitionTails implements TailCache {
-  private readonly map = new Map<string, ArchiveTail>();
-  constructor(private readonly max = 10_000) {}
-  get(archive: string): ArchiveTail | undefined {
-    return this.map.get(archive);
-  }
-  set(archive: string, tail: ArchiveTail): void {
-    this.map.delete(archive);
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(archive, tail);
-  }
-  delete(archive: string): void {
-    this.map.delete(archive);
-  }
-  forget(pred: (archive: string) => boolean): void {
-    for (const k of [...this.map.keys()]) if (pred(k)) this.map.delete(k);
-  }
-}
-
 export class MucCore {
   readonly config: Config;
   /** The bus as this release writes to it: every message carries the protocol version. */
@@ -99,7 +75,8 @@ export class MucCore {
   readonly admins: ReadonlySet<string>;
   readonly rooms = new Map<string, Room>();
   readonly writer: ArchiveWriter;
-  private readonly tails = new PartitionTails();
+  /** Archive tails (see ArchiveWriter) of the rooms in owned partitions; forgotten when a partition moves. */
+  private readonly tails = new LruTailCache();
   private readonly idleRooms = new Set<string>();
   private readonly pendingIq = new Map<string, PendingIq>();
   /** Mirror writes not yet acknowledged by the state store. */

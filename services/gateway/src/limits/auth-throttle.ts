@@ -6,13 +6,14 @@
  * flood from many addresses cannot grow it without limit.
  */
 import type { FailureCounter } from '@parley/cluster';
+import { LRUCache } from 'lru-cache';
 
 export interface AuthThrottleOptions {
   baseMs: number;
   maxMs: number;
   /** Forget an address this long after its last failure. Default 15 minutes. */
   ttlMs?: number;
-  /** Most addresses tracked at once; the oldest are dropped first. Default 100 000. */
+  /** Most addresses tracked at once; the least recently failed are dropped first. Default 100 000. */
   maxEntries?: number;
   /**
    * Cluster-wide counter (Redis): failures from an address count on every
@@ -27,11 +28,15 @@ interface Entry {
 }
 
 export class AuthThrottle {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * Least recently failed first: a failure moves its address to the newest
+   * end (`set`), a look-up does not (`peek`). Expiry is kept here, against
+   * the caller's clock, rather than as the cache's TTL.
+   */
+  private readonly entries: LRUCache<string, Entry>;
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
 
   private readonly shared: FailureCounter | undefined;
 
@@ -40,7 +45,7 @@ export class AuthThrottle {
     this.baseMs = Math.max(0, opts.baseMs);
     this.maxMs = Math.max(this.baseMs, opts.maxMs);
     this.ttlMs = opts.ttlMs ?? 15 * 60_000;
-    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.entries = new LRUCache({ max: opts.maxEntries ?? 100_000 });
   }
 
   /**
@@ -62,16 +67,10 @@ export class AuthThrottle {
   }
 
   private failLocal(ip: string, now: number): number {
-    let entry = this.entries.get(ip);
+    let entry = this.entries.peek(ip);
     if (entry && entry.expiresAt <= now) entry = undefined;
     const failures = (entry?.failures ?? 0) + 1;
-    // Re-insert so that Map order stays "least recently failed first".
-    this.entries.delete(ip);
     this.entries.set(ip, { failures, expiresAt: now + this.ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
     return failures;
   }
 
@@ -82,15 +81,17 @@ export class AuthThrottle {
 
   /** Consecutive failures currently remembered for `ip`. */
   failures(ip: string, now: number): number {
-    const entry = this.entries.get(ip);
+    const entry = this.entries.peek(ip);
     return entry && entry.expiresAt > now ? entry.failures : 0;
   }
 
   /** Drops expired entries; called from the gateway's periodic sweep. */
   sweep(now: number): void {
-    for (const [ip, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(ip);
-    }
+    const expired: string[] = [];
+    this.entries.forEach((entry, ip) => {
+      if (entry.expiresAt <= now) expired.push(ip);
+    });
+    for (const ip of expired) this.entries.delete(ip);
   }
 
   get size(): number {

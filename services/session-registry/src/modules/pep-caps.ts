@@ -3,6 +3,7 @@ import { NS_DISCO_INFO, capsKey, notifyNodes, verifyCaps } from '@parley/pubsub'
 import type { Caps } from '@parley/pubsub';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { LRUCache } from 'lru-cache';
 
 /** Id prefix of the disco#info queries the server sends to learn a client's +notify features. */
 export const CAPS_QUERY_PREFIX = `pepcaps-${randomBytes(3).toString('hex')}-`;
@@ -21,28 +22,6 @@ interface Pending {
   waiters: { owner: string; jid: string; then: Resolved }[];
 }
 
-/** A bounded map that forgets its oldest entries. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(k: string): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: string, v: V): void {
-    this.map.delete(k);
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(k, v);
-  }
-}
-
 /**
  * Which PEP nodes a client wants notifications for, from its XEP-0115 entity
  * capabilities: the `<node>+notify` features of its disco#info, asked once
@@ -53,8 +32,10 @@ class Lru<V> {
  * that gave it, so nobody can poison the shared cache.
  */
 export class CapsResolver {
-  private readonly verified = new Lru<ReadonlySet<string>>(10_000);
-  private readonly unverified = new Lru<ReadonlySet<string>>(10_000);
+  /** +notify nodes by caps key, the least recently used forgotten first. */
+  private readonly verified = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
+  /** The same for unverifiable caps, by `<full JID> <caps key>`. */
+  private readonly unverified = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
   private readonly pending = new Map<string, Pending>();
   /** Query id by caps key, for queries of shared (hashed) vers. */
   private readonly pendingByKey = new Map<string, string>();

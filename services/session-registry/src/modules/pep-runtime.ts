@@ -15,12 +15,17 @@ interface ContactResource {
   viaMarker: boolean;
 }
 
-/** Per-account PEP state in the owner's partition: contacts' available resources. */
+/**
+ * Per-account PEP state in the owner's partition: contacts' available
+ * resources, least recently present first (contactAvailable re-inserts).
+ * A Map rather than an LRUCache: there is one per account, and lru-cache
+ * allocates its whole capacity up front (about 50 KB for 2000 entries).
+ */
 class PepState {
   readonly contacts = new Map<string, ContactResource>();
 }
 
-/** Contacts' resources remembered per account; the oldest is forgotten beyond this. */
+/** Contacts' resources remembered per account; the least recently present is forgotten beyond this. */
 const MAX_CONTACT_RESOURCES = 2000;
 
 /**
