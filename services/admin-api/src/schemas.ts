@@ -5,7 +5,8 @@
  * (`Static<typeof X>`; route handlers get it through the TypeBox type
  * provider). Schemas with an `$id` are registered with the application
  * (SHARED_SCHEMAS) and referenced with `ref()`, so the document shows them
- * once, as components.
+ * once, as components; one is never embedded whole in another schema (its
+ * `$id` would be declared twice and fastify would refuse the route).
  */
 import { Type } from '@sinclair/typebox';
 import type {

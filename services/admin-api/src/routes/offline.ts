@@ -112,7 +112,7 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const jid = (await existingAccount(ctx, req)).jid;
+        const { jid } = await existingAccount(ctx, req);
         const last = await stores.lastActivity.get(jid);
         const sessions = (await ctx.registry.request({ t: 'admin-sessions', jid })).sessions ?? [];
         return {
@@ -139,7 +139,7 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const jid = (await existingAccount(ctx, req)).jid;
+        const { jid } = await existingAccount(ctx, req);
         await stores.lastActivity.set(jid, {
           ts: req.body.ts,
           ...(req.body.status !== undefined ? { status: req.body.status } : {}),
