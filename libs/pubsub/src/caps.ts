@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { NS_DATA_FORMS } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import { NS_CAPS, NS_DATA } from './ns.js';
+import { NS_CAPS } from './ns.js';
 
 /** A `<c xmlns='http://jabber.org/protocol/caps'/>` element of a presence. */
 export interface Caps {
@@ -59,7 +60,7 @@ export function verificationString(query: Element): string | undefined {
       identities.push(id);
     } else if (child.localName === 'feature') {
       features.push(child.attr('var') ?? '');
-    } else if (child.is('x', NS_DATA)) {
+    } else if (child.is('x', NS_DATA_FORMS)) {
       let formType: string | undefined;
       const fields: { v: string; values: string[] }[] = [];
       for (const f of child.getChildren('field')) {

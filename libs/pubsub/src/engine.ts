@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JID } from '@parley/jid';
 import { bareOf, tryParseJID } from '@parley/jid';
-import type { StanzaError } from '@parley/stanza';
+import { buildForm, findForm, parseBoolean } from '@parley/stanza';
+import type { StanzaError, SubmittedForm } from '@parley/stanza';
 import type {
   PubsubAffiliation,
   PubsubItem,
@@ -21,8 +22,6 @@ import {
   purgeEvent,
   subscriptionEvent,
 } from './events.js';
-import { buildForm, parseBoolean, readForm } from './forms.js';
-import type { SubmittedForm } from './forms.js';
 import {
   applyConfigForm,
   configForm,
@@ -450,7 +449,7 @@ export class PubsubEngine {
     const requested = create.attr('node');
     const instant = requested === undefined || requested === '';
     const node = instant ? randomUUID() : requested;
-    const form = configure ? readForm(configure) : undefined;
+    const form = configure ? findForm(configure) : undefined;
     if (form && form.formType !== undefined && form.formType !== NS_NODE_CONFIG)
       throw errors.badRequest('unexpected FORM_TYPE');
     await this.createNode(service, node, from, form);
@@ -500,7 +499,7 @@ export class PubsubEngine {
   private async iqConfigureSet(service: string, from: JID, el: Element): Promise<undefined> {
     const loaded = await this.mustGetNode(service, el.attr('node'));
     await this.requireOwner(loaded, from);
-    const form = readForm(el);
+    const form = findForm(el);
     if (!form) throw errors.badRequest('a configuration form is required');
     if (form.type === 'cancel') return undefined;
     if (form.formType !== undefined && form.formType !== NS_NODE_CONFIG)
@@ -586,7 +585,7 @@ export class PubsubEngine {
     if (payloads.length > 1) throw errors.invalidPayload('one payload per item');
     let options: SubmittedForm | undefined;
     if (publishOptions) {
-      options = readForm(publishOptions);
+      options = findForm(publishOptions);
       if (options?.type === 'cancel') options = undefined;
       if (
         options?.formType !== undefined &&
@@ -606,7 +605,7 @@ export class PubsubEngine {
     const options: SubmittedForm | undefined = opts.options
       ? {
           type: 'submit',
-          values: new Map(
+          fields: new Map(
             Object.entries(opts.options).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
           ),
         }
@@ -1084,12 +1083,12 @@ export class PubsubEngine {
       }
       return true;
     }
-    const form = readForm(message);
+    const form = findForm(message);
     if (!form || form.formType !== NS_SUBSCRIBE_AUTHORIZATION) return false;
     if (form.type === 'cancel') return true;
-    const node = form.values.get('pubsub#node')?.[0];
-    const subscriber = form.values.get('pubsub#subscriber_jid')?.[0];
-    const allow = parseBoolean(form.values.get('pubsub#allow')?.[0]);
+    const node = form.fields.get('pubsub#node')?.[0];
+    const subscriber = form.fields.get('pubsub#subscriber_jid')?.[0];
+    const allow = parseBoolean(form.fields.get('pubsub#allow')?.[0]);
     if (node === undefined || subscriber === undefined || allow === undefined) return true;
     const loaded = await this.getNode(service, node);
     if (!loaded || (await this.affiliation(loaded, from)) !== 'owner') return true;

@@ -28,8 +28,6 @@ export type {
 } from './node-config.js';
 export { errors, pubsubError, unsupported } from './errors.js';
 export type { PubsubErrorCondition } from './errors.js';
-export { buildForm, parseBoolean, readForm } from './forms.js';
-export type { FieldType, FormField, SubmittedForm } from './forms.js';
 export {
   configurationEvent,
   deleteEvent,

@@ -1,7 +1,7 @@
+import { buildForm, parseBoolean } from '@parley/stanza';
+import type { FormField, SubmittedForm } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { errors } from './errors.js';
-import { buildForm, parseBoolean } from './forms.js';
-import type { FormField, SubmittedForm } from './forms.js';
 import { NS_NODE_CONFIG } from './ns.js';
 
 export type AccessModel = 'open' | 'presence' | 'roster' | 'whitelist' | 'authorize';
@@ -193,7 +193,7 @@ export function applyConfigForm(
   limits: ConfigLimits,
 ): NodeConfig {
   const out: NodeConfig = { ...base, roster_groups_allowed: [...base.roster_groups_allowed] };
-  for (const [v, values] of form.values) {
+  for (const [v, values] of form.fields) {
     const f = BY_VAR.get(v);
     if (!f) continue;
     const parsed = parseValue(f, values, limits.maxItems);
@@ -216,7 +216,7 @@ export function unmetPrecondition(
   form: SubmittedForm,
   limits: ConfigLimits,
 ): string | undefined {
-  for (const [v, values] of form.values) {
+  for (const [v, values] of form.fields) {
     const f = BY_VAR.get(v);
     if (!f) continue;
     const wanted = parseValue(f, values, limits.maxItems);
@@ -246,7 +246,9 @@ export function configForm(config: NodeConfig, type: 'form' | 'result'): Element
   const fields: FormField[] = FIELDS.map((f) => {
     const value = formatValue(f, config[f.key]);
     const values = Array.isArray(value) ? value : value === '' ? [] : [value];
-    const field: FormField = { var: `pubsub#${f.key}`, label: f.label, values, type: fieldType(f) };
+    // Labels in the form to fill in only, not in the result a notification carries.
+    const label = type === 'form' ? f.label : undefined;
+    const field: FormField = { var: `pubsub#${f.key}`, label, values, type: fieldType(f) };
     if (f.spec.kind === 'list-single') field.options = f.spec.options.map((value) => ({ value }));
     return field;
   });

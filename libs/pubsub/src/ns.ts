@@ -15,8 +15,6 @@ export const NS_SUBSCRIBE_AUTHORIZATION =
   'http://jabber.org/protocol/pubsub#subscribe_authorization';
 /** XEP-0059 Result Set Management. */
 export const NS_RSM = 'http://jabber.org/protocol/rsm';
-/** XEP-0004 Data Forms. */
-export const NS_DATA = 'jabber:x:data';
 /** XEP-0203 Delayed Delivery. */
 export const NS_DELAY = 'urn:xmpp:delay';
 /** XEP-0115 Entity Capabilities. */

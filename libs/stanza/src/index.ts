@@ -4,3 +4,4 @@ export * from './stanza-errors.js';
 export * from './stanza-error-conditions.js';
 export * from './sasl-errors.js';
 export * from './builders.js';
+export * from './data-forms.js';

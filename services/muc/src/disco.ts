@@ -6,11 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseRsm, rsmReply } from '@parley/mam';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, itemNotFound } from '@parley/stanza';
+import {
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_PING,
+  boolText,
+  buildForm,
+  itemNotFound,
+} from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { MucCore } from './core.js';
-import { boolText, buildForm } from './forms.js';
 import {
   NODE_ROOMUSER_ITEM,
   NS_MAM,

@@ -8,14 +8,21 @@ import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import { dedupeKey, setStanzaId, stripStanzaIds } from '@parley/mam';
 import type { Envelope } from '@parley/routing';
-import { badRequest, forbidden, itemNotFound, notAcceptable } from '@parley/stanza';
+import {
+  badRequest,
+  buildForm,
+  findForm,
+  forbidden,
+  itemNotFound,
+  notAcceptable,
+  parseBoolean,
+} from '@parley/stanza';
 import { newArchiveId } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Actor } from './admin.js';
 import { actorOf, applyAffiliationChange, applyRoleChange, checkRoleChange } from './admin.js';
 import type { MucCore } from './core.js';
-import { buildForm, findForm, isTrue } from './forms.js';
 import { NS_CHATSTATES, NS_HINTS, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './ns.js';
 import { ghost } from './occupants.js';
 import { affiliationRank } from './room.js';
@@ -255,7 +262,7 @@ async function voiceRequest(
       core.replyError(el, forbidden('Only moderators may grant voice'));
       return;
     }
-    if (!isTrue(form.fields.get('muc#request_allow')?.[0])) return;
+    if (parseBoolean(form.fields.get('muc#request_allow')?.[0]) !== true) return;
     const target = room.occupants.get(form.fields.get('muc#roomnick')?.[0] ?? '');
     if (!target || target.role !== 'visitor') return;
     const err = checkRoleChange(room, actor, target, 'participant');

@@ -4,13 +4,12 @@
  * to the room, and destroying a room.
  */
 import { tryParseJID } from '@parley/jid';
-import { badRequest, forbidden, notAcceptable } from '@parley/stanza';
+import { badRequest, forbidden, notAcceptable, readForm } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Actor, AffiliationChange } from './admin.js';
 import { applyAffiliationChange, ownersAfter } from './admin.js';
 import type { MucCore } from './core.js';
-import { readForm } from './forms.js';
 import { NS_MUC_OWNER } from './ns.js';
 import { removeOccupant } from './occupants.js';
 import { occupantPresence } from './presence.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readForm } from './forms.js';
+import { readForm } from '@parley/stanza';
 import {
   applyConfigForm,
   configForm,

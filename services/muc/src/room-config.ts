@@ -5,11 +5,10 @@
  * value) kept in the RoomStore or the hot state.
  */
 import type { Config } from '@parley/config';
-import { badRequest, notAcceptable } from '@parley/stanza';
+import { badRequest, boolText, buildForm, notAcceptable, parseBoolean } from '@parley/stanza';
+import type { FormField, SubmittedForm } from '@parley/stanza';
 import type { RoomConfigValue } from '@parley/store';
 import type { Element } from '@parley/xml';
-import type { FieldSpec, SubmittedForm } from './forms.js';
-import { boolText, buildForm, isBooleanText, isTrue } from './forms.js';
 import { NS_MUC_ROOMCONFIG } from './ns.js';
 
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
@@ -165,7 +164,7 @@ export function configForm(
     value: r,
     label: r[0]!.toUpperCase() + r.slice(1),
   }));
-  const fields: FieldSpec[] = [
+  const fields: FormField[] = [
     { var: FIELD.name, type: 'text-single', label: 'Natural-language room name', values: [c.name] },
     {
       var: FIELD.description,
@@ -296,8 +295,9 @@ function one(form: SubmittedForm, name: string): string | undefined {
 function boolField(form: SubmittedForm, name: string, current: boolean): boolean {
   const v = one(form, name);
   if (v === undefined) return current;
-  if (!isBooleanText(v.trim())) throw badRequest(`${name} must be a boolean`);
-  return isTrue(v.trim());
+  const b = parseBoolean(v);
+  if (b === undefined) throw badRequest(`${name} must be a boolean`);
+  return b;
 }
 
 function intField(

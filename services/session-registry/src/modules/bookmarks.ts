@@ -1,7 +1,8 @@
 import { ServiceKey } from '@parley/modules';
 import { tryParseJID } from '@parley/jid';
-import { parseBoolean, payloadOf } from '@parley/pubsub';
+import { payloadOf } from '@parley/pubsub';
 import type { PublishedEvent, PubsubEngine, RetractedEvent } from '@parley/pubsub';
+import { parseBoolean } from '@parley/stanza';
 import type { PubsubItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';

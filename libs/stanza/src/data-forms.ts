@@ -1,8 +1,14 @@
-/** XEP-0004 data forms: the few shapes the MUC service builds and reads. */
-import { NS_DATA_FORMS } from '@parley/stanza';
+/**
+ * XEP-0004: Data Forms (https://xmpp.org/extensions/xep-0004.html), the
+ * shapes the server builds and reads: a form with a hidden FORM_TYPE field
+ * first (XEP-0068), the values of a submitted one by field var, and the
+ * boolean field type.
+ */
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { NS_DATA_FORMS } from './ns.js';
 
+/** XEP-0004 section 3.3. */
 export type FieldType =
   | 'boolean'
   | 'fixed'
@@ -15,25 +21,31 @@ export type FieldType =
   | 'text-private'
   | 'text-single';
 
-export interface FieldSpec {
+/** A field to build: `var` may be left out only by a `fixed` field. */
+export interface FormField {
   var?: string;
   type?: FieldType;
   label?: string;
   values?: readonly string[];
+  /** Offered in a form of type `form` only. */
   options?: readonly { value: string; label?: string }[];
 }
 
-/** A `<x xmlns='jabber:x:data'/>` with a hidden FORM_TYPE first. */
+/**
+ * Builds `<x xmlns='jabber:x:data' type=…>` with a hidden FORM_TYPE field
+ * first, then `fields`. A `submit` form carries vars and values only (no
+ * field types or labels, XEP-0004 section 3.2); options go into a `form`.
+ */
 export function buildForm(
-  type: 'form' | 'result' | 'submit',
+  type: 'form' | 'submit' | 'result',
   formType: string,
-  fields: readonly FieldSpec[],
+  fields: readonly FormField[],
   opts: { title?: string; instructions?: string } = {},
 ): Element {
   const x = xml('x', { xmlns: NS_DATA_FORMS, type });
   if (opts.title !== undefined) x.c('title').t(opts.title);
   if (opts.instructions !== undefined) x.c('instructions').t(opts.instructions);
-  const all: FieldSpec[] = [{ var: 'FORM_TYPE', type: 'hidden', values: [formType] }, ...fields];
+  const all: FormField[] = [{ var: 'FORM_TYPE', type: 'hidden', values: [formType] }, ...fields];
   for (const f of all) {
     const field = x.c('field', {
       var: f.var,
@@ -47,14 +59,16 @@ export function buildForm(
   return x;
 }
 
+/** A data form as received: its type, FORM_TYPE and the values of each field. */
 export interface SubmittedForm {
+  /** The form's type attribute ('' when absent). */
   type: string;
-  formType: string | undefined;
+  formType?: string;
   /** Values by field var (FORM_TYPE excluded). */
   fields: Map<string, string[]>;
 }
 
-/** Reads a data form; undefined when `x` is not one. */
+/** Reads `x` as a data form; undefined when it is not one. */
 export function readForm(x: Element): SubmittedForm | undefined {
   if (!x.is('x', NS_DATA_FORMS)) return undefined;
   const fields = new Map<string, string[]>();
@@ -66,27 +80,36 @@ export function readForm(x: Element): SubmittedForm | undefined {
     if (name === 'FORM_TYPE') formType = values[0];
     else fields.set(name, values);
   }
-  return { type: x.attr('type') ?? '', formType, fields };
+  const form: SubmittedForm = { type: x.attr('type') ?? '', fields };
+  if (formType !== undefined) form.formType = formType;
+  return form;
 }
 
-/** The first data form child of `parent` (with that FORM_TYPE, when given). */
+/**
+ * The data form `parent` is, or else its first data form child (with that
+ * FORM_TYPE, when given).
+ */
 export function findForm(parent: Element, formType?: string): SubmittedForm | undefined {
-  for (const x of parent.getChildren('x', NS_DATA_FORMS)) {
+  const candidates = parent.is('x', NS_DATA_FORMS)
+    ? [parent]
+    : parent.getChildren('x', NS_DATA_FORMS);
+  for (const x of candidates) {
     const form = readForm(x);
     if (form && (formType === undefined || form.formType === formType)) return form;
   }
   return undefined;
 }
 
-/** XEP-0004 boolean: '1' or 'true'. */
-export function isTrue(v: string | undefined): boolean {
-  return v === '1' || v === 'true';
+/** A XEP-0004 boolean: '1' or 'true', '0' or 'false' (space around allowed); undefined for anything else. */
+export function parseBoolean(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  return undefined;
 }
 
-export function isBooleanText(v: string): boolean {
-  return v === '1' || v === '0' || v === 'true' || v === 'false';
-}
-
+/** A boolean as a field value: '1' or '0'. */
 export function boolText(b: boolean): string {
   return b ? '1' : '0';
 }
