@@ -8,9 +8,11 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminScope, AdminToken, Config } from '@parley/config';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { accountJid, servedDomainOfMuc } from './jids.js';
 import { ApiProblem } from './problem.js';
+import type { UserParams } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -115,7 +117,7 @@ export function listDomain(req: Authorized, domain: string | undefined): string 
 }
 
 /** A request on one account: `/users/:jid/...`. */
-export type AccountRequest = Authorized & { params: { jid: string } };
+export type AccountRequest = Authorized & { params: Static<typeof UserParams> };
 
 /** The account JID of the path parameter `jid`, normalized and checked against the token's domains. */
 export function pathAccount(config: Config, req: AccountRequest): string {

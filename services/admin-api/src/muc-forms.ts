@@ -1,4 +1,6 @@
 /** Room configuration (XEP-0045 muc#roomconfig data forms) as JSON, both ways. */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { NS_DATA_FORMS } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -6,15 +8,32 @@ import type { Element } from '@parley/xml';
 export const ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig';
 const MULTI = new Set(['jid-multi', 'list-multi', 'text-multi']);
 
-export type FieldValue = string | boolean | string[];
+/** The value of a field: a boolean, the text of a single field, the values of a multi one. */
+export const FieldValue = Type.Union([Type.String(), Type.Boolean(), Type.Array(Type.String())]);
+export type FieldValue = Static<typeof FieldValue>;
 
-export interface FormField {
-  var: string;
-  type: string;
-  label?: string;
-  value: FieldValue;
-  options?: string[];
-}
+export const FormField = Type.Object({
+  var: Type.String(),
+  type: Type.String({ description: 'Data form field type' }),
+  label: Type.Optional(Type.String()),
+  value: FieldValue,
+  options: Type.Optional(Type.Array(Type.String())),
+});
+export type FormField = Static<typeof FormField>;
+
+/** Values to submit by field var; a number is sent as its text. */
+const SubmittedValue = Type.Union([
+  Type.String(),
+  Type.Boolean(),
+  Type.Number(),
+  Type.Array(Type.String()),
+]);
+export const ConfigValues = Type.Unsafe<Record<string, Static<typeof SubmittedValue>>>({
+  type: 'object',
+  description: 'Field values by var (muc#roomconfig_*): strings, booleans or lists of strings',
+  additionalProperties: SubmittedValue,
+});
+export type ConfigValues = Static<typeof ConfigValues>;
 
 /** The fields of a configuration form (FORM_TYPE and fixed fields left out). */
 export function formFields(x: Element | undefined): FormField[] {
@@ -41,7 +60,7 @@ export function formFields(x: Element | undefined): FormField[] {
 }
 
 /** A submitted configuration form with the given values (other fields keep theirs). */
-export function submitForm(values: Record<string, FieldValue | number>): Element {
+export function submitForm(values: ConfigValues): Element {
   const x = xml('x', { xmlns: NS_DATA_FORMS, type: 'submit' });
   x.c('field', { var: 'FORM_TYPE' }).c('value').t(ROOMCONFIG);
   for (const [name, v] of Object.entries(values)) {

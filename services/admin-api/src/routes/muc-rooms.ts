@@ -14,7 +14,7 @@ import { checkDomain, checkJid, checkRoom } from '../auth.js';
 import type { Authorized } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid, mucDomainOf, roomJid, servedDomainOfMuc } from '../jids.js';
-import { formFields, submitForm } from '../muc-forms.js';
+import { ConfigValues, FormField, formFields, submitForm } from '../muc-forms.js';
 import { conflict } from '../problem.js';
 import {
   BARE_JID,
@@ -39,18 +39,6 @@ export const MUC_PROBLEMS = problems(
   'xmpp-error',
 );
 
-const ConfigValue = Type.Union([
-  Type.String(),
-  Type.Boolean(),
-  Type.Number(),
-  Type.Array(Type.String()),
-]);
-/** Room configuration to submit: field values by var (muc-forms.ts turns them into a data form). */
-const ConfigValues = Type.Unsafe<Record<string, Static<typeof ConfigValue>>>({
-  type: 'object',
-  description: 'Field values by var (muc#roomconfig_*): strings, booleans or lists of strings',
-  additionalProperties: ConfigValue,
-});
 const Room = obj({
   jid: BARE_JID,
   createdAt: Type.Integer({ description: 'ms since epoch' }),
@@ -60,13 +48,6 @@ const Room = obj({
     description: 'Stored configuration',
   }),
   subject: Type.Optional(Type.String({ description: 'Current subject' })),
-});
-const FormField = Type.Object({
-  var: Type.String(),
-  type: Type.String({ description: 'Data form field type' }),
-  label: Type.Optional(Type.String()),
-  value: Type.Union([Type.String(), Type.Boolean(), Type.Array(Type.String())]),
-  options: Type.Optional(Type.Array(Type.String())),
 });
 const { id, ts, with: withJid, ...archived } = ArchivedMessageView.properties;
 const RoomMessage = obj({
@@ -87,7 +68,10 @@ function roomView(r: StoredRoom) {
 }
 
 /** The room of the path, checked against the token's domains; MUC must be usable. */
-export function pathRoom(ctx: ApiContext, req: Authorized & { params: { room: string } }): string {
+export function pathRoom(
+  ctx: ApiContext,
+  req: Authorized & { params: Static<typeof RoomParams> },
+): string {
   ctx.muc.check();
   const room = roomJid(ctx.config, req.params.room);
   checkRoom(req, ctx.config, room);

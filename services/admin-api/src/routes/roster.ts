@@ -96,7 +96,7 @@ export function rosterRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         xml('query', { xmlns: NS_ROSTER }, item),
       ).toString(),
     });
-  const contactOf = (req: { params: { contact: string } }) =>
+  const contactOf = (req: { params: Static<typeof ContactParams> }) =>
     anyJid(req.params.contact, 'contact').toBareString();
 
   return async (app) => {

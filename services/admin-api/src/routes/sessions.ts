@@ -129,7 +129,7 @@ export function sessionsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     const kick = async (
       req: Authorized & {
-        params: { jid: string; resource?: string };
+        params: Static<typeof UserParams> & Partial<Static<typeof ResourceParams>>;
         query: Static<typeof KickQuery>;
       },
     ) => {
