@@ -1171,6 +1171,21 @@ export class PubsubEngine {
     const cap = effectiveMaxItems(loaded.config, this.profile.limits);
     return (await this.store.items(service, node, { max: cap })).items.map((i) => i.id);
   }
+
+  /**
+   * The `<item/>`s of a disco#items answer (XEP-0060 5.2 and 5.5): without
+   * a node, the nodes the requester may retrieve (with their titles); with
+   * one, its item ids as names. The pubsub service and PEP answer with it.
+   */
+  async discoItems(service: string, node: string | undefined, requester: JID): Promise<Element[]> {
+    if (node !== undefined)
+      return (await this.itemIds(service, node, requester)).map((id) =>
+        xml('item', { jid: service, name: id }),
+      );
+    return (await this.visibleNodes(service, requester)).map((n) =>
+      xml('item', { jid: service, node: n.node, name: n.config.title || undefined }),
+    );
+  }
 }
 
 function subscriptionResult(node: string, sub: PubsubSubscription): Element {

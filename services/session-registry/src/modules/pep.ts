@@ -131,15 +131,7 @@ export const pepModule: ServerModule = {
     // nodes as items of the account, the item ids as items of a node.
     ctx.use(DISCO).addAccountNodes({
       info: (owner, node, from) => engine.nodeInfo(owner, node, from),
-      items: async (owner, node, from) => {
-        if (node !== undefined) {
-          const ids = await engine.itemIds(owner, node, from);
-          return ids.map((id) => xml('item', { jid: owner, name: id }));
-        }
-        return (await engine.visibleNodes(owner, from)).map((n) =>
-          xml('item', { jid: owner, node: n.node, name: n.config.title || undefined }),
-        );
-      },
+      items: (owner, node, from) => engine.discoItems(owner, node, from),
     });
 
     ctx.onOutbound(({ env, from, to, generated }) => {

@@ -175,15 +175,11 @@ async function answer(
   }
   if (type === 'get' && payload.is('query', NS_DISCO_ITEMS)) {
     const node = payload.attr('node');
-    const q = xml('query', { xmlns: NS_DISCO_ITEMS, node });
-    if (node !== undefined) {
-      for (const id of await engine.itemIds(service, node, from))
-        q.c('item', { jid: service, name: id });
-      return q;
-    }
-    for (const n of await engine.visibleNodes(service, from))
-      q.c('item', { jid: service, node: n.node, name: n.config.title || undefined });
-    return q;
+    return xml(
+      'query',
+      { xmlns: NS_DISCO_ITEMS, node },
+      ...(await engine.discoItems(service, node, from)),
+    );
   }
   throw serviceUnavailable();
 }
