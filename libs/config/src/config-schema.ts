@@ -482,7 +482,7 @@ export const configSchema: SchemaFor<Config> = {
   modules: {
     disabled: list(str({ default: '', doc: 'module name' }), {
       default: [],
-      doc: 'Server modules to switch off by name (e.g. `["vcard", "last"]`; the names are listed in docs/xeps.md). An unknown name, or a module another enabled module requires, stops the start.',
+      doc: 'Server modules to switch off by name (e.g. `["vcard", "last", "muc-vcard"]`; the names are listed in docs/xeps.md): names starting with `muc-` are modules of the MUC service, the others of the session registry. An unknown name, or a module another enabled module requires, stops the start of the service it belongs to.',
     }),
     version: {
       name: str({

@@ -4,6 +4,8 @@ export { defaultConfig } from './defaults.js';
 export { describeConfig } from './describe.js';
 export type { ConfigKeyDescription } from './describe.js';
 export { ConfigError } from './errors.js';
+export { MUC_MODULE_PREFIX, disabledModulesOf, moduleHostOf } from './modules.js';
+export type { ModuleHost } from './modules.js';
 export type { ConfigErrorCode, ConfigErrorOptions } from './errors.js';
 export type {
   AdminScope,
