@@ -1,35 +1,17 @@
 /**
- * Service discovery (XEP-0045 section 6): the service (identity, features,
- * the list of public rooms with XEP-0059 paging, unique room names) and
- * each room (features telling its type, the muc#roominfo form, the
- * reserved-nickname node).
+ * Service discovery (XEP-0045 section 6): the service (identity, the
+ * features its modules register, the list of public rooms with XEP-0059
+ * paging, unique room names) and each room (the features its modules
+ * register, the muc#roominfo form, the reserved-nickname node). Answered
+ * by the muc-disco module (src/modules/disco.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { parseRsm, rsmReply } from '@parley/mam';
-import {
-  NS_DISCO_INFO,
-  NS_DISCO_ITEMS,
-  NS_PING,
-  boolText,
-  buildForm,
-  itemNotFound,
-} from '@parley/stanza';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, boolText, buildForm, itemNotFound } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { MucCore } from './core.js';
-import {
-  NODE_ROOMUSER_ITEM,
-  NS_MAM,
-  NS_MUC,
-  NS_MUC_REQUEST,
-  NS_MUC_ROOMINFO,
-  NS_MUC_SELF_PING,
-  NS_MUC_STABLE_ID,
-  NS_MUC_UNIQUE,
-  NS_OCCUPANT_ID,
-  NS_SID,
-  NS_VCARD,
-} from './ns.js';
+import { NODE_ROOMUSER_ITEM, NS_MUC_ROOMINFO, NS_MUC_UNIQUE } from './ns.js';
 import type { Room } from './room.js';
 import { FIELD, fromStored } from './room-config.js';
 
@@ -43,13 +25,13 @@ function infoQuery(node: string | undefined, identities: Element[], features: st
   return q;
 }
 
-export function serviceInfo(core: MucCore, node: string | undefined): Element {
+/** disco#info of the service: its identity and the features the enabled modules registered. */
+export function serviceInfo(core: MucCore, node: string | undefined, features: string[]): Element {
   if (node !== undefined) throw itemNotFound();
   return infoQuery(
     undefined,
     [xml('identity', { category: 'conference', type: 'text', name: core.config.muc.name })],
-    // Every room has occupant ids, so the service says so too (XEP-0421).
-    [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_UNIQUE, NS_OCCUPANT_ID, NS_PING],
+    features,
   );
 }
 
@@ -139,32 +121,16 @@ export function uniqueName(core: MucCore): Element {
   return xml('unique', { xmlns: NS_MUC_UNIQUE }, name);
 }
 
-/** The features that tell what kind of room this is (XEP-0045 6.4). */
-export function roomFeatures(room: Room): string[] {
-  const c = room.config;
-  const f = [
-    NS_MUC,
-    NS_MUC_STABLE_ID,
-    NS_MUC_SELF_PING,
-    NS_MUC_REQUEST,
-    NS_OCCUPANT_ID,
-    NS_SID,
-    NS_VCARD,
-    NS_DISCO_INFO,
-    NS_DISCO_ITEMS,
-    c.public ? 'muc_public' : 'muc_hidden',
-    c.persistent ? 'muc_persistent' : 'muc_temporary',
-    c.membersOnly ? 'muc_membersonly' : 'muc_open',
-    c.passwordProtected ? 'muc_passwordprotected' : 'muc_unsecured',
-    c.moderated ? 'muc_moderated' : 'muc_unmoderated',
-    c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
-  ];
-  if (c.logging) f.push(NS_MAM);
-  return f;
-}
-
-/** disco#info of a room, with the muc#roominfo form (XEP-0045 6.4, XEP-0128, XEP-0486). */
-export function roomInfo(room: Room, node: string | undefined, requester: string): Element {
+/**
+ * disco#info of a room, with the features the enabled modules registered
+ * for it and the muc#roominfo form (XEP-0045 6.4, XEP-0128, XEP-0486).
+ */
+export function roomInfo(
+  room: Room,
+  node: string | undefined,
+  requester: string,
+  features: string[],
+): Element {
   if (node === NODE_ROOMUSER_ITEM) {
     // XEP-0045 7.12: the requester's reserved nickname, if any.
     const nick = room.reservedNickOf(requester);
@@ -177,7 +143,7 @@ export function roomInfo(room: Room, node: string | undefined, requester: string
   const q = infoQuery(
     undefined,
     [xml('identity', { category: 'conference', type: 'text', name: room.title })],
-    roomFeatures(room),
+    features,
   );
   const fields = [
     { var: 'muc#roominfo_description', label: 'Description', values: [c.description] },

@@ -3,5 +3,13 @@ export type { MucService, MucServiceOptions } from './service.js';
 export type { MucDeps } from './core.js';
 export { LocalMucStateStore, RedisMucStateStore } from './state-store.js';
 export type { HotRoom, MucStateStore, OccupantRecord, RoomMeta } from './state-store.js';
-export { mucXeps } from './xeps.js';
-export type { MucXep } from './xeps.js';
+export { mucModules } from './modules/index.js';
+export type {
+  MucIqHandler,
+  MucModule,
+  MucModuleContext,
+  RoomFeatures,
+  RoomIqRequest,
+  SelfIqRequest,
+  ServiceIqRequest,
+} from './modules/index.js';

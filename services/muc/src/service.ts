@@ -13,11 +13,16 @@ import type { MucDeps } from './core.js';
 import { MucCore } from './core.js';
 import { handleIq } from './iq.js';
 import { handleMessage } from './messages.js';
+import { MucModules } from './modules/host.js';
+import { mucModules } from './modules/index.js';
+import type { MucModule } from './modules/types.js';
 import { handlePresence } from './occupants.js';
 
 export interface MucServiceOptions extends MucDeps {
   /** Which partitions to consume; default: all of them, always (single-node mode). */
   ownership?: PartitionOwnership;
+  /** The modules the service offers; default: every built-in one (`mucModules`). */
+  modules?: readonly MucModule[];
 }
 
 export interface MucService {
@@ -25,6 +30,8 @@ export interface MucService {
   readonly domains: string[];
   /** Partitions this worker consumes. */
   readonly partitions: number[];
+  /** The modules started, in start order. */
+  readonly modules: readonly MucModule[];
   /** Rooms in this worker's memory. */
   roomCount(): number;
   occupantCount(): number;
@@ -32,12 +39,19 @@ export interface MucService {
   readonly ready: Promise<void>;
   /** Resolves when every queued stanza has been handled (tests, drain). */
   idle(): Promise<void>;
-  /** Hands the partitions back (their hot state stays mirrored) and stops. */
+  /** Hands the partitions back (their hot state stays mirrored), then stops the modules. */
   close(): Promise<void>;
 }
 
+/**
+ * Starts a MUC worker: its modules first (a duplicate IQ handler, a
+ * missing or disabled dependency or an unknown `muc-…` name in
+ * `modules.disabled` throws a ModuleError naming the modules, before
+ * anything is consumed), then the partitions it owns.
+ */
 export function startMucService(opts: MucServiceOptions): MucService {
   const core = new MucCore(opts);
+  const modules = new MucModules(core, opts.modules ?? mucModules);
   const onError = (err: unknown) => core.logger.error('muc job failed', { err });
 
   const handle = async (msg: BusMessage): Promise<void> => {
@@ -63,7 +77,7 @@ export function startMucService(opts: MucServiceOptions): MucService {
         if (to.local === '') return;
         return handleMessage(core, env, el, from, to);
       case 'iq':
-        return handleIq(core, el, from, to);
+        return handleIq(core, modules, el, from, to);
     }
   };
 
@@ -113,6 +127,7 @@ export function startMucService(opts: MucServiceOptions): MucService {
     get partitions() {
       return ownership.owned();
     },
+    modules: modules.modules,
     roomCount: () => core.rooms.size,
     occupantCount: () => {
       let n = 0;
@@ -127,6 +142,7 @@ export function startMucService(opts: MucServiceOptions): MucService {
     close: async () => {
       await ready.catch(() => undefined);
       await ownership.stop();
+      await modules.stop();
     },
   };
 }

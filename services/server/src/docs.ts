@@ -1,5 +1,6 @@
 import { describeConfig } from '@parley/config';
-import { mucXeps } from '@parley/muc';
+import { mucModules } from '@parley/muc';
+import type { ModuleDefinition } from '@parley/modules';
 import { builtinModules } from '@parley/session-registry';
 
 /** docs/configuration.md, generated from the configuration schema. */
@@ -24,7 +25,10 @@ export function configurationMarkdown(): string {
   ].join('\n');
 }
 
-/** docs/xeps.md, generated from the modules' declarations. */
+/** What docs/xeps.md shows of a module, of either host. */
+type Declared = Pick<ModuleDefinition<unknown>, 'name' | 'xeps' | 'requires' | 'after'>;
+
+/** docs/xeps.md, generated from the modules' declarations (session registry and MUC service). */
 export function xepsMarkdown(): string {
   const core = [
     '| RFC 6120 | XMPP Core: TCP, STARTTLS, SASL, resource binding, stream and stanza errors | gateway |',
@@ -40,22 +44,20 @@ export function xepsMarkdown(): string {
     '| XEP-0368 | SRV records for XMPP over TLS (direct TLS listener) | gateway |',
     '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];
-  const rows = builtinModules.flatMap((m) =>
-    m.xeps.map(
-      (x) =>
-        `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | module \`${m.name}\` |`,
-    ),
-  );
-  const muc = mucXeps.map(
-    (x) =>
-      `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | service \`muc\` |`,
-  );
+  const xepRows = (modules: readonly Declared[], where: string) =>
+    modules.flatMap((m) =>
+      m.xeps.map(
+        (x) =>
+          `| XEP-${x.xep} | ${x.title}, version ${x.version}${x.note ? ` (${x.note})` : ''} | ${where} \`${m.name}\` |`,
+      ),
+    );
   const names = (list: readonly string[] | undefined) =>
     list && list.length > 0 ? list.map((n) => `\`${n}\``).join(', ') : '';
-  const modules = builtinModules.map(
-    (m) =>
-      `| \`${m.name}\` | ${m.xeps.map((x) => `XEP-${x.xep}`).join(', ')} | ${names(m.requires)} | ${names(m.after)} |`,
-  );
+  const moduleRows = (modules: readonly Declared[]) =>
+    modules.map(
+      (m) =>
+        `| \`${m.name}\` | ${[...new Set(m.xeps.map((x) => `XEP-${x.xep}`))].join(', ')} | ${names(m.requires)} | ${names(m.after)} |`,
+    );
   return [
     '# Supported specifications',
     '',
@@ -64,8 +66,8 @@ export function xepsMarkdown(): string {
     '| spec | what | where |',
     '|---|---|---|',
     ...core,
-    ...rows,
-    ...muc,
+    ...xepRows(builtinModules, 'module'),
+    ...xepRows(mucModules, 'MUC module'),
     '',
     '## Modules of the session registry',
     '',
@@ -74,7 +76,17 @@ export function xepsMarkdown(): string {
     '',
     '| module | implements | requires | starts after (when enabled) |',
     '|---|---|---|---|',
-    ...modules,
+    ...moduleRows(builtinModules),
+    '',
+    '## Modules of the MUC service',
+    '',
+    'Their names start with `muc-`, which is how `modules.disabled` tells them from',
+    "the session registry's. `muc-core` is the service's own room semantics and",
+    'cannot be switched off (`muc.enabled` switches off the service).',
+    '',
+    '| module | implements | requires | starts after (when enabled) |',
+    '|---|---|---|---|',
+    ...moduleRows(mucModules),
     '',
   ].join('\n');
 }

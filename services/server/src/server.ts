@@ -65,24 +65,33 @@ export async function startServer(
   );
   const bus = new MemoryBus();
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
-  const registry = startSessionRegistry({
-    config,
-    bus,
-    stores,
-    logger: logger.child({ service: 'session-registry' }),
-    metrics,
-  });
-  const muc = config.muc.enabled
-    ? startMucService({
-        config,
-        bus,
-        stores,
-        logger: logger.child({ service: 'muc' }),
-        metrics,
-      })
-    : undefined;
+  // Each host checks the names of modules.disabled that are its own (muc-… for the MUC
+  // service): a ModuleError from either stops the server.
+  let registry: SessionRegistry;
+  try {
+    registry = startSessionRegistry({
+      config,
+      bus,
+      stores,
+      logger: logger.child({ service: 'session-registry' }),
+      metrics,
+    });
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+  let muc: MucService | undefined;
   let gateway: Gateway;
   try {
+    muc = config.muc.enabled
+      ? startMucService({
+          config,
+          bus,
+          stores,
+          logger: logger.child({ service: 'muc' }),
+          metrics,
+        })
+      : undefined;
     await muc?.ready;
     gateway = await startGateway({
       config,

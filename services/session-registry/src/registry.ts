@@ -1,5 +1,6 @@
 import type { BusMessage, DurableMessage, OrderedConsumer } from '@parley/bus';
 import { StaticOwnership } from '@parley/cluster';
+import { disabledModulesOf } from '@parley/config';
 import { ModuleError, Priority, ServiceRegistry, startModules } from '@parley/modules';
 import type { PartitionOwnership } from '@parley/cluster';
 import {
@@ -118,7 +119,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const started = startModules({
     modules: opts.modules ?? builtinModules,
     config: core.config,
-    disabled: core.config.modules.disabled,
+    // The muc-… names of modules.disabled are the MUC service's to check.
+    disabled: disabledModulesOf(core.config, 'session-registry'),
     contextFor: (m) => contextFor(m.name),
   });
   const modules = started.modules;

@@ -93,6 +93,12 @@ describe('module contract of the session registry', () => {
     );
   });
 
+  it('leaves the muc- names in modules.disabled to the MUC service, which checks them', async () => {
+    const r = startWith(builtinModules, ['muc-vcard', 'muc-no-such-module']);
+    expect(r.modules.map((m) => m.name)).toContain('vcard');
+    await r.close();
+  });
+
   it('refuses a second handler for the same IQ, naming both modules', () => {
     const rival: ServerModule = {
       name: 'rival-ping',

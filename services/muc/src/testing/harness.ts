@@ -16,6 +16,7 @@ import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import type { MucModule } from '../modules/types.js';
 import { NS_MUC, NS_MUC_USER } from '../ns.js';
 import { startMucService } from '../service.js';
 import type { MucService } from '../service.js';
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   metrics?: Metrics;
   /** Receives the service's log lines (warn and above). */
   logs?: string[];
+  /** The modules of the service; default: every built-in one. */
+  modules?: readonly MucModule[];
 }
 
 export class MucHarness {
@@ -81,6 +84,7 @@ export class MucHarness {
       }),
       metrics: opts.metrics ?? createMetrics(),
       ...(opts.stateStore ? { stateStore: opts.stateStore } : {}),
+      ...(opts.modules ? { modules: opts.modules } : {}),
     });
     await service.ready;
     return new MucHarness(bus, stores, config, service);
