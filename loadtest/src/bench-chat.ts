@@ -7,9 +7,10 @@
  * carries a sequence number and the send time (performance.now()); the
  * receiver, in the same process, records the latency and checks the order.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
+import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
+import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import type { LoadClient } from './client.js';
 import {
@@ -51,7 +52,7 @@ export interface ChatOptions extends TargetOptions {
   retries: number;
 }
 
-export interface ChatStep {
+export interface ChatStep extends CpuFigures, LoopDelayFigures {
   offeredRate: number;
   /** Messages per second actually sent during the measured window. */
   sentRate: number;
@@ -66,27 +67,9 @@ export interface ChatStep {
   /** Error stanzas received instead of messages. */
   errors: number;
   outOfOrder: number;
-  latencyMs: {
-    count: number;
-    p50: number | null;
-    p90: number | null;
-    p99: number | null;
-    max: number | null;
-    mean: number | null;
-  };
-  /** Server CPU over the window, % of one core: summed over all server processes (a cluster's too). */
-  serverCpuPct: number | null;
-  /** Per server process, % of one core, when there is more than one (cluster). */
-  serverCpuByProcess: Record<string, number | null> | null;
-  /** This load generator's CPU over the window, % of one core. */
-  clientCpuPct: number;
-  /** All other processes on the machine over the window, % of one core (disturbance). */
-  otherCpuPct: number | null;
+  latencyMs: LatencyFigures & { count: number };
   /** Worst backlog of the sending ticker, ms (the generator falling behind its schedule). */
   clientSendLagMs: number;
-  /** Event loop delay of the load generator, p99 and max, ms. */
-  clientLoopDelayP99Ms: number;
-  clientLoopDelayMaxMs: number;
   /** Sends that found the socket buffer full (the server not reading fast enough). */
   backpressured: number;
 }
@@ -228,8 +211,7 @@ export async function runStep(
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
-  const eld = monitorEventLoopDelay({ resolution: 1 });
-  eld.enable();
+  const readLoopDelay = startLoopDelay();
   const readCpu = startCpuWindow(opts.serverProcesses);
   const w0 = performance.now();
   session.windowStart = w0;
@@ -240,8 +222,8 @@ export async function runStep(
   session.windowEnd = w1;
   const sent1 = session.sent;
   const recv1 = session.received;
-  const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
-  eld.disable();
+  const cpu = readCpu();
+  const loopDelay = readLoopDelay();
   sender.stop();
 
   // Drain: wait while messages keep arriving; stop once all are in, or after
@@ -278,24 +260,10 @@ export async function runStep(
     drainSeconds: round(drainSeconds, 2)!,
     errors,
     outOfOrder: session.outOfOrder - startOoo,
-    latencyMs: {
-      count: p.count,
-      p50: round(p.p50),
-      p90: round(p.p90),
-      p99: round(p.p99),
-      max: round(p.max),
-      mean: round(p.mean),
-    },
-    serverCpuPct: round(serverCpuPct, 1),
-    serverCpuByProcess,
-    clientCpuPct: round(clientCpuPct, 1)!,
-    otherCpuPct:
-      machineCpuPct === undefined
-        ? null
-        : round(Math.max(0, machineCpuPct - clientCpuPct - (serverCpuPct ?? 0)), 1),
+    latencyMs: { count: p.count, ...latencyFigures(p) },
+    ...cpuFigures(cpu),
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
-    clientLoopDelayP99Ms: round(eld.percentile(99) / 1e6, 1)!,
-    clientLoopDelayMaxMs: round(eld.max / 1e6, 1)!,
+    ...loopDelay,
     backpressured: session.backpressured - startBp,
   };
 }
@@ -373,12 +341,6 @@ function stepLine(s: ChatStep): string {
     `lost ${s.lost}, server CPU ${fmt(s.serverCpuPct ?? undefined, 0)}%${s.serverCpuByProcess ? ` (${cpuBreakdown(s.serverCpuByProcess)})` : ''}, ` +
     `client CPU ${fmt(s.clientCpuPct, 0)}%, other CPU ${fmt(s.otherCpuPct ?? undefined, 0)}%`
   );
-}
-
-function cpuBreakdown(byProcess: Record<string, number | null>): string {
-  return Object.entries(byProcess)
-    .map(([name, pct]) => `${name} ${fmt(pct ?? undefined, 0)}%`)
-    .join(', ');
 }
 
 export function formatChatSteps(title: string, steps: ChatStep[]): string {

@@ -25,6 +25,8 @@ import type { ArchivedMessage } from '@parley/store';
 import type { Element } from '@parley/xml';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml, LoadClient } from './client.js';
+import { cpuFigures, latencyFigures } from './figures.js';
+import type { CpuFigures, LatencyFigures } from './figures.js';
 import {
   errorText,
   fmt,
@@ -421,7 +423,7 @@ export interface MamOptions extends TargetOptions {
   kinds?: MamQueryKind[];
 }
 
-export interface MamRun {
+export interface MamRun extends CpuFigures {
   kind: MamQueryKind;
   label: string;
   clients: number;
@@ -432,17 +434,7 @@ export interface MamRun {
   seconds: number;
   /** Queries answered per second (all clients). */
   rate: number;
-  latencyMs: {
-    p50: number | null;
-    p90: number | null;
-    p99: number | null;
-    max: number | null;
-    mean: number | null;
-  };
-  serverCpuPct: number | null;
-  serverCpuByProcess: Record<string, number | null> | null;
-  clientCpuPct: number;
-  otherCpuPct: number | null;
+  latencyMs: LatencyFigures;
 }
 
 export interface MamResult {
@@ -546,7 +538,7 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
           samples,
         );
         const seconds = (performance.now() - r0) / 1000;
-        const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
+        const cpu = readCpu();
         const p = percentiles(samples.sorted());
         const run: MamRun = {
           kind: spec.kind,
@@ -558,20 +550,8 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
           firstFailure: failures[0] ?? null,
           seconds: round(seconds)!,
           rate: round(seconds > 0 ? ok / seconds : 0, 1)!,
-          latencyMs: {
-            p50: round(p.p50),
-            p90: round(p.p90),
-            p99: round(p.p99),
-            max: round(p.max),
-            mean: round(p.mean),
-          },
-          serverCpuPct: round(serverCpuPct, 1),
-          serverCpuByProcess,
-          clientCpuPct: round(clientCpuPct, 1)!,
-          otherCpuPct:
-            machineCpuPct === undefined
-              ? null
-              : round(Math.max(0, machineCpuPct - clientCpuPct - (serverCpuPct ?? 0)), 1),
+          latencyMs: latencyFigures(p),
+          ...cpuFigures(cpu),
         };
         opts.log(
           `  ${ok} ok, ${failures.length} failed${failures[0] ? ` (${failures[0]})` : ''}, ${fmt(run.rate, 1)} q/s, ` +

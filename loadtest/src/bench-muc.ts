@@ -13,9 +13,10 @@
  * occupant records the latency of each delivery and checks each sender's
  * order.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
+import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
+import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml } from './client.js';
 import type { LoadClient } from './client.js';
@@ -62,7 +63,7 @@ export interface MucOptions extends TargetOptions {
   drainS: number;
 }
 
-export interface MucStep {
+export interface MucStep extends CpuFigures, LoopDelayFigures {
   /** Offered groupchat messages per second, all senders together. */
   offeredRate: number;
   /** Messages per second actually sent during the measured window. */
@@ -93,21 +94,8 @@ export interface MucStep {
    */
   slowOccupants: number;
   slowest: string[];
-  latencyMs: {
-    count: number;
-    p50: number | null;
-    p90: number | null;
-    p99: number | null;
-    max: number | null;
-    mean: number | null;
-  };
-  serverCpuPct: number | null;
-  serverCpuByProcess: Record<string, number | null> | null;
-  clientCpuPct: number;
-  otherCpuPct: number | null;
+  latencyMs: LatencyFigures & { count: number };
   clientSendLagMs: number;
-  clientLoopDelayP99Ms: number;
-  clientLoopDelayMaxMs: number;
   backpressured: number;
 }
 
@@ -582,8 +570,7 @@ export async function runMucStep(
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
-  const eld = monitorEventLoopDelay({ resolution: 1 });
-  eld.enable();
+  const readLoopDelay = startLoopDelay();
   const readCpu = startCpuWindow(opts.serverProcesses);
   const w0 = performance.now();
   session.windowStart = w0;
@@ -596,8 +583,8 @@ export async function runMucStep(
   const sent1 = session.sent;
   const exp1 = session.expected;
   const recv1 = session.deliveries;
-  const { serverCpuPct, serverCpuByProcess, clientCpuPct, machineCpuPct } = readCpu();
-  eld.disable();
+  const cpu = readCpu();
+  const loopDelay = readLoopDelay();
   sender.stop();
 
   // Drain: wait while deliveries keep arriving, until all are in or none came for drainS.
@@ -640,24 +627,10 @@ export async function runMucStep(
     removed: session.removed - start.removed,
     slowOccupants: slow.length,
     slowest: slow.slice(0, 5).map((x) => `${x.nick}: ${x.n}`),
-    latencyMs: {
-      count: p.count,
-      p50: round(p.p50),
-      p90: round(p.p90),
-      p99: round(p.p99),
-      max: round(p.max),
-      mean: round(p.mean),
-    },
-    serverCpuPct: round(serverCpuPct, 1),
-    serverCpuByProcess,
-    clientCpuPct: round(clientCpuPct, 1)!,
-    otherCpuPct:
-      machineCpuPct === undefined
-        ? null
-        : round(Math.max(0, machineCpuPct - clientCpuPct - (serverCpuPct ?? 0)), 1),
+    latencyMs: { count: p.count, ...latencyFigures(p) },
+    ...cpuFigures(cpu),
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
-    clientLoopDelayP99Ms: round(eld.percentile(99) / 1e6, 1)!,
-    clientLoopDelayMaxMs: round(eld.max / 1e6, 1)!,
+    ...loopDelay,
     backpressured: session.backpressured - start.bp,
   };
 }
@@ -679,12 +652,6 @@ export async function runMuc(opts: MucOptions, rates: number[]): Promise<MucResu
     await session.close();
   }
   return { ...result, steps };
-}
-
-function cpuBreakdown(byProcess: Record<string, number | null>): string {
-  return Object.entries(byProcess)
-    .map(([name, pct]) => `${name} ${fmt(pct ?? undefined, 0)}%`)
-    .join(', ');
 }
 
 function stepLine(s: MucStep): string {
