@@ -9,6 +9,7 @@
  */
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
+import { drain } from './drain.js';
 import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
@@ -26,9 +27,6 @@ import {
   sleep,
   startCpuWindow,
 } from './util.js';
-
-/** Upper bound of a drain, seconds. */
-const MAX_DRAIN_S = 300;
 
 export interface ChatOptions extends TargetOptions {
   pairs: number;
@@ -226,24 +224,12 @@ export async function runStep(
   const loopDelay = readLoopDelay();
   sender.stop();
 
-  // Drain: wait while messages keep arriving; stop once all are in, or after
-  // drainS seconds without progress (those are lost), or after MAX_DRAIN_S.
-  const drainStart = performance.now();
-  let lastProgress = drainStart;
-  let seen = session.received + session.errors;
-  while (
-    session.received + session.errors - startReceived - startErrors <
-    session.sent - startSent
-  ) {
-    const now = performance.now();
-    if (session.received + session.errors !== seen) {
-      seen = session.received + session.errors;
-      lastProgress = now;
-    }
-    if (now - lastProgress > opts.drainS * 1000 || now - drainStart > MAX_DRAIN_S * 1000) break;
-    await sleep(20);
-  }
-  const drainSeconds = (performance.now() - drainStart) / 1000;
+  // Drain: messages and error answers still in flight.
+  const drainSeconds = await drain(
+    () => session.received + session.errors - startReceived - startErrors,
+    () => session.sent - startSent,
+    opts.drainS,
+  );
   const wall = (w1 - w0) / 1000;
   const sent = session.sent - startSent;
   const received = session.received - startReceived;

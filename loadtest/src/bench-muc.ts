@@ -15,6 +15,7 @@
  */
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
+import { drain } from './drain.js';
 import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
@@ -43,8 +44,6 @@ export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 export const NS_DATA = 'jabber:x:data';
 
-/** Upper bound of a drain, seconds. */
-const MAX_DRAIN_S = 300;
 /** A join (presence to self-presence) must finish within this. */
 const JOIN_TIMEOUT_MS = 60_000;
 
@@ -587,21 +586,9 @@ export async function runMucStep(
   const loopDelay = readLoopDelay();
   sender.stop();
 
-  // Drain: wait while deliveries keep arriving, until all are in or none came for drainS.
+  // Drain: deliveries still in flight.
   const arrived = () => session.deliveries - start.deliveries;
-  const drainStart = performance.now();
-  let lastProgress = drainStart;
-  let seen = arrived();
-  while (arrived() < session.expected - start.expected) {
-    const now = performance.now();
-    if (arrived() !== seen) {
-      seen = arrived();
-      lastProgress = now;
-    }
-    if (now - lastProgress > opts.drainS * 1000 || now - drainStart > MAX_DRAIN_S * 1000) break;
-    await sleep(20);
-  }
-  const drainSeconds = (performance.now() - drainStart) / 1000;
+  const drainSeconds = await drain(arrived, () => session.expected - start.expected, opts.drainS);
   const wall = (w1 - w0) / 1000;
   const expected = session.expected - start.expected;
   const deliveries = arrived();
