@@ -41,8 +41,8 @@ import type { RosterItem, Stores, Subscription } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import { startSessionRegistry } from '../src/index.js';
-import type { SessionRegistry } from '../src/index.js';
+import { builtinModules, startSessionRegistry } from '../src/index.js';
+import type { ServerModule, SessionRegistry } from '../src/index.js';
 
 export const DOMAIN = 'example.org';
 
@@ -54,6 +54,8 @@ export interface HarnessOptions {
   accounts?: string[];
   /** Changes to the default configuration (server.domains is set already). */
   config?: (c: Config) => void;
+  /** The server modules to start (default: the built-in ones, as the server starts them). */
+  modules?: (builtin: readonly ServerModule[]) => readonly ServerModule[];
 }
 
 export interface LogLine {
@@ -111,7 +113,7 @@ export class FakeSession {
     };
     const id = el.attr('id');
     if (id !== undefined) env.id = id;
-    this.h.publishRoute(this.bare, { t: 'stanza', env });
+    this.h.publish(this.bare, { t: 'stanza', env });
     return env;
   }
 
@@ -139,7 +141,7 @@ export class FakeSession {
   unbind(): void {
     this.connected = false;
     const msg: UnbindRequest = { t: 'unbind', jid: this.jid, gw: this.gw, conn: this.conn };
-    this.h.publishRoute(this.bare, msg);
+    this.h.publish(this.bare, msg);
   }
 
   /**
@@ -205,7 +207,7 @@ export class Harness {
   private readonly gateways = new Set<string>();
   private connSeq = 0;
 
-  private constructor(config: Config, stores: Stores) {
+  private constructor(config: Config, stores: Stores, modules?: readonly ServerModule[]) {
     this.config = config;
     this.stores = stores;
     const logger = createLogger({
@@ -226,14 +228,21 @@ export class Harness {
         if (!this.injected.delete(env.xml) && !marker) this.routed.push(env);
       }
     });
-    this.registry = startSessionRegistry({ config, bus: this.bus, stores, logger, metrics });
+    this.registry = startSessionRegistry({
+      config,
+      bus: this.bus,
+      stores,
+      logger,
+      metrics,
+      ...(modules !== undefined && { modules }),
+    });
   }
 
   static async start(opts: HarnessOptions = {}): Promise<Harness> {
     const config = defaultConfig();
     config.server.domains = [DOMAIN];
     opts.config?.(config);
-    const h = new Harness(config, openMemoryStores());
+    const h = new Harness(config, openMemoryStores(), opts.modules?.(builtinModules));
     await h.registry.ready;
     for (const local of opts.accounts ?? []) await h.createAccount(local);
     return h;
@@ -327,6 +336,13 @@ export class Harness {
     await this.stores.close();
   }
 
+  /** Takes (removes) the log lines with message `msg`: for a test that expects them. */
+  takeLogs(msg: string): LogLine[] {
+    const taken = this.logs.filter((l) => l.msg === msg);
+    for (const l of taken) this.logs.splice(this.logs.indexOf(l), 1);
+    return taken;
+  }
+
   /** Error lines: a registry job that failed, a bus handler that threw, a message not understood. */
   problems(): LogLine[] {
     return this.logs.filter((l) => l.level === 'error' || l.level === 'fatal');
@@ -340,7 +356,7 @@ export class Harness {
   routeIn(stanza: string): void {
     const env = envelopeOf(parseXml(stanza), 'in');
     this.injected.add(env.xml);
-    this.publishRoute(bareOf(env.to), { t: 'stanza', env });
+    this.publish(bareOf(env.to), { t: 'stanza', env });
   }
 
   /** Routed stanzas so far (and forgets them), as `brief` lines. */
@@ -350,8 +366,8 @@ export class Harness {
       .map((e) => `${e.kind}${e.type ? `:${e.type}` : ''} ${e.from} -> ${e.to}`);
   }
 
-  /** @internal */
-  publishRoute(bare: string, msg: RegistryMessage): void {
+  /** Publishes a registry message on the account's partition subject, as a gateway does. */
+  publish(bare: string, msg: RegistryMessage): void {
     void this.out.publishDurable(routeSubject(bare, this.config.routing.partitions), msg);
   }
 
