@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bareOf } from '@parley/jid';
 import { NS_PUBSUB_EVENT } from '../src/index.js';
 import {
   Harness,
@@ -643,7 +644,7 @@ describe('access models', () => {
   const items = (h: Harness, who: string) =>
     h.iq(who, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`);
   const subscribe = (h: Harness, who: string) =>
-    h.iq(who, 'set', `<pubsub ${PS}><subscribe node='n' jid='${who.split('/')[0]}'/></pubsub>`);
+    h.iq(who, 'set', `<pubsub ${PS}><subscribe node='n' jid='${bareOf(who)}'/></pubsub>`);
 
   it("presence: only entities subscribed to an owner's presence", async () => {
     const h = await setup('presence');

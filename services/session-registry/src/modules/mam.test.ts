@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
+import { bareOf } from '@parley/jid';
 import { NS_MAM, NS_RSM, NS_SID, getStanzaId } from '@parley/mam';
 import type { BindReply, Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
 import { gatewaySubject, routeSubject } from '@parley/routing';
@@ -111,7 +112,7 @@ function clientEnv(from: string, conn: string, xmlText: string): Envelope {
 
 function send(from: string, conn: string, xmlText: string): Envelope {
   const env = clientEnv(from, conn, xmlText);
-  publish(from.split('/')[0]!, { t: 'stanza', env });
+  publish(bareOf(from), { t: 'stanza', env });
   return env;
 }
 
