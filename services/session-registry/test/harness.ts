@@ -148,7 +148,7 @@ export class FakeSession {
    * Everything received until now, checked with a positive marker: waits
    * until the registry settled, then sends a ping to the server and returns
    * (and forgets) what arrived before its result. Use it to assert that
-   * nothing else arrived.
+   * nothing else arrived. Needs the ping module (XEP-0199, built in).
    */
   async drain(): Promise<Element[]> {
     await this.h.settle();
@@ -169,11 +169,6 @@ export class FakeSession {
   /** What was received so far (and forgets it). */
   take(): Element[] {
     return this.received.splice(0);
-  }
-
-  /** Received stanzas of one kind (kept). */
-  of(kind: StanzaKind): Element[] {
-    return this.received.filter((e) => e.name === kind);
   }
 
   nextId(): string {
