@@ -10,7 +10,8 @@
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
-import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
+import { measureWindow } from './window.js';
+import { cpuBreakdown, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import type { LoadClient } from './client.js';
@@ -25,7 +26,6 @@ import {
   round,
   Samples,
   sleep,
-  startCpuWindow,
 } from './util.js';
 
 export interface ChatOptions extends TargetOptions {
@@ -209,19 +209,12 @@ export async function runStep(
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
-  const readLoopDelay = startLoopDelay();
-  const readCpu = startCpuWindow(opts.serverProcesses);
-  const w0 = performance.now();
-  session.windowStart = w0;
-  const sent0 = session.sent;
-  const recv0 = session.received;
-  await sleep(durationS * 1000);
-  const w1 = performance.now();
-  session.windowEnd = w1;
-  const sent1 = session.sent;
-  const recv1 = session.received;
-  const cpu = readCpu();
-  const loopDelay = readLoopDelay();
+  const w = await measureWindow(
+    durationS,
+    opts.serverProcesses,
+    () => ({ sent: session.sent, received: session.received }),
+    session,
+  );
   sender.stop();
 
   // Drain: messages and error answers still in flight.
@@ -230,7 +223,6 @@ export async function runStep(
     () => session.sent - startSent,
     opts.drainS,
   );
-  const wall = (w1 - w0) / 1000;
   const sent = session.sent - startSent;
   const received = session.received - startReceived;
   const errors = session.errors - startErrors;
@@ -238,8 +230,8 @@ export async function runStep(
   session.samples.clear();
   return {
     offeredRate: rate,
-    sentRate: round((sent1 - sent0) / wall, 1)!,
-    deliveredRate: round((recv1 - recv0) / wall, 1)!,
+    sentRate: round((w.end.sent - w.start.sent) / w.seconds, 1)!,
+    deliveredRate: round((w.end.received - w.start.received) / w.seconds, 1)!,
     sent,
     received,
     lost: Math.max(0, sent - received - errors),
@@ -247,9 +239,9 @@ export async function runStep(
     errors,
     outOfOrder: session.outOfOrder - startOoo,
     latencyMs: { count: p.count, ...latencyFigures(p) },
-    ...cpuFigures(cpu),
+    ...w.cpu,
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
-    ...loopDelay,
+    ...w.loopDelay,
     backpressured: session.backpressured - startBp,
   };
 }

@@ -16,7 +16,8 @@
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
-import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from './figures.js';
+import { measureWindow } from './window.js';
+import { cpuBreakdown, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml } from './client.js';
@@ -36,7 +37,6 @@ import {
   Samples,
   selfCpuMeter,
   sleep,
-  startCpuWindow,
 } from './util.js';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
@@ -569,27 +569,17 @@ export async function runMucStep(
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
-  const readLoopDelay = startLoopDelay();
-  const readCpu = startCpuWindow(opts.serverProcesses);
-  const w0 = performance.now();
-  session.windowStart = w0;
-  const sent0 = session.sent;
-  const exp0 = session.expected;
-  const recv0 = session.deliveries;
-  await sleep(durationS * 1000);
-  const w1 = performance.now();
-  session.windowEnd = w1;
-  const sent1 = session.sent;
-  const exp1 = session.expected;
-  const recv1 = session.deliveries;
-  const cpu = readCpu();
-  const loopDelay = readLoopDelay();
+  const w = await measureWindow(
+    durationS,
+    opts.serverProcesses,
+    () => ({ sent: session.sent, expected: session.expected, deliveries: session.deliveries }),
+    session,
+  );
   sender.stop();
 
   // Drain: deliveries still in flight.
   const arrived = () => session.deliveries - start.deliveries;
   const drainSeconds = await drain(arrived, () => session.expected - start.expected, opts.drainS);
-  const wall = (w1 - w0) / 1000;
   const expected = session.expected - start.expected;
   const deliveries = arrived();
   const p = percentiles(session.samples.sorted());
@@ -600,9 +590,9 @@ export async function runMucStep(
     .sort((a, b) => b.n - a.n);
   return {
     offeredRate: rate,
-    sentRate: round((sent1 - sent0) / wall, 1)!,
-    deliveredRate: round((recv1 - recv0) / wall, 1)!,
-    expectedDeliveryRate: round((exp1 - exp0) / wall, 1)!,
+    sentRate: round((w.end.sent - w.start.sent) / w.seconds, 1)!,
+    deliveredRate: round((w.end.deliveries - w.start.deliveries) / w.seconds, 1)!,
+    expectedDeliveryRate: round((w.end.expected - w.start.expected) / w.seconds, 1)!,
     sent: session.sent - start.sent,
     expectedDeliveries: expected,
     deliveries,
@@ -615,9 +605,9 @@ export async function runMucStep(
     slowOccupants: slow.length,
     slowest: slow.slice(0, 5).map((x) => `${x.nick}: ${x.n}`),
     latencyMs: { count: p.count, ...latencyFigures(p) },
-    ...cpuFigures(cpu),
+    ...w.cpu,
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
-    ...loopDelay,
+    ...w.loopDelay,
     backpressured: session.backpressured - start.bp,
   };
 }
