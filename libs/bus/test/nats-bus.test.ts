@@ -1,11 +1,15 @@
 import { inspect } from 'node:util';
 import { hasBinary, startNatsServer } from '@parley/testkit';
 import type { NatsServer } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectNatsBus } from '../src/nats-bus.js';
 import type { DurableTransport, NatsBus, NatsBusEvent, NatsBusOptions } from '../src/nats-bus.js';
 import type { BusLogger } from '../src/nats/logger.js';
-import { busContract, uniqueToken, waitFor } from './bus-contract.js';
+import { decodePayload } from '../src/nats/codec.js';
+import { DEFAULT_STREAM } from '../src/nats/stream.js';
+import { busContract, uniqueToken } from './bus-contract.js';
 
 const haveNats = hasBinary('nats-server');
 if (!haveNats) console.warn('nats-server not found: skipping the NATS bus tests');
@@ -21,6 +25,20 @@ let server: NatsServer;
 const buses: NatsBus[] = [];
 
 let transport: DurableTransport = 'direct';
+
+const waiting = (timeout: number) => ({ timeout, interval: 5 });
+
+/** Reads the server's state of the default JetStream stream, on a connection of its own. */
+async function jetstreamState<T>(
+  read: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>,
+): Promise<T> {
+  const nc = await connect({ servers: server.url });
+  try {
+    return await read(await jetstreamManager(nc));
+  } finally {
+    await nc.close();
+  }
+}
 
 async function bus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
   const b = await connectNatsBus({
@@ -97,7 +115,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     const sends: Promise<void>[] = [];
     for (let n = 0; n < 5000; n++) sends.push(b.publishDurable(`xmpp.r.${p}.u${n % 13}`, n));
     await Promise.all(sends);
-    await waitFor(() => got.length >= 5000, 30_000, '5000 messages');
+    await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(5000), waiting(30_000));
     await c.idle();
     expect(got).toEqual([...Array(5000).keys()]);
     await c.stop();
@@ -117,7 +135,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     // Not awaited yet: with the direct transport a publish resolves once handled.
     const sends: Promise<void>[] = [];
     for (let n = 0; n < 1000; n++) sends.push(a.publishDurable(`xmpp.r.${p}.x`, n));
-    await waitFor(() => c1Stop !== undefined, 10_000, 'first consumer at 300');
+    await vi.waitFor(() => expect(c1Stop).toBeDefined(), waiting(10_000));
     await c1Stop;
     // Messages published together may travel in one batch, which a stopping
     // consumer finishes: it stops at 300 or at the end of that batch.
@@ -133,7 +151,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
       expect(m.deliveries).toBeGreaterThanOrEqual(1);
       if (second.length === 200) c2Stop = c2.stop();
     });
-    await waitFor(() => c2Stop !== undefined, 10_000, 'second consumer at 200');
+    await vi.waitFor(() => expect(c2Stop).toBeDefined(), waiting(10_000));
     await c2Stop;
     const cut2 = cut1 + second.length;
     expect(second).toEqual([...Array(second.length).keys()].map((i) => i + cut1));
@@ -144,7 +162,10 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     const c3 = await b.consumeOrdered(filter, name, async (m) => {
       third.push(m.data as number);
     });
-    await waitFor(() => third.length >= 1000 - cut2, 10_000, 'third consumer');
+    await vi.waitFor(
+      () => expect(third.length).toBeGreaterThanOrEqual(1000 - cut2),
+      waiting(10_000),
+    );
     await c3.idle();
     expect(third).toEqual([...Array(1000 - cut2).keys()].map((i) => i + cut2));
     await Promise.all(sends);
@@ -160,17 +181,20 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     const handler = async (m: { data: unknown }) => {
       running++;
       if (running > 1) overlap = true;
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setImmediate(r));
       got.push(m.data as number);
       running--;
     };
     const c1 = await a.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, handler);
     for (let n = 0; n < 100; n++) void a.publishDurable(`xmpp.r.${p}.x`, n);
-    await waitFor(() => got.length >= 10, 10_000);
+    await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(10), waiting(10_000));
     const c2 = await a.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, handler);
-    await new Promise((r) => setTimeout(r, 50));
+    // The second consumer exists while the first one goes on for ten more messages (or to the
+    // end): a second one running at the same time would have overlapped meanwhile.
+    const more = Math.min(got.length + 10, 100);
+    await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(more), waiting(10_000));
     await c1.stop();
-    await waitFor(() => got.length >= 100, 10_000, 'all 100');
+    await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(100), waiting(10_000));
     await c2.idle();
     expect(overlap).toBe(false);
     expect(got).toEqual([...Array(100).keys()]);
@@ -194,16 +218,31 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     const sends: Promise<void>[] = [];
     for (let n = 0; n < 400; n++) sends.push(a.publishDurable(`xmpp.r.${p}.x`, n));
     if (mode === 'jetstream') await Promise.all(sends);
-    await waitFor(() => firstOwner.length === 100, 10_000, 'first owner stuck at 100');
-    // A lease takes a while to expire; by then the acks the owner sent have landed.
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => expect(firstOwner).toHaveLength(100), waiting(10_000));
+    // A lease takes a while to expire; by then the acks the owner sent have landed: JetStream's
+    // ack floor is just before the stream message (a batch) carrying 100, the one it is stuck in.
+    if (mode === 'jetstream') {
+      await vi.waitFor(async () => {
+        const body = await jetstreamState(async (jsm) => {
+          const info = await jsm.consumers.info(DEFAULT_STREAM, name);
+          const seq = info.ack_floor.stream_seq + 1;
+          return decodePayload((await jsm.streams.getMessage(DEFAULT_STREAM, { seq }))!.data);
+        });
+        // A batch is a list of [subject, payload]; a message on its own is its payload.
+        const carried = Array.isArray(body) ? body.map((m) => (m as [string, unknown])[1]) : [body];
+        expect(carried).toContain(100);
+      }, waiting(10_000));
+    } else {
+      // Direct: every message handled (0..99) is confirmed to its sender.
+      await vi.waitFor(() => expect(a.status().pendingDurable).toBe(300), waiting(10_000));
+    }
 
     // The partition moves: the new owner must start at 100, not at what was fetched after it.
     const next: { n: number; deliveries: number }[] = [];
     const c = await b.consumeOrdered(filter, name, async (m) => {
       next.push({ n: m.data as number, deliveries: m.deliveries });
     });
-    await waitFor(() => next.at(-1)?.n === 399, 10_000, 'new owner');
+    await vi.waitFor(() => expect(next.at(-1)?.n).toBe(399), waiting(10_000));
     await c.idle();
     // In order, nothing skipped, starting at the message the old owner never
     // finished, or at the start of the batch that carried it (a batch is
@@ -223,12 +262,21 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
   const directOnly = it.skipIf(mode !== 'direct');
 
   directOnly('holds messages while nobody consumes, then delivers them in order', async () => {
-    const a = await bus();
+    let probes = 0;
+    const a = await bus({
+      directTap: (frame, pass) => {
+        // A message sent again (its attempt, the reply's last token, above 1): a probe.
+        if (frame.kind === 'message' && Number(frame.reply?.split('.').at(-1)) > 1) probes++;
+        pass();
+      },
+    });
     const b = await bus();
     const p = uniqueToken();
     const sends: Promise<void>[] = [];
     for (let n = 0; n < 200; n++) sends.push(a.publishDurable(`xmpp.r.${p}.u${n % 3}`, n));
-    await new Promise((r) => setTimeout(r, 700)); // "no responders": held, probing
+    // "No responders": held, probing with the oldest message; after three unanswered probes
+    // all 200 are still held.
+    await vi.waitFor(() => expect(probes).toBeGreaterThanOrEqual(3), waiting(10_000));
     expect(a.status().pendingDurable).toBe(200);
     const got: number[] = [];
     const c = await b.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, async (m) => {
@@ -261,7 +309,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
       });
       const sends: Promise<void>[] = [];
       for (let n = 0; n < 400; n++) sends.push(pub.publishDurable(`xmpp.r.${p}.x`, n));
-      await waitFor(() => got.includes(150), 10_000, 'first owner at 150');
+      await vi.waitFor(() => expect(got).toContain(150), waiting(10_000));
       const c = await second.consumeOrdered(`xmpp.r.${p}.*`, `c-${p}`, async (m) => {
         got.push(m.data as number);
       });
@@ -303,11 +351,13 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     for (let n = 0; n < total; n++) {
       sends.push(pub.publishDurable(`xmpp.r.${p}.u${n % 7}`, n));
       if (n === 1000) restarted = server.restart();
+      // Paced (part of the scenario, not a wait for anything): the restart comes in the middle
+      // of the stream, with publishes before, during and after it.
       if (n % 100 === 0) await new Promise((r) => setTimeout(r, 5));
     }
     await restarted;
     await Promise.all(sends);
-    await waitFor(() => got.length >= total, 30_000, `${total} durable messages`);
+    await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(total), waiting(30_000));
     await c.idle();
     expect(got).toEqual([...Array(total).keys()]);
     expect(events).toContain('disconnect');
@@ -319,7 +369,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     sub.subscribe(`after.${p}`, (m) => void core.push(m.data));
     await sub.flush();
     pub.publish(`after.${p}`, 'hello');
-    await waitFor(() => core.length === 1, 5000, 'core message after restart');
+    await vi.waitFor(() => expect(core).toHaveLength(1), waiting(5000));
     await c.stop();
   });
 
@@ -334,12 +384,12 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
       got.push(m.data as number);
     });
     for (let n = 0; n < 100; n++) await pub.publishDurable(`mem.${p}.x`, n);
-    await waitFor(() => got.length === 100, 10_000, 'before restart');
+    await vi.waitFor(() => expect(got).toHaveLength(100), waiting(10_000));
     await server.restart();
     const sends: Promise<void>[] = [];
     for (let n = 100; n < 200; n++) sends.push(pub.publishDurable(`mem.${p}.x`, n));
     await Promise.all(sends);
-    await waitFor(() => got.length === 200, 20_000, 'after restart');
+    await vi.waitFor(() => expect(got).toHaveLength(200), waiting(20_000));
     expect(got).toEqual([...Array(200).keys()]);
     await c.stop();
   });
@@ -351,11 +401,11 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     b.subscribe(`buf.${p}`, (m) => void got.push(m.data as number));
     await b.flush();
     const restarting = server.restart();
-    await waitFor(() => !b.status().connected, 5000, 'disconnect');
+    await vi.waitFor(() => expect(b.status().connected).toBe(false), waiting(5000));
     for (let n = 0; n < 50; n++) b.publish(`buf.${p}`, n);
     expect(b.status().buffered).toBe(50);
     await restarting;
-    await waitFor(() => got.length === 50, 10_000, 'buffered messages');
+    await vi.waitFor(() => expect(got).toHaveLength(50), waiting(10_000));
     expect(got).toEqual([...Array(50).keys()]);
     expect(b.status().buffered).toBe(0);
   });
@@ -363,13 +413,13 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
   it('drops publishes beyond the reconnect buffer and counts them', async () => {
     const b = await bus({ name: 'overflow', reconnectBufferBytes: 2000 });
     const restarting = server.restart();
-    await waitFor(() => !b.status().connected, 5000, 'disconnect');
+    await vi.waitFor(() => expect(b.status().connected).toBe(false), waiting(5000));
     for (let n = 0; n < 100; n++) b.publish(`overflow.x`, 'x'.repeat(50));
     const s = b.status();
     expect(s.buffered).toBeGreaterThan(0);
     expect(s.dropped).toBe(100 - s.buffered);
     await restarting;
-    await waitFor(() => b.status().connected, 10_000, 'reconnect');
+    await vi.waitFor(() => expect(b.status().connected).toBe(true), waiting(10_000));
     expect(logs.some((l) => l.includes('reconnect buffer full'))).toBe(true);
   });
 });
