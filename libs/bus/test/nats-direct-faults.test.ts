@@ -151,6 +151,7 @@ describe.skipIf(!haveNats)('direct transport under faults', () => {
     for (let n = 0; n < perSender; n++) {
       sends.push(s1.publishDurable(`xmpp.r.${p}.u${n % 5}`, { from: 's1', n }));
       sends.push(s2.publishDurable(`xmpp.r.${p}.v${n % 3}`, { from: 's2', n }));
+      // Paced, part of the scenario (frames of both senders interleave), not a wait for anything.
       if (n % 50 === 49) await new Promise((r) => setTimeout(r, 1));
     }
     await Promise.all(sends);

@@ -195,6 +195,7 @@ describe.skipIf(!haveNats)('direct transport: same-process hand-over (cluster sc
           sends.push(senders[from].publishDurable(`${filter.slice(0, -1)}u${n % 11}`, { from, n }));
         }
         sent = n + 1;
+        // Paced, part of the scenario (traffic spread over the moves), not a wait for anything.
         if (n % 10 === 9) await new Promise((r) => setTimeout(r, 1));
       }
     })();
