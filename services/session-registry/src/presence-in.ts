@@ -92,6 +92,8 @@ async function subscriptionIn(
         sendCurrentPresence(core, owner, contact);
         return;
       }
+      // A request already pending is not delivered again (RFC 6121 Appendix A.3.1).
+      if (item.pendingIn) return;
       item.pendingIn = true;
       item.pendingInStanza = stanza.toString();
       await saveItem(core, owner, before, item);

@@ -188,17 +188,22 @@ async function subscriptionOut(
       }
       core.send(out);
       return;
-    case 'unsubscribed':
-      if (hasSubFrom(item) || item.pendingIn || item.approved) {
-        const hadFrom = hasSubFrom(item);
-        item.subscription = revokeFrom(item.subscription);
-        delete item.pendingIn;
-        delete item.pendingInStanza;
-        delete item.approved;
-        if (before) await saveItem(core, owner, before, item);
-        core.send(out);
-        if (hadFrom) await sendUnavailableFromAll(core, owner, contact);
-      } else core.send(out);
+    case 'unsubscribed': {
+      // RFC 6121 3.2.2 and Appendix A.2.4: only a subscription (from/both) or a pending
+      // request is cancelled at the contact; cancelling a pre-approval (3.4) stays here,
+      // and in the other states nothing is routed.
+      const hadFrom = hasSubFrom(item);
+      const routed = hadFrom || item.pendingIn === true;
+      if (!routed && !item.approved) return;
+      item.subscription = revokeFrom(item.subscription);
+      delete item.pendingIn;
+      delete item.pendingInStanza;
+      delete item.approved;
+      if (before) await saveItem(core, owner, before, item);
+      // The contact learns we went away while it is still subscribed, then that it is not.
+      if (hadFrom) await sendUnavailableFromAll(core, owner, contact);
+      if (routed) core.send(out);
       return;
+    }
   }
 }

@@ -154,9 +154,10 @@ export async function removeItem(core: Core, owner: string, item: RosterItem): P
     await core.sendOnBehalf(xml('presence', { type: 'unsubscribe', from: owner, to: item.jid }));
   }
   if (item.subscription === 'from' || item.subscription === 'both' || item.pendingIn) {
-    await core.sendOnBehalf(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
+    // Unavailable first, while the contact is still subscribed (RFC 6121 3.2.2).
     if (item.subscription === 'from' || item.subscription === 'both')
       await sendUnavailableFromAll(core, owner, item.jid);
+    await core.sendOnBehalf(xml('presence', { type: 'unsubscribed', from: owner, to: item.jid }));
   }
 }
 
