@@ -11,7 +11,7 @@ import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
 import { measureWindow } from './window.js';
-import { cpuBreakdown, latencyFigures } from './figures.js';
+import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import type { LoadClient } from './client.js';
@@ -339,22 +339,16 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     'other CPU',
     'send lag ms',
   ];
-  const n = (v: number | null, d = 2) => fmt(v ?? undefined, d);
   const rows = steps.map((s) => [
     fmtInt(s.offeredRate),
     fmtInt(s.sentRate),
     fmtInt(s.deliveredRate),
-    n(s.latencyMs.p50),
-    n(s.latencyMs.p90),
-    n(s.latencyMs.p99),
-    n(s.latencyMs.max),
+    ...latencyCells(s.latencyMs),
     String(s.lost),
     fmt(s.drainSeconds, 1),
     String(s.errors),
     String(s.outOfOrder),
-    s.serverCpuPct === null ? 'n/a' : `${fmt(s.serverCpuPct, 0)}%`,
-    `${fmt(s.clientCpuPct, 0)}%`,
-    s.otherCpuPct === null ? 'n/a' : `${fmt(s.otherCpuPct, 0)}%`,
+    ...cpuCells(s),
     fmt(s.clientSendLagMs, 1),
   ]);
   let out = `${title}\n${formatTable(header, rows)}`;

@@ -25,7 +25,7 @@ import type { ArchivedMessage } from '@parley/store';
 import type { Element } from '@parley/xml';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml, LoadClient } from './client.js';
-import { cpuFigures, latencyFigures } from './figures.js';
+import { cpuCells, cpuFigures, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures } from './figures.js';
 import {
   errorText,
@@ -580,8 +580,6 @@ export async function runMam(opts: MamOptions, archive: PrefilledArchive): Promi
 }
 
 export function formatMam(r: MamResult): string {
-  const pct = (p: number | null) => (p === null ? 'n/a' : `${fmt(p, 0)}%`);
-  const n = (v: number | null) => fmt(v ?? undefined, 2);
   const head = formatPairs([
     ['archive', `${r.owner}, ${fmtInt(r.messages)} messages (LMDB)`],
     [
@@ -610,13 +608,8 @@ export function formatMam(r: MamResult): string {
     String(x.ok),
     String(x.failed),
     fmt(x.rate, 1),
-    n(x.latencyMs.p50),
-    n(x.latencyMs.p90),
-    n(x.latencyMs.p99),
-    n(x.latencyMs.max),
-    pct(x.serverCpuPct),
-    pct(x.clientCpuPct),
-    pct(x.otherCpuPct),
+    ...latencyCells(x.latencyMs),
+    ...cpuCells(x),
   ]);
   const kinds = [...new Map(r.runs.map((x) => [x.kind, x.label])).entries()]
     .map(([k, label]) => `    ${k.padEnd(5)}  ${label}`)

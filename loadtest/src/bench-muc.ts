@@ -17,7 +17,7 @@ import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
 import { measureWindow } from './window.js';
-import { cpuBreakdown, latencyFigures } from './figures.js';
+import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml } from './client.js';
@@ -686,25 +686,19 @@ export function formatMuc(r: MucResult): string {
     'other CPU',
     'send lag ms',
   ];
-  const n = (v: number | null, d = 2) => fmt(v ?? undefined, d);
   const rows = r.steps.map((s) => [
     fmtInt(s.offeredRate),
     fmt(s.sentRate, 1),
     fmtInt(s.deliveredRate),
     fmtInt(s.expectedDeliveryRate),
-    n(s.latencyMs.p50),
-    n(s.latencyMs.p90),
-    n(s.latencyMs.p99),
-    n(s.latencyMs.max),
+    ...latencyCells(s.latencyMs),
     fmtInt(s.lost),
     fmt(s.drainSeconds, 1),
     String(s.errors),
     String(s.outOfOrder),
     String(s.duplicates),
     String(s.removed),
-    pct(s.serverCpuPct),
-    pct(s.clientCpuPct),
-    pct(s.otherCpuPct),
+    ...cpuCells(s),
     fmt(s.clientSendLagMs, 1),
   ]);
   let out =

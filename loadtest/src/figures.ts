@@ -77,3 +77,15 @@ export function startLoopDelay(): () => LoopDelayFigures {
     };
   };
 }
+
+/** The latency columns of a text table: p50, p90, p99 and max, ms. */
+export function latencyCells(l: LatencyFigures): string[] {
+  return [l.p50, l.p90, l.p99, l.max].map((v) => fmt(v ?? undefined, 2));
+}
+
+/** The CPU columns of a text table: server, client and other, % of one core (n/a when unknown). */
+export function cpuCells(c: CpuFigures): string[] {
+  return [c.serverCpuPct, c.clientCpuPct, c.otherCpuPct].map((v) =>
+    v === null ? 'n/a' : `${fmt(v, 0)}%`,
+  );
+}

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBreakdown, cpuFigures, latencyFigures, startLoopDelay } from '../src/figures.js';
+import {
+  cpuBreakdown,
+  cpuCells,
+  cpuFigures,
+  latencyCells,
+  latencyFigures,
+  startLoopDelay,
+} from '../src/figures.js';
 import { percentiles } from '../src/util.js';
 
 describe('benchmark figures', () => {
@@ -74,5 +81,24 @@ describe('benchmark figures', () => {
     const figures = startLoopDelay()();
     expect(Number.isFinite(figures.clientLoopDelayP99Ms)).toBe(true);
     expect(figures.clientLoopDelayMaxMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('benchmark table cells', () => {
+  it('writes latency in ms with two decimals and CPU in whole percent, n/a when unknown', () => {
+    expect(latencyCells({ p50: 1.234, p90: 2, p99: null, max: 10.5, mean: 3 })).toEqual([
+      '1.23',
+      '2.00',
+      'n/a',
+      '10.50',
+    ]);
+    expect(
+      cpuCells({
+        serverCpuPct: 99.6,
+        serverCpuByProcess: null,
+        clientCpuPct: 12.4,
+        otherCpuPct: null,
+      }),
+    ).toEqual(['100%', '12%', 'n/a']);
   });
 });
