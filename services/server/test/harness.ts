@@ -8,6 +8,9 @@ import { startServer } from '../src/server.js';
 import type { RunningServer } from '../src/server.js';
 import { newAccount } from '../src/users.js';
 
+/** How long the server tests wait for an event with vi.waitFor, and how often they look. */
+export const WAIT = { timeout: 5_000, interval: 20 };
+
 export interface TestServer {
   server: RunningServer;
   port: number;
