@@ -1,16 +1,8 @@
 import { xml } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
 import { connect, waitFor } from './xmppjs.js';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('XEP-0077 account removal deletes the account data', () => {
   let t: TestServer;
@@ -66,12 +58,21 @@ describe('XEP-0077 account removal deletes the account data', () => {
     await fay.stop().catch(() => undefined);
 
     expect(await accounts.get('fay@localhost')).toBeUndefined();
-    await eventually(async () => (await rosters.get('fay@localhost')).items.length === 0);
-    await eventually(async () => (await blocklists.get('fay@localhost')).length === 0);
+    await vi.waitFor(
+      async () => expect((await rosters.get('fay@localhost')).items).toHaveLength(0),
+      WAIT,
+    );
+    await vi.waitFor(
+      async () => expect(await blocklists.get('fay@localhost')).toHaveLength(0),
+      WAIT,
+    );
     expect(await offline.count('fay@localhost')).toBe(0);
-    await eventually(
+    await vi.waitFor(
       async () =>
-        (await rosters.getItem('eve@localhost', 'fay@localhost'))?.subscription === 'none',
+        expect((await rosters.getItem('eve@localhost', 'fay@localhost'))?.subscription).toBe(
+          'none',
+        ),
+      WAIT,
     );
     await eve.stop();
   });

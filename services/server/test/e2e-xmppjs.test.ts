@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { startTestServer } from './harness.js';
+import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
 import { collect, connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
@@ -11,15 +11,6 @@ const ROSTER = 'jabber:iq:roster';
 async function rosterItem(c: XmppClient, jid: string): Promise<Element | undefined> {
   const res = await c.iqCaller.get(xml('query', { xmlns: ROSTER }));
   return res.getChildren('item').find((i) => i.attrs.jid === jid);
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('end to end with @xmpp/client over STARTTLS', () => {
@@ -99,11 +90,15 @@ describe('end to end with @xmpp/client over STARTTLS', () => {
     await alice.send(xml('presence', { to: 'bob@localhost', type: 'subscribed' }));
     await bobSeesAlice;
 
-    await eventually(
-      async () => (await rosterItem(alice, 'bob@localhost'))?.attrs.subscription === 'both',
+    await vi.waitFor(
+      async () =>
+        expect((await rosterItem(alice, 'bob@localhost'))?.attrs.subscription).toBe('both'),
+      WAIT,
     );
-    await eventually(
-      async () => (await rosterItem(bob, 'alice@localhost'))?.attrs.subscription === 'both',
+    await vi.waitFor(
+      async () =>
+        expect((await rosterItem(bob, 'alice@localhost'))?.attrs.subscription).toBe('both'),
+      WAIT,
     );
 
     // A presence update reaches the subscriber.
@@ -153,7 +148,10 @@ describe('end to end with @xmpp/client over STARTTLS', () => {
         xml('body', {}, 'while you were out'),
       ),
     );
-    await eventually(async () => (await t.server.stores.offline.count('dave@localhost')) === 1);
+    await vi.waitFor(
+      async () => expect(await t.server.stores.offline.count('dave@localhost')).toBe(1),
+      WAIT,
+    );
 
     const dave = await open('dave', { resource: 'home' });
     const got = waitFor(
@@ -164,7 +162,10 @@ describe('end to end with @xmpp/client over STARTTLS', () => {
     const msg = await got;
     expect(msg.attrs.from).toBe('carol@localhost/desk');
     expect(msg.getChild('delay', 'urn:xmpp:delay')?.attrs.stamp).toMatch(/Z$/);
-    await eventually(async () => (await t.server.stores.offline.count('dave@localhost')) === 0);
+    await vi.waitFor(
+      async () => expect(await t.server.stores.offline.count('dave@localhost')).toBe(0),
+      WAIT,
+    );
   });
 
   it('answers a message to a nonexistent user with an error', async () => {
