@@ -10,6 +10,8 @@
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
+import { openLoop } from './open-loop.js';
+import type { OpenLoop } from './open-loop.js';
 import { measureWindow } from './window.js';
 import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
@@ -66,7 +68,7 @@ export interface ChatStep extends CpuFigures, LoopDelayFigures {
   errors: number;
   outOfOrder: number;
   latencyMs: LatencyFigures & { count: number };
-  /** Worst backlog of the sending ticker, ms (the generator falling behind its schedule). */
+  /** How late the most behind message was sent, ms (the generator falling behind its schedule). */
   clientSendLagMs: number;
   /** Sends that found the socket buffer full (the server not reading fast enough). */
   backpressured: number;
@@ -120,35 +122,17 @@ export class ChatSession {
   }
 
   /** Starts the open-loop sender at `rate` messages/s; returns a stop function and the worst backlog. */
-  startSending(rate: number): { stop: () => void; maxLagMs: () => number } {
+  startSending(rate: number): OpenLoop {
     const peers = this.peers;
-    const t0 = performance.now();
-    let scheduled = 0;
     let idx = 0;
-    let maxLag = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = (): void => {
-      const now = performance.now();
-      const due = Math.floor(((now - t0) * rate) / 1000);
-      let n = due - scheduled;
-      const lag = (n / rate) * 1000;
-      if (lag > maxLag) maxLag = lag;
-      while (n-- > 0) {
-        const p = peers[idx]!;
-        idx = idx + 1 === peers.length ? 0 : idx + 1;
-        scheduled++;
-        if (!p.client.ready) continue;
-        const ok = p.client.sendMessage(p.partner, `${p.seqOut++} ${performance.now().toFixed(3)}`);
-        this.sent++;
-        if (!ok) this.backpressured++;
-      }
-      timer = setTimeout(tick, 1);
-    };
-    timer = setTimeout(tick, 1);
-    return {
-      stop: () => clearTimeout(timer),
-      maxLagMs: () => maxLag,
-    };
+    return openLoop(rate, () => {
+      const p = peers[idx]!;
+      idx = idx + 1 === peers.length ? 0 : idx + 1;
+      if (!p.client.ready) return;
+      const ok = p.client.sendMessage(p.partner, `${p.seqOut++} ${performance.now().toFixed(3)}`);
+      this.sent++;
+      if (!ok) this.backpressured++;
+    });
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@
 import type { Element } from '@parley/xml';
 import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
+import { openLoop } from './open-loop.js';
+import type { OpenLoop } from './open-loop.js';
 import { measureWindow } from './window.js';
 import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
@@ -367,42 +369,24 @@ export class MucSession {
   }
 
   /** Starts the open-loop sender at `rate` messages/s over the first `senders` occupants. */
-  startSending(rate: number): { stop: () => void; maxLagMs: () => number } {
+  startSending(rate: number): OpenLoop {
     const senders = this.occupants.slice(0, this.opts.senders);
     const room = this.opts.room;
-    const t0 = performance.now();
-    let scheduled = 0;
     let idx = 0;
-    let maxLag = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = (): void => {
-      const now = performance.now();
-      const due = rate > 0 ? Math.floor(((now - t0) * rate) / 1000) : 0;
-      let n = due - scheduled;
-      // How late the oldest message still to send is (message k is due at t0 + k/rate).
-      if (n > 0) {
-        const lag = now - t0 - ((scheduled + 1) * 1000) / rate;
-        if (lag > maxLag) maxLag = lag;
-      }
-      while (n-- > 0) {
-        const k = idx;
-        const occ = senders[k]!;
-        idx = idx + 1 === senders.length ? 0 : idx + 1;
-        scheduled++;
-        if (!occ.client.ready || occ.gone) continue;
-        const ok = occ.client.sendMessage(
-          room,
-          `${k} ${this.seqOut[k]!++} ${performance.now().toFixed(3)}`,
-          'groupchat',
-        );
-        this.sent++;
-        this.expected += this.present;
-        if (!ok) this.backpressured++;
-      }
-      timer = setTimeout(tick, 1);
-    };
-    timer = setTimeout(tick, 1);
-    return { stop: () => clearTimeout(timer), maxLagMs: () => maxLag };
+    return openLoop(rate, () => {
+      const k = idx;
+      const occ = senders[k]!;
+      idx = idx + 1 === senders.length ? 0 : idx + 1;
+      if (!occ.client.ready || occ.gone) return;
+      const ok = occ.client.sendMessage(
+        room,
+        `${k} ${this.seqOut[k]!++} ${performance.now().toFixed(3)}`,
+        'groupchat',
+      );
+      this.sent++;
+      this.expected += this.present;
+      if (!ok) this.backpressured++;
+    });
   }
 
   async close(): Promise<void> {
