@@ -8,6 +8,7 @@ import type { AuthThrottle } from './limits/auth-throttle.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SmManager } from './sm/manager.js';
+import type { StreamExtensions } from './stream-modules/index.js';
 import type { TlsMaterial } from './tls/tls-material.js';
 
 export interface GatewayContext {
@@ -28,6 +29,8 @@ export interface GatewayContext {
   readonly resumption: ResumptionStore;
   /** Stream management sessions held without a live connection, and the reaper. */
   readonly sm: SmManager;
+  /** What the stream modules contributed: features and the elements that go with them. */
+  readonly streams: StreamExtensions;
   /** Features after authentication never change: serialized once. */
   readonly postAuthFeatures: string;
   /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */

@@ -1,22 +1,12 @@
 /** Routes each top-level element from the client to the handler for the connection's state. */
-import {
-  NS_BIND,
-  NS_CSI,
-  NS_REGISTER,
-  NS_SASL,
-  NS_SESSION,
-  NS_SM,
-  NS_TLS,
-  iqResult,
-} from '@parley/stanza';
+import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS, iqResult } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';
 import { bindResource } from './negotiation/bind.js';
 import { onAbort, onAuth, onResponse } from './negotiation/sasl.js';
 import { startTls } from './negotiation/starttls.js';
-import { handleRegistration, isAddressedToServer } from './registration.js';
+import { isAddressedToServer } from './registration.js';
 import { routeOutbound } from './routing/outbound.js';
-import { handleSmBeforeBind, handleSmBound } from './sm/protocol.js';
 import { clientStanzaKind, iqPayload } from './stanza-kind.js';
 
 export function handleElement(conn: Connection, el: Element): Promise<void> | void {
@@ -32,7 +22,7 @@ export function handleElement(conn: Connection, el: Element): Promise<void> | vo
   }
 }
 
-/** STARTTLS, SASL and XEP-0077 account creation; any other stanza is not-authorized. */
+/** STARTTLS, SASL and the stream modules' IQs (XEP-0077 account creation); any other stanza is not-authorized. */
 function beforeAuth(conn: Connection, el: Element): Promise<void> | void {
   const ns = el.getNS();
   if (ns === NS_TLS && el.localName === 'starttls') return startTls(conn);
@@ -46,39 +36,32 @@ function beforeAuth(conn: Connection, el: Element): Promise<void> | void {
     conn.closeStream('unsupported-stanza-type');
     return;
   }
-  if (kind === 'iq' && isAddressedToServer(conn, el) && iqPayload(el)?.is('query', NS_REGISTER)) {
-    return handleRegistration(conn, el);
+  if (kind === 'iq' && isAddressedToServer(conn, el)) {
+    const ns = iqPayload(el)?.getNS();
+    const handler = ns === undefined ? undefined : conn.ctx.streams.preAuthIq(ns);
+    if (handler !== undefined) return handler(conn, el);
   }
   conn.closeStream('not-authorized', 'authenticate before sending stanzas');
 }
 
-/** Stanzas to route, XEP-0198 and XEP-0352 elements. */
+/** Stanzas to route, and the top-level elements of the stream modules (XEP-0198, XEP-0352). */
 function whenBound(conn: Connection, el: Element): Promise<void> | void {
-  const ns = el.getNS();
-  if (ns === NS_SM && conn.ctx.config.sm.enabled) return handleSmBound(conn, el);
-  if (ns === NS_CSI && conn.ctx.config.csi.enabled) return clientState(conn, el);
+  const nonza = conn.ctx.streams.nonza('bound', el.getNS() ?? '');
+  if (nonza !== undefined) return nonza(conn, el);
   const pending = routeOutbound(conn, el);
   // XEP-0198: every stanza received counts as handled once it is processed (routed or answered).
   if (conn.sm !== undefined && clientStanzaKind(el) !== undefined) conn.sm.handled();
   return pending;
 }
 
-/** XEP-0352 <active/> and <inactive/>. */
-function clientState(conn: Connection, el: Element): void {
-  if (el.localName === 'active') conn.setClientState(true);
-  else if (el.localName === 'inactive') conn.setClientState(false);
-  else conn.closeStream('unsupported-stanza-type');
-}
-
 /**
  * Resource binding and the legacy session IQ; nothing else before a resource
- * is bound (RFC 6120 7.1), except resuming an earlier session (XEP-0198) and
- * client state indications.
+ * is bound (RFC 6120 7.1), except the stream modules' elements (resuming an
+ * earlier session, XEP-0198; client state indications, XEP-0352).
  */
 function beforeBind(conn: Connection, el: Element): Promise<void> | void {
-  const ns = el.getNS();
-  if (ns === NS_SM && conn.ctx.config.sm.enabled) return handleSmBeforeBind(conn, el);
-  if (ns === NS_CSI && conn.ctx.config.csi.enabled) return clientState(conn, el);
+  const nonza = conn.ctx.streams.nonza('authenticated', el.getNS() ?? '');
+  if (nonza !== undefined) return nonza(conn, el);
   const kind = clientStanzaKind(el);
   if (kind === undefined) {
     conn.closeStream('unsupported-stanza-type');

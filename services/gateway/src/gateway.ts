@@ -35,6 +35,8 @@ import {
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
+import { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
+import type { StreamModule } from './stream-modules/index.js';
 import { createProxyGate } from './proxy/gate.js';
 import type { ClientAddress } from './proxy/gate.js';
 import { streamHeader } from './negotiation/stream-header.js';
@@ -77,6 +79,8 @@ export interface GatewayDeps {
    * again (routing/reregister.ts). Absent (single node): never needed.
    */
   partitionTerms?: () => Promise<Array<string | null>>;
+  /** The stream modules (features and their elements); default: builtinStreamModules. */
+  streamModules?: readonly StreamModule[];
 }
 
 /** Bound ports (a configured port 0 means an ephemeral one); absent: that listener does not run. */
@@ -106,6 +110,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const protocol = new BusProtocol({ metrics: deps.metrics, logger });
   const subject = gatewaySubject(gatewayId);
   const tls = await loadTlsMaterial(config, logger);
+  // Stream features and their elements come from modules; a broken set stops the start here.
+  const streams = startStreamModules(config, deps.streamModules ?? builtinStreamModules);
   const domains = new Set(config.server.domains.map((d) => normalizeDomain(d)));
   const connections = new Map<string, Connection>();
   const ipLimiter = new IpLimiter(config.c2s.maxConnectionsPerIp);
@@ -165,7 +171,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       unknownUserIterations: config.sasl.scramIterations,
       allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
     },
-    postAuthFeatures: postAuthFeatures(config),
+    streams,
+    postAuthFeatures: postAuthFeatures(streams.postAuth),
     publish,
     connectionClosed(conn) {
       if (connections.get(conn.id) !== conn) return;
@@ -295,6 +302,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     for (const s of servers) s.close();
     await sm.close();
     if (ownResumption) await resumption.close();
+    await streams.stop();
     throw err;
   }
 
@@ -363,6 +371,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     await consumer.stop();
     await bus.flush().catch(() => undefined);
     if (ownResumption) await resumption.close();
+    await streams.stop();
     logger.info('c2s gateway stopped', { gatewayId });
   };
 

@@ -10,3 +10,9 @@ export { TlsSetupError, loadTlsMaterial } from './tls/tls-material.js';
 export type { TlsMaterial } from './tls/tls-material.js';
 export { ALPN_XMPP_CLIENT } from './listeners.js';
 export { NS_SASL_CB } from './negotiation/features.js';
+export { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
+export type {
+  StreamExtensions,
+  StreamModule,
+  StreamModuleContext,
+} from './stream-modules/index.js';

@@ -1,4 +1,5 @@
 import { describeConfig } from '@parley/config';
+import { builtinStreamModules } from '@parley/gateway';
 import { mucModules } from '@parley/muc';
 import type { ModuleDefinition } from '@parley/modules';
 import { builtinModules } from '@parley/session-registry';
@@ -38,9 +39,7 @@ export function xepsMarkdown(): string {
     '| XEP-0156 | Discovering alternative connection methods (host-meta on the WebSocket listeners) | gateway |',
     '| XEP-0160 | Best practices for handling offline messages | session-registry |',
     '| XEP-0203 | Delayed delivery (on offline messages) | session-registry |',
-    '| XEP-0237 | Roster versioning | session-registry |',
-    '| XEP-0198 | Stream management: acks and resumption on any gateway (state in the resumption store) | gateway |',
-    '| XEP-0352 | Client state indication (presence and chat-state deferral while inactive) | gateway |',
+    '| XEP-0237 | Roster versioning (advertised by the gateway module `roster-features`) | session-registry |',
     '| XEP-0368 | SRV records for XMPP over TLS (direct TLS listener) | gateway |',
     '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];
@@ -66,6 +65,7 @@ export function xepsMarkdown(): string {
     '| spec | what | where |',
     '|---|---|---|',
     ...core,
+    ...xepRows(builtinStreamModules, 'gateway module'),
     ...xepRows(builtinModules, 'module'),
     ...xepRows(mucModules, 'MUC module'),
     '',
@@ -77,6 +77,16 @@ export function xepsMarkdown(): string {
     '| module | implements | requires | starts after (when enabled) |',
     '|---|---|---|---|',
     ...moduleRows(builtinModules),
+    '',
+    '## Stream modules of the gateway',
+    '',
+    'They contribute stream features and the top-level elements that go with them;',
+    'each is switched on by its own configuration (`sm.enabled`, `csi.enabled`,',
+    '`registration.enabled`).',
+    '',
+    '| module | implements | requires | starts after (when enabled) |',
+    '|---|---|---|---|',
+    ...moduleRows(builtinStreamModules),
     '',
     '## Modules of the MUC service',
     '',

@@ -1,48 +1,33 @@
 /**
  * Stream features per negotiation state (RFC 6120 4.3.2):
  * - before TLS: STARTTLS (required when c2s.requireTls; never over
- *   WebSocket, RFC 7395 3.9), plus SASL when TLS is optional, plus XEP-0077
- *   registration when allowed without TLS;
+ *   WebSocket, RFC 7395 3.9), plus SASL when TLS is optional;
  * - after TLS, before authentication: SASL mechanisms, XEP-0440 channel
- *   binding types, XEP-0077 registration;
- * - after authentication: resource binding, the optional RFC 3921 session,
- *   roster versioning (XEP-0237), stream management (XEP-0198) and client
- *   state indication (XEP-0352) when enabled.
+ *   binding types;
+ * - after authentication: resource binding and the optional RFC 3921
+ *   session;
+ * and in each state what the stream modules contribute (src/stream-modules:
+ * XEP-0077 registration before authentication; roster versioning and
+ * pre-approval, stream management and client state indication after).
  */
-import type { Config } from '@parley/config';
 import { channelBindingAvailable, tlsChannelBinding } from '@parley/sasl';
 import type { ChannelBindingSource } from '@parley/sasl';
-import {
-  NS_BIND,
-  NS_CSI,
-  NS_REGISTER_FEATURE,
-  NS_ROSTERVER,
-  NS_PRE_APPROVAL,
-  NS_SASL,
-  NS_SESSION,
-  NS_SM,
-  NS_TLS,
-} from '@parley/stanza';
+import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
 import { offeredMechanisms } from './mechanisms.js';
-import { registrationAvailable } from './registration-policy.js';
 
 /** XEP-0440 SASL Channel-Binding Type Capability. */
 export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
 
-export function postAuthFeatures(config: Config): string {
+export function postAuthFeatures(fromModules: readonly Element[]): string {
   return xml(
     'stream:features',
     null,
     xml('bind', { xmlns: NS_BIND }),
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
-    xml('ver', { xmlns: NS_ROSTERVER }),
-    // RFC 6121 3.4: the session registry supports pre-approved subscriptions.
-    xml('sub', { xmlns: NS_PRE_APPROVAL }),
-    config.sm.enabled && xml('sm', { xmlns: NS_SM }),
-    config.csi.enabled && xml('csi', { xmlns: NS_CSI }),
+    ...fromModules,
   ).toString();
 }
 
@@ -63,7 +48,7 @@ export function featuresFor(conn: Connection): string {
       features.append(channelBindingFeature(cb));
     }
   }
-  if (registrationAvailable(conn)) features.append(xml('register', { xmlns: NS_REGISTER_FEATURE }));
+  for (const f of conn.ctx.streams.preAuth(conn)) features.append(f);
   return features.toString();
 }
 
