@@ -3,8 +3,9 @@
  * stanzas to local accounts), driven over TCP with @xmpp/client: bare vs full
  * JID, priorities, message types, IQs handled on behalf of the account.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
+import { WAIT } from './harness.js';
 import {
   NS_DISCO_INFO,
   errorCondition,
@@ -53,7 +54,7 @@ describe('RFC 6121 section 8.5 / RFC 6120 section 10: delivery to local accounts
     const negative = await s.login(bob!, { priority: -5 });
 
     await a.send(chat(bob!, 'keep it for later'));
-    await s.eventually(async () => (await s.t.server.stores.offline.count(bob!)) === 1);
+    await vi.waitFor(async () => expect(await s.t.server.stores.offline.count(bob!)).toBe(1), WAIT);
     await s.settle(negative, a);
     expect(negative.received(isMessage())).toHaveLength(0);
     expect(a.received(isMessage({ type: 'error' }))).toHaveLength(0);

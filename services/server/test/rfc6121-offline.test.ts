@@ -3,9 +3,10 @@
  * driven over TCP with @xmpp/client against a server whose per-user offline
  * queue holds 3 messages.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
+import { WAIT } from './harness.js';
 import { NS_DELAY, errorCondition, isMessage, nextId, useScenario } from './scenario-helpers.js';
 
 const msg = (to: string, body: string, type = 'chat', id = nextId('off')) =>
@@ -22,7 +23,7 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
     await a.send(msg(bob!, 'one'));
     await a.send(msg(bob!, 'two', 'normal'));
     await a.send(msg(bob!, 'three'));
-    await s.eventually(async () => (await stored(bob!)) === 3);
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(3), WAIT);
 
     const b = await s.login(bob!);
     await b.available();
@@ -39,7 +40,7 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
       expect(stamp).toBeGreaterThanOrEqual(before);
       expect(stamp).toBeLessThanOrEqual(Date.now());
     }
-    await s.eventually(async () => (await stored(bob!)) === 0);
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(0), WAIT);
   });
 
   it('XEP-0160: beyond the per-user cap the sender gets service-unavailable and nothing is lost silently', async () => {
@@ -67,7 +68,7 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
     const a = await s.login(alice!, { priority: 0 });
     await a.send(msg(bob!, 'breaking news', 'headline'));
     await a.send(msg(bob!, 'a real message'));
-    await s.eventually(async () => (await stored(bob!)) === 1);
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(1), WAIT);
     await s.settle(a);
     expect(await stored(bob!)).toBe(1);
     expect(a.received(isMessage({ type: 'error' }))).toHaveLength(0);
@@ -82,7 +83,7 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { priority: 0 });
     await a.send(msg(bob!, 'for later'));
-    await s.eventually(async () => (await stored(bob!)) === 1);
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(1), WAIT);
 
     const b = await s.login(bob!, { priority: -1 });
     await s.settle(b);
@@ -92,6 +93,6 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
     await b.available({ priority: 1 });
     const got = await b.next(isMessage({ body: 'for later' }), 4000, 'the stored message');
     expect(got.getChild('delay', NS_DELAY)).toBeDefined();
-    await s.eventually(async () => (await stored(bob!)) === 0);
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(0), WAIT);
   });
 });

@@ -3,8 +3,9 @@
  * resource binding conflicts and server-generated resources (RFC 6120 7.6,
  * 7.7.2.2), and XEP-0012 Last Activity answered by the server for a user.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
+import { WAIT } from './harness.js';
 import { NS_LAST, errorCondition, isMessage, isPresence, useScenario } from './scenario-helpers.js';
 
 describe('RFC 6120 section 7: resource binding', () => {
@@ -66,8 +67,9 @@ describe('XEP-0012: last activity of a user, answered by the server', () => {
     await s.subscription(alice!, bob!, 'from'); // bob is subscribed to alice's presence
     const a = await s.login(alice!, { priority: 0 });
     await a.stop();
-    await s.eventually(
-      async () => (await s.t.server.stores.lastActivity.get(alice!)) !== undefined,
+    await vi.waitFor(
+      async () => expect(await s.t.server.stores.lastActivity.get(alice!)).toBeDefined(),
+      WAIT,
     );
 
     const b = await s.login(bob!, { priority: 0 });
@@ -84,8 +86,9 @@ describe('XEP-0012: last activity of a user, answered by the server', () => {
     const [alice, carol] = await s.users('alice', 'carol');
     const a = await s.login(alice!, { priority: 0 });
     await a.stop();
-    await s.eventually(
-      async () => (await s.t.server.stores.lastActivity.get(alice!)) !== undefined,
+    await vi.waitFor(
+      async () => expect(await s.t.server.stores.lastActivity.get(alice!)).toBeDefined(),
+      WAIT,
     );
 
     const c = await s.login(carol!, { priority: 0 });

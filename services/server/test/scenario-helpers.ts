@@ -235,6 +235,7 @@ export class Peer {
 
   async stop(): Promise<void> {
     if (this.offline) return;
+    // A cap on teardown, not a wait for anything: a client whose stop hangs is left behind.
     await Promise.race([this.xmpp.stop().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
   }
 }
@@ -330,16 +331,6 @@ export class Scenario {
       await this.t.server.registry.idle();
     }
     await Promise.all(peers.filter((p) => !p.offline).map((p) => p.ping()));
-  }
-
-  /** Polls until `check` holds (store state written by the registry). */
-  async eventually(check: () => Promise<boolean>, timeoutMs = 4000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (await check()) return;
-      if (Date.now() > end) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 }
 

@@ -3,9 +3,10 @@
  * and the removal of a user's PEP nodes, vCard and private XML with its
  * account.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
+import { WAIT } from './harness.js';
 import { errorCondition, useScenario } from './scenario-helpers.js';
 import { publish } from './xep0060-helpers.js';
 
@@ -68,12 +69,11 @@ describe('XEP-0049: Private XML Storage', () => {
         xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')),
       ),
     );
-    await s.eventually(async () => (await stores.accounts.get(alice!)) === undefined);
-    await s.eventually(
-      async () =>
-        (await stores.pubsub.listNodes(alice!)).length === 0 &&
-        (await stores.vcards.get(alice!)) === undefined &&
-        (await stores.privateXml.get(alice!, 'p', 'urn:example:p')) === undefined,
-    );
+    await vi.waitFor(async () => expect(await stores.accounts.get(alice!)).toBeUndefined(), WAIT);
+    await vi.waitFor(async () => {
+      expect(await stores.pubsub.listNodes(alice!)).toHaveLength(0);
+      expect(await stores.vcards.get(alice!)).toBeUndefined();
+      expect(await stores.privateXml.get(alice!, 'p', 'urn:example:p')).toBeUndefined();
+    }, WAIT);
   });
 });

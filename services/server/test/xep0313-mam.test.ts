@@ -3,11 +3,12 @@
  * @xmpp/client: two users exchange 120 messages (some while the recipient
  * is offline), then page through their archives both ways and filter them.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import {
   NS_DISCO_INFO,
+  NS_PING,
   bareOf,
   errorCondition,
   isMessage,
@@ -15,6 +16,7 @@ import {
   useScenario,
 } from './scenario-helpers.js';
 import type { Peer } from './scenario-helpers.js';
+import { WAIT } from './harness.js';
 
 const NS_MAM = 'urn:xmpp:mam:2';
 const NS_RSM = 'http://jabber.org/protocol/rsm';
@@ -74,8 +76,9 @@ async function mamQuery(
   const results = p.log
     .slice(start, until)
     .filter((el) => el.is('message') && el.getChild('result', NS_MAM)?.attrs.queryid === queryid);
-  // Nothing of this query may arrive after its IQ result.
-  await new Promise((r) => setTimeout(r, 20));
+  // Nothing of this query may arrive after its IQ result: up to the answer to a ping sent to
+  // the same address after it (answered after it, in order, where the query was), nothing did.
+  await p.iq('get', opts.to, xml('ping', { xmlns: NS_PING }));
   const late = p.log
     .slice(until)
     .filter((el) => el.getChild('result', NS_MAM)?.attrs.queryid === queryid);
@@ -443,7 +446,7 @@ describe('XEP-0313: Message Archive Management', () => {
         xml('query', { xmlns: 'jabber:iq:register' }, xml('remove')),
       ),
     );
-    await s.eventually(async () => (await archive.count(ivan, {})) === 0);
+    await vi.waitFor(async () => expect(await archive.count(ivan, {})).toBe(0), WAIT);
     expect(await archive.count(judy, {})).toBe(1);
   });
 });
