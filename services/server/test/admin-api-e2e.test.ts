@@ -6,8 +6,9 @@
  */
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, eventually, startAdminTestServer } from './admin-api-harness.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TOKENS, startAdminTestServer } from './admin-api-harness.js';
+import { WAIT } from './harness.js';
 import type { AdminTestServer } from './admin-api-harness.js';
 import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
@@ -52,10 +53,10 @@ describe('admin API end to end with @xmpp/client', () => {
   it('sends a chat message and a headline as any JID; the client receives them', async () => {
     const bob = await open('bob', 'phone');
     await bob.send(xml('presence'));
-    await eventually(async () => {
+    await vi.waitFor(async () => {
       const r = await t.api('GET', '/api/users/bob@localhost/sessions');
-      return (r.body as { items: Array<{ available: boolean }> }).items[0]?.available === true;
-    });
+      expect((r.body as { items: Array<{ available: boolean }> }).items[0]?.available).toBe(true);
+    }, WAIT);
     const got = waitFor(
       bob,
       (el) => el.is('message') && el.getChildText('body') === 'hello from the API',
@@ -104,10 +105,10 @@ describe('admin API end to end with @xmpp/client', () => {
   });
 
   it('reads the last messages of a user from the archive, newest first, with paging', async () => {
-    await eventually(async () => {
+    await vi.waitFor(async () => {
       const r = await t.api('GET', '/api/users/bob@localhost/messages?limit=1');
-      return (r.body as { items: unknown[] }).items.length === 1;
-    });
+      expect((r.body as { items: unknown[] }).items).toHaveLength(1);
+    }, WAIT);
     const all = await t.api('GET', '/api/users/bob@localhost/messages');
     const items = (all.body as { items: Array<{ body?: string; with: string }> }).items;
     expect(items[0]).toMatchObject({ body: 'raw', with: 'carol@localhost' });
@@ -200,11 +201,10 @@ describe('admin API end to end with @xmpp/client', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ kicked: 1 });
     await gone;
-    await eventually(
-      async () =>
-        ((await t.api('GET', '/api/users/carol@localhost/sessions')).body as { items: unknown[] })
-          .items.length === 0,
-    );
+    await vi.waitFor(async () => {
+      const r = await t.api('GET', '/api/users/carol@localhost/sessions');
+      expect((r.body as { items: unknown[] }).items).toHaveLength(0);
+    }, WAIT);
     expect((await t.api('DELETE', '/api/users/carol@localhost/sessions/desk')).status).toBe(404);
   });
 
@@ -273,25 +273,17 @@ describe('admin API end to end with @xmpp/client', () => {
       { action: 'subscribe' },
     );
     expect(req.status).toBe(202);
-    await eventually(
-      async () =>
-        (
-          (await t.api('GET', '/api/users/carol@localhost/roster/alice@localhost')).body as {
-            pendingIn?: boolean;
-          }
-        )?.pendingIn === true,
-    );
+    await vi.waitFor(async () => {
+      const r = await t.api('GET', '/api/users/carol@localhost/roster/alice@localhost');
+      expect((r.body as { pendingIn?: boolean } | undefined)?.pendingIn).toBe(true);
+    }, WAIT);
     await t.api('POST', '/api/users/carol@localhost/roster/alice@localhost/subscription', {
       action: 'subscribed',
     });
-    await eventually(
-      async () =>
-        (
-          (await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost')).body as {
-            subscription: string;
-          }
-        ).subscription === 'to',
-    );
+    await vi.waitFor(async () => {
+      const r = await t.api('GET', '/api/users/alice@localhost/roster/carol@localhost');
+      expect((r.body as { subscription: string }).subscription).toBe('to');
+    }, WAIT);
 
     const removed = waitFor(
       alice,
@@ -340,9 +332,12 @@ describe('admin API end to end with @xmpp/client', () => {
     expect(
       (await t.api('DELETE', '/api/users/alice@localhost/roster/dave@localhost/mutual')).status,
     ).toBe(204);
-    await eventually(
+    await vi.waitFor(
       async () =>
-        (await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).status === 404,
+        expect(
+          (await t.api('GET', '/api/users/dave@localhost/roster/alice@localhost')).status,
+        ).toBe(404),
+      WAIT,
     );
     expect((await t.api('GET', '/api/users/alice@localhost/roster/dave@localhost')).status).toBe(
       404,
@@ -371,14 +366,10 @@ describe('admin API end to end with @xmpp/client', () => {
     await gone;
     expect((await t.api('GET', '/api/users/dave@localhost')).status).toBe(404);
     // Contacts are unsubscribed (RFC 6121 2.5.2): the item stays, with subscription none.
-    await eventually(
-      async () =>
-        (
-          (await t.api('GET', '/api/users/carol@localhost/roster/dave@localhost')).body as {
-            subscription: string;
-          }
-        ).subscription === 'none',
-    );
+    await vi.waitFor(async () => {
+      const r = await t.api('GET', '/api/users/carol@localhost/roster/dave@localhost');
+      expect((r.body as { subscription: string }).subscription).toBe('none');
+    }, WAIT);
     expect((await t.api('DELETE', '/api/users/dave@localhost')).status).toBe(404);
   });
 });

@@ -69,15 +69,3 @@ export async function startAdminTestServer(
     },
   };
 }
-
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 5000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -4,8 +4,9 @@
  */
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startAdminTestServer } from './admin-api-harness.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startAdminTestServer } from './admin-api-harness.js';
+import { WAIT } from './harness.js';
 import type { AdminTestServer } from './admin-api-harness.js';
 import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
@@ -135,11 +136,10 @@ describe('admin API: multi-user chat', () => {
       from: 'bob@localhost/b',
     });
     expect((await asBob).attrs.from).toBe(`${ROOM}/Bob`);
-    await eventually(
-      async () =>
-        ((await t.api('GET', `/api/muc/rooms/${ROOM}/messages`)).body as { items: unknown[] }).items
-          .length >= 2,
-    );
+    await vi.waitFor(async () => {
+      const r = await t.api('GET', `/api/muc/rooms/${ROOM}/messages`);
+      expect((r.body as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(2);
+    }, WAIT);
     const history = (await t.api('GET', `/api/muc/rooms/${ROOM}/messages`)).body as {
       items: Array<{ body: string; nick: string }>;
     };
