@@ -16,11 +16,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, extname, join, normalize } from 'node:path';
 import { $msg, $pres, Strophe } from 'strophe.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
 import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { startTestServer } from './harness.js';
+import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
 import { connect, waitFor } from './xmppjs.js';
 import type { ConnectOptions, XmppClient } from './xmppjs.js';
@@ -50,14 +50,10 @@ function smOf(c: XmppClient): SmState {
   return (c as unknown as { streamManagement: SmState }).streamManagement;
 }
 
-async function eventually<T>(check: () => T | undefined | false, what: string, ms = 5_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** For vi.waitFor: the value once there, else a throw naming what is still missing. */
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`waiting for ${what}`);
+  return value;
 }
 
 function chat(to: string, id: string, body: string): Element {
@@ -183,9 +179,13 @@ describe('XMPP over WebSocket end to end', () => {
       expect(m.getChildText('body')).toBe('hi from Strophe');
 
       await tcp.send(chat('erin@localhost/strophe', 'st2', 'hi Strophe'));
-      const back = await eventually(
-        () => received.find((el) => el.getAttribute('id') === 'st2'),
-        'the message at Strophe',
+      const back = await vi.waitFor(
+        () =>
+          present(
+            received.find((el) => el.getAttribute('id') === 'st2'),
+            'the message at Strophe',
+          ),
+        WAIT,
       );
       expect(back.getElementsByTagName('body')[0]?.textContent).toBe('hi Strophe');
     } finally {
@@ -195,6 +195,7 @@ describe('XMPP over WebSocket end to end', () => {
         };
       });
       conn.disconnect('done');
+      // A cap on teardown, not a wait for anything.
       await Promise.race([disconnected, new Promise((r) => setTimeout(r, 2_000))]);
       await tcp.stop();
     }
@@ -204,7 +205,10 @@ describe('XMPP over WebSocket end to end', () => {
     const gateway = t.server.gateway;
     const sender = await open('bob', { resource: 'sender' });
     const carol = await open('carol', { resource: 'roam' });
-    await eventually(() => smOf(carol).enabled && smOf(carol).id !== '', 'SM to be enabled');
+    await vi.waitFor(() => {
+      expect(smOf(carol).enabled).toBe(true);
+      expect(smOf(carol).id).not.toBe('');
+    }, WAIT);
 
     const first = waitFor(carol, (el) => el.attrs.id === 'r1');
     await sender.send(chat('carol@localhost/roam', 'r1', 'one'));
@@ -220,7 +224,7 @@ describe('XMPP over WebSocket end to end', () => {
     let state = carry(carol);
     // (@xmpp/client wraps the TLSSocket it upgraded to after STARTTLS.)
     (carol as unknown as { socket: { socket: Socket } }).socket.socket.destroy();
-    await eventually(() => gateway.detachedCount() === 1, 'the session to detach');
+    await vi.waitFor(() => expect(gateway.detachedCount()).toBe(1), WAIT);
     await sender.send(chat('carol@localhost/roam', 'r2', 'while away'));
 
     // A new @xmpp/client over WebSocket takes the session over with the SM-ID.
@@ -249,7 +253,7 @@ describe('XMPP over WebSocket end to end', () => {
     state = carry(overWs);
     expect(state.id).toBe(smOf(carol).id);
     (overWs as unknown as { socket: { socket: WsWebSocket } }).socket.socket.terminate();
-    await eventually(() => gateway.detachedCount() === 1, 'the WebSocket session to detach');
+    await vi.waitFor(() => expect(gateway.detachedCount()).toBe(1), WAIT);
     await sender.send(chat('carol@localhost/roam', 'r4', 'while away again'));
     const overTcp = client({
       service: `xmpp://127.0.0.1:${t.port}`,
@@ -302,21 +306,26 @@ describe('XMPP over WebSocket end to end', () => {
             60_000,
           );
           browser = launchChromium(chromium!, profile, site.url);
-          const connected = await eventually(
-            () => reports.find((r) => r['event'] === 'connected' || r['event'] === 'error'),
-            'Converse.js to connect',
-            60_000,
+          const connected = await vi.waitFor(
+            () =>
+              present(
+                reports.find((r) => r['event'] === 'connected' || r['event'] === 'error'),
+                'Converse.js to connect',
+              ),
+            { ...WAIT, timeout: 60_000 },
           );
           expect(connected).toMatchObject({ event: 'connected', jid: 'alice@localhost/converse' });
           const m = await atBob;
           expect(m.attrs.from).toBe('alice@localhost/converse');
 
           await bob.send(chat('alice@localhost/converse', 'cv2', 'hello Converse.js'));
-          const got = await eventually(
+          const got = await vi.waitFor(
             () =>
-              reports.find((r) => r['event'] === 'message' && r['body'] === 'hello Converse.js'),
-            'the message to show up in Converse.js',
-            30_000,
+              present(
+                reports.find((r) => r['event'] === 'message' && r['body'] === 'hello Converse.js'),
+                'the message to show up in Converse.js',
+              ),
+            { ...WAIT, timeout: 30_000 },
           );
           expect(got['from']).toBe('bob@localhost/tcp');
           expect(reports.filter((r) => r['event'] === 'error')).toEqual([]);
