@@ -1,4 +1,4 @@
-/** Routes each top-level element from the client to the handler for the connection's state. */
+/** Each top-level element a client sends, to the handler for the connection's state. */
 import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS, iqResult } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';

@@ -32,7 +32,7 @@ import { StreamFramer } from '@parley/xml';
 import type { Element, XmlError } from '@parley/xml';
 import type { GatewayContext } from './context.js';
 import { CsiQueue } from './csi.js';
-import { handleElement } from './dispatch.js';
+import { handleElement } from './client-elements.js';
 import { featuresFor } from './negotiation/features.js';
 import { checkFramedOpen, checkStreamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';

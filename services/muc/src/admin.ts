@@ -10,7 +10,7 @@ import { badRequest, conflict, forbidden, itemNotFound, notAllowed } from '@parl
 import type { StanzaError } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { NS_MUC_ADMIN } from './ns.js';
 import { broadcastPresence, sendOccupantList } from './presence.js';
 import { removeOccupant } from './occupants.js';
@@ -77,7 +77,7 @@ export function checkRoleChange(
 
 /** Applies a checked role change and tells the room. */
 export async function applyRoleChange(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   change: RoleChange,
   actorNick: string | undefined,
@@ -105,7 +105,7 @@ export async function applyRoleChange(
 }
 
 /** A new moderator of a semi-anonymous room gets everyone's presence again, now with real JIDs. */
-function revealJids(core: MucCore, room: Room, o: Occupant, before: Role): void {
+function revealJids(core: MucContext, room: Room, o: Occupant, before: Role): void {
   if (o.role !== 'moderator' || before === 'moderator' || room.showsJidsTo(before)) return;
   for (const s of o.sessions) sendOccupantList(core, room, o, s.jid);
 }
@@ -160,7 +160,7 @@ export function ownersAfter(room: Room, changes: readonly AffiliationChange[]): 
  * sees it.
  */
 export async function applyAffiliationChange(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   change: AffiliationChange,
   actorNick: string | undefined,
@@ -250,7 +250,7 @@ export function adminGet(room: Room, actor: Actor, query: Element): Element {
  * is checked first, then all are applied (all or nothing).
  */
 export async function adminSet(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   actor: Actor,
   query: Element,

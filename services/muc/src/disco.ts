@@ -10,7 +10,7 @@ import { parseRsm, rsmReply } from '@parley/mam';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, boolText, buildForm, itemNotFound } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { NODE_ROOMUSER_ITEM, NS_MUC_ROOMINFO, NS_MUC_UNIQUE } from './ns.js';
 import type { Room } from './room.js';
 import { FIELD, fromStored } from './room-config.js';
@@ -26,7 +26,11 @@ function infoQuery(node: string | undefined, identities: Element[], features: st
 }
 
 /** disco#info of the service: its identity and the features the enabled modules registered. */
-export function serviceInfo(core: MucCore, node: string | undefined, features: string[]): Element {
+export function serviceInfo(
+  core: MucContext,
+  node: string | undefined,
+  features: string[],
+): Element {
   if (node !== undefined) throw itemNotFound();
   return infoQuery(
     undefined,
@@ -41,7 +45,7 @@ interface Listed {
 }
 
 /** Public, configured rooms of one service domain, sorted by JID. */
-async function publicRooms(core: MucCore, domain: string): Promise<Listed[]> {
+async function publicRooms(core: MucContext, domain: string): Promise<Listed[]> {
   const found = new Map<string, Listed>();
   const defaults = core.defaults();
   let after: string | undefined;
@@ -73,7 +77,7 @@ async function publicRooms(core: MucCore, domain: string): Promise<Listed[]> {
 
 /** disco#items of the service: public rooms, paged with XEP-0059 when asked. */
 export async function serviceItems(
-  core: MucCore,
+  core: MucContext,
   domain: string,
   query: Element,
 ): Promise<Element> {
@@ -114,7 +118,7 @@ export async function serviceItems(
 }
 
 /** XEP-0045 10.1.4: a room name nobody uses. */
-export function uniqueName(core: MucCore): Element {
+export function uniqueName(core: MucContext): Element {
   let name: string;
   do name = randomBytes(9).toString('hex');
   while ([...core.rooms.keys()].some((j) => j.startsWith(`${name}@`)));

@@ -1,6 +1,6 @@
 export { startMucService } from './service.js';
 export type { MucService, MucServiceOptions } from './service.js';
-export type { MucDeps } from './core.js';
+export type { MucDeps } from './muc-context.js';
 export { LocalMucStateStore, RedisMucStateStore } from './state-store.js';
 export type { HotRoom, MucStateStore, OccupantRecord, RoomMeta } from './state-store.js';
 export { mucModules } from './modules/index.js';

@@ -18,7 +18,7 @@ import {
 } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { actorOf } from './admin.js';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import type { MucModules } from './modules/host.js';
 import { iqKey } from './modules/host.js';
 import { NS_VCARD } from './ns.js';
@@ -26,7 +26,7 @@ import { NS_VCARD } from './ns.js';
 type Handler = () => Promise<Element | void> | Element | void;
 
 /** Runs a handler and answers the IQ with its result or error. */
-async function answer(core: MucCore, iq: Element, run: Handler): Promise<void> {
+async function answer(core: MucContext, iq: Element, run: Handler): Promise<void> {
   let payload: Element | void;
   try {
     payload = await run();
@@ -47,7 +47,7 @@ async function answer(core: MucCore, iq: Element, run: Handler): Promise<void> {
  * service-unavailable when no module handles its type and namespace.
  */
 export async function handleIq(
-  core: MucCore,
+  core: MucContext,
   modules: MucModules,
   iq: Element,
   from: JID,
@@ -78,7 +78,7 @@ export async function handleIq(
 
 /** An IQ to the service JID: service-unavailable without a payload or a module handling it. */
 async function serviceIq(
-  core: MucCore,
+  core: MucContext,
   modules: MucModules,
   iq: Element,
   from: JID,
@@ -103,7 +103,7 @@ async function serviceIq(
  * is mapped back.
  */
 async function occupantIq(
-  core: MucCore,
+  core: MucContext,
   modules: MucModules,
   iq: Element,
   from: JID,

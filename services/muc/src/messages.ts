@@ -22,7 +22,7 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Actor } from './admin.js';
 import { actorOf, applyAffiliationChange, applyRoleChange, checkRoleChange } from './admin.js';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { NS_CHATSTATES, NS_HINTS, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './ns.js';
 import { ghost } from './occupants.js';
 import { affiliationRank } from './room.js';
@@ -53,13 +53,13 @@ function withOccupantId(room: Room, el: Element, occ: Occupant): Element {
   return el;
 }
 
-function toAllSessions(core: MucCore, room: Room, el: Element): void {
+function toAllSessions(core: MucContext, room: Room, el: Element): void {
   for (const o of room.occupants.values()) for (const s of o.sessions) core.sendTo(el, s.jid);
 }
 
 /** A message addressed to a room or occupant JID. */
 export async function handleMessage(
-  core: MucCore,
+  core: MucContext,
   env: Envelope,
   el: Element,
   from: JID,
@@ -86,7 +86,7 @@ export async function handleMessage(
 }
 
 async function groupchat(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   env: Envelope,
   el: Element,
@@ -145,7 +145,7 @@ async function groupchat(
 
 /** XEP-0045 7.5: a private message to one occupant, from the sender's occupant JID. */
 function privateMessage(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   el: Element,
   from: JID,
@@ -187,7 +187,7 @@ const isPrivileged = (a: string) => a === 'owner' || a === 'admin';
 
 /** XEP-0045 7.8.2 (mediated invitations) and 7.8.3 (declines). */
 async function invitations(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   el: Element,
   ux: Element,
@@ -250,7 +250,7 @@ async function invitations(
 
 /** XEP-0045 7.13 (a visitor asks for voice) and 8.6 (a moderator answers). */
 async function voiceRequest(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   el: Element,
   form: NonNullable<ReturnType<typeof findForm>>,

@@ -57,7 +57,13 @@ interface PendingIq {
 const IDLE_ROOMS = 1000;
 const PENDING_IQ_TTL_MS = 60_000;
 
-export class MucCore {
+/**
+ * What every part of a MUC worker works with: the configuration, the
+ * versioned bus, the stores, the rooms of the owned partitions with their
+ * hot-state mirror, pending occupant IQs, and the primitives that send,
+ * parse and mirror.
+ */
+export class MucContext {
   readonly config: Config;
   /** The bus as this release writes to it: every message carries the protocol version. */
   readonly bus: Bus;

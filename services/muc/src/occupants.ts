@@ -19,7 +19,7 @@ import {
 import type { StanzaError } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { readHistoryRequest, selectHistory } from './history.js';
 import { NS_MUC, NS_MUC_USER } from './ns.js';
 import type { PresenceOpts } from './presence.js';
@@ -46,7 +46,7 @@ const GONE_CONDITIONS = new Set([
 
 /** A presence addressed to a room or occupant JID. */
 export async function handlePresence(
-  core: MucCore,
+  core: MucContext,
   el: Element,
   from: JID,
   to: JID,
@@ -75,12 +75,12 @@ export async function handlePresence(
   return join(core, room, roomJid, from, nick, el);
 }
 
-function refuse(core: MucCore, el: Element, err: StanzaError): void {
+function refuse(core: MucContext, el: Element, err: StanzaError): void {
   core.replyError(el, err);
 }
 
 async function join(
-  core: MucCore,
+  core: MucContext,
   existing: Room | undefined,
   roomJid: string,
   from: JID,
@@ -167,7 +167,7 @@ async function join(
   sendSubject(core, room, full);
 }
 
-function sendHistory(core: MucCore, room: Room, to: string, history: Element | undefined): void {
+function sendHistory(core: MucContext, room: Room, to: string, history: Element | undefined): void {
   const entries = selectHistory(
     room.history,
     room.config.historyLength,
@@ -190,7 +190,7 @@ function sendHistory(core: MucCore, room: Room, to: string, history: Element | u
   }
 }
 
-export function sendSubject(core: MucCore, room: Room, to: string): void {
+export function sendSubject(core: MucContext, room: Room, to: string): void {
   const s = room.subject;
   const m = xml('message', {
     type: 'groupchat',
@@ -203,7 +203,13 @@ export function sendSubject(core: MucCore, room: Room, to: string): void {
 }
 
 /** A new presence (show, status...) from an occupant's session (XEP-0045 7.4). */
-function updatePresence(core: MucCore, room: Room, occ: Occupant, full: string, el: Element): void {
+function updatePresence(
+  core: MucContext,
+  room: Room,
+  occ: Occupant,
+  full: string,
+  el: Element,
+): void {
   room.addSession(occ, { jid: full, presence: cleanPresence(el) }); // now the latest session
   core.mirrorOccupant(room, occ);
   broadcastPresence(core, room, occ, {});
@@ -211,7 +217,7 @@ function updatePresence(core: MucCore, room: Room, occ: Occupant, full: string, 
 
 /** XEP-0045 7.6: the whole occupant (every session) takes the new nickname. */
 function changeNick(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   occ: Occupant,
   full: string,
@@ -238,7 +244,7 @@ function changeNick(
 }
 
 /** Unavailable presence from a session: it exits the room (XEP-0045 7.14). */
-async function leave(core: MucCore, roomJid: string, full: string, el: Element): Promise<void> {
+async function leave(core: MucContext, roomJid: string, full: string, el: Element): Promise<void> {
   const room = core.rooms.get(roomJid);
   const occ = room?.occupantByJid(full);
   if (!room || !occ) return; // not in the room (a second unavailable, or never joined)
@@ -254,7 +260,7 @@ async function leave(core: MucCore, roomJid: string, full: string, el: Element):
  * otherwise the others see the remaining session's presence.
  */
 export async function removeSession(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   occ: Occupant,
   full: string,
@@ -279,7 +285,12 @@ export async function removeSession(
  * 332...): every session gets the unavailable self-presence, the room
  * sees it leave. Does not empty-check the room (callers do).
  */
-export function removeOccupant(core: MucCore, room: Room, occ: Occupant, opts: PresenceOpts): void {
+export function removeOccupant(
+  core: MucContext,
+  room: Room,
+  occ: Occupant,
+  opts: PresenceOpts,
+): void {
   const before = occ.role;
   const sessions = occ.sessions.map((s) => s.jid);
   room.removeOccupant(occ);
@@ -300,7 +311,7 @@ export function removeOccupant(core: MucCore, room: Room, occ: Occupant, opts: P
  * status 333 so nobody talks to a ghost.
  */
 export async function ghost(
-  core: MucCore,
+  core: MucContext,
   roomJid: string,
   full: string,
   el: Element,

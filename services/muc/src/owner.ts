@@ -9,7 +9,7 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Actor, AffiliationChange } from './admin.js';
 import { applyAffiliationChange, ownersAfter } from './admin.js';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { NS_MUC_OWNER } from './ns.js';
 import { removeOccupant } from './occupants.js';
 import { occupantPresence } from './presence.js';
@@ -23,12 +23,12 @@ function mustOwn(actor: Actor): void {
     throw forbidden('Only owners may configure or destroy the room');
 }
 
-function limits(core: MucCore) {
+function limits(core: MucContext) {
   return { maxUsers: core.config.muc.maxUsers, maxHistory: core.config.muc.maxHistory };
 }
 
 /** `<iq type=get><query xmlns=muc#owner/>`: the configuration form. */
-export function ownerGet(core: MucCore, room: Room, actor: Actor): Element {
+export function ownerGet(core: MucContext, room: Room, actor: Actor): Element {
   mustOwn(actor);
   return xml(
     'query',
@@ -44,7 +44,7 @@ export function ownerGet(core: MucCore, room: Room, actor: Actor): Element {
 
 /** `<iq type=set><query xmlns=muc#owner>`: a submitted or cancelled form, or `<destroy/>`. */
 export async function ownerSet(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   actor: Actor,
   query: Element,
@@ -94,7 +94,7 @@ export async function ownerSet(
 
 /** Applies a new configuration, unlocks the room, tells occupants what changed (XEP-0045 10.2.1). */
 export async function applyConfig(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   next: RoomConfig,
   actorNick: string | undefined,
@@ -133,7 +133,7 @@ export async function applyConfig(
  * the room and everything stored for it are gone.
  */
 export async function destroyRoom(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   destroy: Element | undefined,
 ): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { MucCore } from './core.js';
+import type { MucContext } from './muc-context.js';
 import { NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID } from './ns.js';
 import type { Occupant, Room } from './room.js';
 import type { Affiliation, Role } from './room-config.js';
@@ -96,7 +96,7 @@ export function occupantPresence(
  * o's sessions that get the self copy when o is no longer in the room.
  */
 export function broadcastPresence(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   o: Occupant,
   opts: PresenceOpts,
@@ -119,7 +119,12 @@ export function broadcastPresence(
 }
 
 /** The presence of every other occupant, for a session entering the room (XEP-0045 7.2.3). */
-export function sendOccupantList(core: MucCore, room: Room, to: Occupant, session: string): void {
+export function sendOccupantList(
+  core: MucContext,
+  room: Room,
+  to: Occupant,
+  session: string,
+): void {
   for (const other of room.occupants.values()) {
     if (other === to || !room.config.presenceBroadcast.includes(other.role)) continue;
     core.send(occupantPresence(room, other, session, to.role, false, {}, contentOf(other)));

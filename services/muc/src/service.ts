@@ -9,8 +9,8 @@ import type { PartitionOwnership } from '@parley/cluster';
 import { tryParseJID } from '@parley/jid';
 import { MUC_MESSAGES, mucConsumerName, mucPartitionPattern } from '@parley/routing';
 import type { Element } from '@parley/xml';
-import type { MucDeps } from './core.js';
-import { MucCore } from './core.js';
+import type { MucDeps } from './muc-context.js';
+import { MucContext } from './muc-context.js';
 import { handleIq } from './iq.js';
 import { handleMessage } from './messages.js';
 import { MucModules } from './modules/host.js';
@@ -50,7 +50,7 @@ export interface MucService {
  * anything is consumed), then the partitions it owns.
  */
 export function startMucService(opts: MucServiceOptions): MucService {
-  const core = new MucCore(opts);
+  const core = new MucContext(opts);
   const modules = new MucModules(core, opts.modules ?? mucModules);
   const onError = (err: unknown) => core.logger.error('muc job failed', { err });
 

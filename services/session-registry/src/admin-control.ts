@@ -35,7 +35,7 @@ import { StanzaError } from '@parley/stanza';
 import type { RosterItem } from '@parley/store';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import type { IqHandlers } from './iq.js';
 import { handlerKey } from './iq.js';
 import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';
@@ -55,7 +55,7 @@ export interface AdminControl {
 }
 
 export function startAdminControl(
-  core: Core,
+  core: RegistryContext,
   iqs: IqHandlers,
   owned: () => number[],
   metrics: Metrics,
@@ -95,7 +95,11 @@ export function startAdminControl(
   };
 }
 
-async function handleRequest(core: Core, iqs: IqHandlers, m: AdminRequest): Promise<AdminReply> {
+async function handleRequest(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  m: AdminRequest,
+): Promise<AdminReply> {
   switch (m.t) {
     case 'admin-sessions':
       return { ok: true, sessions: core.sessions.resources(m.jid).map((e) => info(m.jid, e)) };
@@ -133,7 +137,12 @@ export function info(bare: string, e: SessionEntry): AdminSessionInfo {
   return out;
 }
 
-async function kick(core: Core, bare: string, resource?: string, text?: string): Promise<number> {
+async function kick(
+  core: RegistryContext,
+  bare: string,
+  resource?: string,
+  text?: string,
+): Promise<number> {
   const victims = core.sessions
     .resources(bare)
     .filter((s) => resource === undefined || s.resource === resource);
@@ -151,7 +160,7 @@ async function kick(core: Core, bare: string, resource?: string, text?: string):
 }
 
 async function accountIq(
-  core: Core,
+  core: RegistryContext,
   iqs: IqHandlers,
   owner: string,
   text: string,
@@ -188,7 +197,7 @@ async function accountIq(
 }
 
 async function setSubscription(
-  core: Core,
+  core: RegistryContext,
   m: Extract<AdminRequest, { t: 'admin-subscription' }>,
 ): Promise<void> {
   const before = await core.stores.rosters.getItem(m.jid, m.contact);
@@ -207,7 +216,7 @@ async function setSubscription(
 }
 
 function answerQuery(
-  core: Core,
+  core: RegistryContext,
   q: AdminQuery,
   node: string,
   partitions: number[],

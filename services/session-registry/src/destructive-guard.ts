@@ -12,7 +12,7 @@
  * off the bus (docs/security.md).
  */
 import type { Logger, Metrics } from '@parley/telemetry';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import type { GatewayLiveness } from './reaper.js';
 
 export type RefusalReason = 'account-exists' | 'gateway-alive';
@@ -25,7 +25,7 @@ export interface DestructiveGuard {
 }
 
 export function destructiveGuard(
-  core: Pick<Core, 'stores'>,
+  core: Pick<RegistryContext, 'stores'>,
   liveness: GatewayLiveness | undefined,
   metrics: Metrics,
   logger: Logger,

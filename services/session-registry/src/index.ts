@@ -1,6 +1,6 @@
 export { startSessionRegistry } from './registry.js';
 export type { SessionRegistry, RegistryOptions } from './registry.js';
-export type { RegistryDeps } from './core.js';
+export type { RegistryDeps } from './registry-context.js';
 export { builtinModules } from './modules/index.js';
 export type {
   ServerModule,

@@ -10,7 +10,7 @@ import {
   serviceUnavailable,
 } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import type { IqHandler, IqRequest } from './modules/types.js';
 
 /**
@@ -32,7 +32,7 @@ export function handlerKey(type: string, ns: string): string {
  * exception becomes internal-server-error for this stanza only.
  */
 export async function answerIq(
-  core: Core,
+  core: RegistryContext,
   table: HandlerTable<IqHandler>,
   env: Envelope,
   from: JID,
@@ -69,7 +69,7 @@ export async function answerIq(
  * account's bare JID, as a result does; without a 'from' the reply could
  * not be routed back at all.
  */
-function replyError(core: Core, iq: Element, err: StanzaError, to: JID): void {
+function replyError(core: RegistryContext, iq: Element, err: StanzaError, to: JID): void {
   if (!canReplyWithError(iq)) return;
   const reply = errorReply(iq, err);
   if (!reply.attr('from')) reply.setAttr('from', to.toString());

@@ -1,7 +1,7 @@
 import type { JID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
 import { serviceUnavailable } from '@parley/stanza';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import { storeOffline } from './offline.js';
 import type { SessionEntry } from './session-table.js';
 
@@ -10,7 +10,7 @@ import type { SessionEntry } from './session-table.js';
  * `skipConn` excludes a connection that just failed to take the message.
  */
 export async function messageIn(
-  core: Core,
+  core: RegistryContext,
   env: Envelope,
   to: JID,
   skipConn?: string,

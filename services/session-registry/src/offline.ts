@@ -1,7 +1,7 @@
 import { envelopeOf } from '@parley/routing';
 import { NS_DELAY, delayElement, serviceUnavailable } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import type { SessionEntry } from './session-table.js';
 
 /**
@@ -9,7 +9,11 @@ import type { SessionEntry } from './session-table.js';
  * available resource, stamped with <delay/>; answers service-unavailable
  * when the account's queue is full, so nothing vanishes silently.
  */
-export async function storeOffline(core: Core, owner: string, el: Element): Promise<void> {
+export async function storeOffline(
+  core: RegistryContext,
+  owner: string,
+  el: Element,
+): Promise<void> {
   const now = Date.now();
   const copy = el.clone();
   if (!copy.getChild('delay', NS_DELAY)) {
@@ -34,7 +38,7 @@ export async function storeOffline(core: Core, owner: string, el: Element): Prom
 
 /** Delivers and then deletes the stored messages of an account (at initial presence). */
 export async function deliverOffline(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   session: SessionEntry,
 ): Promise<void> {

@@ -4,7 +4,7 @@ import type { Envelope } from '@parley/routing';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import {
   grantFrom,
   grantTo,
@@ -13,11 +13,16 @@ import {
   revokeFrom,
   revokeTo,
 } from './subscription-state.js';
-import { readdress } from './core.js';
+import { readdress } from './registry-context.js';
 import { newItem, saveItem, sendCurrentPresence } from './roster.js';
 
 /** Inbound presence for a local account (RFC 6121 sections 3, 4 and 8.5). */
-export async function presenceIn(core: Core, env: Envelope, from: JID, to: JID): Promise<void> {
+export async function presenceIn(
+  core: RegistryContext,
+  env: Envelope,
+  from: JID,
+  to: JID,
+): Promise<void> {
   const owner = to.toBareString();
   const type = env.type;
   if (type === 'probe') return probeIn(core, from, owner);
@@ -40,7 +45,7 @@ export async function presenceIn(core: Core, env: Envelope, from: JID, to: JID):
 }
 
 /** Answers a probe with the current presence of every available resource (RFC 6121 4.3.2). */
-async function probeIn(core: Core, from: JID, owner: string): Promise<void> {
+async function probeIn(core: RegistryContext, from: JID, owner: string): Promise<void> {
   const prober = from.toString();
   const item = await core.stores.rosters.getItem(owner, from.toBareString());
   if (!item || !hasSubFrom(item)) {
@@ -60,13 +65,13 @@ async function probeIn(core: Core, from: JID, owner: string): Promise<void> {
   sendCurrentPresence(core, owner, prober);
 }
 
-function deliverToAvailable(core: Core, owner: string, el: Element): void {
+function deliverToAvailable(core: RegistryContext, owner: string, el: Element): void {
   for (const s of core.sessions.available(owner)) core.deliver(s, envelopeOf(el, 'in'));
 }
 
 /** Inbound subscription stanzas (RFC 6121 3.1.3, 3.1.6, 3.2.3, 3.3.3). */
 async function subscriptionIn(
-  core: Core,
+  core: RegistryContext,
   el: Element,
   from: JID,
   owner: string,

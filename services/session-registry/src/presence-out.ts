@@ -4,9 +4,9 @@ import type { Envelope } from '@parley/routing';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import { grantFrom, hasSubFrom, hasSubTo, revokeFrom, revokeTo } from './subscription-state.js';
-import { readdress } from './core.js';
+import { readdress } from './registry-context.js';
 import { deliverOffline } from './offline.js';
 import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';
 import type { SessionEntry } from './session-table.js';
@@ -22,7 +22,7 @@ function parsePriority(el: Element): number {
 
 /** Outbound presence from a local client (RFC 6121 sections 3 and 4). */
 export async function presenceOut(
-  core: Core,
+  core: RegistryContext,
   env: Envelope,
   from: JID,
   to: JID | undefined,
@@ -62,7 +62,7 @@ export async function presenceOut(
 }
 
 async function broadcastAvailable(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   session: SessionEntry,
   el: Element,
@@ -105,7 +105,7 @@ async function broadcastAvailable(
 }
 
 export async function broadcastUnavailable(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   session: SessionEntry,
   el: Element,
@@ -144,7 +144,7 @@ export async function broadcastUnavailable(
 
 /** Outbound subscription stanzas (RFC 6121 3.1.2, 3.1.5, 3.2.2, 3.3.2, 3.4). */
 async function subscriptionOut(
-  core: Core,
+  core: RegistryContext,
   el: Element,
   from: JID,
   to: JID,

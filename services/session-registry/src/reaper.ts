@@ -10,7 +10,7 @@ import {
   undeliveredStanza,
 } from '@parley/routing';
 import type { FenceDone, RegistryMessage } from '@parley/routing';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import { RESUMABLE, endSession } from './sessions.js';
 
 export interface GatewayLiveness {
@@ -44,7 +44,7 @@ const DEAD_AFTER_MS = 15_000;
  * get presence unavailable, as for a normal disconnect.
  */
 export function startReaper(
-  core: Core,
+  core: RegistryContext,
   liveness: GatewayLiveness,
   owned: () => number[],
   bus: Bus,
@@ -141,7 +141,11 @@ export function startReaper(
  * wait in the gateway's consumer; with the direct transport their senders
  * keep sending them until this consumer confirms them.
  */
-function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer | undefined> {
+function drainGateway(
+  core: RegistryContext,
+  bus: Bus,
+  gw: string,
+): Promise<OrderedConsumer | undefined> {
   return bus
     .consumeOrdered(gatewaySubject(gw), gatewayConsumerName(gw), async (msg) => {
       const m = core.protocol.decode(GATEWAY_MESSAGES, msg);
@@ -169,7 +173,7 @@ function drainGateway(core: Core, bus: Bus, gw: string): Promise<OrderedConsumer
 
 /** Ends every session of the partition held by a dead gateway (runs in the partition's order). */
 export async function gatewayDown(
-  core: Core,
+  core: RegistryContext,
   gw: string,
   partition: number,
   resumableToo = false,

@@ -43,8 +43,13 @@ export interface RegistryDeps {
   fenceTimeoutMs?: number;
 }
 
-/** Shared state and primitives of the session registry; the rule files build on it. */
-export class Core {
+/**
+ * What every rule file and module host of a registry worker works with: the
+ * configuration, the versioned bus, the stores, the session table of the
+ * owned partitions, the stanza-path hooks, module service domains and
+ * resumption fences, and the primitives that deliver, route and bounce.
+ */
+export class RegistryContext {
   readonly config: Config;
   /** The bus as this release writes to it: every message carries the protocol version. */
   readonly bus: Bus;

@@ -13,12 +13,12 @@ import {
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import { startAdminControl } from './admin-control.js';
-import type { RegistryDeps } from './core.js';
-import { Core, fromRecord, toRecord } from './core.js';
+import type { RegistryDeps } from './registry-context.js';
+import { RegistryContext, fromRecord, toRecord } from './registry-context.js';
 import { destructiveGuard } from './destructive-guard.js';
 import { gatewayDown, startReaper } from './reaper.js';
 import type { GatewayLiveness } from './reaper.js';
-import { handleInbound, handleOutbound } from './dispatch.js';
+import { handleInbound, handleOutbound } from './route-stanza.js';
 import { IqHandlers, handlerKey } from './iq.js';
 import { builtinModules } from './modules/index.js';
 import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
@@ -53,7 +53,7 @@ export interface RegistryOptions extends RegistryDeps {
  * and applies the RFC 6120/6121 routing rules for the accounts in them.
  */
 export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
-  const core = new Core(opts);
+  const core = new RegistryContext(opts);
   const iqs = new IqHandlers();
   const startedAt = Date.now();
   const features = { server: [] as string[], account: [] as string[] };

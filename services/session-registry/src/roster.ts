@@ -11,8 +11,8 @@ import {
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { Core } from './core.js';
-import { readdress } from './core.js';
+import type { RegistryContext } from './registry-context.js';
+import { readdress } from './registry-context.js';
 import type { IqRequest } from './modules/types.js';
 
 /**
@@ -42,7 +42,7 @@ let pushSeq = 0;
 
 /** Roster push (RFC 6121 2.1.6) to every resource of `owner` that requested the roster. */
 export function pushItem(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   item: RosterItem,
   version: string,
@@ -61,7 +61,7 @@ export function pushItem(
 
 /** Saves an item and pushes it when its visible form changed. */
 export async function saveItem(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   before: RosterItem | undefined,
   item: RosterItem,
@@ -96,7 +96,7 @@ function ownRoster(req: IqRequest): string {
 }
 
 /** roster get (RFC 6121 2.1.3) with versioning (XEP-0237 / RFC 6121 2.6). */
-export async function rosterGet(core: Core, req: IqRequest): Promise<Element | void> {
+export async function rosterGet(core: RegistryContext, req: IqRequest): Promise<Element | void> {
   const owner = ownRoster(req);
   const session = core.sessions.get(owner, req.from.resource);
   if (session && !session.interested) {
@@ -112,7 +112,7 @@ export async function rosterGet(core: Core, req: IqRequest): Promise<Element | v
 }
 
 /** roster set (RFC 6121 2.1.5 / 2.5): add, update or remove one item. */
-export async function rosterSet(core: Core, req: IqRequest): Promise<Element | void> {
+export async function rosterSet(core: RegistryContext, req: IqRequest): Promise<Element | void> {
   const owner = ownRoster(req);
   const items = req.payload.getChildren('item');
   if (items.length !== 1) throw badRequest('a roster set carries exactly one item');
@@ -147,7 +147,11 @@ export async function rosterSet(core: Core, req: IqRequest): Promise<Element | v
 }
 
 /** Item removal cancels both directions of the subscription (RFC 6121 2.5.2). */
-export async function removeItem(core: Core, owner: string, item: RosterItem): Promise<void> {
+export async function removeItem(
+  core: RegistryContext,
+  owner: string,
+  item: RosterItem,
+): Promise<void> {
   const version = await core.stores.rosters.removeItem(owner, item.jid);
   if (isVisible(item)) pushItem(core, owner, item, version, true);
   if (item.subscription === 'to' || item.subscription === 'both' || item.ask) {
@@ -162,14 +166,18 @@ export async function removeItem(core: Core, owner: string, item: RosterItem): P
 }
 
 /** The contact may see our presence (now): send it that of every available resource. */
-export function sendCurrentPresence(core: Core, owner: string, to: string): void {
+export function sendCurrentPresence(core: RegistryContext, owner: string, to: string): void {
   for (const s of core.sessions.available(owner)) {
     if (s.presence) core.send(readdress(core.parse(s.presence), to, `${owner}/${s.resource}`));
   }
 }
 
 /** The contact no longer may see our presence: tell it every resource is gone. */
-export async function sendUnavailableFromAll(core: Core, owner: string, to: string): Promise<void> {
+export async function sendUnavailableFromAll(
+  core: RegistryContext,
+  owner: string,
+  to: string,
+): Promise<void> {
   for (const s of core.sessions.available(owner)) {
     await core.sendOnBehalf(
       xml('presence', { type: 'unavailable', from: `${owner}/${s.resource}`, to }),

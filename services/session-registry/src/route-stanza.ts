@@ -2,7 +2,7 @@ import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
 import { remoteServerNotFound, serviceUnavailable } from '@parley/stanza';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import { isErrorVerdict, runFilters, runHooks } from './hooks.js';
 import type { IqHandlers } from './iq.js';
 import { answerIq } from './iq.js';
@@ -15,7 +15,11 @@ import { presenceOut } from './presence-out.js';
  * Handles what the sender's server owes (presence broadcast, subscriptions,
  * IQs to the account or the server) and forwards the rest to the recipient.
  */
-export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope): Promise<void> {
+export async function handleOutbound(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+): Promise<void> {
   const from = tryParseJID(env.from);
   if (!from) return;
   const to = env.to ? tryParseJID(env.to) : undefined;
@@ -66,7 +70,7 @@ export async function handleOutbound(core: Core, iqs: IqHandlers, env: Envelope)
 
 /** Stage 'in': a stanza for a local account, at the recipient's home partition. */
 export async function handleInbound(
-  core: Core,
+  core: RegistryContext,
   iqs: IqHandlers,
   env: Envelope,
   skipConn?: string,
@@ -97,7 +101,7 @@ export async function handleInbound(
 }
 
 async function iqIn(
-  core: Core,
+  core: RegistryContext,
   iqs: IqHandlers,
   env: Envelope,
   from: JID,

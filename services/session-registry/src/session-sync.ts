@@ -10,7 +10,7 @@
 import { bareOf, resourceOf } from '@parley/jid';
 import type { GatewayMessage, SessionSync, SyncedSession } from '@parley/routing';
 import { gatewaySubject } from '@parley/routing';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import { deliverOffline } from './offline.js';
 import type { SessionEntry } from './session-table.js';
 import { RESUMABLE, endSession } from './sessions.js';
@@ -24,7 +24,7 @@ import { RESUMABLE, endSession } from './sessions.js';
 export type SyncOutcome = 'added' | 'known' | 'replaced' | 'refused';
 
 export async function syncSessions(
-  core: Core,
+  core: RegistryContext,
   m: SessionSync,
   count: (outcome: SyncOutcome) => void,
 ): Promise<void> {
@@ -37,7 +37,7 @@ export async function syncSessions(
 }
 
 async function syncOne(
-  core: Core,
+  core: RegistryContext,
   gw: string,
   s: SyncedSession,
   bare: string,
@@ -98,7 +98,7 @@ function clampPriority(p: number | undefined): number {
 }
 
 async function kick(
-  core: Core,
+  core: RegistryContext,
   gw: string,
   conn: string,
   condition: 'conflict' | 'not-authorized',

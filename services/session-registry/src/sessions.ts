@@ -11,9 +11,9 @@ import { bareOf, resourceOf } from '@parley/jid';
 import { gatewaySubject, partitionOf } from '@parley/routing';
 import { xml } from '@parley/xml';
 import { randomBytes } from 'node:crypto';
-import type { Core } from './core.js';
+import type { RegistryContext } from './registry-context.js';
 import type { IqHandlers } from './iq.js';
-import { handleInbound } from './dispatch.js';
+import { handleInbound } from './route-stanza.js';
 import { broadcastUnavailable } from './presence-out.js';
 import { removeItem } from './roster.js';
 import type { SessionEntry } from './session-table.js';
@@ -23,7 +23,7 @@ import type { SessionEntry } from './session-table.js';
  * connection is taken over: the older session is closed with a <conflict/>
  * stream error (RFC 6120 7.7.2.2, "override" policy).
  */
-export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
+export async function bind(core: RegistryContext, req: BindRequest): Promise<BindReply> {
   const account = await core.stores.accounts.get(req.jid);
   if (!account || account.banned)
     return { ok: false, condition: 'not-allowed', text: 'account unavailable' };
@@ -66,7 +66,7 @@ export async function bind(core: Core, req: BindRequest): Promise<BindReply> {
  * all of it after what the client gets retransmitted (the gateway holds
  * deliveries until the resumption is complete).
  */
-async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
+async function takeover(core: RegistryContext, req: BindRequest): Promise<BindReply> {
   const existing =
     req.resource === undefined ? undefined : core.sessions.get(req.jid, req.resource);
   if (!existing || existing.conn !== req.takeover) {
@@ -88,13 +88,13 @@ async function takeover(core: Core, req: BindRequest): Promise<BindReply> {
 }
 
 /** `fence-done`: the old connection of a moving session returned what it held. */
-export function fenceDone(core: Core, m: FenceDone): void {
+export function fenceDone(core: RegistryContext, m: FenceDone): void {
   const resource = resourceOf(m.jid);
   if (resource === undefined) return;
   core.fences.done(core.sessions.get(bareOf(m.jid), resource), m);
 }
 
-async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envelope[]> {
+async function unpark(core: RegistryContext, owner: string, s: SessionEntry): Promise<Envelope[]> {
   delete s.parked;
   const items = await core.sessionStore.unpark(
     partitionOf(owner, core.partitions),
@@ -113,14 +113,14 @@ async function unpark(core: Core, owner: string, s: SessionEntry): Promise<Envel
 }
 
 /** The connection closed: presence unavailable to whoever saw it, last activity recorded. */
-export async function unbind(core: Core, req: UnbindRequest): Promise<void> {
+export async function unbind(core: RegistryContext, req: UnbindRequest): Promise<void> {
   const resource = resourceOf(req.jid);
   if (resource === undefined) return;
   await endSession(core, bareOf(req.jid), resource, req.conn);
 }
 
 export async function endSession(
-  core: Core,
+  core: RegistryContext,
   owner: string,
   resource: string,
   conn: string,
@@ -157,7 +157,11 @@ export async function endSession(
 }
 
 /** A gateway could not hand over a stanza: route it as if that session were gone. */
-export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): Promise<void> {
+export async function bounced(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  req: BounceRequest,
+): Promise<void> {
   const owner = bareOf(req.to);
   const resource = resourceOf(req.to);
   if (req.conn !== undefined && resource !== undefined) {
@@ -193,7 +197,7 @@ export async function bounced(core: Core, iqs: IqHandlers, req: BounceRequest): 
  * sessions are closed, its contacts are unsubscribed both ways (as for a
  * roster removal, RFC 6121 2.5.2) and everything stored for it is deleted.
  */
-export async function accountRemoved(core: Core, jid: string): Promise<void> {
+export async function accountRemoved(core: RegistryContext, jid: string): Promise<void> {
   for (const s of core.sessions.resources(jid)) {
     const kick: GatewayMessage = {
       t: 'kick',
@@ -221,7 +225,7 @@ export async function accountRemoved(core: Core, jid: string): Promise<void> {
 /** Session flag: XEP-0198 resumption is enabled (see reaper.ts). */
 export const RESUMABLE = 'resumable';
 
-export function markResumable(core: Core, fullJid: string, conn: string): void {
+export function markResumable(core: RegistryContext, fullJid: string, conn: string): void {
   const resource = resourceOf(fullJid);
   if (resource === undefined) return;
   const owner = bareOf(fullJid);

@@ -2,7 +2,7 @@ import { disabledModulesOf } from '@parley/config';
 import type { Config } from '@parley/config';
 import { HandlerTable, ModuleError, ServiceRegistry, startModules } from '@parley/modules';
 import type { StartedModules } from '@parley/modules';
-import type { MucCore } from '../core.js';
+import type { MucContext } from '../muc-context.js';
 import type { Room } from '../room.js';
 import type {
   MucIqHandler,
@@ -44,7 +44,7 @@ export class MucModules {
    * `modules.disabled`, or an attempt to disable `muc-core`.
    */
   constructor(
-    private readonly core: MucCore,
+    private readonly core: MucContext,
     modules: readonly MucModule[],
   ) {
     const disabled = disabledModulesOf(core.config, 'muc');

@@ -1,7 +1,7 @@
 import { parseQuery, queryArchive, queryForm, resultMessage } from '@parley/mam';
 import { forbidden, serviceUnavailable } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import type { MucCore } from '../core.js';
+import type { MucContext } from '../muc-context.js';
 import { NS_MAM } from '../ns.js';
 import { affiliationRank } from '../room.js';
 import type { MucModule, RoomIqRequest } from './types.js';
@@ -10,7 +10,7 @@ import type { MucModule, RoomIqRequest } from './types.js';
  * XEP-0313 on a room: its occupants (members, for members-only rooms) may
  * read the archive. The results go out before the IQ result with `<fin/>`.
  */
-async function mamQuery(core: MucCore, req: RoomIqRequest): Promise<Element> {
+async function mamQuery(core: MucContext, req: RoomIqRequest): Promise<Element> {
   const { room, from, payload } = req;
   const aff = room.affiliationOf(from.toBareString());
   const present = room.occupantByJid(from.toString()) !== undefined;

@@ -3,7 +3,7 @@ import type { JID } from '@parley/jid';
 import type { ModuleDefinition, ServiceKey, XepDeclaration } from '@parley/modules';
 import type { Element } from '@parley/xml';
 import type { Actor } from '../admin.js';
-import type { MucCore } from '../core.js';
+import type { MucContext } from '../muc-context.js';
 import type { Occupant, Room } from '../room.js';
 
 /**
@@ -67,7 +67,7 @@ export interface MucModuleContext {
   readonly module: string;
   readonly config: Config;
   /** The room engine: rooms in memory, loading and saving them, sending stanzas. */
-  readonly core: MucCore;
+  readonly core: MucContext;
   /**
    * Handles IQs of `type` whose payload is in `ns`, addressed to a room.
    * A second handler for the same type and namespace stops the start

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { badRequest, forbidden } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import type { MucCore } from '../core.js';
+import type { MucContext } from '../muc-context.js';
 import { NS_VCARD } from '../ns.js';
 import type { Room } from '../room.js';
 import type { MucModule } from './types.js';
 
-async function vcardGet(core: MucCore, room: Room): Promise<Element> {
+async function vcardGet(core: MucContext, room: Room): Promise<Element> {
   const stored = await core.stores.vcards.get(room.jid);
   if (stored) {
     try {
@@ -21,7 +21,7 @@ async function vcardGet(core: MucCore, room: Room): Promise<Element> {
 
 /** XEP-0486: owners set the room's vCard; its photo hashes go into disco#info, occupants hear 104. */
 async function vcardSet(
-  core: MucCore,
+  core: MucContext,
   room: Room,
   affiliation: string,
   vcard: Element,
