@@ -8,7 +8,7 @@ import type { JID } from '@parley/jid';
 import { HookList } from '@parley/modules';
 import type { Envelope } from '@parley/routing';
 import { StanzaError } from '@parley/stanza';
-import type { SessionEntry } from './session-table.js';
+import type { SessionEntry } from './sessions/session-table.js';
 
 /**
  * What a filter decides: `undefined` lets the stanza pass, `'drop'` discards

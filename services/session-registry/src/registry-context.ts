@@ -24,12 +24,12 @@ import { traceparentOf } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import { parseXml } from '@parley/xml';
 import { AccountCache } from './account-cache.js';
-import { Fences } from './fence.js';
+import { Fences } from './sessions/fence.js';
 import type { FilterVerdict } from './hooks.js';
 import { Hooks, isErrorVerdict, runFilters, runHooks } from './hooks.js';
 import type { ServiceHandler } from './modules/types.js';
-import type { SessionEntry } from './session-table.js';
-import { SessionTable } from './session-table.js';
+import type { SessionEntry } from './sessions/session-table.js';
+import { SessionTable } from './sessions/session-table.js';
 
 export interface RegistryDeps {
   config: Config;

@@ -12,19 +12,26 @@ import {
 } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
-import { startAdminControl } from './admin-control.js';
+import { startAdminControl } from './admin/admin-control.js';
 import type { RegistryDeps } from './registry-context.js';
 import { RegistryContext, fromRecord, toRecord } from './registry-context.js';
-import { destructiveGuard } from './destructive-guard.js';
-import { gatewayDown, startReaper } from './reaper.js';
-import type { GatewayLiveness } from './reaper.js';
-import { handleInbound, handleOutbound } from './route-stanza.js';
-import { IqHandlers, handlerKey } from './iq.js';
+import { destructiveGuard } from './admin/destructive-guard.js';
+import { gatewayDown, startReaper } from './sessions/reaper.js';
+import type { GatewayLiveness } from './sessions/reaper.js';
+import { handleInbound, handleOutbound } from './rules/route-stanza.js';
+import { IqHandlers, handlerKey } from './rules/iq.js';
 import { builtinModules } from './modules/index.js';
 import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
-import { rosterGet, rosterSet } from './roster.js';
-import { accountRemoved, bind, bounced, fenceDone, markResumable, unbind } from './sessions.js';
-import { syncSessions } from './session-sync.js';
+import { rosterGet, rosterSet } from './rules/roster.js';
+import {
+  accountRemoved,
+  bind,
+  bounced,
+  fenceDone,
+  markResumable,
+  unbind,
+} from './sessions/sessions.js';
+import { syncSessions } from './sessions/session-sync.js';
 
 const tracer = getTracer('parley-session-registry');
 export interface SessionRegistry {

@@ -1,20 +1,20 @@
-import { avatarModule } from './avatar.js';
-import { blockingModule } from './blocking.js';
-import { bookmarksModule } from './bookmarks.js';
-import { carbonsModule } from './carbons.js';
-import { discoModule } from './disco.js';
-import { lastActivityModule } from './last.js';
-import { mamModule } from './mam.js';
-import { mucServiceModule } from './muc-service.js';
-import { pepModule } from './pep.js';
-import { pingModule } from './ping.js';
-import { privateModule } from './private.js';
-import { pubsubServiceModule } from './pubsub-service.js';
-import { registerFeatureModule } from './register-feature.js';
-import { timeModule } from './time.js';
+import { avatarModule } from './user-data/avatar.js';
+import { blockingModule } from './privacy/blocking.js';
+import { bookmarksModule } from './user-data/bookmarks.js';
+import { carbonsModule } from './carbons/carbons.js';
+import { discoModule } from './discovery/disco.js';
+import { lastActivityModule } from './server-info/last.js';
+import { mamModule } from './archive/mam.js';
+import { mucServiceModule } from './discovery/conference-listing.js';
+import { pepModule } from './pubsub/pep.js';
+import { pingModule } from './server-info/ping.js';
+import { privateModule } from './user-data/private.js';
+import { pubsubServiceModule } from './pubsub/pubsub-service.js';
+import { registerFeatureModule } from './discovery/register-feature.js';
+import { timeModule } from './server-info/time.js';
 import type { ServerModule } from './types.js';
-import { vcardModule } from './vcard.js';
-import { versionModule } from './version.js';
+import { vcardModule } from './user-data/vcard.js';
+import { versionModule } from './server-info/version.js';
 
 /**
  * Every module of the session registry. The order here does not matter:

@@ -12,7 +12,7 @@ import type {
   MessageSentHook,
   OutboundFilter,
 } from '../hooks.js';
-import type { SessionEntry, SessionTable } from '../session-table.js';
+import type { SessionEntry, SessionTable } from '../sessions/session-table.js';
 
 /** An IQ get/set addressed to the server or to an account's bare JID. */
 export interface IqRequest {

@@ -1,0 +1,185 @@
+import type { JID } from '@parley/jid';
+import {
+  BASE_DEFAULTS,
+  NS_PUBSUB,
+  NS_PUBSUB_OWNER,
+  PubsubEngine,
+  pubsubFeature,
+} from '@parley/pubsub';
+import {
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  StanzaError,
+  canReplyWithError,
+  errorReply,
+  internalServerError,
+  iqResult,
+  serviceUnavailable,
+} from '@parley/stanza';
+import { parseXml, xml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { ModuleContext, ServerModule, ServiceStanza } from '../types.js';
+
+/** XEP-0060 features of the pubsub.<domain> service. */
+export const SERVICE_FEATURES = [
+  'access-open',
+  'auto-create',
+  'config-node',
+  'config-node-max',
+  'create-and-configure',
+  'create-nodes',
+  'delete-items',
+  'delete-nodes',
+  'instant-nodes',
+  'item-ids',
+  'manage-subscriptions',
+  'member-affiliation',
+  'meta-data',
+  'modify-affiliations',
+  'multi-items',
+  'outcast-affiliation',
+  'persistent-items',
+  'publish',
+  'publish-only-affiliation',
+  'publish-options',
+  'publisher-affiliation',
+  'purge-nodes',
+  'retract-items',
+  'retrieve-affiliations',
+  'retrieve-default',
+  'retrieve-items',
+  'retrieve-subscriptions',
+  'subscribe',
+  'subscription-notifications',
+];
+
+/** The JID of the pubsub service of a served domain. */
+export function pubsubServiceJid(ctx: ModuleContext, domain: string): string {
+  return `${ctx.config.pubsub.subdomain}.${domain}`;
+}
+
+/**
+ * XEP-0060 on a component JID: pubsub.<domain> for every served domain
+ * (`pubsub.enabled`, subdomain `pubsub.subdomain`). The module owns that
+ * service domain: its stanzas are routed to the service's partition, where
+ * this module answers them with the same engine as PEP (open access by
+ * default, nodes created by local users, who own them). Listed in the
+ * server's disco#items.
+ */
+export const pubsubServiceModule: ServerModule = {
+  name: 'pubsub-service',
+  xeps: [
+    {
+      xep: '0060',
+      title: 'Publish-Subscribe',
+      version: '1.26.0',
+      note: 'service on pubsub.<domain>: nodes created by local users; leaf nodes, no subscription options, collections or leases',
+    },
+  ],
+  enabled: (config) => config.pubsub.enabled,
+  register(ctx) {
+    const cfg = ctx.config.pubsub;
+    const local = new Set(ctx.config.server.domains);
+    const defer = (task: () => Promise<void>) =>
+      setImmediate(() => {
+        task().catch((err: unknown) => ctx.logger.error('pubsub task failed', { err }));
+      });
+    const engine = new PubsubEngine(
+      {
+        store: ctx.stores.pubsub,
+        send: (stanza) => ctx.send(stanza),
+        rosterItem: async (owner, contact) => {
+          const item = await ctx.stores.rosters.getItem(owner, contact);
+          return item && { subscription: item.subscription, groups: item.groups };
+        },
+        defer,
+      },
+      {
+        pep: false,
+        defaults: { ...BASE_DEFAULTS, max_items: cfg.serviceDefaultMaxItems },
+        limits: { maxItems: cfg.maxItems },
+        maxPayloadBytes: cfg.maxPayloadBytes,
+        autoCreate: true,
+        canCreate: (_service, who) => who.local !== '' && local.has(who.domain),
+      },
+    );
+    for (const domain of ctx.config.server.domains) {
+      const service = pubsubServiceJid(ctx, domain);
+      ctx.discoItem(service, 'Publish-Subscribe');
+      ctx.serviceDomain(service, (s) => handle(ctx, engine, service, s));
+    }
+  },
+};
+
+async function handle(
+  ctx: ModuleContext,
+  engine: PubsubEngine,
+  service: string,
+  { env, from, to }: ServiceStanza,
+): Promise<void> {
+  const stanza = parseXml(env.xml);
+  const addressed = to.local === '' && to.resource === '' && to.domain === service;
+  if (env.kind === 'iq') {
+    if (env.type !== 'get' && env.type !== 'set') return;
+    let reply: Element;
+    try {
+      if (!addressed) throw serviceUnavailable();
+      const payload = await answer(engine, service, from, env.type, stanza);
+      reply = iqResult(stanza, payload);
+    } catch (err) {
+      if (!(err instanceof StanzaError)) ctx.logger.error('pubsub service request failed', { err });
+      reply = errorReply(stanza, err instanceof StanzaError ? err : internalServerError());
+    }
+    reply.setAttr('from', env.to);
+    ctx.send(reply);
+    return;
+  }
+  if (env.kind === 'message') {
+    if (addressed && (await engine.handleMessage(service, from, stanza))) return;
+    const type = env.type || 'normal';
+    if ((type === 'normal' || type === 'chat') && canReplyWithError(stanza))
+      ctx.send(errorReply(stanza, serviceUnavailable()));
+  }
+  // Presence to the service: no presence-based delivery, nothing to do.
+}
+
+/** The result payload of an IQ get/set to the service; throws a StanzaError. */
+async function answer(
+  engine: PubsubEngine,
+  service: string,
+  from: JID,
+  type: 'get' | 'set',
+  iq: Element,
+): Promise<Element | undefined> {
+  const payload = iq.getChildElements()[0];
+  if (!payload) throw serviceUnavailable();
+  const ns = payload.getNS();
+  if (ns === NS_PUBSUB || ns === NS_PUBSUB_OWNER)
+    return engine.handleIq(service, from, type, payload);
+  if (type === 'get' && payload.is('query', NS_DISCO_INFO)) {
+    const node = payload.attr('node');
+    const q = xml('query', { xmlns: NS_DISCO_INFO, node });
+    if (node !== undefined) {
+      for (const el of await engine.nodeInfo(service, node, from)) q.append(el);
+      return q;
+    }
+    q.c('identity', { category: 'pubsub', type: 'service', name: 'Publish-Subscribe' });
+    const features = [
+      NS_DISCO_INFO,
+      NS_DISCO_ITEMS,
+      NS_PUBSUB,
+      ...SERVICE_FEATURES.map(pubsubFeature),
+    ];
+    for (const f of features.sort()) q.c('feature', { var: f });
+    return q;
+  }
+  if (type === 'get' && payload.is('query', NS_DISCO_ITEMS)) {
+    const node = payload.attr('node');
+    return xml(
+      'query',
+      { xmlns: NS_DISCO_ITEMS, node },
+      ...(await engine.discoItems(service, node, from)),
+    );
+  }
+  throw serviceUnavailable();
+}

@@ -1,0 +1,124 @@
+import type { JID } from '@parley/jid';
+import { tryParseJID } from '@parley/jid';
+import type { Envelope } from '@parley/routing';
+import { remoteServerNotFound, serviceUnavailable } from '@parley/stanza';
+import type { RegistryContext } from '../registry-context.js';
+import { isErrorVerdict, runFilters, runHooks } from '../hooks.js';
+import type { IqHandlers } from './iq.js';
+import { answerIq } from './iq.js';
+import { messageIn } from './message-in.js';
+import { presenceIn } from './presence-in.js';
+import { presenceOut } from './presence-out.js';
+
+/**
+ * Stage 'out': a stanza from a local client, at the sender's home partition.
+ * Handles what the sender's server owes (presence broadcast, subscriptions,
+ * IQs to the account or the server) and forwards the rest to the recipient.
+ */
+export async function handleOutbound(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+): Promise<void> {
+  const from = tryParseJID(env.from);
+  if (!from) return;
+  const to = env.to ? tryParseJID(env.to) : undefined;
+  if (env.to && !to) return;
+
+  if (core.hooks.outbound.length > 0) {
+    const pending = runFilters(core.hooks.outbound.handlers, { env, from, to, generated: false });
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict !== undefined) {
+      if (verdict === 'drop') return;
+      if (isErrorVerdict(verdict)) return core.replyToSender(env, verdict);
+      env = verdict.replace;
+    }
+  }
+
+  if (env.kind === 'presence') return presenceOut(core, env, from, to);
+
+  const bare = from.bare();
+  const target = to ?? bare;
+  if (!target.local && !target.resource && core.isLocalDomain(target.domain)) {
+    // Addressed to the server itself.
+    if (env.kind === 'iq') return answerIq(core, iqs.server, env, from, target);
+    if (env.type !== 'error' && env.type !== 'groupchat' && env.type !== 'headline') {
+      core.bounce(core.parse(env), serviceUnavailable());
+    }
+    return;
+  }
+  if (core.serviceDomains.has(target.domain)) {
+    // A service a module owns (e.g. pubsub.<domain>): handled at its own partition.
+    core.routeIn(env);
+    return;
+  }
+  if (!core.isLocalDomain(target.domain) && !core.isMucDomain(target.domain)) {
+    core.bounce(core.parse(env), remoteServerNotFound());
+    return;
+  }
+  if (env.kind === 'iq' && !target.resource && target.toBareString() === bare.toBareString()) {
+    // IQ to the user's own account (roster and account services).
+    return answerIq(core, iqs.account, env, from, bare);
+  }
+  if (!to) {
+    // A message without 'to' is for the sender's own bare JID.
+    core.routeIn({ ...env, to: bare.toString() });
+  } else core.routeIn(env);
+  if (env.kind === 'message' && core.hooks.sent.length > 0)
+    await runHooks(core.hooks.sent.handlers, from, env);
+}
+
+/** Stage 'in': a stanza for a local account, at the recipient's home partition. */
+export async function handleInbound(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  skipConn?: string,
+): Promise<void> {
+  const to = tryParseJID(env.to);
+  const from = tryParseJID(env.from);
+  if (!to || !from) return;
+  const service = core.serviceDomains.get(to.domain);
+  if (service) return service.handler({ env, from, to });
+  if (!to.local) return; // domain-addressed stanzas are handled at stage 'out'
+  if (core.hooks.inbound.length > 0) {
+    const pending = runFilters(core.hooks.inbound.handlers, { env, from, to, skipConn });
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict !== undefined) {
+      if (verdict === 'drop') return;
+      if (isErrorVerdict(verdict)) return core.bounce(core.parse(env), verdict);
+      env = verdict.replace;
+    }
+  }
+  switch (env.kind) {
+    case 'message':
+      return messageIn(core, env, to, skipConn);
+    case 'presence':
+      return presenceIn(core, env, from, to);
+    case 'iq':
+      return iqIn(core, iqs, env, from, to, skipConn);
+  }
+}
+
+async function iqIn(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID,
+  skipConn?: string,
+): Promise<void> {
+  const owner = to.toBareString();
+  if (to.resource) {
+    const s = core.sessions.get(owner, to.resource);
+    if (s && s.conn !== skipConn) core.deliver(s, env);
+    else core.bounce(core.parse(env), serviceUnavailable());
+    return;
+  }
+  if (!(await core.stores.accounts.get(owner))) {
+    core.bounce(core.parse(env), serviceUnavailable());
+    return;
+  }
+  // IQ to a bare JID is answered by the server on behalf of the account.
+  return answerIq(core, iqs.account, env, from, to);
+}
