@@ -1,20 +1,12 @@
 import { TcpRelay } from '@parley/testkit';
 import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCluster } from '../src/local-cluster.js';
 import { startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the first', () => {
   let cluster: LocalCluster;
@@ -68,7 +60,10 @@ describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the f
     const before = Array.from({ length: 20 }, (_, i) => `before-${i}`);
     for (const b of before)
       await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
-    await until(() => bodies.length === before.length, 10_000, 'the first messages');
+    await vi.waitFor(
+      () => expect(bodies.length === before.length, 'the first messages').toBe(true),
+      { timeout: 10_000, interval: 50 },
+    );
 
     // Kill ben's gateway outright; his client reconnects through the relay, now to the other gateway.
     relay.target = cluster.gateways[1]!.c2sPort!;
@@ -77,20 +72,29 @@ describe('cluster: XEP-0198 resumption on another gateway after SIGKILL of the f
     for (const b of during)
       await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
 
-    await until(() => resumed === 1, 20_000, 'ben to resume on the second gateway');
+    await vi.waitFor(
+      () => expect(resumed === 1, 'ben to resume on the second gateway').toBe(true),
+      { timeout: 20_000, interval: 50 },
+    );
     const after = Array.from({ length: 5 }, (_, i) => `after-${i}`);
     for (const b of after)
       await ann.send(xml('message', { to: 'ben@localhost', type: 'chat' }, xml('body', {}, b)));
-    await until(
-      () => [...before, ...after].every((b) => bodies.includes(b)),
-      15_000,
-      'every message before and after',
+    await vi.waitFor(
+      () =>
+        expect(
+          [...before, ...after].every((b) => bodies.includes(b)),
+          'every message before and after',
+        ).toBe(true),
+      { timeout: 15_000, interval: 50 },
     );
     // Deliveries that went to the dead gateway's stream come back once it is declared dead.
-    await until(
-      () => during.every((b) => bodies.includes(b)),
-      40_000,
-      'the messages sent while ben was away',
+    await vi.waitFor(
+      () =>
+        expect(
+          during.every((b) => bodies.includes(b)),
+          'the messages sent while ben was away',
+        ).toBe(true),
+      { timeout: 40_000, interval: 50 },
     );
 
     // Before the kill: exactly once each and in order (unacknowledged ones were retransmitted).
