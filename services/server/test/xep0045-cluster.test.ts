@@ -7,9 +7,9 @@
  * gateways restart the users come back to the same persistent room.
  */
 import { xml } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterProcess, LocalCluster, ProcessKind } from '../src/local-cluster.js';
-import { startTestCluster } from './cluster-harness.js';
+import { ready, startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { NS_DISCO_INFO, Peer } from './scenario-helpers.js';
 import {
@@ -25,22 +25,6 @@ import { connect } from './xmppjs.js';
 
 const ROOM = `ops@${MUC}`;
 const WAIT = 20_000;
-
-async function ready(port: number): Promise<boolean> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('XEP-0045 in a cluster: a room survives a restart of every process', () => {
   let t: TestCluster;
@@ -66,7 +50,10 @@ describe('XEP-0045 in a cluster: a room survives a restart of every process', ()
           : cluster.registries;
     list.splice(list.indexOf(p), 1);
     const next = await cluster.spawn(p.kind as ProcessKind, p.name);
-    await until(() => ready(next.httpPort), 30_000, `${p.name} ready`);
+    await vi.waitFor(async () => expect(await ready(next.httpPort), `${p.name} ready`).toBe(true), {
+      timeout: 30_000,
+      interval: 100,
+    });
     return next;
   };
 
