@@ -6,7 +6,7 @@ import { bindResource } from './negotiation/bind.js';
 import { onAbort, onAuth, onResponse } from './negotiation/sasl.js';
 import { startTls } from './negotiation/starttls.js';
 import { isAddressedToServer } from './registration.js';
-import { routeOutbound } from './routing/outbound.js';
+import { routeOutbound } from './relay/outbound.js';
 import { clientStanzaKind, iqPayload } from './stanza-kind.js';
 
 export function handleElement(conn: Connection, el: Element): Promise<void> | void {

@@ -37,7 +37,7 @@ import { featuresFor } from './negotiation/features.js';
 import { checkFramedOpen, checkStreamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';
 import type { SaslAttempt } from './negotiation/sasl.js';
-import { bounceEnvelope } from './routing/bounce.js';
+import { bounceEnvelope } from './relay/bounce.js';
 import { LOST_GRACE_MS } from './sm/manager.js';
 import type { SmSession } from './sm/session.js';
 import { clientStanzaKind } from './stanza-kind.js';
@@ -67,7 +67,7 @@ export interface CloseOptions {
   wsCode?: number;
 }
 
-/** The routing state of a bound session, as its client set it (see services/gateway/src/routing/reregister.ts). */
+/** The routing state of a bound session, as its client set it (see services/gateway/src/relay/reregister.ts). */
 export interface SessionRoute {
   available: boolean;
   priority: number;

@@ -40,10 +40,10 @@ import type { StreamModule } from './stream-modules/index.js';
 import { createProxyGate } from './proxy/gate.js';
 import type { ClientAddress } from './proxy/gate.js';
 import { streamHeader } from './negotiation/stream-header.js';
-import { bounceEnvelope } from './routing/bounce.js';
-import { handleGatewayMessage } from './routing/delivery.js';
-import { startReregistration } from './routing/reregister.js';
-import { answerUnroutable } from './routing/unroutable.js';
+import { bounceEnvelope } from './relay/bounce.js';
+import { handleGatewayMessage } from './relay/delivery.js';
+import { startReregistration } from './relay/reregister.js';
+import { answerUnroutable } from './relay/unroutable.js';
 import { SmManager } from './sm/manager.js';
 import { loadTlsMaterial } from './tls/tls-material.js';
 import { TcpTransport } from './transport/tcp.js';
@@ -76,7 +76,7 @@ export interface GatewayDeps {
   /**
    * The registry's partition terms (cluster: `readTerms` of @parley/cluster):
    * when one changes, this gateway registers its sessions of that partition
-   * again (routing/reregister.ts). Absent (single node): never needed.
+   * again (relay/reregister.ts). Absent (single node): never needed.
    */
   partitionTerms?: () => Promise<Array<string | null>>;
   /** The stream modules (features and their elements); default: builtinStreamModules. */

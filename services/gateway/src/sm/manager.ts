@@ -15,8 +15,8 @@ import type { ResumptionState, ResumptionStore } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { Connection } from '../connection.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { bounceStanzas } from '../routing/bounce.js';
-import type { BouncePolicy } from '../routing/bounce.js';
+import { bounceStanzas } from '../relay/bounce.js';
+import type { BouncePolicy } from '../relay/bounce.js';
 import type { SmSession } from './session.js';
 
 /**

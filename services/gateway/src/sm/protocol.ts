@@ -18,7 +18,7 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
 import { BIND_TIMEOUT_MS } from '../negotiation/bind.js';
-import { bounceStanzas } from '../routing/bounce.js';
+import { bounceStanzas } from '../relay/bounce.js';
 import { H_MOD, SmSession, absoluteH, parseH } from './session.js';
 
 const SM_ID = /^[A-Za-z0-9_-]{1,256}$/;
