@@ -5,7 +5,7 @@
  * stores. Exposes /metrics, /healthz, /readyz on http.port and drains on
  * SIGTERM. Scale it freely: every instance answers every request.
  */
-import { startClusterProcess } from '@parley/cluster';
+import { startClusterProcess } from '@parley/process';
 import { ConfigError, loadConfig } from '@parley/config';
 import { onShutdownSignal } from '@parley/telemetry';
 import { startAdminApi } from './app.js';

@@ -12,9 +12,8 @@ import {
   readTerms,
   RedisFailureCounter,
   redisSecurityOptions,
-  startClusterProcess,
-  storeObserver,
 } from '@parley/cluster';
+import { startClusterProcess, storeObserver } from '@parley/process';
 import { ConfigError, loadConfig, redisConnectionSecurity } from '@parley/config';
 import { RedisResumptionStore, instrumentStore } from '@parley/store';
 import { onShutdownSignal } from '@parley/telemetry';

@@ -6,7 +6,8 @@
  * temporary rooms) to Redis. Exposes /metrics, /healthz, /readyz on
  * http.port and hands its partitions over on SIGTERM.
  */
-import { RedisOwnership, startClusterProcess, storeObserver } from '@parley/cluster';
+import { RedisOwnership } from '@parley/cluster';
+import { startClusterProcess, storeObserver } from '@parley/process';
 import { instrumentStore } from '@parley/store';
 import { ConfigError, loadConfig } from '@parley/config';
 import { onShutdownSignal } from '@parley/telemetry';

@@ -3,7 +3,7 @@ import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
-import { openConfiguredStores, processId, storeObserver } from '@parley/cluster';
+import { openConfiguredStores, processId, storeObserver } from '@parley/process';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startMucService } from '@parley/muc';

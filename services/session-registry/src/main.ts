@@ -6,14 +6,8 @@
  * http.port and hands its partitions over on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  BusLiveness,
-  Membership,
-  RedisOwnership,
-  RedisSessionStore,
-  startClusterProcess,
-  storeObserver,
-} from '@parley/cluster';
+import { BusLiveness, Membership, RedisOwnership, RedisSessionStore } from '@parley/cluster';
+import { startClusterProcess, storeObserver } from '@parley/process';
 import { ConfigError, loadConfig } from '@parley/config';
 import { instrumentStore } from '@parley/store';
 import { onShutdownSignal } from '@parley/telemetry';

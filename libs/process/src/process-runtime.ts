@@ -8,9 +8,8 @@ import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
-import { linkError, redisLinkReady } from './link-errors.js';
+import { connectRedis, linkError, redisLinkReady } from '@parley/cluster';
 import { busObserver, storeObserver } from './process-metrics.js';
-import { connectRedis } from './redis.js';
 import { storeOptionsFor } from './stores.js';
 
 /** A node id usable in subjects, consumer names and Redis keys. */

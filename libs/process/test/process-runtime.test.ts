@@ -11,13 +11,8 @@ import { freePort, startNatsServer, startRedisServer } from '@parley/testkit';
 import type { NatsServer, RedisServer } from '@parley/testkit';
 import { createMetrics } from '@parley/telemetry';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  LinkError,
-  busObserver,
-  processId,
-  startClusterProcess,
-  storeObserver,
-} from '../src/index.js';
+import { busObserver, processId, startClusterProcess, storeObserver } from '../src/index.js';
+import { LinkError } from '@parley/cluster';
 import type { ClusterProcess } from '../src/index.js';
 
 describe('processId', () => {

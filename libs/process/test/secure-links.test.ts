@@ -19,7 +19,8 @@ import {
 } from '@parley/testkit';
 import type { NatsServer, NkeyPair, RedisServer, TestPki } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LinkError, connectRedis, startClusterProcess } from '../src/index.js';
+import { startClusterProcess } from '../src/index.js';
+import { LinkError, connectRedis } from '@parley/cluster';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const available = ['openssl', 'nats-server', 'redis-server'].every((b) => hasBinary(b));
