@@ -1,6 +1,7 @@
 /** Stanza errors (RFC 6120 section 8.3). */
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { readErrorChildren } from './error-children.js';
 import { NS_STANZAS } from './ns.js';
 
 export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
@@ -123,24 +124,17 @@ export function parseStanzaError(el: Element): StanzaError | undefined {
   else if (el.attr('type') === 'error') errorEl = el.getChild('error');
   if (!errorEl) return undefined;
 
-  let condition: StanzaErrorCondition = 'undefined-condition';
-  let uri: string | undefined;
-  let text: string | undefined;
-  let lang: string | undefined;
-  let appCondition: Element | undefined;
-  let seenCondition = false;
-  for (const child of errorEl.getChildElements()) {
-    if (child.getNS() !== NS_STANZAS) {
-      appCondition ??= child.clone();
-    } else if (child.localName === 'text') {
-      text = child.text();
-      lang = child.attr('xml:lang');
-    } else if (!seenCondition) {
-      seenCondition = true;
-      if (isStanzaErrorCondition(child.localName)) condition = child.localName;
-      uri = child.text().trim() || undefined;
-    }
-  }
+  const {
+    condition: conditionEl,
+    text,
+    lang,
+    appCondition,
+  } = readErrorChildren(errorEl, NS_STANZAS);
+  const condition: StanzaErrorCondition =
+    conditionEl && isStanzaErrorCondition(conditionEl.localName)
+      ? conditionEl.localName
+      : 'undefined-condition';
+  const uri = conditionEl?.text().trim() || undefined;
   const rawType = errorEl.attr('type');
   return new StanzaError(condition, {
     type: rawType !== undefined && isStanzaErrorType(rawType) ? rawType : undefined,

@@ -1,6 +1,7 @@
 /** Stream errors (RFC 6120 section 4.9). */
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { readErrorChildren } from './error-children.js';
 import { NS_STREAM, NS_STREAMS } from './ns.js';
 
 /** Every defined stream error condition (RFC 6120 4.9.3). */
@@ -119,24 +120,12 @@ export function parseStreamError(el: Element): StreamError | undefined {
   const ns = el.getNS();
   // A stream child detached from its header may have lost the prefix binding.
   if (ns !== NS_STREAM && !(ns === undefined && el.name === 'stream:error')) return undefined;
-  let condition: StreamErrorCondition = 'undefined-condition';
-  let seeOtherHost: string | undefined;
-  let text: string | undefined;
-  let lang: string | undefined;
-  let appCondition: Element | undefined;
-  let seenCondition = false;
-  for (const child of el.getChildElements()) {
-    if (child.getNS() !== NS_STREAMS) {
-      appCondition ??= child.clone();
-    } else if (child.localName === 'text') {
-      text = child.text();
-      lang = child.attr('xml:lang');
-    } else if (!seenCondition) {
-      seenCondition = true;
-      if (isStreamErrorCondition(child.localName)) condition = child.localName;
-      if (condition === 'see-other-host') seeOtherHost = child.text().trim();
-    }
-  }
+  const { condition: conditionEl, text, lang, appCondition } = readErrorChildren(el, NS_STREAMS);
+  let condition: StreamErrorCondition =
+    conditionEl && isStreamErrorCondition(conditionEl.localName)
+      ? conditionEl.localName
+      : 'undefined-condition';
+  const seeOtherHost = condition === 'see-other-host' ? conditionEl?.text().trim() : undefined;
   if (condition === 'see-other-host' && !seeOtherHost) condition = 'undefined-condition';
   return new StreamError(condition, { text, lang, seeOtherHost, appCondition });
 }
