@@ -30,6 +30,12 @@ export interface ModuleDefinition<Ctx, Cfg = unknown> {
   readonly requires?: readonly string[];
   /** Modules registered before this one when they are enabled (ordering only). */
   readonly after?: readonly string[];
+  /**
+   * The configuration sections that configure this module (dotted key
+   * prefixes such as `mam` or `modules.version`); listed with the module in
+   * the generated docs, and checked against the configuration schema.
+   */
+  readonly configSections?: readonly string[];
   /** Whether the configuration turns the module on (default: on). */
   enabled?(config: Cfg): boolean;
   /**

@@ -27,7 +27,10 @@ export function configurationMarkdown(): string {
 }
 
 /** What docs/xeps.md shows of a module, of either host. */
-type Declared = Pick<ModuleDefinition<unknown>, 'name' | 'xeps' | 'requires' | 'after'>;
+type Declared = Pick<
+  ModuleDefinition<unknown>,
+  'name' | 'xeps' | 'requires' | 'after' | 'configSections'
+>;
 
 /** docs/xeps.md, generated from the modules' declarations (session registry and MUC service). */
 export function xepsMarkdown(): string {
@@ -55,7 +58,7 @@ export function xepsMarkdown(): string {
   const moduleRows = (modules: readonly Declared[]) =>
     modules.map(
       (m) =>
-        `| \`${m.name}\` | ${[...new Set(m.xeps.map((x) => `XEP-${x.xep}`))].join(', ')} | ${names(m.requires)} | ${names(m.after)} |`,
+        `| \`${m.name}\` | ${[...new Set(m.xeps.map((x) => `XEP-${x.xep}`))].join(', ')} | ${names(m.requires)} | ${names(m.after)} | ${names(m.configSections?.map((c) => `${c}.*`))} |`,
     );
   return [
     '# Supported specifications',
@@ -74,8 +77,8 @@ export function xepsMarkdown(): string {
     'Each can be switched off with `modules.disabled` (docs/configuration.md);',
     'a module another enabled module requires cannot.',
     '',
-    '| module | implements | requires | starts after (when enabled) |',
-    '|---|---|---|---|',
+    '| module | implements | requires | starts after (when enabled) | configured by |',
+    '|---|---|---|---|---|',
     ...moduleRows(builtinModules),
     '',
     '## Stream modules of the gateway',
@@ -84,8 +87,8 @@ export function xepsMarkdown(): string {
     'each is switched on by its own configuration (`sm.enabled`, `csi.enabled`,',
     '`registration.enabled`).',
     '',
-    '| module | implements | requires | starts after (when enabled) |',
-    '|---|---|---|---|',
+    '| module | implements | requires | starts after (when enabled) | configured by |',
+    '|---|---|---|---|---|',
     ...moduleRows(builtinStreamModules),
     '',
     '## Modules of the MUC service',
@@ -94,8 +97,8 @@ export function xepsMarkdown(): string {
     "the session registry's. `muc-core` is the service's own room semantics and",
     'cannot be switched off (`muc.enabled` switches off the service).',
     '',
-    '| module | implements | requires | starts after (when enabled) |',
-    '|---|---|---|---|',
+    '| module | implements | requires | starts after (when enabled) | configured by |',
+    '|---|---|---|---|---|',
     ...moduleRows(mucModules),
     '',
   ].join('\n');

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MUC_MODULE_PREFIX, moduleHostOf } from '@parley/config';
+import { MUC_MODULE_PREFIX, describeConfig, moduleHostOf } from '@parley/config';
+import { builtinStreamModules } from '@parley/gateway';
 import { ModuleError } from '@parley/modules';
 import { mucModules } from '@parley/muc';
 import { builtinModules } from '@parley/session-registry';
@@ -20,6 +21,20 @@ describe('module names tell their host', () => {
       expect(moduleHostOf(m.name)).toBe('muc');
     }
     for (const m of builtinModules) expect(moduleHostOf(m.name), m.name).toBe('session-registry');
+  });
+});
+
+describe('module configuration sections', () => {
+  it('every section a module declares is a section of the configuration schema', () => {
+    const keys = describeConfig().map((k) => k.key);
+    for (const m of [...builtinModules, ...mucModules, ...builtinStreamModules]) {
+      for (const section of m.configSections ?? []) {
+        expect(
+          keys.some((k) => k.startsWith(`${section}.`)),
+          `${m.name}: ${section}`,
+        ).toBe(true);
+      }
+    }
   });
 });
 

@@ -18,6 +18,7 @@ function clientState(conn: Connection, el: Element): void {
  */
 export const clientStateModule: StreamModule = {
   name: 'client-state',
+  configSections: ['csi'],
   xeps: [
     {
       xep: '0352',

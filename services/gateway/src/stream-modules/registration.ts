@@ -11,6 +11,7 @@ import type { StreamModule } from './types.js';
  */
 export const registrationModule: StreamModule = {
   name: 'registration',
+  configSections: ['registration'],
   xeps: [
     {
       xep: '0077',

@@ -10,6 +10,7 @@ import type { StreamModule } from './types.js';
  */
 export const streamManagementModule: StreamModule = {
   name: 'stream-management',
+  configSections: ['sm'],
   xeps: [
     {
       xep: '0198',

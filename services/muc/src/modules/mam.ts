@@ -35,6 +35,7 @@ async function mamQuery(core: MucContext, req: RoomIqRequest): Promise<Element> 
  */
 export const mucMamModule: MucModule = {
   name: 'muc-mam',
+  configSections: ['muc'],
   xeps: [
     { xep: '0313', title: 'Message Archive Management', version: '0.8.0', note: 'room archives' },
     {

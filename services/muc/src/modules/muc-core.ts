@@ -35,6 +35,7 @@ export function roomTypeFeatures(room: Room): string[] {
  */
 export const mucCoreModule: MucModule = {
   name: 'muc-core',
+  configSections: ['muc'],
   xeps: [
     {
       xep: '0045',

@@ -63,6 +63,7 @@ import type { IqRequest, ModuleContext, ServerModule } from '../types.js';
  */
 export const mamModule: ServerModule = {
   name: 'mam',
+  configSections: ['mam'],
   xeps: [
     {
       xep: '0313',

@@ -8,6 +8,7 @@ import type { ServerModule } from '../types.js';
  */
 export const mucServiceModule: ServerModule = {
   name: 'conference-listing',
+  configSections: ['muc'],
   xeps: [],
   enabled: (config) => config.muc.enabled,
   register(ctx) {

@@ -54,6 +54,7 @@ export const DISCO = new ServiceKey<Disco>('disco');
  */
 export const discoModule: ServerModule = {
   name: 'disco',
+  configSections: ['modules.version'],
   xeps: [{ xep: '0030', title: 'Service Discovery', version: '2.5rc3' }],
   register(ctx) {
     const providers: AccountDiscoNodes[] = [];

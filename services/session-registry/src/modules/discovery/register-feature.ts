@@ -8,6 +8,7 @@ import type { ServerModule } from '../types.js';
  */
 export const registerFeatureModule: ServerModule = {
   name: 'register',
+  configSections: ['registration'],
   xeps: [
     {
       xep: '0077',

@@ -86,6 +86,7 @@ export const PEP_FEATURES = [
  */
 export const pepModule: ServerModule = {
   name: 'pep',
+  configSections: ['pubsub'],
   requires: ['disco'],
   xeps: [
     {

@@ -68,6 +68,7 @@ export function pubsubServiceJid(ctx: ModuleContext, domain: string): string {
  */
 export const pubsubServiceModule: ServerModule = {
   name: 'pubsub-service',
+  configSections: ['pubsub'],
   xeps: [
     {
       xep: '0060',

@@ -16,6 +16,7 @@ function packageVersion(): string {
 /** XEP-0092: Software Version of the server. */
 export const versionModule: ServerModule = {
   name: 'version',
+  configSections: ['modules.version'],
   xeps: [{ xep: '0092', title: 'Software Version', version: '1.1' }],
   register(ctx) {
     const version = packageVersion();

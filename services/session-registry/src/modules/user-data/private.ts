@@ -31,6 +31,7 @@ function qualified(child: Element): { ns: string; el: Element } {
  */
 export const privateModule: ServerModule = {
   name: 'private',
+  configSections: ['pubsub'],
   after: ['bookmarks'],
   xeps: [{ xep: '0049', title: 'Private XML Storage', version: '1.2' }],
   register(ctx) {

@@ -12,6 +12,7 @@ import type { ServerModule } from '../types.js';
  */
 export const vcardModule: ServerModule = {
   name: 'vcard',
+  configSections: ['pubsub'],
   requires: ['avatar'],
   xeps: [
     { xep: '0054', title: 'vcard-temp', version: '1.2' },
