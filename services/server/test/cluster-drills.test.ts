@@ -1,7 +1,7 @@
 import { xml } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { ready, startTestCluster, until } from './cluster-harness.js';
+import { ready, startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
@@ -70,7 +70,7 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
             );
           }),
         );
-        await new Promise((r) => setTimeout(r, ms / perSender));
+        await new Promise((r) => setTimeout(r, ms / perSender)); // pacing: the offered load
       }
     })();
     await Promise.all([sending, during?.()]);
@@ -80,13 +80,16 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
   it('SIGKILL of a session-registry worker under load: its partitions move, no message vanishes', async () => {
     const victim = cluster.registries[0]!;
     const ids = await load('kill', 60, 3000, async () => {
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 1000)); // the kill comes 1 s into the load
       process.kill(victim.proc.pid, 'SIGKILL');
     });
-    await until(
-      () => ids.every((id) => received.has(id) || bounced.has(id)),
-      30_000,
-      'every message delivered or bounced',
+    await vi.waitFor(
+      () =>
+        expect(
+          ids.every((id) => received.has(id) || bounced.has(id)),
+          'every message delivered or bounced',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     const delivered = ids.filter((id) => received.has(id)).length;
     const errors = ids.filter((id) => bounced.has(id) && !received.has(id)).length;
@@ -96,50 +99,67 @@ describe('cluster drills (real nats-server, redis-server and processes)', () => 
 
   it('NATS restart: gateways and workers reconnect by themselves and messages flow again', async () => {
     await cluster.nats!.restart();
-    await until(
+    await vi.waitFor(
       async () =>
-        (
-          await Promise.all(
-            [...cluster.gateways, ...cluster.registries.slice(1)].map((p) => ready(p.httpPort)),
-          )
-        ).every(Boolean),
-      30_000,
-      'every process ready again',
+        expect(
+          (
+            await Promise.all(
+              [...cluster.gateways, ...cluster.registries.slice(1)].map((p) => ready(p.httpPort)),
+            )
+          ).every(Boolean),
+          'every process ready again',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     const ids = await load('nats', 10, 500);
-    await until(
-      () => ids.every((id) => received.has(id)),
-      30_000,
-      'messages after the NATS restart',
+    await vi.waitFor(
+      () =>
+        expect(
+          ids.every((id) => received.has(id)),
+          'messages after the NATS restart',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
   }, 90_000);
 
   it('Redis restart: nothing crashes, readiness reports it, routing goes on, then recovers', async () => {
     await cluster.redis!.kill();
-    await until(
-      async () => !(await ready(cluster.gateways[0]!.httpPort)),
-      15_000,
-      'gateway not ready without Redis',
+    await vi.waitFor(
+      async () =>
+        expect(
+          !(await ready(cluster.gateways[0]!.httpPort)),
+          'gateway not ready without Redis',
+        ).toBe(true),
+      { timeout: 15_000, interval: 50 },
     );
     for (const p of [...cluster.gateways, ...cluster.registries.slice(1)])
       expect(p.proc.exited).toBe(false);
     const during = await load('redis-down', 5, 300);
-    await until(
-      () => during.every((id) => received.has(id)),
-      30_000,
-      'messages while Redis is down',
+    await vi.waitFor(
+      () =>
+        expect(
+          during.every((id) => received.has(id)),
+          'messages while Redis is down',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     await cluster.redis!.start();
-    await until(
-      async () => ready(cluster.gateways[0]!.httpPort),
-      30_000,
-      'gateway ready after Redis is back',
+    await vi.waitFor(
+      async () =>
+        expect(
+          await ready(cluster.gateways[0]!.httpPort),
+          'gateway ready after Redis is back',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     const after = await load('redis-back', 5, 300);
-    await until(
-      () => after.every((id) => received.has(id)),
-      30_000,
-      'messages after Redis is back',
+    await vi.waitFor(
+      () =>
+        expect(
+          after.every((id) => received.has(id)),
+          'messages after Redis is back',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
   }, 120_000);
 });

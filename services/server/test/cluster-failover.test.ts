@@ -13,9 +13,9 @@ import { partitionOf } from '@parley/routing';
 import { TcpRelay } from '@parley/testkit';
 import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterProcess, LocalCluster } from '../src/local-cluster.js';
-import { ready, startTestCluster, until } from './cluster-harness.js';
+import { ready, startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
 import { connect } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
@@ -140,6 +140,7 @@ describe('cluster failover drills under load', () => {
           ).catch(() => errors.add(id));
         }
         const next = start + ((n + 1) * 1000) / rate;
+        // The offered load: `rate` messages per second (pacing, not a wait for anything).
         await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
       }
     })();
@@ -156,21 +157,31 @@ describe('cluster failover drills under load', () => {
       'event="stored"',
     );
     const ids = await load('redis', 5, 8000, async () => {
+      // The scenario's timeline (not waits for anything): Redis dies 1.5 s into the load and
+      // comes back 2 s later, as in the drill of the issue.
       await new Promise((r) => setTimeout(r, 1500));
       await cluster.redis!.kill();
-      await new Promise((r) => setTimeout(r, 2000)); // the drill of the issue: back after 2 s
+      await new Promise((r) => setTimeout(r, 2000));
       await cluster.redis!.start();
     });
-    await until(allDelivered(ids), 60_000, 'every message delivered');
-    await until(
+    await vi.waitFor(
+      async () => expect(await allDelivered(ids)(), 'every message delivered').toBe(true),
+      { timeout: 60_000, interval: 50 },
+    );
+    await vi.waitFor(
       async () =>
-        (await Promise.all(cluster.gateways.map((g) => ready(g.httpPort)))).every(Boolean),
-      30_000,
-      'gateways ready again',
+        expect(
+          (await Promise.all(cluster.gateways.map((g) => ready(g.httpPort)))).every(Boolean),
+          'gateways ready again',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     // Traffic after the restart settles too (ownership kept, nothing moved).
     const after = await load('redis-after', 5, 2000);
-    await until(allDelivered(after), 30_000, 'messages after the restart');
+    await vi.waitFor(
+      async () => expect(await allDelivered(after)(), 'messages after the restart').toBe(true),
+      { timeout: 30_000, interval: 50 },
+    );
     const stored =
       (await metricSum(cluster.registries, 'parley_offline_messages_total', 'event="stored"')) -
       storedBefore;
@@ -195,14 +206,17 @@ describe('cluster failover drills under load', () => {
     let killedAt = 0;
     let movedAfter = 0;
     const ids = await load('kill', 5, 6000, async () => {
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1500)); // the kill comes 1.5 s into the load
       killedAt = Date.now();
       process.kill(victim.proc.pid, 'SIGKILL');
       // How long until the survivor consumes every partition.
-      await until(
-        async () => (await partitionsOf(survivors[0]!)) === 16,
-        30_000,
-        'the survivor to own every partition',
+      await vi.waitFor(
+        async () =>
+          expect(
+            (await partitionsOf(survivors[0]!)) === 16,
+            'the survivor to own every partition',
+          ).toBe(true),
+        { timeout: 30_000, interval: 50 },
       );
       movedAfter = Date.now() - killedAt;
     });
@@ -222,10 +236,18 @@ describe('cluster failover drills under load', () => {
         victimOwned.has(partitionOf(`r${i}@localhost`, 16))
       );
     };
-    await until(settled, 60_000, 'every message delivered').catch(() => {});
+    await vi
+      .waitFor(async () => expect(await settled(), 'every message delivered').toBe(true), {
+        timeout: 60_000,
+        interval: 50,
+      })
+      .catch(() => {});
     // A marker after everything: what has not arrived by now will not.
     const marker = await load('kill-marker', 5, 400);
-    await until(allDelivered(marker), 30_000, 'the marker messages');
+    await vi.waitFor(
+      async () => expect(await allDelivered(marker)(), 'the marker messages').toBe(true),
+      { timeout: 30_000, interval: 50 },
+    );
     const lost = ids.filter((id) => sent.get(id)!.got === 0);
     const afterKill = ids
       .map((id) => sent.get(id)!)
@@ -266,9 +288,15 @@ describe('cluster failover drills under load', () => {
   it('partition moved to an owner whose session table was lost: the gateways register their sessions again', async () => {
     const fresh = await cluster.spawn('session-registry', 'registry-3');
     const ownedBy = partitionsOf;
-    await until(async () => (await ownedBy(fresh)) > 0, 30_000, 'the new worker to own partitions');
+    await vi.waitFor(
+      async () => expect((await ownedBy(fresh)) > 0, 'the new worker to own partitions').toBe(true),
+      { timeout: 30_000, interval: 50 },
+    );
     const warm = await load('warm', 5, 1000);
-    await until(allDelivered(warm), 30_000, 'traffic through the new worker');
+    await vi.waitFor(
+      async () => expect(await allDelivered(warm)(), 'traffic through the new worker').toBe(true),
+      { timeout: 30_000, interval: 50 },
+    );
     // The session tables vanish from Redis (as after a restart the owners could not bridge),
     // then the worker holding them in memory dies: its successor loads nothing.
     const redis = connectRedis(cluster.redisUrl, 'drill');
@@ -305,40 +333,50 @@ describe('cluster failover drills under load', () => {
       cluster.gateways.map((g) => metricSum([g], 'parley_gateway_reregistration_partitions_total')),
     );
     process.kill(old.proc.pid, 'SIGKILL');
-    await until(
+    await vi.waitFor(
       async () =>
-        (await Promise.all(survivors.map(partitionsOf))).reduce((a, b) => a + b, 0) === 16,
-      30_000,
-      'the survivors to own every partition',
+        expect(
+          (await Promise.all(survivors.map(partitionsOf))).reduce((a, b) => a + b, 0) === 16,
+          'the survivors to own every partition',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     // Every gateway saw the new terms of the moved partitions, and the new owner handled
     // every session they listed.
-    await until(
+    await vi.waitFor(
       async () =>
-        (
-          await Promise.all(
-            cluster.gateways.map(
-              async (g, i) =>
-                (await metricSum([g], 'parley_gateway_reregistration_partitions_total')) -
-                  termsSeen[i]! >=
-                moved,
-            ),
-          )
-        ).every(Boolean),
-      30_000,
-      'both gateways re-registering',
+        expect(
+          (
+            await Promise.all(
+              cluster.gateways.map(
+                async (g, i) =>
+                  (await metricSum([g], 'parley_gateway_reregistration_partitions_total')) -
+                    termsSeen[i]! >=
+                  moved,
+              ),
+            )
+          ).every(Boolean),
+          'both gateways re-registering',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
-    await until(
+    await vi.waitFor(
       async () =>
-        (await metricSum(survivorsOf(), 'parley_registry_sessions_resynced_total')) -
-          resyncedBefore >=
-        (await metricSum(cluster.gateways, 'parley_gateway_sessions_reregistered_total')) -
-          listedBefore,
-      30_000,
-      'the listings handled',
+        expect(
+          (await metricSum(survivorsOf(), 'parley_registry_sessions_resynced_total')) -
+            resyncedBefore >=
+            (await metricSum(cluster.gateways, 'parley_gateway_sessions_reregistered_total')) -
+              listedBefore,
+          'the listings handled',
+        ).toBe(true),
+      { timeout: 30_000, interval: 50 },
     );
     const ids = await load('resync', 5, 2000);
-    await until(allDelivered(ids), 30_000, 'messages to the re-registered users');
+    await vi.waitFor(
+      async () =>
+        expect(await allDelivered(ids)(), 'messages to the re-registered users').toBe(true),
+      { timeout: 30_000, interval: 50 },
+    );
     const added =
       (await metricSum(
         survivorsOf(),
@@ -393,18 +431,42 @@ describe('cluster failover drills under load', () => {
       };
       const before = Array.from({ length: 10 }, (_, i) => `before-${i}`);
       await say(before);
-      await until(() => before.every((b) => got.has(b)), 15_000, 'the first messages');
+      await vi.waitFor(
+        () =>
+          expect(
+            before.every((b) => got.has(b)),
+            'the first messages',
+          ).toBe(true),
+        { timeout: 15_000, interval: 50 },
+      );
 
       relay.target = t.port(1);
       process.kill(cluster.gateways[0]!.proc.pid, 'SIGKILL');
       const during = Array.from({ length: 20 }, (_, i) => `during-${i}`);
       await say(during);
-      await until(() => resumedAt > 0, 30_000, 'ben to resume on the other gateway');
-      await until(() => during.every((b) => got.has(b)), 30_000, 'the backlog after resuming');
+      await vi.waitFor(
+        () => expect(resumedAt > 0, 'ben to resume on the other gateway').toBe(true),
+        { timeout: 30_000, interval: 50 },
+      );
+      await vi.waitFor(
+        () =>
+          expect(
+            during.every((b) => got.has(b)),
+            'the backlog after resuming',
+          ).toBe(true),
+        { timeout: 30_000, interval: 50 },
+      );
       const backlog = Math.max(0, ...during.map((b) => got.get(b)! - resumedAt));
       const after = Array.from({ length: 5 }, (_, i) => `after-${i}`);
       await say(after);
-      await until(() => after.every((b) => got.has(b)), 15_000, 'messages after resuming');
+      await vi.waitFor(
+        () =>
+          expect(
+            after.every((b) => got.has(b)),
+            'messages after resuming',
+          ).toBe(true),
+        { timeout: 15_000, interval: 50 },
+      );
       console.log(
         `[drill] gateway killed, SM client resumed: backlog of ${during.length} complete ${backlog} ms after the resumption`,
       );

@@ -59,19 +59,6 @@ export async function startTestCluster(
   };
 }
 
-/** Polls `cond` until it holds; throws naming `what` after `timeoutMs`. */
-export async function until(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Whether the process serving `/readyz` on `port` is ready. */
 export async function ready(port: number): Promise<boolean> {
   try {
