@@ -60,12 +60,24 @@ describe('LoadClient against the in-process server', () => {
   };
 
   it('delivers 100 messages in order over PLAIN without TLS', async () => {
-    const receiver = await open('receiver@localhost', 'pw-receiver');
+    // The receiver's session is available once the server reflected its initial presence.
+    let reflected!: () => void;
+    const available = new Promise<void>((resolve) => (reflected = resolve));
+    const receiver = await LoadClient.connect({
+      port,
+      jid: 'receiver@localhost',
+      password: 'pw-receiver',
+      mechanism: 'PLAIN',
+      resource: 'load',
+      onStanza: (el, c) => {
+        if (el.name === 'presence' && el.attr('from') === c.jid) reflected();
+      },
+    });
+    clients.push(receiver);
     const sender = await open('sender@localhost', 'pw-sender');
     expect(receiver.jid).toBe('receiver@localhost/load');
     expect(sender.jid).toBe('sender@localhost/load');
-    // Let the receiver's initial presence make its session available.
-    await new Promise((r) => setTimeout(r, 100));
+    await available;
 
     const bodies: string[] = [];
     const from: string[] = [];
