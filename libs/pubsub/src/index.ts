@@ -41,4 +41,5 @@ export {
 } from './events.js';
 export { capsKey, capsOf, capsVer, notifyNodes, verificationString, verifyCaps } from './caps.js';
 export type { Caps } from './caps.js';
+export { PEP_FEATURES, SERVICE_FEATURES } from './features.js';
 export * from './ns.js';

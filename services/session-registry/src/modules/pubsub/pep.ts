@@ -6,6 +6,7 @@ import {
   NS_PUBSUB_EVENT,
   NS_PUBSUB_OWNER,
   NS_SUBSCRIBE_AUTHORIZATION,
+  PEP_FEATURES,
   capsKey,
   capsOf,
   pubsubFeature,
@@ -28,47 +29,6 @@ import type { ModuleContext, ServerModule } from '../types.js';
  * carries the contact resource's caps and is never delivered to a client.
  */
 export const NS_PEP_INTEREST = 'urn:xmpp:parley:pep-interest:0';
-
-/** XEP-0060 features of the account's virtual pubsub service (XEP-0163 section 9). */
-export const PEP_FEATURES = [
-  'access-authorize',
-  'access-open',
-  'access-presence',
-  'access-roster',
-  'access-whitelist',
-  'auto-create',
-  'auto-subscribe',
-  'config-node',
-  'config-node-max',
-  'create-and-configure',
-  'create-nodes',
-  'delete-items',
-  'delete-nodes',
-  'filtered-notifications',
-  'instant-nodes',
-  'item-ids',
-  'last-published',
-  'manage-subscriptions',
-  'member-affiliation',
-  'meta-data',
-  'modify-affiliations',
-  'multi-items',
-  'outcast-affiliation',
-  'persistent-items',
-  'presence-subscribe',
-  'publish',
-  'publish-only-affiliation',
-  'publish-options',
-  'publisher-affiliation',
-  'pubsub-on-a-jid',
-  'purge-nodes',
-  'retract-items',
-  'retrieve-affiliations',
-  'retrieve-default',
-  'retrieve-items',
-  'retrieve-subscriptions',
-  'subscribe',
-];
 
 /**
  * XEP-0163 Personal Eventing Protocol: every account is a virtual pubsub

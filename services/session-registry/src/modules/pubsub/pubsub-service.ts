@@ -4,6 +4,7 @@ import {
   NS_PUBSUB,
   NS_PUBSUB_OWNER,
   PubsubEngine,
+  SERVICE_FEATURES,
   pubsubFeature,
 } from '@parley/pubsub';
 import {
@@ -19,39 +20,6 @@ import {
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { ModuleContext, ServerModule, ServiceStanza } from '../types.js';
-
-/** XEP-0060 features of the pubsub.<domain> service. */
-export const SERVICE_FEATURES = [
-  'access-open',
-  'auto-create',
-  'config-node',
-  'config-node-max',
-  'create-and-configure',
-  'create-nodes',
-  'delete-items',
-  'delete-nodes',
-  'instant-nodes',
-  'item-ids',
-  'manage-subscriptions',
-  'member-affiliation',
-  'meta-data',
-  'modify-affiliations',
-  'multi-items',
-  'outcast-affiliation',
-  'persistent-items',
-  'publish',
-  'publish-only-affiliation',
-  'publish-options',
-  'publisher-affiliation',
-  'purge-nodes',
-  'retract-items',
-  'retrieve-affiliations',
-  'retrieve-default',
-  'retrieve-items',
-  'retrieve-subscriptions',
-  'subscribe',
-  'subscription-notifications',
-];
 
 /** The JID of the pubsub service of a served domain. */
 export function pubsubServiceJid(ctx: ModuleContext, domain: string): string {
