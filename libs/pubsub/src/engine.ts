@@ -481,14 +481,16 @@ export class PubsubEngine {
     return this.load(record);
   }
 
-  private async requireOwner(loaded: LoadedNode, from: JID): Promise<void> {
+  /** The node an owner request names (its `node` attribute); `forbidden` unless `from` owns it. */
+  private async ownedNode(service: string, el: Element, from: JID): Promise<LoadedNode> {
+    const loaded = await this.mustGetNode(service, el.attr('node'));
     if ((await this.affiliation(loaded, from)) !== 'owner')
       throw errors.forbidden('only an owner may do this');
+    return loaded;
   }
 
   private async iqConfigureGet(service: string, from: JID, el: Element): Promise<Element> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     return xml(
       'pubsub',
       { xmlns: NS_PUBSUB_OWNER },
@@ -497,8 +499,7 @@ export class PubsubEngine {
   }
 
   private async iqConfigureSet(service: string, from: JID, el: Element): Promise<undefined> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     const form = findForm(el);
     if (!form) throw errors.badRequest('a configuration form is required');
     if (form.type === 'cancel') return undefined;
@@ -540,8 +541,7 @@ export class PubsubEngine {
   }
 
   private async iqDelete(service: string, from: JID, el: Element): Promise<undefined> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     await this.deleteNode(loaded, el.getChild('redirect')?.attr('uri'));
     return undefined;
   }
@@ -556,8 +556,7 @@ export class PubsubEngine {
   }
 
   private async iqPurge(service: string, from: JID, el: Element): Promise<undefined> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     if (!loaded.config.persist_items) throw unsupported('persistent-items');
     await this.store.purge(service, loaded.node);
     if (loaded.config.notify_retract)
@@ -940,8 +939,7 @@ export class PubsubEngine {
   }
 
   private async iqOwnerSubscriptionsGet(service: string, from: JID, el: Element): Promise<Element> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     const list = xml('subscriptions', { node: loaded.node });
     for (const s of await this.store.subscriptions(service, loaded.node))
       list.append(xml('subscription', { jid: s.jid, subscription: s.state, subid: s.subid }));
@@ -953,8 +951,7 @@ export class PubsubEngine {
     from: JID,
     el: Element,
   ): Promise<undefined> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     const changes: { jid: string; state: string; subid?: string }[] = [];
     for (const s of el.getChildren('subscription')) {
       const jid = tryParseJID(s.attr('jid') ?? '');
@@ -1013,8 +1010,7 @@ export class PubsubEngine {
   }
 
   private async iqOwnerAffiliationsGet(service: string, from: JID, el: Element): Promise<Element> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     const list = xml('affiliations', { node: loaded.node });
     if (this.profile.pep) list.append(xml('affiliation', { jid: service, affiliation: 'owner' }));
     for (const a of await this.store.affiliations(service, loaded.node))
@@ -1027,8 +1023,7 @@ export class PubsubEngine {
     from: JID,
     el: Element,
   ): Promise<undefined> {
-    const loaded = await this.mustGetNode(service, el.attr('node'));
-    await this.requireOwner(loaded, from);
+    const loaded = await this.ownedNode(service, el, from);
     const changes = new Map<string, PubsubAffiliation>();
     for (const a of el.getChildren('affiliation')) {
       const jid = tryParseJID(a.attr('jid') ?? '');
