@@ -7,41 +7,28 @@ read b's archive. Prints one JSON object with what was observed and exits 0
 only if every step worked.
 """
 import asyncio
-import json
-import ssl
-import sys
 from datetime import datetime, timedelta, timezone
 
 import slixmpp
 from slixmpp.exceptions import IqError
 
-PORT = int(sys.argv[1])
-DOMAIN = "localhost"
-TIMEOUT = 15
+from scenario_client import DOMAIN, TIMEOUT, Client, log_in, run
+
 COUNT = 25
 SID = "{urn:xmpp:sid:0}stanza-id"
 
 
-class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password)
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
-        for plugin in ("xep_0030", "xep_0059", "xep_0297", "xep_0313", "xep_0359", "xep_0441"):
-            self.register_plugin(plugin)
+class MamClient(Client):
+    def __init__(self, jid):
+        super().__init__(
+            jid, plugins=("xep_0030", "xep_0059", "xep_0297", "xep_0313", "xep_0359", "xep_0441")
+        )
         self.messages = asyncio.Queue()
-        self.online = asyncio.Event()
-        self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
 
     def on_message(self, msg):
         if msg["body"]:
             self.messages.put_nowait(msg)
-
-    async def on_start(self, _event):
-        await self.get_roster()
-        self.send_presence()
-        self.online.set()
 
 
 def stanza_id(msg, by):
@@ -59,14 +46,11 @@ async def collect(it):
     return out
 
 
-async def main():
-    result = {}
-    a = Client(f"slix-mam-a@{DOMAIN}/one", "secret")
-    b = Client(f"slix-mam-b@{DOMAIN}/two", "secret")
+async def scenario(port, result):
+    a = MamClient(f"slix-mam-a@{DOMAIN}/one")
+    b = MamClient(f"slix-mam-b@{DOMAIN}/two")
     a_bare, b_bare = f"slix-mam-a@{DOMAIN}", f"slix-mam-b@{DOMAIN}"
-    for c in (a, b):
-        c.connect(("127.0.0.1", PORT), force_starttls=True)
-    await asyncio.wait_for(asyncio.gather(a.online.wait(), b.online.wait()), TIMEOUT)
+    await log_in(port, a, b)
     started = datetime.now(timezone.utc) - timedelta(seconds=1)
 
     delivered = []
@@ -124,22 +108,13 @@ async def main():
     except IqError as err:
         result["foreign_archive"] = err.iq["error"]["condition"]
 
-    for c in (a, b):
-        c.disconnect()
-    print(json.dumps(result))
-    ok = (
+    return (
         result["stanza_ids"]
         and result["archived_bodies_in_order"]
         and result["ids_match_stanza_ids"]
         and result["foreign_archive"] == "forbidden"
     )
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    try:
-        code = asyncio.run(asyncio.wait_for(main(), 120))
-    except Exception as exc:  # report, then fail
-        print(json.dumps({"exception": repr(exc)}))
-        code = 1
-    sys.exit(code)
+    run(scenario, timeout=120)

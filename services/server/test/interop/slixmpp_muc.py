@@ -7,54 +7,28 @@ Prints one JSON object with what was observed and exits 0 only if every
 step worked.
 """
 import asyncio
-import json
-import ssl
 import sys
 
-import slixmpp
+from scenario_client import DOMAIN, TIMEOUT, Client, log_in, next_matching, run
 
-PORT = int(sys.argv[1])
-DOMAIN = "localhost"
 ROOM = sys.argv[2] if len(sys.argv) > 2 else f"slix@conference.{DOMAIN}"
-TIMEOUT = 15
 
 
-class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password)
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
-        self.register_plugin("xep_0030")
-        self.register_plugin("xep_0004")
-        self.register_plugin("xep_0045")
+class MucClient(Client):
+    def __init__(self, jid):
+        super().__init__(jid, plugins=("xep_0030", "xep_0004", "xep_0045"), roster=False)
         self.groupchat = asyncio.Queue()
         self.private = asyncio.Queue()
-        self.online = asyncio.Event()
-        self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("groupchat_message", lambda m: self.groupchat.put_nowait(m))
         self.add_event_handler(
             "message", lambda m: m["type"] == "chat" and self.private.put_nowait(m)
         )
 
-    async def on_start(self, _event):
-        self.send_presence()
-        self.online.set()
 
-
-async def next_matching(queue, pred):
-    while True:
-        item = await asyncio.wait_for(queue.get(), TIMEOUT)
-        if pred(item):
-            return item
-
-
-async def main():
-    result = {}
-    a = Client(f"slix-ma@{DOMAIN}/one", "secret")
-    b = Client(f"slix-mb@{DOMAIN}/two", "secret")
-    for c in (a, b):
-        c.connect(("127.0.0.1", PORT), force_starttls=True)
-    await asyncio.wait_for(asyncio.gather(a.online.wait(), b.online.wait()), TIMEOUT)
+async def scenario(port, result):
+    a = MucClient(f"slix-ma@{DOMAIN}/one")
+    b = MucClient(f"slix-mb@{DOMAIN}/two")
+    await log_in(port, a, b)
     muc_a = a.plugin["xep_0045"]
     muc_b = b.plugin["xep_0045"]
 
@@ -94,10 +68,7 @@ async def main():
     muc_b.leave_muc(ROOM, "Beta")
     muc_a.leave_muc(ROOM, "Alpha")
     await asyncio.sleep(0.2)
-    for c in (a, b):
-        c.disconnect()
-    print(json.dumps(result))
-    ok = (
+    return (
         result["service_is_muc"]
         and 110 in result["created_codes"]
         and result["b_history"] == ["before b"]
@@ -105,12 +76,7 @@ async def main():
         and result["reply_from"] == f"{ROOM}/Beta"
         and result["pm_from"] == f"{ROOM}/Beta"
     )
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(asyncio.run(main()))
-    except Exception as exc:  # report and fail clearly
-        print(json.dumps({"error": repr(exc)}))
-        sys.exit(1)
+    run(scenario)
