@@ -8,7 +8,6 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
 import { MemoryBus } from '@parley/bus';
 import type { Bus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
@@ -80,6 +79,16 @@ export interface Harness {
     password: string,
     resource?: string,
   ): Promise<{ client: TestClient; jid: string }>;
+  /**
+   * Resolves with the first log record (parsed) with message `msg` whose fields include
+   * `fields`, already written or written later (woken by each record: no polling, so fake
+   * timers do not move it).
+   */
+  logged(
+    msg: string,
+    fields?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Resolves once the gateway dealt with the closed socket of connection `conn` (its log record). */
   connectionClosed(conn: string): Promise<void>;
   /**
@@ -111,10 +120,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const stores = shared?.stores ?? openMemoryStores();
   const registry = shared?.registry ?? new FakeRegistry(bus);
   const logs: string[] = [];
+  const logWaiters = new Set<() => boolean>();
   const logger = createLogger({
     service: 'gateway',
     level: 'debug',
-    sink: (line) => void logs.push(line),
+    sink: (line) => {
+      logs.push(line);
+      for (const w of [...logWaiters]) w();
+    },
   });
   const metrics = createMetrics({ collectDefault: false });
   const gateway = await startGateway({
@@ -167,14 +180,29 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       if (jid === undefined) throw new Error(`bind failed: ${reply.toString()}`);
       return { client, jid };
     },
+    logged(msg, fields = {}, timeoutMs = WAIT.timeout) {
+      const find = () =>
+        logs
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .find((r) => r['msg'] === msg && Object.entries(fields).every(([k, v]) => r[k] === v));
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const r = find();
+          if (r === undefined) return false;
+          clearTimeout(timer);
+          logWaiters.delete(check);
+          resolve(r);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          logWaiters.delete(check);
+          reject(new Error(`no log record '${msg}' ${JSON.stringify(fields)} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        if (!check()) logWaiters.add(check);
+      });
+    },
     async connectionClosed(conn) {
-      await vi.waitFor(() => {
-        const closed = logs.some((line) => {
-          const r = JSON.parse(line) as { msg?: string; conn?: string };
-          return r.msg === 'client connection closed' && r.conn === conn;
-        });
-        if (!closed) throw new Error(`connection ${conn} is still open`);
-      }, WAIT);
+      await harness.logged('client connection closed', { conn });
     },
     async publishedBeforeMarker() {
       await bus.flush();
