@@ -1,5 +1,5 @@
-import { startRedisServer } from '@parley/testkit';
-import type { RedisServer } from '@parley/testkit';
+import { startRedisServer, startRedisWithClients } from '@parley/testkit';
+import type { RedisServer, RedisWithClients } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Leases,
@@ -27,20 +27,12 @@ describe('rendezvous hashing', () => {
 });
 
 describe('leases and ownership on a real redis-server', () => {
-  let server: RedisServer;
-  const clients: Redis[] = [];
-  const redis = () => {
-    const r = connectRedis(server.url, 'test');
-    clients.push(r);
-    return r;
-  };
+  let suite: RedisWithClients<Redis>;
+  const redis = () => suite.connect();
   beforeAll(async () => {
-    server = await startRedisServer();
+    suite = await startRedisWithClients((url) => connectRedis(url, 'test'));
   });
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await server.stop();
-  });
+  afterAll(() => suite.stop());
 
   it('a lease has one holder until released or expired', async () => {
     const l = new Leases(redis(), 300, 'test:lease');
@@ -114,20 +106,12 @@ describe('leases and ownership on a real redis-server', () => {
 });
 
 describe('ownership: fast death detection and Redis losing its data', () => {
-  let server: RedisServer;
-  const clients: Redis[] = [];
-  const redis = () => {
-    const r = connectRedis(server.url, 'test');
-    clients.push(r);
-    return r;
-  };
+  let suite: RedisWithClients<Redis>;
+  const redis = () => suite.connect();
   beforeAll(async () => {
-    server = await startRedisServer();
+    suite = await startRedisWithClients((url) => connectRedis(url, 'test'));
   });
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await server.stop();
-  });
+  afterAll(() => suite.stop());
   const until = async (cond: () => boolean | Promise<boolean>, ms = 8000) => {
     const end = Date.now() + ms;
     while (!(await cond())) {
@@ -188,7 +172,7 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(events).toContainEqual({ kind: 'peer-gone', workerId: 'fb' });
     // Each moved partition got a new term, which gateways watch.
-    const terms = await readTerms(clients[0]!, 16);
+    const terms = await readTerms(suite.clients[0]!, 16);
     for (const p of gone) expect(terms[p]).toMatch(/^fa\./);
     await a.o.stop();
   });
@@ -202,12 +186,12 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     await until(() => a.o.owned().length + b.o.owned().length === 16 && b.o.owned().length > 0);
     const [ownedA, ownedB] = [a.o.owned(), b.o.owned()];
     const [acqA, acqB] = [a.acquired.length, b.acquired.length];
-    const termsBefore = await readTerms(clients[0]!, 16);
-    await clients[0]!.flushall();
+    const termsBefore = await readTerms(suite.clients[0]!, 16);
+    await suite.clients[0]!.flushall();
     await until(() => events.some((e) => e.kind === 'settle'));
     // Leases re-taken by their holders, terms written back unchanged.
-    await until(async () => (await readTerms(clients[0]!, 16)).every((t) => t !== null));
-    expect(await readTerms(clients[0]!, 16)).toEqual(termsBefore);
+    await until(async () => (await readTerms(suite.clients[0]!, 16)).every((t) => t !== null));
+    expect(await readTerms(suite.clients[0]!, 16)).toEqual(termsBefore);
     // Five more rebalances of each worker (within the settle period): nothing moved.
     const [doneA, doneB] = [rebalancesOf(a.o), rebalancesOf(b.o)];
     await until(() => doneA() >= 5 && doneB() >= 5);

@@ -15,6 +15,8 @@ export type {
 } from './nats-server.js';
 export { startRedisServer } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { startRedisWithClients } from './redis-with-clients.js';
+export type { Disconnectable, RedisWithClients } from './redis-with-clients.js';
 export { TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export { TcpRelay } from './tcp-relay.js';

@@ -7,6 +7,7 @@ import {
   startNatsServer,
   startPostgresServer,
   startRedisServer,
+  startRedisWithClients,
 } from './index.js';
 
 /** Connects, optionally writes, and resolves with what was received once `complete` says so. */
@@ -118,6 +119,27 @@ describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
+  });
+
+  it('startRedisWithClients: clients of the server, disconnected before it stops', async () => {
+    const seenAtDisconnect: { url: string; serverUp: boolean }[] = [];
+    const redis = await startRedisWithClients((url) => {
+      const client = {
+        url,
+        disconnect: () => seenAtDisconnect.push({ url, serverUp: isAlive(redis.server.pid) }),
+      };
+      return client;
+    });
+    const [a, b] = [redis.connect(), redis.connect()];
+    expect(a.url).toBe(redis.server.url);
+    expect(redis.clients).toEqual([a, b]);
+    expect(await firstLine(redis.server.port, 'PING\r\n')).toBe('+PONG');
+    await redis.stop();
+    expect(seenAtDisconnect).toEqual([
+      { url: redis.server.url, serverUp: true },
+      { url: redis.server.url, serverUp: true },
+    ]);
+    expect(isAlive(redis.server.pid)).toBe(false);
   });
 });
 

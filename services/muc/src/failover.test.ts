@@ -3,8 +3,8 @@ import { MemoryBus } from '@parley/bus';
 import { RedisOwnership, connectRedis } from '@parley/cluster';
 import type { Redis } from '@parley/cluster';
 import { openMemoryStores } from '@parley/store';
-import { startRedisServer } from '@parley/testkit';
-import type { RedisServer } from '@parley/testkit';
+import { startRedisWithClients } from '@parley/testkit';
+import type { RedisWithClients } from '@parley/testkit';
 import { xml } from '@parley/xml';
 import { NS_MUC_USER, NS_OCCUPANT_ID } from './ns.js';
 import { RedisMucStateStore } from './state-store.js';
@@ -15,20 +15,12 @@ const B = 'bob@localhost/b';
 const C = 'carol@localhost/c';
 
 describe('hot room state mirrored in Redis: a new owner takes over with the occupants', () => {
-  let server: RedisServer;
-  const clients: Redis[] = [];
-  const redis = () => {
-    const r = connectRedis(server.url, 'muc-test');
-    clients.push(r);
-    return r;
-  };
+  let suite: RedisWithClients<Redis>;
+  const redis = () => suite.connect();
   beforeAll(async () => {
-    server = await startRedisServer();
+    suite = await startRedisWithClients((url) => connectRedis(url, 'muc-test'));
   });
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await server.stop();
-  });
+  afterAll(() => suite.stop());
 
   it('restores temporary and persistent rooms, occupants, roles and history on another worker', async () => {
     const stores = openMemoryStores();
