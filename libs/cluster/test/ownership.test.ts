@@ -1,14 +1,7 @@
-import { startRedisServer, startRedisWithClients } from '@parley/testkit';
-import type { RedisServer, RedisWithClients } from '@parley/testkit';
+import { startRedisWithClients } from '@parley/testkit';
+import type { RedisWithClients } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Leases,
-  RedisOwnership,
-  connectRedis,
-  ownerOf,
-  partitionsFor,
-  readTerms,
-} from '../src/index.js';
+import { RedisOwnership, connectRedis, ownerOf, partitionsFor, readTerms } from '../src/index.js';
 import type { OwnershipEvent } from '../src/index.js';
 import type { Redis } from '../src/index.js';
 
@@ -26,27 +19,13 @@ describe('rendezvous hashing', () => {
   });
 });
 
-describe('leases and ownership on a real redis-server', () => {
+describe('ownership on a real redis-server', () => {
   let suite: RedisWithClients<Redis>;
   const redis = () => suite.connect();
   beforeAll(async () => {
     suite = await startRedisWithClients((url) => connectRedis(url, 'test'));
   });
   afterAll(() => suite.stop());
-
-  it('a lease has one holder until released or expired', async () => {
-    const l = new Leases(redis(), 300, 'test:lease');
-    expect(await l.acquire('p1', 'a')).toBe(true);
-    expect(await l.acquire('p1', 'b')).toBe(false);
-    expect(await l.renew('p1', 'b')).toBe(false);
-    expect(await l.renew('p1', 'a')).toBe(true);
-    await l.release('p1', 'b');
-    expect(await l.holder('p1')).toBe('a');
-    await l.release('p1', 'a');
-    expect(await l.acquire('p1', 'b')).toBe(true);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(await l.acquire('p1', 'c')).toBe(true);
-  });
 
   it('two workers split the partitions; when one dies the other takes them all', async () => {
     const partitions = 16;
@@ -200,33 +179,5 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     expect([a.acquired.length, b.acquired.length]).toEqual([acqA, acqB]);
     await a.o.stop();
     await b.o.stop();
-  });
-});
-
-describe('failure counter on a real redis-server', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = connectRedis(server.url, 'test');
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
-
-  it('counts per key across clients, expires, and resets', async () => {
-    const { RedisFailureCounter } = await import('../src/index.js');
-    const a = new RedisFailureCounter(redis, 300);
-    const other = connectRedis(server.url, 'other');
-    const b = new RedisFailureCounter(other, 300);
-    expect(await a.record('10.0.0.1')).toBe(1);
-    expect(await b.record('10.0.0.1')).toBe(2);
-    expect(await a.record('10.0.0.2')).toBe(1);
-    await a.reset('10.0.0.1');
-    expect(await b.record('10.0.0.1')).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(await a.record('10.0.0.2')).toBe(1);
-    other.disconnect();
   });
 });
