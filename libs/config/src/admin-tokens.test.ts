@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.js';
+import { loadConfig } from './index.js';
+import { configError } from '../test/helpers.js';
 
 const H = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
@@ -43,15 +44,9 @@ describe('admin.tokens', () => {
   });
 
   it('refuses bad tokens with a message naming the key', () => {
-    const bad = (tokens: unknown) => {
-      try {
-        loadConfig({ env: {}, overrides: { admin: { tokens: tokens as never } } });
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as ConfigError).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
+    const bad = (tokens: unknown) =>
+      configError(() => loadConfig({ env: {}, overrides: { admin: { tokens: tokens as never } } }))
+        .message;
     expect(bad([{ name: 'a', sha256: 'secret', scopes: ['read'] }])).toMatch(
       /^admin\.tokens\[0\]: .*sha256/,
     );

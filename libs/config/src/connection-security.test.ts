@@ -1,38 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   cassandraConnection,
   cassandraSslOptions,
   loadConfig,
   natsConnectionSecurity,
   redisConnectionSecurity,
 } from './index.js';
+import { configError, testFiles } from '../test/helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-security-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, content: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const { dir, write: file } = testFiles('parley-security-test-');
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 const SEED = `SU${'A'.repeat(56)}`;
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('connection security: keys and environment', () => {
   it('has no credentials and no TLS by default', () => {
@@ -147,41 +128,41 @@ describe('connection security: errors name the key', () => {
 
   it('refuses two NATS authentication methods, or a key and its file', () => {
     expect(
-      errorOf(load({ bus: { nats: { token: 't', user: 'u', password: 'p' } } })),
+      configError(load({ bus: { nats: { token: 't', user: 'u', password: 'p' } } })),
     ).toMatchObject({
       key: 'bus.nats.user',
       message: expect.stringContaining('cannot be combined with bus.nats.token'),
     });
-    expect(errorOf(load({ bus: { nats: { nkeySeed: SEED, credsFile: '/x' } } })).key).toBe(
+    expect(configError(load({ bus: { nats: { nkeySeed: SEED, credsFile: '/x' } } })).key).toBe(
       'bus.nats.credsFile',
     );
-    expect(errorOf(load({ bus: { nats: { token: 't', tokenFile: '/t' } } })).key).toBe(
+    expect(configError(load({ bus: { nats: { token: 't', tokenFile: '/t' } } })).key).toBe(
       'bus.nats.tokenFile',
     );
-    expect(errorOf(load({ redis: { password: 'p', passwordFile: '/p' } })).key).toBe(
+    expect(configError(load({ redis: { password: 'p', passwordFile: '/p' } })).key).toBe(
       'redis.passwordFile',
     );
-    expect(errorOf(load({ store: { cassandra: { password: 'p', passwordFile: '/p' } } })).key).toBe(
-      'store.cassandra.passwordFile',
-    );
+    expect(
+      configError(load({ store: { cassandra: { password: 'p', passwordFile: '/p' } } })).key,
+    ).toBe('store.cassandra.passwordFile');
   });
 
   it('wants a password with a user, and a key with a certificate', () => {
-    expect(errorOf(load({ bus: { nats: { user: 'u' } } })).key).toBe('bus.nats.password');
-    expect(errorOf(load({ bus: { nats: { password: 'p' } } })).key).toBe('bus.nats.user');
-    expect(errorOf(load({ redis: { username: 'u' } })).key).toBe('redis.password');
-    expect(errorOf(load({ bus: { nats: { tls: { certFile: '/c' } } } })).key).toBe(
+    expect(configError(load({ bus: { nats: { user: 'u' } } })).key).toBe('bus.nats.password');
+    expect(configError(load({ bus: { nats: { password: 'p' } } })).key).toBe('bus.nats.user');
+    expect(configError(load({ redis: { username: 'u' } })).key).toBe('redis.password');
+    expect(configError(load({ bus: { nats: { tls: { certFile: '/c' } } } })).key).toBe(
       'bus.nats.tls.keyFile',
     );
-    expect(errorOf(load({ redis: { tls: { keyFile: '/k' } } })).key).toBe('redis.tls.certFile');
-    expect(errorOf(load({ store: { cassandra: { tls: { certFile: '/c' } } } })).key).toBe(
+    expect(configError(load({ redis: { tls: { keyFile: '/k' } } })).key).toBe('redis.tls.certFile');
+    expect(configError(load({ store: { cassandra: { tls: { certFile: '/c' } } } })).key).toBe(
       'store.cassandra.tls.keyFile',
     );
   });
 
   it('checks URL schemes', () => {
-    expect(errorOf(load({ bus: { natsUrl: 'http://nats:4222' } })).key).toBe('bus.natsUrl');
-    expect(errorOf(load({ redis: { url: 'http://redis:6379' } })).key).toBe('redis.url');
+    expect(configError(load({ bus: { natsUrl: 'http://nats:4222' } })).key).toBe('bus.natsUrl');
+    expect(configError(load({ redis: { url: 'http://redis:6379' } })).key).toBe('redis.url');
     expect(() => load({ bus: { natsUrl: 'nats-0:4222,tls://nats-1:4222' } })()).not.toThrow();
   });
 
@@ -190,7 +171,7 @@ describe('connection security: errors name the key', () => {
       env: {},
       overrides: { bus: { nats: { user: 'u', passwordFile: join(dir, 'nope') } } },
     });
-    expect(errorOf(() => natsConnectionSecurity(missing))).toMatchObject({
+    expect(configError(() => natsConnectionSecurity(missing))).toMatchObject({
       code: 'bad-file',
       key: 'bus.nats.passwordFile',
       message: expect.stringMatching(/^bus\.nats\.passwordFile: cannot read .*nope: ENOENT/),
@@ -199,20 +180,20 @@ describe('connection security: errors name the key', () => {
       env: {},
       overrides: { redis: { passwordFile: file('empty', '\n') } },
     });
-    expect(errorOf(() => redisConnectionSecurity(empty)).message).toMatch(
+    expect(configError(() => redisConnectionSecurity(empty)).message).toMatch(
       /redis.passwordFile: .* is empty/,
     );
     const notPem = loadConfig({
       env: {},
       overrides: { redis: { tls: { caFile: file('not.pem', 'hello') } } },
     });
-    expect(errorOf(() => redisConnectionSecurity(notPem)).key).toBe('redis.tls.caFile');
+    expect(configError(() => redisConnectionSecurity(notPem)).key).toBe('redis.tls.caFile');
     const badSeed = loadConfig({ env: {}, overrides: { bus: { nats: { nkeySeed: 'UABC' } } } });
-    expect(errorOf(() => natsConnectionSecurity(badSeed)).key).toBe('bus.nats.nkeySeed');
+    expect(configError(() => natsConnectionSecurity(badSeed)).key).toBe('bus.nats.nkeySeed');
     const badCreds = loadConfig({
       env: {},
       overrides: { bus: { nats: { credsFile: file('bad.creds', 'nothing') } } },
     });
-    expect(errorOf(() => natsConnectionSecurity(badCreds)).key).toBe('bus.nats.credsFile');
+    expect(configError(() => natsConnectionSecurity(badCreds)).key).toBe('bus.nats.credsFile');
   });
 });

@@ -1,28 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, loadConfig } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig } from './index.js';
 import type { Config, DeepPartial } from './index.js';
+import { configError, testFiles } from '../test/helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-config-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, write } = testFiles('parley-config-test-');
 
 let fileCounter = 0;
 function writeConfig(content: unknown): string {
-  const file = join(dir, `config-${++fileCounter}.json`);
-  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
-  return file;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
+  return write(
+    `config-${++fileCounter}.json`,
+    typeof content === 'string' ? content : JSON.stringify(content),
+  );
 }
 
 describe('defaults', () => {

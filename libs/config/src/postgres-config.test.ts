@@ -1,28 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load.js';
 import { postgresConnection } from './postgres-config.js';
+import { configError, testFiles } from '../test/helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-pgconf-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const files = testFiles('parley-pgconf-');
 
 describe('store.postgres', () => {
   it('is read from PARLEY_STORE_POSTGRES_* variables, password from a file', () => {
-    const pw = join(dir, 'pw');
-    writeFileSync(pw, '  s3cret\n');
+    const pw = files.write('pw', '  s3cret\n');
     const config = loadConfig({
       env: {
         PARLEY_STORE_KIND: 'postgres',
@@ -48,8 +33,10 @@ describe('store.postgres', () => {
   });
 
   it('reads the TLS files for verify-full and names a bad one', () => {
-    const ca = join(dir, 'ca.pem');
-    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const ca = files.write(
+      'ca.pem',
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    );
     const config = loadConfig({
       env: {},
       overrides: {
@@ -63,8 +50,7 @@ describe('store.postgres', () => {
       mode: 'verify-full',
       ca: expect.stringContaining('BEGIN CERTIFICATE') as unknown,
     });
-    const notPem = join(dir, 'not.pem');
-    writeFileSync(notPem, 'hello');
+    const notPem = files.write('not.pem', 'hello');
     const bad = loadConfig({
       env: {},
       overrides: { store: { postgres: { sslMode: 'verify-ca', tls: { caFile: notPem } } } },
