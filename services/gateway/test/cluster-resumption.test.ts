@@ -19,9 +19,10 @@ import {
   NS_SM,
   authenticate,
   deliver,
-  enableSm,
+  expectReleasedAfterTakeover,
   receiveIds,
   smElement,
+  smLogin as loginWithSm,
   storeState,
 } from './helpers/sm.js';
 
@@ -69,16 +70,7 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       await stores.close();
     });
 
-    async function smLogin(h: Harness, resource: string) {
-      const { client, jid } = await h.login('kim', 'secret', resource);
-      const bind = await h.registry.waitFor(
-        'bind',
-        (b) => b.resource === resource && b.takeover === undefined,
-      );
-      const enabled = await enableSm(client);
-      expect(enabled.attr('resume')).toBe('true');
-      return { client, jid, conn: bind.conn, id: enabled.attr('id')! };
-    }
+    const smLogin = (h: Harness, resource: string) => loginWithSm(h, 'kim', resource);
 
     it('resumes on a second gateway after the first was killed: every unacked stanza, in order, none of the acked', async () => {
       await start(60_000);
@@ -167,14 +159,8 @@ function clusterTests(name: string, openStores: () => Promise<StoreSet>): void {
       fresh.send(`<resume xmlns='${NS_SM}' previd='${old.id}' h='0'/>`);
       await smElement(fresh, 'resumed');
       expect(await receiveIds(fresh, 1)).toEqual(['k1']);
-      // gw1 closes the old stream with <conflict/> and does not unbind it.
-      expect(await old.client.streamError()).toBe('conflict');
-      // Late deliveries to the old connection are bounced naming it, for the registry to re-route.
-      deliver(h1.bus, 'gw1', old.conn, old.jid, 'k2');
-      const bounce = await h1.registry.waitFor('bounce', (b) => b.env.id === 'k2');
-      expect(bounce).toMatchObject({ to: old.jid, conn: old.conn });
-      await h1.connectionClosed(old.conn);
-      expect((await h1.publishedBeforeMarker()).map((r) => r.msg.t)).not.toContain('unbind');
+      // gw1 closes the old stream with <conflict/>, bounces late deliveries, does not unbind.
+      await expectReleasedAfterTakeover(h1, old);
       fresh.close();
     });
 

@@ -47,6 +47,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** STARTTLS, SCRAM and the restarted stream: authenticated, no resource bound. */
+export async function authenticate(
+  h: Pick<Harness, 'connect'>,
+  local: string,
+  password: string,
+): Promise<TestClient> {
+  const client = await h.connect();
+  await client.open();
+  await client.starttls();
+  await client.open();
+  const outcome = await client.scram(local, password);
+  if (outcome.localName !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
+  await client.open();
+  return client;
+}
+
 export interface HarnessOptions {
   configure?: (config: Config) => void;
   directTls?: boolean;
@@ -168,13 +184,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       });
     },
     async login(local, password, resource) {
-      const client = await harness.connect();
-      await client.open();
-      await client.starttls();
-      await client.open();
-      const outcome = await client.scram(local, password);
-      if (outcome.localName !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
-      await client.open();
+      const client = await authenticate(harness, local, password);
       const reply = await client.bind(resource);
       const jid = boundJid(reply);
       if (jid === undefined) throw new Error(`bind failed: ${reply.toString()}`);

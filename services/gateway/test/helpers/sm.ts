@@ -1,10 +1,12 @@
 /**
  * Helpers for the stream management (XEP-0198) and CSI (XEP-0352) tests:
  * SM elements, deliveries from the fake registry's side, a client that
- * authenticates without binding (to resume), and switches that cut a
- * gateway off the bus and the store the way a SIGKILL would.
+ * authenticates without binding (to resume), a login with resumable SM,
+ * what a gateway does with a stream whose session was taken over, and
+ * switches that cut a gateway off the bus and the store the way a SIGKILL
+ * would.
  */
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { BusError } from '@parley/bus';
 import type { Bus, MemoryBus } from '@parley/bus';
 import { gatewaySubject } from '@parley/routing';
@@ -31,20 +33,49 @@ export function smElement(client: TestClient, name: string): Promise<Element> {
   return client.nextMatching((e) => e.getNS() === NS_SM && e.localName === name, `<${name}/>`);
 }
 
-/** STARTTLS, SCRAM and the restarted stream: authenticated, no resource bound. */
-export async function authenticate(
-  h: Harness,
-  local: string,
-  password: string,
-): Promise<TestClient> {
-  const client = await h.connect();
-  await client.open();
-  await client.starttls();
-  await client.open();
-  const outcome = await client.scram(local, password);
-  if (outcome.localName !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
-  await client.open();
-  return client;
+export { authenticate } from './harness.js';
+
+/** A bound session with resumable stream management, as `smLogin` leaves it. */
+export interface SmLogin {
+  client: TestClient;
+  /** The full JID bound. */
+  jid: string;
+  /** The gateway's connection id (the registry's bind). */
+  conn: string;
+  /** The SM-ID to resume with. */
+  id: string;
+}
+
+/**
+ * Logs `local` (password 'secret') in as `resource`, waits until the
+ * registry saw the bind of that new session (not a resumption) and enables
+ * resumable stream management.
+ */
+export async function smLogin(h: Harness, local: string, resource: string): Promise<SmLogin> {
+  const { client, jid } = await h.login(local, 'secret', resource);
+  const bind = await h.registry.waitFor(
+    'bind',
+    (b) => b.jid === `${local}@localhost` && b.resource === resource && b.takeover === undefined,
+  );
+  const enabled = await enableSm(client);
+  expect(enabled.localName).toBe('enabled');
+  expect(enabled.attr('resume')).toBe('true');
+  return { client, jid, conn: bind.conn, id: enabled.attr('id')! };
+}
+
+/**
+ * What the gateway `holder` does with the stream of `old` once its session
+ * was resumed by another stream (XEP-0198 takeover): closes it with
+ * <conflict/>; bounces a late delivery to the old connection naming it, for
+ * the registry to re-route; lets the connection go without unbinding.
+ */
+export async function expectReleasedAfterTakeover(holder: Harness, old: SmLogin): Promise<void> {
+  expect(await old.client.streamError()).toBe('conflict');
+  deliver(holder.bus, holder.gateway.gatewayId, old.conn, old.jid, 'late-to-old');
+  const bounce = await holder.registry.waitFor('bounce', (b) => b.env.id === 'late-to-old');
+  expect(bounce).toMatchObject({ to: old.jid, conn: old.conn });
+  await holder.connectionClosed(old.conn);
+  expect((await holder.publishedBeforeMarker()).map((r) => r.msg.t)).not.toContain('unbind');
 }
 
 export interface DeliverOptions {
