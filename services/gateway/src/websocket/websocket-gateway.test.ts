@@ -22,10 +22,10 @@ import { WAIT, startHarness } from '../../test/helpers/harness.js';
 import type { Harness } from '../../test/helpers/harness.js';
 import { NS_SM, authenticate, deliver, receiveIds, storeState } from '../../test/helpers/sm.js';
 import { boundJid } from '../../test/helpers/test-client.js';
+import { Waiter } from '../../test/helpers/waiter.js';
 
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 const NS_STREAM = 'http://etherx.jabber.org/streams';
-const TIMEOUT_MS = 5_000;
 
 interface WsConnectOptions {
   protocols?: string[];
@@ -46,7 +46,7 @@ class WsClient {
   private readonly inbox: Element[] = [];
   streamClosed = false;
   closeCode: number | undefined;
-  private wake: Array<() => void> = [];
+  private readonly waiter = new Waiter(() => this.raw.join('\n'));
   private readonly framer: StreamFramer;
   /** The TLS socket under a wss:// connection. */
   tlsSocket: TLSSocket | undefined;
@@ -93,27 +93,11 @@ class WsClient {
 
   private push(fn: () => void): void {
     fn();
-    const wake = this.wake;
-    this.wake = [];
-    for (const w of wake) w();
+    this.waiter.changed();
   }
 
-  async until<T>(check: () => T | undefined, what: string, timeoutMs = TIMEOUT_MS): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v !== undefined) return v;
-      const left = deadline - Date.now();
-      if (left <= 0)
-        throw new Error(`timed out waiting for ${what}; received: ${this.raw.join('\n')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 50));
-        this.wake.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  until<T>(check: () => T | undefined, what: string, timeoutMs?: number): Promise<T> {
+    return this.waiter.until(check, what, timeoutMs);
   }
 
   send(data: string | Element | Buffer): void {

@@ -12,8 +12,7 @@ import type { ChannelBindingType, ScramHash } from '@parley/sasl';
 import { NS_BIND, NS_SASL, NS_STREAM, NS_STREAMS, NS_TLS } from '@parley/stanza';
 import { StreamFramer, xml } from '@parley/xml';
 import type { Element, StreamHeader, XmlError } from '@parley/xml';
-
-const TIMEOUT_MS = 5_000;
+import { TIMEOUT_MS, Waiter } from './waiter.js';
 
 export interface ConnectOptions {
   /** Direct TLS (XEP-0368). */
@@ -33,7 +32,7 @@ export class TestClient {
   /** Everything received, as text (for assertions on raw output such as keepalives). */
   raw = '';
   private readonly framer: StreamFramer;
-  private wake: Array<() => void> = [];
+  private readonly waiter = new Waiter(() => this.raw);
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -102,27 +101,12 @@ export class TestClient {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = [];
-    for (const w of wake) w();
+    this.waiter.changed();
   }
 
   /** Waits until `check` returns a value (re-checked on every event). */
-  async until<T>(check: () => T | undefined, what: string, timeoutMs = TIMEOUT_MS): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v !== undefined) return v;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; received so far: ${this.raw}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 50));
-        this.wake.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  until<T>(check: () => T | undefined, what: string, timeoutMs?: number): Promise<T> {
+    return this.waiter.until(check, what, timeoutMs);
   }
 
   send(data: string | Element): void {
