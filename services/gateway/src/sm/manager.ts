@@ -190,6 +190,8 @@ export class SmManager {
       .settled()
       .then(() => {
         this.bounce([...handed.unpersisted(), ...handed.orphans.splice(0)], handed, 'all');
+        // In the same step: a delivery arriving after the bounce is bounced by its caller.
+        this.finish(handed);
         this.deps.logger.info('stream management session handed over', {
           conn: connId,
           jid: handed.jid,
@@ -318,6 +320,8 @@ export class SmManager {
         .settled()
         .then(() => {
           this.bounce([...local.unpersisted(), ...local.orphans.splice(0)], local, 'unacked');
+          // In the same step: a delivery arriving after the bounce is bounced by its caller.
+          this.finish(local);
         })
         .catch((err: unknown) => {
           this.deps.logger.error('ending an expired session failed', { conn: local.connId, err });
