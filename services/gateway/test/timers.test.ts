@@ -1,7 +1,7 @@
 /**
  * The gateway's timer-driven paths on fake timers: the sweep (idle timeout,
- * XEP-0198 ack requests after 30 s of silence, the touches that keep an
- * attached session's record alive) and the resumption reaper (a detached
+ * negotiation deadline, XEP-0198 ack requests after 30 s of silence, the
+ * touches that keep an attached session's record alive) and the resumption reaper (a detached
  * session expires exactly at its deadline). A real gateway on a real
  * socket, the in-process bus and a memory resumption store; only
  * setInterval and Date are faked, so the sweep and the reaper run when the
@@ -85,6 +85,30 @@ describe('gateway timers (fake clock)', () => {
       again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
       await smElement(again, 'resumed');
       again.close();
+    });
+  });
+
+  describe('negotiation deadline (c2s.connectTimeoutMs 8 s, sweep every second)', () => {
+    beforeEach(() => start((c) => (c.c2s.connectTimeoutMs = 8_000)));
+
+    it('closes a stream not bound within the deadline, counted from the connection, whatever it reads', async () => {
+      const client = await h.connect();
+      await client.open(); // read at 0 s
+      await advance(6_000);
+      await client.starttls(); // read at 6 s: the deadline does not move
+      await client.open();
+      await advance(1_999);
+      expect(closedWithError()).toEqual([]);
+      await advance(1);
+      expect(closedWithError()).toHaveLength(1);
+      expect(await client.streamError()).toBe('connection-timeout');
+    });
+
+    it('does not apply to a bound stream', async () => {
+      const { client } = await h.login('tia', 'secret', 'bound');
+      await advance(60_000);
+      expect(closedWithError()).toEqual([]);
+      client.close();
     });
   });
 
