@@ -1,6 +1,6 @@
 import { startRedisWithClients } from '@parley/testkit';
 import type { RedisWithClients } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisOwnership, connectRedis, ownerOf, partitionsFor, readTerms } from '../src/index.js';
 import type { OwnershipEvent } from '../src/index.js';
 import type { Redis } from '../src/index.js';
@@ -56,18 +56,13 @@ describe('ownership on a real redis-server', () => {
     });
     await a.start(handlers('wa'));
     await b.start(handlers('wb'));
-    const until = async (cond: () => boolean) => {
-      const end = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > end) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    await until(
-      () =>
-        a.owned().length > 0 &&
-        b.owned().length > 0 &&
-        a.owned().length + b.owned().length === partitions,
+    await vi.waitFor(
+      () => {
+        expect(a.owned().length).toBeGreaterThan(0);
+        expect(b.owned().length).toBeGreaterThan(0);
+        expect(a.owned().length + b.owned().length).toBe(partitions);
+      },
+      { timeout: 5000, interval: 50 },
     );
     expect(new Set([...a.owned(), ...b.owned()]).size).toBe(partitions);
 
@@ -77,7 +72,10 @@ describe('ownership on a real redis-server', () => {
     clearInterval((b as unknown as { timer: NodeJS.Timeout }).timer);
     for (const p of bOwned) held.delete(p); // its process is gone
     const t0 = Date.now();
-    await until(() => a.owned().length === partitions);
+    await vi.waitFor(() => expect(a.owned()).toHaveLength(partitions), {
+      timeout: 5000,
+      interval: 50,
+    });
     expect(Date.now() - t0).toBeLessThan(3000);
     await a.stop();
     expect(held.size).toBe(0);
@@ -91,13 +89,7 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     suite = await startRedisWithClients((url) => connectRedis(url, 'test'));
   });
   afterAll(() => suite.stop());
-  const until = async (cond: () => boolean | Promise<boolean>, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const wait = { timeout: 8000, interval: 25 };
   /** Counts the rebalance rounds an ownership completes from now on. */
   const rebalancesOf = (o: RedisOwnership): (() => number) => {
     const target = o as unknown as { rebalance: () => Promise<void> };
@@ -139,7 +131,10 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     const b = worker('fb', dead);
     await a.o.start(a.handlers);
     await b.o.start(b.handlers);
-    await until(() => a.o.owned().length + b.o.owned().length === 16 && b.o.owned().length > 0);
+    await vi.waitFor(() => {
+      expect(a.o.owned().length + b.o.owned().length).toBe(16);
+      expect(b.o.owned().length).toBeGreaterThan(0);
+    }, wait);
     const gone = b.o.owned();
     // b "dies": it stops renewing; its 30 s leases would hold its partitions for 30 s.
     (b.o as unknown as { stopped: boolean }).stopped = true;
@@ -147,7 +142,7 @@ describe('ownership: fast death detection and Redis losing its data', () => {
       clearInterval((b.o as unknown as Record<string, NodeJS.Timeout>)[t]);
     dead.add('fb');
     const t0 = Date.now();
-    await until(() => a.o.owned().length === 16);
+    await vi.waitFor(() => expect(a.o.owned()).toHaveLength(16), wait);
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(events).toContainEqual({ kind: 'peer-gone', workerId: 'fb' });
     // Each moved partition got a new term, which gateways watch.
@@ -162,18 +157,27 @@ describe('ownership: fast death detection and Redis losing its data', () => {
     const b = worker('eb', new Set());
     await a.o.start(a.handlers);
     await b.o.start(b.handlers);
-    await until(() => a.o.owned().length + b.o.owned().length === 16 && b.o.owned().length > 0);
+    await vi.waitFor(() => {
+      expect(a.o.owned().length + b.o.owned().length).toBe(16);
+      expect(b.o.owned().length).toBeGreaterThan(0);
+    }, wait);
     const [ownedA, ownedB] = [a.o.owned(), b.o.owned()];
     const [acqA, acqB] = [a.acquired.length, b.acquired.length];
     const termsBefore = await readTerms(suite.clients[0]!, 16);
     await suite.clients[0]!.flushall();
-    await until(() => events.some((e) => e.kind === 'settle'));
+    await vi.waitFor(() => expect(events.map((e) => e.kind)).toContain('settle'), wait);
     // Leases re-taken by their holders, terms written back unchanged.
-    await until(async () => (await readTerms(suite.clients[0]!, 16)).every((t) => t !== null));
+    await vi.waitFor(
+      async () => expect(await readTerms(suite.clients[0]!, 16)).not.toContain(null),
+      wait,
+    );
     expect(await readTerms(suite.clients[0]!, 16)).toEqual(termsBefore);
     // Five more rebalances of each worker (within the settle period): nothing moved.
     const [doneA, doneB] = [rebalancesOf(a.o), rebalancesOf(b.o)];
-    await until(() => doneA() >= 5 && doneB() >= 5);
+    await vi.waitFor(() => {
+      expect(doneA()).toBeGreaterThanOrEqual(5);
+      expect(doneB()).toBeGreaterThanOrEqual(5);
+    }, wait);
     expect(a.o.owned()).toEqual(ownedA);
     expect(b.o.owned()).toEqual(ownedB);
     expect([a.acquired.length, b.acquired.length]).toEqual([acqA, acqB]);
