@@ -144,7 +144,7 @@ describe.skipIf(!haveNats)('direct transport: causal confirmations when a worker
           sends.push(g1.publishDurable(`xmpp.r.${p}a.u${n % 7}`, { n }));
           n++;
         }
-        await new Promise((res) => setTimeout(res, 1));
+        await new Promise((res) => setTimeout(res, 1)); // paced: traffic all through the kills
       }
     })();
     for (let k = 0; k < kills; k++) {
