@@ -6,18 +6,21 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import { BUS_PROTOCOL_VERSION, routeSubject } from '@parley/routing';
-import type { BindReply, Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
+import type { BindReply, GatewayMessage, RegistryMessage } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
-import { startSessionRegistry } from './registry.js';
 import type { SessionRegistry } from './registry.js';
+import {
+  chatFromBob,
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../test/bus-fixture.js';
 
 const P = 4;
-const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
 const ALICE = 'alice@localhost';
 
 describe('versioned messages on the registry partitions', () => {
@@ -27,9 +30,7 @@ describe('versioned messages on the registry partitions', () => {
   let registry: SessionRegistry;
   const logs: string[] = [];
   const gateway: Array<GatewayMessage & { v?: number }> = [];
-  const config = defaultConfig();
-  config.server.domains = ['localhost'];
-  config.routing.partitions = P;
+  const config = registryTestConfig(P);
 
   const rejected = async (reason: string, type: string): Promise<number> => {
     const metric = metrics.registry.getSingleMetric('parley_bus_messages_rejected_total');
@@ -42,15 +43,7 @@ describe('versioned messages on the registry partitions', () => {
       )?.value ?? 0
     );
   };
-  const chat = (id: string): Envelope => ({
-    stage: 'in',
-    kind: 'message',
-    type: 'chat',
-    id,
-    from: 'bob@localhost/b',
-    to: `${ALICE}/one`,
-    xml: `<message xmlns="jabber:client" from="bob@localhost/b" to="${ALICE}/one" id="${id}" type="chat"><body>${id}</body></message>`,
-  });
+  const chat = (id: string) => chatFromBob(id, `${ALICE}/one`);
   const deliveredIds = () =>
     gateway.filter((m) => m.t === 'deliver').map((m) => (m.t === 'deliver' ? m.env.id : ''));
 
@@ -61,19 +54,14 @@ describe('versioned messages on the registry partitions', () => {
     gateway.length = 0;
     logs.length = 0;
     bus.subscribe('xmpp.gw.gw1', (msg) => void gateway.push(msg.data as GatewayMessage));
-    registry = startSessionRegistry({
+    registry = await startTestRegistry({
       config,
       bus,
       stores,
       logger: createLogger({ service: 'test', level: 'warn', sink: (l) => void logs.push(l) }),
       metrics,
     });
-    await registry.ready;
-    await stores.accounts.create({
-      jid: ALICE,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
+    await createTestAccount(stores, ALICE);
     // A bind of the previous release: no `v`.
     const reply = (await bus.request(
       routeSubject(ALICE, P),

@@ -43,6 +43,7 @@ import { parseXml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { builtinModules, startSessionRegistry } from '../src/index.js';
 import type { ServerModule, SessionRegistry } from '../src/index.js';
+import { createTestAccount } from './bus-fixture.js';
 
 export const DOMAIN = 'example.org';
 
@@ -245,12 +246,7 @@ export class Harness {
 
   async createAccount(local: string): Promise<string> {
     const jid = jidOf(local);
-    const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
-    await this.stores.accounts.create({
-      jid,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
+    await createTestAccount(this.stores, jid);
     return jid;
   }
 

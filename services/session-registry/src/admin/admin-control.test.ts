@@ -1,7 +1,6 @@
 /** The registry's side of the admin API: per-account requests, fan-out queries, the MUC relay. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import {
   ADMIN_REGISTRY_SUBJECT,
   BUS_PROTOCOL_VERSION as v,
@@ -19,21 +18,22 @@ import type {
 } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics } from '@parley/telemetry';
-import { startSessionRegistry } from '../registry.js';
+import { createLogger } from '@parley/telemetry';
 import type { SessionRegistry } from '../registry.js';
+import {
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../test/bus-fixture.js';
 
 const P = 4;
-const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
 
 describe('admin control in the session registry', () => {
   let bus: MemoryBus;
   let stores: Stores;
   let registry: SessionRegistry;
   const gateway: GatewayMessage[] = [];
-  const config = defaultConfig();
-  config.server.domains = ['localhost'];
-  config.routing.partitions = P;
+  const config = registryTestConfig(P);
 
   const ask = (m: AdminRequest) =>
     bus.request(routeSubject(m.jid, P), m, { durable: true }) as Promise<AdminReply>;
@@ -51,20 +51,13 @@ describe('admin control in the session registry', () => {
     stores = openMemoryStores();
     gateway.length = 0;
     bus.subscribe('xmpp.gw.gw1', (msg) => void gateway.push(msg.data as GatewayMessage));
-    registry = startSessionRegistry({
+    registry = await startTestRegistry({
       config,
       bus,
       stores,
       logger: createLogger({ service: 'test', level: 'error', sink: () => undefined }),
-      metrics: createMetrics({ collectDefault: false }),
     });
-    await registry.ready;
-    for (const jid of ['alice@localhost', 'bob@localhost'])
-      await stores.accounts.create({
-        jid,
-        createdAt: 0,
-        credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-      });
+    for (const jid of ['alice@localhost', 'bob@localhost']) await createTestAccount(stores, jid);
   });
   afterEach(async () => {
     await registry.close();

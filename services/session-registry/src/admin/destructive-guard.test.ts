@@ -6,7 +6,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
 import type { BindReply, GatewayMessage, RegistryMessage } from '@parley/routing';
 import { gatewaySubject, routeSubject } from '@parley/routing';
@@ -15,7 +14,11 @@ import type { Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import type { SessionRegistry } from '../registry.js';
-import { startSessionRegistry } from '../registry.js';
+import {
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../test/bus-fixture.js';
 
 const D = 'example.org';
 const ALICE = `alice@${D}`;
@@ -31,9 +34,7 @@ let live: string[];
 let kicks: GatewayMessage[];
 
 beforeEach(async () => {
-  config = defaultConfig();
-  config.server.domains = [D];
-  config.routing.partitions = 4;
+  config = registryTestConfig(4, D);
   bus = new MemoryBus();
   stores = openMemoryStores();
   metrics = createMetrics({ collectDefault: false });
@@ -44,7 +45,7 @@ beforeEach(async () => {
     const m = msg.data as GatewayMessage;
     if (m.t === 'kick') kicks.push(m);
   });
-  registry = startSessionRegistry({
+  registry = await startTestRegistry({
     config,
     bus,
     stores,
@@ -52,15 +53,7 @@ beforeEach(async () => {
     metrics,
     gatewayLiveness: { live: async () => live },
   });
-  await registry.ready;
-  const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
-  for (const jid of [ALICE, BOB]) {
-    await stores.accounts.create({
-      jid,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
-  }
+  for (const jid of [ALICE, BOB]) await createTestAccount(stores, jid);
   await stores.rosters.setItem(ALICE, { jid: BOB, subscription: 'both', groups: [], listed: true });
   await stores.rosters.setItem(BOB, { jid: ALICE, subscription: 'both', groups: [], listed: true });
   await stores.offline.push(ALICE, `<message from='${BOB}' to='${ALICE}'/>`, 1, 100);

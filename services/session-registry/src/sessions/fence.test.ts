@@ -7,51 +7,37 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import { routeSubject } from '@parley/routing';
-import type { BindReply, Envelope, Fence, GatewayMessage, RegistryMessage } from '@parley/routing';
+import type { BindReply, Fence, RegistryMessage } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import { Fences } from './fence.js';
-import { startSessionRegistry } from '../registry.js';
 import type { RegistryOptions, SessionRegistry } from '../registry.js';
 import type { SessionEntry } from './session-table.js';
+import {
+  GatewayOutbox,
+  chatFromBob,
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../test/bus-fixture.js';
 
 const P = 4;
-const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
 const ALICE = 'alice@localhost';
 const PHONE = `${ALICE}/phone`;
 
-const chat = (id: string, to = PHONE): Envelope => ({
-  stage: 'in',
-  kind: 'message',
-  type: 'chat',
-  id,
-  from: 'bob@localhost/b',
-  to,
-  xml: `<message xmlns="jabber:client" from="bob@localhost/b" to="${to}" id="${id}" type="chat"><body>${id}</body></message>`,
-});
+const chat = (id: string) => chatFromBob(id, PHONE);
 
 describe('resumption fence (registry)', () => {
   let bus: MemoryBus;
   let stores: Stores;
   let registry: SessionRegistry;
-  const sent: Array<{ gw: string; m: GatewayMessage }> = [];
-  const config = defaultConfig();
-  config.server.domains = ['localhost'];
-  config.routing.partitions = P;
+  let outbox: GatewayOutbox;
+  const config = registryTestConfig(P);
 
   async function start(opts: Partial<RegistryOptions> = {}): Promise<void> {
-    registry = startSessionRegistry({
-      config,
-      bus,
-      stores,
-      logger: createLogger({ service: 'test', level: 'error' }),
-      metrics: createMetrics({ collectDefault: false }),
-      ...opts,
-    });
-    await registry.ready;
+    registry = await startTestRegistry({ config, bus, stores, ...opts });
   }
 
   const publish = async (m: RegistryMessage) => {
@@ -71,12 +57,9 @@ describe('resumption fence (registry)', () => {
   /** What the old gateway returns for its connection, as `SmManager` bounces it. */
   const returned = (id: string, conn = 'c1') =>
     publish({ t: 'bounce', to: PHONE, conn, env: chat(id) });
-  const delivered = (gw: string, conn: string) =>
-    sent.flatMap(({ gw: g, m }) =>
-      g === gw && m.t === 'deliver' && m.conn === conn ? [m.env.id] : [],
-    );
+  const delivered = (gw: string, conn: string) => outbox.delivered(gw, conn);
   const fences = (gw: string): Fence[] =>
-    sent.flatMap(({ gw: g, m }) => (g === gw && m.t === 'fence' ? [m] : []));
+    outbox.sent.flatMap(({ gw: g, m }) => (g === gw && m.t === 'fence' ? [m] : []));
   const fenceDone = (f: Fence) =>
     publish({ t: 'fence-done', jid: f.jid, conn: f.conn, id: f.id } as RegistryMessage);
   const offline = async () =>
@@ -85,17 +68,8 @@ describe('resumption fence (registry)', () => {
   beforeEach(async () => {
     bus = new MemoryBus();
     stores = openMemoryStores();
-    sent.length = 0;
-    for (const gw of ['gw1', 'gw2', 'gw3'])
-      bus.subscribe(
-        `xmpp.gw.${gw}`,
-        (msg) => void sent.push({ gw, m: msg.data as GatewayMessage }),
-      );
-    await stores.accounts.create({
-      jid: ALICE,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
+    outbox = new GatewayOutbox(bus, ['gw1', 'gw2', 'gw3']);
+    await createTestAccount(stores, ALICE);
   });
   afterEach(async () => {
     vi.useRealTimers();
@@ -111,7 +85,7 @@ describe('resumption fence (registry)', () => {
     expect(delivered('gw1', 'c1')).toEqual(['m1']);
     expect((await bind('gw2', 'c2', 'c1')).ok).toBe(true);
     // The fence follows every delivery routed to the old connection, on its gateway's subject.
-    const gw1 = sent.filter(({ gw }) => gw === 'gw1').map(({ m }) => m.t);
+    const gw1 = outbox.sent.filter(({ gw }) => gw === 'gw1').map(({ m }) => m.t);
     expect(gw1).toEqual(['deliver', 'fence']);
     const [fence] = fences('gw1');
     expect(fence).toMatchObject({ conn: 'c1', jid: PHONE });
@@ -158,7 +132,7 @@ describe('resumption fence (registry)', () => {
     await message('m1');
     expect(delivered('gw1', 'c1')).toEqual(['m1']);
     await bind('gw2', 'c2'); // the same resource, no takeover: the old one is kicked
-    expect(sent).toContainEqual({
+    expect(outbox.sent).toContainEqual({
       gw: 'gw1',
       m: expect.objectContaining({ t: 'kick', conn: 'c1' }),
     });

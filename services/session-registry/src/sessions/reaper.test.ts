@@ -10,18 +10,20 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import { ROUTE_PREFIX, routeSubject } from '@parley/routing';
 import type { BindReply, RegistryMessage } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics } from '@parley/telemetry';
-import { startSessionRegistry } from '../registry.js';
+import { createLogger } from '@parley/telemetry';
 import type { SessionRegistry } from '../registry.js';
+import {
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../test/bus-fixture.js';
 
 const P = 4;
 const T0 = Date.UTC(2030, 0, 1);
-const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
 const ALICE = 'alice@localhost';
 /** A gateway; this worker owns every partition, so it is also the one that drains it. */
 const GW = 'gw-a';
@@ -38,9 +40,7 @@ describe('dead-gateway reaper', () => {
   const gone = new Set<string>();
   /** The gateway-down messages the reaper published, with the (fake) time they were published. */
   const downs: Array<{ at: number; m: GatewayDown }> = [];
-  const config = defaultConfig();
-  config.server.domains = ['localhost'];
-  config.routing.partitions = P;
+  const config = registryTestConfig(P);
   config.sm.resumeTimeoutMs = 60_000;
 
   beforeEach(async () => {
@@ -55,23 +55,17 @@ describe('dead-gateway reaper', () => {
       const m = msg.data as RegistryMessage;
       if (m.t === 'gateway-down') downs.push({ at: Date.now() - T0, m });
     });
-    await stores.accounts.create({
-      jid: ALICE,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
-    registry = startSessionRegistry({
+    await createTestAccount(stores, ALICE);
+    registry = await startTestRegistry({
       config,
       bus,
       stores,
       logger: createLogger({ service: 'test', level: 'info', sink: (l) => void logs.push(l) }),
-      metrics: createMetrics({ collectDefault: false }),
       gatewayLiveness: {
         live: async () => [...live],
         gone: async (gw) => gone.has(gw),
       },
     });
-    await registry.ready;
   });
   afterEach(async () => {
     vi.useRealTimers();

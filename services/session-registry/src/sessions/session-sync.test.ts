@@ -5,70 +5,56 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import { routeSubject, syncSubject, partitionOf } from '@parley/routing';
-import type { BindReply, Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
+import type { BindReply, RegistryMessage } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics } from '@parley/telemetry';
-import { startSessionRegistry } from '../registry.js';
 import type { SessionRegistry } from '../registry.js';
+import {
+  GatewayOutbox,
+  chatFromBob,
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../test/bus-fixture.js';
 
 const P = 4;
-const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
 const ALICE = 'alice@localhost';
+const PHONE = `${ALICE}/phone`;
 
 describe('session-sync and parked deliveries', () => {
   let bus: MemoryBus;
   let stores: Stores;
   let registry: SessionRegistry;
-  const sent: Array<{ gw: string; m: GatewayMessage }> = [];
-  const config = defaultConfig();
-  config.server.domains = ['localhost'];
-  config.routing.partitions = P;
+  let outbox: GatewayOutbox;
+  const config = registryTestConfig(P);
 
-  const chat = (id: string, to = ALICE): Envelope => ({
-    stage: 'in',
-    kind: 'message',
-    type: 'chat',
-    id,
-    from: 'bob@localhost/b',
-    to,
-    xml: `<message xmlns="jabber:client" from="bob@localhost/b" to="${to}" id="${id}" type="chat"><body>${id}</body></message>`,
-  });
+  const chat = (id: string, to = ALICE) => chatFromBob(id, to);
   const publish = async (subject: string, m: RegistryMessage) => {
     await bus.publishDurable(subject, m);
     await registry.idle();
     await bus.flush();
   };
-  const delivered = (gw: string, conn: string) =>
-    sent.flatMap(({ gw: g, m }) =>
-      g === gw && m.t === 'deliver' && m.conn === conn ? [m.env.id] : [],
-    );
+  /** Binds ALICE/phone on `gw` as `conn` (resuming `takeover`); resolves with the reply. */
+  const bind = async (gw: string, conn: string, takeover?: string) => {
+    const req: RegistryMessage = { t: 'bind', jid: ALICE, resource: 'phone', gw, conn };
+    if (takeover !== undefined) req.takeover = takeover;
+    return (await bus.request(routeSubject(ALICE, P), req, { durable: true })) as BindReply;
+  };
+  /** ALICE/phone bound on gw1 as c1, which made the session resumable. */
+  const resumableOnGw1 = async () => {
+    await bind('gw1', 'c1');
+    await publish(routeSubject(ALICE, P), { t: 'session-resumable', jid: PHONE, conn: 'c1' });
+  };
+  const delivered = (gw: string, conn: string) => outbox.delivered(gw, conn);
   const offline = async () => (await stores.offline.list(ALICE, 100)).length;
 
   beforeEach(async () => {
     bus = new MemoryBus();
     stores = openMemoryStores();
-    sent.length = 0;
-    for (const gw of ['gw1', 'gw2'])
-      bus.subscribe(
-        `xmpp.gw.${gw}`,
-        (msg) => void sent.push({ gw, m: msg.data as GatewayMessage }),
-      );
-    registry = startSessionRegistry({
-      config,
-      bus,
-      stores,
-      logger: createLogger({ service: 'test', level: 'error' }),
-      metrics: createMetrics({ collectDefault: false }),
-    });
-    await registry.ready;
-    await stores.accounts.create({
-      jid: ALICE,
-      createdAt: 0,
-      credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-    });
+    outbox = new GatewayOutbox(bus, ['gw1', 'gw2']);
+    registry = await startTestRegistry({ config, bus, stores });
+    await createTestAccount(stores, ALICE);
   });
   afterEach(async () => {
     await registry.close();
@@ -84,7 +70,7 @@ describe('session-sync and parked deliveries', () => {
       gw: 'gw1',
       sessions: [
         {
-          jid: `${ALICE}/phone`,
+          jid: PHONE,
           conn: 'c1',
           available: true,
           priority: 1,
@@ -101,21 +87,21 @@ describe('session-sync and parked deliveries', () => {
     await publish(syncSubject(p()), {
       t: 'session-sync',
       gw: 'gw1',
-      sessions: [{ jid: `${ALICE}/phone`, conn: 'c1', available: true, boundAt: 1 }],
+      sessions: [{ jid: PHONE, conn: 'c1', available: true, boundAt: 1 }],
     });
     expect(registry.sessionCount()).toBe(1);
-    expect(sent.filter(({ m }) => m.t === 'kick')).toEqual([]);
+    expect(outbox.sent.filter(({ m }) => m.t === 'kick')).toEqual([]);
   });
 
   it('a session that ended after it was listed is not resurrected: its unbind follows in order', async () => {
     await publish(syncSubject(p()), {
       t: 'session-sync',
       gw: 'gw1',
-      sessions: [{ jid: `${ALICE}/phone`, conn: 'c1', available: true }],
+      sessions: [{ jid: PHONE, conn: 'c1', available: true }],
     });
     await publish(routeSubject(ALICE, P), {
       t: 'unbind',
-      jid: `${ALICE}/phone`,
+      jid: PHONE,
       gw: 'gw1',
       conn: 'c1',
     });
@@ -125,63 +111,37 @@ describe('session-sync and parked deliveries', () => {
   });
 
   it('of two connections claiming one full JID the later bind wins; the other is kicked', async () => {
-    const reply = (await bus.request(
-      routeSubject(ALICE, P),
-      { t: 'bind', jid: ALICE, resource: 'phone', gw: 'gw2', conn: 'c2' } satisfies RegistryMessage,
-      { durable: true },
-    )) as BindReply;
-    expect(reply.ok).toBe(true);
+    expect((await bind('gw2', 'c2')).ok).toBe(true);
     // A listing of an older connection for the same resource loses.
     await publish(syncSubject(p()), {
       t: 'session-sync',
       gw: 'gw1',
-      sessions: [{ jid: `${ALICE}/phone`, conn: 'c1', boundAt: 1 }],
+      sessions: [{ jid: PHONE, conn: 'c1', boundAt: 1 }],
     });
-    expect(sent).toContainEqual({
+    expect(outbox.sent).toContainEqual({
       gw: 'gw1',
       m: expect.objectContaining({ t: 'kick', conn: 'c1' }),
     });
-    await publish(routeSubject(ALICE, P), { t: 'stanza', env: chat('m3', `${ALICE}/phone`) });
+    await publish(routeSubject(ALICE, P), { t: 'stanza', env: chat('m3', PHONE) });
     expect(delivered('gw2', 'c2')).toEqual(['m3']);
   });
 
   it('parks what is drained from a dead gateway for a resumable session, and hands it over on resumption', async () => {
-    await bus.request(
-      routeSubject(ALICE, P),
-      { t: 'bind', jid: ALICE, resource: 'phone', gw: 'gw1', conn: 'c1' } satisfies RegistryMessage,
-      { durable: true },
-    );
-    await publish(routeSubject(ALICE, P), {
-      t: 'session-resumable',
-      jid: `${ALICE}/phone`,
-      conn: 'c1',
-    });
+    await resumableOnGw1();
     for (const id of ['d1', 'd2'])
       await publish(routeSubject(ALICE, P), {
         t: 'bounce',
-        to: `${ALICE}/phone`,
+        to: PHONE,
         conn: 'c1',
         drained: true,
-        env: chat(id, `${ALICE}/phone`),
+        env: chat(id, PHONE),
       });
     expect(await offline()).toBe(0); // kept for the resumption, not stored offline
-    const reply = (await bus.request(
-      routeSubject(ALICE, P),
-      {
-        t: 'bind',
-        jid: ALICE,
-        resource: 'phone',
-        gw: 'gw2',
-        conn: 'c2',
-        takeover: 'c1',
-      } satisfies RegistryMessage,
-      { durable: true },
-    )) as BindReply;
-    expect(reply.ok).toBe(true);
+    expect((await bind('gw2', 'c2', 'c1')).ok).toBe(true);
     await bus.flush();
     // Held until the old connection is fenced (answered here as gw1's drainer would).
     expect(delivered('gw2', 'c2')).toEqual([]);
-    const fence = sent.find(({ gw, m }) => gw === 'gw1' && m.t === 'fence')?.m;
+    const fence = outbox.sent.find(({ gw, m }) => gw === 'gw1' && m.t === 'fence')?.m;
     if (fence?.t !== 'fence') throw new Error('no fence sent to gw1');
     await publish(routeSubject(ALICE, P), {
       t: 'fence-done',
@@ -193,26 +153,17 @@ describe('session-sync and parked deliveries', () => {
   });
 
   it('parked deliveries of a session that ends without resuming are routed as if it were gone', async () => {
-    await bus.request(
-      routeSubject(ALICE, P),
-      { t: 'bind', jid: ALICE, resource: 'phone', gw: 'gw1', conn: 'c1' } satisfies RegistryMessage,
-      { durable: true },
-    );
-    await publish(routeSubject(ALICE, P), {
-      t: 'session-resumable',
-      jid: `${ALICE}/phone`,
-      conn: 'c1',
-    });
+    await resumableOnGw1();
     await publish(routeSubject(ALICE, P), {
       t: 'bounce',
-      to: `${ALICE}/phone`,
+      to: PHONE,
       conn: 'c1',
       drained: true,
-      env: chat('d3', `${ALICE}/phone`),
+      env: chat('d3', PHONE),
     });
     await publish(routeSubject(ALICE, P), {
       t: 'unbind',
-      jid: `${ALICE}/phone`,
+      jid: PHONE,
       gw: 'gw1',
       conn: 'c1',
     });

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
-import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
 import { bareOf } from '@parley/jid';
 import { NS_MAM, NS_RSM, NS_SID, getStanzaId } from '@parley/mam';
@@ -9,11 +8,15 @@ import { gatewaySubject, routeSubject } from '@parley/routing';
 import { NS_CARBONS } from '@parley/stanza';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics } from '@parley/telemetry';
+import { createLogger } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { SessionRegistry } from '../../registry.js';
-import { startSessionRegistry } from '../../registry.js';
+import {
+  createTestAccount,
+  registryTestConfig,
+  startTestRegistry,
+} from '../../../test/bus-fixture.js';
 
 const D = 'example.org';
 const ALICE = `alice@${D}`;
@@ -34,9 +37,7 @@ let delivered: Delivery[];
 let ts = 1_000_000;
 
 async function start(patch: (c: Config) => void = () => undefined): Promise<void> {
-  config = defaultConfig();
-  config.server.domains = [D];
-  config.routing.partitions = 4;
+  config = registryTestConfig(4, D);
   patch(config);
   bus = new MemoryBus();
   stores = openMemoryStores();
@@ -45,24 +46,13 @@ async function start(patch: (c: Config) => void = () => undefined): Promise<void
     const m = msg.data as GatewayMessage;
     if (m.t === 'deliver') delivered.push({ conn: m.conn, el: parseXml(m.env.xml), env: m.env });
   });
-  registry = startSessionRegistry({
+  registry = await startTestRegistry({
     config,
     bus,
     stores,
     logger: createLogger({ service: 'test', level: 'error', sink: () => undefined }),
-    metrics: createMetrics(),
   });
-  await registry.ready;
-  for (const jid of [ALICE, BOB]) await createAccount(jid);
-}
-
-async function createAccount(jid: string): Promise<void> {
-  const cred = { salt: 'c2FsdA==', iterations: 4096, storedKey: 'a2V5', serverKey: 'a2V5' };
-  await stores.accounts.create({
-    jid,
-    createdAt: 0,
-    credentials: { 'SCRAM-SHA-1': cred, 'SCRAM-SHA-256': cred },
-  });
+  for (const jid of [ALICE, BOB]) await createTestAccount(stores, jid);
 }
 
 async function settle(): Promise<void> {
@@ -176,14 +166,12 @@ describe('mam module: archiving', () => {
     const first = getStanzaId(messagesTo('cb')[0]!, BOB);
     // A new worker takes over with the same stores.
     await registry.close();
-    registry = startSessionRegistry({
+    registry = await startTestRegistry({
       config,
       bus,
       stores,
       logger: createLogger({ service: 'test', level: 'error', sink: () => undefined }),
-      metrics: createMetrics(),
     });
-    await registry.ready;
     await login(BOB, 'b', 'cb2');
     publish(BOB, { t: 'stanza', env: { ...env, stage: 'in' } });
     await settle();
