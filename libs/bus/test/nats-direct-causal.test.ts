@@ -1,10 +1,7 @@
-import { hasBinary, startNatsServer, TcpRelay } from '@parley/testkit';
-import type { NatsServer } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DurableHandler } from '../src/bus.js';
-import { connectNatsBus } from '../src/nats-bus.js';
-import type { NatsBus, NatsBusOptions } from '../src/nats-bus.js';
 import { uniqueToken } from './bus-contract.js';
+import { haveNats, natsSuite, prng } from './nats-fixture.js';
 
 /**
  * Causal confirmations of the direct transport, against a real nats-server:
@@ -14,57 +11,22 @@ import { uniqueToken } from './bus-contract.js';
  * and replaced: every message of G1 must still reach C, in order, because R
  * confirms a message of A only once what it published on is confirmed.
  */
-const haveNats = hasBinary('nats-server');
 if (!haveNats) console.warn('nats-server not found: skipping the causal confirmation tests');
 
 const ACK_TIMEOUT_MS = 500;
-const quiet = { info: () => {}, warn: () => {}, error: console.error };
 
 function clusterScopeOf(subject: string): string {
   const m = /^(xmpp\.[a-z]+\.[^.]+)\./.exec(subject);
   return m ? m[1]! : subject;
 }
 
-/** A seeded PRNG (mulberry32): a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe.skipIf(!haveNats)('direct transport: causal confirmations when a worker dies', () => {
-  let server: NatsServer;
-  const buses: NatsBus[] = [];
-  const relays: TcpRelay[] = [];
-  const cleanups: Array<() => void> = [];
-
-  async function bus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
-    const b = await connectNatsBus({
-      servers: server.url,
-      logger: quiet,
-      stream: { subjects: ['xmpp.r.>', 'xmpp.gw.>'] },
-      durableBatchKey: clusterScopeOf,
-      durableAckTimeoutMs: ACK_TIMEOUT_MS,
-      ...extra,
-    });
-    buses.push(b);
-    return b;
-  }
-
-  beforeAll(async () => {
-    server = await startNatsServer();
+  const nats = natsSuite({
+    stream: { subjects: ['xmpp.r.>', 'xmpp.gw.>'] },
+    durableBatchKey: clusterScopeOf,
+    durableAckTimeoutMs: ACK_TIMEOUT_MS,
   });
-  afterAll(async () => {
-    for (const f of cleanups) f();
-    await Promise.all(buses.map((b) => b.close()));
-    await Promise.all(relays.map((r) => r.close()));
-    await server?.stop();
-  });
+  const bus = nats.bus;
 
   /**
    * A worker process: consumes A and B through its own relay. `kill()`: from
@@ -75,12 +37,11 @@ describe.skipIf(!haveNats)('direct transport: causal confirmations when a worker
   const onA = { count: 0, seen: new Set<number>() };
 
   async function worker(p: string, handover: boolean) {
-    const relay = await TcpRelay.start(server.port);
-    relays.push(relay);
+    const relay = await nats.relay();
     let dead = false;
     let bury!: () => void;
     const grave = new Promise<void>((r) => (bury = r));
-    cleanups.push(() => bury());
+    nats.cleanup(() => bury());
     const b = await bus({
       servers: `nats://127.0.0.1:${relay.port}`,
       reconnectTimeWaitMs: 50,

@@ -1,10 +1,8 @@
-import { hasBinary, startNatsServer, TcpRelay } from '@parley/testkit';
-import type { NatsServer } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DurableMessage } from '../src/bus.js';
-import { connectNatsBus } from '../src/nats-bus.js';
-import type { DirectFrame, DirectTap, NatsBus, NatsBusOptions } from '../src/nats-bus.js';
+import type { DirectFrame, DirectTap } from '../src/nats-bus.js';
 import { uniqueToken } from './bus-contract.js';
+import { haveNats, natsSuite, prng } from './nats-fixture.js';
 
 /**
  * The direct transport under injected faults, against a real nats-server:
@@ -16,7 +14,6 @@ import { uniqueToken } from './bus-contract.js';
  * repeated and reordered frames); duplicates happen only when a consumer dies
  * with handled messages it had not confirmed yet, and only for those.
  */
-const haveNats = hasBinary('nats-server');
 if (!haveNats) console.warn('nats-server not found: skipping the direct transport fault tests');
 
 const ACK_TIMEOUT_MS = 500;
@@ -24,20 +21,6 @@ const ACK_TIMEOUT_MS = 500;
 const TICK_MS = 100;
 /** Room for a loaded CI machine on top of the documented times. */
 const SLACK_MS = 1000;
-
-const quiet = { info: () => {}, warn: () => {}, error: console.error };
-
-/** A seeded PRNG (mulberry32): a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fault = 'pass' | 'drop' | 'dup' | 'swap';
 
@@ -103,32 +86,8 @@ class Log {
 const range = (from: number, to: number) => [...Array(to - from).keys()].map((i) => i + from);
 
 describe.skipIf(!haveNats)('direct transport under faults', () => {
-  let server: NatsServer;
-  const buses: NatsBus[] = [];
-  const relays: TcpRelay[] = [];
-  /** Run before closing the buses: releases handlers a test left hanging. */
-  const cleanups: Array<() => void> = [];
-
-  async function bus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
-    const b = await connectNatsBus({
-      servers: server.url,
-      logger: quiet,
-      durableAckTimeoutMs: ACK_TIMEOUT_MS,
-      ...extra,
-    });
-    buses.push(b);
-    return b;
-  }
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    for (const f of cleanups) f();
-    await Promise.all(buses.map((b) => b.close()));
-    await Promise.all(relays.map((r) => r.close()));
-    await server?.stop();
-  });
+  const nats = natsSuite({ durableAckTimeoutMs: ACK_TIMEOUT_MS });
+  const bus = nats.bus;
 
   /**
    * Two senders, one consumer, `perSender` messages each, faults from
@@ -291,8 +250,7 @@ describe.skipIf(!haveNats)('direct transport under faults', () => {
   });
 
   it('a consumer killed mid-stream: the next one resumes in order; fewer than 256 messages come twice', async () => {
-    const relay = await TcpRelay.start(server.port);
-    relays.push(relay);
+    const relay = await nats.relay();
     const pub = await bus();
     let dead = false;
     let lastConfirmOut = 0;
@@ -313,7 +271,7 @@ describe.skipIf(!haveNats)('direct transport under faults', () => {
     const log = new Log();
     let bury!: () => void;
     const grave = new Promise<void>((r) => (bury = r));
-    cleanups.push(() => bury()); // lets the dead consumer's bus close at the end
+    nats.cleanup(() => bury()); // lets the dead consumer's bus close at the end
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     await doomed.consumeOrdered(filter, `c-${p}`, async (m) => {

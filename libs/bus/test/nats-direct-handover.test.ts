@@ -1,37 +1,20 @@
-import { hasBinary, startNatsServer } from '@parley/testkit';
-import type { NatsServer } from '@parley/testkit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { OrderedConsumer } from '../src/bus.js';
-import { connectNatsBus } from '../src/nats-bus.js';
-import type { DirectTap, NatsBus, NatsBusOptions } from '../src/nats-bus.js';
+import type { DirectTap, NatsBus } from '../src/nats-bus.js';
 import { uniqueToken } from './bus-contract.js';
+import { haveNats, natsSuite, prng } from './nats-fixture.js';
 
 /**
  * The direct transport's same-process hand-over, configured as in a cluster
  * process (libs/cluster): two NatsBus instances on their own connections act
  * as two processes.
  */
-const haveNats = hasBinary('nats-server');
 if (!haveNats) console.warn('nats-server not found: skipping the hand-over tests');
 
 /** What `orderingScopeOf` of @parley/routing does (routing depends on the bus, not the reverse). */
 function clusterScopeOf(subject: string): string {
   const m = /^(xmpp\.[a-z]+\.\d+)\./.exec(subject);
   return m ? m[1]! : subject;
-}
-
-const quiet = { info: () => {}, warn: () => {}, error: console.error };
-
-/** A seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Loses 3 % of frames, sends 3 % twice, and swaps 3 % with the next one. */
@@ -57,29 +40,11 @@ function faultyTap(rnd: () => number): DirectTap {
 }
 
 describe.skipIf(!haveNats)('direct transport: same-process hand-over (cluster scopes)', () => {
-  let server: NatsServer;
-  const buses: NatsBus[] = [];
-
-  async function processBus(extra: Partial<NatsBusOptions> = {}): Promise<NatsBus> {
-    const b = await connectNatsBus({
-      servers: server.url,
-      logger: quiet,
-      stream: { subjects: ['xmpp.r.>', 'xmpp.gw.>', 'xmpp.muc.>'] },
-      durableBatchKey: clusterScopeOf,
-      durableAckTimeoutMs: 500,
-      ...extra,
-    });
-    buses.push(b);
-    return b;
-  }
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await Promise.all(buses.map((b) => b.close()));
-    await server?.stop();
-  });
+  const processBus = natsSuite({
+    stream: { subjects: ['xmpp.r.>', 'xmpp.gw.>', 'xmpp.muc.>'] },
+    durableBatchKey: clusterScopeOf,
+    durableAckTimeoutMs: 500,
+  }).bus;
 
   /**
    * Everything `bus` publishes on NATS until a marker, as seen by a third
