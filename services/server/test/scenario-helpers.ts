@@ -197,6 +197,14 @@ export class Peer {
     );
   }
 
+  /** The features `to` lists in its disco#info answer (XEP-0030). */
+  async discoFeatures(to: string): Promise<string[]> {
+    const reply = await this.iq('get', to, xml('query', { xmlns: NS_DISCO_INFO }));
+    const query = reply.getChild('query', NS_DISCO_INFO);
+    if (query === undefined) throw new Error(`no disco#info from ${to}: ${reply.toString()}`);
+    return query.getChildren('feature').map((f) => f.attrs.var as string);
+  }
+
   /** Requests the roster (making this an interested resource, RFC 6121 2.2). */
   async rosterGet(ver?: string): Promise<Element> {
     const reply = await this.iq(
@@ -272,6 +280,20 @@ export class Scenario {
   /** Creates fresh accounts (unique local parts) and returns their bare JIDs. */
   async users(...prefixes: string[]): Promise<string[]> {
     return Promise.all(prefixes.map((p) => this.t.addUser(`${p}${++this.userSeq}`)));
+  }
+
+  /**
+   * Fresh accounts (as `users`), each logged in once, one after the other,
+   * and available with priority 0: clients that receive what is sent to
+   * their bare JID. The peers, in the order of `prefixes`.
+   */
+  async online<const P extends readonly string[]>(
+    ...prefixes: P
+  ): Promise<{ -readonly [K in keyof P]: Peer }> {
+    const peers: Peer[] = [];
+    for (const bare of await this.users(...prefixes))
+      peers.push(await this.login(bare, { priority: 0 }));
+    return peers as { -readonly [K in keyof P]: Peer };
   }
 
   /** Logs a client in over TCP (STARTTLS + SCRAM + bind). */

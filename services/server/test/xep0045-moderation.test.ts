@@ -32,10 +32,7 @@ describe('XEP-0045: moderation and administration', () => {
 
   it('kicks (307) and bans (301); a banned user cannot come back', async () => {
     const room = newRoom('mod');
-    const [a, b, c] = await s.users('mo', 'kb', 'kc');
-    const mo = await s.login(a!, { priority: 0 });
-    const kb = await s.login(b!, { priority: 0 });
-    const kc = await s.login(c!, { priority: 0 });
+    const [mo, kb, kc] = await s.online('mo', 'kb', 'kc');
     await createRoom(mo, room, 'mo');
     await join(kb, room, 'kb');
     await join(kc, room, 'kc');
@@ -64,7 +61,7 @@ describe('XEP-0045: moderation and administration', () => {
     // Back after a kick; then banned.
     await join(kb, room, 'kb');
     kb.mark();
-    const ban = await admin(mo, room, xml('item', { jid: b!, affiliation: 'outcast' }));
+    const ban = await admin(mo, room, xml('item', { jid: kb.bare, affiliation: 'outcast' }));
     expect(ban.attrs.type).toBe('result');
     const banned = await kb.next(isPresence({ from: `${room}/kb`, type: 'unavailable' }));
     expect(statusCodes(banned)).toEqual(expect.arrayContaining([110, 301]));
@@ -80,19 +77,16 @@ describe('XEP-0045: moderation and administration', () => {
         .getChild('query')
         ?.getChildren('item')
         .map((i) => i.attrs.jid),
-    ).toEqual([b]);
+    ).toEqual([kb.bare]);
   });
 
   it('members-only, password and moderated rooms, changed while occupied', async () => {
     const room = newRoom('conf');
-    const [a, b, c] = await s.users('co', 'cm', 'cv');
-    const co = await s.login(a!, { priority: 0 });
-    const cm = await s.login(b!, { priority: 0 });
-    const cv = await s.login(c!, { priority: 0 });
+    const [co, cm, cv] = await s.online('co', 'cm', 'cv');
     await createRoom(co, room, 'co');
     await join(cm, room, 'cm');
     await join(cv, room, 'cv');
-    await admin(co, room, xml('item', { jid: b!, affiliation: 'member' }));
+    await admin(co, room, xml('item', { jid: cm.bare, affiliation: 'member' }));
 
     // Members-only: the non-member is removed (322), everyone hears of the change (104).
     cm.mark();
@@ -121,11 +115,7 @@ describe('XEP-0045: moderation and administration', () => {
 
     // Moderated: newcomers without affiliation are visitors; voice is granted by a moderator.
     await configure(co, room, { 'muc#roomconfig_moderatedroom': '1' });
-    const info = await cv.iq('get', room, xml('query', { xmlns: NS_DISCO_INFO }));
-    const features = info
-      .getChild('query')
-      ?.getChildren('feature')
-      .map((f) => f.attrs.var);
+    const features = await cv.discoFeatures(room);
     expect(features).toEqual(expect.arrayContaining(['muc_moderated', 'muc_passwordprotected']));
     await leave(cv, room, 'cv');
     const visitor = await join(cv, room, 'cv', { password: 'letmein' });
@@ -145,22 +135,19 @@ describe('XEP-0045: moderation and administration', () => {
 
   it('mediated invitations (and declines) and direct invitations (XEP-0249)', async () => {
     const room = newRoom('inv');
-    const [a, b, c] = await s.users('ia', 'ib', 'ic');
-    const ia = await s.login(a!, { priority: 0 });
-    const ib = await s.login(b!, { priority: 0 });
-    const ic = await s.login(c!, { priority: 0 });
+    const [ia, ib, ic] = await s.online('ia', 'ib', 'ic');
     await createRoom(ia, room, 'ia', { 'muc#roomconfig_membersonly': '1' });
 
     await ia.send(
       xml(
         'message',
         { to: room },
-        xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: b }, xml('reason', {}, 'come'))),
+        xml('x', { xmlns: NS_MUC_USER }, xml('invite', { to: ib.bare }, xml('reason', {}, 'come'))),
       ),
     );
     const inv = await ib.next((el) => el.is('message') && el.attrs.from === room);
     const invite = inv.getChild('x', NS_MUC_USER)?.getChild('invite');
-    expect(invite?.attrs.from).toBe(a);
+    expect(invite?.attrs.from).toBe(ia.bare);
     expect(invite?.getChildText('reason')).toBe('come');
     // The invitation made ib a member of the members-only room.
     expect(mucItem(await join(ib, room, 'ib'))?.attrs.affiliation).toBe('member');
@@ -170,17 +157,17 @@ describe('XEP-0045: moderation and administration', () => {
       xml(
         'message',
         { to: room },
-        xml('x', { xmlns: NS_MUC_USER }, xml('decline', { to: a }, xml('reason', {}, 'no'))),
+        xml('x', { xmlns: NS_MUC_USER }, xml('decline', { to: ia.bare }, xml('reason', {}, 'no'))),
       ),
     );
     const dec = await ia.next((el) => el.is('message') && el.attrs.from === room);
-    expect(dec.getChild('x', NS_MUC_USER)?.getChild('decline')?.attrs.from).toBe(b);
+    expect(dec.getChild('x', NS_MUC_USER)?.getChild('decline')?.attrs.from).toBe(ib.bare);
 
     // XEP-0249: a direct invitation is an ordinary message between users.
     await ia.send(
       xml(
         'message',
-        { to: c },
+        { to: ic.bare },
         xml('x', { xmlns: 'jabber:x:conference', jid: room, reason: 'see you' }),
       ),
     );
@@ -190,9 +177,7 @@ describe('XEP-0045: moderation and administration', () => {
 
   it('destroys a room with an alternate venue; the room is gone', async () => {
     const room = newRoom('doomed');
-    const [a, b] = await s.users('da', 'db');
-    const da = await s.login(a!, { priority: 0 });
-    const db = await s.login(b!, { priority: 0 });
+    const [da, db] = await s.online('da', 'db');
     await createRoom(da, room, 'da', { 'muc#roomconfig_persistentroom': '1' });
     await join(db, room, 'db');
     db.mark();
@@ -217,9 +202,7 @@ describe('XEP-0045: moderation and administration', () => {
 
   it('serves the room archive (XEP-0313) to occupants, with paging', async () => {
     const room = newRoom('mam');
-    const [a, b] = await s.users('ma', 'mb');
-    const ma = await s.login(a!, { priority: 0 });
-    const mb = await s.login(b!, { priority: 0 });
+    const [ma, mb] = await s.online('ma', 'mb');
     await createRoom(ma, room, 'ma');
     await join(mb, room, 'mb');
     for (let i = 1; i <= 5; i++) {

@@ -46,10 +46,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('creates an instant room; three users enter, talk, and see each other come and go', async () => {
     const room = newRoom('instant');
-    const [a, b, c] = await s.users('alice', 'bob', 'carol');
-    const alice = await s.login(a!, { priority: 0 });
-    const bob = await s.login(b!, { priority: 0 });
-    const carol = await s.login(c!, { priority: 0 });
+    const [alice, bob, carol] = await s.online('alice', 'bob', 'carol');
 
     const created = await createRoom(alice, room, 'Alice');
     expect(statusCodes(created)).toEqual(expect.arrayContaining([110, 201]));
@@ -96,9 +93,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('creates a reserved room from the configuration form, locked until then', async () => {
     const room = newRoom('reserved');
-    const [a, b] = await s.users('owner', 'guest');
-    const owner = await s.login(a!, { priority: 0 });
-    const guest = await s.login(b!, { priority: 0 });
+    const [owner, guest] = await s.online('owner', 'guest');
     const self = await join(owner, room, 'Owner');
     expect(statusCodes(self)).toContain(201);
     // Locked: others cannot enter yet.
@@ -139,9 +134,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('changes nicknames (303) and refuses one in use (409)', async () => {
     const room = newRoom('nicks');
-    const [a, b] = await s.users('ann', 'ben');
-    const ann = await s.login(a!, { priority: 0 });
-    const ben = await s.login(b!, { priority: 0 });
+    const [ann, ben] = await s.online('ann', 'ben');
     await createRoom(ann, room, 'ann');
     await join(ben, room, 'ben');
     const conflict = await join(ben, room, 'ann', { waitSubject: false });
@@ -159,8 +152,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
     expect(statusCodes(selfIn)).toContain(110);
 
     // A nickname held by someone else in another join attempt: conflict too.
-    const [c] = await s.users('cat');
-    const cat = await s.login(c!, { priority: 0 });
+    const [cat] = await s.online('cat');
     expect(errorCondition(await join(cat, room, 'benjamin', { waitSubject: false }))).toBe(
       'conflict',
     );
@@ -168,9 +160,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('delivers private messages between occupants from their occupant JIDs', async () => {
     const room = newRoom('pm');
-    const [a, b] = await s.users('pa', 'pb');
-    const pa = await s.login(a!, { priority: 0 });
-    const pb = await s.login(b!, { priority: 0 });
+    const [pa, pb] = await s.online('pa', 'pb');
     await createRoom(pa, room, 'pa');
     await join(pb, room, 'pb');
     pb.mark();
@@ -187,9 +177,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('removes an occupant whose session ends (the registry tells the room)', async () => {
     const room = newRoom('gone');
-    const [a, b] = await s.users('stay', 'quit');
-    const stay = await s.login(a!, { priority: 0 });
-    const quit = await s.login(b!, { priority: 0 });
+    const [stay, quit] = await s.online('stay', 'quit');
     await createRoom(stay, room, 'stay');
     await join(quit, room, 'quit');
     stay.mark();
@@ -207,8 +195,7 @@ describe('XEP-0045: rooms on the all-in-one server', () => {
 
   it('answers a self-ping while joined and refuses it after leaving (XEP-0410)', async () => {
     const room = newRoom('ping');
-    const [a] = await s.users('pinger');
-    const p = await s.login(a!, { priority: 0 });
+    const [p] = await s.online('pinger');
     await createRoom(p, room, 'me');
     const ping = xml('ping', { xmlns: 'urn:xmpp:ping' });
     expect((await p.iq('get', `${room}/me`, ping)).attrs.type).toBe('result');

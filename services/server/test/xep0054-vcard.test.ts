@@ -9,7 +9,7 @@ import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { errorCondition, isPresence, useScenario } from './scenario-helpers.js';
 import type { Peer } from './scenario-helpers.js';
-import { NS_DISCO_INFO, itemIds, itemsOf, publish } from './xep0060-helpers.js';
+import { itemIds, itemsOf, publish } from './xep0060-helpers.js';
 
 const NS_VCARD = 'vcard-temp';
 const NS_UPDATE = 'vcard-temp:x:update';
@@ -56,11 +56,7 @@ describe('XEP-0054 vcard-temp, XEP-0153 and XEP-0398', () => {
     expect(theirs.getChildText('NICKNAME')).toBe('al');
     const refused = await b.iq('set', alice, vcard(xml('FN', {}, 'Mallory')));
     expect(errorCondition(refused)).toBe('forbidden');
-    const features = (await a.iq('get', 'localhost', xml('query', { xmlns: NS_DISCO_INFO })))
-      .getChild('query', NS_DISCO_INFO)!
-      .getChildren('feature')
-      .map((f) => f.attrs.var);
-    expect(features).toContain(NS_VCARD);
+    expect(await a.discoFeatures('localhost')).toContain(NS_VCARD);
   });
 
   it('puts the avatar hash in presence, an empty photo when there is none', async () => {
@@ -136,10 +132,6 @@ describe('XEP-0054 vcard-temp, XEP-0153 and XEP-0398', () => {
     // Disabling the PEP avatar removes the photo.
     await publish(a, undefined, NS_METADATA, 'off', xml('metadata', { xmlns: NS_METADATA }));
     expect((await getVcard(b, alice)).getChild('PHOTO')).toBeUndefined();
-    const features = (await a.iq('get', alice, xml('query', { xmlns: NS_DISCO_INFO })))
-      .getChild('query', NS_DISCO_INFO)!
-      .getChildren('feature')
-      .map((f) => f.attrs.var);
-    expect(features).toContain('urn:xmpp:pep-vcard-conversion:0');
+    expect(await a.discoFeatures(alice!)).toContain('urn:xmpp:pep-vcard-conversion:0');
   });
 });

@@ -8,7 +8,6 @@ import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { startTestServer } from './harness.js';
 import {
-  NS_DISCO_INFO,
   NS_PING,
   Peer,
   errorCondition,
@@ -70,12 +69,7 @@ describe('XEP-0191: Blocking Command', () => {
   it('advertises urn:xmpp:blocking in the server disco#info', async () => {
     const [alice] = await s.users('alice');
     const a = await s.login(alice!);
-    const reply = await a.iq('get', 'localhost', xml('query', { xmlns: NS_DISCO_INFO }));
-    const features = reply
-      .getChild('query', NS_DISCO_INFO)!
-      .getChildren('feature')
-      .map((f) => f.attrs.var);
-    expect(features).toContain(NS_BLOCKING);
+    expect(await a.discoFeatures('localhost')).toContain(NS_BLOCKING);
   });
 
   it('blocks and unblocks, answers the blocklist and pushes changes to resources that asked for it', async () => {
@@ -126,12 +120,10 @@ describe('XEP-0191: Blocking Command', () => {
   });
 
   it('bounces a blocked contact with service-unavailable and delivers nothing of it', async () => {
-    const [alice, bob] = await s.users('alice', 'bob');
-    const a = await s.login(alice!, { priority: 0 });
-    const b = await s.login(bob!, { priority: 0 });
-    await block(a, bob!);
+    const [a, b] = await s.online('alice', 'bob');
+    await block(a, b.bare);
 
-    for (const to of [alice!, a.jid]) {
+    for (const to of [a.bare, a.jid]) {
       const id = nextId('m');
       await b.send(chat(to, 'let me in', 'chat', id));
       const err = await b.next(isMessage({ type: 'error', id }), 4000, 'the error');
@@ -158,9 +150,7 @@ describe('XEP-0191: Blocking Command', () => {
   });
 
   it("answers the user's own stanzas to a blocked JID with not-acceptable and <blocked/>", async () => {
-    const [alice, bob] = await s.users('alice', 'bob');
-    const a = await s.login(alice!, { priority: 0 });
-    const b = await s.login(bob!, { priority: 0 });
+    const [a, b] = await s.online('alice', 'bob');
     await block(a, b.jid); // a full-JID item blocks that resource only
 
     const id = nextId('m');
@@ -174,19 +164,17 @@ describe('XEP-0191: Blocking Command', () => {
     expect(isBlockedError(ping)).toBe(true);
 
     // The bare JID is not blocked by a full-JID item.
-    await a.send(chat(bob!, 'to the account'));
+    await a.send(chat(b.bare, 'to the account'));
     await b.next(isMessage({ body: 'to the account' }), 4000, 'the message');
     await s.settle(b);
     expect(b.received(isMessage({ body: 'can you hear me now?' }))).toHaveLength(0);
   });
 
   it('blocks a whole domain, but never the server itself', async () => {
-    const [alice, bob] = await s.users('alice', 'bob');
-    const a = await s.login(alice!, { priority: 0 });
-    const b = await s.login(bob!, { priority: 0 });
+    const [a, b] = await s.online('alice', 'bob');
     await block(a, 'localhost');
     const id = nextId('m');
-    await b.send(chat(alice!, 'same server', 'chat', id));
+    await b.send(chat(a.bare, 'same server', 'chat', id));
     expect(errorCondition(await b.next(isMessage({ type: 'error', id }), 4000, 'error'))).toBe(
       'service-unavailable',
     );

@@ -5,13 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import {
-  NS_DISCO_INFO,
-  errorCondition,
-  isMessage,
-  nextId,
-  useScenario,
-} from './scenario-helpers.js';
+import { errorCondition, isMessage, nextId, useScenario } from './scenario-helpers.js';
 import type { Peer, Pred } from './scenario-helpers.js';
 
 const NS_CARBONS = 'urn:xmpp:carbons:2';
@@ -46,11 +40,7 @@ describe('XEP-0280: Message Carbons', () => {
   it('advertises urn:xmpp:carbons:2 and the copying rules in the server disco#info', async () => {
     const [alice] = await s.users('alice');
     const a = await s.login(alice!);
-    const reply = await a.iq('get', 'localhost', xml('query', { xmlns: NS_DISCO_INFO }));
-    const features = reply
-      .getChild('query', NS_DISCO_INFO)!
-      .getChildren('feature')
-      .map((f) => f.attrs.var);
+    const features = await a.discoFeatures('localhost');
     expect(features).toContain(NS_CARBONS);
     expect(features).toContain('urn:xmpp:carbons:rules:0');
   });

@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import {
-  NS_DISCO_INFO,
   NS_PING,
   bareOf,
   errorCondition,
@@ -334,11 +333,7 @@ describe('XEP-0313: Message Archive Management', () => {
     const [dave] = (await s.users('dave')) as [string];
     const d = await s.login(dave);
     for (const target of [dave, 'localhost']) {
-      const reply = await d.iq('get', target, xml('query', { xmlns: NS_DISCO_INFO }));
-      const features = reply
-        .getChild('query', NS_DISCO_INFO)!
-        .getChildren('feature')
-        .map((f) => f.attrs.var);
+      const features = await d.discoFeatures(target);
       expect(features).toEqual(expect.arrayContaining([NS_MAM, `${NS_MAM}#extended`, NS_SID]));
     }
   });

@@ -9,7 +9,6 @@ import type { Element } from '@xmpp/client';
 import { errorCondition, useScenario } from './scenario-helpers.js';
 import type { Peer } from './scenario-helpers.js';
 import {
-  NS_DISCO_INFO,
   NS_PUBSUB,
   announceCaps,
   availableWith,
@@ -77,11 +76,7 @@ describe('XEP-0402: PEP Native Bookmarks with XEP-0048 compatibility', () => {
   it('advertises #compat and #compat-pep on the account', async () => {
     const [alice] = await s.users('alice');
     const a = await s.login(alice!);
-    const r = await a.iq('get', alice, xml('query', { xmlns: NS_DISCO_INFO }));
-    const features = r
-      .getChild('query', NS_DISCO_INFO)!
-      .getChildren('feature')
-      .map((f) => f.attrs.var);
+    const features = await a.discoFeatures(alice!);
     expect(features).toEqual(
       expect.arrayContaining([`${NS_BOOKMARKS2}#compat`, `${NS_BOOKMARKS2}#compat-pep`]),
     );
