@@ -51,18 +51,12 @@ describe('RFC 6121 section 2: roster management', () => {
     const a2 = await s.login(alice!, { roster: true });
     const a3 = await s.login(alice!, { priority: 0 }); // available, but never asked for the roster
 
-    const reply = await a1.iq(
-      'set',
-      undefined,
+    const reply = await a1.rosterSet(
       xml(
-        'query',
-        { xmlns: NS_ROSTER },
-        xml(
-          'item',
-          { jid: bob!, name: 'Bobby' },
-          xml('group', {}, 'Friends'),
-          xml('group', {}, 'Work'),
-        ),
+        'item',
+        { jid: bob!, name: 'Bobby' },
+        xml('group', {}, 'Friends'),
+        xml('group', {}, 'Work'),
       ),
     );
     expect(reply.attrs.type).toBe('result');
@@ -90,14 +84,8 @@ describe('RFC 6121 section 2: roster management', () => {
     const [alice, bob] = await s.users('alice', 'bob');
     await s.subscription(alice!, bob!, 'to');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq(
-      'set',
-      undefined,
-      xml(
-        'query',
-        { xmlns: NS_ROSTER },
-        xml('item', { jid: bob!, name: 'B', subscription: 'both', ask: 'subscribe' }),
-      ),
+    const reply = await a.rosterSet(
+      xml('item', { jid: bob!, name: 'B', subscription: 'both', ask: 'subscribe' }),
     );
     expect(reply.attrs.type).toBe('result');
     const item = pushedItem(await a.next(isRosterPush(bob!), 4000, 'the push'));
@@ -111,7 +99,7 @@ describe('RFC 6121 section 2: roster management', () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
     const oldVer = (await a.rosterGet()).getChild('query', NS_ROSTER)!.attrs.ver;
-    await a.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! })));
+    await a.rosterSet(xml('item', { jid: bob! }));
     const push = await a.next(isRosterPush(bob!), 4000, 'the push');
     const ver = push.getChild('query', NS_ROSTER)!.attrs.ver!;
     expect(ver).not.toBe(oldVer);
@@ -146,11 +134,7 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.3.3: a roster set with two items is answered bad-request', async () => {
     const [alice, bob, carol] = await s.users('alice', 'bob', 'carol');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq(
-      'set',
-      undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }), xml('item', { jid: carol! })),
-    );
+    const reply = await a.rosterSet(xml('item', { jid: bob! }), xml('item', { jid: carol! }));
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('bad-request');
     await s.settle(a);
@@ -161,14 +145,8 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.3.3: a roster set with the same group twice is answered bad-request', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq(
-      'set',
-      undefined,
-      xml(
-        'query',
-        { xmlns: NS_ROSTER },
-        xml('item', { jid: bob! }, xml('group', {}, 'Friends'), xml('group', {}, 'Friends')),
-      ),
+    const reply = await a.rosterSet(
+      xml('item', { jid: bob! }, xml('group', {}, 'Friends'), xml('group', {}, 'Friends')),
     );
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('bad-request');
@@ -178,11 +156,7 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.3.3: a roster set with an empty group name is answered not-acceptable', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq(
-      'set',
-      undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob! }, xml('group', {}))),
-    );
+    const reply = await a.rosterSet(xml('item', { jid: bob! }, xml('group', {})));
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('not-acceptable');
     expect(await s.storedItem(alice!, bob!)).toBeUndefined();
@@ -191,11 +165,7 @@ describe('RFC 6121 section 2: roster management', () => {
   it('2.5.3: removing an item that is not in the roster is answered item-not-found', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!, { roster: true });
-    const reply = await a.iq(
-      'set',
-      undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })),
-    );
+    const reply = await a.rosterSet(xml('item', { jid: bob!, subscription: 'remove' }));
     expect(reply.attrs.type).toBe('error');
     expect(errorCondition(reply)).toBe('item-not-found');
   });
@@ -208,11 +178,7 @@ describe('RFC 6121 section 2: roster management', () => {
     const b = await s.login(bob!, { roster: true, priority: 0 });
     b.mark();
 
-    const reply = await a1.iq(
-      'set',
-      undefined,
-      xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob!, subscription: 'remove' })),
-    );
+    const reply = await a1.rosterSet(xml('item', { jid: bob!, subscription: 'remove' }));
     expect(reply.attrs.type).toBe('result');
     for (const peer of [a1, a2]) {
       const push = await peer.next(isRosterPush(bob!), 4000, 'the remove push');

@@ -6,12 +6,48 @@
 import { describe, expect, it } from 'vitest';
 import { xml } from '@xmpp/client';
 import { isPresence, isRosterPush, pushedItem, useScenario } from './scenario-helpers.js';
+import type { Peer } from './scenario-helpers.js';
 
 const sub = (value: string) => (item: { attrs: Record<string, string | undefined> }) =>
   item.attrs.subscription === value;
 
+/**
+ * `from` sends `type` (unsubscribe or unsubscribed, 3.3 / 3.2) to the bare
+ * JID of `to`; `from` gets the roster push to `fromAfter`, `to` the presence
+ * from `from`'s bare JID and the roster push to `toAfter`.
+ */
+async function cancel(
+  from: Peer,
+  to: Peer,
+  type: 'unsubscribe' | 'unsubscribed',
+  fromAfter: string,
+  toAfter: string,
+): Promise<void> {
+  await from.send(xml('presence', { to: to.bare, type }));
+  await from.next(
+    isRosterPush(to.bare, sub(fromAfter)),
+    4000,
+    `${from.bare} push to "${fromAfter}"`,
+  );
+  expect((await to.next(isPresence({ type }), 4000, type)).attrs.from).toBe(from.bare);
+  await to.next(isRosterPush(from.bare, sub(toAfter)), 4000, `${to.bare} push to "${toAfter}"`);
+}
+
 describe('RFC 6121 section 3: presence subscriptions', () => {
   const s = useScenario();
+
+  /** Alice and Bob subscribed both ways, online and interested: each saw the other's presence. */
+  async function mutualPair(): Promise<{ a: Peer; b: Peer }> {
+    const [alice, bob] = await s.users('alice', 'bob');
+    await s.subscription(alice!, bob!, 'both');
+    const a = await s.login(alice!, { roster: true, priority: 0 });
+    const b = await s.login(bob!, { roster: true, priority: 0 });
+    await a.next(isPresence({ from: b.jid, type: '' }), 4000, "bob's presence");
+    await b.next(isPresence({ from: a.jid, type: '' }), 4000, "alice's presence");
+    a.mark();
+    b.mark();
+    return { a, b };
+  }
 
   it('3.1.2: an outbound request makes the item pending-out (ask=subscribe), pushed and in the roster', async () => {
     const [alice, bob] = await s.users('alice', 'bob');
@@ -133,70 +169,38 @@ describe('RFC 6121 section 3: presence subscriptions', () => {
   });
 
   it('3.3: unsubscribe takes both -> from/to -> none, and the contact sends unavailable', async () => {
-    const [alice, bob] = await s.users('alice', 'bob');
-    await s.subscription(alice!, bob!, 'both');
-    const a = await s.login(alice!, { roster: true, priority: 0 });
-    const b = await s.login(bob!, { roster: true, priority: 0 });
-    await a.next(isPresence({ from: b.jid, type: '' }), 4000, 'bob presence');
-    a.mark();
-    b.mark();
+    const { a, b } = await mutualPair();
 
     // Alice no longer wants Bob's presence: Alice "from", Bob "to".
-    await a.send(xml('presence', { to: bob!, type: 'unsubscribe' }));
-    await a.next(isRosterPush(bob!, sub('from')), 4000, 'alice push to "from"');
-    expect(
-      (await b.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from,
-    ).toBe(alice);
-    await b.next(isRosterPush(alice!, sub('to')), 4000, 'bob push to "to"');
+    await cancel(a, b, 'unsubscribe', 'from', 'to');
     // 3.3.3: Bob's server tells Alice that each of Bob's available resources is gone for her.
     await a.next(isPresence({ from: b.jid, type: 'unavailable' }), 4000, 'unavailable from bob');
     a.mark();
     b.mark();
 
     // Then Bob unsubscribes from Alice: none on both sides.
-    await b.send(xml('presence', { to: alice!, type: 'unsubscribe' }));
-    await b.next(isRosterPush(alice!, sub('none')), 4000, 'bob push to "none"');
-    expect(
-      (await a.next(isPresence({ type: 'unsubscribe' }), 4000, 'unsubscribe')).attrs.from,
-    ).toBe(bob);
-    await a.next(isRosterPush(bob!, sub('none')), 4000, 'alice push to "none"');
+    await cancel(b, a, 'unsubscribe', 'none', 'none');
     await b.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable from alice');
 
-    expect((await s.storedItem(alice!, bob!))?.subscription).toBe('none');
-    expect((await s.storedItem(bob!, alice!))?.subscription).toBe('none');
+    expect((await s.storedItem(a.bare, b.bare))?.subscription).toBe('none');
+    expect((await s.storedItem(b.bare, a.bare))?.subscription).toBe('none');
   });
 
   it('3.2: unsubscribed (cancellation) takes both -> to/from -> none, and the canceller sends unavailable', async () => {
-    const [alice, bob] = await s.users('alice', 'bob');
-    await s.subscription(alice!, bob!, 'both');
-    const a = await s.login(alice!, { roster: true, priority: 0 });
-    const b = await s.login(bob!, { roster: true, priority: 0 });
-    await b.next(isPresence({ from: a.jid, type: '' }), 4000, 'alice presence');
-    a.mark();
-    b.mark();
+    const { a, b } = await mutualPair();
 
     // Alice cancels Bob's subscription to her: Alice "to", Bob "from".
-    await a.send(xml('presence', { to: bob!, type: 'unsubscribed' }));
-    await a.next(isRosterPush(bob!, sub('to')), 4000, 'alice push to "to"');
-    expect(
-      (await b.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from,
-    ).toBe(alice);
-    await b.next(isRosterPush(alice!, sub('from')), 4000, 'bob push to "from"');
+    await cancel(a, b, 'unsubscribed', 'to', 'from');
     // 3.2.2: Alice's server sends unavailable from each of her available resources to Bob.
     await b.next(isPresence({ from: a.jid, type: 'unavailable' }), 4000, 'unavailable from alice');
     a.mark();
     b.mark();
 
     // Then Bob cancels Alice's subscription to him: none on both sides.
-    await b.send(xml('presence', { to: alice!, type: 'unsubscribed' }));
-    await b.next(isRosterPush(alice!, sub('none')), 4000, 'bob push to "none"');
-    expect(
-      (await a.next(isPresence({ type: 'unsubscribed' }), 4000, 'unsubscribed')).attrs.from,
-    ).toBe(bob);
-    await a.next(isRosterPush(bob!, sub('none')), 4000, 'alice push to "none"');
+    await cancel(b, a, 'unsubscribed', 'none', 'none');
     await a.next(isPresence({ from: b.jid, type: 'unavailable' }), 4000, 'unavailable from bob');
 
-    expect((await s.storedItem(alice!, bob!))?.subscription).toBe('none');
-    expect((await s.storedItem(bob!, alice!))?.subscription).toBe('none');
+    expect((await s.storedItem(a.bare, b.bare))?.subscription).toBe('none');
+    expect((await s.storedItem(b.bare, a.bare))?.subscription).toBe('none');
   });
 });

@@ -216,6 +216,11 @@ export class Peer {
     return reply;
   }
 
+  /** A roster set (RFC 6121 2.1.5) of `items`; resolves with the reply (result or error). */
+  rosterSet(...items: Element[]): Promise<Element> {
+    return this.iq('set', undefined, xml('query', { xmlns: NS_ROSTER }, ...items));
+  }
+
   async rosterItem(jid: string): Promise<Element | undefined> {
     const reply = await this.rosterGet();
     return reply
