@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Harness, NODE_CONFIG, PS, SERVICE, form, jid } from './helpers.js';
+import { Harness, PS, SERVICE, createConfigured, jid } from './helpers.js';
 
 const HAMLET = 'hamlet@example.org/elsinore';
 const FRANCISCO = 'francisco@example.org/barracks';
@@ -7,16 +7,8 @@ const FRANCISCO = 'francisco@example.org/barracks';
 describe('discoItems', () => {
   it('lists the nodes the requester may retrieve, then the item ids of one node', async () => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='pub'/><configure>${form(NODE_CONFIG, { 'pubsub#title': 'Musings' })}</configure></pubsub>`,
-    );
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='priv'/><configure>${form(NODE_CONFIG, { 'pubsub#access_model': 'whitelist' })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', createConfigured('pub', { 'pubsub#title': 'Musings' }));
+    await h.iq(HAMLET, 'set', createConfigured('priv', { 'pubsub#access_model': 'whitelist' }));
     for (const id of ['i1', 'i2'])
       await h.iq(
         HAMLET,

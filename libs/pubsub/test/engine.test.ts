@@ -8,6 +8,7 @@ import {
   PS,
   PUBLISH_OPTIONS,
   SERVICE,
+  createConfigured,
   describeError,
   form,
   jid,
@@ -19,6 +20,9 @@ const entry = (n: number) =>
   `<entry xmlns='http://www.w3.org/2005/Atom'><title>${n}</title></entry>`;
 const publish = (node: string, id: string | undefined, payload: string, options = '') =>
   `<pubsub ${PS}><publish node='${node}'><item${id ? ` id='${id}'` : ''}>${payload}</item></publish>${options}</pubsub>`;
+const create = (node: string) => `<pubsub ${PS}><create node='${node}'/></pubsub>`;
+const subscribe = (node: string, jid: string) =>
+  `<pubsub ${PS}><subscribe node='${node}' jid='${jid}'/></pubsub>`;
 
 async function itemIds(
   h: Harness,
@@ -36,10 +40,8 @@ async function itemIds(
 describe('create, configure, delete', () => {
   it('creates a node with the default configuration, refuses a second one with conflict', async () => {
     const h = new Harness();
-    expect(await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`)).toBeUndefined();
-    expect(
-      describeError(await h.fails(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`)),
-    ).toBe('conflict');
+    expect(await h.iq(HAMLET, 'set', create('n'))).toBeUndefined();
+    expect(await h.failure(HAMLET, 'set', create('n'))).toBe('conflict');
     const affs = await h.store.affiliations(SERVICE, 'n');
     expect(affs).toEqual([{ jid: 'hamlet@example.org', affiliation: 'owner' }]);
   });
@@ -54,11 +56,7 @@ describe('create, configure, delete', () => {
 
   it('refuses node creation to entities the service does not allow (forbidden)', async () => {
     const h = new Harness();
-    const err = await h.fails(
-      'mallory@evil.example/x',
-      'set',
-      `<pubsub ${PS}><create node='n'/></pubsub>`,
-    );
+    const err = await h.fails('mallory@evil.example/x', 'set', create('n'));
     expect(describeError(err)).toBe('forbidden');
   });
 
@@ -67,11 +65,11 @@ describe('create, configure, delete', () => {
     await h.iq(
       HAMLET,
       'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, {
+      createConfigured('n', {
         'pubsub#access_model': 'whitelist',
         'pubsub#max_items': '3',
         'pubsub#title': 'Princely Musings',
-      })}</configure></pubsub>`,
+      }),
     );
     const cfg = (await h.engine.getNode(SERVICE, 'n'))!.config;
     expect(cfg).toMatchObject({
@@ -82,9 +80,9 @@ describe('create, configure, delete', () => {
     const err = await h.fails(
       HAMLET,
       'set',
-      `<pubsub ${PS}><create node='m'/><configure>${form(NODE_CONFIG, {
+      createConfigured('m', {
         'pubsub#access_model': 'telepathy',
-      })}</configure></pubsub>`,
+      }),
     );
     expect(describeError(err)).toBe('not-acceptable/unsupported-access-model');
     const bad = await h.fails(
@@ -97,7 +95,7 @@ describe('create, configure, delete', () => {
 
   it('returns the configuration form to owners only and applies a submitted one', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
+    await h.iq(HAMLET, 'set', create('n'));
     const r = await h.iq(HAMLET, 'get', `<pubsub ${OWNER}><configure node='n'/></pubsub>`);
     const x = r!.getChild('configure')!.getChild('x', 'jabber:x:data')!;
     expect(x.attr('type')).toBe('form');
@@ -106,18 +104,14 @@ describe('create, configure, delete', () => {
     expect(field('pubsub#access_model')!.getChildText('value')).toBe('open');
     expect(field('pubsub#access_model')!.getChildren('option')).toHaveLength(5);
     expect(
-      describeError(
-        await h.fails(FRANCISCO, 'get', `<pubsub ${OWNER}><configure node='n'/></pubsub>`),
-      ),
+      await h.failure(FRANCISCO, 'get', `<pubsub ${OWNER}><configure node='n'/></pubsub>`),
     ).toBe('forbidden');
-    expect(
-      describeError(await h.fails(HAMLET, 'get', `<pubsub ${OWNER}><configure/></pubsub>`)),
-    ).toBe('bad-request/nodeid-required');
-    expect(
-      describeError(
-        await h.fails(HAMLET, 'get', `<pubsub ${OWNER}><configure node='zz'/></pubsub>`),
-      ),
-    ).toBe('item-not-found');
+    expect(await h.failure(HAMLET, 'get', `<pubsub ${OWNER}><configure/></pubsub>`)).toBe(
+      'bad-request/nodeid-required',
+    );
+    expect(await h.failure(HAMLET, 'get', `<pubsub ${OWNER}><configure node='zz'/></pubsub>`)).toBe(
+      'item-not-found',
+    );
     await h.iq(
       HAMLET,
       'set',
@@ -144,12 +138,8 @@ describe('create, configure, delete', () => {
 
   it('notifies subscribers of configuration changes when notify_config is set', async () => {
     const h = new Harness({ defaults: { notify_config: true } });
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('n'));
+    await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     h.take();
     await h.iq(
       HAMLET,
@@ -164,19 +154,13 @@ describe('create, configure, delete', () => {
 
   it('deletes a node with its items, telling subscribers with the redirect', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('n'));
+    await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     await h.iq(HAMLET, 'set', publish('n', 'a', entry(1)));
     h.take();
-    expect(
-      describeError(
-        await h.fails(FRANCISCO, 'set', `<pubsub ${OWNER}><delete node='n'/></pubsub>`),
-      ),
-    ).toBe('forbidden');
+    expect(await h.failure(FRANCISCO, 'set', `<pubsub ${OWNER}><delete node='n'/></pubsub>`)).toBe(
+      'forbidden',
+    );
     await h.iq(
       HAMLET,
       'set',
@@ -188,9 +172,9 @@ describe('create, configure, delete', () => {
     expect(del.attr('node')).toBe('n');
     expect(del.getChild('redirect')!.attr('uri')).toBe('xmpp:x@y?;node=z');
     expect(await h.store.getNode(SERVICE, 'n')).toBeUndefined();
-    expect(
-      describeError(await h.fails(HAMLET, 'set', `<pubsub ${OWNER}><delete node='n'/></pubsub>`)),
-    ).toBe('item-not-found');
+    expect(await h.failure(HAMLET, 'set', `<pubsub ${OWNER}><delete node='n'/></pubsub>`)).toBe(
+      'item-not-found',
+    );
   });
 
   it('returns the default configuration', async () => {
@@ -203,7 +187,7 @@ describe('create, configure, delete', () => {
 describe('publish and retrieve', () => {
   it('generates an item id when none is given and returns it', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
+    await h.iq(HAMLET, 'set', create('n'));
     const r = await h.iq(HAMLET, 'set', publish('n', undefined, entry(1)));
     const id = r!.getChild('publish')!.getChild('item')!.attr('id')!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -216,18 +200,14 @@ describe('publish and retrieve', () => {
     await h.iq(HAMLET, 'set', publish('fresh', 'a', entry(1)));
     expect(await h.engine.getNode(SERVICE, 'fresh')).toBeDefined();
     const off = new Harness({ autoCreate: false });
-    expect(describeError(await off.fails(HAMLET, 'set', publish('fresh', 'a', entry(1))))).toBe(
+    expect(await off.failure(HAMLET, 'set', publish('fresh', 'a', entry(1)))).toBe(
       'item-not-found',
     );
   });
 
   it('keeps max_items items, dropping the oldest, and replaces an item republished with its id', async () => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#max_items': '2' })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', createConfigured('n', { 'pubsub#max_items': '2' }));
     for (const id of ['a', 'b', 'c']) await h.iq(HAMLET, 'set', publish('n', id, entry(1)));
     expect(await itemIds(h, FRANCISCO)).toEqual(['c', 'b']);
     await h.iq(HAMLET, 'set', publish('n', 'b', entry(9)));
@@ -244,22 +224,14 @@ describe('publish and retrieve', () => {
 
   it("'max' keeps the service's limit of items", async () => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#max_items': 'max' })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', createConfigured('n', { 'pubsub#max_items': 'max' }));
     for (let i = 0; i < 105; i++) await h.iq(HAMLET, 'set', publish('n', `i${i}`, entry(i)));
     expect(await itemIds(h, FRANCISCO)).toHaveLength(100);
   });
 
   it('retrieves the newest N items with max_items, by id, and pages with RSM', async () => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#max_items': '10' })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', createConfigured('n', { 'pubsub#max_items': '10' }));
     for (const id of ['a', 'b', 'c', 'd']) await h.iq(HAMLET, 'set', publish('n', id, entry(1)));
     expect(await itemIds(h, FRANCISCO, "node='n' max_items='2'")).toEqual(['d', 'c']);
     expect(
@@ -288,10 +260,10 @@ describe('publish and retrieve', () => {
       `<pubsub ${PS}><items node='n'><item id='nope'/></items></pubsub>`,
     );
     expect(empty!.getChild('items')!.children).toHaveLength(0);
-    expect(
-      describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items node='zz'/></pubsub>`)),
-    ).toBe('item-not-found');
-    expect(describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items/></pubsub>`))).toBe(
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items node='zz'/></pubsub>`)).toBe(
+      'item-not-found',
+    );
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items/></pubsub>`)).toBe(
       'bad-request/nodeid-required',
     );
   });
@@ -301,30 +273,26 @@ describe('publish and retrieve', () => {
     await h.iq(
       HAMLET,
       'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#type': 'http://www.w3.org/2005/Atom' })}</configure></pubsub>`,
+      createConfigured('n', { 'pubsub#type': 'http://www.w3.org/2005/Atom' }),
     );
-    expect(describeError(await h.fails(FRANCISCO, 'set', publish('n', 'x', entry(1))))).toBe(
-      'forbidden',
+    expect(await h.failure(FRANCISCO, 'set', publish('n', 'x', entry(1)))).toBe('forbidden');
+    expect(await h.failure(HAMLET, 'set', `<pubsub ${PS}><publish node='n'/></pubsub>`)).toBe(
+      'bad-request/item-required',
     );
-    expect(
-      describeError(await h.fails(HAMLET, 'set', `<pubsub ${PS}><publish node='n'/></pubsub>`)),
-    ).toBe('bad-request/item-required');
-    expect(describeError(await h.fails(HAMLET, 'set', publish('n', 'x', '')))).toBe(
+    expect(await h.failure(HAMLET, 'set', publish('n', 'x', ''))).toBe(
       'bad-request/payload-required',
     );
+    expect(await h.failure(HAMLET, 'set', publish('n', 'x', entry(1) + entry(2)))).toBe(
+      'bad-request/invalid-payload',
+    );
+    expect(await h.failure(HAMLET, 'set', publish('n', 'x', "<tune xmlns='t'/>"))).toBe(
+      'bad-request/invalid-payload',
+    );
     expect(
-      describeError(await h.fails(HAMLET, 'set', publish('n', 'x', entry(1) + entry(2)))),
-    ).toBe('bad-request/invalid-payload');
-    expect(
-      describeError(await h.fails(HAMLET, 'set', publish('n', 'x', "<tune xmlns='t'/>"))),
-    ).toBe('bad-request/invalid-payload');
-    expect(
-      describeError(
-        await h.fails(HAMLET, 'set', `<pubsub ${PS}><publish><item/></publish></pubsub>`),
-      ),
+      await h.failure(HAMLET, 'set', `<pubsub ${PS}><publish><item/></publish></pubsub>`),
     ).toBe('bad-request/nodeid-required');
     const big = `<entry xmlns='http://www.w3.org/2005/Atom'><title>${'x'.repeat(10_001)}</title></entry>`;
-    expect(describeError(await h.fails(HAMLET, 'set', publish('n', 'x', big)))).toBe(
+    expect(await h.failure(HAMLET, 'set', publish('n', 'x', big))).toBe(
       'not-acceptable/payload-too-big',
     );
     // A publisher affiliation may publish; open publish_model lets anyone.
@@ -347,7 +315,7 @@ describe('publish and retrieve', () => {
     // Same options again: met.
     await h.iq(HAMLET, 'set', publish('n', 'b', entry(2), opts));
     const other = `<publish-options>${form(PUBLISH_OPTIONS, { 'pubsub#access_model': 'whitelist' })}</publish-options>`;
-    expect(describeError(await h.fails(HAMLET, 'set', publish('n', 'c', entry(3), other)))).toBe(
+    expect(await h.failure(HAMLET, 'set', publish('n', 'c', entry(3), other))).toBe(
       'conflict/precondition-not-met',
     );
     // Booleans compare by value, not spelling; 'max' matches the numeric limit.
@@ -357,12 +325,8 @@ describe('publish and retrieve', () => {
 
   it('retracts items, notifying when asked, and refuses unknown items', async () => {
     const h = new Harness({ defaults: { notify_retract: false } });
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('n'));
+    await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     await h.iq(HAMLET, 'set', publish('n', 'a', entry(1)));
     await h.iq(HAMLET, 'set', publish('n', 'b', entry(1)));
     h.take();
@@ -376,49 +340,37 @@ describe('publish and retrieve', () => {
     const [msg] = h.take();
     expect(msg!.getChild('event')!.getChild('items')!.getChild('retract')!.attr('id')).toBe('b');
     expect(
-      describeError(
-        await h.fails(
-          HAMLET,
-          'set',
-          `<pubsub ${PS}><retract node='n'><item id='b'/></retract></pubsub>`,
-        ),
+      await h.failure(
+        HAMLET,
+        'set',
+        `<pubsub ${PS}><retract node='n'><item id='b'/></retract></pubsub>`,
       ),
     ).toBe('item-not-found');
     expect(
-      describeError(
-        await h.fails(HAMLET, 'set', `<pubsub ${PS}><retract node='n'><item/></retract></pubsub>`),
-      ),
+      await h.failure(HAMLET, 'set', `<pubsub ${PS}><retract node='n'><item/></retract></pubsub>`),
     ).toBe('bad-request/item-required');
     expect(
-      describeError(
-        await h.fails(HAMLET, 'set', `<pubsub ${PS}><retract><item id='b'/></retract></pubsub>`),
-      ),
+      await h.failure(HAMLET, 'set', `<pubsub ${PS}><retract><item id='b'/></retract></pubsub>`),
     ).toBe('bad-request/nodeid-required');
     await h.iq(HAMLET, 'set', publish('n', 'c', entry(1)));
     expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'set',
-          `<pubsub ${PS}><retract node='n'><item id='c'/></retract></pubsub>`,
-        ),
+      await h.failure(
+        FRANCISCO,
+        'set',
+        `<pubsub ${PS}><retract node='n'><item id='c'/></retract></pubsub>`,
       ),
     ).toBe('forbidden');
   });
 
   it('purges a node with a single purge notification', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('n'));
+    await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     for (const id of ['a', 'b']) await h.iq(HAMLET, 'set', publish('n', id, entry(1)));
     h.take();
-    expect(
-      describeError(await h.fails(FRANCISCO, 'set', `<pubsub ${OWNER}><purge node='n'/></pubsub>`)),
-    ).toBe('forbidden');
+    expect(await h.failure(FRANCISCO, 'set', `<pubsub ${OWNER}><purge node='n'/></pubsub>`)).toBe(
+      'forbidden',
+    );
     await h.iq(HAMLET, 'set', `<pubsub ${OWNER}><purge node='n'/></pubsub>`);
     const sent = h.take();
     expect(sent).toHaveLength(1);
@@ -430,13 +382,9 @@ describe('publish and retrieve', () => {
 describe('subscriptions and notifications', () => {
   it('subscribes, notifies each publication with payload, and sends the last item on subscription', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
+    await h.iq(HAMLET, 'set', create('n'));
     await h.iq(HAMLET, 'set', publish('n', 'old', entry(0)));
-    const r = await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    const r = await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     const sub = r!.getChild('subscription')!;
     expect(sub.attr('subscription')).toBe('subscribed');
     expect(sub.attr('subid')).toBeTruthy();
@@ -458,17 +406,13 @@ describe('subscriptions and notifications', () => {
     expect(item.attr('id')).toBe('new');
     expect(item.getChild('entry', 'http://www.w3.org/2005/Atom')).toBeDefined();
     // Subscribing again returns the same subscription.
-    const again = await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    const again = await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     expect(again!.getChild('subscription')!.attr('subid')).toBe(sub.attr('subid'));
   });
 
   it('sends notifications without payloads when deliver_payloads is off', async () => {
     const h = new Harness({ defaults: { deliver_payloads: false } });
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
+    await h.iq(HAMLET, 'set', create('n'));
     await h.iq(FRANCISCO, 'set', `<pubsub ${PS}><subscribe node='n' jid='${FRANCISCO}'/></pubsub>`);
     await h.iq(HAMLET, 'set', publish('n', 'a', entry(1)));
     const [note] = h.take();
@@ -478,12 +422,8 @@ describe('subscriptions and notifications', () => {
 
   it('reports subscription errors as XEP-0060 lists them', async () => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#subscribe': '0' })}</configure></pubsub>`,
-    );
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='o'/></pubsub>`);
+    await h.iq(HAMLET, 'set', createConfigured('n', { 'pubsub#subscribe': '0' }));
+    await h.iq(HAMLET, 'set', create('o'));
     const cases: [string, string][] = [
       [`<subscribe node='o' jid='bernardo@example.org'/>`, 'bad-request/invalid-jid'],
       [`<subscribe node='o'/>`, 'bad-request/jid-required'],
@@ -501,22 +441,15 @@ describe('subscriptions and notifications', () => {
       ],
     ];
     for (const [req, expected] of cases)
-      expect(
-        describeError(await h.fails(FRANCISCO, 'set', `<pubsub ${PS}>${req}</pubsub>`)),
-        req,
-      ).toBe(expected);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='o' jid='francisco@example.org'/></pubsub>`,
-    );
+      expect(await h.failure(FRANCISCO, 'set', `<pubsub ${PS}>${req}</pubsub>`), req).toBe(
+        expected,
+      );
+    await h.iq(FRANCISCO, 'set', subscribe('o', 'francisco@example.org'));
     expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'set',
-          `<pubsub ${PS}><unsubscribe node='o' jid='francisco@example.org' subid='bogus'/></pubsub>`,
-        ),
+      await h.failure(
+        FRANCISCO,
+        'set',
+        `<pubsub ${PS}><unsubscribe node='o' jid='francisco@example.org' subid='bogus'/></pubsub>`,
       ),
     ).toBe('not-acceptable/invalid-subid');
     await h.iq(
@@ -529,13 +462,9 @@ describe('subscriptions and notifications', () => {
 
   it("lists the entity's subscriptions and affiliations", async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='a'/></pubsub>`);
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='b'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='a' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('a'));
+    await h.iq(HAMLET, 'set', create('b'));
+    await h.iq(FRANCISCO, 'set', subscribe('a', 'francisco@example.org'));
     await h.iq(FRANCISCO, 'set', `<pubsub ${PS}><subscribe node='b' jid='${FRANCISCO}'/></pubsub>`);
     const subs = await h.iq(FRANCISCO, 'get', `<pubsub ${PS}><subscriptions/></pubsub>`);
     expect(
@@ -559,12 +488,8 @@ describe('subscriptions and notifications', () => {
 
   it('lets owners manage subscriptions and affiliations', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='n'/></pubsub>`);
-    await h.iq(
-      FRANCISCO,
-      'set',
-      `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('n'));
+    await h.iq(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'));
     const list = await h.iq(HAMLET, 'get', `<pubsub ${OWNER}><subscriptions node='n'/></pubsub>`);
     expect(
       list!
@@ -573,9 +498,7 @@ describe('subscriptions and notifications', () => {
         .map((s) => s.attr('jid')),
     ).toEqual(['francisco@example.org']);
     expect(
-      describeError(
-        await h.fails(FRANCISCO, 'get', `<pubsub ${OWNER}><subscriptions node='n'/></pubsub>`),
-      ),
+      await h.failure(FRANCISCO, 'get', `<pubsub ${OWNER}><subscriptions node='n'/></pubsub>`),
     ).toBe('forbidden');
     h.take();
     await h.iq(
@@ -611,9 +534,7 @@ describe('subscriptions and notifications', () => {
       'hamlet@example.org owner',
     ]);
     expect(
-      describeError(
-        await h.fails('bard@example.org/x', 'get', `<pubsub ${PS}><items node='n'/></pubsub>`),
-      ),
+      await h.failure('bard@example.org/x', 'get', `<pubsub ${PS}><items node='n'/></pubsub>`),
     ).toBe('forbidden');
     const lastOwner = await h.fails(
       HAMLET,
@@ -633,31 +554,26 @@ describe('subscriptions and notifications', () => {
 describe('access models', () => {
   const setup = async (model: string, extra: Record<string, string | string[]> = {}) => {
     const h = new Harness();
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='n'/><configure>${form(NODE_CONFIG, { 'pubsub#access_model': model, ...extra })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', createConfigured('n', { 'pubsub#access_model': model, ...extra }));
     await h.iq(HAMLET, 'set', publish('n', 'a', entry(1)));
     return h;
   };
   const items = (h: Harness, who: string) =>
     h.iq(who, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`);
-  const subscribe = (h: Harness, who: string) =>
-    h.iq(who, 'set', `<pubsub ${PS}><subscribe node='n' jid='${bareOf(who)}'/></pubsub>`);
+  const subscribeAs = (h: Harness, who: string) => h.iq(who, 'set', subscribe('n', bareOf(who)));
 
   it("presence: only entities subscribed to an owner's presence", async () => {
     const h = await setup('presence');
-    expect(
-      describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)),
-    ).toBe('not-authorized/presence-subscription-required');
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)).toBe(
+      'not-authorized/presence-subscription-required',
+    );
     h.roster('hamlet@example.org', 'francisco@example.org', 'to');
-    expect(
-      describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)),
-    ).toBe('not-authorized/presence-subscription-required');
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)).toBe(
+      'not-authorized/presence-subscription-required',
+    );
     h.roster('hamlet@example.org', 'francisco@example.org', 'from');
     await items(h, FRANCISCO);
-    await subscribe(h, FRANCISCO);
+    await subscribeAs(h, FRANCISCO);
     // Losing the presence subscription stops notifications.
     h.roster('hamlet@example.org', 'francisco@example.org', 'none');
     h.take();
@@ -668,52 +584,40 @@ describe('access models', () => {
   it('roster: only contacts in an allowed group', async () => {
     const h = await setup('roster', { 'pubsub#roster_groups_allowed': ['Friends'] });
     h.roster('hamlet@example.org', 'francisco@example.org', 'both', ['Servants']);
-    expect(
-      describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)),
-    ).toBe('not-authorized/not-in-roster-group');
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)).toBe(
+      'not-authorized/not-in-roster-group',
+    );
     h.roster('hamlet@example.org', 'francisco@example.org', 'both', ['Servants', 'Friends']);
     await items(h, FRANCISCO);
   });
 
   it('whitelist: members only, closed-node for the rest', async () => {
     const h = await setup('whitelist');
-    expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'set',
-          `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-        ),
-      ),
-    ).toBe('not-allowed/closed-node');
+    expect(await h.failure(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'))).toBe(
+      'not-allowed/closed-node',
+    );
     await h.iq(
       HAMLET,
       'set',
       `<pubsub ${OWNER}><affiliations node='n'><affiliation jid='francisco@example.org' affiliation='member'/></affiliations></pubsub>`,
     );
     await items(h, FRANCISCO);
-    await subscribe(h, FRANCISCO);
+    await subscribeAs(h, FRANCISCO);
   });
 
   it('authorize: pending until an owner approves through the authorization form', async () => {
     const h = await setup('authorize');
     h.take();
-    const r = await subscribe(h, FRANCISCO);
+    const r = await subscribeAs(h, FRANCISCO);
     expect(r!.getChild('subscription')!.attr('subscription')).toBe('pending');
     const [request] = h.take();
     expect(request!.attr('to')).toBe('hamlet@example.org');
-    expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'set',
-          `<pubsub ${PS}><subscribe node='n' jid='francisco@example.org'/></pubsub>`,
-        ),
-      ),
-    ).toBe('not-authorized/pending-subscription');
-    expect(
-      describeError(await h.fails(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)),
-    ).toBe('not-authorized/not-subscribed');
+    expect(await h.failure(FRANCISCO, 'set', subscribe('n', 'francisco@example.org'))).toBe(
+      'not-authorized/pending-subscription',
+    );
+    expect(await h.failure(FRANCISCO, 'get', `<pubsub ${PS}><items node='n'/></pubsub>`)).toBe(
+      'not-authorized/not-subscribed',
+    );
     const answer = (await import('@parley/xml')).parseXml(
       `<message from='hamlet@example.org/elsinore' to='${SERVICE}'>${form(
         'http://jabber.org/protocol/pubsub#subscribe_authorization',
@@ -735,7 +639,7 @@ describe('access models', () => {
 
   it('a cancel-type error bouncing a notification ends the subscription', async () => {
     const h = await setup('open');
-    await subscribe(h, FRANCISCO);
+    await subscribeAs(h, FRANCISCO);
     const bounce = (await import('@parley/xml')).parseXml(
       `<message type='error' from='francisco@example.org' to='${SERVICE}'><event xmlns='${NS_PUBSUB_EVENT}'><items node='n'/></event><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
     );
@@ -768,23 +672,19 @@ describe('PEP profile', () => {
     );
     expect(await h.store.affiliations(ACCOUNT, 'urn:tune')).toEqual([]);
     expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'set',
-          publish('urn:mood', 'x', "<mood xmlns='urn:mood'/>"),
-          ACCOUNT,
-        ),
+      await h.failure(
+        FRANCISCO,
+        'set',
+        publish('urn:mood', 'x', "<mood xmlns='urn:mood'/>"),
+        ACCOUNT,
       ),
     ).toBe('forbidden');
     expect(
-      describeError(
-        await h.fails(
-          FRANCISCO,
-          'get',
-          `<pubsub ${OWNER}><configure node='urn:tune'/></pubsub>`,
-          ACCOUNT,
-        ),
+      await h.failure(
+        FRANCISCO,
+        'get',
+        `<pubsub ${OWNER}><configure node='urn:tune'/></pubsub>`,
+        ACCOUNT,
       ),
     ).toBe('forbidden');
     const affs = await h.iq(
@@ -811,7 +711,7 @@ describe('PEP profile', () => {
     await h.iq(
       'romeo@example.org/orchard',
       'set',
-      `<pubsub ${PS}><subscribe node='urn:tune' jid='romeo@example.org'/></pubsub>`,
+      subscribe('urn:tune', 'romeo@example.org'),
       ACCOUNT,
     );
     await h.flush();
@@ -880,12 +780,8 @@ describe('PEP profile', () => {
 describe('service discovery helpers', () => {
   it('describes nodes and lists only those the requester may see', async () => {
     const h = new Harness();
-    await h.iq(HAMLET, 'set', `<pubsub ${PS}><create node='pub'/></pubsub>`);
-    await h.iq(
-      HAMLET,
-      'set',
-      `<pubsub ${PS}><create node='priv'/><configure>${form(NODE_CONFIG, { 'pubsub#access_model': 'whitelist' })}</configure></pubsub>`,
-    );
+    await h.iq(HAMLET, 'set', create('pub'));
+    await h.iq(HAMLET, 'set', createConfigured('priv', { 'pubsub#access_model': 'whitelist' }));
     await h.iq(HAMLET, 'set', publish('pub', 'i1', entry(1)));
     expect((await h.engine.visibleNodes(SERVICE, jid(FRANCISCO))).map((n) => n.node)).toEqual([
       'pub',

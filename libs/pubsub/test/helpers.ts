@@ -79,6 +79,16 @@ export class Harness {
     throw new Error('expected a stanza error');
   }
 
+  /** The error an IQ fails with, as `describeError` writes it. */
+  async failure(
+    from: string,
+    type: 'get' | 'set',
+    payload: string,
+    service = SERVICE,
+  ): Promise<string> {
+    return describeError(await this.fails(from, type, payload, service));
+  }
+
   async flush(): Promise<void> {
     while (this.deferred.length > 0) await this.deferred.shift()!();
   }
@@ -112,4 +122,9 @@ export function form(formType: string, fields: Record<string, string | string[]>
 }
 
 export const NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
+
+/** Create-and-configure (XEP-0060 8.1.3): `<create node/>` with a node_config form of `fields`. */
+export function createConfigured(node: string, fields: Record<string, string | string[]>): string {
+  return `<pubsub ${PS}><create node='${node}'/><configure>${form(NODE_CONFIG, fields)}</configure></pubsub>`;
+}
 export const PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
