@@ -12,6 +12,7 @@ import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
 import { openLoop } from './open-loop.js';
 import type { OpenLoop } from './open-loop.js';
+import { SessionCounters } from './session-counters.js';
 import { measureWindow } from './window.js';
 import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
@@ -26,7 +27,6 @@ import {
   fromPattern,
   percentiles,
   round,
-  Samples,
   sleep,
 } from './util.js';
 
@@ -89,20 +89,13 @@ interface Peer {
 }
 
 /** Connected pairs plus the receive-side bookkeeping. */
-export class ChatSession {
+export class ChatSession extends SessionCounters {
   readonly peers: Peer[] = [];
-  sent = 0;
   received = 0;
-  errors = 0;
-  outOfOrder = 0;
-  backpressured = 0;
-  /** Latencies are recorded for messages sent in [windowStart, windowEnd). */
-  windowStart = Infinity;
-  windowEnd = Infinity;
-  readonly samples = new Samples();
-  dropped = 0;
 
-  constructor(readonly opts: ChatOptions) {}
+  constructor(readonly opts: ChatOptions) {
+    super();
+  }
 
   onMessage(peer: Peer, el: Element): void {
     if (el.attr('type') === 'error') {
@@ -118,7 +111,7 @@ export class ChatSession {
     this.received++;
     if (seq !== peer.expectIn) this.outOfOrder++;
     peer.expectIn = seq + 1;
-    if (ts >= this.windowStart && ts < this.windowEnd) this.samples.push(now - ts);
+    this.recordLatency(ts, now);
   }
 
   /** Starts the open-loop sender at `rate` messages/s; returns a stop function and the worst backlog. */
@@ -129,9 +122,9 @@ export class ChatSession {
       const p = peers[idx]!;
       idx = idx + 1 === peers.length ? 0 : idx + 1;
       if (!p.client.ready) return;
-      const ok = p.client.sendMessage(p.partner, `${p.seqOut++} ${performance.now().toFixed(3)}`);
-      this.sent++;
-      if (!ok) this.backpressured++;
+      this.countSend(
+        p.client.sendMessage(p.partner, `${p.seqOut++} ${performance.now().toFixed(3)}`),
+      );
     });
   }
 
@@ -182,14 +175,9 @@ export async function runStep(
   warmupS: number,
 ): Promise<ChatStep> {
   const opts = session.opts;
-  const startSent = session.sent;
+  const start = session.snapshot();
   const startReceived = session.received;
-  const startErrors = session.errors;
-  const startOoo = session.outOfOrder;
-  const startBp = session.backpressured;
-  session.samples.clear();
-  session.windowStart = Infinity;
-  session.windowEnd = Infinity;
+  session.resetWindow();
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
@@ -203,13 +191,13 @@ export async function runStep(
 
   // Drain: messages and error answers still in flight.
   const drainSeconds = await drain(
-    () => session.received + session.errors - startReceived - startErrors,
-    () => session.sent - startSent,
+    () => session.received + session.errors - startReceived - start.errors,
+    () => session.sent - start.sent,
     opts.drainS,
   );
-  const sent = session.sent - startSent;
+  const sent = session.sent - start.sent;
   const received = session.received - startReceived;
-  const errors = session.errors - startErrors;
+  const errors = session.errors - start.errors;
   const p = percentiles(session.samples.sorted());
   session.samples.clear();
   return {
@@ -221,12 +209,12 @@ export async function runStep(
     lost: Math.max(0, sent - received - errors),
     drainSeconds: round(drainSeconds, 2)!,
     errors,
-    outOfOrder: session.outOfOrder - startOoo,
+    outOfOrder: session.outOfOrder - start.outOfOrder,
     latencyMs: { count: p.count, ...latencyFigures(p) },
     ...w.cpu,
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
     ...w.loopDelay,
-    backpressured: session.backpressured - startBp,
+    backpressured: session.backpressured - start.backpressured,
   };
 }
 

@@ -18,6 +18,7 @@ import { closeClients, openClients } from './bench-idle.js';
 import { drain } from './drain.js';
 import { openLoop } from './open-loop.js';
 import type { OpenLoop } from './open-loop.js';
+import { SessionCounters } from './session-counters.js';
 import { measureWindow } from './window.js';
 import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
@@ -197,27 +198,18 @@ export function markSeen(bitmaps: Uint8Array[], k: number, seq: number): boolean
 }
 
 /** The connected occupants plus the receive-side bookkeeping. */
-export class MucSession {
+export class MucSession extends SessionCounters {
   readonly occupants: Occupant[] = [];
   /** Occupants in the room (joined and not removed). */
   present = 0;
-  sent = 0;
   expected = 0;
   /** First receipts of a message by an occupant. */
   deliveries = 0;
   /** The same message received again by the same occupant (not counted as deliveries). */
   duplicates = 0;
-  errors = 0;
-  /** First receipts that came after a later message of the same sender. */
-  outOfOrder = 0;
   removed = 0;
-  backpressured = 0;
   /** Presence stanzas received by occupants. */
   presences = 0;
-  dropped = 0;
-  windowStart = Infinity;
-  windowEnd = Infinity;
-  readonly samples = new Samples();
   /** Deliveries of window messages later than 1 s, per occupant. */
   slow: Uint32Array = new Uint32Array(0);
   /** Highest sequence number seen + 1, [occupant * senders + sender]. */
@@ -228,6 +220,7 @@ export class MucSession {
   readonly byClient = new Map<LoadClient, Occupant>();
 
   constructor(readonly opts: MucOptions) {
+    super();
     this.seqOut = new Array<number>(opts.senders).fill(0);
   }
 
@@ -273,10 +266,7 @@ export class MucSession {
     this.deliveries++;
     if (m.seq < this.expectSeq[k]!) this.outOfOrder++;
     else this.expectSeq[k] = m.seq + 1;
-    if (m.ts >= this.windowStart && m.ts < this.windowEnd) {
-      this.samples.push(now - m.ts);
-      if (now - m.ts > 1000) this.slow[occ.index]!++;
-    }
+    if (this.recordLatency(m.ts, now) && now - m.ts > 1000) this.slow[occ.index]!++;
   }
 
   /** Presence and IQs (LoadClient onStanza). */
@@ -383,9 +373,8 @@ export class MucSession {
         `${k} ${this.seqOut[k]!++} ${performance.now().toFixed(3)}`,
         'groupchat',
       );
-      this.sent++;
+      this.countSend(ok);
       this.expected += this.present;
-      if (!ok) this.backpressured++;
     });
   }
 
@@ -537,19 +526,14 @@ export async function runMucStep(
 ): Promise<MucStep> {
   const opts = session.opts;
   const start = {
-    sent: session.sent,
+    ...session.snapshot(),
     expected: session.expected,
     deliveries: session.deliveries,
-    errors: session.errors,
-    ooo: session.outOfOrder,
     dup: session.duplicates,
     removed: session.removed,
-    bp: session.backpressured,
   };
-  session.samples.clear();
+  session.resetWindow();
   session.slow.fill(0);
-  session.windowStart = Infinity;
-  session.windowEnd = Infinity;
   const sender = session.startSending(rate);
   await sleep(warmupS * 1000);
 
@@ -583,7 +567,7 @@ export async function runMucStep(
     lost: Math.max(0, expected - deliveries),
     drainSeconds: round(drainSeconds, 2)!,
     errors: session.errors - start.errors,
-    outOfOrder: session.outOfOrder - start.ooo,
+    outOfOrder: session.outOfOrder - start.outOfOrder,
     duplicates: session.duplicates - start.dup,
     removed: session.removed - start.removed,
     slowOccupants: slow.length,
@@ -592,7 +576,7 @@ export async function runMucStep(
     ...w.cpu,
     clientSendLagMs: round(sender.maxLagMs(), 1)!,
     ...w.loopDelay,
-    backpressured: session.backpressured - start.bp,
+    backpressured: session.backpressured - start.backpressured,
   };
 }
 
