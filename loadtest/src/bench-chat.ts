@@ -14,7 +14,15 @@ import { openLoop } from './open-loop.js';
 import type { OpenLoop } from './open-loop.js';
 import { SessionCounters } from './session-counters.js';
 import { measureWindow } from './window.js';
-import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
+import {
+  CPU_HEADERS,
+  LATENCY_HEADERS,
+  cpuBreakdown,
+  cpuByProcessLines,
+  cpuCells,
+  latencyCells,
+  latencyFigures,
+} from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import type { LoadClient } from './client.js';
@@ -298,17 +306,12 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     'offered/s',
     'sent/s',
     'delivered/s',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'max ms',
+    ...LATENCY_HEADERS,
     'lost',
     'drain s',
     'errors',
     'ooo',
-    'server CPU',
-    'client CPU',
-    'other CPU',
+    ...CPU_HEADERS,
     'send lag ms',
   ];
   const rows = steps.map((s) => [
@@ -323,18 +326,10 @@ export function formatChatSteps(title: string, steps: ChatStep[]): string {
     ...cpuCells(s),
     fmt(s.clientSendLagMs, 1),
   ]);
-  let out = `${title}\n${formatTable(header, rows)}`;
-  if (steps.some((s) => s.serverCpuByProcess !== null)) {
-    out +=
-      '\n  server CPU by process (% of one core):\n' +
-      steps
-        .map(
-          (s) =>
-            `    ${fmtInt(s.offeredRate).padStart(7)}/s: ${s.serverCpuByProcess ? cpuBreakdown(s.serverCpuByProcess) : 'n/a'}`,
-        )
-        .join('\n');
-  }
-  return out;
+  return (
+    `${title}\n${formatTable(header, rows)}` +
+    cpuByProcessLines(steps, (s) => `${fmtInt(s.offeredRate).padStart(7)}/s`)
+  );
 }
 
 export function formatFindMax(r: FindMaxResult, maxP99Ms: number): string {

@@ -25,7 +25,15 @@ import type { ArchivedMessage } from '@parley/store';
 import type { Element } from '@parley/xml';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml, LoadClient } from './client.js';
-import { cpuCells, cpuFigures, latencyCells, latencyFigures } from './figures.js';
+import {
+  CPU_HEADERS,
+  LATENCY_HEADERS,
+  cpuByProcessLines,
+  cpuCells,
+  cpuFigures,
+  latencyCells,
+  latencyFigures,
+} from './figures.js';
 import type { CpuFigures, LatencyFigures } from './figures.js';
 import {
   errorText,
@@ -588,20 +596,7 @@ export function formatMam(r: MamResult): string {
     ],
     ['page', `RSM max ${r.pageSize}; latency = IQ sent to IQ result, after all results`],
   ]);
-  const header = [
-    'query',
-    'clients',
-    'ok',
-    'failed',
-    'q/s',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'max ms',
-    'server CPU',
-    'client CPU',
-    'other CPU',
-  ];
+  const header = ['query', 'clients', 'ok', 'failed', 'q/s', ...LATENCY_HEADERS, ...CPU_HEADERS];
   const rows = r.runs.map((x) => [
     x.kind,
     String(x.clients),
@@ -621,21 +616,7 @@ export function formatMam(r: MamResult): string {
       '\n  first failures:\n' +
       failed.map((x) => `    ${x.kind} x${x.clients}: ${x.firstFailure}`).join('\n');
   if (r.strayResults > 0) out += `\n  result messages for no query in flight: ${r.strayResults}`;
-  if (r.runs.some((x) => x.serverCpuByProcess !== null)) {
-    out +=
-      '\n  server CPU by process (% of one core):\n' +
-      r.runs
-        .map(
-          (x) =>
-            `    ${x.kind.padEnd(5)} x${String(x.clients).padEnd(3)}: ${
-              x.serverCpuByProcess
-                ? Object.entries(x.serverCpuByProcess)
-                    .map(([k, v]) => `${k} ${fmt(v ?? undefined, 0)}%`)
-                    .join(', ')
-                : 'n/a'
-            }`,
-        )
-        .join('\n');
-  }
-  return out;
+  return (
+    out + cpuByProcessLines(r.runs, (x) => `${x.kind.padEnd(5)} x${String(x.clients).padEnd(3)}`)
+  );
 }

@@ -20,7 +20,15 @@ import { openLoop } from './open-loop.js';
 import type { OpenLoop } from './open-loop.js';
 import { SessionCounters } from './session-counters.js';
 import { measureWindow } from './window.js';
-import { cpuBreakdown, cpuCells, latencyCells, latencyFigures } from './figures.js';
+import {
+  CPU_HEADERS,
+  LATENCY_HEADERS,
+  cpuBreakdown,
+  cpuByProcessLines,
+  cpuCells,
+  latencyCells,
+  latencyFigures,
+} from './figures.js';
 import type { CpuFigures, LatencyFigures, LoopDelayFigures } from './figures.js';
 import type { TargetOptions } from './bench-idle.js';
 import { escapeXml } from './client.js';
@@ -639,19 +647,14 @@ export function formatMuc(r: MucResult): string {
     'sent/s',
     'deliv./s',
     'expected/s',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'max ms',
+    ...LATENCY_HEADERS,
     'lost',
     'drain s',
     'errors',
     'ooo',
     'dup',
     'removed',
-    'server CPU',
-    'client CPU',
-    'other CPU',
+    ...CPU_HEADERS,
     'send lag ms',
   ];
   const rows = r.steps.map((s) => [
@@ -685,17 +688,7 @@ export function formatMuc(r: MucResult): string {
         )
         .join('\n');
   }
-  if (r.steps.some((s) => s.serverCpuByProcess !== null)) {
-    out +=
-      '\n  server CPU by process (% of one core):\n' +
-      r.steps
-        .map(
-          (s) =>
-            `    ${fmtInt(s.offeredRate).padStart(7)}/s: ${s.serverCpuByProcess ? cpuBreakdown(s.serverCpuByProcess) : 'n/a'}`,
-        )
-        .join('\n');
-  }
-  return out;
+  return out + cpuByProcessLines(r.steps, (s) => `${fmtInt(s.offeredRate).padStart(7)}/s`);
 }
 
 /** The default room: bench@conference.<domain of the user pattern>. */

@@ -78,14 +78,41 @@ export function startLoopDelay(): () => LoopDelayFigures {
   };
 }
 
+/** The headers of the `latencyCells` columns. */
+export const LATENCY_HEADERS = ['p50 ms', 'p90 ms', 'p99 ms', 'max ms'] as const;
+
 /** The latency columns of a text table: p50, p90, p99 and max, ms. */
 export function latencyCells(l: LatencyFigures): string[] {
   return [l.p50, l.p90, l.p99, l.max].map((v) => fmt(v ?? undefined, 2));
 }
 
+/** The headers of the `cpuCells` columns. */
+export const CPU_HEADERS = ['server CPU', 'client CPU', 'other CPU'] as const;
+
 /** The CPU columns of a text table: server, client and other, % of one core (n/a when unknown). */
 export function cpuCells(c: CpuFigures): string[] {
   return [c.serverCpuPct, c.clientCpuPct, c.otherCpuPct].map((v) =>
     v === null ? 'n/a' : `${fmt(v, 0)}%`,
+  );
+}
+
+/**
+ * The lines under a text table giving each row's server CPU by process,
+ * each row named by `label`; '' when no row has the breakdown (one server
+ * process).
+ */
+export function cpuByProcessLines<R extends Pick<CpuFigures, 'serverCpuByProcess'>>(
+  rows: readonly R[],
+  label: (row: R) => string,
+): string {
+  if (rows.every((r) => r.serverCpuByProcess === null)) return '';
+  return (
+    '\n  server CPU by process (% of one core):\n' +
+    rows
+      .map(
+        (r) =>
+          `    ${label(r)}: ${r.serverCpuByProcess ? cpuBreakdown(r.serverCpuByProcess) : 'n/a'}`,
+      )
+      .join('\n')
   );
 }

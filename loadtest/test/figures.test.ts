@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CPU_HEADERS,
+  LATENCY_HEADERS,
   cpuBreakdown,
+  cpuByProcessLines,
   cpuCells,
   cpuFigures,
   latencyCells,
@@ -85,6 +88,31 @@ describe('benchmark figures', () => {
 });
 
 describe('benchmark table cells', () => {
+  it('has a header for each latency and CPU cell', () => {
+    const latency = latencyCells({ p50: 1, p90: 2, p99: 3, max: 4, mean: 2 });
+    const cpu = cpuCells({
+      serverCpuPct: 1,
+      serverCpuByProcess: null,
+      clientCpuPct: 2,
+      otherCpuPct: 3,
+    });
+    expect(LATENCY_HEADERS).toHaveLength(latency.length);
+    expect(CPU_HEADERS).toHaveLength(cpu.length);
+  });
+
+  it('lists the server CPU by process under a table, nothing for a single process', () => {
+    const rows = [
+      { rate: 10, serverCpuByProcess: { 'gateway-1': 40.4, 'registry-1': 12 } },
+      { rate: 20, serverCpuByProcess: null },
+    ];
+    expect(cpuByProcessLines(rows, (r) => `${r.rate}/s`)).toBe(
+      '\n  server CPU by process (% of one core):\n' +
+        '    10/s: gateway-1 40%, registry-1 12%\n' +
+        '    20/s: n/a',
+    );
+    expect(cpuByProcessLines([{ serverCpuByProcess: null }], () => 'x')).toBe('');
+  });
+
   it('writes latency in ms with two decimals and CPU in whole percent, n/a when unknown', () => {
     expect(latencyCells({ p50: 1.234, p90: 2, p99: null, max: 10.5, mean: 3 })).toEqual([
       '1.23',
