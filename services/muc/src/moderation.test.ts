@@ -23,8 +23,12 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
   });
   afterEach(() => h.close());
 
+  /** `from` sets one admin item with `attrs` (XEP-0045 9, 10); the reply. */
+  const setItem = (from: string, attrs: Record<string, string>) =>
+    h.iq(from, ROOM, 'set', admin(xml('item', attrs)));
+
   it('kicks with 307, actor and reason; a participant may not kick', async () => {
-    const denied = await h.iq(B, ROOM, 'set', admin(xml('item', { nick: 'carol', role: 'none' })));
+    const denied = await setItem(B, { nick: 'carol', role: 'none' });
     expect(condition(denied)).toBe('forbidden');
     const res = await h.iq(
       A,
@@ -70,46 +74,23 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
   });
 
   it('admins and owners cannot be kicked or banned by those below them', async () => {
-    await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'bob@localhost', affiliation: 'admin' })));
+    await setItem(A, { jid: 'bob@localhost', affiliation: 'admin' });
     const bobPresence = h.to(C, (el) => el.attr('from') === `${ROOM}/bob`)[0];
     expect(item(bobPresence)?.attr('affiliation')).toBe('admin');
     expect(item(bobPresence)?.attr('role')).toBe('moderator');
     // Now a moderator of a semi-anonymous room, bob sees real JIDs.
     expect(item(h.to(B, (el) => el.attr('from') === `${ROOM}/carol`)[0])?.attr('jid')).toBe(C);
-    expect(
-      condition(await h.iq(B, ROOM, 'set', admin(xml('item', { nick: 'alice', role: 'none' })))),
-    ).toBe('not-allowed');
-    expect(
-      condition(
-        await h.iq(
-          B,
-          ROOM,
-          'set',
-          admin(xml('item', { jid: 'alice@localhost', affiliation: 'outcast' })),
-        ),
-      ),
-    ).toBe('not-allowed');
-    expect(
-      condition(
-        await h.iq(
-          B,
-          ROOM,
-          'set',
-          admin(xml('item', { jid: 'carol@localhost', affiliation: 'owner' })),
-        ),
-      ),
-    ).toBe('forbidden');
+    expect(condition(await setItem(B, { nick: 'alice', role: 'none' }))).toBe('not-allowed');
+    expect(condition(await setItem(B, { jid: 'alice@localhost', affiliation: 'outcast' }))).toBe(
+      'not-allowed',
+    );
+    expect(condition(await setItem(B, { jid: 'carol@localhost', affiliation: 'owner' }))).toBe(
+      'forbidden',
+    );
     // The last owner cannot go.
-    expect(
-      condition(
-        await h.iq(
-          A,
-          ROOM,
-          'set',
-          admin(xml('item', { jid: 'alice@localhost', affiliation: 'member' })),
-        ),
-      ),
-    ).toBe('conflict');
+    expect(condition(await setItem(A, { jid: 'alice@localhost', affiliation: 'member' }))).toBe(
+      'conflict',
+    );
   });
 
   it('grants and revokes voice in a moderated room; visitors cannot speak; voice requests reach moderators', async () => {
@@ -154,7 +135,7 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(item(h.to(C, (el) => el.name === 'presence')[0])?.attr('role')).toBe('participant');
 
     // Revoke voice by admin IQ (8.4), then the participant list (8.5).
-    await h.iq(A, ROOM, 'set', admin(xml('item', { nick: 'carol', role: 'visitor' })));
+    await setItem(A, { nick: 'carol', role: 'visitor' });
     expect(item(h.to(B, (el) => el.attr('from') === `${ROOM}/carol`)[0])?.attr('role')).toBe(
       'visitor',
     );
@@ -168,7 +149,7 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
   });
 
   it('turning a room members-only removes non-members (322) and notifies the change (104)', async () => {
-    await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'bob@localhost', affiliation: 'member' })));
+    await setItem(A, { jid: 'bob@localhost', affiliation: 'member' });
     h.mark();
     const res = await h.iq(
       A,
@@ -185,7 +166,7 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
       h.to(B, (el) => el.attr('from') === `${ROOM}/carol` && el.attr('type') === 'unavailable'),
     ).toHaveLength(1);
     // Revoking bob's membership now removes him too (321).
-    await h.iq(A, ROOM, 'set', admin(xml('item', { jid: 'bob@localhost', affiliation: 'none' })));
+    await setItem(A, { jid: 'bob@localhost', affiliation: 'none' });
     expect(codes(h.to(B, (el) => el.name === 'presence')[0])).toEqual(
       expect.arrayContaining([110, 321]),
     );
@@ -356,12 +337,7 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(fin?.attr('type')).toBe('result');
     expect(fin?.getChild('fin')?.attr('complete')).toBe('true');
     // Outcasts may not read it.
-    await h.iq(
-      A,
-      ROOM,
-      'set',
-      admin(xml('item', { jid: 'dave@localhost', affiliation: 'outcast' })),
-    );
+    await setItem(A, { jid: 'dave@localhost', affiliation: 'outcast' });
     const denied = await h.iq(
       'dave@localhost/d',
       ROOM,
