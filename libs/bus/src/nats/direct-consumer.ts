@@ -1,8 +1,8 @@
-import type { BusPayload, DurableHandler, DurableMessage, OrderedConsumer } from '../bus.js';
+import type { BusPayload, DurableHandler, OrderedConsumer } from '../bus.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { BusLogger } from './logger.js';
 import { HandlerScope, runInScope } from './onward.js';
-import { REPLY_TO_HEADER } from './ordered-consumer.js';
+import { REPLY_TO_HEADER, durableMessage } from './ordered-consumer.js';
 import { subjectMatcher } from '../subject.js';
 
 export interface DirectConsumerDeps {
@@ -343,16 +343,13 @@ export class DirectOrderedConsumer implements OrderedConsumer {
       this.deps.onError(err, m.subject);
       return;
     }
-    const replyTo = m.headers?.get(REPLY_TO_HEADER);
-    const msg: DurableMessage =
-      replyTo !== undefined && replyTo !== ''
-        ? {
-            subject: m.subject,
-            data,
-            deliveries: q.attempt,
-            respond: (reply: BusPayload) => this.deps.send(replyTo, encodePayload(reply)),
-          }
-        : { subject: m.subject, data, deliveries: q.attempt };
+    const msg = durableMessage(
+      m.subject,
+      data,
+      q.attempt,
+      m.headers?.get(REPLY_TO_HEADER),
+      (to, answer) => this.deps.send(to, encodePayload(answer)),
+    );
     try {
       await runInScope(scope, () => this.handler(msg));
     } catch (err) {

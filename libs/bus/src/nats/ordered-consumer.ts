@@ -18,6 +18,21 @@ import type { BusLogger } from './logger.js';
 /** Header carrying the reply subject of a durable request. */
 export const REPLY_TO_HEADER = 'Parley-Reply-To';
 
+/**
+ * The message a durable handler gets: with `respond` when it is a request
+ * (its REPLY_TO_HEADER named `replyTo`), which hands the answer to `reply`.
+ */
+export function durableMessage(
+  subject: string,
+  data: BusPayload,
+  deliveries: number,
+  replyTo: string | undefined,
+  reply: (replyTo: string, data: BusPayload) => void,
+): DurableMessage {
+  if (replyTo === undefined || replyTo === '') return { subject, data, deliveries };
+  return { subject, data, deliveries, respond: (answer) => reply(replyTo, answer) };
+}
+
 export interface OrderedConsumerOptions {
   /** Messages asked for per pull (default 256). */
   batch: number;
@@ -493,16 +508,13 @@ export class OrderedPullConsumer implements OrderedConsumer {
         }
         return;
       }
-      const replyTo = m.headers?.get(REPLY_TO_HEADER);
-      const msg: DurableMessage =
-        replyTo !== undefined && replyTo !== ''
-          ? {
-              subject: m.subject,
-              data,
-              deliveries,
-              respond: (reply: BusPayload) => this.deps.reply(replyTo, reply),
-            }
-          : { subject: m.subject, data, deliveries };
+      const msg = durableMessage(
+        m.subject,
+        data,
+        deliveries,
+        m.headers?.get(REPLY_TO_HEADER),
+        (to, answer) => this.deps.reply(to, answer),
+      );
       try {
         await this.handler(msg);
       } catch (err) {
