@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findBinary } from './binaries.js';
 import { TestkitError } from './errors.js';
-import { onFreePort, startServerProcess } from './server-process.js';
+import { startRelaunchable, startServerProcess } from './server-process.js';
 import { removeTempDir, tempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
@@ -180,34 +180,18 @@ export async function startPostgresServer(
       await untilReady(data, proc, opts.startTimeoutMs ?? 10_000);
       return proc;
     };
-    let server = await onFreePort(launch);
-    const port = server.port;
+    const server = await startRelaunchable(launch, dir);
     const auth =
       opts.password === undefined ? 'postgres' : `postgres:${encodeURIComponent(opts.password)}`;
     const urlFor = (database: string) =>
-      `postgres://${auth}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-    return {
+      `postgres://${auth}@127.0.0.1:${server.port}/${encodeURIComponent(database)}`;
+    return Object.assign(server, {
       host: '127.0.0.1',
-      port,
-      get pid() {
-        return server.pid;
-      },
       user: 'postgres',
       password: opts.password,
       url: urlFor('postgres'),
       urlFor,
-      async stop() {
-        await server.stop();
-        await removeTempDir(dir);
-      },
-      async kill() {
-        await server.stop();
-      },
-      async start() {
-        if (!server.exited) return;
-        server = await launch(port);
-      },
-    };
+    });
   } catch (err) {
     await removeTempDir(dir);
     throw err;

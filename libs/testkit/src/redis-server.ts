@@ -1,5 +1,5 @@
 import type { ServerTlsFiles } from './nats-server.js';
-import { onFreePort, startServerProcess } from './server-process.js';
+import { startRelaunchable, startServerProcess } from './server-process.js';
 import { removeTempDir, tempDir } from './temp-dir.js';
 
 export interface RedisServerOptions {
@@ -76,30 +76,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
     });
   try {
-    let server = await onFreePort(launch);
-    const port = server.port;
-    return {
-      url: `${opts.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
-      port,
-      get pid() {
-        return server.pid;
-      },
-      async stop() {
-        await server.stop();
-        await removeTempDir(dir);
-      },
-      async restart() {
-        await server.stop();
-        server = await launch(port);
-      },
-      async kill() {
-        await server.stop();
-      },
-      async start() {
-        if (!server.exited) return;
-        server = await launch(port);
-      },
-    };
+    const server = await startRelaunchable(launch, dir);
+    return Object.assign(server, {
+      url: `${opts.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${server.port}`,
+    });
   } catch (err) {
     await removeTempDir(dir);
     throw err;

@@ -6,6 +6,7 @@ import { findBinary } from './binaries.js';
 import { TestkitError } from './errors.js';
 import { freePort } from './free-port.js';
 import { killOnExit } from './process-cleanup.js';
+import { removeTempDir } from './temp-dir.js';
 import { waitForPort } from './wait-for-port.js';
 
 const OUTPUT_LIMIT = 16 * 1024;
@@ -186,4 +187,53 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>, attempt
       if (!lostRace || attempt >= attempts) throw err;
     }
   }
+}
+
+/** A server kept on one port across launches: stopped for good, or killed and started again. */
+export interface RelaunchableServer {
+  readonly port: number;
+  /** Pid of the current process; changes with each launch. */
+  readonly pid: number;
+  /** Stops the server and removes its directory. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops the server, then starts a fresh one on the same port. */
+  restart(): Promise<void>;
+  /** Stops the server but keeps its directory, to `start()` it again later (drills). */
+  kill(): Promise<void>;
+  /** Starts it again after `kill()`; nothing while it runs. */
+  start(): Promise<void>;
+}
+
+/**
+ * Launches a server with `launch` on a free port (`onFreePort`) and keeps
+ * that port for every later launch; `dir` is its working directory,
+ * removed by `stop()`.
+ */
+export async function startRelaunchable(
+  launch: (port: number) => Promise<ServerProcess>,
+  dir: string,
+): Promise<RelaunchableServer> {
+  let server = await onFreePort(launch);
+  const port = server.port;
+  return {
+    port,
+    get pid() {
+      return server.pid;
+    },
+    async stop() {
+      await server.stop();
+      await removeTempDir(dir);
+    },
+    async restart() {
+      await server.stop();
+      server = await launch(port);
+    },
+    async kill() {
+      await server.stop();
+    },
+    async start() {
+      if (!server.exited) return;
+      server = await launch(port);
+    },
+  };
 }
