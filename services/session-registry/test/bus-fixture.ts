@@ -4,11 +4,12 @@
  * gateways with the bus messages a gateway sends. The fuller harness of the
  * RFC scenarios (harness.ts) uses the same accounts.
  */
+import { expect } from 'vitest';
 import type { MemoryBus } from '@parley/bus';
 import { defaultConfig } from '@parley/config';
 import type { Config } from '@parley/config';
-import { gatewaySubject } from '@parley/routing';
-import type { Envelope, GatewayMessage } from '@parley/routing';
+import { gatewaySubject, routeSubject } from '@parley/routing';
+import type { BindReply, Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import { startSessionRegistry } from '../src/index.js';
@@ -83,4 +84,41 @@ export async function startTestRegistry(
   });
   await registry.ready;
   return registry;
+}
+
+/**
+ * Waits until the registry has nothing left to do: several rounds of a bus
+ * flush and the registry's idle (what it handles may publish more), all on
+ * microtasks of this process.
+ */
+export async function settleRegistry(bus: MemoryBus, registry: SessionRegistry): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    await bus.flush();
+    await registry.idle();
+  }
+}
+
+/** Publishes `msg` on the partition of `bare`, as a gateway does (durable, not awaited). */
+export function publishTo(
+  bus: MemoryBus,
+  config: Config,
+  bare: string,
+  msg: RegistryMessage,
+): void {
+  void bus.publishDurable(routeSubject(bare, config.routing.partitions), msg);
+}
+
+/** Binds `bare/resource` on connection `conn` of gateway `gw`, as a gateway does; fails the test when refused. */
+export async function bindResource(
+  bus: MemoryBus,
+  config: Config,
+  bind: { bare: string; resource: string; gw: string; conn: string },
+): Promise<void> {
+  const { bare, resource, gw, conn } = bind;
+  const request: RegistryMessage = { t: 'bind', jid: bare, resource, gw, conn };
+  const reply = (await bus.request(
+    routeSubject(bare, config.routing.partitions),
+    request,
+  )) as BindReply;
+  expect(reply.ok).toBe(true);
 }

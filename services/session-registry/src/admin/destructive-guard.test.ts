@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
-import type { BindReply, GatewayMessage, RegistryMessage } from '@parley/routing';
+import type { GatewayMessage, RegistryMessage } from '@parley/routing';
 import { gatewaySubject, routeSubject } from '@parley/routing';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -15,8 +15,11 @@ import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import type { SessionRegistry } from '../registry.js';
 import {
+  bindResource,
   createTestAccount,
+  publishTo,
   registryTestConfig,
+  settleRegistry,
   startTestRegistry,
 } from '../../test/bus-fixture.js';
 
@@ -65,27 +68,10 @@ afterEach(async () => {
   await stores.close();
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 6; i++) {
-    await bus.flush();
-    await registry.idle();
-  }
-}
-
-function publish(bare: string, msg: RegistryMessage): void {
-  void bus.publishDurable(routeSubject(bare, config.routing.partitions), msg);
-}
-
-async function bind(bare: string, resource: string, gw: string, conn: string): Promise<void> {
-  const reply = (await bus.request(routeSubject(bare, config.routing.partitions), {
-    t: 'bind',
-    jid: bare,
-    resource,
-    gw,
-    conn,
-  })) as BindReply;
-  expect(reply.ok).toBe(true);
-}
+const settle = () => settleRegistry(bus, registry);
+const publish = (bare: string, msg: RegistryMessage) => publishTo(bus, config, bare, msg);
+const bind = (bare: string, resource: string, gw: string, conn: string) =>
+  bindResource(bus, config, { bare, resource, gw, conn });
 
 async function refusedCount(type: string, reason: string): Promise<number> {
   const line = (await metrics.text())

@@ -3,8 +3,8 @@ import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { bareOf } from '@parley/jid';
 import { NS_MAM, NS_RSM, NS_SID, getStanzaId } from '@parley/mam';
-import type { BindReply, Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
-import { gatewaySubject, routeSubject } from '@parley/routing';
+import type { Envelope, GatewayMessage, RegistryMessage } from '@parley/routing';
+import { gatewaySubject } from '@parley/routing';
 import { NS_CARBONS } from '@parley/stanza';
 import { openMemoryStores } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -13,8 +13,11 @@ import { parseXml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { SessionRegistry } from '../../registry.js';
 import {
+  bindResource,
   createTestAccount,
+  publishTo,
   registryTestConfig,
+  settleRegistry,
   startTestRegistry,
 } from '../../../test/bus-fixture.js';
 
@@ -55,27 +58,12 @@ async function start(patch: (c: Config) => void = () => undefined): Promise<void
   for (const jid of [ALICE, BOB]) await createTestAccount(stores, jid);
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 6; i++) {
-    await bus.flush();
-    await registry.idle();
-  }
-}
-
-function publish(bare: string, msg: RegistryMessage): void {
-  void bus.publishDurable(routeSubject(bare, config.routing.partitions), msg);
-}
+const settle = () => settleRegistry(bus, registry);
+const publish = (bare: string, msg: RegistryMessage) => publishTo(bus, config, bare, msg);
 
 /** Binds `bare/resource` on connection `conn` and sends initial presence. */
 async function login(bare: string, resource: string, conn: string): Promise<void> {
-  const reply = (await bus.request(routeSubject(bare, config.routing.partitions), {
-    t: 'bind',
-    jid: bare,
-    resource,
-    gw: GW,
-    conn,
-  })) as BindReply;
-  expect(reply.ok).toBe(true);
+  await bindResource(bus, config, { bare, resource, gw: GW, conn });
   send(`${bare}/${resource}`, conn, '<presence/>');
   await settle();
 }
