@@ -25,6 +25,37 @@ function processCpuMs(pid: number): number {
   }
 }
 
+/**
+ * Publishes `total` durable messages round-robin over `partitions` subjects
+ * of token `p`, numbered per partition (`n`) with a 300-byte payload (about
+ * a small chat message envelope) and the fields of `extra()`. Flat out: a
+ * turn of the event loop every 1000 messages; paced: 10 per millisecond at
+ * most (the offered load, not a wait for anything).
+ */
+async function publishSpread(
+  bus: NatsBus,
+  p: string,
+  partitions: number,
+  opts: { extra?: () => Record<string, unknown>; paced?: boolean } = {},
+): Promise<void> {
+  const payload = 'x'.repeat(300);
+  const perPartition = new Array<number>(partitions).fill(0);
+  const sends: Promise<void>[] = [];
+  for (let k = 0; k < total; k++) {
+    const i = k % partitions;
+    sends.push(
+      bus.publishDurable(`xmpp.r.${p}${i}.user${k % 97}`, {
+        n: perPartition[i]!++,
+        ...opts.extra?.(),
+        payload,
+      }),
+    );
+    if (opts.paced && k % 10 === 9) await new Promise((r) => setTimeout(r, 1));
+    else if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(sends);
+}
+
 describe.skipIf(!enabled)('NatsBus throughput', () => {
   let server: NatsServer;
   const buses: NatsBus[] = [];
@@ -62,20 +93,10 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
         handled++;
       });
     }
-    const payload = 'x'.repeat(300); // about the size of a small chat message envelope
     const serverCpu0 = processCpuMs(server.pid);
     const cpu0 = process.cpuUsage();
     const started = performance.now();
-    const perPartition = new Array<number>(partitions).fill(0);
-    const sends: Promise<void>[] = [];
-    for (let k = 0; k < total; k++) {
-      const i = k % partitions;
-      sends.push(
-        gateway.publishDurable(`xmpp.r.${p}${i}.user${k % 97}`, { n: perPartition[i]!++, payload }),
-      );
-      if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(sends);
+    await publishSpread(gateway, p, partitions);
     const published = performance.now();
     await vi.waitFor(() => expect(handled).toBeGreaterThanOrEqual(total), ALL_DONE);
     const done = performance.now();
@@ -144,27 +165,10 @@ describe.skipIf(!enabled)('NatsBus throughput', () => {
         handled++;
       });
     }
-    const payload = 'x'.repeat(300);
     const serverCpu0 = processCpuMs(server.pid);
     const cpu0 = process.cpuUsage();
     const started = performance.now();
-    const perPartition = new Array<number>(partitions).fill(0);
-    const sends: Promise<void>[] = [];
-    for (let k = 0; k < total; k++) {
-      const i = k % partitions;
-      sends.push(
-        b.publishDurable(`xmpp.r.${p}${i}.user${k % 97}`, {
-          n: perPartition[i]!++,
-          t: performance.now(),
-          payload,
-        }),
-      );
-      // Flat out: 1000 messages per turn; paced: 10 per millisecond at most (the offered load,
-      // not a wait for anything).
-      if (paced && k % 10 === 9) await new Promise((r) => setTimeout(r, 1));
-      else if (k % 1000 === 999) await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(sends);
+    await publishSpread(b, p, partitions, { extra: () => ({ t: performance.now() }), paced });
     await vi.waitFor(() => expect(handled).toBeGreaterThanOrEqual(total), ALL_DONE);
     const ms = performance.now() - started;
     const cpu = process.cpuUsage(cpu0);
