@@ -162,44 +162,57 @@ export class KillSwitch {
 
   bus(inner: MemoryBus): Bus {
     const dead = (): boolean => this.dead;
-    return new Proxy(inner, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        const fn = value as (...args: unknown[]) => unknown;
-        switch (prop) {
-          case 'publish':
-            return (...args: unknown[]) => (dead() ? undefined : fn.apply(target, args));
-          case 'publishDurable':
-            return (...args: unknown[]) => (dead() ? Promise.resolve() : fn.apply(target, args));
-          case 'request':
-            return (...args: unknown[]) =>
-              dead()
-                ? Promise.reject(new BusError('closed', 'dead process'))
-                : fn.apply(target, args);
-          case 'subscribe':
-            return (subject: string, handler: (m: unknown) => unknown, opts?: unknown) =>
-              fn.call(target, subject, (m: unknown) => (dead() ? undefined : handler(m)), opts);
-          case 'close':
-            return () => Promise.resolve();
-          default:
-            return (...args: unknown[]) => fn.apply(target, args);
-        }
-      },
+    return wrapMethods(inner, (prop, call) => {
+      switch (prop) {
+        case 'publish':
+          return (...args) => (dead() ? undefined : call(...args));
+        case 'publishDurable':
+          return (...args) => (dead() ? Promise.resolve() : call(...args));
+        case 'request':
+          return (...args) =>
+            dead() ? Promise.reject(new BusError('closed', 'dead process')) : call(...args);
+        case 'subscribe':
+          return (subject, handler, opts) =>
+            call(
+              subject,
+              (m: unknown) => (dead() ? undefined : (handler as (m: unknown) => unknown)(m)),
+              opts,
+            );
+        case 'close':
+          return () => Promise.resolve();
+        default:
+          return call;
+      }
     });
   }
 
   store(inner: ResumptionStore): ResumptionStore {
     const dead = (): boolean => this.dead;
-    return new Proxy(inner, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        const fn = value as (...args: unknown[]) => unknown;
-        if (prop === 'close') return () => Promise.resolve();
-        return (...args: unknown[]) =>
-          dead() ? Promise.reject(new Error('dead process')) : fn.apply(target, args);
-      },
-    });
+    return wrapMethods(inner, (prop, call) =>
+      prop === 'close'
+        ? () => Promise.resolve()
+        : (...args) => (dead() ? Promise.reject(new Error('dead process')) : call(...args)),
+    );
   }
+}
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * A proxy of `inner` whose methods are what `wrap` makes of them, given
+ * the method's name and a call of the original on `inner`; other
+ * properties pass through.
+ */
+function wrapMethods<T extends object>(
+  inner: T,
+  wrap: (prop: string | symbol, call: Method) => Method,
+): T {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const fn = value as Method;
+      return wrap(prop, (...args) => fn.apply(target, args));
+    },
+  });
 }
