@@ -14,6 +14,22 @@ import { CassandraRosterStore } from './roster-store.js';
 import { CqlSession } from './session.js';
 import { CassandraVcardStore } from './vcard-store.js';
 
+/** Every store over one session (the tables of its keyspace). */
+export function cassandraStoresOn(session: CqlSession) {
+  return {
+    accounts: new CassandraAccountStore(session),
+    rosters: new CassandraRosterStore(session),
+    offline: new CassandraOfflineStore(session),
+    lastActivity: new CassandraLastActivityStore(session),
+    blocklists: new CassandraBlocklistStore(session),
+    archive: new CassandraArchiveStore(session),
+    rooms: new CassandraRoomStore(session),
+    pubsub: new CassandraPubsubStore(session),
+    vcards: new CassandraVcardStore(session),
+    privateXml: new CassandraPrivateStore(session),
+  } satisfies Omit<Stores, 'close'>;
+}
+
 /**
  * Connects to a Cassandra cluster (or uses `options.client`) and returns
  * every store backed by the keyspace `options.keyspace`, whose schema must
@@ -52,17 +68,5 @@ export async function openCassandraStores(options: CassandraStoreOptions): Promi
     options.serialConsistency ?? 'localSerial',
     owned,
   );
-  return {
-    accounts: new CassandraAccountStore(session),
-    rosters: new CassandraRosterStore(session),
-    offline: new CassandraOfflineStore(session),
-    lastActivity: new CassandraLastActivityStore(session),
-    blocklists: new CassandraBlocklistStore(session),
-    archive: new CassandraArchiveStore(session),
-    rooms: new CassandraRoomStore(session),
-    pubsub: new CassandraPubsubStore(session),
-    vcards: new CassandraVcardStore(session),
-    privateXml: new CassandraPrivateStore(session),
-    close: () => session.close(),
-  };
+  return { ...cassandraStoresOn(session), close: () => session.close() };
 }

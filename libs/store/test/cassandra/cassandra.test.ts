@@ -7,17 +7,9 @@ import { fnv1a32Utf8 } from '@parley/hash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStoreContractSuite } from '../contract-suite.js';
 import { newArchiveId } from '../../src/shared/archive-id.js';
-import { CassandraAccountStore } from '../../src/cassandra/account-store.js';
-import {
-  CassandraArchiveStore,
-  isTimed,
-  sliceQuery,
-  timedIdTime,
-} from '../../src/cassandra/archive-store.js';
-import { CassandraBlocklistStore } from '../../src/cassandra/blocklist-store.js';
+import { isTimed, sliceQuery, timedIdTime } from '../../src/cassandra/archive-store.js';
 import { checkCql, parseSchema } from './cql-check.js';
 import { CqlModel } from './cql-model.js';
-import { CassandraLastActivityStore } from '../../src/cassandra/last-activity-store.js';
 import {
   dropCassandraKeyspace,
   loadMigrations,
@@ -26,15 +18,10 @@ import {
   replicationClause,
   splitCqlStatements,
 } from '../../src/cassandra/migrate.js';
-import { CassandraOfflineStore, planOfflineDelete } from '../../src/cassandra/offline-store.js';
-import { openCassandraStores } from '../../src/cassandra/open.js';
+import { planOfflineDelete } from '../../src/cassandra/offline-store.js';
+import { cassandraStoresOn, openCassandraStores } from '../../src/cassandra/open.js';
 import { checkKeyspace, clientOptionsFor } from '../../src/cassandra/options.js';
-import { CassandraPrivateStore } from '../../src/cassandra/private-store.js';
-import { CassandraPubsubStore } from '../../src/cassandra/pubsub-store.js';
-import { CassandraRoomStore } from '../../src/cassandra/room-store.js';
-import { CassandraRosterStore } from '../../src/cassandra/roster-store.js';
 import type { CqlSession } from '../../src/cassandra/session.js';
-import { CassandraVcardStore } from '../../src/cassandra/vcard-store.js';
 import {
   ARCHIVE_BUCKET_MS,
   KeyedMutex,
@@ -149,18 +136,7 @@ describe('cassandra backend: migrations', () => {
 describe('cassandra backend: statements', () => {
   const schema = parseSchema(loadMigrations().flatMap((m) => m.statements));
   const session = { table: (name: string) => `ks.${name}` } as unknown as CqlSession;
-  const stores = {
-    accounts: new CassandraAccountStore(session),
-    rosters: new CassandraRosterStore(session),
-    offline: new CassandraOfflineStore(session),
-    lastActivity: new CassandraLastActivityStore(session),
-    blocklists: new CassandraBlocklistStore(session),
-    archive: new CassandraArchiveStore(session),
-    rooms: new CassandraRoomStore(session),
-    pubsub: new CassandraPubsubStore(session),
-    vcards: new CassandraVcardStore(session),
-    privateXml: new CassandraPrivateStore(session),
-  };
+  const stores = cassandraStoresOn(session);
 
   /** Every statement text a store prepares, with where it comes from. */
   function statements(): [string, string][] {
