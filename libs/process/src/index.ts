@@ -5,6 +5,7 @@
  * and an orderly close.
  */
 export { processId, startClusterProcess } from './process-runtime.js';
+export { runEntryPoint } from './entry-point.js';
 export type { ClusterProcess } from './process-runtime.js';
 export { busObserver, storeObserver } from './process-metrics.js';
 export { openConfiguredStores, storeOptionsFor } from './stores.js';

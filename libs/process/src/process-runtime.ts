@@ -5,7 +5,13 @@ import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { instrumentStores, openStores } from '@parley/store';
 import type { Stores } from '@parley/store';
-import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  installTracing,
+  onShutdownSignal,
+  startHttpEndpoint,
+} from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
 import { connectRedis, linkError, redisLinkReady } from '@parley/cluster';
@@ -34,6 +40,14 @@ export interface ClusterProcess {
   serveHttp(details?: () => Record<string, unknown>): Promise<HttpEndpoint>;
   /** Closes NATS, the HTTP endpoint, Redis and the stores. */
   close(): Promise<void>;
+  /**
+   * An orderly stop: not ready any more (`draining`), then `closeService`
+   * (what the service itself holds, while its links are still up), then
+   * `close()`.
+   */
+  shutdown(closeService: () => Promise<void>): Promise<void>;
+  /** On SIGTERM or SIGINT: `shutdown(closeService)`, then exit (see `onShutdownSignal`). */
+  shutdownOnSignal(closeService: () => Promise<void>): void;
 }
 
 export async function startClusterProcess(
@@ -113,6 +127,14 @@ export async function startClusterProcess(
       redis.disconnect();
       await stores.close();
       await tracing?.shutdown();
+    },
+    async shutdown(closeService) {
+      proc.draining = true;
+      await closeService();
+      await proc.close();
+    },
+    shutdownOnSignal(closeService) {
+      onShutdownSignal(logger, () => proc.shutdown(closeService));
     },
   };
   return proc;

@@ -146,6 +146,23 @@ describe('startClusterProcess on a real nats-server and redis-server', () => {
     await expect(proc.stores.accounts.get('alice@example.org')).rejects.toThrow();
   });
 
+  it('shutdown: not ready first, then the service closes while the links are up, then the links', async () => {
+    const proc = await startClusterProcess('test', config());
+    const http = await proc.serveHttp();
+    let seen: { ready: number; connected: boolean; redis: string } | undefined;
+    await proc.shutdown(async () => {
+      seen = {
+        ready: (await readyz(http.port)).status,
+        connected: proc.bus.status().connected,
+        redis: proc.redis.status,
+      };
+    });
+    expect(seen).toEqual({ ready: 503, connected: true, redis: 'ready' });
+    expect(proc.draining).toBe(true);
+    expect(proc.bus.status().connected).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${http.port}/readyz`)).rejects.toThrow();
+  });
+
   it('a NATS server that is not there stops the start with a LinkError naming NATS', async () => {
     const port = await freePort();
     const err = await startClusterProcess(

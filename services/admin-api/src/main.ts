@@ -5,9 +5,8 @@
  * stores. Exposes /metrics, /healthz, /readyz on http.port and drains on
  * SIGTERM. Scale it freely: every instance answers every request.
  */
-import { startClusterProcess } from '@parley/process';
-import { ConfigError, loadConfig } from '@parley/config';
-import { onShutdownSignal } from '@parley/telemetry';
+import { runEntryPoint, startClusterProcess } from '@parley/process';
+import { loadConfig } from '@parley/config';
 import { startAdminApi } from './app.js';
 
 async function main(): Promise<void> {
@@ -24,14 +23,7 @@ async function main(): Promise<void> {
   });
   const http = await proc.serveHttp(() => ({ adminPort: api.port }));
   logger.info('admin API started', { id, port: api.port, http: http.port });
-  onShutdownSignal(logger, async () => {
-    proc.draining = true;
-    await api.close();
-    await proc.close();
-  });
+  proc.shutdownOnSignal(() => api.close());
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+void runEntryPoint(main);

@@ -13,10 +13,9 @@ import {
   RedisFailureCounter,
   redisSecurityOptions,
 } from '@parley/cluster';
-import { startClusterProcess, storeObserver } from '@parley/process';
-import { ConfigError, loadConfig, redisConnectionSecurity } from '@parley/config';
+import { runEntryPoint, startClusterProcess, storeObserver } from '@parley/process';
+import { loadConfig, redisConnectionSecurity } from '@parley/config';
 import { RedisResumptionStore, instrumentStore } from '@parley/store';
-import { onShutdownSignal } from '@parley/telemetry';
 import { startGateway } from './gateway.js';
 
 /** How often a gateway tells the cluster it is alive, and how long that lasts. */
@@ -76,18 +75,13 @@ async function main(): Promise<void> {
     websocketTls: gateway.ports.websocketTls,
     http: http.port,
   });
-  onShutdownSignal(logger, async () => {
-    proc.draining = true;
+  proc.shutdownOnSignal(async () => {
     await gateway.close('system-shutdown');
     await resumption.close();
     clearInterval(heartbeat);
     await members.leave(gatewayId).catch(() => undefined);
     alive.unsubscribe();
-    await proc.close();
   });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+void runEntryPoint(main);

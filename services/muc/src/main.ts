@@ -7,10 +7,9 @@
  * http.port and hands its partitions over on SIGTERM.
  */
 import { RedisOwnership } from '@parley/cluster';
-import { startClusterProcess, storeObserver } from '@parley/process';
+import { runEntryPoint, startClusterProcess, storeObserver } from '@parley/process';
 import { instrumentStore } from '@parley/store';
-import { ConfigError, loadConfig } from '@parley/config';
-import { onShutdownSignal } from '@parley/telemetry';
+import { loadConfig } from '@parley/config';
 import { startMucService } from './service.js';
 import { RedisMucStateStore } from './state-store.js';
 
@@ -57,15 +56,10 @@ async function main(): Promise<void> {
     http: http.port,
     partitions: muc.partitions.length,
   });
-  onShutdownSignal(logger, async () => {
-    proc.draining = true;
+  proc.shutdownOnSignal(async () => {
     clearInterval(gaugeTimer);
     await muc.close();
-    await proc.close();
   });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+void runEntryPoint(main);

@@ -7,10 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BusLiveness, Membership, RedisOwnership, RedisSessionStore } from '@parley/cluster';
-import { startClusterProcess, storeObserver } from '@parley/process';
-import { ConfigError, loadConfig } from '@parley/config';
+import { runEntryPoint, startClusterProcess, storeObserver } from '@parley/process';
+import { loadConfig } from '@parley/config';
 import { instrumentStore } from '@parley/store';
-import { onShutdownSignal } from '@parley/telemetry';
 import { startSessionRegistry } from './registry.js';
 
 async function main(): Promise<void> {
@@ -78,16 +77,11 @@ async function main(): Promise<void> {
     http: http.port,
     partitions: registry.partitions.length,
   });
-  onShutdownSignal(logger, async () => {
-    proc.draining = true;
+  proc.shutdownOnSignal(async () => {
     clearInterval(ownedTimer);
     await registry.close();
     alive.unsubscribe();
-    await proc.close();
   });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+void runEntryPoint(main);
