@@ -1,36 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startPostgresServer, startServerProcess } from '@parley/testkit';
-import type { PostgresServer, ServerProcess } from '@parley/testkit';
+import { freePort, startPostgresServer } from '@parley/testkit';
+import type { PostgresServer } from '@parley/testkit';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, serverEnv, spawnServer } from './server-process.js';
 import { connect, waitFor } from './xmppjs.js';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
-
-/** Runs the real server process from source (no build needed) with its own data dir. */
-async function spawnServer(env: NodeJS.ProcessEnv, port: number): Promise<ServerProcess> {
-  return startServerProcess({
-    binary: process.execPath,
-    args: [...NODE_ARGS, MAIN],
-    port,
-    env,
-    startTimeoutMs: 30_000,
-  });
-}
-
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [...NODE_ARGS, CLI, ...args], { env }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-    ),
-  );
-}
 
 /**
  * An IQ to bob's account is handled in bob's partition after the message
@@ -54,18 +30,11 @@ describe.each(['lmdb', 'postgres'] as const)(
       dir = await mkdtemp(join(tmpdir(), 'parley-restart-'));
       port = await freePort();
       if (store === 'postgres') postgres = await startPostgresServer();
-      env = {
-        ...(postgres
-          ? { PARLEY_STORE_KIND: 'postgres', PARLEY_STORE_POSTGRES_URL: postgres.url }
-          : {}),
-        ...process.env,
-        PARLEY_SERVER_DATA_DIR: dir,
-        PARLEY_C2S_PORT: String(port),
-        PARLEY_C2S_DIRECT_TLS_PORT: '0',
-        PARLEY_HTTP_PORT: '0',
-        PARLEY_LOG_LEVEL: 'warn',
-        NODE_TLS_REJECT_UNAUTHORIZED: '0',
-      };
+      env = serverEnv(
+        dir,
+        port,
+        postgres ? { PARLEY_STORE_KIND: 'postgres', PARLEY_STORE_POSTGRES_URL: postgres.url } : {},
+      );
       if (postgres) {
         // Before the schema exists, the CLI (like the server) names the command to run.
         await expect(cli(env, 'user', 'count')).rejects.toThrow(/xmppctl postgres migrate/);

@@ -6,8 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startServerProcess } from '@parley/testkit';
+import { freePort } from '@parley/testkit';
 import type { ServerProcess } from '@parley/testkit';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,21 +22,10 @@ import {
   mucItem,
   statusCodes,
 } from './xep0045-helpers.js';
+import { cli, serverEnv, spawnServer } from './server-process.js';
 import { connect } from './xmppjs.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
 const ROOM = `keep@${MUC}`;
-
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [...NODE_ARGS, CLI, ...args], { env }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-    ),
-  );
-}
 
 describe('XEP-0045: a persistent room survives server restarts (LMDB)', () => {
   let dir: string;
@@ -51,27 +39,12 @@ describe('XEP-0045: a persistent room survives server restarts (LMDB)', () => {
     await p.available();
     return p;
   };
-  const spawn = (): Promise<ServerProcess> =>
-    startServerProcess({
-      binary: process.execPath,
-      args: [...NODE_ARGS, MAIN],
-      port,
-      env,
-      startTimeoutMs: 30_000,
-    });
+  const spawn = (): Promise<ServerProcess> => spawnServer(env, port);
 
   beforeAll(async () => {
     dir = await mkdtemp(joinPath(tmpdir(), 'parley-muc-restart-'));
     port = await freePort();
-    env = {
-      ...process.env,
-      PARLEY_SERVER_DATA_DIR: dir,
-      PARLEY_C2S_PORT: String(port),
-      PARLEY_C2S_DIRECT_TLS_PORT: '0',
-      PARLEY_HTTP_PORT: '0',
-      PARLEY_LOG_LEVEL: 'warn',
-      NODE_TLS_REJECT_UNAUTHORIZED: '0',
-    };
+    env = serverEnv(dir, port);
     for (const u of ['owner', 'member', 'guest'])
       await cli(env, 'user', 'add', `${u}@localhost`, '--password', 'secret');
   }, 60_000);
