@@ -10,6 +10,7 @@ import type {
   PubsubStore,
   PubsubSubscription,
 } from '@parley/store';
+import { PUBSUB_AFFILIATIONS } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { errors, pubsubError, unsupported } from './errors.js';
@@ -135,14 +136,7 @@ const PUBLISH_AFFS: ReadonlySet<PubsubAffiliation> = new Set([
   'publisher',
   'publish-only',
 ]);
-const AFFILIATIONS: ReadonlySet<string> = new Set([
-  'owner',
-  'publisher',
-  'publish-only',
-  'member',
-  'none',
-  'outcast',
-]);
+const AFFILIATIONS: ReadonlySet<string> = new Set(PUBSUB_AFFILIATIONS);
 
 /**
  * A storage-backed XEP-0060 service: answers pubsub IQs for any service JID

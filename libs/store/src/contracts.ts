@@ -305,8 +305,17 @@ export interface PubsubItem {
   payload: string;
 }
 
-export type PubsubAffiliation =
-  'owner' | 'publisher' | 'publish-only' | 'member' | 'none' | 'outcast';
+/** The affiliations of XEP-0060 section 4.1, as stored. */
+export const PUBSUB_AFFILIATIONS = [
+  'owner',
+  'publisher',
+  'publish-only',
+  'member',
+  'none',
+  'outcast',
+] as const;
+
+export type PubsubAffiliation = (typeof PUBSUB_AFFILIATIONS)[number];
 
 export interface PubsubSubscription {
   jid: string;

@@ -32,6 +32,7 @@ export type {
   Stores,
   Subscription,
 } from './contracts.js';
+export { PUBSUB_AFFILIATIONS } from './contracts.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { openMemoryStores } from './memory/open.js';
 export { openLmdbStores } from './lmdb/open.js';

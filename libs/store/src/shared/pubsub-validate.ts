@@ -4,17 +4,11 @@ import type {
   PubsubNode,
   PubsubSubscription,
 } from '../contracts.js';
+import { PUBSUB_AFFILIATIONS } from '../contracts.js';
 import { StoreError } from '../errors.js';
 import { checkJid, checkTimestamp } from './validate.js';
 
-const AFFILIATIONS = new Set<string>([
-  'owner',
-  'publisher',
-  'publish-only',
-  'member',
-  'none',
-  'outcast',
-]);
+const AFFILIATIONS: ReadonlySet<string> = new Set(PUBSUB_AFFILIATIONS);
 const STATES = new Set<string>(['subscribed', 'pending', 'unconfigured']);
 
 export function checkNodeKey(service: string, node: string): void {
