@@ -2,21 +2,12 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { hasBinary } from './index.js';
+import { hasBinary, isProcessAlive } from './index.js';
 
 const indexTs = fileURLToPath(new URL('./index.ts', import.meta.url));
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const untilDead = (pid: number) =>
-  vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 5_000, interval: 20 });
+  vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), { timeout: 5_000, interval: 20 });
 
 describe.skipIf(!hasBinary('redis-server') || !hasBinary('nats-server'))('process exit', () => {
   it('kills servers and removes their directories when the owning process exits', async () => {

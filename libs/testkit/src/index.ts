@@ -4,6 +4,7 @@ export { canConnect, waitForPort } from './wait-for-port.js';
 export type { WaitForPortOptions, WaitForPortResult } from './wait-for-port.js';
 export { tempDir, removeTempDir, cleanupTempDirs } from './temp-dir.js';
 export { startServerProcess, onFreePort } from './server-process.js';
+export { isProcessAlive } from './process-cleanup.js';
 export type { ServerProcess, StartServerProcessOptions } from './server-process.js';
 export { startNatsServer } from './nats-server.js';
 export type {

@@ -42,3 +42,13 @@ export function removeOnExit(dir: string): () => void {
   directories.add(dir);
   return () => directories.delete(dir);
 }
+
+/** Whether a process with this pid still runs (signal 0: nothing is sent). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,20 +9,12 @@ import {
   findBinary,
   freePort,
   hasBinary,
+  isProcessAlive,
   onFreePort,
   removeTempDir,
   tempDir,
   startServerProcess,
 } from './index.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const node = process.execPath;
 
@@ -59,13 +51,13 @@ describe('startServerProcess', () => {
     const script = `require('net').createServer(s => s.end('hi')).listen(${port}, '127.0.0.1');`;
     const server = await startServerProcess({ binary: node, args: ['-e', script], port });
     expect(server.port).toBe(port);
-    expect(isAlive(server.pid)).toBe(true);
+    expect(isProcessAlive(server.pid)).toBe(true);
     expect(await canConnect(port)).toBe(true);
     await server.stop();
     await server.stop();
     expect(server.exited).toBe(true);
     expect(server.child.signalCode).toBe('SIGTERM');
-    expect(isAlive(server.pid)).toBe(false);
+    expect(isProcessAlive(server.pid)).toBe(false);
     expect(await canConnect(port)).toBe(false);
   });
 
@@ -80,7 +72,7 @@ describe('startServerProcess', () => {
     });
     await server.stop();
     expect(server.child.signalCode).toBe('SIGKILL');
-    expect(isAlive(server.pid)).toBe(false);
+    expect(isProcessAlive(server.pid)).toBe(false);
   });
 
   it('reports an early exit with the binary and its stderr', async () => {
@@ -116,7 +108,7 @@ describe('startServerProcess', () => {
     expect(message).toContain('starting slowly');
     pid = Number(/starting slowly\n(\d+)/.exec(message)?.[1]);
     expect(pid).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(false);
+    expect(isProcessAlive(pid)).toBe(false);
   });
 
   it('rejects unknown binaries', async () => {

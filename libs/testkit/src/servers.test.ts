@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   canConnect,
   hasBinary,
+  isProcessAlive,
   startNatsServer,
   startPostgresServer,
   startRedisServer,
@@ -43,15 +44,6 @@ async function firstLine(port: number, send?: string): Promise<string> {
   return data.slice(0, data.indexOf('\r\n'));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function parseInfo(line: string): Record<string, unknown> {
   expect(line.startsWith('INFO ')).toBe(true);
   return JSON.parse(line.slice('INFO '.length)) as Record<string, unknown>;
@@ -69,7 +61,7 @@ describe.skipIf(!hasBinary('nats-server'))('startNatsServer', () => {
     } finally {
       await nats.stop();
     }
-    expect(isAlive(nats.pid)).toBe(false);
+    expect(isProcessAlive(nats.pid)).toBe(false);
     expect(await canConnect(nats.port)).toBe(false);
   });
 
@@ -82,7 +74,7 @@ describe.skipIf(!hasBinary('nats-server'))('startNatsServer', () => {
       expect(parseInfo(await firstLine(nats.port))['jetstream']).toBe(true);
       await nats.restart();
       expect(nats.pid).not.toBe(firstPid);
-      expect(isAlive(firstPid)).toBe(false);
+      expect(isProcessAlive(firstPid)).toBe(false);
       expect(nats.storeDir).toBe(storeDir);
       expect(parseInfo(await firstLine(nats.port))['port']).toBe(nats.port);
     } finally {
@@ -105,7 +97,7 @@ describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
     } finally {
       await redis.stop();
     }
-    expect(isAlive(redis.pid)).toBe(false);
+    expect(isProcessAlive(redis.pid)).toBe(false);
     expect(await canConnect(redis.port)).toBe(false);
     await redis.stop();
   });
@@ -126,7 +118,8 @@ describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
     const redis = await startRedisWithClients((url) => {
       const client = {
         url,
-        disconnect: () => seenAtDisconnect.push({ url, serverUp: isAlive(redis.server.pid) }),
+        disconnect: () =>
+          seenAtDisconnect.push({ url, serverUp: isProcessAlive(redis.server.pid) }),
       };
       return client;
     });
@@ -139,7 +132,7 @@ describe.skipIf(!hasBinary('redis-server'))('startRedisServer', () => {
       { url: redis.server.url, serverUp: true },
       { url: redis.server.url, serverUp: true },
     ]);
-    expect(isAlive(redis.server.pid)).toBe(false);
+    expect(isProcessAlive(redis.server.pid)).toBe(false);
   });
 });
 
@@ -159,7 +152,7 @@ describe.skipIf(!hasBinary('psql'))('startPostgresServer', () => {
       expect(await psql(server.url, 'SELECT 40 + 2')).toBe('42');
       await psql(server.url, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
       await server.kill();
-      expect(isAlive(server.pid)).toBe(false);
+      expect(isProcessAlive(server.pid)).toBe(false);
       await server.start();
       expect(await psql(server.url, 'SELECT x FROM kept')).toBe('7');
     } finally {
