@@ -25,6 +25,7 @@ import { ApiProblem, xmppProblem } from './problem.js';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
 
 interface Waiter {
   match(el: Element): boolean;
@@ -129,6 +130,14 @@ export class MucClient {
       throw xmppProblem(e.condition, e.text);
     }
     return res;
+  }
+
+  /**
+   * A muc#admin query to a room (XEP-0045 8-10): `get` lists the items
+   * matching `items`, `set` changes roles and affiliations.
+   */
+  admin(room: string, type: 'get' | 'set', ...items: Element[]): Promise<Element> {
+    return this.iq(room, type, xml('query', { xmlns: NS_MUC_ADMIN }, ...items));
   }
 
   /** Enters a room as `nick`; resolves with the status codes of the self-presence (201 = created). */

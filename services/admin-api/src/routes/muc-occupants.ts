@@ -13,7 +13,7 @@ import type { Element } from '@parley/xml';
 import { checkJid } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { anyJid } from '../jids.js';
-import { NS_MUC_USER } from '../muc-client.js';
+import { NS_MUC_ADMIN, NS_MUC_USER } from '../muc-client.js';
 import {
   ACCEPTED,
   BARE_JID,
@@ -26,7 +26,7 @@ import {
   params,
   described,
 } from '../schemas.js';
-import { MUC_PROBLEMS, NS_MUC_ADMIN, pathRoom, roomInfo } from './muc-rooms.js';
+import { MUC_PROBLEMS, pathRoom, roomInfo } from './muc-rooms.js';
 
 const ROLES = ['moderator', 'participant', 'visitor'] as const;
 const AFFILIATIONS = ['owner', 'admin', 'member', 'outcast'] as const;
@@ -59,8 +59,6 @@ const items = (res: Element) => res.getChild('query', NS_MUC_ADMIN)?.getChildren
 
 export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   const { muc } = ctx;
-  const adminSet = (room: string, item: Element) =>
-    muc.iq(room, 'set', xml('query', { xmlns: NS_MUC_ADMIN }, item));
 
   return async (app) => {
     app.get(
@@ -85,11 +83,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const out: Array<Static<typeof Occupant>> = [];
         try {
           for (const role of ROLES) {
-            const res = await muc.iq(
-              room,
-              'get',
-              xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { role })),
-            );
+            const res = await muc.admin(room, 'get', xml('item', { role }));
             for (const i of items(res)) {
               if (i.attr('nick') === nick) continue;
               const o: Static<typeof Occupant> = {
@@ -129,7 +123,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const room = pathRoom(ctx, req);
         const item = xml('item', { nick: req.params.nick, role: req.body.role });
         if (req.body.reason) item.c('reason').t(req.body.reason);
-        await adminSet(room, item);
+        await muc.admin(room, 'set', item);
         return reply.code(204).send();
       },
     );
@@ -150,7 +144,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const room = pathRoom(ctx, req);
         const item = xml('item', { nick: req.params.nick, role: 'none' });
         if (req.query.reason) item.c('reason').t(req.query.reason);
-        await adminSet(room, item);
+        await muc.admin(room, 'set', item);
         return reply.code(204).send();
       },
     );
@@ -173,11 +167,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const room = pathRoom(ctx, req);
         const out: Array<Static<typeof Affiliation>> = [];
         for (const affiliation of AFFILIATIONS) {
-          const res = await muc.iq(
-            room,
-            'get',
-            xml('query', { xmlns: NS_MUC_ADMIN }, xml('item', { affiliation })),
-          );
+          const res = await muc.admin(room, 'get', xml('item', { affiliation }));
           for (const i of items(res)) {
             const a: Static<typeof Affiliation> = { jid: i.attr('jid') ?? '', affiliation };
             const nick = i.attr('nick');
@@ -211,7 +201,7 @@ export function mucOccupantsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const jid = anyJid(req.params.jid, 'jid').toBareString();
         const item = xml('item', { jid, affiliation: req.body.affiliation });
         if (req.body.reason) item.c('reason').t(req.body.reason);
-        await adminSet(room, item);
+        await muc.admin(room, 'set', item);
         return reply.code(204).send();
       },
     );

@@ -29,7 +29,6 @@ import {
 } from '../schemas.js';
 import { ArchivedMessageView, archivedView } from './stanzas.js';
 
-export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 export const MUC_PROBLEMS = problems(
   'not-found',
@@ -176,24 +175,8 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             ),
           );
           if (owner !== undefined && owner !== muc.actor) {
-            await muc.iq(
-              room,
-              'set',
-              xml(
-                'query',
-                { xmlns: NS_MUC_ADMIN },
-                xml('item', { jid: owner, affiliation: 'owner' }),
-              ),
-            );
-            await muc.iq(
-              room,
-              'set',
-              xml(
-                'query',
-                { xmlns: NS_MUC_ADMIN },
-                xml('item', { jid: muc.actor, affiliation: 'none' }),
-              ),
-            );
+            await muc.admin(room, 'set', xml('item', { jid: owner, affiliation: 'owner' }));
+            await muc.admin(room, 'set', xml('item', { jid: muc.actor, affiliation: 'none' }));
           }
         } finally {
           await muc.leave(room, nick);
