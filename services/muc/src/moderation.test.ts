@@ -102,17 +102,7 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
     expect(condition(h.to(C)[0])).toBe('forbidden');
 
     // Voice request (7.13) goes to moderators as a form; approving it grants voice (8.6).
-    await h.message(
-      C,
-      ROOM,
-      'normal',
-      xml(
-        'x',
-        { xmlns: 'jabber:x:data', type: 'submit' },
-        xml('field', { var: 'FORM_TYPE' }, xml('value', {}, NS_MUC_REQUEST)),
-        xml('field', { var: 'muc#role' }, xml('value', {}, 'participant')),
-      ),
-    );
+    await h.message(C, ROOM, 'normal', form({ 'muc#role': 'participant' }, NS_MUC_REQUEST));
     const request = h.to(A, (el) => el.name === 'message')[0];
     const fields = request?.getChild('x', 'jabber:x:data')?.getChildren('field') ?? [];
     expect(fields.find((f) => f.attr('var') === 'muc#roomnick')?.getChildText('value')).toBe(
@@ -123,13 +113,9 @@ describe('moderation, affiliations and owner use cases (XEP-0045 8, 9, 10)', () 
       A,
       ROOM,
       'normal',
-      xml(
-        'x',
-        { xmlns: 'jabber:x:data', type: 'submit' },
-        xml('field', { var: 'FORM_TYPE' }, xml('value', {}, NS_MUC_REQUEST)),
-        xml('field', { var: 'muc#role' }, xml('value', {}, 'participant')),
-        xml('field', { var: 'muc#roomnick' }, xml('value', {}, 'carol')),
-        xml('field', { var: 'muc#request_allow' }, xml('value', {}, 'true')),
+      form(
+        { 'muc#role': 'participant', 'muc#roomnick': 'carol', 'muc#request_allow': 'true' },
+        NS_MUC_REQUEST,
       ),
     );
     expect(item(h.to(C, (el) => el.name === 'presence')[0])?.attr('role')).toBe('participant');

@@ -203,9 +203,12 @@ export function item(el: Element | undefined): Element | undefined {
   return el?.getChild('x', NS_MUC_USER)?.getChild('item');
 }
 
-export function form(fields: Record<string, string | string[]>): Element {
+export function form(
+  fields: Record<string, string | string[]>,
+  formType = 'http://jabber.org/protocol/muc#roomconfig',
+): Element {
   const x = xml('x', { xmlns: 'jabber:x:data', type: 'submit' });
-  x.c('field', { var: 'FORM_TYPE' }).c('value').t('http://jabber.org/protocol/muc#roomconfig');
+  x.c('field', { var: 'FORM_TYPE' }).c('value').t(formType);
   for (const [k, v] of Object.entries(fields)) {
     const f = x.c('field', { var: k });
     for (const one of Array.isArray(v) ? v : [v]) f.c('value').t(one);
