@@ -56,6 +56,19 @@ describe('createMetrics', () => {
     );
   });
 
+  it('reads the value of a counter or gauge series by its labels, 0 when there is none', async () => {
+    const m = createMetrics({ collectDefault: false });
+    expect(await m.value('rejected_total', { reason: 'unknown' })).toBe(0);
+    const c = m.counter('rejected_total', 'x', ['family', 'reason']);
+    c.inc({ family: 'muc', reason: 'unknown' }, 2);
+    c.inc({ family: 'registry', reason: 'unknown' });
+    expect(await m.value('rejected_total', { family: 'muc', reason: 'unknown' })).toBe(2);
+    expect(await m.value('parley_rejected_total', { family: 'registry' })).toBe(1);
+    expect(await m.value('rejected_total', { family: 'gateway' })).toBe(0);
+    m.gauge('sessions', 'x').set(7);
+    expect(await m.value('sessions')).toBe(7);
+  });
+
   it('keeps registries independent', async () => {
     const one = createMetrics({ collectDefault: false });
     const two = createMetrics({ collectDefault: false });

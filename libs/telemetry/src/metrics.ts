@@ -43,6 +43,12 @@ export interface Metrics {
   ): Histogram<L>;
   /** The exposition text of every registered metric. */
   text(): Promise<string>;
+  /**
+   * The value of a counter or gauge series: `name` (with or without the
+   * prefix) and the labels the series has (some of them are enough; the
+   * first match counts). 0 when the metric or the series does not exist yet.
+   */
+  value(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
@@ -119,6 +125,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
           }),
       ),
     text: () => registry.metrics(),
+    async value(name, labels = {}) {
+      const metric = registry.getSingleMetric(name.startsWith(prefix) ? name : `${prefix}${name}`);
+      if (metric === undefined) return 0;
+      const { values } = await metric.get();
+      const wanted = Object.entries(labels);
+      const series = values.find((v) => wanted.every(([k, want]) => v.labels[k] === want));
+      return series?.value ?? 0;
+    },
   };
 }
 

@@ -19,17 +19,8 @@ describe('versioned messages on the gateway subject', () => {
   });
   afterAll(() => h.close());
 
-  const rejected = async (reason: string, type: string): Promise<number> => {
-    const metric = h.metrics.registry.getSingleMetric('parley_bus_messages_rejected_total');
-    if (metric === undefined) return 0;
-    const { values } = await metric.get();
-    return (
-      values.find(
-        (s) =>
-          s.labels.family === 'gateway' && s.labels.reason === reason && s.labels.type === type,
-      )?.value ?? 0
-    );
-  };
+  const rejected = (reason: string, type: string) =>
+    h.metrics.value('parley_bus_messages_rejected_total', { family: 'gateway', reason, type });
   const envTo = (jid: string, id: string): Envelope => ({
     stage: 'in',
     kind: 'message',

@@ -28,16 +28,8 @@ describe('versioned messages on the MUC partitions', () => {
   });
   afterEach(() => h.close());
 
-  const rejected = async (reason: string, type: string): Promise<number> => {
-    const metric = metrics.registry.getSingleMetric('parley_bus_messages_rejected_total');
-    if (metric === undefined) return 0;
-    const { values } = await metric.get();
-    return (
-      values.find(
-        (s) => s.labels.family === 'muc' && s.labels.reason === reason && s.labels.type === type,
-      )?.value ?? 0
-    );
-  };
+  const rejected = (reason: string, type: string) =>
+    metrics.value('parley_bus_messages_rejected_total', { family: 'muc', reason, type });
   const joinOf = (from: string, nick: string): Envelope => {
     const env = envelopeOf(
       xml(

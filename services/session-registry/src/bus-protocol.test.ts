@@ -32,17 +32,8 @@ describe('versioned messages on the registry partitions', () => {
   const gateway: Array<GatewayMessage & { v?: number }> = [];
   const config = registryTestConfig(P);
 
-  const rejected = async (reason: string, type: string): Promise<number> => {
-    const metric = metrics.registry.getSingleMetric('parley_bus_messages_rejected_total');
-    if (metric === undefined) return 0;
-    const { values } = await metric.get();
-    return (
-      values.find(
-        (s) =>
-          s.labels.family === 'registry' && s.labels.reason === reason && s.labels.type === type,
-      )?.value ?? 0
-    );
-  };
+  const rejected = (reason: string, type: string) =>
+    metrics.value('parley_bus_messages_rejected_total', { family: 'registry', reason, type });
   const chat = (id: string) => chatFromBob(id, `${ALICE}/one`);
   const deliveredIds = () =>
     gateway.filter((m) => m.t === 'deliver').map((m) => (m.t === 'deliver' ? m.env.id : ''));

@@ -73,16 +73,8 @@ const publish = (bare: string, msg: RegistryMessage) => publishTo(bus, config, b
 const bind = (bare: string, resource: string, gw: string, conn: string) =>
   bindResource(bus, config, { bare, resource, gw, conn });
 
-async function refusedCount(type: string, reason: string): Promise<number> {
-  const line = (await metrics.text())
-    .split('\n')
-    .find(
-      (l) =>
-        l.startsWith('parley_bus_destructive_refused_total{') &&
-        l.includes(`type="${type}"`) &&
-        l.includes(`reason="${reason}"`),
-    );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+function refusedCount(type: string, reason: string): Promise<number> {
+  return metrics.value('parley_bus_destructive_refused_total', { type, reason });
 }
 
 async function aliceData() {
