@@ -20,25 +20,20 @@ export async function messageIn(
   // Modules hear about a message once: not again when a bounced copy is re-routed.
   const delivered = (sessions: SessionEntry[]) =>
     skipConn === undefined ? core.messageDelivered(owner, env, sessions) : undefined;
+  /** To the addressed resource, when it has a session that may take it; whether it did. */
+  const toResource = async (): Promise<boolean> => {
+    const s = to.resource ? core.sessions.get(owner, to.resource) : undefined;
+    if (!s || s.conn === skipConn) return false;
+    core.deliver(s, env);
+    await delivered([s]);
+    return true;
+  };
   if (type === 'error') {
-    if (to.resource) {
-      const s = core.sessions.get(owner, to.resource);
-      if (s && s.conn !== skipConn) {
-        core.deliver(s, env);
-        await delivered([s]);
-      }
-    }
+    await toResource();
     return;
   }
-  if (to.resource) {
-    const s = core.sessions.get(owner, to.resource);
-    if (s && s.conn !== skipConn) {
-      core.deliver(s, env);
-      await delivered([s]);
-      return;
-    }
-    // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces (below), others go to the bare JID.
-  }
+  // No such resource (RFC 6121 8.5.3.2.1): groupchat bounces (below), others go to the bare JID.
+  if (await toResource()) return;
   if (type === 'groupchat') {
     // Never delivered to a bare JID, whether resources are available (RFC 6121 8.5.2.1.1)
     // or not (8.5.2.2.1: no offline storage either): the sender gets service-unavailable.
