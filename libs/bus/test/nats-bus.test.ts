@@ -371,7 +371,7 @@ describe.skipIf(!haveNats).each(['direct', 'jetstream'] as const)('NatsBus (%s)'
     pub.publish(`after.${p}`, 'hello');
     await vi.waitFor(() => expect(core).toHaveLength(1), waiting(5000));
     await c.stop();
-  });
+  }, 60_000); // a restart under a loaded machine: the waits inside allow 30 s
 
   jetstreamOnly('re-creates a memory-storage stream lost in a restart and carries on', async () => {
     const name = `MEM_${uniqueToken()}`;
