@@ -63,6 +63,7 @@ export type {
   ResumptionState,
   ResumptionStore,
 } from './resumption.js';
+export { ACKED_DID_MAX, ACKED_DID_RETAIN_MS } from './resumption.js';
 export { MemoryResumptionStore } from './memory/resumption-store.js';
 export type { MemoryResumptionStoreOptions } from './memory/resumption-store.js';
 export { RedisResumptionStore } from './redis/resumption-store.js';

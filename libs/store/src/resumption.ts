@@ -55,11 +55,25 @@ export interface ResumptionState {
   acked: number;
   /** Unacknowledged outbound stanzas in sequence order (every seq > acked). */
   outbound: OutboundEntry[];
+  /**
+   * Delivery ids of entries the client acknowledged recently (within
+   * {@link ACKED_DID_RETAIN_MS}, at most {@link ACKED_DID_MAX}), oldest
+   * first; absent when there are none. A gateway that dies between writing
+   * a delivery and confirming it to the registry leaves a second copy on its
+   * subject even when the client acknowledged the first: the gateway that
+   * resumes the stream drops deliveries with these ids too.
+   */
+  ackedDids?: string[];
   /** ms since epoch; the record can be claimed only before this. */
   expiresAt: number;
   /** When the owning connection was lost (absent while a connection holds it). */
   detachedAt?: number;
 }
+
+/** How long the delivery id of an acknowledged entry is kept in the record (ms). */
+export const ACKED_DID_RETAIN_MS = 10_000;
+/** At most this many acknowledged delivery ids are kept per record (the most recent). */
+export const ACKED_DID_MAX = 64;
 
 export interface NewResumption {
   id: string;
@@ -90,8 +104,13 @@ export interface ResumptionStore {
    * `invalid-argument`, nothing appended). False when `epoch` is not current.
    */
   appendOutbound(id: string, epoch: number, entries: readonly OutboundEntry[]): Promise<boolean>;
-  /** The client acknowledged everything up to `h`: drops those entries. False when `epoch` is not current. */
-  ack(id: string, epoch: number, h: number): Promise<boolean>;
+  /**
+   * The client acknowledged everything up to `h`: drops those entries and
+   * keeps their delivery ids in `ackedDids`, stamped `now` (default: the
+   * clock), forgetting ids older than {@link ACKED_DID_RETAIN_MS} and all but
+   * the {@link ACKED_DID_MAX} most recent. False when `epoch` is not current.
+   */
+  ack(id: string, epoch: number, h: number, now?: number): Promise<boolean>;
   /** Records how many client stanzas the server handled. False when `epoch` is not current. */
   setInboundH(id: string, epoch: number, h: number): Promise<boolean>;
   /** The owner is alive: moves `expiresAt` forward. False when `epoch` is not current. */

@@ -1,3 +1,4 @@
+import { ACKED_DID_MAX, ACKED_DID_RETAIN_MS } from '../resumption.js';
 import type {
   ClaimRequest,
   NewResumption,
@@ -18,8 +19,10 @@ export interface MemoryResumptionStoreOptions {
   retainMs?: number;
 }
 
-interface Rec extends Omit<ResumptionState, 'outbound'> {
+interface Rec extends Omit<ResumptionState, 'outbound' | 'ackedDids'> {
   outbound: OutboundEntry[];
+  /** Acknowledged delivery ids with when they were acknowledged, oldest first. */
+  ackedDids: [did: string, at: number][];
 }
 
 /**
@@ -48,6 +51,7 @@ export class MemoryResumptionStore implements ResumptionStore {
       outboundSeq: 0,
       acked: 0,
       outbound: [],
+      ackedDids: [],
       expiresAt: init.expiresAt,
     });
     return true;
@@ -76,14 +80,20 @@ export class MemoryResumptionStore implements ResumptionStore {
     return true;
   }
 
-  async ack(id: string, epoch: number, h: number): Promise<boolean> {
+  async ack(id: string, epoch: number, h: number, now = Date.now()): Promise<boolean> {
     this.life.assertOpen();
     checkCounter(h, 'h');
     const rec = this.owned(id, epoch);
     if (rec === undefined) return false;
     let drop = 0;
-    while (drop < rec.outbound.length && rec.outbound[drop]![0] <= h) drop++;
+    while (drop < rec.outbound.length && rec.outbound[drop]![0] <= h) {
+      const did = rec.outbound[drop]![2];
+      if (did !== undefined) rec.ackedDids.push([did, now]);
+      drop++;
+    }
     if (drop > 0) rec.outbound.splice(0, drop);
+    const keep = rec.ackedDids.filter(([, at]) => at > now - ACKED_DID_RETAIN_MS);
+    rec.ackedDids = keep.slice(Math.max(0, keep.length - ACKED_DID_MAX));
     if (h > rec.acked) rec.acked = h;
     return true;
   }
@@ -178,10 +188,12 @@ export class MemoryResumptionStore implements ResumptionStore {
 }
 
 function copy(rec: Rec): ResumptionState {
+  const { ackedDids, ...rest } = rec;
   const state: ResumptionState = {
-    ...rec,
+    ...rest,
     outbound: rec.outbound.map(([seq, xml, did]) => entry(seq, xml, did)),
   };
+  if (ackedDids.length > 0) state.ackedDids = ackedDids.map(([did]) => did);
   if (rec.detachedAt === undefined) delete state.detachedAt;
   return state;
 }

@@ -9,14 +9,17 @@
  *                 reader takes the stanza after the first space, so a
  *                 release that knows no delivery ids still reads the
  *                 stanza, and a member without `:` has no id.
+ * - `<p>{<id>}:a` sorted set of the delivery ids of acknowledged entries:
+ *                 score = when acknowledged (ms), trimmed on every ack to
+ *                 the retention and count of `ackedDids`.
  * - `<p>expiry`   sorted set id -> exp: an index of expiry times for `expired()`.
  *
- * Every operation is one Lua script on the two keys of one record (they share
+ * Every operation is one Lua script on the three keys of one record (they share
  * the `{<id>}` hash tag, so this also works on Redis Cluster), which makes it
  * atomic. The expiry index is written next to it and is only a hint: `reap`
  * re-checks the record and repairs the index entry when it was stale. Both
  * keys carry a TTL of (exp - now) + retainMs, so a record nobody reaps
- * disappears on its own.
+ * disappears on its own (the `:a` set gets the record's TTL on every ack).
  *
  * Calls made in the same tick are pipelined into one round trip when the
  * store owns its connection (created from a URL with auto-pipelining).
@@ -25,6 +28,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { toStoreError } from '../errors.js';
 import { outOfSequence } from '../shared/resumption-validate.js';
+import { ACKED_DID_MAX, ACKED_DID_RETAIN_MS } from '../resumption.js';
 import type {
   ClaimRequest,
   NewResumption,
@@ -54,12 +58,13 @@ local e = redis.call('hget', KEYS[1], 'epoch')
 if not e or e ~= ARGV[1] then return 0 end
 `;
 
-const SNAPSHOT = `{redis.call('hgetall', KEYS[1]), redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES')}`;
+const SNAPSHOT = `{redis.call('hgetall', KEYS[1]), redis.call('zrange', KEYS[2], 0, -1, 'WITHSCORES'),
+  redis.call('zrange', KEYS[3], 0, -1)}`;
 
 const SCRIPTS = {
   smCreate: `
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('del', KEYS[2])
+redis.call('del', KEYS[2], KEYS[3])
 redis.call('hset', KEYS[1], 'jid', ARGV[1], 'gw', ARGV[2], 'conn', ARGV[3], 'epoch', '1',
   'inH', '0', 'outSeq', '0', 'acked', '0', 'exp', ARGV[4])
 redis.call('pexpire', KEYS[1], ARGV[5])
@@ -83,6 +88,15 @@ local ttl = redis.call('pttl', KEYS[1])
 if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end
 return 1`,
   smAck: `${OWNED}
+local now = tonumber(ARGV[3])
+for _, m in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[2])) do
+  local did = string.match(m, '^%d+:([^ ]+) ')
+  if did then redis.call('zadd', KEYS[3], now, did) end
+end
+redis.call('zremrangebyscore', KEYS[3], '-inf', now - tonumber(ARGV[4]))
+redis.call('zremrangebyrank', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
+local ttl = redis.call('pttl', KEYS[1])
+if ttl > 0 then redis.call('pexpire', KEYS[3], ttl) end
 redis.call('zremrangebyscore', KEYS[2], '-inf', ARGV[2])
 if tonumber(ARGV[2]) > tonumber(redis.call('hget', KEYS[1], 'acked')) then
   redis.call('hset', KEYS[1], 'acked', ARGV[2])
@@ -95,11 +109,13 @@ return 1`,
 redis.call('hset', KEYS[1], 'exp', ARGV[2])
 redis.call('pexpire', KEYS[1], ARGV[3])
 redis.call('pexpire', KEYS[2], ARGV[3])
+redis.call('pexpire', KEYS[3], ARGV[3])
 return 1`,
   smDetach: `${OWNED}
 redis.call('hset', KEYS[1], 'det', ARGV[2], 'exp', ARGV[3])
 redis.call('pexpire', KEYS[1], ARGV[4])
 redis.call('pexpire', KEYS[2], ARGV[4])
+redis.call('pexpire', KEYS[3], ARGV[4])
 return 1`,
   smClaim: `
 local e = redis.call('hget', KEYS[1], 'epoch')
@@ -110,24 +126,25 @@ redis.call('hset', KEYS[1], 'gw', ARGV[2], 'conn', ARGV[3], 'exp', ARGV[5])
 redis.call('hdel', KEYS[1], 'det')
 redis.call('pexpire', KEYS[1], ARGV[6])
 redis.call('pexpire', KEYS[2], ARGV[6])
+redis.call('pexpire', KEYS[3], ARGV[6])
 return ${SNAPSHOT}`,
   smDelete: `
 local e = redis.call('hget', KEYS[1], 'epoch')
 if not e or (ARGV[1] ~= '' and e ~= ARGV[1]) then return false end
 local r = ${SNAPSHOT}
-redis.call('del', KEYS[1], KEYS[2])
+redis.call('del', KEYS[1], KEYS[2], KEYS[3])
 return r`,
   smReap: `
 local exp = redis.call('hget', KEYS[1], 'exp')
 if not exp then return false end
 if tonumber(exp) > tonumber(ARGV[1]) then return exp end
 local r = ${SNAPSHOT}
-redis.call('del', KEYS[1], KEYS[2])
+redis.call('del', KEYS[1], KEYS[2], KEYS[3])
 return r`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
-type Snapshot = [string[], string[]];
+type Snapshot = [string[], string[], string[]];
 type ScriptCaller = (...args: (string | number)[]) => Promise<unknown>;
 
 export class RedisResumptionStore implements ResumptionStore {
@@ -159,7 +176,7 @@ export class RedisResumptionStore implements ResumptionStore {
     this.retainMs = opts.retainMs ?? 60_000;
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       // defineCommand is idempotent per name for one connection.
-      if (!(name in this.redis)) this.redis.defineCommand(name, { lua, numberOfKeys: 2 });
+      if (!(name in this.redis)) this.redis.defineCommand(name, { lua, numberOfKeys: 3 });
     }
   }
 
@@ -199,10 +216,11 @@ export class RedisResumptionStore implements ResumptionStore {
     return reply === 1;
   }
 
-  async ack(id: string, epoch: number, h: number): Promise<boolean> {
+  async ack(id: string, epoch: number, h: number, now = Date.now()): Promise<boolean> {
     checkResumptionId(id);
     checkCounter(h, 'h');
-    return (await this.run('ack', 'smAck', id, [epoch, h])) === 1;
+    const args = [epoch, h, now, ACKED_DID_RETAIN_MS, ACKED_DID_MAX];
+    return (await this.run('ack', 'smAck', id, args)) === 1;
   }
 
   async setInboundH(id: string, epoch: number, h: number): Promise<boolean> {
@@ -309,7 +327,7 @@ export class RedisResumptionStore implements ResumptionStore {
     const key = this.key(id);
     const call = (this.redis as unknown as Record<ScriptName, ScriptCaller>)[script];
     try {
-      return await call.call(this.redis, key, `${key}:q`, ...args);
+      return await call.call(this.redis, key, `${key}:q`, `${key}:a`, ...args);
     } catch (err) {
       throw toStoreError(err, `resumption.${op}`);
     }
@@ -334,7 +352,7 @@ export class RedisResumptionStore implements ResumptionStore {
 
 function decode(id: string, reply: unknown): ResumptionState | undefined {
   if (!Array.isArray(reply)) return undefined;
-  const [flat, queue] = reply as Snapshot;
+  const [flat, queue, ackedDids] = reply as Snapshot;
   const h: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
   const outbound: OutboundEntry[] = [];
@@ -360,6 +378,7 @@ function decode(id: string, reply: unknown): ResumptionState | undefined {
     outbound,
     expiresAt: Number(h['exp'] ?? 0),
   };
+  if (ackedDids.length > 0) state.ackedDids = ackedDids;
   if (h['det'] !== undefined) state.detachedAt = Number(h['det']);
   return state;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NewResumption, ResumptionStore } from '../../src/resumption.js';
+import { ACKED_DID_MAX, ACKED_DID_RETAIN_MS } from '../../src/resumption.js';
+import type { NewResumption, OutboundEntry, ResumptionStore } from '../../src/resumption.js';
 import { expectStoreError } from './fixtures.js';
 
 export type CurrentResumptionStore = () => ResumptionStore;
@@ -137,6 +138,49 @@ export function resumptionTests(store: CurrentResumptionStore): void {
       for (const bad of ['', 'has space', 'a:b', 'x'.repeat(65)])
         await expectStoreError(s.appendOutbound(rec.id, 1, [[4, msg(4), bad]]), 'invalid-argument');
       expect((await s.get(rec.id))?.outboundSeq).toBe(3);
+    });
+
+    it('keeps the delivery ids of acknowledged entries for a while, the most recent ones', async () => {
+      const s = store();
+      const rec = init();
+      await s.create(rec);
+      const t0 = T();
+      await s.appendOutbound(rec.id, 1, [
+        [1, msg(1), 'd1'],
+        [2, msg(2)],
+        [3, msg(3), 'd3'],
+        [4, msg(4), 'd4'],
+      ]);
+      expect((await s.get(rec.id))?.ackedDids).toBeUndefined();
+      expect(await s.ack(rec.id, 1, 3, t0)).toBe(true);
+      expect((await s.get(rec.id))?.ackedDids?.slice().sort()).toStrictEqual(['d1', 'd3']);
+      // They are handed over with the record to the gateway that resumes it.
+      const claimed = await s.claim(rec.id, {
+        epoch: 1,
+        gw: 'gw2',
+        conn: 'c2',
+        now: T(),
+        expiresAt: T() + MIN,
+      });
+      expect(claimed?.ackedDids?.slice().sort()).toStrictEqual(['d1', 'd3']);
+      // Past the retention they are forgotten at the next acknowledgement.
+      expect(await s.ack(rec.id, 2, 4, t0 + ACKED_DID_RETAIN_MS)).toBe(true);
+      expect((await s.get(rec.id))?.ackedDids).toStrictEqual(['d4']);
+      // At most ACKED_DID_MAX are kept, the most recently acknowledged.
+      const more = ACKED_DID_MAX + 5;
+      await s.appendOutbound(
+        rec.id,
+        2,
+        Array.from({ length: more }, (_, i): OutboundEntry => [5 + i, msg(5 + i), `m${i}`]),
+      );
+      for (let i = 0; i < more; i++)
+        expect(await s.ack(rec.id, 2, 5 + i, t0 + ACKED_DID_RETAIN_MS + 1 + i)).toBe(true);
+      const kept = (await s.get(rec.id))?.ackedDids;
+      expect(kept).toHaveLength(ACKED_DID_MAX);
+      expect(kept).toStrictEqual(Array.from({ length: ACKED_DID_MAX }, (_, i) => `m${i + 5}`));
+      // A stale owner's acknowledgement records nothing.
+      expect(await s.ack(rec.id, 1, more + 4)).toBe(false);
+      expect((await s.delete(rec.id))?.ackedDids).toHaveLength(ACKED_DID_MAX);
     });
 
     it('records the inbound count', async () => {

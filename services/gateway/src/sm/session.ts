@@ -114,14 +114,15 @@ export class SmSession {
   lostAt = 0;
   /**
    * After a resumption: the delivery ids (Envelope.did) of the stanzas in the
-   * resumption record it was resumed from, with their stanzas. A delivery
-   * with one of these ids and the same stanza is a second copy of one the
+   * resumption record it was resumed from, with their stanzas, and of the
+   * entries acknowledged shortly before (`ackedDids`, stanza unknown). A
+   * delivery with one of these ids and the same stanza is a second copy of one the
    * client already has or is being retransmitted: its first gateway wrote it
    * (and stored it) but died before confirming it to the registry, which
    * drained it from that gateway's subject, parked it for this session and
    * hands it over behind the resumption fence. It is dropped.
    */
-  private replayed: Map<string, string> | undefined;
+  private replayed: Map<string, string | undefined> | undefined;
   /** Stanzas for this session that were never written: bounced (all kinds) when it is handed over or ends. */
   orphans: string[] = [];
   /** The routing state of the connection it was detached from (for re-registration). */
@@ -180,9 +181,11 @@ export class SmSession {
       queue: state.outbound.filter(([seq]) => seq > clientH),
     });
     // Every stored entry counts, also those the client acknowledges with this resumption:
-    // it has them too.
+    // it has them too. So do the entries it acknowledged shortly before (their stanzas are
+    // gone from the record; the id alone, 96 random bits, names the delivery).
     for (const [, xml, did] of state.outbound)
       if (did !== undefined) (sm.replayed ??= new Map()).set(did, xml);
+    for (const did of state.ackedDids ?? []) (sm.replayed ??= new Map()).set(did, undefined);
     return sm;
   }
 
@@ -208,7 +211,7 @@ export class SmSession {
    * this session was resumed from is dropped (see `replayed`).
    */
   stanza(xml: string, did?: string): void {
-    if (did !== undefined && this.replayed?.get(did) === xml) {
+    if (did !== undefined && this.replayed?.has(did) && (this.replayed.get(did) ?? xml) === xml) {
       this.ctx.logger.info('dropped a second copy of a stanza already in the resumption record', {
         conn: this.connId,
         jid: this.jid,
