@@ -5,6 +5,7 @@ import { postgresStoreSchema } from './postgres-config.js';
 import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './schema.js';
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './security-schema.js';
+import { componentsSchema, s2sSchema } from './federation-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   'SCRAM-SHA-256-PLUS',
@@ -495,6 +496,8 @@ export const configSchema: SchemaFor<Config> = {
       }),
     },
   },
+  s2s: s2sSchema,
+  components: componentsSchema,
   admin: {
     enabled: bool({
       default: false,

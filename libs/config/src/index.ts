@@ -16,6 +16,8 @@ export type {
   SaslMechanismName,
 } from './types.js';
 export { parseAdminToken } from './admin-tokens.js';
+export { parseComponent } from './components-field.js';
+export type { ComponentConfig, ComponentsConfig, S2sConfig } from './federation-types.js';
 export { parseAddressRange } from './address-range.js';
 export type { AddressRange } from './address-range.js';
 export {

@@ -322,8 +322,8 @@ describe('unknown keys and bad files', () => {
   });
 
   it('rejects unknown sections and prototype keys', () => {
-    expect(configError(() => loadConfig({ file: writeConfig({ s2s: {} }), env: {} })).key).toBe(
-      's2s',
+    expect(configError(() => loadConfig({ file: writeConfig({ c2z: {} }), env: {} })).key).toBe(
+      'c2z',
     );
     const proto = configError(() =>
       loadConfig({ file: writeConfig('{"__proto__": {"port": 1}}'), env: {} }),

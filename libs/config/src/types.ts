@@ -1,5 +1,6 @@
 import type { PostgresStoreConfig } from './postgres-config.js';
 import type { Field } from './schema.js';
+import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 
 export type SaslMechanismName =
@@ -220,6 +221,10 @@ export interface Config {
       showOs: boolean;
     };
   };
+  /** Federation with other XMPP servers (services/s2s). */
+  s2s: S2sConfig;
+  /** External components (XEP-0114). */
+  components: ComponentsConfig;
   /** The admin REST API (services/admin-api). */
   admin: {
     enabled: boolean;

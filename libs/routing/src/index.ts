@@ -39,11 +39,25 @@ export {
   mucPartitionPattern,
   mucConsumerName,
   mucServiceDomains,
+} from './muc.js';
+export type { MucMessage } from './muc.js';
+export {
   inboundRoutes,
   inboundSubject,
+  isS2sDomain,
   publishInbound,
-} from './muc.js';
-export type { MucMessage, InboundRoutes } from './muc.js';
+  UnreachableDomainError,
+} from './inbound.js';
+export type { InboundRoutes } from './inbound.js';
+export {
+  COMPONENT_PREFIX,
+  S2S_PREFIX,
+  componentSubject,
+  s2sConsumerName,
+  s2sPartitionPattern,
+  s2sSubject,
+} from './federation.js';
+export type { S2sMessage } from './federation.js';
 export {
   ADMIN_PREFIX,
   ADMIN_REGISTRY_SUBJECT,

@@ -64,8 +64,13 @@ export function gatewayConsumerName(gatewayId: string): string {
   return `gw-${gatewayId}`;
 }
 
-/** Subjects held by the durable stream: route subjects, gateway deliveries and MUC partitions. */
-export const DURABLE_SUBJECTS = [`${ROUTE_PREFIX}.>`, `${GATEWAY_PREFIX}.>`, 'xmpp.muc.>'];
+/** Subjects held by the durable stream: route subjects, gateway deliveries, MUC and S2S partitions. */
+export const DURABLE_SUBJECTS = [
+  `${ROUTE_PREFIX}.>`,
+  `${GATEWAY_PREFIX}.>`,
+  'xmpp.muc.>',
+  'xmpp.s2s.>',
+];
 
 const PARTITIONED = /^(xmpp\.[a-z]+\.\d+)\./;
 

@@ -4,7 +4,13 @@
  * 'out' at a local sender's partition, as if its client had sent it (then
  * carbons and the sender's archive see it too).
  */
-import { envelopeOf, inboundRoutes, publishInbound, routeSubject } from '@parley/routing';
+import {
+  envelopeOf,
+  inboundRoutes,
+  inboundSubject,
+  publishInbound,
+  routeSubject,
+} from '@parley/routing';
 import type { Envelope, InboundRoutes, RegistryMessage } from '@parley/routing';
 import { tryParseJID } from '@parley/jid';
 import type { Element } from '@parley/xml';
@@ -40,6 +46,10 @@ export class StanzaRouter {
       );
       return env;
     }
+    if (inboundSubject(to!.toBareString(), to!.domain, this.routes) === undefined)
+      throw badRequest(
+        `no route to the domain ${to!.domain} (federation is off or it is not allowed)`,
+      );
     await publishInbound(this.deps.bus, env, to!.toBareString(), to!.domain, this.routes);
     return env;
   }

@@ -13,6 +13,7 @@ import {
   BusProtocol,
   envelopeOf,
   inboundRoutes,
+  inboundSubject,
   mucServiceDomains,
   partitionOf,
   publishInbound,
@@ -146,8 +147,9 @@ export class MucContext {
     const env = envelopeOf(el, 'in');
     const to = tryParseJID(env.to);
     if (!to) return;
-    if (!this.localDomains.has(to.domain) && !this.serviceDomains.has(to.domain)) {
-      this.logger.debug('muc: dropped a stanza for a remote domain', { to: env.to });
+    if (inboundSubject(to.toBareString(), to.domain, this.routes) === undefined) {
+      // A remote domain without federation: nothing to answer (the room's own traffic).
+      this.logger.debug('muc: dropped a stanza for an unreachable domain', { to: env.to });
       return;
     }
     publishInbound(this.bus, env, to.toBareString(), to.domain, this.routes).catch((err: unknown) =>

@@ -12,12 +12,14 @@ import {
   envelopeOf,
   gatewaySubject,
   inboundRoutes,
+  inboundSubject,
+  isS2sDomain,
   partitionOf,
   publishInbound,
   versionedBus,
 } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
-import { canReplyWithError, errorReply } from '@parley/stanza';
+import { canReplyWithError, errorReply, remoteServerNotFound } from '@parley/stanza';
 import type { Stores } from '@parley/store';
 import type { Logger, Metrics } from '@parley/telemetry';
 import { traceparentOf } from '@parley/telemetry';
@@ -189,12 +191,23 @@ export class RegistryContext {
   routeIn(env: Envelope): void {
     const target = tryParseJID(env.to);
     if (!target) return;
+    if (inboundSubject(target.toBareString(), target.domain, this.routes) === undefined) {
+      // A remote domain without federation (or one not allowed): the sender gets
+      // remote-server-not-found unless it may not be answered (errors, presence).
+      if (env.kind !== 'presence') this.bounce(this.parse(env), remoteServerNotFound());
+      return;
+    }
     publishInbound(this.bus, traced(env), target.toBareString(), target.domain, this.routes).catch(
       (err: unknown) => {
         this.logger.error('route publish failed', { to: env.to, err });
       },
     );
     this.routed.inc({ kind: env.kind });
+  }
+
+  /** The domain is reached through the S2S service (a remote server or an external component). */
+  isS2sDomain(domain: string): boolean {
+    return isS2sDomain(domain, this.routes);
   }
 
   /** Routes a server-built stanza (already carrying from/to) to its recipient. */

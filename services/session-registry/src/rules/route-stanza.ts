@@ -40,19 +40,19 @@ export async function handleOutbound(
   const bare = from.bare();
   const target = to ?? bare;
   if (!target.local && !target.resource && core.isLocalDomain(target.domain)) {
-    // Addressed to the server itself.
-    if (env.kind === 'iq') return answerIq(core, iqs.server, env, from, target);
-    if (env.type !== 'error' && env.type !== 'groupchat' && env.type !== 'headline') {
-      core.bounce(core.parse(env), serviceUnavailable());
-    }
-    return;
+    return toServer(core, iqs, env, from, target);
   }
   if (core.serviceDomains.has(target.domain)) {
     // A service a module owns (e.g. pubsub.<domain>): handled at its own partition.
     core.routeIn(env);
     return;
   }
-  if (!core.isLocalDomain(target.domain) && !core.isMucDomain(target.domain)) {
+  if (
+    !core.isLocalDomain(target.domain) &&
+    !core.isMucDomain(target.domain) &&
+    !core.isS2sDomain(target.domain)
+  ) {
+    // A remote domain without federation.
     core.bounce(core.parse(env), remoteServerNotFound());
     return;
   }
@@ -80,7 +80,13 @@ export async function handleInbound(
   if (!to || !from) return;
   const service = core.serviceDomains.get(to.domain);
   if (service) return service.handler({ env, from, to });
-  if (!to.local) return; // domain-addressed stanzas are handled at stage 'out'
+  if (!to.local) {
+    // Domain-addressed stanzas of local users are handled at stage 'out'; those of remote
+    // servers and their users (through the S2S service) arrive here.
+    if (!to.resource && !core.isLocalDomain(from.domain) && core.isLocalDomain(to.domain))
+      return toServer(core, iqs, env, from, to);
+    return;
+  }
   if (core.hooks.inbound.length > 0) {
     const pending = runFilters(core.hooks.inbound.handlers, { env, from, to, skipConn });
     const verdict = pending instanceof Promise ? await pending : pending;
@@ -97,6 +103,20 @@ export async function handleInbound(
       return presenceIn(core, env, from, to);
     case 'iq':
       return iqIn(core, iqs, env, from, to, skipConn);
+  }
+}
+
+/** A stanza addressed to the server itself (a served domain, no local part or resource). */
+function toServer(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  target: JID,
+): void | Promise<void> {
+  if (env.kind === 'iq') return answerIq(core, iqs.server, env, from, target);
+  if (env.kind === 'message' && env.type !== 'error' && env.type !== 'groupchat') {
+    if (env.type !== 'headline') core.bounce(core.parse(env), serviceUnavailable());
   }
 }
 
