@@ -7,6 +7,7 @@
  */
 import type { AdminQuery, AdminRequest } from './admin.js';
 import type { Envelope, GatewayMessage, RegistryMessage } from './envelope.js';
+import type { S2sMessage } from './federation.js';
 import type { MucMessage } from './muc.js';
 import type { Check } from './schema.js';
 import { bool, fields, int, listOf, num, oneOf, opt, str } from './schema.js';
@@ -103,6 +104,18 @@ export const GATEWAY_MESSAGES: MessageFamily<GatewayMessage> = {
 /** `xmpp.muc.<partition>.<jidToken>`: the MUC worker owning the partition. */
 export const MUC_MESSAGES: MessageFamily<MucMessage> = {
   name: 'muc',
+  schemas: { stanza },
+};
+
+/** `xmpp.s2s.<partition>.<domainToken>`: the S2S worker owning the partition (a remote domain or component). */
+export const S2S_MESSAGES: MessageFamily<S2sMessage> = {
+  name: 's2s',
+  schemas: { stanza },
+};
+
+/** `xmpp.comp.<domainToken>`: the node holding a component's connection (bus request). */
+export const COMPONENT_MESSAGES: MessageFamily<S2sMessage> = {
+  name: 'component',
   schemas: { stanza },
 };
 

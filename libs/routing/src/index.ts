@@ -90,6 +90,8 @@ export {
   ADMIN_RELAY,
   GATEWAY_MESSAGES,
   MUC_MESSAGES,
+  S2S_MESSAGES,
+  COMPONENT_MESSAGES,
   REGISTRY_MESSAGES,
   envelopeSchema,
 } from './catalogue.js';
