@@ -10,3 +10,5 @@ export type { ClusterProcess } from './process-runtime.js';
 export { busObserver, storeObserver } from './process-metrics.js';
 export { openConfiguredStores, storeOptionsFor } from './stores.js';
 export type { StoreOpenOptions } from './stores.js';
+export { TlsSetupError, loadTlsMaterial } from './tls-material.js';
+export type { TlsMaterial } from './tls-material.js';

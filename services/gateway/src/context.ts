@@ -9,7 +9,7 @@ import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SmManager } from './sm/manager.js';
 import type { StreamExtensions } from './stream-modules/index.js';
-import type { TlsMaterial } from './tls/tls-material.js';
+import type { TlsMaterial } from '@parley/process';
 
 export interface GatewayContext {
   readonly config: Config;

@@ -45,7 +45,7 @@ import { handleGatewayMessage } from './relay/delivery.js';
 import { startReregistration } from './relay/reregister.js';
 import { answerUnroutable } from './relay/unroutable.js';
 import { SmManager } from './sm/manager.js';
-import { loadTlsMaterial } from './tls/tls-material.js';
+import { loadTlsMaterial } from '@parley/process';
 import { TcpTransport } from './transport/tcp.js';
 import type { StreamTransport } from './transport/transport.js';
 import { secureEndpoint } from './websocket/host-meta.js';

@@ -6,8 +6,6 @@
  */
 export { startGateway } from './gateway.js';
 export type { Gateway, GatewayDeps, GatewayPorts } from './gateway.js';
-export { TlsSetupError, loadTlsMaterial } from './tls/tls-material.js';
-export type { TlsMaterial } from './tls/tls-material.js';
 export { ALPN_XMPP_CLIENT } from './listeners.js';
 export { NS_SASL_CB } from './negotiation/features.js';
 export { builtinStreamModules, startStreamModules } from './stream-modules/index.js';

@@ -11,7 +11,7 @@ import type { Config } from '@parley/config';
 import type { Logger } from '@parley/telemetry';
 import { unmapIp } from './net/trusted-addresses.js';
 import type { ClientAddress, ProxyGate } from './proxy/gate.js';
-import type { TlsMaterial } from './tls/tls-material.js';
+import type { TlsMaterial } from '@parley/process';
 
 /** XEP-0368: the ALPN protocol of direct TLS client connections. */
 export const ALPN_XMPP_CLIENT = 'xmpp-client';

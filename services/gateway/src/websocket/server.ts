@@ -27,7 +27,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { remoteIp } from '../listeners.js';
 import { TrustedAddresses, unmapIp } from '../net/trusted-addresses.js';
-import type { TlsMaterial } from '../tls/tls-material.js';
+import type { TlsMaterial } from '@parley/process';
 import { CLOSE, WS_SUBPROTOCOL, frameElement, openElement } from './framing.js';
 import {
   HOST_META_JSON_PATH,

@@ -1,5 +1,6 @@
 /**
- * The gateway's TLS certificate: the configured files, or a self-signed
+ * The server's TLS certificate (client streams, and server-to-server streams
+ * where it is also presented as the client certificate): the configured files, or a self-signed
  * certificate generated once into `<dataDir>/tls/` and reused on later starts
  * (regenerated when it no longer covers the configured domains or is about to
  * expire).
@@ -111,7 +112,7 @@ async function generateSelfSigned(domains: string[]): Promise<{ cert: string; ke
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
       { name: 'subjectAltName', altNames: domains.map((value) => ({ type: 2 as const, value })) },
     ],
   });
