@@ -31,3 +31,22 @@ export { createNkey, createNkeyUser } from './nkey.js';
 export type { NkeyPair, NkeyRole, SigningNkey } from './nkey.js';
 export { createNatsJwtSetup } from './nats-jwt.js';
 export type { NatsJwtSetup, NatsOperatorAuth } from './nats-jwt.js';
+export {
+  createFederationPki,
+  federationDomain,
+  FEDERATION_DOMAIN_SUFFIX,
+} from './federation-pki.js';
+export type { FederationCert, FederationPki, FederationPkiOptions } from './federation-pki.js';
+export { startDnsServer, xmppDnsRecords } from './dns-server.js';
+export type {
+  DnsRecord,
+  DnsServer,
+  DnsServerOptions,
+  XmppDnsRecordsOptions,
+} from './dns-server.js';
+export { reserveXmppPorts } from './xmpp-peer.js';
+export type { S2sAuth, XmppPeer, XmppPeerOptions, XmppPeerTls, XmppPeerUser } from './xmpp-peer.js';
+export { startProsody } from './prosody-server.js';
+export type { ProsodyOptions } from './prosody-server.js';
+export { startEjabberd } from './ejabberd-server.js';
+export type { EjabberdOptions } from './ejabberd-server.js';

@@ -36,7 +36,8 @@ export interface TestPkiOptions {
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-async function openssl(openssl: string, cwd: string, args: string[]): Promise<void> {
+/** Runs the `openssl` binary `openssl` in `cwd`; a failure becomes a TestkitError quoting its stderr. */
+export async function openssl(openssl: string, cwd: string, args: string[]): Promise<void> {
   try {
     await run(openssl, args, { cwd });
   } catch (cause) {
@@ -47,7 +48,8 @@ async function openssl(openssl: string, cwd: string, args: string[]): Promise<vo
   }
 }
 
-async function selfSignedCa(bin: string, dir: string, name: string): Promise<void> {
+/** A self-signed CA in `dir`: `<name>.key` and `<name>.pem` (CN parley-test-<name>). */
+export async function selfSignedCa(bin: string, dir: string, name: string): Promise<void> {
   await openssl(bin, dir, [
     'req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2',
     '-subj', `/CN=parley-test-${name}`,
@@ -56,13 +58,35 @@ async function selfSignedCa(bin: string, dir: string, name: string): Promise<voi
   ]); // prettier-ignore
 }
 
-async function signed(bin: string, dir: string, name: string, ext: string): Promise<void> {
-  await openssl(bin, dir, [
-    'req', '-new', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`,
-  ]); // prettier-ignore
+export interface SignOptions {
+  /** Base name of the signing CA's `.pem` and `.key` in `dir` (default `ca`). */
+  ca?: string;
+  /** Subject (default `/CN=<name>`). */
+  subject?: string;
+  /** Reuse this existing key file instead of making `<name>.key`. */
+  keyFile?: string;
+}
+
+/**
+ * A certificate `<name>.pem` in `dir`, signed by the CA `opts.ca`, with the
+ * extensions in `ext` (openssl `-extfile` syntax), for a new key `<name>.key`
+ * (or `opts.keyFile`).
+ */
+export async function signed(
+  bin: string,
+  dir: string,
+  name: string,
+  ext: string,
+  opts: SignOptions = {},
+): Promise<void> {
+  const ca = opts.ca ?? 'ca';
+  const subject = opts.subject ?? `/CN=${name}`;
+  const key =
+    opts.keyFile === undefined ? [...EC, '-keyout', `${name}.key`] : ['-key', opts.keyFile];
+  await openssl(bin, dir, ['req', '-new', ...key, '-out', `${name}.csr`, '-subj', subject]);
   await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(bin, dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
+    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`,
     '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2',
     '-extfile', `${name}.ext`, '-out', `${name}.pem`,
   ]); // prettier-ignore

@@ -1,0 +1,183 @@
+/**
+ * Self-test of the federation peers: the kit's DNS server, a Prosody and an
+ * ejabberd with certificates from the federation PKI; a user of the Prosody
+ * domain writes to a user of the ejabberd domain (slixmpp, through
+ * federation_chat.py) and gets the reply. Once with dialback, once with
+ * certificates (SASL EXTERNAL).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createFederationPki,
+  federationDomain,
+  hasBinary,
+  reserveXmppPorts,
+  startDnsServer,
+  startEjabberd,
+  startProsody,
+  xmppDnsRecords,
+} from '../src/index.js';
+import type { DnsServer, FederationPki, S2sAuth, XmppPeer } from '../src/index.js';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3';
+const CHAT_SCRIPT = fileURLToPath(new URL('./federation_chat.py', import.meta.url));
+
+function hasSlixmpp(): boolean {
+  try {
+    execFileSync(PYTHON, ['-c', 'import slixmpp'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const canRun =
+  process.getuid?.() === 0 &&
+  ['prosody', 'prosodyctl', 'erl', 'ejabberdctl', 'dnsmasq', 'unshare', 'openssl'].every((b) =>
+    hasBinary(b),
+  ) &&
+  hasSlixmpp();
+
+interface ChatResult {
+  ok: boolean;
+  error?: string;
+  received?: { from: string; to: string; type: string; body: string };
+  reply?: { from: string; to: string; type: string; body: string };
+}
+
+async function chat(spec: object): Promise<ChatResult> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(PYTHON, [CHAT_SCRIPT, JSON.stringify(spec)], { timeout: 40_000 }));
+  } catch (err) {
+    stdout = (err as { stdout?: string }).stdout ?? '';
+  }
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as ChatResult;
+  } catch {
+    return { ok: false, error: `no result line; stdout: ${stdout}` };
+  }
+}
+
+const MODES = ['dialback', 'certificates'] as const satisfies readonly S2sAuth[];
+const prosodyDomain = (mode: S2sAuth): string => federationDomain(`prosody-${mode}`);
+const ejabberdDomain = (mode: S2sAuth): string => federationDomain(`ejabberd-${mode}`);
+
+describe.skipIf(!canRun)('federation peers (Prosody, ejabberd, dnsmasq)', () => {
+  let pki: FederationPki;
+  let dns: DnsServer;
+  const ports = new Map<string, { c2sPort: number; s2sPort: number }>();
+  const domains = MODES.flatMap((m) => [prosodyDomain(m), ejabberdDomain(m)]);
+
+  beforeAll(async () => {
+    pki = await createFederationPki({ domains });
+    for (const d of domains) ports.set(d, await reserveXmppPorts());
+    dns = await startDnsServer({
+      records: domains.flatMap((d) =>
+        xmppDnsRecords(d, { ...ports.get(d), subdomains: [`conference.${d}`] }),
+      ),
+    });
+  });
+
+  afterAll(async () => {
+    await dns?.stop();
+    await pki?.remove();
+  });
+
+  it('the DNS server answers the test domains only', async () => {
+    const { Resolver } = await import('node:dns/promises');
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([dns.host]);
+    const d = prosodyDomain('dialback');
+    expect(await resolver.resolve4(d)).toEqual(['127.0.0.1']);
+    expect(await resolver.resolveSrv(`_xmpp-server._tcp.conference.${d}`)).toEqual([
+      { name: d, port: ports.get(d)?.s2sPort, priority: 0, weight: 0 },
+    ]);
+    await expect(resolver.resolve4(federationDomain('nobody'))).rejects.toMatchObject({
+      code: 'ENOTFOUND',
+    });
+    await expect(resolver.resolve4('example.com')).rejects.toMatchObject({ code: 'EREFUSED' });
+    expect(readFileSync(dns.resolvConfFile, 'utf8')).toContain(`nameserver ${dns.host}\n`);
+  });
+
+  it.each(MODES)(
+    '%s: a message from a Prosody user to an ejabberd user, and the reply',
+    async (mode) => {
+      const a = prosodyDomain(mode);
+      const b = ejabberdDomain(mode);
+      const peers: XmppPeer[] = [];
+      try {
+        const [prosody, ejabberd] = await Promise.all([
+          startProsody({
+            domain: a,
+            ...ports.get(a),
+            dns,
+            // ejabberd 23.01 cannot check a certificate with an XmppAddr (see FederationCert).
+            tls: {
+              certFile: pki.cert(a).dnsOnlyCertFile,
+              keyFile: pki.cert(a).keyFile,
+              caFile: pki.caFile,
+            },
+            users: [{ user: 'alice', password: 'alice-secret' }],
+            muc: true,
+            s2sAuth: mode,
+          }).then((p) => (peers.push(p), p)),
+          startEjabberd({
+            domain: b,
+            ...ports.get(b),
+            dns,
+            tls: {
+              certFile: pki.cert(b).certFile,
+              keyFile: pki.cert(b).keyFile,
+              caFile: pki.caFile,
+            },
+            users: [{ user: 'bob', password: 'bob-secret' }],
+            muc: true,
+            s2sAuth: mode,
+          }).then((p) => (peers.push(p), p)),
+        ]);
+
+        const body = `hello over ${mode}`;
+        const result = await chat({
+          ca: pki.caFile,
+          sender: { jid: `alice@${a}`, password: 'alice-secret', port: prosody.c2sPort },
+          receiver: { jid: `bob@${b}`, password: 'bob-secret', port: ejabberd.c2sPort },
+          body,
+          timeout: 15,
+        });
+        const logs = (): string =>
+          `prosody:\n${readFileSync(prosody.logFile, 'utf8').slice(-6000)}\nejabberd:\n${ejabberd.output()}`;
+        expect(result, result.ok ? '' : logs()).toMatchObject({
+          ok: true,
+          received: { to: `bob@${b}`, type: 'chat', body },
+          reply: { to: expect.stringMatching(new RegExp(`^alice@${a.replace(/\./g, '\\.')}/`)) },
+        });
+        expect(result.received?.from).toMatch(new RegExp(`^alice@${a.replace(/\./g, '\\.')}/`));
+
+        // Both directions authenticated the way the mode says (Prosody logs both).
+        const prosodyLog = readFileSync(prosody.logFile, 'utf8');
+        const external = [
+          `SASL EXTERNAL with ${b} succeeded`,
+          `Accepting SASL EXTERNAL identity from ${b}`,
+        ];
+        const dialback = /<db:result [^\n]*type='valid'/;
+        if (mode === 'certificates') {
+          for (const line of external) expect(prosodyLog).toContain(line);
+          expect(prosodyLog).not.toMatch(dialback);
+        } else {
+          // ejabberd offers EXTERNAL anyway; it fails (test CA not trusted) and dialback follows.
+          for (const line of external) expect(prosodyLog).not.toContain(line);
+          expect(prosodyLog).toMatch(dialback);
+        }
+      } finally {
+        await Promise.all(peers.map((p) => p.stop()));
+      }
+    },
+    45_000,
+  );
+});
