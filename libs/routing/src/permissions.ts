@@ -3,7 +3,7 @@
  * least a NATS user of that service needs (docs/security.md, "NATS
  * permissions per service"). `_INBOX.>` carries request replies.
  */
-export type ServiceName = 'gateway' | 'session-registry' | 'muc' | 'admin-api';
+export type ServiceName = 'gateway' | 'session-registry' | 'muc' | 'admin-api' | 's2s';
 
 /** In nats-server's own shape (`permissions { publish { allow } subscribe { allow } }`). */
 export interface ServicePermissions {
@@ -22,6 +22,7 @@ export const NATS_SERVICE_PERMISSIONS: Record<ServiceName, ServicePermissions> =
         'xmpp.r.>',
         'xmpp.gw.>',
         'xmpp.muc.>',
+        'xmpp.s2s.>',
         'xmpp.admin.relay.>',
         'xmpp.admin.reply.>',
         '_INBOX.>',
@@ -30,11 +31,18 @@ export const NATS_SERVICE_PERMISSIONS: Record<ServiceName, ServicePermissions> =
     subscribe: { allow: ['xmpp.r.>', 'xmpp.gw.>', 'xmpp.admin.registry', '_INBOX.>'] },
   },
   muc: {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', '_INBOX.>'] },
+    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.s2s.>', '_INBOX.>'] },
     subscribe: { allow: ['xmpp.muc.>', '_INBOX.>'] },
   },
   'admin-api': {
-    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.admin.registry', '_INBOX.>'] },
+    publish: {
+      allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.s2s.>', 'xmpp.admin.registry', '_INBOX.>'],
+    },
     subscribe: { allow: ['xmpp.admin.relay.>', 'xmpp.admin.reply.>', '_INBOX.>'] },
+  },
+  // Remote servers' and components' stanzas go to any partition (users, rooms, components).
+  s2s: {
+    publish: { allow: ['xmpp.r.>', 'xmpp.muc.>', 'xmpp.s2s.>', 'xmpp.comp.>', '_INBOX.>'] },
+    subscribe: { allow: ['xmpp.s2s.>', 'xmpp.comp.>', '_INBOX.>'] },
   },
 };
