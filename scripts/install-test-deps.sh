@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the external programs the integration and interop tests drive:
 # nats-server, redis-server, PostgreSQL (initdb/postgres for the store tests),
-# the slixmpp client library and chromium (headless, for the Converse.js test)
-# as Debian packages.
+# the slixmpp client library, chromium (headless, for the Converse.js test),
+# and the federation peers of @parley/testkit (prosody with lua-unbound,
+# ejabberd, dnsmasq) as Debian packages. The prosody and ejabberd services the
+# packages may start are stopped and disabled again: the tests run their own
+# instances on loopback and need ports 5222/5269/5280 free.
 # Does nothing when they are already there; needs root (or sudo) otherwise.
 set -euo pipefail
 missing=()
@@ -11,6 +14,10 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v prosody >/dev/null 2>&1 || missing+=(prosody)
+ls /usr/lib/*/liblua5.*-unbound.so.* >/dev/null 2>&1 || missing+=(lua-unbound)
+command -v ejabberdctl >/dev/null 2>&1 || [ -x /usr/sbin/ejabberdctl ] || missing+=(ejabberd)
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing test dependencies: ${missing[*]}"
 SUDO=""
@@ -18,3 +25,13 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Packaged servers the tests do not want running (started unless policy-rc.d forbids it).
+for service in prosody ejabberd; do
+  case " ${missing[*]} " in *" $service "*) ;; *) continue ;; esac
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$service" ]; then
+    $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+    command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+  fi
+done

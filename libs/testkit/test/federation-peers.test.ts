@@ -105,6 +105,29 @@ describe.skipIf(!canRun)('federation peers (Prosody, ejabberd, dnsmasq)', () => 
     expect(readFileSync(dns.resolvConfFile, 'utf8')).toContain(`nameserver ${dns.host}\n`);
   });
 
+  it('the PKI: per-domain certificates from the test CA, and the two wrong ones', async () => {
+    const verify = async (ca: string, cert: string): Promise<boolean> =>
+      run('openssl', ['verify', '-CAfile', ca, cert]).then(
+        () => true,
+        () => false,
+      );
+    const text = async (cert: string): Promise<string> =>
+      (await run('openssl', ['x509', '-in', cert, '-noout', '-text'])).stdout;
+    const d = prosodyDomain('certificates');
+    const own = pki.cert(d);
+    expect(await verify(pki.caFile, own.certFile)).toBe(true);
+    expect(await verify(pki.caFile, own.dnsOnlyCertFile)).toBe(true);
+    const san = await text(own.certFile);
+    expect(san).toContain(`DNS:${d}, DNS:*.${d}, othername: XmppAddr::${d}`);
+    expect(san).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
+    expect(await text(own.dnsOnlyCertFile)).not.toContain('XmppAddr');
+    expect(await verify(pki.caFile, pki.wrongDomain.certFile)).toBe(true);
+    expect(await text(pki.wrongDomain.certFile)).not.toContain(d);
+    expect(await verify(pki.caFile, pki.untrusted.certFile)).toBe(false);
+    expect(await verify(pki.otherCaFile, pki.untrusted.certFile)).toBe(true);
+    expect(await text(pki.untrusted.certFile)).toContain(`DNS:${d}`);
+  });
+
   it.each(MODES)(
     '%s: a message from a Prosody user to an ejabberd user, and the reply',
     async (mode) => {
@@ -174,6 +197,13 @@ describe.skipIf(!canRun)('federation peers (Prosody, ejabberd, dnsmasq)', () => 
           for (const line of external) expect(prosodyLog).not.toContain(line);
           expect(prosodyLog).toMatch(dialback);
         }
+
+        // Both servers asked the kit's dnsmasq: SRV (libunbound; Erlang inet_res) and
+        // A (ejabberd's glibc getaddrinfo, through its private /etc/resolv.conf).
+        const queries = readFileSync(dns.logFile, 'utf8');
+        expect(queries).toContain(`query[SRV] _xmpp-server._tcp.${b} from 127.0.0.1`);
+        expect(queries).toContain(`query[SRV] _xmpp-server._tcp.${a} from 127.0.0.1`);
+        expect(queries).toContain(`query[A] ${a} from 127.0.0.1`);
       } finally {
         await Promise.all(peers.map((p) => p.stop()));
       }
