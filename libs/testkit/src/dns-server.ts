@@ -140,7 +140,13 @@ function defaultZones(records: readonly DnsRecord[]): string[] {
   return [...new Set([FEDERATION_DOMAIN_SUFFIX, ...outside])];
 }
 
-/** Asks `host` for the first A record (over UDP) until it answers or time runs out. */
+/** Answers that show the server is up (c-ares error codes for DNS response codes). */
+const ANSWERED = new Set(['ENOTFOUND', 'ENODATA', 'EREFUSED', 'ESERVFAIL', 'ENOTIMP']);
+
+/**
+ * Asks `host` over UDP until it answers or time runs out: for the first A
+ * record, which must resolve, or (without one) any name, whatever the answer.
+ */
 async function probe(host: string, records: readonly DnsRecord[], deadline: number): Promise<void> {
   const first = records.find((r) => r.type === 'A');
   const resolver = new Resolver({ timeout: 500, tries: 1 });
@@ -150,7 +156,7 @@ async function probe(host: string, records: readonly DnsRecord[], deadline: numb
       if (first !== undefined) await resolver.resolve4(first.name);
       else
         await resolver.resolve4(`probe.${FEDERATION_DOMAIN_SUFFIX}`).catch((err: unknown) => {
-          if ((err as { code?: string }).code !== 'ENOTFOUND') throw err;
+          if (!ANSWERED.has((err as { code?: string }).code ?? '')) throw err;
         });
       return;
     } catch (err) {
