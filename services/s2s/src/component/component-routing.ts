@@ -157,6 +157,8 @@ export async function startComponents(deps: ComponentsDeps): Promise<Components>
       onDisconnected: (domain) => {
         subscriptions.get(domain)?.unsubscribe();
         subscriptions.delete(domain);
+        // Soon no responders rather than requests that time out at this node.
+        bus.flush().catch(() => undefined);
       },
     });
   }
