@@ -89,8 +89,7 @@ function isOk(reply: unknown): boolean {
 }
 
 export async function startComponents(deps: ComponentsDeps): Promise<Components> {
-  const { config, metrics } = deps;
-  const logger = deps.logger.child({ component: 'xep0114' });
+  const { config, logger, metrics } = deps;
   const bus = versionedBus(deps.bus);
   const protocol = new BusProtocol({ metrics, logger });
   const routes = inboundRoutes(config);
