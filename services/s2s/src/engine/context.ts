@@ -1,5 +1,5 @@
 /** What inbound and outbound streams need from the engine (engine.ts implements it). */
-import type { ConnectionOptions, SecureContext } from 'node:tls';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { S2sConfig } from '@parley/config';
 import type { Logger } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
@@ -28,7 +28,7 @@ export interface EngineContext {
   readonly metrics: S2sMetrics;
   readonly dialbackSecret: string;
   /** Server side of TLS: our certificate, the trust store, client certificates requested. */
-  readonly serverContext: SecureContext;
+  readonly serverTls: TlsOptions;
   isLocalDomain(domain: string): boolean;
   /** s2s.allow / s2s.deny. */
   isRemoteAllowed(domain: string): boolean;

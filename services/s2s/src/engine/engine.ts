@@ -13,7 +13,7 @@
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
-import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, SecureContext, TLSSocket, TlsOptions } from 'node:tls';
 import type { S2sConfig } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
 import type { Logger, Metrics } from '@parley/telemetry';
@@ -95,11 +95,12 @@ export class S2sEngine {
     this.metrics = new S2sMetrics(opts.metrics);
     this.allow = new Set(config.allow.map((d) => normalize(d) ?? d.toLowerCase()));
     this.deny = new Set(config.deny.map((d) => normalize(d) ?? d.toLowerCase()));
-    const serverContext: SecureContext = createSecureContext({
+    const serverTls: TlsOptions = {
       cert: opts.tls.cert,
       key: opts.tls.key,
+      minVersion: 'TLSv1.2',
       ...(opts.trustStore === undefined ? {} : { ca: opts.trustStore }),
-    });
+    };
     const clientContext: SecureContext = createSecureContext({
       cert: opts.tls.cert,
       key: opts.tls.key,
@@ -110,7 +111,7 @@ export class S2sEngine {
       logger: this.log,
       metrics: this.metrics,
       dialbackSecret: opts.dialbackSecret,
-      serverContext,
+      serverTls,
       isLocalDomain: (d) => opts.isLocalDomain(d),
       isRemoteAllowed: (d) => this.isRemoteAllowed(d),
       clientTls: (remote): ConnectionOptions => ({
@@ -138,11 +139,10 @@ export class S2sEngine {
     if (directTlsPort === 0) return { port: bound };
     const tlsServer = createTlsServer(
       {
-        secureContext: this.ctx.serverContext,
+        ...this.ctx.serverTls,
         requestCert: true,
         rejectUnauthorized: false,
         ALPNProtocols: ['xmpp-server'],
-        minVersion: 'TLSv1.2',
       },
       (socket: TLSSocket) => this.accept(socket, true),
     );

@@ -208,7 +208,7 @@ export class InboundStream implements StanzaSink {
     socket.pause();
     this.stream.write(`<proceed xmlns='${NS_TLS}'/>`, (err) => {
       if (err) return this.stream.destroy();
-      this.stream.upgradeServer(this.ctx.serverContext, this.ctx.config.connectTimeoutMs).then(
+      this.stream.upgradeServer(this.ctx.serverTls, this.ctx.config.connectTimeoutMs).then(
         () => {
           this.state = 'header';
         },

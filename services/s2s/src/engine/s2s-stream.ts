@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { ConnectionOptions, SecureContext } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import type { ConnectionOptions, TLSSocket, TlsOptions } from 'node:tls';
 import { NS_SERVER, NS_STREAM, streamError } from '@parley/stanza';
 import type { StreamErrorCondition } from '@parley/stanza';
 import type { Logger } from '@parley/telemetry';
@@ -248,15 +248,37 @@ export class S2sStream {
    * socket in a server TLSSocket asking for the peer's certificate (checked
    * later, never refused during the handshake). Resolves once secure.
    */
-  upgradeServer(secureContext: SecureContext, timeoutMs: number): Promise<TLSSocket> {
+  upgradeServer(tlsOptions: TlsOptions, timeoutMs: number): Promise<TLSSocket> {
     const raw = this.detach();
-    const tls = new TLSSocket(raw, {
-      isServer: true,
-      secureContext,
-      requestCert: true,
-      rejectUnauthorized: false,
+    // A tls.Server (never listening) wraps the socket: only then does Node check the
+    // client certificate against the CA bundle and set `authorized`.
+    const server = createTlsServer({ ...tlsOptions, requestCert: true, rejectUnauthorized: false });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error('TLS handshake timed out'));
+      }, timeoutMs);
+      const ok = (tls: TLSSocket): void => {
+        cleanup();
+        this.socket = tls;
+        this.wire(tls);
+        this.secure = true;
+        this.restart();
+        resolve(tls);
+      };
+      const bad = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        server.off('secureConnection', ok);
+        server.off('tlsClientError', bad);
+      };
+      server.on('secureConnection', ok);
+      server.on('tlsClientError', bad);
+      server.emit('connection', raw);
     });
-    return this.adopt(tls, 'secure', timeoutMs);
   }
 
   /** Initiating side of STARTTLS, after `<proceed/>` was read. */
