@@ -288,11 +288,14 @@ export class S2sEngine {
     this.links.set(key, link);
     out.onClosed = () => {
       if (this.links.get(key) === link) this.links.delete(key);
-      failQueue(
-        link,
-        'remote-server-timeout',
-        `the stream to ${remote} closed with stanzas queued`,
-      );
+      const failure = out.failure;
+      if (failure !== undefined) failQueue(link, failure.condition, failure.message);
+      else
+        failQueue(
+          link,
+          'remote-server-timeout',
+          `the stream to ${remote} closed with stanzas queued`,
+        );
     };
     out.ready.then(
       () => {

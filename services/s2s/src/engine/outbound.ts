@@ -61,6 +61,8 @@ export class OutboundStream implements StanzaSink {
   /** Resolves once authenticated (auth mode) or able to send `<db:verify/>` (verify mode). */
   readonly ready: Promise<void>;
   private readonly verifies = new Map<string, PendingVerify>();
+  /** Why the setup failed, once it has. */
+  failure: S2sDeliveryError | undefined;
   /** Told once the stream is gone (after `ready`, or instead of it). */
   onClosed: (() => void) | undefined;
 
@@ -460,7 +462,8 @@ export class OutboundStream implements StanzaSink {
     clearTimeout(this.timer);
     if (this.mode === 'auth') this.ctx.metrics.failure(this.remote, reason);
     this.log.info('outbound s2s connection failed', { reason, text });
-    this.rejectReady(new S2sDeliveryError(condition, text));
+    this.failure = new S2sDeliveryError(condition, text);
+    this.rejectReady(this.failure);
     if (this.stream !== undefined && !this.stream.ending)
       this.stream.fail('undefined-condition', text);
     else if (this.stream === undefined) this.finish();
