@@ -9,4 +9,6 @@ export { expand, planPods, resolveEnv } from './plan.js';
 export type { EnvSources, PodPlan } from './plan.js';
 export { Pod } from './pod.js';
 export { RoundRobinRelay } from './relay.js';
+export { NATS_SERVICES, generateSecrets } from './secrets.js';
+export type { GeneratedSecrets, SecretOptions } from './secrets.js';
 export type { KubeObject } from './types.js';

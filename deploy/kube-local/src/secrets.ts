@@ -3,7 +3,8 @@
  * operator would (`kubectl create secret generic|tls`): a private CA and a
  * server certificate naming the link host names (NATS, Redis, PostgreSQL)
  * and the XMPP domains, random passwords, an admin token whose SHA-256 goes
- * into `parley-admin`.
+ * into `parley-admin`, the Server Dialback secret of the s2s workers
+ * (`parley-s2s`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import type { TestPki } from '@parley/testkit';
 import type { KubeObject } from './types.js';
 
 /** NATS users of docs/security.md, one per kind of process. */
-export const NATS_SERVICES = ['gateway', 'session-registry', 'muc', 'admin-api'] as const;
+export const NATS_SERVICES = ['gateway', 'session-registry', 'muc', 'admin-api', 's2s'] as const;
 
 export interface GeneratedSecrets {
   pki: TestPki;
@@ -22,6 +23,8 @@ export interface GeneratedSecrets {
   adminToken: string;
   redisPassword: string;
   postgresPassword: string;
+  /** XEP-0185 secret of every s2s replica (`parley-s2s`, key `dialback-secret`). */
+  dialbackSecret: string;
   natsPasswords: Map<string, string>;
   /** The Secret objects (base64 `data`), as `kubectl create secret ... -o yaml` prints them. */
   objects: KubeObject[];
@@ -33,7 +36,7 @@ export interface SecretOptions {
   namespace: string;
   /** DNS names of the server certificate (link hosts and XMPP domains). */
   hosts: string[];
-  /** NATS users beyond the four of security.md (from `nats-<user>-password` references). */
+  /** NATS users beyond those of security.md (from `nats-<user>-password` references). */
   extraNatsUsers?: string[];
 }
 
@@ -47,6 +50,7 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
   const adminToken = randomBytes(24).toString('base64url');
   const redisPassword = password();
   const postgresPassword = password();
+  const dialbackSecret = randomBytes(32).toString('base64');
   const natsPasswords = new Map<string, string>();
   for (const svc of new Set([...NATS_SERVICES, ...(opts.extraNatsUsers ?? [])])) {
     natsPasswords.set(svc, password());
@@ -76,6 +80,7 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
         ['ca.crt', ca],
       ]),
     ],
+    ['parley-s2s', new Map([['dialback-secret', dialbackSecret]])],
   ]);
   const objects: KubeObject[] = [...data].map(([name, entries]) => ({
     apiVersion: 'v1',
@@ -86,5 +91,14 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
       [...entries].map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]),
     ),
   }));
-  return { pki, data, adminToken, redisPassword, postgresPassword, natsPasswords, objects };
+  return {
+    pki,
+    data,
+    adminToken,
+    redisPassword,
+    postgresPassword,
+    dialbackSecret,
+    natsPasswords,
+    objects,
+  };
 }

@@ -6,15 +6,21 @@
  * every gateway replica, users on different replicas exchange messages,
  * presence and a MUC message, and a session-registry container killed
  * mid-stream loses nothing. The NATS the pods use refuses a client without
- * credentials.
+ * credentials. The s2s workers answer a remote server's stream header with
+ * STARTTLS on 5269 and present the certificate of parley-tls on 5270, on
+ * each pod and through the Service s2s; the Service components reaches the
+ * XEP-0114 listener.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeLocal } from '../src/index.js';
 import { adminApi, domainOf, startOverlay } from './harness.js';
+import { STARTTLS_FEATURE, openStream, serverStreamHeader } from './s2s.js';
 import { login, waitFor } from './xmpp.js';
 import type { XmppClient } from './xmpp.js';
 
@@ -63,6 +69,7 @@ describe(`kube-local: ${overlay} runs as written`, () => {
   it('runs every replica the manifests ask for, as non-root with a read-only root file system', () => {
     expect(gateways().length).toBeGreaterThanOrEqual(2);
     expect(kl.podsOf('session-registry').length).toBeGreaterThanOrEqual(2);
+    expect(kl.podsOf('s2s').length).toBeGreaterThanOrEqual(2);
     for (const p of kl.pods) expect(p.ready, p.name).toBe(true);
     // As Docker runs them: the user of the securityContext, read-only root, host network.
     const names = kl.pods.map((p) => p.name);
@@ -75,6 +82,49 @@ describe(`kube-local: ${overlay} runs as written`, () => {
     expect(out.trim().split('\n').sort()).toEqual(
       names.map((n) => `/${n} 1000:1000 true host`).sort(),
     );
+  });
+
+  it('the s2s workers are ready and answer a remote server: STARTTLS on 5269, the certificate of parley-tls on 5270', async () => {
+    const header = serverStreamHeader(domain);
+    const s2s = kl.podsOf('s2s');
+    for (const pod of s2s) {
+      const ready = await fetch(`http://${pod.ip}:5280/readyz`);
+      expect(ready.status, `${pod.name} /readyz: ${await ready.text()}`).toBe(200);
+      // On the pod IP, as the Service's endpoints are.
+      const answer = await openStream({ host: pod.ip, port: 5269, header });
+      console.log(`[proof] ${pod.name} (${pod.ip}:5269) answered: ${answer.text}`);
+      expect(answer.text).toMatch(/<stream:stream[^>]*xmlns=(['"])jabber:server\1/);
+      expect(answer.text).toMatch(STARTTLS_FEATURE);
+    }
+    // Through the Service s2s (the load balancer's port), both ports.
+    const viaService = await openStream({
+      host: '127.0.0.1',
+      port: kl.servicePort('s2s', 's2s'),
+      header,
+    });
+    expect(viaService.text).toMatch(STARTTLS_FEATURE);
+    const direct = await openStream({
+      host: '127.0.0.1',
+      port: kl.servicePort('s2s', 's2s-tls'),
+      header,
+      tls: { ca: readFileSync(kl.secrets.pki.caFile, 'utf8'), servername: domain },
+    });
+    // Verified against the generated CA for the served domain: the mounted parley-tls.
+    expect(direct.certificate?.fingerprint256).toBe(
+      new X509Certificate(kl.secrets.data.get('parley-tls')!.get('tls.crt')!).fingerprint256,
+    );
+    expect(direct.text).toContain('<stream:features');
+    expect(direct.text).not.toMatch(STARTTLS_FEATURE);
+    // External components: the listener answers through the Service
+    // components; no component is configured, so the domain is refused.
+    const component = await openStream({
+      host: '127.0.0.1',
+      port: kl.servicePort('components', 'component'),
+      header:
+        "<stream:stream xmlns='jabber:component:accept' " +
+        `xmlns:stream='http://etherx.jabber.org/streams' to='bot.${domain}'>`,
+    });
+    expect(component.text).toContain('host-unknown');
   });
 
   it('NATS, as the pods reach it, refuses a client without credentials', async () => {
