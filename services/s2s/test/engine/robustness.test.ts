@@ -249,4 +249,43 @@ describe('S2S engine robustness', () => {
       (await peer.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
     ).toBe('policy-violation');
   });
+
+  it('limits: stanzasPerSecond, maxStanzaBytes, maxStreamsPerDomain', async () => {
+    const [pa, pb] = await twoPorts();
+    await startNode({ domain: A, pem: pki.certs['a']!, secret: 'sa', port: pa });
+    const b = await startNode({
+      domain: B,
+      pem: pki.certs['b']!,
+      port: pb,
+      config: {
+        requireTls: false,
+        stanzasPerSecond: 5,
+        maxStanzaBytes: 1024,
+        maxStreamsPerDomain: 1,
+        overrides: [`${A}=127.0.0.1:${pa}`],
+      },
+    });
+    const flood = await authenticatedRawPeer(pb, 'sa');
+    const second = await RawPeer.connect(pb);
+    peers.push(second);
+    second.send(HEADER(A, B));
+    await second.waitFor((el) => el.localName === 'features');
+    second.send(
+      `<db:result from='${A}' to='${B}'>${dialbackKey('sa', B, A, second.header!.attrs['id']!)}</db:result>`,
+    );
+    const tooMany = await second.waitFor((el) => el.localName === 'error');
+    expect(tooMany.getChildElements()[0]!.localName).toBe('policy-violation');
+
+    flood.send(
+      Array.from({ length: 30 }, (_, i) => message(`alice@${A}`, `bob@${B}`, `f${i}`)).join(''),
+    );
+    const rate = await flood.waitFor((el) => el.localName === 'error');
+    expect(rate.getChildElements()[0]!.localName).toBe('policy-violation');
+    expect(b.received.length).toBeLessThan(30);
+
+    const big = await authenticatedRawPeer(pb, 'sa');
+    big.send(message(`alice@${A}`, `bob@${B}`, 'x'.repeat(2_000)));
+    const size = await big.waitFor((el) => el.localName === 'error');
+    expect(size.getChildElements()[0]!.localName).toBe('policy-violation');
+  });
 });
