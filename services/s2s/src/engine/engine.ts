@@ -339,6 +339,8 @@ export class S2sEngine {
     try {
       await out.ready;
       const answer = out.verify(receiving, originating, streamId, key);
+      // When the timeout wins, the closing stream rejects the answer later: not an unhandled rejection.
+      answer.catch(() => undefined);
       const timeout = new Promise<never>((_, rejectFn) => {
         timer = setTimeout(
           () =>
