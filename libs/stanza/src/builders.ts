@@ -1,5 +1,5 @@
 /** Stanza classification, replies and XEP-0203 delay stamps. */
-import { xml } from '@parley/xml';
+import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { NS_CLIENT, NS_DELAY, NS_SERVER } from './ns.js';
 import type { StanzaError } from './stanza-errors.js';
@@ -22,6 +22,33 @@ export function stanzaKind(el: Element): StanzaKind | undefined {
 export function isStanza(el: Element): boolean {
   return stanzaKind(el) !== undefined;
 }
+
+/**
+ * A serialized stanza rewritten for a stream whose content namespace is
+ * `ns`: a server-to-server stream (`jabber:server`), a component stream
+ * (`jabber:component:accept`) or back to `jabber:client`, the namespace
+ * stanzas travel in on the bus. Only a top-level namespace of `jabber:client`,
+ * `jabber:server`, `jabber:component:accept` or none is changed; children
+ * that declare their own keep it. Undefined when `xml` is not one element.
+ */
+export function restampStanza(xml: string, ns: string): string | undefined {
+  let el: Element;
+  try {
+    el = parseXml(xml);
+  } catch {
+    return undefined;
+  }
+  if (el.name.includes(':')) return undefined;
+  const own = el.attr('xmlns');
+  if (own === undefined || STREAM_CONTENT_NS.has(own)) el.setAttr('xmlns', ns);
+  return el.toString();
+}
+
+const STREAM_CONTENT_NS: ReadonlySet<string> = new Set([
+  NS_CLIENT,
+  NS_SERVER,
+  'jabber:component:accept',
+]);
 
 /**
  * Whether an error may be returned for this stanza: never for an error

@@ -11,7 +11,7 @@ import {
 } from '@parley/testkit';
 import type { NatsServer, PostgresServer, RedisServer, ServerProcess } from '@parley/testkit';
 
-export type ProcessKind = 'gateway' | 'session-registry' | 'muc' | 'admin-api';
+export type ProcessKind = 'gateway' | 'session-registry' | 'muc' | 'admin-api' | 's2s';
 
 export interface LocalClusterOptions {
   gateways?: number;
@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   mucs?: number;
   /** Admin API processes (services/admin-api); default 0. */
   adminApis?: number;
+  /** S2S workers (federation and components, services/s2s); default 0. Each listens on its own s2s port. */
+  s2ss?: number;
   /** Use these instead of starting nats-server / redis-server. */
   natsUrl?: string;
   redisUrl?: string;
@@ -54,6 +56,8 @@ export interface ClusterProcess {
   c2sPort?: number;
   /** Port of the admin REST API (admin-api processes). */
   adminPort?: number;
+  /** Server-to-server port (s2s processes). */
+  s2sPort?: number;
   httpPort: number;
   proc: ServerProcess;
 }
@@ -70,6 +74,7 @@ export interface LocalCluster {
   registries: ClusterProcess[];
   mucs: ClusterProcess[];
   adminApis: ClusterProcess[];
+  s2ss: ClusterProcess[];
   /** Starts (or restarts) one more process of a kind; used by drills. */
   spawn(kind: ProcessKind, name: string): Promise<ClusterProcess>;
   stop(): Promise<void>;
@@ -128,15 +133,16 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     registries: [],
     mucs: [],
     adminApis: [],
+    s2ss: [],
     async spawn(kind, name) {
-      const list =
-        kind === 'gateway'
-          ? cluster.gateways
-          : kind === 'muc'
-            ? cluster.mucs
-            : kind === 'admin-api'
-              ? cluster.adminApis
-              : cluster.registries;
+      const lists: Record<ProcessKind, ClusterProcess[]> = {
+        gateway: cluster.gateways,
+        muc: cluster.mucs,
+        'admin-api': cluster.adminApis,
+        s2s: cluster.s2ss,
+        'session-registry': cluster.registries,
+      };
+      const list = lists[kind];
       const index = list.length;
       const basePort = opts.basePort ?? 0;
       const c2sPort =
@@ -152,8 +158,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
               ? 20 + index
               : kind === 'admin-api'
                 ? 30 + index
-                : 10 + index)
+                : kind === 's2s'
+                  ? 40 + index
+                  : 10 + index)
         : await freePort();
+      const s2sPort = kind === 's2s' ? await freePort() : undefined;
       const adminPort =
         kind === 'admin-api' ? (basePort ? basePort + 63 + index : await freePort()) : undefined;
       const env: NodeJS.ProcessEnv = {
@@ -168,6 +177,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         ...(adminPort
           ? { PARLEY_ADMIN_PORT: String(adminPort), PARLEY_ADMIN_HOST: '127.0.0.1' }
           : {}),
+        ...(s2sPort ? { PARLEY_S2S_PORT: String(s2sPort), PARLEY_S2S_HOST: '127.0.0.1' } : {}),
       };
       const proc = await startServerProcess({
         binary: process.execPath,
@@ -185,15 +195,20 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         proc,
         ...(c2sPort ? { c2sPort } : {}),
         ...(adminPort ? { adminPort } : {}),
+        ...(s2sPort ? { s2sPort } : {}),
       };
       list.push(p);
       return p;
     },
     async stop() {
       await Promise.all(
-        [...cluster.gateways, ...cluster.registries, ...cluster.mucs, ...cluster.adminApis].map(
-          (p) => p.proc.stop(),
-        ),
+        [
+          ...cluster.gateways,
+          ...cluster.registries,
+          ...cluster.mucs,
+          ...cluster.adminApis,
+          ...cluster.s2ss,
+        ].map((p) => p.proc.stop()),
       );
       await nats?.stop();
       await redis?.stop();
@@ -204,6 +219,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     for (let i = 0; i < (opts.registries ?? 2); i++)
       await cluster.spawn('session-registry', `registry-${i + 1}`);
     for (let i = 0; i < (opts.mucs ?? 1); i++) await cluster.spawn('muc', `muc-${i + 1}`);
+    for (let i = 0; i < (opts.s2ss ?? 0); i++) await cluster.spawn('s2s', `s2s-${i + 1}`);
     for (let i = 0; i < (opts.gateways ?? 2); i++)
       await cluster.spawn('gateway', `gateway-${i + 1}`);
     for (let i = 0; i < (opts.adminApis ?? 0); i++)

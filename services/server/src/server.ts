@@ -3,11 +3,13 @@ import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
 import type { Config } from '@parley/config';
-import { openConfiguredStores, processId, storeObserver } from '@parley/process';
+import { loadTlsMaterial, openConfiguredStores, processId, storeObserver } from '@parley/process';
 import { startGateway } from '@parley/gateway';
 import type { Gateway } from '@parley/gateway';
 import { startMucService } from '@parley/muc';
 import type { MucService } from '@parley/muc';
+import { s2sServiceWanted, startS2sService } from '@parley/s2s';
+import type { S2sService } from '@parley/s2s';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
 import { instrumentStores } from '@parley/store';
@@ -21,6 +23,8 @@ export interface RunningServer {
   registry: SessionRegistry;
   /** The XEP-0045 service (absent when muc.enabled is false). */
   muc?: MucService;
+  /** Federation and external components (when s2s.enabled or components are configured). */
+  s2s?: S2sService;
   stores: Stores;
   bus: MemoryBus;
   metrics: Metrics;
@@ -107,7 +111,26 @@ export async function startServer(
     await stores.close();
     throw err;
   }
+  let s2s: S2sService | undefined;
   let adminApi: AdminApi | undefined;
+  try {
+    if (s2sServiceWanted(config)) {
+      const tls = await loadTlsMaterial(config, logger);
+      s2s = await startS2sService({
+        config,
+        bus,
+        logger: logger.child({ service: 's2s' }),
+        metrics,
+        tls: { cert: tls.cert, key: tls.key },
+      });
+    }
+  } catch (err) {
+    await gateway.close('system-shutdown');
+    await muc?.close();
+    await registry.close();
+    await stores.close();
+    throw err;
+  }
   if (config.admin.enabled) {
     try {
       adminApi = await startAdminApi({
@@ -119,6 +142,7 @@ export async function startServer(
         instance: processId(config.server.nodeId),
       });
     } catch (err) {
+      await s2s?.close();
       await gateway.close('system-shutdown');
       await muc?.close();
       await registry.close();
@@ -146,6 +170,7 @@ export async function startServer(
     gateway,
     registry,
     ...(muc ? { muc } : {}),
+    ...(s2s ? { s2s } : {}),
     stores,
     bus,
     metrics,
@@ -156,6 +181,7 @@ export async function startServer(
       closing ??= (async () => {
         draining = true;
         await adminApi?.close();
+        await s2s?.close();
         await gateway.close('system-shutdown');
         await registry.idle();
         if (muc) {

@@ -5,8 +5,8 @@
  * the rest of the server carries (`jabber:client`, as the gateway publishes).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { NS_CLIENT, NS_SERVER, NS_STREAM } from '@parley/stanza';
-import { escapeAttr, parseXml } from '@parley/xml';
+import { NS_CLIENT, NS_STREAM, restampStanza } from '@parley/stanza';
+import { escapeAttr } from '@parley/xml';
 import type { Element } from '@parley/xml';
 
 /** Content namespace of a component stream the server accepts (XEP-0114 section 3). */
@@ -66,16 +66,5 @@ export function fromComponentNamespace(el: Element): void {
  * `jabber:component:accept`. Undefined when `xml` is not one element.
  */
 export function toComponentNamespace(xml: string): string | undefined {
-  let el: Element;
-  try {
-    el = parseXml(xml);
-  } catch {
-    return undefined;
-  }
-  if (el.name.includes(':')) return undefined;
-  const ns = el.attr('xmlns');
-  if (ns === undefined || ns === NS_CLIENT || ns === NS_SERVER) {
-    el.setAttr('xmlns', NS_COMPONENT_ACCEPT);
-  }
-  return el.toString();
+  return restampStanza(xml, NS_COMPONENT_ACCEPT);
 }

@@ -34,10 +34,13 @@ import {
 } from '@parley/routing';
 import type { Envelope, InboundRoutes } from '@parley/routing';
 import {
+  NS_CLIENT,
+  NS_SERVER,
   StanzaError,
   canReplyWithError,
   errorReply,
   remoteServerNotFound,
+  restampStanza,
   serviceUnavailable,
 } from '@parley/stanza';
 import type { StanzaErrorCondition } from '@parley/stanza';
@@ -79,6 +82,11 @@ export interface S2sWorker {
   /** Resolves once every queued bus message has been handled (tests). */
   idle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A stanza from the bus (jabber:client) as written on a server-to-server stream. */
+function serverStanza(xml: string): string {
+  return restampStanza(xml, NS_SERVER) ?? xml;
 }
 
 /** The condition a failed delivery is bounced with (an S2S engine error carries one). */
@@ -144,7 +152,7 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
   /** Writes to a remote server; a stanza not written at once is kept in `pending` until it is. */
   const toRemote = async (p: number, env: Envelope, from: string, to: string): Promise<void> => {
     if (remote.connected(from, to)) {
-      remote.send(from, to, env.xml).then(
+      remote.send(from, to, serverStanza(env.xml)).then(
         () => outbound.inc({ result: 'sent', kind: env.kind }),
         (err: unknown) => bounce(env, conditionOf(err), (err as Error).message),
       );
@@ -168,7 +176,7 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
         .remove(p, entry.id)
         .catch((err: unknown) => logger.warn('s2s: pending entry not removed', { err }));
     };
-    remote.send(from, entry.domain, entry.env.xml).then(
+    remote.send(from, entry.domain, serverStanza(entry.env.xml)).then(
       () => {
         outbound.inc({ result: 'sent', kind: entry.env.kind });
         done();
@@ -239,6 +247,8 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
     },
     ready,
     inbound(el: Element): void {
+      // On the bus every stanza is in jabber:client, whatever stream it came on.
+      el.setAttr('xmlns', NS_CLIENT);
       const env = envelopeOf(el, 'in');
       const to = tryParseJID(env.to);
       if (!to) return;

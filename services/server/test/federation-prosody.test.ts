@@ -1,0 +1,56 @@
+/**
+ * Federation with Debian's Prosody 0.12, both directions, driven by slixmpp on both
+ * sides: a subscription handshake ending in 'both', presence, chat, XEP-0092
+ * version queries to users and servers, and the peer's user in a room of
+ * Parley's MUC service. Once authenticated by Server Dialback (XEP-0220),
+ * once by certificates (SASL EXTERNAL).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  canRunFederation,
+  runFederationScenario,
+  startFederationBed,
+} from './federation-helpers.js';
+import type { FederationBed } from './federation-helpers.js';
+
+for (const auth of ['dialback', 'certificates'] as const) {
+  describe.skipIf(!canRunFederation('prosody'))(`federation with prosody (${auth})`, () => {
+    let bed: FederationBed;
+    beforeAll(async () => {
+      bed = await startFederationBed({
+        kind: 'prosody',
+        auth,
+        label: `pr-${auth}`,
+        peerUsers: [{ user: 'romeo', password: 'r-secret' }],
+      });
+    }, 90_000);
+    afterAll(() => bed?.stop(), 30_000);
+
+    it('subscription, presence, chat, version and a room, both ways', async () => {
+      const juliet = await bed.addParleyUser('juliet', 'j-secret');
+      const room = `balcony@conference.${bed.parleyDomain}`;
+      const result = await runFederationScenario({
+        ca: bed.pki.caFile,
+        local: { jid: `${juliet}/desk`, password: 'j-secret', port: bed.c2sPort },
+        remote: {
+          jid: `romeo@${bed.peer.domain}/phone`,
+          password: 'r-secret',
+          port: bed.peer.c2sPort,
+        },
+        room,
+        timeout: 20,
+      });
+      expect(result, JSON.stringify(result)).toMatchObject({
+        ok: true,
+        subscribe: { local: 'both', remote: 'both' },
+        chat: { received_from: `${juliet}/desk`, reply_from: `romeo@${bed.peer.domain}/phone` },
+        version: { local_server: 'Parley' },
+        muc: {
+          remote_role: 'participant',
+          remote_got_from: `${room}/Local`,
+          local_got_from: `${room}/Remote`,
+        },
+      });
+    }, 120_000);
+  });
+}
