@@ -36,14 +36,22 @@ type Declared = Pick<
 export function xepsMarkdown(): string {
   const core = [
     '| RFC 6120 | XMPP Core: TCP, STARTTLS, SASL, resource binding, stream and stanza errors | gateway |',
+    '| RFC 6120 | Server-to-server streams: STARTTLS (required by default), SASL EXTERNAL with certificates, stream errors | s2s |',
     '| RFC 6121 | XMPP IM: roster, subscriptions, presence, message delivery rules | session-registry |',
+    '| RFC 6125, RFC 7590 | Certificate identity checks of federated servers (DNS-ID, SRV-ID, XmppAddr) | s2s |',
     '| RFC 7395 | XMPP over WebSocket (ws:// and wss:// listeners, `websocket.*`) | gateway |',
     '| RFC 7622 | Address format (PRECIS) | libs/jid |',
+    '| XEP-0114 | Jabber Component Protocol (external components, `components.*`) | s2s |',
     '| XEP-0156 | Discovering alternative connection methods (host-meta on the WebSocket listeners) | gateway |',
     '| XEP-0160 | Best practices for handling offline messages | session-registry |',
+    '| XEP-0185 | Dialback key generation and validation | s2s |',
     '| XEP-0203 | Delayed delivery (on offline messages) | session-registry |',
+    '| XEP-0220 | Server Dialback (`s2s.*`; off with `s2s.secureAuth`) | s2s |',
     '| XEP-0237 | Roster versioning (advertised by the gateway module `roster-features`) | session-registry |',
+    '| XEP-0288 | Bidirectional server-to-server connections | s2s |',
+    '| XEP-0344 | Impact of TLS and DNSSEC on dialback (a trusted certificate stands for the callback) | s2s |',
     '| XEP-0368 | SRV records for XMPP over TLS (direct TLS listener) | gateway |',
+    '| XEP-0368 | Direct TLS for server-to-server (`s2s.directTlsPort`, `_xmpps-server` SRV records first) | s2s |',
     '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];
   const xepRows = (modules: readonly Declared[], where: string) =>
