@@ -62,6 +62,8 @@ export interface ConnectOptions {
    * (RFC 7395; needs a global WebSocket, see websocket.test.ts).
    */
   service?: string;
+  /** The server's domain (default localhost). */
+  domain?: string;
   username: string;
   password?: string;
   resource?: string;
@@ -72,7 +74,7 @@ export interface ConnectOptions {
 export async function connect(opts: ConnectOptions): Promise<XmppClient> {
   const xmpp = client({
     service: opts.service ?? `xmpp://127.0.0.1:${opts.port}`,
-    domain: 'localhost',
+    domain: opts.domain ?? 'localhost',
     username: opts.username,
     password: opts.password ?? 'secret',
     ...(opts.resource ? { resource: opts.resource } : {}),
