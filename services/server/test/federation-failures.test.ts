@@ -306,6 +306,14 @@ describe.skipIf(!canRunFederation('prosody'))('federation failures with prosody'
         expect(conditionOf(el)).toMatch(/^remote-server-(not-found|timeout)$/);
         expect(ms).toBeLessThan(CONNECT_TIMEOUT + MARGIN);
       }
+      // An IQ is answered with an error too, not left to time out.
+      const iq = juliet.iqCaller.request(
+        xml('iq', { type: 'get', to: bed.peer.domain }, xml('query', { xmlns: DISCO_INFO })),
+        CONNECT_TIMEOUT + MARGIN,
+      );
+      await expect(iq).rejects.toMatchObject({
+        condition: expect.stringMatching(/^remote-server-(not-found|timeout)$/),
+      });
     }, 30_000);
   });
 });
