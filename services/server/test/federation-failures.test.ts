@@ -18,7 +18,7 @@
  */
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { client, xml } from '@xmpp/client';
+import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
 import { freePort, federationDomain, xmppDnsRecords } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ import {
   startFederationBed,
 } from './federation-helpers.js';
 import type { FederationBed, FederationBedOptions } from './federation-helpers.js';
-import { waitFor } from './xmppjs.js';
+import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -41,18 +41,14 @@ const CONNECT_TIMEOUT = 3000;
 const MARGIN = 3000;
 
 /** Logs a Parley user of the bed in with @xmpp/client (STARTTLS, SCRAM). */
-async function login(bed: FederationBed, local: string, password: string): Promise<XmppClient> {
-  const c = client({
-    service: `xmpp://127.0.0.1:${bed.c2sPort}`,
+function login(bed: FederationBed, local: string, password: string): Promise<XmppClient> {
+  return connect({
+    port: bed.c2sPort,
     domain: bed.parleyDomain,
     username: local,
     password,
     resource: 'xmppjs',
   });
-  c.on('error', () => {});
-  c.reconnect.stop();
-  await c.start();
-  return c;
 }
 
 /** The defined condition of an error stanza (RFC 6120 8.3.3). */
