@@ -2,13 +2,18 @@
  * Federation in the cluster: two parley-s2s processes (behind one address,
  * as a Kubernetes Service puts them) next to the gateways, registry and MUC
  * workers, federating with Debian's Prosody over dialback. Everything of
- * the single-node scenario works through them; then the S2S worker owning
- * Prosody's partition (its outbound stream) is killed: the other worker
- * takes the partition over and chat goes on both ways.
+ * the single-node scenario works through them. Then, while the worker
+ * owning Prosody's partition is still setting up a connection (Prosody's
+ * address answers nothing), it is killed with stanzas queued: the other
+ * worker takes the partition over with the queue and delivers it, in order,
+ * and chat goes on both ways.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { xml } from '@xmpp/client';
 import { connectRedis } from '@parley/cluster';
 import { partitionOf } from '@parley/routing';
 import { openLmdbStores } from '@parley/store';
@@ -27,124 +32,183 @@ import { startLocalCluster } from '../src/local-cluster.js';
 import type { ClusterProcess, LocalCluster } from '../src/local-cluster.js';
 import { newAccount } from '../src/users.js';
 import { canRunFederation, runFederationScenario } from './federation-helpers.js';
+import { collect, connect } from './xmppjs.js';
+import type { XmppClient } from './xmppjs.js';
 
 const PARTITIONS = 16;
+const parleyDomain = federationDomain('parley-cluster');
+const peerDomain = federationDomain('prosody-cluster');
 
-describe.skipIf(!canRunFederation('prosody'))(
-  'cluster: federation through parley-s2s workers',
-  () => {
-    const parleyDomain = federationDomain('parley-cluster');
-    const peerDomain = federationDomain('prosody-cluster');
-    let pki: FederationPki;
-    let dns: DnsServer;
-    let relay: TcpRelay;
-    let cluster: LocalCluster;
-    let prosody: XmppPeer;
-    let dir: string;
+const chat = (to: string, body: string) =>
+  xml('message', { to, type: 'chat' }, xml('body', {}, body));
 
-    beforeAll(async () => {
-      pki = await createFederationPki({ domains: [parleyDomain, peerDomain] });
-      dir = await mkdtemp(join(tmpdir(), 'parley-cluster-fed-'));
-      const stores = await openLmdbStores(join(dir, 'db'));
-      await stores.accounts.create(await newAccount(`juliet@${parleyDomain}`, 'j-secret', 4096));
-      await stores.close();
-      // Remote servers reach the S2S workers through one address (the Service); it starts
-      // in front of a port that is not listening yet and is pointed at a worker below.
-      relay = await TcpRelay.start(1);
-      const peerPorts = await reserveXmppPorts();
-      dns = await startDnsServer({
-        records: [
-          ...xmppDnsRecords(parleyDomain, {
-            s2sPort: relay.port,
-            subdomains: [`conference.${parleyDomain}`],
-          }),
-          ...xmppDnsRecords(peerDomain, peerPorts),
-        ],
-      });
-      const own = pki.cert(parleyDomain);
-      cluster = await startLocalCluster({
-        dataDir: dir,
-        fromSource: true,
-        logLevel: 'warn',
-        partitions: PARTITIONS,
-        domains: [parleyDomain],
-        s2ss: 2,
-        env: {
-          PARLEY_TLS_CERT_FILE: own.certFile,
-          PARLEY_TLS_KEY_FILE: own.keyFile,
-          PARLEY_S2S_ENABLED: 'true',
-          PARLEY_S2S_PARTITIONS: String(PARTITIONS),
-          PARLEY_S2S_RESOLVERS: dns.host,
-          PARLEY_S2S_DIALBACK_SECRET: 'the-same-on-every-s2s-node',
-        },
-      });
-      relay.target = cluster.s2ss[0]!.s2sPort!;
-      prosody = await startProsody({
-        domain: peerDomain,
-        dns,
-        ...peerPorts,
-        tls: { ...pki.cert(peerDomain), caFile: pki.caFile },
-        users: [{ user: 'romeo', password: 'r-secret' }],
-        s2sAuth: 'dialback',
-      });
-    }, 180_000);
+describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2s', () => {
+  let pki: FederationPki;
+  let dns: DnsServer;
+  /** The address remote servers reach the S2S workers at (a Service). */
+  let relay: TcpRelay;
+  /** In front of Prosody's s2s port: lets the test make Prosody unreachable. */
+  let peerRelay: TcpRelay;
+  /** Accepts TCP connections and never answers (a server that hangs). */
+  let silent: Server;
+  let cluster: LocalCluster;
+  let prosody: XmppPeer;
+  let dir: string;
+  const clients: XmppClient[] = [];
 
-    afterAll(async () => {
-      await prosody?.stop();
-      await cluster?.stop();
-      await relay?.close();
-      await dns?.stop();
-      await pki?.remove();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    }, 60_000);
+  beforeAll(async () => {
+    pki = await createFederationPki({ domains: [parleyDomain, peerDomain] });
+    dir = await mkdtemp(join(tmpdir(), 'parley-cluster-fed-'));
+    const stores = await openLmdbStores(join(dir, 'db'));
+    await stores.accounts.create(await newAccount(`juliet@${parleyDomain}`, 'j-secret', 4096));
+    await stores.close();
+    // Pointed at a worker once the workers run.
+    relay = await TcpRelay.start(1);
+    const peerPorts = await reserveXmppPorts();
+    peerRelay = await TcpRelay.start(peerPorts.s2sPort);
+    // Reads (and ignores) everything, so a socket closed by its peer ends here too.
+    silent = createServer((socket) => socket.on('error', () => undefined).resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    dns = await startDnsServer({
+      records: [
+        ...xmppDnsRecords(parleyDomain, {
+          s2sPort: relay.port,
+          subdomains: [`conference.${parleyDomain}`],
+        }),
+        ...xmppDnsRecords(peerDomain, { s2sPort: peerRelay.port }),
+      ],
+    });
+    const own = pki.cert(parleyDomain);
+    cluster = await startLocalCluster({
+      dataDir: dir,
+      fromSource: true,
+      logLevel: 'warn',
+      partitions: PARTITIONS,
+      domains: [parleyDomain],
+      s2ss: 2,
+      env: {
+        PARLEY_TLS_CERT_FILE: own.certFile,
+        PARLEY_TLS_KEY_FILE: own.keyFile,
+        PARLEY_S2S_ENABLED: 'true',
+        PARLEY_S2S_PARTITIONS: String(PARTITIONS),
+        PARLEY_S2S_RESOLVERS: dns.host,
+        PARLEY_S2S_DIALBACK_SECRET: 'the-same-on-every-s2s-node',
+      },
+    });
+    relay.target = cluster.s2ss[0]!.s2sPort!;
+    prosody = await startProsody({
+      domain: peerDomain,
+      dns,
+      ...peerPorts,
+      tls: { ...pki.cert(peerDomain), caFile: pki.caFile },
+      users: [{ user: 'romeo', password: 'r-secret' }],
+      s2sAuth: 'dialback',
+    });
+  }, 180_000);
 
-    const scenario = (steps: string[]) =>
-      runFederationScenario({
-        ca: pki.caFile,
-        local: {
-          jid: `juliet@${parleyDomain}/desk`,
-          password: 'j-secret',
-          port: cluster.gateways[0]!.c2sPort,
-        },
-        remote: { jid: `romeo@${peerDomain}/phone`, password: 'r-secret', port: prosody.c2sPort },
-        room: `verona@conference.${parleyDomain}`,
-        steps,
-        timeout: 25,
-      });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.stop()));
+    await prosody?.stop();
+    await cluster?.stop();
+    await relay?.close();
+    await peerRelay?.close();
+    await new Promise((resolve) => silent?.close(resolve));
+    await dns?.stop();
+    await pki?.remove();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 60_000);
 
-    it('subscription, presence, chat, version and a room across the cluster', async () => {
-      const result = await scenario(['subscribe', 'presence', 'chat', 'version', 'muc']);
-      expect(result, JSON.stringify(result)).toMatchObject({
-        ok: true,
-        subscribe: { local: 'both', remote: 'both' },
-        version: { local_server: 'Parley' },
-        muc: { remote_role: 'participant' },
-      });
-    }, 120_000);
+  const scenario = (steps: string[]) =>
+    runFederationScenario({
+      ca: pki.caFile,
+      local: {
+        jid: `juliet@${parleyDomain}/desk`,
+        password: 'j-secret',
+        port: cluster.gateways[0]!.c2sPort,
+      },
+      remote: { jid: `romeo@${peerDomain}/phone`, password: 'r-secret', port: prosody.c2sPort },
+      room: `verona@conference.${parleyDomain}`,
+      steps,
+      timeout: 25,
+    });
 
-    it('the worker owning the remote domain dies: the other takes its partition and chat goes on', async () => {
-      const redis = connectRedis(cluster.redisUrl, 'federation-test');
-      let owner: ClusterProcess | undefined;
-      try {
-        const holder = await redis.get(`parley:lease:s2s:${partitionOf(peerDomain, PARTITIONS)}`);
-        owner = cluster.s2ss.find((p) => p.name === holder);
-      } finally {
-        redis.disconnect();
-      }
+  it('subscription, presence, chat, version and a room across the cluster', async () => {
+    const result = await scenario(['subscribe', 'presence', 'chat', 'version', 'muc']);
+    expect(result, JSON.stringify(result)).toMatchObject({
+      ok: true,
+      subscribe: { local: 'both', remote: 'both' },
+      version: { local_server: 'Parley' },
+      muc: { remote_role: 'participant' },
+    });
+  }, 120_000);
+
+  it('the worker owning the remote domain dies while connecting: its queue moves with the partition', async () => {
+    const romeo = await connect({
+      port: prosody.c2sPort,
+      domain: peerDomain,
+      username: 'romeo',
+      password: 'r-secret',
+      resource: 'tablet',
+    });
+    clients.push(romeo);
+    const got = collect(romeo);
+    await romeo.send(xml('presence'));
+    const juliet = await connect({
+      port: cluster.gateways[1]!.c2sPort!,
+      domain: parleyDomain,
+      username: 'juliet',
+      password: 'j-secret',
+      resource: 'phone',
+    });
+    clients.push(juliet);
+
+    // Prosody's address now hangs, and the streams to it are gone.
+    peerRelay.target = (silent.address() as AddressInfo).port;
+    peerRelay.cut();
+    const partition = partitionOf(peerDomain, PARTITIONS);
+    const pending = `parley:s2s:pending:${partition}`;
+    const redis = connectRedis(cluster.redisUrl, 'federation-test');
+    try {
+      const holder = await redis.get(`parley:lease:s2s:${partition}`);
+      const owner: ClusterProcess | undefined = cluster.s2ss.find((p) => p.name === holder);
       expect(owner, 'one S2S worker holds the lease of the remote domain').toBeDefined();
+      const queued = ['queued-1', 'queued-2', 'queued-3'];
+      for (const body of queued) await juliet.send(chat(`romeo@${peerDomain}`, body));
+      // The owner keeps them while it waits for the connection.
+      await vi.waitFor(async () => expect(await redis.hlen(pending)).toBe(3), {
+        timeout: 10_000,
+        interval: 50,
+      });
       const survivor = cluster.s2ss.find((p) => p !== owner)!;
-      // As a Service drops the endpoint of a dead pod.
-      relay.target = survivor.s2sPort!;
       process.kill(owner!.proc.pid, 'SIGKILL');
       await vi.waitFor(() => expect(owner!.proc.exited).toBe(true), { timeout: 10_000 });
-      const result = await scenario(['chat']);
-      expect(result, JSON.stringify(result)).toMatchObject({
-        ok: true,
-        chat: {
-          received_from: `juliet@${parleyDomain}/desk`,
-          reply_from: `romeo@${peerDomain}/phone`,
-        },
+      // Prosody is back, and the Service sends remote servers to the survivor.
+      peerRelay.target = prosody.s2sPort;
+      relay.target = survivor.s2sPort!;
+      await juliet.send(chat(`romeo@${peerDomain}`, 'after'));
+      const bodies = () =>
+        got.stanzas
+          .filter((el) => el.is('message') && el.attrs.type !== 'error')
+          .map((el) => el.getChildText('body'));
+      await vi.waitFor(() => expect(bodies()).toEqual([...queued, 'after']), {
+        timeout: 30_000,
+        interval: 100,
       });
-    }, 120_000);
-  },
-);
+      expect(await redis.hlen(pending)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  }, 120_000);
+
+  it('after the failover, chat and version queries run through the surviving worker', async () => {
+    const result = await scenario(['chat', 'version']);
+    expect(result, JSON.stringify(result)).toMatchObject({
+      ok: true,
+      chat: {
+        received_from: `juliet@${parleyDomain}/desk`,
+        reply_from: `romeo@${peerDomain}/phone`,
+      },
+      version: { local_server: 'Parley' },
+    });
+  }, 120_000);
+});

@@ -126,7 +126,9 @@ const OPERATOR_SECRETS: Record<string, string[]> = {
     'nats-session-registry-password',
     'nats-muc-password',
     'nats-admin-api-password',
+    'nats-s2s-password',
   ],
+  'parley-s2s': ['dialback-secret'],
   'parley-tls': ['tls.crt', 'tls.key'],
   'parley-admin': ['PARLEY_ADMIN_TOKENS'],
   'parley-postgres': ['password', 'ca.crt'],
@@ -434,15 +436,58 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
       }
     });
 
-    it('the client Service exposes 5222, 5223, 5290 (ws) and 5291 (wss), keeping client addresses', () => {
+    it('the client Service exposes 5222, 5223, 5290 (ws) and 5291 (wss), the s2s Service 5269 and 5270, keeping peer addresses', () => {
       const lbs = ofKind<Service>(objects(), 'Service').filter(
         (s) => s.spec.type === 'LoadBalancer',
       );
-      expect(lbs.map((s) => s.metadata.name)).toEqual(['gateway']);
-      const [lb] = lbs;
-      expect(lb?.spec.externalTrafficPolicy).toBe('Local');
-      expect(lb?.spec.ports.map((p) => p.port).sort()).toEqual([5222, 5223, 5290, 5291]);
+      const federated = overlay.db !== undefined;
+      expect(lbs.map((s) => s.metadata.name).sort()).toEqual(
+        federated ? ['gateway', 's2s'] : ['gateway'],
+      );
+      const expected: Record<string, number[]> = {
+        gateway: [5222, 5223, 5290, 5291],
+        s2s: [5269, 5270],
+      };
+      for (const lb of lbs) {
+        expect(lb.spec.externalTrafficPolicy, lb.metadata.name).toBe('Local');
+        expect(lb.spec.ports.map((p) => p.port).sort(), lb.metadata.name).toEqual(
+          expected[lb.metadata.name],
+        );
+      }
     });
+
+    it.runIf(overlay.db !== undefined)(
+      'federation: every process routes to the S2S partitions alike; the s2s workers share one dialback secret',
+      () => {
+        const all = objects();
+        const views = new Set<string>();
+        for (const { w, c } of servers(all)) {
+          const config = configOf(all, w, c);
+          views.add(
+            JSON.stringify([
+              config.s2s.enabled,
+              config.s2s.partitions,
+              config.components.list.map((x) => x.domain).sort(),
+            ]),
+          );
+        }
+        expect([...views], 's2s.enabled, s2s.partitions, component domains').toEqual([
+          JSON.stringify([true, 16, []]),
+        ]);
+        const s2s = ofKind<Workload>(all, 'Deployment').filter((d) =>
+          d.spec.template.spec.containers.some((c) => c.ports?.some((p) => p.name === 's2s')),
+        );
+        expect(s2s.map((d) => d.metadata.name)).toEqual(['s2s']);
+        for (const d of s2s) {
+          const c = d.spec.template.spec.containers[0]!;
+          const config = configOf(all, d, c);
+          expect(config.s2s.dialbackSecretFile, where(d, c)).toBeDefined();
+          const { volume } = mountOf(d, c, config.s2s.dialbackSecretFile ?? '');
+          expect(volume.secret?.secretName).toBe('parley-s2s');
+          expect(c.env?.find((e) => e.name === 'PARLEY_BUS_NATS_USER')?.value).toBe('s2s');
+        }
+      },
+    );
 
     it('listeners bind to the pod IP on the configured ports; NODE_ID is the pod name', () => {
       const all = objects();
@@ -467,6 +512,17 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
           ],
           http: ['PARLEY_HTTP_HOST', config.http.port, true],
           api: ['PARLEY_ADMIN_HOST', config.admin.port, true],
+          s2s: ['PARLEY_S2S_HOST', config.s2s.port, config.s2s.enabled],
+          's2s-tls': [
+            'PARLEY_S2S_HOST',
+            config.s2s.directTlsPort,
+            config.s2s.enabled && config.s2s.directTlsPort !== 0,
+          ],
+          component: [
+            'PARLEY_COMPONENTS_HOST',
+            config.components.port,
+            config.components.port !== 0,
+          ],
         };
         for (const p of c.ports ?? []) {
           const listener = listeners[p.name ?? ''];
@@ -477,7 +533,7 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
           expect(p.containerPort, `${where(w, c)}: ${p.name}`).toBe(port);
           expect(fromPodIp(hostVariable), `${where(w, c)}: ${hostVariable}`).toBe(true);
         }
-        if (c.ports?.some((p) => p.name === 'c2s')) {
+        if (c.ports?.some((p) => p.name === 'c2s' || p.name === 's2s')) {
           expect(config.tls.certFile, `${where(w, c)}: tls.certFile`).toBeDefined();
           const { volume } = mountOf(w, c, config.tls.certFile ?? '');
           expect(volume.secret?.secretName).toBe('parley-tls');
@@ -611,6 +667,19 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
           (r.to ?? []).some((peer) => peer.podSelector?.matchLabels?.[NAME] === backend.name),
         );
         expect(reached, `Parley pods reach ${backend.name}`).toBe(true);
+      }
+      // Remote servers reach the s2s ports from anywhere; components only from the namespace.
+      for (const w of workloads(all)) {
+        const names = new Set(allContainers(w).flatMap((c) => (c.ports ?? []).map((p) => p.name)));
+        if (!names.has('s2s')) continue;
+        const labels = w.spec.template.metadata.labels;
+        const rules = policies
+          .filter((p) => matches(p.spec.podSelector, labels))
+          .flatMap((p) => p.spec.ingress ?? []);
+        const open = (port: string) =>
+          rules.some((r) => r.from === undefined && (r.ports ?? []).some((p) => p.port === port));
+        expect(open('s2s') && open('s2s-tls'), `${w.metadata.name}: s2s ports open`).toBe(true);
+        expect(open('component'), `${w.metadata.name}: component port not open`).toBe(false);
       }
       // Named ports in policies exist on the pods they select.
       for (const p of policies) {

@@ -84,6 +84,9 @@ export interface S2sWorker {
   close(): Promise<void>;
 }
 
+/** How long bus copies of stanzas taken over from a pending queue are recognized. */
+const REPLAY_WINDOW_MS = 60_000;
+
 /** A stanza from the bus (jabber:client) as written on a server-to-server stream. */
 function serverStanza(xml: string): string {
   return restampStanza(xml, NS_SERVER) ?? xml;
@@ -188,10 +191,34 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
     );
   };
 
+  /**
+   * Per partition, the stanzas taken over from the previous owner's pending
+   * queue (by serialized stanza, with a count): a worker killed between
+   * keeping a stanza and confirming its bus message leaves it in both
+   * places, and the bus hands it over again right after the queue. That
+   * second copy is dropped. Forgotten after REPLAY_WINDOW_MS.
+   */
+  const replayed = new Map<number, Map<string, number>>();
+  const isReplayed = (p: number, xml: string): boolean => {
+    const seen = replayed.get(p);
+    const n = seen?.get(xml);
+    if (seen === undefined || n === undefined) return false;
+    if (n > 1) seen.set(xml, n - 1);
+    else seen.delete(xml);
+    return true;
+  };
+
   const handle = async (p: number, msg: BusMessage): Promise<void> => {
     const m = protocol.decode(S2S_MESSAGES, msg);
     if (m === undefined) return;
     const env = m.env;
+    if (isReplayed(p, env.xml)) {
+      logger.info('s2s: dropped the bus copy of a stanza taken over from the pending queue', {
+        partition: p,
+        to: env.to,
+      });
+      return;
+    }
     const from = tryParseJID(env.from);
     const to = tryParseJID(env.to);
     if (!from || !to) return;
@@ -219,14 +246,22 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
   const ready = ownership.start({
     acquire: async (p) => {
       // What the previous owner took but never wrote goes first, in its order.
+      const seen = new Map<string, number>();
       for (const entry of await pending.load(p)) {
         const from = tryParseJID(entry.env.from);
         if (!from) {
           await pending.remove(p, entry.id);
           continue;
         }
+        seen.set(entry.env.xml, (seen.get(entry.env.xml) ?? 0) + 1);
         pendingGauge.set(++pendingCount);
         sendPending(p, entry, from.domain);
+      }
+      if (seen.size > 0) {
+        replayed.set(p, seen);
+        setTimeout(() => {
+          if (replayed.get(p) === seen) replayed.delete(p);
+        }, REPLAY_WINDOW_MS).unref();
       }
       const c = await opts.bus.consumeOrdered(s2sPartitionPattern(p), s2sConsumerName(p), (msg) =>
         handle(p, msg).catch(onError),
@@ -237,6 +272,7 @@ export function startS2sWorker(opts: S2sWorkerOptions): S2sWorker {
     release: async (p) => {
       await consumers.get(p)?.stop();
       consumers.delete(p);
+      replayed.delete(p);
       logger.debug('s2s partition released', { partition: p });
     },
   });
