@@ -8,7 +8,8 @@
  * /metrics, /healthz, /readyz on http.port and hands its partitions over on
  * SIGTERM.
  */
-import { RedisOwnership } from '@parley/cluster';
+import { randomBytes } from 'node:crypto';
+import { BusLiveness, RedisOwnership } from '@parley/cluster';
 import { loadConfig } from '@parley/config';
 import { loadTlsMaterial, runEntryPoint, startClusterProcess } from '@parley/process';
 import { startS2sService } from './service.js';
@@ -17,13 +18,26 @@ import { RedisPendingStore } from './worker/redis-pending-store.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const proc = await startClusterProcess('s2s', config);
-  const { id: workerId, logger, metrics, redis } = proc;
+  const { logger, metrics, redis } = proc;
+  // A restarted process is a new member: nobody mistakes it for the dead one.
+  const workerId = `${proc.id}-${randomBytes(3).toString('hex')}`;
   const tls = await loadTlsMaterial(config, logger);
+  // Answer liveness probes before joining: peers take the partitions of a worker whose
+  // NATS connection is gone at once instead of after its leases expire.
+  const liveness = new BusLiveness(proc.bus);
+  const alive = await liveness.serve('s2s', workerId);
   const ownership = new RedisOwnership({
     redis,
     workerId,
     partitions: config.s2s.partitions,
     group: 's2s',
+    peerGone: (id) => liveness.gone('s2s', id),
+    onEvent: (e) => {
+      if (e.kind === 'peer-gone')
+        logger.warn('s2s worker gone (NATS connection closed); taking its partitions', {
+          worker: e.workerId,
+        });
+    },
     onError: (err) => logger.warn('s2s partition rebalance failed', { err }),
   });
   const owned = metrics.gauge('parley_s2s_partitions_owned', 'S2S partitions this worker consumes');
@@ -49,6 +63,7 @@ async function main(): Promise<void> {
   proc.shutdownOnSignal(async () => {
     clearInterval(gaugeTimer);
     await s2s.close();
+    alive.unsubscribe();
   });
 }
 

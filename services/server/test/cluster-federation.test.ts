@@ -170,7 +170,10 @@ describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2
     const redis = connectRedis(cluster.redisUrl, 'federation-test');
     try {
       const holder = await redis.get(`parley:lease:s2s:${partition}`);
-      const owner: ClusterProcess | undefined = cluster.s2ss.find((p) => p.name === holder);
+      // Worker ids are the process name and a suffix drawn at each start.
+      const owner: ClusterProcess | undefined = cluster.s2ss.find((p) =>
+        holder?.startsWith(`${p.name}-`),
+      );
       expect(owner, 'one S2S worker holds the lease of the remote domain').toBeDefined();
       const queued = ['queued-1', 'queued-2', 'queued-3'];
       for (const body of queued) await juliet.send(chat(`romeo@${peerDomain}`, body));
