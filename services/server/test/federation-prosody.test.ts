@@ -1,6 +1,7 @@
 /**
  * Federation with Debian's Prosody 0.12, both directions, driven by slixmpp on both
- * sides: a subscription handshake ending in 'both', presence, chat, XEP-0092
+ * sides: a subscription handshake ending in 'both', presence (broadcasts of
+ * changes, probes from a new session), chat, XEP-0092
  * version queries to users and servers, and the peer's user in a room of
  * Parley's MUC service. Once authenticated by Server Dialback (XEP-0220),
  * once by certificates (SASL EXTERNAL).
@@ -26,7 +27,7 @@ for (const auth of ['dialback', 'certificates'] as const) {
     }, 90_000);
     afterAll(() => bed?.stop(), 30_000);
 
-    it('subscription, presence, chat, version and a room, both ways', async () => {
+    it('subscription, presence broadcasts and probes, chat, version and a room, both ways', async () => {
       const juliet = await bed.addParleyUser('juliet', 'j-secret');
       const room = `balcony@conference.${bed.parleyDomain}`;
       const result = await runFederationScenario({
@@ -43,6 +44,8 @@ for (const auth of ['dialback', 'certificates'] as const) {
       expect(result, JSON.stringify(result)).toMatchObject({
         ok: true,
         subscribe: { local: 'both', remote: 'both' },
+        broadcast: { remote_saw: 'away', local_saw: 'dnd' },
+        probe: { learnt: `${juliet}/desk` },
         chat: { received_from: `${juliet}/desk`, reply_from: `romeo@${bed.peer.domain}/phone` },
         version: { local_server: 'Parley' },
         muc: {
@@ -51,6 +54,17 @@ for (const auth of ['dialback', 'certificates'] as const) {
           local_got_from: `${room}/Remote`,
         },
       });
+      // The streams both ways were authenticated as configured.
+      const method = auth === 'certificates' ? 'sasl' : 'dialback';
+      for (const direction of ['in', 'out'])
+        expect(
+          await bed.parley.metrics.value('s2s_streams_open', {
+            remote: bed.peer.domain,
+            direction,
+            auth: method,
+          }),
+          `${direction} stream authenticated by ${method}`,
+        ).toBeGreaterThan(0);
     }, 120_000);
   });
 }

@@ -6,7 +6,8 @@ Usage: federation_scenario.py '<json>' with
    "local":  {"jid": "...", "password": "...", "port": <Parley c2s port>},
    "remote": {"jid": "...", "password": "...", "port": <peer c2s port>},
    "room": "<room@conference.<parley domain>>" (optional),
-   "steps": ["subscribe", "presence", "chat", "version", "muc"] (default: all),
+   "steps": ["subscribe", "presence", "broadcast", "probe", "chat", "version", "muc"]
+            (default: all),
    "timeout": <seconds per wait>}
 
 Every step writes what it saw into the result; the last stdout line is
@@ -33,6 +34,7 @@ class User(slixmpp.ClientXMPP):
         self.messages = asyncio.Queue()
         self.groupchat = asyncio.Queue()
         self.available = {}
+        self.shows = {}
         self.online = asyncio.get_event_loop().create_future()
         self.add_event_handler("session_start", self._started)
         self.add_event_handler("failed_all_auth", self._failed("authentication failed"))
@@ -41,7 +43,8 @@ class User(slixmpp.ClientXMPP):
             "message", lambda m: m["type"] in ("chat", "normal") and self.messages.put_nowait(m)
         )
         self.add_event_handler("groupchat_message", lambda m: self.groupchat.put_nowait(m))
-        self.add_event_handler("presence_available", self._available)
+        # slixmpp names presence events by show (presence_away, ...): take them all here.
+        self.add_event_handler("presence", self._available)
 
     async def _started(self, _event):
         await self.get_roster()
@@ -57,7 +60,10 @@ class User(slixmpp.ClientXMPP):
         return handler
 
     def _available(self, pres):
+        if pres["type"] not in ("available", "away", "chat", "dnd", "xa"):
+            return
         self.available[str(pres["from"])] = True
+        self.shows[str(pres["from"])] = pres["show"]
 
     async def login(self, timeout):
         self.connect(address=("127.0.0.1", self.port))
@@ -102,6 +108,31 @@ async def step_presence(local, remote, t):
         "each to see the other available",
     )
     return {"local_sees": str(remote.boundjid), "remote_sees": str(local.boundjid)}
+
+
+async def step_broadcast(local, remote, t):
+    """A presence change of each user reaches the other (RFC 6121 4.4 broadcast)."""
+    local.send_presence(pshow="away", pstatus="on the balcony")
+    await until(lambda: remote.shows.get(str(local.boundjid)) == "away", t, "remote to see away")
+    remote.send_presence(pshow="dnd")
+    await until(lambda: local.shows.get(str(remote.boundjid)) == "dnd", t, "local to see dnd")
+    local.send_presence()
+    remote.send_presence()
+    await until(lambda: remote.shows.get(str(local.boundjid)) == "", t, "remote to see available")
+    return {"remote_saw": "away", "local_saw": "dnd"}
+
+
+async def step_probe(local, remote_spec, ca, t):
+    """A second session of the remote user learns the local user's presence by a probe
+    (RFC 6121 4.3): its server asks ours when it comes online."""
+    spec = dict(remote_spec)
+    spec["jid"] = spec["jid"].split("/")[0] + "/probe"
+    second = await User(spec, ca).login(t)
+    try:
+        await until(lambda: str(local.boundjid) in second.available, t, "a probe answer")
+        return {"learnt": str(local.boundjid)}
+    finally:
+        second.disconnect()
 
 
 async def step_chat(local, remote, t):
@@ -153,7 +184,9 @@ async def scenario(spec, result):
     t = spec.get("timeout", TIMEOUT)
     local = await User(spec["local"], spec["ca"]).login(t)
     remote = await User(spec["remote"], spec["ca"]).login(t)
-    steps = spec.get("steps", ["subscribe", "presence", "chat", "version", "muc"])
+    steps = spec.get(
+        "steps", ["subscribe", "presence", "broadcast", "probe", "chat", "version", "muc"]
+    )
     try:
         for step in steps:
             result["failed"] = step
@@ -161,6 +194,10 @@ async def scenario(spec, result):
                 result[step] = await step_subscribe(local, remote, t)
             elif step == "presence":
                 result[step] = await step_presence(local, remote, t)
+            elif step == "broadcast":
+                result[step] = await step_broadcast(local, remote, t)
+            elif step == "probe":
+                result[step] = await step_probe(local, spec["remote"], spec["ca"], t)
             elif step == "chat":
                 result[step] = await step_chat(local, remote, t)
             elif step == "version":
