@@ -58,6 +58,8 @@ export interface ClusterProcess {
   adminPort?: number;
   /** Server-to-server port (s2s processes). */
   s2sPort?: number;
+  /** XEP-0114 component port (s2s processes, when components are configured). */
+  componentPort?: number;
   httpPort: number;
   proc: ServerProcess;
 }
@@ -163,6 +165,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
                   : 10 + index)
         : await freePort();
       const s2sPort = kind === 's2s' ? await freePort() : undefined;
+      const componentPort =
+        kind === 's2s' && base['PARLEY_COMPONENTS_LIST'] !== undefined
+          ? await freePort()
+          : undefined;
       const adminPort =
         kind === 'admin-api' ? (basePort ? basePort + 63 + index : await freePort()) : undefined;
       const env: NodeJS.ProcessEnv = {
@@ -178,6 +184,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
           ? { PARLEY_ADMIN_PORT: String(adminPort), PARLEY_ADMIN_HOST: '127.0.0.1' }
           : {}),
         ...(s2sPort ? { PARLEY_S2S_PORT: String(s2sPort), PARLEY_S2S_HOST: '127.0.0.1' } : {}),
+        ...(componentPort
+          ? { PARLEY_COMPONENTS_PORT: String(componentPort), PARLEY_COMPONENTS_HOST: '127.0.0.1' }
+          : {}),
       };
       const proc = await startServerProcess({
         binary: process.execPath,
@@ -196,6 +205,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         ...(c2sPort ? { c2sPort } : {}),
         ...(adminPort ? { adminPort } : {}),
         ...(s2sPort ? { s2sPort } : {}),
+        ...(componentPort ? { componentPort } : {}),
       };
       list.push(p);
       return p;

@@ -6,7 +6,9 @@
  * owning Prosody's partition is still setting up a connection (Prosody's
  * address answers nothing), it is killed with stanzas queued: the other
  * worker takes the partition over with the queue and delivers it, in order,
- * and chat goes on both ways.
+ * and chat goes on both ways. Last, an external component (XEP-0114,
+ * slixmpp) connected to one worker gets the messages a user sends it
+ * whichever worker owns its domain's partition.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -32,12 +34,16 @@ import { startLocalCluster } from '../src/local-cluster.js';
 import type { ClusterProcess, LocalCluster } from '../src/local-cluster.js';
 import { newAccount } from '../src/users.js';
 import { canRunFederation, runFederationScenario } from './federation-helpers.js';
-import { collect, connect } from './xmppjs.js';
+import { haveSlixmppComponent, killComponent, startComponent } from './component-helpers.js';
+import type { Component } from './component-helpers.js';
+import { collect, connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
 const PARTITIONS = 16;
 const parleyDomain = federationDomain('parley-cluster');
 const peerDomain = federationDomain('prosody-cluster');
+const echoDomain = `echo.${parleyDomain}`;
+const ECHO_SECRET = 'cluster-echo-secret';
 
 const chat = (to: string, body: string) =>
   xml('message', { to, type: 'chat' }, xml('body', {}, body));
@@ -55,6 +61,7 @@ describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2
   let prosody: XmppPeer;
   let dir: string;
   const clients: XmppClient[] = [];
+  const components: Component[] = [];
 
   beforeAll(async () => {
     pki = await createFederationPki({ domains: [parleyDomain, peerDomain] });
@@ -93,6 +100,7 @@ describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2
         PARLEY_S2S_PARTITIONS: String(PARTITIONS),
         PARLEY_S2S_RESOLVERS: dns.host,
         PARLEY_S2S_DIALBACK_SECRET: 'the-same-on-every-s2s-node',
+        PARLEY_COMPONENTS_LIST: `${echoDomain}=${ECHO_SECRET}`,
       },
     });
     relay.target = cluster.s2ss[0]!.s2sPort!;
@@ -107,6 +115,7 @@ describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2
   }, 180_000);
 
   afterAll(async () => {
+    for (const c of components) await killComponent(c);
     await Promise.allSettled(clients.map((c) => c.stop()));
     await prosody?.stop();
     await cluster?.stop();
@@ -214,4 +223,56 @@ describe.skipIf(!canRunFederation('prosody'))('cluster: federation via parley-s2
       version: { local_server: 'Parley' },
     });
   }, 120_000);
+
+  it.skipIf(!haveSlixmppComponent)(
+    'a component connected to one worker gets messages whichever worker owns its partition',
+    async () => {
+      // A third worker joins; once the partitions are spread over the two live ones, the
+      // component connects to the worker that does NOT own its domain's partition, so the
+      // owner must hand its stanzas over the bus.
+      await cluster.spawn('s2s', 's2s-3');
+      const live = cluster.s2ss.filter((p) => !p.proc.exited);
+      const redis = connectRedis(cluster.redisUrl, 'federation-test');
+      let other: ClusterProcess | undefined;
+      try {
+        await vi.waitFor(
+          async () => {
+            const holders = await redis.mget(
+              Array.from({ length: PARTITIONS }, (_, p) => `parley:lease:s2s:${p}`),
+            );
+            for (const w of live)
+              expect(holders.some((h) => h?.startsWith(`${w.name}-`))).toBe(true);
+          },
+          { timeout: 20_000, interval: 100 },
+        );
+        const holder = await redis.get(`parley:lease:s2s:${partitionOf(echoDomain, PARTITIONS)}`);
+        other = live.find((w) => !holder?.startsWith(`${w.name}-`));
+      } finally {
+        redis.disconnect();
+      }
+      expect(other, 'a live worker not owning the component partition').toBeDefined();
+      const component = startComponent(other!.componentPort!, echoDomain, ECHO_SECRET);
+      components.push(component);
+      await vi.waitFor(() => expect(component.lines).toContainEqual({ event: 'ready' }), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      const juliet = await connect({
+        port: cluster.gateways[0]!.c2sPort!,
+        domain: parleyDomain,
+        username: 'juliet',
+        password: 'j-secret',
+        resource: 'bot-chat',
+      });
+      clients.push(juliet);
+      const echo = waitFor(
+        juliet,
+        (el) => el.is('message') && el.getChildText('body') === 'echo: across the cluster',
+        20_000,
+      );
+      await juliet.send(chat(`bot@${echoDomain}`, 'across the cluster'));
+      expect((await echo).attrs.from).toBe(`bot@${echoDomain}`);
+    },
+    60_000,
+  );
 });

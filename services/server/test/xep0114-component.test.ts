@@ -8,187 +8,145 @@
  * component with a wrong secret is refused. Skipped when /usr/bin/python3
  * has no slixmpp.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { xml } from '@xmpp/client';
 import { freePort } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
+import {
+  exited,
+  haveSlixmppComponent,
+  killComponent,
+  last,
+  startComponent,
+} from './component-helpers.js';
+import type { Component } from './component-helpers.js';
 import { PYTHON } from './slixmpp-runner.js';
 import { connect, waitFor } from './xmppjs.js';
 import type { XmppClient } from './xmppjs.js';
 
-const SCRIPT = fileURLToPath(new URL('./interop/component_echo.py', import.meta.url));
 const DOMAIN = 'echo.localhost';
 const SECRET = 'echo-component-secret';
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const VERSION = 'jabber:iq:version';
-
-const haveSlixmpp =
-  spawnSync(PYTHON, ['-c', 'import slixmpp.componentxmpp'], { stdio: 'ignore', timeout: 20_000 })
-    .status === 0;
-if (!haveSlixmpp)
+if (!haveSlixmppComponent)
   console.warn(`${PYTHON} cannot import slixmpp: skipping the XEP-0114 component test`);
 
-/** The running component script: its JSON lines so far and its exit. */
-interface Component {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  err: string;
-  exit: Promise<number | null>;
-}
+describe.skipIf(!haveSlixmppComponent)(
+  'XEP-0114: a slixmpp component in the all-in-one server',
+  () => {
+    let t: TestServer;
+    let componentPort: number;
+    let alice: XmppClient;
+    const components: Component[] = [];
 
-function startComponent(port: number, secret: string): Component {
-  const proc = spawn(PYTHON, [SCRIPT, String(port), DOMAIN, secret], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const c: Component = { proc, lines: [], err: '', exit: Promise.resolve(null) };
-  let buf = '';
-  proc.stdout!.setEncoding('utf8');
-  proc.stdout!.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      try {
-        c.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not one of the script's JSON lines
-      }
-    }
-  });
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (d: string) => (c.err += d));
-  c.exit = new Promise((resolve) => proc.on('close', (code) => resolve(code)));
-  return c;
-}
+    const connected = (): boolean => t.server.s2s?.components?.connectedHere(DOMAIN) ?? false;
 
-/** Resolves with the exit code, or 'timeout'. */
-async function exited(c: Component, ms: number): Promise<number | null | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    c.exit,
-    new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
+    beforeAll(async () => {
+      componentPort = await freePort();
+      t = await startTestServer({
+        components: {
+          port: componentPort,
+          host: '127.0.0.1',
+          list: [{ domain: DOMAIN, secret: SECRET }],
+        },
+      });
+      await t.addUser('alice');
+      alice = await connect({ port: t.port, username: 'alice', resource: 'desk' });
+    }, 30_000);
 
-const last = (c: Component): Record<string, unknown> => c.lines[c.lines.length - 1] ?? {};
+    afterAll(async () => {
+      await alice?.stop().catch(() => undefined);
+      for (const c of components) await killComponent(c);
+      await t?.stop();
+    }, 30_000);
 
-describe.skipIf(!haveSlixmpp)('XEP-0114: a slixmpp component in the all-in-one server', () => {
-  let t: TestServer;
-  let componentPort: number;
-  let alice: XmppClient;
-  const components: Component[] = [];
+    it('echoes a chat message, answers disco#info and version, then service-unavailable once it left', async () => {
+      expect(t.server.s2s?.componentPort).toBe(componentPort);
+      const c = startComponent(componentPort, DOMAIN, SECRET);
+      components.push(c);
+      const why = (): string => `component stderr: ${c.err}`;
+      await vi.waitFor(
+        () =>
+          expect(
+            c.lines.some((l) => l['event'] === 'ready'),
+            why(),
+          ).toBe(true),
+        { timeout: 20_000, interval: 50 },
+      );
+      expect(connected()).toBe(true);
 
-  const connected = (): boolean => t.server.s2s?.components?.connectedHere(DOMAIN) ?? false;
+      // A chat message to any address of the component's domain, and its echo.
+      const echo = waitFor(alice, (el) => el.is('message') && el.attrs['from'] === `bot@${DOMAIN}`);
+      await alice.send(
+        xml('message', { to: `bot@${DOMAIN}`, type: 'chat', id: 'e1' }, xml('body', {}, 'hello')),
+      );
+      const reply = await echo;
+      expect(reply.attrs['type']).toBe('chat');
+      expect(reply.attrs['to']).toBe('alice@localhost/desk');
+      expect(reply.getChildText('body')).toBe('echo: hello');
+      expect(c.lines).toContainEqual({
+        event: 'message',
+        from: 'alice@localhost/desk',
+        to: `bot@${DOMAIN}`,
+        body: 'hello',
+      });
 
-  beforeAll(async () => {
-    componentPort = await freePort();
-    t = await startTestServer({
-      components: {
-        port: componentPort,
-        host: '127.0.0.1',
-        list: [{ domain: DOMAIN, secret: SECRET }],
-      },
-    });
-    await t.addUser('alice');
-    alice = await connect({ port: t.port, username: 'alice', resource: 'desk' });
-  }, 30_000);
+      // IQs to the component's domain are answered by the component.
+      const info = await alice.iqCaller.request(
+        xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: DISCO_INFO })),
+        10_000,
+      );
+      expect(info.attrs['from']).toBe(DOMAIN);
+      expect(
+        info
+          .getChild('query', DISCO_INFO)
+          ?.getChildren('identity')
+          .map((i) => [i.attrs['category'], i.attrs['type'], i.attrs['name']]),
+      ).toContainEqual(['component', 'generic', 'Echo']);
+      const version = await alice.iqCaller.request(
+        xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: VERSION })),
+        10_000,
+      );
+      expect(version.attrs['from']).toBe(DOMAIN);
+      expect(version.getChild('query', VERSION)?.getChildText('name')).toBe('Echo');
+      expect(version.getChild('query', VERSION)?.getChildText('version')).toBe('1.0');
 
-  afterAll(async () => {
-    await alice?.stop().catch(() => undefined);
-    for (const c of components) {
-      if (c.proc.exitCode === null && c.proc.signalCode === null) {
-        c.proc.kill('SIGKILL');
-        await c.exit;
-      }
-    }
-    await t?.stop();
-  }, 30_000);
+      // The component leaves (its stdin closes: it sends </stream:stream>).
+      c.proc.stdin!.end();
+      expect(await exited(c, 20_000), why()).toBe(0);
+      expect(last(c)).toMatchObject({
+        ready: true,
+        refused: false,
+        messages: 1,
+        disconnected: true,
+      });
+      await vi.waitFor(() => expect(connected()).toBe(false), { timeout: 5_000, interval: 20 });
 
-  it('echoes a chat message, answers disco#info and version, then service-unavailable once it left', async () => {
-    expect(t.server.s2s?.componentPort).toBe(componentPort);
-    const c = startComponent(componentPort, SECRET);
-    components.push(c);
-    const why = (): string => `component stderr: ${c.err}`;
-    await vi.waitFor(
-      () =>
-        expect(
-          c.lines.some((l) => l['event'] === 'ready'),
-          why(),
-        ).toBe(true),
-      { timeout: 20_000, interval: 50 },
-    );
-    expect(connected()).toBe(true);
+      const bounce = waitFor(alice, (el) => el.is('message') && el.attrs['id'] === 'e2');
+      await alice.send(
+        xml('message', { to: `bot@${DOMAIN}`, type: 'chat', id: 'e2' }, xml('body', {}, 'anyone?')),
+      );
+      const err = await bounce;
+      expect(err.attrs['type']).toBe('error');
+      expect(err.attrs['from']).toBe(`bot@${DOMAIN}`);
+      expect(err.getChild('error')?.getChild('service-unavailable', STANZAS)).toBeDefined();
+    }, 60_000);
 
-    // A chat message to any address of the component's domain, and its echo.
-    const echo = waitFor(alice, (el) => el.is('message') && el.attrs['from'] === `bot@${DOMAIN}`);
-    await alice.send(
-      xml('message', { to: `bot@${DOMAIN}`, type: 'chat', id: 'e1' }, xml('body', {}, 'hello')),
-    );
-    const reply = await echo;
-    expect(reply.attrs['type']).toBe('chat');
-    expect(reply.attrs['to']).toBe('alice@localhost/desk');
-    expect(reply.getChildText('body')).toBe('echo: hello');
-    expect(c.lines).toContainEqual({
-      event: 'message',
-      from: 'alice@localhost/desk',
-      to: `bot@${DOMAIN}`,
-      body: 'hello',
-    });
-
-    // IQs to the component's domain are answered by the component.
-    const info = await alice.iqCaller.request(
-      xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: DISCO_INFO })),
-      10_000,
-    );
-    expect(info.attrs['from']).toBe(DOMAIN);
-    expect(
-      info
-        .getChild('query', DISCO_INFO)
-        ?.getChildren('identity')
-        .map((i) => [i.attrs['category'], i.attrs['type'], i.attrs['name']]),
-    ).toContainEqual(['component', 'generic', 'Echo']);
-    const version = await alice.iqCaller.request(
-      xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: VERSION })),
-      10_000,
-    );
-    expect(version.attrs['from']).toBe(DOMAIN);
-    expect(version.getChild('query', VERSION)?.getChildText('name')).toBe('Echo');
-    expect(version.getChild('query', VERSION)?.getChildText('version')).toBe('1.0');
-
-    // The component leaves (its stdin closes: it sends </stream:stream>).
-    c.proc.stdin!.end();
-    expect(await exited(c, 20_000), why()).toBe(0);
-    expect(last(c)).toMatchObject({ ready: true, refused: false, messages: 1, disconnected: true });
-    await vi.waitFor(() => expect(connected()).toBe(false), { timeout: 5_000, interval: 20 });
-
-    const bounce = waitFor(alice, (el) => el.is('message') && el.attrs['id'] === 'e2');
-    await alice.send(
-      xml('message', { to: `bot@${DOMAIN}`, type: 'chat', id: 'e2' }, xml('body', {}, 'anyone?')),
-    );
-    const err = await bounce;
-    expect(err.attrs['type']).toBe('error');
-    expect(err.attrs['from']).toBe(`bot@${DOMAIN}`);
-    expect(err.getChild('error')?.getChild('service-unavailable', STANZAS)).toBeDefined();
-  }, 60_000);
-
-  it('refuses a component with a wrong secret', async () => {
-    const c = startComponent(componentPort, 'not-the-secret');
-    components.push(c);
-    const why = (): string => `component stderr: ${c.err}`;
-    expect(await exited(c, 20_000), why()).toBe(1);
-    expect(last(c), why()).toMatchObject({
-      ready: false,
-      refused: true,
-      stream_error: 'not-authorized',
-      messages: 0,
-    });
-    expect(c.lines.some((l) => l['event'] === 'ready')).toBe(false);
-    expect(connected()).toBe(false);
-  }, 30_000);
-});
+    it('refuses a component with a wrong secret', async () => {
+      const c = startComponent(componentPort, DOMAIN, 'not-the-secret');
+      components.push(c);
+      const why = (): string => `component stderr: ${c.err}`;
+      expect(await exited(c, 20_000), why()).toBe(1);
+      expect(last(c), why()).toMatchObject({
+        ready: false,
+        refused: true,
+        stream_error: 'not-authorized',
+        messages: 0,
+      });
+      expect(c.lines.some((l) => l['event'] === 'ready')).toBe(false);
+      expect(connected()).toBe(false);
+    }, 30_000);
+  },
+);
