@@ -4,7 +4,9 @@
  * gateways, 2 session-registry workers and 2 MUC workers over a nats-server
  * and a redis-server it starts itself (or the ones in NATS_URL / REDIS_URL),
  * sharing LMDB in ./data-cluster or a PostgreSQL database (the one in
- * PARLEY_STORE_POSTGRES_URL, else a throw-away server started here).
+ * PARLEY_STORE_POSTGRES_URL, else a throw-away server started here). With
+ * PARLEY_S2S_ENABLED=true or PARLEY_COMPONENTS_LIST set, also 2 S2S workers
+ * (federation, external components).
  * Ctrl-C stops everything it started.
  */
 import { parseArgs } from 'node:util';
@@ -26,6 +28,11 @@ const cluster = await startLocalCluster({
   basePort: Number(process.env['PARLEY_CLUSTER_BASE_PORT'] ?? 5222),
   mucs: 2,
   adminApis: 1,
+  s2ss:
+    /^(true|1|yes|on)$/i.test(process.env['PARLEY_S2S_ENABLED'] ?? '') ||
+    process.env['PARLEY_COMPONENTS_LIST'] !== undefined
+      ? 2
+      : 0,
   logLevel: 'warn',
 });
 const lines = [
@@ -41,6 +48,10 @@ const lines = [
   ),
   ...[...cluster.registries, ...cluster.mucs].map(
     (r) => `${r.name}: metrics/health http://127.0.0.1:${r.httpPort}/metrics`,
+  ),
+  ...cluster.s2ss.map(
+    (w) =>
+      `${w.name}: s2s 127.0.0.1:${w.s2sPort}${w.componentPort ? `  components 127.0.0.1:${w.componentPort}` : ''}  metrics/health http://127.0.0.1:${w.httpPort}/metrics`,
   ),
   `MUC service: conference.<domain> (e.g. conference.localhost)`,
   ...cluster.adminApis.map(
