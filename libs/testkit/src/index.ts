@@ -50,3 +50,4 @@ export { startProsody } from './prosody-server.js';
 export type { ProsodyOptions } from './prosody-server.js';
 export { startEjabberd } from './ejabberd-server.js';
 export type { EjabberdOptions } from './ejabberd-server.js';
+export { DEBIAN_PYTHON, hasPythonModule } from './python.js';

@@ -5,7 +5,7 @@
  * federation_chat.py) and gets the reply. Once with dialback, once with
  * certificates (SASL EXTERNAL).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,28 +19,21 @@ import {
   startEjabberd,
   startProsody,
   xmppDnsRecords,
+  hasPythonModule,
+  DEBIAN_PYTHON,
 } from '../src/index.js';
 import type { DnsServer, FederationPki, S2sAuth, XmppPeer } from '../src/index.js';
 
 const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
+const PYTHON = DEBIAN_PYTHON;
 const CHAT_SCRIPT = fileURLToPath(new URL('./federation_chat.py', import.meta.url));
-
-function hasSlixmpp(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import slixmpp'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const canRun =
   process.getuid?.() === 0 &&
   ['prosody', 'prosodyctl', 'erl', 'ejabberdctl', 'dnsmasq', 'unshare', 'openssl'].every((b) =>
     hasBinary(b),
   ) &&
-  hasSlixmpp();
+  hasPythonModule('slixmpp');
 
 interface ChatResult {
   ok: boolean;

@@ -2,7 +2,8 @@
  * The XEP-0114 echo component (interop/component_echo.py, Debian's
  * python3-slixmpp ComponentXMPP) as a child process, for the component tests.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { hasPythonModule } from '@parley/testkit';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PYTHON } from './slixmpp-runner.js';
@@ -10,9 +11,7 @@ import { PYTHON } from './slixmpp-runner.js';
 const SCRIPT = fileURLToPath(new URL('./interop/component_echo.py', import.meta.url));
 
 /** /usr/bin/python3 has slixmpp's ComponentXMPP. */
-export const haveSlixmppComponent =
-  spawnSync(PYTHON, ['-c', 'import slixmpp.componentxmpp'], { stdio: 'ignore', timeout: 20_000 })
-    .status === 0;
+export const haveSlixmppComponent = hasPythonModule('slixmpp.componentxmpp');
 
 /** The running component script: its JSON lines so far and its exit. */
 export interface Component {

@@ -3,7 +3,7 @@
  * PKI, the all-in-one Parley server with s2s on, and a Debian Prosody or
  * ejabberd as the other server, every name resolved through that DNS.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   startEjabberd,
   startProsody,
   xmppDnsRecords,
+  hasPythonModule,
 } from '@parley/testkit';
 import type {
   DnsRecord,
@@ -41,22 +42,13 @@ const SCENARIO = fileURLToPath(new URL('./interop/federation_scenario.py', impor
 
 export type PeerKind = 'prosody' | 'ejabberd';
 
-function hasSlixmpp(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import slixmpp'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Root (dnsmasq binds port 53), the peers, dnsmasq, openssl and slixmpp are here. */
 export function canRunFederation(kind: PeerKind): boolean {
   const peer = kind === 'prosody' ? ['prosody', 'prosodyctl'] : ['erl', 'ejabberdctl', 'unshare'];
   return (
     process.getuid?.() === 0 &&
     [...peer, 'dnsmasq', 'openssl'].every((b) => hasBinary(b)) &&
-    hasSlixmpp()
+    hasPythonModule('slixmpp')
   );
 }
 

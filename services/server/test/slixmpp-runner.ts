@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const PYTHON = '/usr/bin/python3';
+import { DEBIAN_PYTHON } from '@parley/testkit';
+
+export const PYTHON = DEBIAN_PYTHON;
 
 export interface ScenarioRun {
   code: number | null;
