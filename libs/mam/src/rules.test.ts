@@ -25,6 +25,14 @@ describe('what is archived', () => {
       undefined,
     ],
     ["type='chat'", "<received xmlns='urn:xmpp:carbons:2'/>", 'no-body'],
+    // XEP-0334: a <store/> hint asks for a message without a body to be stored.
+    [
+      "type='chat'",
+      "<displayed xmlns='urn:xmpp:chat-markers:0' id='x'/><store xmlns='urn:xmpp:hints'/>",
+      undefined,
+    ],
+    ["type='chat'", "<no-store xmlns='urn:xmpp:hints'/>", 'no-body'],
+    ["type='groupchat'", "<store xmlns='urn:xmpp:hints'/>", 'type'],
     ["type='chat'", "<body xmlns='urn:other'>x</body>", 'no-body'],
   ])('<message %s>%s</message>: %s', (attrs, inner, reason) => {
     expect(notArchivedReason(m(attrs, inner))).toBe(reason);
@@ -41,6 +49,9 @@ describe('what is archived', () => {
     expect(mayBeArchivable('', '<message><body>x</body></message>')).toBe(true);
     expect(mayBeArchivable('groupchat', '<message><body>x</body></message>')).toBe(false);
     expect(mayBeArchivable('chat', '<message><active/></message>')).toBe(false);
+    expect(
+      mayBeArchivable('chat', "<message><displayed/><store xmlns='urn:xmpp:hints'/></message>"),
+    ).toBe(true);
   });
 
   it('builds the archive record with the peer as with/withResource', () => {

@@ -9,20 +9,23 @@ export type NotArchivedReason = 'not-a-message' | 'type' | 'no-body' | 'hint';
 
 /**
  * Whether a message belongs in a user archive by its content: a message of
- * type chat or normal (or without a type) with a <body/>, unless it carries
- * a <no-store/> or <no-permanent-store/> hint (XEP-0334; a <store/> hint
- * wins over them). Errors, groupchat and headline messages are not
- * archived. Preferences are checked separately (see prefs.ts).
+ * type chat or normal (or without a type) with a <body/> or a <store/> hint
+ * (XEP-0334: reactions, chat markers and key transport messages carry no
+ * body and ask to be stored), unless it carries a <no-store/> or
+ * <no-permanent-store/> hint (a <store/> hint wins over them). Errors,
+ * groupchat and headline messages are not archived. Preferences are
+ * checked separately (see prefs.ts).
  */
 export function notArchivedReason(msg: Element): NotArchivedReason | undefined {
   if (msg.localName !== 'message') return 'not-a-message';
   const type = msg.attr('type') ?? 'normal';
   if (type !== 'chat' && type !== 'normal') return 'type';
+  const store = msg.getChild('store', NS_HINTS) !== undefined;
   const body = msg.getChild('body');
-  if (!body || !isClientNs(body.getNS())) return 'no-body';
+  if ((!body || !isClientNs(body.getNS())) && !store) return 'no-body';
   if (
     (msg.getChild('no-store', NS_HINTS) || msg.getChild('no-permanent-store', NS_HINTS)) &&
-    !msg.getChild('store', NS_HINTS)
+    !store
   )
     return 'hint';
   return undefined;
@@ -34,11 +37,14 @@ export function isArchivable(msg: Element): boolean {
 
 /**
  * Cheap pre-check on a serialized message (no parse): false when the
- * message certainly is not archivable. `type` is the stanza's type
- * attribute ('' when absent).
+ * message certainly is not archivable (no body and no hint). `type` is the
+ * stanza's type attribute ('' when absent).
  */
 export function mayBeArchivable(type: string, xml: string): boolean {
-  return (type === '' || type === 'chat' || type === 'normal') && xml.includes('<body');
+  return (
+    (type === '' || type === 'chat' || type === 'normal') &&
+    (xml.includes('<body') || xml.includes(NS_HINTS))
+  );
 }
 
 function isClientNs(ns: string | undefined): boolean {

@@ -245,8 +245,22 @@ describe('mam module: archiving', () => {
       'ca',
       chat(BOB, 's', "<no-permanent-store xmlns='urn:xmpp:hints'/><store xmlns='urn:xmpp:hints'/>"),
     );
+    // A reaction (XEP-0444) and a chat marker (XEP-0333) carry no body but ask to be stored.
+    send(
+      `${ALICE}/a`,
+      'ca',
+      `<message to='${BOB}' type='chat' id='r1'><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction></reactions><store xmlns='urn:xmpp:hints'/></message>`,
+    );
+    send(
+      `${ALICE}/a`,
+      'ca',
+      `<message to='${BOB}' type='chat' id='d1'><displayed xmlns='urn:xmpp:chat-markers:0' id='m1'/><store xmlns='urn:xmpp:hints'/></message>`,
+    );
     await settle();
-    expect(await archive(BOB)).toHaveLength(2);
+    const items = await archive(BOB);
+    expect(items).toHaveLength(4);
+    expect(items.some((i) => i.xml.includes('urn:xmpp:reactions:0'))).toBe(true);
+    expect(items.some((i) => i.xml.includes('urn:xmpp:chat-markers:0'))).toBe(true);
   });
 
   it('archives a message to oneself once', async () => {
