@@ -41,6 +41,39 @@ describe('XEP-0049: Private XML Storage', () => {
     expect(replaced.getChild('defaultnick')).toBeUndefined();
   });
 
+  it('stores XEP-0048 bookmarks (storage:bookmarks) and returns them, also to a fresh account', async () => {
+    const [alice] = await s.users('alice');
+    const a = await s.login(alice!);
+    // Nothing stored yet: an empty storage element, not an error.
+    const none = await a.iq(
+      'get',
+      undefined,
+      query(xml('storage', { xmlns: 'storage:bookmarks' })),
+    );
+    expect(none.attrs.type).toBe('result');
+    const empty = none.getChild('query', NS_PRIVATE)!.getChild('storage', 'storage:bookmarks')!;
+    expect(empty.getChildren('conference')).toHaveLength(0);
+    const storage = xml(
+      'storage',
+      { xmlns: 'storage:bookmarks' },
+      xml(
+        'conference',
+        { jid: 'council@conference.localhost', name: 'Council', autojoin: 'true' },
+        xml('nick', {}, 'Hamlet'),
+      ),
+    );
+    expect((await a.iq('set', undefined, query(storage))).attrs.type).toBe('result');
+    const got = await a.iq('get', undefined, query(xml('storage', { xmlns: 'storage:bookmarks' })));
+    expect(got.attrs.type, got.toString()).toBe('result');
+    const conf = got
+      .getChild('query', NS_PRIVATE)!
+      .getChild('storage', 'storage:bookmarks')!
+      .getChild('conference')!;
+    expect(conf.attrs).toMatchObject({ jid: 'council@conference.localhost', name: 'Council' });
+    expect(['true', '1']).toContain(conf.attrs.autojoin);
+    expect(conf.getChildText('nick')).toBe('Hamlet');
+  });
+
   it("refuses another user's data, empty queries and elements without a namespace of their own", async () => {
     const [alice, bob] = await s.users('alice', 'bob');
     const a = await s.login(alice!);
