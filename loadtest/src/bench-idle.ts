@@ -62,6 +62,29 @@ export interface IdleOptions extends TargetOptions {
   firstUser: number;
   /** Wait after the last connection before measuring, seconds. */
   settleS: number;
+  /**
+   * Login rounds (default 1): every round but the last opens all N
+   * connections and closes them again; the last one is held for the RSS
+   * figures. All rounds share one SCRAM SaltedPassword cache, so from round 2
+   * on the generator does no PBKDF2 (it cannot offer more than a few hundred
+   * SCRAM logins/s on one core otherwise), and the server sees users that
+   * logged in before (a reconnect storm).
+   */
+  rounds?: number;
+}
+
+/** One login round of the idle benchmark. */
+export interface LoginRound {
+  round: number;
+  connections: number;
+  failed: number;
+  seconds: number;
+  rate: number;
+  serverCpuPct: number | null;
+  /** Server CPU (all its threads) per established connection, ms. */
+  serverCpuMsPerLogin: number | null;
+  clientCpuPct: number;
+  otherCpuPct: number | null;
 }
 
 export interface IdleResult {
@@ -84,6 +107,10 @@ export interface IdleResult {
   otherCpuConnectPct: number | null;
   closeSeconds: number;
   droppedWhileIdle: number;
+  /** Server CPU per established connection in the last round, ms. */
+  serverCpuMsPerLogin: number | null;
+  /** Every round (the top-level connect figures are the last one's). */
+  rounds: LoginRound[];
 }
 
 /** Opens `count` clients, users firstUser..firstUser+count-1, with bounded concurrency. */
@@ -144,34 +171,66 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
   const hasPid = pids.length > 0;
   const rss = (): number | undefined => sumOver(pids, readRssKiB);
   const before = rss();
-  opts.log(
-    `idle: opening ${opts.connections} connections (${opts.concurrency} negotiating at a time, SASL ${opts.mechanism})`,
-  );
+  const roundCount = Math.max(1, Math.floor(opts.rounds ?? 1));
+  // SaltedPassword per (hash, password, salt, iterations): the generator's PBKDF2 once per user.
+  const scramCache = new Map<string, Buffer>();
   let dropped = 0;
-  const serverCpu = cpuMeter(pids);
-  const clientCpu = selfCpuMeter();
-  const machineCpu = machineCpuMeter();
-  const t0 = performance.now();
-  const { clients, errors } = await openClients(
-    opts,
-    opts.connections,
-    opts.firstUser,
-    { onClose: () => dropped++ },
-    (done, failed) => {
-      const s = (performance.now() - t0) / 1000;
-      opts.log(
-        `  ${String(done).padStart(6)} / ${opts.connections} done, ${failed} failed, ${fmt(s)} s, ${fmtInt(done / s)}/s` +
-          (hasPid ? `, server RSS ${fmtInt((rss() ?? 0) / 1024)} MiB` : ''),
-      );
-    },
-  );
-  const connectSeconds = (performance.now() - t0) / 1000;
-  const serverCpuConnect = serverCpu();
-  const clientCpuConnect = clientCpu();
-  const machineCpuConnect = machineCpu();
-  const ok = clients.filter((c) => c !== undefined).length;
+  const rounds: LoginRound[] = [];
+  let clients: (LoadClient | undefined)[] = [];
+  let errors: { index: number; error: unknown }[] = [];
+  let ok = 0;
+  for (let n = 1; n <= roundCount; n++) {
+    const last = n === roundCount;
+    opts.log(
+      `idle: ${roundCount > 1 ? `round ${n}/${roundCount}: ` : ''}opening ${opts.connections} connections (${opts.concurrency} negotiating at a time, SASL ${opts.mechanism})`,
+    );
+    const serverCpu = cpuMeter(pids);
+    const clientCpu = selfCpuMeter();
+    const machineCpu = machineCpuMeter();
+    const t0 = performance.now();
+    ({ clients, errors } = await openClients(
+      opts,
+      opts.connections,
+      opts.firstUser,
+      { onClose: () => dropped++, scramCache },
+      (done, failed) => {
+        const s = (performance.now() - t0) / 1000;
+        opts.log(
+          `  ${String(done).padStart(6)} / ${opts.connections} done, ${failed} failed, ${fmt(s)} s, ${fmtInt(done / s)}/s` +
+            (hasPid ? `, server RSS ${fmtInt((rss() ?? 0) / 1024)} MiB` : ''),
+        );
+      },
+    ));
+    const seconds = (performance.now() - t0) / 1000;
+    const serverPct = serverCpu();
+    const clientPct = clientCpu();
+    const machinePct = machineCpu();
+    ok = clients.filter((c) => c !== undefined).length;
+    rounds.push({
+      round: n,
+      connections: ok,
+      failed: errors.length,
+      seconds: round3(seconds),
+      rate: round(ok / seconds, 1)!,
+      serverCpuPct: round(serverPct, 1),
+      serverCpuMsPerLogin:
+        serverPct === undefined || ok === 0
+          ? null
+          : round(((serverPct / 100) * seconds * 1000) / ok, 3),
+      clientCpuPct: round(clientPct, 1)!,
+      otherCpuPct:
+        machinePct === undefined
+          ? null
+          : round(Math.max(0, machinePct - clientPct - (serverPct ?? 0)), 1),
+    });
+    if (!last) {
+      await closeClients(clients);
+      await sleep(1000);
+    }
+  }
+  const lastRound = rounds[rounds.length - 1]!;
   const connected = rss();
-  opts.log(`idle: ${ok} connected in ${fmt(connectSeconds)} s; settling ${opts.settleS} s`);
+  opts.log(`idle: ${ok} connected in ${fmt(lastRound.seconds)} s; settling ${opts.settleS} s`);
   await sleep(opts.settleS * 1000);
   const after = rss();
   const peak = sumOver(pids, readPeakRssKiB);
@@ -188,23 +247,26 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
     connections: ok,
     failed: errors.length,
     firstErrors: [...new Set(errors.slice(0, 50).map((e) => errorText(e.error)))].slice(0, 5),
-    connectSeconds: round(connectSeconds)!,
-    connectRate: round(ok / connectSeconds, 1)!,
+    connectSeconds: lastRound.seconds,
+    connectRate: lastRound.rate,
     serverRssBeforeKiB: before ?? null,
     serverRssConnectedKiB: connected ?? null,
     serverRssAfterKiB: after ?? null,
     serverPeakRssKiB: peak ?? null,
     kibPerConnection: round(perConn, 2),
     clientRssKiB: clientRss,
-    serverCpuConnectPct: round(serverCpuConnect, 1),
-    clientCpuConnectPct: round(clientCpuConnect, 1)!,
-    otherCpuConnectPct:
-      machineCpuConnect === undefined
-        ? null
-        : round(Math.max(0, machineCpuConnect - clientCpuConnect - (serverCpuConnect ?? 0)), 1),
+    serverCpuConnectPct: lastRound.serverCpuPct,
+    clientCpuConnectPct: lastRound.clientCpuPct,
+    otherCpuConnectPct: lastRound.otherCpuPct,
     closeSeconds: round(closeSeconds)!,
     droppedWhileIdle: dropped,
+    serverCpuMsPerLogin: lastRound.serverCpuMsPerLogin,
+    rounds,
   };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 export function formatIdle(r: IdleResult): string {
@@ -219,6 +281,10 @@ export function formatIdle(r: IdleResult): string {
     [
       'connect rate',
       `${fmtInt(r.connectRate)} connections/s (TCP + stream + SASL + bind + presence)`,
+    ],
+    [
+      'server CPU per login',
+      r.serverCpuMsPerLogin === null ? 'n/a' : `${fmt(r.serverCpuMsPerLogin, 3)} ms`,
     ],
     [
       'CPU while connecting',
@@ -237,6 +303,19 @@ export function formatIdle(r: IdleResult): string {
     ['close time', `${fmt(r.closeSeconds, 2)} s`],
   ];
   let out = 'Idle connections\n' + formatPairs(rows);
+  if (r.rounds.length > 1) {
+    out +=
+      '\n  login rounds (connect figures above: the last round):\n' +
+      r.rounds
+        .map(
+          (x) =>
+            `    round ${x.round}: ${fmtInt(x.connections)} in ${fmt(x.seconds, 2)} s = ${fmtInt(x.rate)}/s` +
+            `${x.failed ? ` (${x.failed} failed)` : ''}, server CPU ${pct(x.serverCpuPct)}` +
+            ` = ${x.serverCpuMsPerLogin === null ? 'n/a' : fmt(x.serverCpuMsPerLogin, 3)} ms per login,` +
+            ` load client ${pct(x.clientCpuPct)}, other ${pct(x.otherCpuPct)}`,
+        )
+        .join('\n');
+  }
   if (r.firstErrors.length > 0)
     out += '\n  first errors:\n' + r.firstErrors.map((e) => `    ${e}`).join('\n');
   return out;

@@ -58,6 +58,8 @@ Target:
   --starttls M            auto (default) | always | never
   --concurrency C         connections negotiating at once (default 200)
   --source-ips N          spread connections over 127.0.0.1..127.0.0.N (default 1)
+  --server-cpus LIST      with --spawn: pin the server to these CPUs (taskset -c LIST, e.g. 0);
+                          run the generator on the others (taskset -c 1 pnpm bench ...)
   --server-node-args A    node flags for the spawned server (or every cluster process), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
   --store lmdb|postgres   durable store of the spawned server or cluster (default lmdb); postgres
@@ -69,6 +71,10 @@ Target:
 idle:
   --connections N         default 10000
   --settle S              seconds to wait before the final RSS reading (default 5)
+  --rounds R              login rounds (default 1): rounds 1..R-1 connect all N and close
+                          them; the last round is held. The rounds share the generator's
+                          SCRAM key cache (no client PBKDF2 after round 1) and are
+                          reported one by one (rate, server CPU per login)
 
 chat:
   --pairs P               default 500 (users 1..2P; both users of a pair send)
@@ -171,6 +177,8 @@ async function main(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       'source-ips': { type: 'string' },
       'server-node-args': { type: 'string' },
+      'server-cpus': { type: 'string' },
+      rounds: { type: 'string' },
       'scram-iterations': { type: 'string' },
       'server-env': { type: 'string' },
       store: { type: 'string' },
@@ -317,6 +325,7 @@ async function main(argv: string[]): Promise<number> {
       passwordPattern,
       users: needUsers,
       nodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
+      ...(values['server-cpus'] !== undefined ? { cpus: values['server-cpus'] } : {}),
       env: extraEnv,
       log,
       ...(prepare ? { prepare } : {}),
@@ -427,6 +436,7 @@ async function main(argv: string[]): Promise<number> {
         connections,
         firstUser: 1,
         settleS: num(values.settle, 'settle', 5),
+        rounds: Math.max(1, Math.floor(num(values.rounds, 'rounds', 1))),
       });
       print(formatIdle(report.idle));
       if (report.idle.failed > 0) code = 1;

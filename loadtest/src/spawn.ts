@@ -28,6 +28,12 @@ export interface SpawnOptions {
   users: number;
   /** Extra node flags for the server, e.g. ['--cpu-prof']. */
   nodeArgs: string[];
+  /**
+   * CPU list for the server (`taskset -c LIST`, e.g. `0`): every thread of the
+   * server (event loop, libuv pool, GC) is confined to these CPUs. Undefined:
+   * no pinning.
+   */
+  cpus?: string;
   /** Extra PARLEY_* variables. */
   env: Record<string, string>;
   log: (line: string) => void;
@@ -166,11 +172,20 @@ export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
     throw err;
   }
 
-  const child = spawn(process.execPath, [...opts.nodeArgs, mainJs], {
-    env,
-    cwd: dataDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const nodeArgv = [...opts.nodeArgs, mainJs];
+  // taskset execs node in place, so the child's PID is the server's.
+  const child =
+    opts.cpus !== undefined
+      ? spawn('taskset', ['-c', opts.cpus, process.execPath, ...nodeArgv], {
+          env,
+          cwd: dataDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, nodeArgv, {
+          env,
+          cwd: dataDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the server');
   prefixLines(child.stdout, '  server: ', (l) => {
@@ -208,6 +223,9 @@ export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
     }
     await sleep(100);
   }
-  opts.log(`spawn: server pid ${pid} listening on ${opts.host}:${port}`);
+  opts.log(
+    `spawn: server pid ${pid} listening on ${opts.host}:${port}` +
+      (opts.cpus !== undefined ? ` (pinned to CPUs ${opts.cpus})` : ''),
+  );
   return { pid, port, dataDir, stop };
 }
