@@ -1,16 +1,13 @@
 /**
- * Test certificates for federation tests, made with the openssl binary: a CA,
- * an unrelated CA, and server certificates (serverAuth + clientAuth, since an
- * XMPP server presents the same certificate as TLS client) with the SANs asked for.
+ * Certificates with the odd names of the RFC 6125 identity tests (a wildcard
+ * alone, XmppAddr or SRV-ID only, a CN without SANs), made with the test
+ * kit's openssl helpers: a CA, an unrelated CA, and server certificates
+ * (serverAuth + clientAuth) with the SANs asked for.
  */
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { findBinary, removeTempDir, tempDir } from '@parley/testkit';
-
-const run = promisify(execFile);
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+import { findBinary, removeTempDir, selfSignedCa, signed, tempDir } from '@parley/testkit';
+import type { Pem } from './harness.js';
 
 export interface CertSpec {
   name: string;
@@ -21,14 +18,8 @@ export interface CertSpec {
   ca?: 'ca' | 'other';
 }
 
-export interface Pem {
-  cert: string;
-  key: string;
-}
-
 export interface TestFedPki {
   ca: string;
-  otherCa: string;
   certs: Record<string, Pem>;
   remove(): Promise<void>;
 }
@@ -42,49 +33,21 @@ export async function makePki(specs: CertSpec[]): Promise<TestFedPki> {
   const bin = findBinary('openssl');
   if (bin === undefined) throw new Error('openssl not found');
   const dir = await tempDir('parley-s2s-pki');
-  const ssl = (args: string[]) => run(bin, args, { cwd: dir });
+  const read = (file: string): Promise<string> => readFile(join(dir, file), 'utf8');
   try {
-    for (const ca of ['ca', 'other']) {
-      await ssl([
-        'req', '-x509', ...EC, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2',
-        '-subj', `/CN=parley-s2s-test-${ca}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      ]); // prettier-ignore
-    }
+    await selfSignedCa(bin, dir, 'ca');
+    await selfSignedCa(bin, dir, 'other');
     const certs: Record<string, Pem> = {};
     for (const spec of specs) {
-      const n = spec.name;
-      await ssl([
-        'req',
-        '-new',
-        ...EC,
-        '-keyout',
-        `${n}.key`,
-        '-out',
-        `${n}.csr`,
-        '-subj',
-        spec.subject ?? `/CN=${n}`,
-      ]);
       let ext = 'extendedKeyUsage=serverAuth,clientAuth\n';
       if (spec.san !== undefined) ext += `subjectAltName=${spec.san}\n`;
-      await writeFile(join(dir, `${n}.ext`), ext);
-      const ca = spec.ca ?? 'ca';
-      await ssl([
-        'x509', '-req', '-in', `${n}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`,
-        '-CAcreateserial', '-days', '2', '-extfile', `${n}.ext`, '-out', `${n}.pem`,
-      ]); // prettier-ignore
-      certs[n] = {
-        cert: await readFile(join(dir, `${n}.pem`), 'utf8'),
-        key: await readFile(join(dir, `${n}.key`), 'utf8'),
+      await signed(bin, dir, spec.name, ext, { ca: spec.ca ?? 'ca', subject: spec.subject });
+      certs[spec.name] = {
+        cert: await read(`${spec.name}.pem`),
+        key: await read(`${spec.name}.key`),
       };
     }
-    return {
-      ca: await readFile(join(dir, 'ca.pem'), 'utf8'),
-      otherCa: await readFile(join(dir, 'other.pem'), 'utf8'),
-      certs,
-      remove: () => removeTempDir(dir),
-    };
+    return { ca: await read('ca.pem'), certs, remove: () => removeTempDir(dir) };
   } catch (err) {
     await removeTempDir(dir);
     throw err;

@@ -1,42 +1,53 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dialbackKey } from '../../src/engine/dialback-key.js';
 import { S2sDeliveryError } from '../../src/engine/index.js';
-import { A, B, bodies, message, startNode, stopNodes, twoPorts } from './harness.js';
-import { makePki, serverSan } from './pki.js';
-import type { TestFedPki } from './pki.js';
+import {
+  A,
+  B,
+  bodies,
+  expectBodies,
+  message,
+  sendToB,
+  sendToBError,
+  startNode,
+  startPair,
+  streamsOpen,
+  twoPorts,
+  useEngineTests,
+} from './harness.js';
+import type { SideOptions } from './harness.js';
 import { RawPeer } from './raw-peer.js';
 
-let pki: TestFedPki;
+const pki = useEngineTests();
 const servers: Server[] = [];
 const peers: RawPeer[] = [];
-
-beforeAll(async () => {
-  pki = await makePki([
-    { name: 'a', san: serverSan(A) },
-    { name: 'b', san: serverSan(B) },
-  ]);
-});
-
-afterAll(async () => {
-  await pki?.remove();
-});
 
 afterEach(async () => {
   for (const p of peers.splice(0)) p.socket.destroy();
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-  await stopNodes();
 });
 
 const HEADER = (from: string, to: string) =>
   `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='${from}' to='${to}' version='1.0'>`;
 
+/** A raw peer on `port`, destroyed after the test. */
+async function rawPeer(port: number): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port);
+  peers.push(peer);
+  return peer;
+}
+
+/** The condition of the stream error `peer` receives. */
+async function streamError(peer: RawPeer): Promise<string> {
+  return (await peer.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName;
+}
+
 /** A raw peer that authenticated as A on B's plaintext port with dialback (A's engine answers the verification). */
 async function authenticatedRawPeer(bPort: number, secretA: string): Promise<RawPeer> {
-  const peer = await RawPeer.connect(bPort);
-  peers.push(peer);
+  const peer = await rawPeer(bPort);
   peer.send(HEADER(A, B));
   await peer.waitFor((el) => el.localName === 'features');
   const id = peer.header!.attrs['id']!;
@@ -44,6 +55,11 @@ async function authenticatedRawPeer(bPort: number, secretA: string): Promise<Raw
   const result = await peer.waitFor((el) => el.localName === 'result');
   expect(result.attr('type')).toBe('valid');
   return peer;
+}
+
+/** A (dialback secret `sa`) and B, which takes plaintext streams; `config` adds to B's. */
+function plaintextPair(config: SideOptions['config'] = {}) {
+  return startPair(pki, { a: { secret: 'sa' }, b: { config: { requireTls: false, ...config } } });
 }
 
 describe('S2S engine robustness', () => {
@@ -62,14 +78,12 @@ describe('S2S engine robustness', () => {
     const port = (dying.address() as AddressInfo).port;
     const a = await startNode({
       domain: A,
-      pem: pki.certs['a']!,
+      pem: pki.a,
       trustStore: pki.ca,
       config: { overrides: [`${B}=127.0.0.1:${port}`], retryAfterMs: 60_000 },
     });
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) =>
-        a.engine.send(A, B, message(`alice@${A}`, `bob@${B}`, `d${i}`)),
-      ),
+      Array.from({ length: 20 }, (_, i) => sendToB(a, `d${i}`)),
     );
     for (const r of results) {
       expect(r.status).toBe('rejected');
@@ -77,11 +91,9 @@ describe('S2S engine robustness', () => {
       expect(reason).toBeInstanceOf(S2sDeliveryError);
       expect(reason.condition).toBe('remote-server-timeout');
     }
-    const again = await a.engine
-      .send(A, B, message(`alice@${A}`, `bob@${B}`, 'later'))
-      .catch((e: unknown) => e);
-    expect((again as S2sDeliveryError).condition).toBe('remote-server-timeout');
-    expect((again as Error).message).toMatch(/retrying after/);
+    const again = await sendToBError(a, 'later');
+    expect(again.condition).toBe('remote-server-timeout');
+    expect(again.message).toMatch(/retrying after/);
     expect(connections).toBe(1);
   });
 
@@ -89,203 +101,120 @@ describe('S2S engine robustness', () => {
     const [unused] = await twoPorts();
     const a = await startNode({
       domain: A,
-      pem: pki.certs['a']!,
+      pem: pki.a,
       config: { overrides: [`${B}=127.0.0.1:${unused}`] },
     });
-    const err = await a.engine
-      .send(A, B, message(`alice@${A}`, `bob@${B}`, 'x'))
-      .catch((e: unknown) => e);
-    expect((err as S2sDeliveryError).condition).toBe('remote-server-not-found');
+    expect((await sendToBError(a)).condition).toBe('remote-server-not-found');
   });
 
   it('(g) a stream that dies after authentication: the next send reconnects', async () => {
-    const [pa, pb] = await twoPorts();
-    const a = await startNode({
-      domain: A,
-      pem: pki.certs['a']!,
-      trustStore: pki.ca,
-      port: pa,
-      config: { overrides: [`${B}=127.0.0.1:${pb}`] },
-    });
-    const b = await startNode({
-      domain: B,
-      pem: pki.certs['b']!,
-      trustStore: pki.ca,
-      port: pb,
-      config: { overrides: [`${A}=127.0.0.1:${pa}`] },
-    });
-    await a.engine.send(A, B, message(`alice@${A}`, `bob@${B}`, 'one'));
+    const { a, b } = await startPair(pki, { trustStore: pki.ca });
+    await sendToB(a, 'one');
     await b.engine.close();
     await vi.waitFor(() => expect(a.engine.connected(A, B)).toBe(false));
-    const err = await a.engine
-      .send(A, B, message(`alice@${A}`, `bob@${B}`, 'two'))
-      .catch((e: unknown) => e);
-    expect((err as S2sDeliveryError).condition).toBe('remote-server-not-found');
+    expect((await sendToBError(a, 'two')).condition).toBe('remote-server-not-found');
   });
 
   it('(h) a stanza with a forged from domain ends the stream with invalid-from', async () => {
-    const [pa, pb] = await twoPorts();
-    await startNode({ domain: A, pem: pki.certs['a']!, secret: 'sa', port: pa });
-    const b = await startNode({
-      domain: B,
-      pem: pki.certs['b']!,
-      port: pb,
-      config: { requireTls: false, overrides: [`${A}=127.0.0.1:${pa}`] },
-    });
-    const peer = await authenticatedRawPeer(pb, 'sa');
+    const { b } = await plaintextPair();
+    const peer = await authenticatedRawPeer(b.port, 'sa');
     peer.send(message(`alice@${A}`, `bob@${B}`, 'genuine'));
-    await vi.waitFor(() => expect(bodies(b)).toEqual(['genuine']));
+    await expectBodies(b, ['genuine']);
     peer.send(message(`mallory@c.parley-fed.net`, `bob@${B}`, 'forged'));
-    const error = await peer.waitFor((el) => el.localName === 'error');
-    expect(error.getChildElements()[0]!.localName).toBe('invalid-from');
+    expect(await streamError(peer)).toBe('invalid-from');
     await vi.waitFor(() => expect(peer.closed).toBe(true));
     expect(bodies(b)).toEqual(['genuine']);
   });
 
   it('(h) a stanza to a domain that is not ours ends the stream with host-unknown', async () => {
-    const [pa, pb] = await twoPorts();
-    await startNode({ domain: A, pem: pki.certs['a']!, secret: 'sa', port: pa });
-    const b = await startNode({
-      domain: B,
-      pem: pki.certs['b']!,
-      port: pb,
-      config: { requireTls: false, overrides: [`${A}=127.0.0.1:${pa}`] },
-    });
-    const peer = await authenticatedRawPeer(pb, 'sa');
+    const { b } = await plaintextPair();
+    const peer = await authenticatedRawPeer(b.port, 'sa');
     peer.send(message(`alice@${A}`, `bob@elsewhere.parley-fed.net`, 'x'));
-    const error = await peer.waitFor((el) => el.localName === 'error');
-    expect(error.getChildElements()[0]!.localName).toBe('host-unknown');
+    expect(await streamError(peer)).toBe('host-unknown');
     expect(b.received).toEqual([]);
   });
 
   it('a stanza before authentication, bad XML and a wrong namespace are stream errors', async () => {
-    const b = await startNode({ domain: B, pem: pki.certs['b']!, config: { requireTls: false } });
-    const early = await RawPeer.connect(b.port);
-    peers.push(early);
+    const b = await startNode({ domain: B, pem: pki.b, config: { requireTls: false } });
+    const early = await rawPeer(b.port);
     early.send(HEADER(A, B) + message(`alice@${A}`, `bob@${B}`, 'x'));
-    expect(
-      (await early.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('not-authorized');
+    expect(await streamError(early)).toBe('not-authorized');
 
-    const bad = await RawPeer.connect(b.port);
-    peers.push(bad);
+    const bad = await rawPeer(b.port);
     bad.send(HEADER(A, B) + '<message><unclosed></message>');
-    expect(
-      (await bad.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('not-well-formed');
+    expect(await streamError(bad)).toBe('not-well-formed');
 
-    const ns = await RawPeer.connect(b.port);
-    peers.push(ns);
+    const ns = await rawPeer(b.port);
     ns.send(HEADER(A, B).replace("xmlns='jabber:server'", "xmlns='jabber:client'"));
-    expect(
-      (await ns.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('invalid-namespace');
+    expect(await streamError(ns)).toBe('invalid-namespace');
 
-    const unknown = await RawPeer.connect(b.port);
-    peers.push(unknown);
+    const unknown = await rawPeer(b.port);
     unknown.send(HEADER(A, 'nobody.parley-fed.net'));
-    expect(
-      (await unknown.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('host-unknown');
+    expect(await streamError(unknown)).toBe('host-unknown');
     expect(b.received).toEqual([]);
   });
 
   it('requireTls: dialback before STARTTLS is a policy violation', async () => {
-    const b = await startNode({ domain: B, pem: pki.certs['b']!, config: { requireTls: true } });
-    const peer = await RawPeer.connect(b.port);
-    peers.push(peer);
+    const b = await startNode({ domain: B, pem: pki.b, config: { requireTls: true } });
+    const peer = await rawPeer(b.port);
     peer.send(HEADER(A, B));
     const features = await peer.waitFor((el) => el.localName === 'features');
     expect(features.getChild('starttls')?.getChild('required')).toBeDefined();
     expect(features.getChild('dialback')).toBeUndefined();
     peer.send(`<db:result from='${A}' to='${B}'>abc</db:result>`);
-    expect(
-      (await peer.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('policy-violation');
+    expect(await streamError(peer)).toBe('policy-violation');
   });
 
   it('(i) an idle stream is closed', async () => {
-    const [pa, pb] = await twoPorts();
-    const a = await startNode({
-      domain: A,
-      pem: pki.certs['a']!,
+    const { a, b } = await startPair(pki, {
       trustStore: pki.ca,
-      port: pa,
-      config: { idleTimeoutMs: 300, overrides: [`${B}=127.0.0.1:${pb}`] },
+      a: { config: { idleTimeoutMs: 300 } },
     });
-    const b = await startNode({
-      domain: B,
-      pem: pki.certs['b']!,
-      trustStore: pki.ca,
-      port: pb,
-      config: { overrides: [`${A}=127.0.0.1:${pa}`] },
-    });
-    await a.engine.send(A, B, message(`alice@${A}`, `bob@${B}`, 'before'));
+    await sendToB(a, 'before');
     expect(a.engine.connected(A, B)).toBe(true);
     await vi.waitFor(() => expect(a.engine.connected(A, B)).toBe(false), { timeout: 5_000 });
-    await vi.waitFor(async () =>
-      expect(await b.metrics.value('s2s_streams_open', { direction: 'in' })).toBe(0),
-    );
+    await vi.waitFor(async () => expect(await streamsOpen(b, { direction: 'in' })).toBe(0));
     // The next stanza opens a new stream.
-    await a.engine.send(A, B, message(`alice@${A}`, `bob@${B}`, 'after'));
-    await vi.waitFor(() => expect(bodies(b)).toEqual(['before', 'after']));
+    await sendToB(a, 'after');
+    await expectBodies(b, ['before', 'after']);
   });
 
   it('s2s.deny and s2s.allow', async () => {
-    const a = await startNode({ domain: A, pem: pki.certs['a']!, config: { deny: [B] } });
-    const denied = await a.engine
-      .send(A, B, message(`alice@${A}`, `bob@${B}`, 'x'))
-      .catch((e: unknown) => e);
-    expect((denied as S2sDeliveryError).condition).toBe('remote-server-not-found');
+    const a = await startNode({ domain: A, pem: pki.a, config: { deny: [B] } });
+    expect((await sendToBError(a)).condition).toBe('remote-server-not-found');
     const b = await startNode({
       domain: B,
-      pem: pki.certs['b']!,
+      pem: pki.b,
       config: { requireTls: false, allow: ['c.parley-fed.net'] },
     });
-    const peer = await RawPeer.connect(b.port);
-    peers.push(peer);
+    const peer = await rawPeer(b.port);
     peer.send(HEADER(A, B));
-    expect(
-      (await peer.waitFor((el) => el.localName === 'error')).getChildElements()[0]!.localName,
-    ).toBe('policy-violation');
+    expect(await streamError(peer)).toBe('policy-violation');
   });
 
   it('limits: stanzasPerSecond, maxStanzaBytes, maxStreamsPerDomain', async () => {
-    const [pa, pb] = await twoPorts();
-    await startNode({ domain: A, pem: pki.certs['a']!, secret: 'sa', port: pa });
-    const b = await startNode({
-      domain: B,
-      pem: pki.certs['b']!,
-      port: pb,
-      config: {
-        requireTls: false,
-        stanzasPerSecond: 5,
-        maxStanzaBytes: 1024,
-        maxStreamsPerDomain: 1,
-        overrides: [`${A}=127.0.0.1:${pa}`],
-      },
+    const { b } = await plaintextPair({
+      stanzasPerSecond: 5,
+      maxStanzaBytes: 1024,
+      maxStreamsPerDomain: 1,
     });
-    const flood = await authenticatedRawPeer(pb, 'sa');
-    const second = await RawPeer.connect(pb);
-    peers.push(second);
+    const flood = await authenticatedRawPeer(b.port, 'sa');
+    const second = await rawPeer(b.port);
     second.send(HEADER(A, B));
     await second.waitFor((el) => el.localName === 'features');
     second.send(
       `<db:result from='${A}' to='${B}'>${dialbackKey('sa', B, A, second.header!.attrs['id']!)}</db:result>`,
     );
-    const tooMany = await second.waitFor((el) => el.localName === 'error');
-    expect(tooMany.getChildElements()[0]!.localName).toBe('policy-violation');
+    expect(await streamError(second)).toBe('policy-violation');
 
     flood.send(
       Array.from({ length: 30 }, (_, i) => message(`alice@${A}`, `bob@${B}`, `f${i}`)).join(''),
     );
-    const rate = await flood.waitFor((el) => el.localName === 'error');
-    expect(rate.getChildElements()[0]!.localName).toBe('policy-violation');
+    expect(await streamError(flood)).toBe('policy-violation');
     expect(b.received.length).toBeLessThan(30);
 
-    const big = await authenticatedRawPeer(pb, 'sa');
+    const big = await authenticatedRawPeer(b.port, 'sa');
     big.send(message(`alice@${A}`, `bob@${B}`, 'x'.repeat(2_000)));
-    const size = await big.waitFor((el) => el.localName === 'error');
-    expect(size.getChildElements()[0]!.localName).toBe('policy-violation');
+    expect(await streamError(big)).toBe('policy-violation');
   });
 });
