@@ -19,6 +19,24 @@ export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 export const NS_STREAMS_ERRORS = 'urn:ietf:params:xml:ns:xmpp-streams';
+export const NS_SM = 'urn:xmpp:sm:3';
+
+/**
+ * XEP-0198 state a client carries from a lost stream to the one that resumes
+ * it: the SM-ID, the count of stanzas received, and the stanzas sent and not
+ * yet acknowledged by the server.
+ */
+export interface SmResumeState {
+  id: string;
+  /** Stanzas received and handled since `<enabled/>`. */
+  inboundH: number;
+  /** Stanzas sent since `<enabled/>`. */
+  outboundCount: number;
+  /** Serialized stanzas sent and not acknowledged, oldest first (the last ones sent). */
+  unacked: string[];
+  /** Full JID of the session. */
+  jid: string;
+}
 
 export type LoadMechanism = 'PLAIN' | 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
 
@@ -50,6 +68,17 @@ export interface LoadClientOptions {
   onStanza?: (el: Element, client: LoadClient) => void;
   /** Called once when the connection is gone (after `connect()` resolved). */
   onClose?: (client: LoadClient, reason: string | undefined) => void;
+  /**
+   * XEP-0198: after binding, send `<enable resume='true'/>` and resolve once
+   * `<enabled/>` arrived (initial presence goes after it, so it is counted).
+   * The client then answers `<r/>`, counts what it receives and keeps what
+   * it sent until acknowledged (it asks with `<r/>` every `smAckEvery`).
+   */
+  sm?: boolean;
+  /** With `sm`: request an ack after this many unacknowledged stanzas (default 5). */
+  smAckEvery?: number;
+  /** Resume this stream (`<resume/>` instead of binding); see `LoadClient.resume`. */
+  resume?: SmResumeState;
 }
 
 type State =
@@ -59,6 +88,8 @@ type State =
   | 'auth'
   | 'auth-features'
   | 'bind'
+  | 'enable'
+  | 'resume'
   | 'ready'
   | 'closing'
   | 'closed';
@@ -99,6 +130,17 @@ export class LoadClient {
   private settle: { resolve: (c: LoadClient) => void; reject: (e: Error) => void } | undefined;
   private closeReason: string | undefined;
   private closeWaiters: (() => void)[] | undefined;
+  /** XEP-0198 SM-ID once enabled with resumption (or resumed). */
+  smId: string | undefined;
+  /** Stanzas received since `<enabled/>` (XEP-0198 inbound h). */
+  smInboundH = 0;
+  /** Stanzas sent since `<enabled/>`. */
+  smOutboundCount = 0;
+  /** Stanzas sent and not acknowledged by the server yet. */
+  smUnacked: string[] = [];
+  /** Stanzas the server retransmitted after `<resumed/>` that we had not counted (set by resume). */
+  smResentByClient = 0;
+  private smActive = false;
 
   private constructor(opts: LoadClientOptions) {
     this.opts = opts;
@@ -108,6 +150,13 @@ export class LoadClient {
     this.local = opts.jid.slice(0, at);
     this.domain = opts.jid.slice(at + 1);
     this.bare = opts.jid;
+    if (opts.resume) {
+      this.smId = opts.resume.id;
+      this.smInboundH = opts.resume.inboundH;
+      this.smOutboundCount = opts.resume.outboundCount;
+      this.smUnacked = [...opts.resume.unacked];
+      this.jid = opts.resume.jid;
+    }
     this.framer = new StreamFramer(this, { mode: 'tcp' });
     const socket = netConnect({
       host: opts.host ?? '127.0.0.1',
@@ -139,6 +188,45 @@ export class LoadClient {
     });
   }
 
+  /**
+   * Resumes the stream of `old` (lost, with XEP-0198 resumption enabled) on
+   * a new connection: authenticates, sends `<resume/>`, resends what the
+   * server had not handled, and resolves when `<resumed/>` arrived.
+   */
+  static resume(old: LoadClient, opts: LoadClientOptions): Promise<LoadClient> {
+    const state = old.smState();
+    if (!state) return Promise.reject(new LoadClientError(`${old.bare}: resumption not enabled`));
+    return LoadClient.connect({ ...opts, sm: true, resume: state });
+  }
+
+  /** The state needed to resume this stream, or undefined without resumption. */
+  smState(): SmResumeState | undefined {
+    if (this.smId === undefined) return undefined;
+    return {
+      id: this.smId,
+      inboundH: this.smInboundH,
+      outboundCount: this.smOutboundCount,
+      unacked: [...this.smUnacked],
+      jid: this.jid,
+    };
+  }
+
+  /**
+   * Sends a stanza (counted and kept until acknowledged when stream management
+   * is on). Returns false when the socket buffer is full (it is still queued).
+   */
+  sendStanza(xml: string): boolean {
+    if (this.smActive) {
+      this.smOutboundCount++;
+      this.smUnacked.push(xml);
+      const ok = this.send(xml);
+      if (this.smUnacked.length % (this.opts.smAckEvery ?? 5) === 0)
+        this.send(`<r xmlns="${NS_SM}"/>`);
+      return ok;
+    }
+    return this.send(xml);
+  }
+
   get ready(): boolean {
     return this.state === 'ready';
   }
@@ -155,7 +243,9 @@ export class LoadClient {
 
   /** Sends `<message type=... to=...><body>...</body></message>`. */
   sendMessage(to: string, body: string, type = 'chat'): boolean {
-    return this.send(`<message to="${esc(to)}" type="${type}"><body>${esc(body)}</body></message>`);
+    return this.sendStanza(
+      `<message to="${esc(to)}" type="${type}"><body>${esc(body)}</body></message>`,
+    );
   }
 
   /** Closes the stream politely and waits for the socket to close (at most `graceMs`). */
@@ -251,6 +341,10 @@ export class LoadClient {
 
   stanza(el: Element): void {
     if (this.state === 'ready') {
+      if (this.smActive) {
+        if (el.getNS() === NS_SM) return this.onSmNonza(el);
+        if (el.name === 'message' || el.name === 'presence' || el.name === 'iq') this.smInboundH++;
+      }
       this.received++;
       if (el.name === 'message') {
         this.onMessage?.(el, this);
@@ -282,6 +376,12 @@ export class LoadClient {
         return;
       case 'bind':
         this.onBindReply(el);
+        return;
+      case 'enable':
+        this.onEnableReply(el);
+        return;
+      case 'resume':
+        this.onResumeReply(el);
         return;
       default:
         return;
@@ -401,6 +501,14 @@ export class LoadClient {
   private onAuthFeatures(el: Element): void {
     if (!el.is('features', NS_STREAM))
       return this.fail(`expected stream features, got <${el.name}>`);
+    if (this.opts.resume) {
+      if (!el.getChild('sm', NS_SM)) return this.fail('server offers no stream management');
+      this.state = 'resume';
+      this.send(
+        `<resume xmlns="${NS_SM}" h="${this.smInboundH % 2 ** 32}" previd="${esc(this.opts.resume.id)}"/>`,
+      );
+      return;
+    }
     if (!el.getChild('bind', NS_BIND)) return this.fail('server offers no resource binding');
     this.state = 'bind';
     const resource = this.opts.resource;
@@ -420,13 +528,80 @@ export class LoadClient {
     const jid = el.getChild('bind', NS_BIND)?.getChildText('jid');
     if (!jid) return this.fail('bind result without a JID');
     this.jid = jid;
+    if (this.opts.sm) {
+      this.state = 'enable';
+      this.send(`<enable xmlns="${NS_SM}" resume="true"/>`);
+      return;
+    }
+    this.becomeReady();
+  }
+
+  private becomeReady(): void {
     this.state = 'ready';
-    if (this.opts.presence !== false) this.send('<presence/>');
+    if (this.opts.presence !== false) this.sendStanza('<presence/>');
+    this.settled();
+  }
+
+  private settled(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const settle = this.settle;
     this.settle = undefined;
     settle?.resolve(this);
+  }
+
+  // ---- XEP-0198 ---------------------------------------------------------------
+
+  private onEnableReply(el: Element): void {
+    if (el.getNS() !== NS_SM) {
+      // A stanza before <enabled/> (not counted by the server either).
+      if (el.name === 'message') this.onMessage?.(el, this);
+      return;
+    }
+    if (el.localName === 'failed') return this.fail('stream management refused <enable/>');
+    if (el.localName !== 'enabled') return;
+    const id = el.attr('id');
+    if (id === undefined || (el.attr('resume') !== 'true' && el.attr('resume') !== '1'))
+      return this.fail('server enabled stream management without resumption');
+    this.smId = id;
+    this.smActive = true;
+    this.becomeReady();
+  }
+
+  private onResumeReply(el: Element): void {
+    if (el.getNS() !== NS_SM) return;
+    if (el.localName === 'failed') {
+      const cond = el.getChildElements()[0]?.localName ?? 'unknown';
+      return this.fail(`resumption failed: ${cond}`);
+    }
+    if (el.localName !== 'resumed') return;
+    this.smActive = true;
+    this.state = 'ready';
+    const h = Number(el.attr('h') ?? '0');
+    this.trimAcked(h);
+    // What the server never handled goes again, in order.
+    this.smResentByClient = this.smUnacked.length;
+    for (const xml of this.smUnacked) this.send(xml);
+    if (this.smUnacked.length > 0) this.send(`<r xmlns="${NS_SM}"/>`);
+    this.settled();
+  }
+
+  private onSmNonza(el: Element): void {
+    if (el.localName === 'r') {
+      this.send(`<a xmlns="${NS_SM}" h="${this.smInboundH % 2 ** 32}"/>`);
+    } else if (el.localName === 'a') {
+      this.trimAcked(Number(el.attr('h') ?? '0'));
+    }
+  }
+
+  /** Drops the unacknowledged stanzas the server says it handled (h, mod 2^32). */
+  private trimAcked(h: number): void {
+    const firstUnacked = this.smOutboundCount - this.smUnacked.length;
+    // Absolute h from the 32-bit one, near what we sent.
+    let abs = h + Math.floor(firstUnacked / 2 ** 32) * 2 ** 32;
+    if (abs < firstUnacked - 2 ** 31) abs += 2 ** 32;
+    const drop = Math.min(this.smUnacked.length, Math.max(0, abs - firstUnacked));
+    if (drop > 0) this.smUnacked.splice(0, drop);
   }
 }
 

@@ -1,0 +1,38 @@
+/** idle-hold: N sessions held for T seconds; server RSS (per gateway) and Redis memory per session. */
+import { closeAll } from './common.js';
+import type { Scenario } from './types.js';
+import { num } from './types.js';
+
+export const idleHold: Scenario = {
+  name: 'idle-hold',
+  description: 'N sessions logged in and held idle for --hold seconds; server memory per session',
+  config: {
+    hold: {
+      default: 30,
+      help: 'seconds to hold all sessions once every worker is done logging in',
+    },
+  },
+  async worker(ctx) {
+    const t0 = Date.now();
+    const clients = await ctx.connectAll();
+    ctx.result['firstStart'] = t0;
+    ctx.result['lastLogin'] = Date.now();
+    await ctx.barrier('connected');
+    await ctx.sleep(num(ctx.cfg, 'hold') * 1000);
+    ctx.result['stillOpen'] = clients.filter((c) => c?.ready).length;
+    await ctx.barrier('held');
+    await closeAll(clients);
+  },
+  summarize(sum, run) {
+    const starts = run.results.map((r) => Number(r['firstStart']));
+    const ends = run.results.map((r) => Number(r['lastLogin']));
+    const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
+    return {
+      logins: run.counters.logins,
+      loginErrors: run.counters.loginErrors,
+      loginSeconds: Math.round(seconds * 100) / 100,
+      loginsPerSecond: seconds > 0 ? Math.round(run.counters.logins / seconds) : null,
+      stillOpenAfterHold: sum['stillOpen'] ?? 0,
+    };
+  },
+};
