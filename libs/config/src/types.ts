@@ -1,5 +1,6 @@
 import type { PostgresStoreConfig } from './postgres-config.js';
 import type { Field } from './schema.js';
+import type { ContactConfig } from './contact-types.js';
 import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 
@@ -221,6 +222,8 @@ export interface Config {
       showOs: boolean;
     };
   };
+  /** The server's contact addresses (XEP-0157), advertised in service discovery. */
+  contact: ContactConfig;
   /** Federation with other XMPP servers (services/s2s). */
   s2s: S2sConfig;
   /** External components (XEP-0114). */
