@@ -51,3 +51,5 @@ export type { ProsodyOptions } from './prosody-server.js';
 export { startEjabberd } from './ejabberd-server.js';
 export type { EjabberdOptions } from './ejabberd-server.js';
 export { DEBIAN_PYTHON, hasPythonModule } from './python.js';
+export { exitWithin, killJsonLines, lastJsonLine, spawnJsonLines } from './json-lines-process.js';
+export type { JsonLinesOptions, JsonLinesProcess } from './json-lines-process.js';

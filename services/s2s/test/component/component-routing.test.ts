@@ -15,7 +15,7 @@ import type { NatsServer } from '@parley/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startComponents } from '../../src/component/index.js';
 import type { Components } from '../../src/component/index.js';
-import { RawComponent, until } from './raw-component.js';
+import { RawComponents, until } from './raw-component.js';
 
 const BOT = 'bot.example.org';
 const GW = 'gw.example.org';
@@ -65,7 +65,7 @@ describe.each(['memory', 'nats'] as const)('components on the bus (%s)', (kind) 
   const buses: Bus[] = [];
   const nodes: Components[] = [];
   const consumers: OrderedConsumer[] = [];
-  const clients: RawComponent[] = [];
+  const clients = new RawComponents();
   let shared: MemoryBus | undefined;
   const byName = new Map<string, Bus>();
 
@@ -76,7 +76,7 @@ describe.each(['memory', 'nats'] as const)('components on the bus (%s)', (kind) 
     if (kind === 'nats') await nats?.stop();
   });
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
+    clients.destroyAll();
     await Promise.all(nodes.splice(0).map((n) => n.stop()));
     await Promise.all(consumers.splice(0).map((c) => c.stop()));
     await Promise.all(buses.splice(0).map((b) => b.close()));
@@ -119,11 +119,8 @@ describe.each(['memory', 'nats'] as const)('components on the bus (%s)', (kind) 
     return n;
   }
 
-  async function component(port: number, domain = BOT, secret = SECRET): Promise<RawComponent> {
-    const c = await RawComponent.connected(port, domain, secret);
-    clients.push(c);
-    return c;
-  }
+  const component = (port: number, domain = BOT, secret = SECRET) =>
+    clients.connected(port, domain, secret);
 
   /** Collects the durable messages on `filter` (as a registry or S2S worker would). */
   async function watch(name: string, filter: string): Promise<DurableMessage[]> {

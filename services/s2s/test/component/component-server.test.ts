@@ -9,7 +9,8 @@ import type { Element } from '@parley/xml';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentServer, handshakeDigest } from '../../src/component/index.js';
 import type { ComponentServerOptions } from '../../src/component/index.js';
-import { RawComponent, componentHeader, until } from './raw-component.js';
+import { RawComponents, componentHeader, until } from './raw-component.js';
+import type { RawComponent } from './raw-component.js';
 
 const DOMAIN = 'bot.example.org';
 const SECRET = 'bot-secret-1';
@@ -23,11 +24,11 @@ interface Harness {
 }
 
 const servers: ComponentServer[] = [];
-const clients: RawComponent[] = [];
+const clients = new RawComponents();
 
 afterEach(async () => {
   vi.useRealTimers();
-  for (const c of clients.splice(0)) c.destroy();
+  clients.destroyAll();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
@@ -56,17 +57,19 @@ async function start(extra: Partial<ComponentServerOptions> = {}): Promise<Harne
   return { server, port, metrics, stanzas, events };
 }
 
-async function open(port: number): Promise<RawComponent> {
-  const c = await RawComponent.open(port);
-  clients.push(c);
-  return c;
+const open = (port: number) => clients.open(port);
+const connected = (port: number, domain = DOMAIN, secret = SECRET) =>
+  clients.connected(port, domain, secret);
+
+/** Opens a stream to DOMAIN and sends the handshake for `secret`, without waiting for the answer. */
+async function handshake(c: RawComponent, secret: string): Promise<void> {
+  c.send(componentHeader(DOMAIN));
+  const id = await c.streamId();
+  c.send(`<handshake>${handshakeDigest(id, secret)}</handshake>`);
 }
 
-async function connected(port: number, domain = DOMAIN, secret = SECRET): Promise<RawComponent> {
-  const c = await RawComponent.connected(port, domain, secret);
-  clients.push(c);
-  return c;
-}
+const handshakeFailures = (h: Harness, reason: string) =>
+  h.metrics.value('component_handshake_failures_total', { reason });
 
 const streamErrorOf = (cond: string) => (d: string) =>
   d.includes(`<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>`) &&
@@ -93,16 +96,12 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   it('refuses a wrong secret with not-authorized and closes the connection', async () => {
     const h = await start();
     const c = await open(h.port);
-    c.send(componentHeader(DOMAIN));
-    const id = await c.streamId();
-    c.send(`<handshake>${handshakeDigest(id, 'not-the-secret')}</handshake>`);
+    await handshake(c, 'not-the-secret');
     await c.waitFor(streamErrorOf('not-authorized'));
     await c.waitClosed();
     expect(h.server.connected(DOMAIN)).toBe(false);
     expect(h.events).toEqual([]);
-    expect(
-      await h.metrics.value('component_handshake_failures_total', { reason: 'not-authorized' }),
-    ).toBe(1);
+    expect(await handshakeFailures(h, 'not-authorized')).toBe(1);
   });
 
   it('refuses a digest computed over another stream id', async () => {
@@ -122,9 +121,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
     expect(c.data).toMatch(/^<\?xml version='1.0'\?><stream:stream [^>]*id="[0-9a-f]+">/);
     expect(c.data).not.toContain('from=');
     await c.waitClosed();
-    expect(
-      await h.metrics.value('component_handshake_failures_total', { reason: 'host-unknown' }),
-    ).toBe(1);
+    expect(await handshakeFailures(h, 'host-unknown')).toBe(1);
   });
 
   it('refuses a stream in another namespace with invalid-namespace', async () => {
@@ -154,9 +151,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
     expect(c.data).not.toContain('connection-timeout');
     vi.advanceTimersByTime(1);
     await c.waitFor(streamErrorOf('connection-timeout'));
-    expect(await h.metrics.value('component_handshake_failures_total', { reason: 'timeout' })).toBe(
-      1,
-    );
+    expect(await handshakeFailures(h, 'timeout')).toBe(1);
   });
 
   it('closes the stream with not-well-formed on malformed XML', async () => {
@@ -267,9 +262,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
     const h = await start();
     const first = await connected(h.port);
     const second = await open(h.port);
-    second.send(componentHeader(DOMAIN));
-    const id = await second.streamId();
-    second.send(`<handshake>${handshakeDigest(id, SECRET)}</handshake>`);
+    await handshake(second, SECRET);
     await second.waitFor(streamErrorOf('conflict'));
     await second.waitClosed();
     expect(h.server.connected(DOMAIN)).toBe(true);
@@ -278,15 +271,12 @@ describe('ComponentServer (XEP-0114 accept)', () => {
       true,
     );
     await first.waitFor((d) => d.includes('<message'));
-    expect(
-      await h.metrics.value('component_handshake_failures_total', { reason: 'conflict' }),
-    ).toBe(1);
+    expect(await handshakeFailures(h, 'conflict')).toBe(1);
     // Once the first is gone the domain is free again.
     await first.close();
     await until(() => h.events.includes(`down ${DOMAIN}`), 5_000, 'the disconnect');
-    const third = await connected(h.port);
+    await connected(h.port);
     expect(h.server.connected(DOMAIN)).toBe(true);
-    clients.push(third);
   });
 
   it('lets two different components connect at once', async () => {
@@ -339,9 +329,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
       },
     });
     const c = await open(h.port);
-    c.send(componentHeader(DOMAIN));
-    const id = await c.streamId();
-    c.send(`<handshake>${handshakeDigest(id, SECRET)}</handshake>`);
+    await handshake(c, SECRET);
     // Pipelined before the answer: held until the handshake is answered.
     c.send(`<message from='a@${DOMAIN}' to='u@example.org'/>`);
     await until(() => admitting, 5_000, 'onConnected');

@@ -5,8 +5,6 @@
  * answers it; the answer is published to the partition of its recipient.
  * Skipped when /usr/bin/python3 has no slixmpp.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryBus } from '@parley/bus';
@@ -15,18 +13,25 @@ import { loadConfig } from '@parley/config';
 import { routeSubject } from '@parley/routing';
 import type { Envelope } from '@parley/routing';
 import { createLogger, createMetrics } from '@parley/telemetry';
-import { removeTempDir, tempDir } from '@parley/testkit';
+import {
+  DEBIAN_PYTHON,
+  exitWithin,
+  hasPythonModule,
+  killJsonLines,
+  lastJsonLine,
+  removeTempDir,
+  spawnJsonLines,
+  tempDir,
+} from '@parley/testkit';
+import type { JsonLinesProcess } from '@parley/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startComponents } from '../../src/component/index.js';
 import type { Components } from '../../src/component/index.js';
 import { until } from './raw-component.js';
 
-const PYTHON = '/usr/bin/python3';
-const haveSlixmpp =
-  spawnSync(PYTHON, ['-c', 'import slixmpp.componentxmpp'], { stdio: 'ignore', timeout: 20_000 })
-    .status === 0;
+const haveSlixmpp = hasPythonModule('slixmpp.componentxmpp');
 if (!haveSlixmpp)
-  console.warn(`${PYTHON} cannot import slixmpp: skipping the component interop test`);
+  console.warn(`${DEBIAN_PYTHON} cannot import slixmpp: skipping the component interop test`);
 
 const DOMAIN = 'echo.example.org';
 const SECRET = 'echo-secret-42';
@@ -80,48 +85,14 @@ async def main():
 asyncio.run(main())
 `;
 
-interface Child {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  err: string;
-  exit: Promise<number | null>;
-}
-
-function runPython(script: string, args: string[]): Child {
-  const proc = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const child: Child = { proc, lines: [], err: '', exit: Promise.resolve(null) };
-  let buf = '';
-  proc.stdout!.setEncoding('utf8');
-  proc.stdout!.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      try {
-        child.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not one of the script's JSON lines
-      }
-    }
-  });
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (d: string) => (child.err += d));
-  child.exit = new Promise((resolve) => proc.on('close', (code) => resolve(code)));
-  return child;
-}
-
 describe.skipIf(!haveSlixmpp)('interop: slixmpp ComponentXMPP as an external component', () => {
   let dir: string | undefined;
-  let child: Child | undefined;
+  let child: JsonLinesProcess | undefined;
   let node: Components | undefined;
   let bus: MemoryBus | undefined;
 
   afterEach(async () => {
-    if (child !== undefined && child.proc.exitCode === null && child.proc.signalCode === null) {
-      child.proc.kill('SIGKILL');
-      await child.exit;
-    }
+    if (child !== undefined) await killJsonLines(child);
     await node?.stop();
     await bus?.close();
     if (dir !== undefined) await removeTempDir(dir);
@@ -150,7 +121,7 @@ describe.skipIf(!haveSlixmpp)('interop: slixmpp ComponentXMPP as an external com
     dir = await tempDir('parley-component-interop');
     const script = join(dir, 'echo_component.py');
     await writeFile(script, SCRIPT);
-    const c = runPython(script, [String(node.port), DOMAIN, SECRET]);
+    const c = spawnJsonLines(DEBIAN_PYTHON, [script, String(node.port), DOMAIN, SECRET]);
     child = c;
     const n = node;
     const failure = () => `stderr: ${c.err}`;
@@ -181,13 +152,8 @@ describe.skipIf(!haveSlixmpp)('interop: slixmpp ComponentXMPP as an external com
     });
     expect(echoed.xml).toContain('<body>echo: hello component</body>');
 
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([
-      c.exit,
-      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 25_000))),
-    ]).finally(() => clearTimeout(timer));
-    expect(code, failure()).toBe(0);
-    const result = c.lines[c.lines.length - 1]!;
+    expect(await exitWithin(c, 25_000), failure()).toBe(0);
+    const result = lastJsonLine(c);
     expect(result).toMatchObject({
       ready: true,
       disconnected: true,

@@ -125,6 +125,30 @@ export class RawComponent {
   }
 }
 
+/** The raw components a test opens, all destroyed by `destroyAll()` (in afterEach). */
+export class RawComponents {
+  private readonly tracked: RawComponent[] = [];
+
+  /** {@link RawComponent.open}, destroyed with the others. */
+  async open(port: number): Promise<RawComponent> {
+    return this.track(await RawComponent.open(port));
+  }
+
+  /** {@link RawComponent.connected}, destroyed with the others. */
+  async connected(port: number, domain: string, secret: string): Promise<RawComponent> {
+    return this.track(await RawComponent.connected(port, domain, secret));
+  }
+
+  destroyAll(): void {
+    for (const c of this.tracked.splice(0)) c.destroy();
+  }
+
+  private track(c: RawComponent): RawComponent {
+    this.tracked.push(c);
+    return c;
+  }
+}
+
 /** Bounded wait for a condition that changes outside any socket (e.g. a callback was called). */
 export async function until(cond: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
