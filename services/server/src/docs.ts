@@ -43,7 +43,6 @@ export function xepsMarkdown(): string {
     '| RFC 7622 | Address format (PRECIS) | libs/jid |',
     '| XEP-0114 | Jabber Component Protocol (external components, `components.*`) | s2s |',
     '| XEP-0156 | Discovering alternative connection methods (host-meta on the WebSocket listeners) | gateway |',
-    '| XEP-0160 | Best practices for handling offline messages | session-registry |',
     '| XEP-0185 | Dialback key generation and validation | s2s |',
     '| XEP-0203 | Delayed delivery (on offline messages) | session-registry |',
     '| XEP-0220 | Server Dialback (`s2s.*`; off with `s2s.secureAuth`) | s2s |',

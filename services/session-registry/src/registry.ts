@@ -12,6 +12,7 @@ import {
 } from '@parley/routing';
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
+import type { Element } from '@parley/xml';
 import { startAdminControl } from './admin/admin-control.js';
 import type { RegistryDeps } from './registry-context.js';
 import { RegistryContext, fromRecord, toRecord } from './registry-context.js';
@@ -65,6 +66,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
   const startedAt = Date.now();
   const features = { server: [] as string[], account: [] as string[] };
   const identities = { server: [] as Identity[], account: [] as Identity[] };
+  const infoForms = { server: [] as Element[], account: [] as Element[] };
   const discoItems: DiscoItem[] = [];
   const services = new ServiceRegistry();
   const contextFor = (module: string): ModuleContext => ({
@@ -83,6 +85,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     identity: (id, scope = 'server') => void identities[scope].push(id),
     features: (scope) => [...new Set(features[scope])],
     identities: (scope) => identities[scope],
+    infoForm: (form, scope = 'server') => void infoForms[scope].push(form),
+    infoForms: (scope) => infoForms[scope],
     onOutbound: (f, priority = Priority.normal) => core.hooks.outbound.add(f, priority, module),
     onInbound: (f, priority = Priority.normal) => core.hooks.inbound.add(f, priority, module),
     onMessageDelivered: (h, priority = Priority.normal) =>

@@ -2,10 +2,12 @@ import { avatarModule } from './user-data/avatar.js';
 import { blockingModule } from './privacy/blocking.js';
 import { bookmarksModule } from './user-data/bookmarks.js';
 import { carbonsModule } from './carbons/carbons.js';
+import { contactAddressesModule } from './discovery/contact-addresses.js';
 import { discoModule } from './discovery/disco.js';
 import { lastActivityModule } from './server-info/last.js';
 import { mamModule } from './archive/mam.js';
 import { mucServiceModule } from './discovery/conference-listing.js';
+import { offlineFeatureModule } from './discovery/offline-feature.js';
 import { pepModule } from './pubsub/pep.js';
 import { pingModule } from './server-info/ping.js';
 import { privateModule } from './user-data/private.js';
@@ -30,6 +32,8 @@ export const builtinModules: readonly ServerModule[] = [
   lastActivityModule,
   timeModule,
   registerFeatureModule,
+  offlineFeatureModule,
+  contactAddressesModule,
   blockingModule,
   mamModule,
   carbonsModule,

@@ -80,6 +80,12 @@ export interface ModuleContext {
   identity(identity: Identity, scope?: 'server' | 'account'): void;
   features(scope: 'server' | 'account'): string[];
   identities(scope: 'server' | 'account'): Identity[];
+  /**
+   * Adds an XEP-0128 extension (a `jabber:x:data` form of type result with
+   * a hidden FORM_TYPE) to the disco#info of the server or of every account.
+   */
+  infoForm(form: Element, scope?: 'server' | 'account'): void;
+  infoForms(scope: 'server' | 'account'): Element[];
   /** Time the service started (ms since epoch). */
   readonly startedAt: number;
 

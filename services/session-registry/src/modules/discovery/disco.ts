@@ -6,11 +6,18 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Identity, ServerModule } from '../types.js';
 
-function infoResult(node: string | undefined, identities: Identity[], features: string[]): Element {
+function infoResult(
+  node: string | undefined,
+  identities: Identity[],
+  features: string[],
+  forms: readonly Element[] = [],
+): Element {
   const q = xml('query', { xmlns: NS_DISCO_INFO, node });
   for (const id of identities)
     q.c('identity', { category: id.category, type: id.type, name: id.name });
   for (const f of [...new Set(features)].sort()) q.c('feature', { var: f });
+  // XEP-0128 extensions (e.g. XEP-0157 contact addresses).
+  for (const form of forms) q.append(form.clone());
   return q;
 }
 
@@ -68,7 +75,12 @@ export const discoModule: ServerModule = {
     ctx.serverIq('get', NS_DISCO_INFO, async ({ payload }) => {
       const node = payload.attr('node');
       if (node !== undefined) throw itemNotFound();
-      return infoResult(node, ctx.identities('server'), ctx.features('server'));
+      return infoResult(
+        node,
+        ctx.identities('server'),
+        ctx.features('server'),
+        ctx.infoForms('server'),
+      );
     });
     ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload, to }) => {
       if (payload.attr('node') !== undefined) throw itemNotFound();
@@ -81,7 +93,12 @@ export const discoModule: ServerModule = {
     ctx.accountIq('get', NS_DISCO_INFO, async ({ payload, from, to }) => {
       const node = payload.attr('node');
       if (node === undefined) {
-        return infoResult(undefined, ctx.identities('account'), ctx.features('account'));
+        return infoResult(
+          undefined,
+          ctx.identities('account'),
+          ctx.features('account'),
+          ctx.infoForms('account'),
+        );
       }
       for (const p of providers) {
         const found = await p.info(to.toBareString(), node, from);
