@@ -11,7 +11,7 @@ import { FEDERATION_DOMAIN_SUFFIX } from './federation-pki.js';
 import { startServerProcess } from './server-process.js';
 import { canConnect } from './wait-for-port.js';
 import type { ServerProcess } from './server-process.js';
-import { removeTempDir, tempDir } from './temp-dir.js';
+import { startInTempDir, stopAndRemove } from './temp-dir-server.js';
 
 export type DnsRecord =
   | { type: 'A'; name: string; address: string }
@@ -185,8 +185,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
   const zones = opts.zones ?? defaultZones(opts.records);
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
-  const dir = await tempDir('parley-dns');
-  try {
+  return startInTempDir('parley-dns', async (dir) => {
     const logFile = join(dir, 'dnsmasq.log');
     const first = Math.floor(Math.random() * 250) + 2;
     let proc: ServerProcess | undefined;
@@ -241,7 +240,6 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         '',
       ].join('\n'),
     );
-    let stopping: Promise<void> | undefined;
     return {
       host,
       port: 53,
@@ -251,14 +249,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       logFile,
       records: [...opts.records],
       output: () => server.output(),
-      stop: () =>
-        (stopping ??= (async () => {
-          await server.stop();
-          await removeTempDir(dir);
-        })()),
+      stop: stopAndRemove(server, dir),
     };
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+  });
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { TestkitError } from './errors.js';
 import { startServerProcess } from './server-process.js';
-import { removeTempDir, tempDir } from './temp-dir.js';
+import { runningPeer, startInTempDir } from './temp-dir-server.js';
 import { waitForPort } from './wait-for-port.js';
 import { peerPorts, waitUntil } from './xmpp-peer.js';
 import type { XmppPeer, XmppPeerOptions } from './xmpp-peer.js';
@@ -173,8 +173,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<XmppPeer> {
     throw new TestkitError('start-failed', 'startEjabberd needs root (unshare --mount)');
   }
   const ports = await peerPorts(opts);
-  const dir = await tempDir('parley-ejabberd');
-  try {
+  return startInTempDir('parley-ejabberd', async (dir) => {
     const spool = join(dir, 'spool');
     const logs = join(dir, 'logs');
     await mkdir(spool);
@@ -272,25 +271,6 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<XmppPeer> {
       );
     }
 
-    let stopping: Promise<void> | undefined;
-    return {
-      domain: opts.domain,
-      mucDomain: opts.muc === true ? `conference.${opts.domain}` : undefined,
-      host: '127.0.0.1',
-      ...ports,
-      pid: proc.pid,
-      dir,
-      configFile,
-      logFile,
-      output: () => proc.output(),
-      stop: () =>
-        (stopping ??= (async () => {
-          await proc.stop();
-          await removeTempDir(dir);
-        })()),
-    };
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+    return runningPeer(opts, ports, proc, { dir, configFile, logFile });
+  });
 }

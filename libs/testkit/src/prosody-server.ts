@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { findBinary } from './binaries.js';
 import { TestkitError } from './errors.js';
 import { startServerProcess } from './server-process.js';
-import { removeTempDir, tempDir } from './temp-dir.js';
+import { runningPeer, startInTempDir } from './temp-dir-server.js';
 import { waitForPort } from './wait-for-port.js';
 import { peerPorts } from './xmpp-peer.js';
 import type { XmppPeer, XmppPeerOptions } from './xmpp-peer.js';
@@ -105,8 +105,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<XmppPeer> {
     throw new TestkitError('binary-not-found', 'prosody/prosodyctl not found (install prosody)');
   }
   const ports = await peerPorts(opts);
-  const dir = await tempDir('parley-prosody');
-  try {
+  return startInTempDir('parley-prosody', async (dir) => {
     const paths = {
       dir,
       dataDir: join(dir, 'data'),
@@ -157,25 +156,6 @@ export async function startProsody(opts: ProsodyOptions): Promise<XmppPeer> {
         `prosody: s2s port ${ports.s2sPort}: ${s2s.reason}; output:\n${proc.output()}`,
       );
     }
-    let stopping: Promise<void> | undefined;
-    return {
-      domain: opts.domain,
-      mucDomain: opts.muc === true ? `conference.${opts.domain}` : undefined,
-      host: '127.0.0.1',
-      ...ports,
-      pid: proc.pid,
-      dir,
-      configFile,
-      logFile: paths.logFile,
-      output: () => proc.output(),
-      stop: () =>
-        (stopping ??= (async () => {
-          await proc.stop();
-          await removeTempDir(dir);
-        })()),
-    };
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+    return runningPeer(opts, ports, proc, { dir, configFile, logFile: paths.logFile });
+  });
 }

@@ -22,7 +22,7 @@ import {
   hasPythonModule,
   DEBIAN_PYTHON,
 } from '../src/index.js';
-import type { DnsServer, FederationPki, S2sAuth, XmppPeer } from '../src/index.js';
+import type { DnsServer, FederationPki, S2sAuth, XmppPeer, XmppPeerOptions } from '../src/index.js';
 
 const run = promisify(execFile);
 const PYTHON = DEBIAN_PYTHON;
@@ -82,6 +82,22 @@ describe.skipIf(!canRun)('federation peers (Prosody, ejabberd, dnsmasq)', () => 
     await pki?.remove();
   });
 
+  /** A peer for `domain` on its reserved ports, with TLS (`certFile`), MUC and the user `user`. */
+  const peerOptions = (
+    domain: string,
+    certFile: string,
+    user: string,
+    s2sAuth: S2sAuth,
+  ): XmppPeerOptions => ({
+    domain,
+    ...ports.get(domain),
+    dns,
+    tls: { certFile, keyFile: pki.cert(domain).keyFile, caFile: pki.caFile },
+    users: [{ user, password: `${user}-secret` }],
+    muc: true,
+    s2sAuth,
+  });
+
   it('the DNS server answers the test domains only', async () => {
     const { Resolver } = await import('node:dns/promises');
     const resolver = new Resolver({ timeout: 1000, tries: 1 });
@@ -128,34 +144,11 @@ describe.skipIf(!canRun)('federation peers (Prosody, ejabberd, dnsmasq)', () => 
       const b = ejabberdDomain(mode);
       const peers: XmppPeer[] = [];
       try {
+        const started = (p: XmppPeer): XmppPeer => (peers.push(p), p);
         const [prosody, ejabberd] = await Promise.all([
-          startProsody({
-            domain: a,
-            ...ports.get(a),
-            dns,
-            // ejabberd 23.01 cannot check a certificate with an XmppAddr (see FederationCert).
-            tls: {
-              certFile: pki.cert(a).dnsOnlyCertFile,
-              keyFile: pki.cert(a).keyFile,
-              caFile: pki.caFile,
-            },
-            users: [{ user: 'alice', password: 'alice-secret' }],
-            muc: true,
-            s2sAuth: mode,
-          }).then((p) => (peers.push(p), p)),
-          startEjabberd({
-            domain: b,
-            ...ports.get(b),
-            dns,
-            tls: {
-              certFile: pki.cert(b).certFile,
-              keyFile: pki.cert(b).keyFile,
-              caFile: pki.caFile,
-            },
-            users: [{ user: 'bob', password: 'bob-secret' }],
-            muc: true,
-            s2sAuth: mode,
-          }).then((p) => (peers.push(p), p)),
+          // ejabberd 23.01 cannot check a certificate with an XmppAddr (see FederationCert).
+          startProsody(peerOptions(a, pki.cert(a).dnsOnlyCertFile, 'alice', mode)).then(started),
+          startEjabberd(peerOptions(b, pki.cert(b).certFile, 'bob', mode)).then(started),
         ]);
 
         const body = `hello over ${mode}`;
