@@ -6,6 +6,7 @@ import { bool, durationMs, int, list, oneOf, optionalStr, port, str } from './sc
 import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './security-schema.js';
 import { componentsSchema, s2sSchema } from './federation-schema.js';
+import { uploadSchema } from './upload-schema.js';
 import { contactSchema } from './contact-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
@@ -500,6 +501,7 @@ export const configSchema: SchemaFor<Config> = {
   contact: contactSchema,
   s2s: s2sSchema,
   components: componentsSchema,
+  upload: uploadSchema,
   admin: {
     enabled: bool({
       default: false,

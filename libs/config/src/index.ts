@@ -18,6 +18,7 @@ export type {
 export { parseAdminToken } from './admin-tokens.js';
 export { parseComponent } from './components-field.js';
 export type { ComponentConfig, ComponentsConfig, S2sConfig } from './federation-types.js';
+export type { UploadConfig, UploadS3Config } from './upload-types.js';
 export type { ContactConfig } from './contact-types.js';
 export { parseAddressRange } from './address-range.js';
 export type { AddressRange } from './address-range.js';

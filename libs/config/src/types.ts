@@ -3,6 +3,7 @@ import type { Field } from './schema.js';
 import type { ContactConfig } from './contact-types.js';
 import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
+import type { UploadConfig } from './upload-types.js';
 
 export type SaslMechanismName =
   'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
@@ -228,6 +229,8 @@ export interface Config {
   s2s: S2sConfig;
   /** External components (XEP-0114). */
   components: ComponentsConfig;
+  /** XEP-0363 HTTP File Upload (docs/upload.md). */
+  upload: UploadConfig;
   /** The admin REST API (services/admin-api). */
   admin: {
     enabled: boolean;
