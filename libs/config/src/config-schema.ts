@@ -8,6 +8,7 @@ import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './
 import { componentsSchema, s2sSchema } from './federation-schema.js';
 import { uploadSchema } from './upload-schema.js';
 import { contactSchema } from './contact-schema.js';
+import { extdiscoSchema } from './extdisco-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   'SCRAM-SHA-256-PLUS',
@@ -499,6 +500,7 @@ export const configSchema: SchemaFor<Config> = {
     },
   },
   contact: contactSchema,
+  extdisco: extdiscoSchema,
   s2s: s2sSchema,
   components: componentsSchema,
   upload: uploadSchema,

@@ -20,6 +20,7 @@ export { parseComponent } from './components-field.js';
 export type { ComponentConfig, ComponentsConfig, S2sConfig } from './federation-types.js';
 export type { UploadConfig, UploadS3Config } from './upload-types.js';
 export type { ContactConfig } from './contact-types.js';
+export type { ExtdiscoConfig } from './extdisco-types.js';
 export { parseAddressRange } from './address-range.js';
 export type { AddressRange } from './address-range.js';
 export {

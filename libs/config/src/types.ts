@@ -1,6 +1,7 @@
 import type { PostgresStoreConfig } from './postgres-config.js';
 import type { Field } from './schema.js';
 import type { ContactConfig } from './contact-types.js';
+import type { ExtdiscoConfig } from './extdisco-types.js';
 import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 import type { UploadConfig } from './upload-types.js';
@@ -225,6 +226,8 @@ export interface Config {
   };
   /** The server's contact addresses (XEP-0157), advertised in service discovery. */
   contact: ContactConfig;
+  /** External services (XEP-0215): STUN/TURN servers for calls. */
+  extdisco: ExtdiscoConfig;
   /** Federation with other XMPP servers (services/s2s). */
   s2s: S2sConfig;
   /** External components (XEP-0114). */
