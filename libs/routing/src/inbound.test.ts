@@ -15,6 +15,7 @@ const config = (enabled = true, federation = false) => ({
   routing: { partitions: 64 },
   muc: { enabled, subdomain: 'conference', partitions: 16 },
   pubsub: { enabled: true, subdomain: 'pubsub' },
+  upload: { enabled, subdomain: 'upload' },
   s2s: { enabled: federation, partitions: 8 },
   components: { list: [{ domain: 'bot.example.org' }] },
 });
@@ -47,6 +48,16 @@ describe('inbound routing: MUC, registry and S2S subjects', () => {
     expect(inboundSubject('pubsub.other.net', 'pubsub.other.net', routes)).toBe(
       routeSubject('pubsub.other.net', 64),
     );
+  });
+
+  it('hosts upload.<domain> at the registry partitions when upload is enabled', () => {
+    const routes = inboundRoutes(config());
+    expect(inboundSubject('upload.example.org', 'upload.example.org', routes)).toBe(
+      routeSubject('upload.example.org', 64),
+    );
+    const off = inboundRoutes(config(false));
+    expect(off.hosted.has('upload.example.org')).toBe(false);
+    expect(inboundSubject('upload.example.org', 'upload.example.org', off)).toBeUndefined();
   });
 
   it('sends stanzas for components, and for remote domains when federating, to the S2S partitions', () => {

@@ -4,7 +4,7 @@
  *
  * - a MUC domain (room, occupant, the service): the MUC partition of the bare JID;
  * - a domain served here (an account, the domain itself, a service such as
- *   pubsub.<domain>): the registry partition of the bare JID;
+ *   pubsub.<domain> or upload.<domain>): the registry partition of the bare JID;
  * - an external component's domain (XEP-0114), or any other domain when
  *   federation is on: the S2S partition of the domain;
  * - otherwise nowhere: the domain cannot be reached (remote-server-not-found).
@@ -35,6 +35,7 @@ export function inboundRoutes(config: {
   routing: { partitions: number };
   muc: { enabled: boolean; subdomain: string; partitions: number };
   pubsub?: { enabled: boolean; subdomain: string };
+  upload?: { enabled: boolean; subdomain: string };
   s2s?: { enabled: boolean; partitions: number };
   components?: { list: readonly { domain: string }[] };
 }): InboundRoutes {
@@ -42,6 +43,8 @@ export function inboundRoutes(config: {
   const hosted = new Set(domains);
   if (config.pubsub?.enabled === true)
     for (const d of domains) hosted.add(`${config.pubsub.subdomain}.${d}`);
+  if (config.upload?.enabled === true)
+    for (const d of domains) hosted.add(`${config.upload.subdomain}.${d}`);
   return {
     partitions: config.routing.partitions,
     mucPartitions: config.muc.partitions,
