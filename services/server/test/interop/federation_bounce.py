@@ -14,54 +14,29 @@ The last stdout line is {"ok": bool, "error": "..."?, "bounce": {"from": "...",
 error message for the sent stanza (same id) came back within the timeout.
 """
 import asyncio
-import json
-import sys
 
-import slixmpp
-
-TIMEOUT = 20
+from federation_scenario import TIMEOUT, User, expect, run
 
 
-class User(slixmpp.ClientXMPP):
+class Sender(User):
+    """A User that also keeps the error messages that come back to it."""
+
     def __init__(self, spec, ca):
-        super().__init__(spec["jid"], spec["password"])
-        self.port = spec["port"]
-        self.ca_certs = ca
+        super().__init__(spec, ca)
         self.errors = asyncio.Queue()
-        self.online = asyncio.get_event_loop().create_future()
-        self.add_event_handler("session_start", self._started)
-        self.add_event_handler("failed_all_auth", self._failed("authentication failed"))
-        self.add_event_handler("connection_failed", self._failed("connection failed"))
         self.add_event_handler("message_error", self.errors.put_nowait)
-
-    async def _started(self, _event):
-        self.send_presence()
-        if not self.online.done():
-            self.online.set_result(True)
-
-    def _failed(self, reason):
-        def handler(event):
-            if not self.online.done():
-                self.online.set_exception(RuntimeError(f"{self.boundjid.bare}: {reason}: {event}"))
-
-        return handler
 
 
 async def scenario(spec, result):
     t = spec.get("timeout", TIMEOUT)
-    user = User(spec["user"], spec["ca"])
-    user.connect(address=("127.0.0.1", user.port))
-    await asyncio.wait_for(user.online, t)
+    user = await Sender(spec["user"], spec["ca"]).login(t)
     try:
         msg = user.make_message(
             mto=spec["to"], mbody=spec.get("body", "will this arrive?"), mtype="chat"
         )
         msg["id"] = "bounce-1"
         msg.send()
-        while True:
-            err = await asyncio.wait_for(user.errors.get(), t)
-            if err["id"] == "bounce-1":
-                break
+        err = await expect(user.errors, lambda e: e["id"] == "bounce-1", t)
         result["bounce"] = {
             "from": str(err["from"]),
             "type": err["type"],
@@ -75,19 +50,5 @@ async def scenario(spec, result):
         await asyncio.sleep(0.1)
 
 
-def main():
-    spec = json.loads(sys.argv[1])
-    result = {"ok": False}
-    loop = asyncio.get_event_loop()
-    try:
-        loop.run_until_complete(scenario(spec, result))
-    except asyncio.TimeoutError as err:
-        result["error"] = f"timed out: {err}"
-    except Exception as err:  # report anything as the result line
-        result["error"] = f"{type(err).__name__}: {err}"
-    print(json.dumps(result), flush=True)
-    sys.exit(0 if result["ok"] else 1)
-
-
 if __name__ == "__main__":
-    main()
+    run(scenario)

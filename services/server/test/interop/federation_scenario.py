@@ -212,12 +212,14 @@ async def scenario(spec, result):
         await asyncio.sleep(0.1)
 
 
-def main():
+def run(play):
+    """Runs `await play(spec, result)` with the JSON spec of argv[1], prints the
+    result as the last stdout line and exits 0 when it says ok."""
     spec = json.loads(sys.argv[1])
     result = {"ok": False}
     loop = asyncio.get_event_loop()
     try:
-        loop.run_until_complete(scenario(spec, result))
+        loop.run_until_complete(play(spec, result))
     except asyncio.TimeoutError as err:
         result["error"] = f"timed out: {err}"
     except Exception as err:  # report anything as the result line
@@ -227,4 +229,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(scenario)
