@@ -32,3 +32,4 @@ export {
   TLS_EXPORTER_LABEL,
   tlsChannelBinding,
 } from './tls-channel-binding.js';
+export type { TlsChannelBindingOptions } from './tls-channel-binding.js';

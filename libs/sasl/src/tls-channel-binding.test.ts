@@ -19,7 +19,10 @@ const key = readFileSync(new URL('./testdata/key.pem', import.meta.url));
 const cert = readFileSync(new URL('./testdata/cert.pem', import.meta.url));
 
 /** Connects a client to a fresh TLS server; returns both ends' binding sources. */
-async function connectPair(version: SecureVersion): Promise<{
+async function connectPair(
+  version: SecureVersion,
+  serverOpts: Parameters<typeof tlsChannelBinding>[2] = {},
+): Promise<{
   server: ChannelBindingSource;
   client: ChannelBindingSource;
   close: () => void;
@@ -35,7 +38,7 @@ async function connectPair(version: SecureVersion): Promise<{
   });
   const serverSocket = await accepted;
   return {
-    server: tlsChannelBinding(serverSocket, 'server'),
+    server: tlsChannelBinding(serverSocket, 'server', serverOpts),
     client: tlsChannelBinding(clientSocket, 'client'),
     close: () => {
       clientSocket.destroy();
@@ -72,6 +75,22 @@ describe('tlsChannelBinding', () => {
     } finally {
       pair.close();
     }
+  });
+
+  it('takes the server certificate from the caller, computes each type once and none after close', async () => {
+    const pair = await connectPair('TLSv1.3', { serverCertificate: der(cert) });
+    try {
+      expect(pair.server.types).toEqual(['tls-exporter', 'tls-server-end-point']);
+      const endPoint = pair.server.get('tls-server-end-point');
+      expect(endPoint).toEqual(pair.client.get('tls-server-end-point'));
+      expect(pair.server.get('tls-server-end-point')).toBe(endPoint);
+      const exporter = pair.server.get('tls-exporter');
+      expect(exporter).toEqual(pair.client.get('tls-exporter'));
+      expect(pair.server.get('tls-exporter')).toBe(exporter);
+    } finally {
+      pair.close();
+    }
+    expect(pair.server.get('tls-exporter')).toBeUndefined();
   });
 
   it('gives both ends the same tls-unique data on TLS 1.2, and no tls-exporter', async () => {

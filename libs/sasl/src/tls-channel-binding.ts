@@ -87,22 +87,48 @@ function serverCertificate(socket: TLSSocket, role: 'server' | 'client'): Buffer
   return cert.raw;
 }
 
+export interface TlsChannelBindingOptions {
+  /**
+   * The DER certificate of the server end of the connection, when the caller
+   * knows it (a server passes its own): saves reading it back from the
+   * socket, which builds a full JavaScript object of the certificate, on
+   * every connection.
+   */
+  serverCertificate?: Buffer;
+}
+
 /**
  * Channel binding source of an established TLS connection, for either end
  * (`role` says which end `socket` is). Create it after the handshake
  * (`secureConnect` / `secureConnection`): the offered types depend on the
  * negotiated protocol version. tls-exporter is offered on TLS 1.3 only,
  * tls-unique on earlier versions only (it is undefined for TLS 1.3).
+ *
+ * Nothing is computed up front: each type's data is computed the first time
+ * it is asked for and kept (a server offers the types on every connection
+ * but most clients never use channel binding). `types` lists the types that
+ * can be computed: tls-server-end-point only when the certificate's signature
+ * algorithm names a hash.
  */
 export function tlsChannelBinding(
   socket: TLSSocket,
   role: 'server' | 'client',
+  opts: TlsChannelBindingOptions = {},
 ): ChannelBindingSource {
   const protocol = socket.getProtocol();
   const tls13 = protocol === 'TLSv1.3';
-  const get = (type: ChannelBindingType): Buffer | undefined => {
-    // Keying material and handshake messages are gone once the socket is.
-    if (socket.destroyed) return undefined;
+  const known = new Map<ChannelBindingType, Buffer | undefined>();
+  let certificate: Buffer | undefined | null = null;
+  const serverDer = (): Buffer | undefined => {
+    if (certificate === null) {
+      certificate =
+        role === 'server' && opts.serverCertificate !== undefined
+          ? opts.serverCertificate
+          : serverCertificate(socket, role);
+    }
+    return certificate;
+  };
+  const compute = (type: ChannelBindingType): Buffer | undefined => {
     switch (type) {
       case 'tls-exporter':
         return tls13
@@ -117,13 +143,40 @@ export function tlsChannelBinding(
         return own ? socket.getFinished() : socket.getPeerFinished();
       }
       case 'tls-server-end-point': {
-        const der = serverCertificate(socket, role);
+        const der = serverDer();
         return der === undefined ? undefined : serverEndPointBinding(der);
+      }
+    }
+  };
+  const get = (type: ChannelBindingType): Buffer | undefined => {
+    // Keying material and handshake messages are gone once the socket is.
+    if (socket.destroyed) return undefined;
+    if (known.has(type)) return known.get(type);
+    const data = compute(type);
+    known.set(type, data);
+    return data;
+  };
+  const possible = (type: ChannelBindingType): boolean => {
+    if (socket.destroyed || protocol === null) return false;
+    switch (type) {
+      case 'tls-exporter':
+        return tls13;
+      case 'tls-unique':
+        return !tls13;
+      case 'tls-server-end-point': {
+        const der = serverDer();
+        return der !== undefined && serverEndPointHash(der) !== undefined;
       }
     }
   };
   const candidates: ChannelBindingType[] = tls13
     ? ['tls-exporter', 'tls-server-end-point']
     : ['tls-unique', 'tls-server-end-point'];
-  return { types: candidates.filter((type) => get(type) !== undefined), get };
+  let types: ChannelBindingType[] | undefined;
+  return {
+    get types() {
+      return (types ??= candidates.filter(possible));
+    },
+    get,
+  };
 }

@@ -10,7 +10,10 @@
  * XEP-0077 registration before authentication; roster versioning and
  * pre-approval, stream management and client state indication after).
  */
-import { channelBindingAvailable, tlsChannelBinding } from '@parley/sasl';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { TlsMaterial } from '@parley/process';
+import { tlsChannelBinding } from '@parley/sasl';
 import type { ChannelBindingSource } from '@parley/sasl';
 import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS } from '@parley/stanza';
 import { xml } from '@parley/xml';
@@ -52,11 +55,43 @@ export function featuresFor(conn: Connection): string {
   return features.toString();
 }
 
+/** Per TLS socket: the features and the <auth/> of one stream both ask for it. */
+const bindings = new WeakMap<TLSSocket, ChannelBindingSource | null>();
+/** The DER of each certificate the gateway presents, parsed once. */
+const certificates = new WeakMap<TlsMaterial, Buffer | null>();
+
+function ownCertificate(material: TlsMaterial): Buffer | undefined {
+  let der = certificates.get(material);
+  if (der === undefined) {
+    try {
+      der = new X509Certificate(material.cert).raw;
+    } catch {
+      der = null;
+    }
+    certificates.set(material, der);
+  }
+  return der ?? undefined;
+}
+
 export function connectionChannelBinding(conn: Connection): ChannelBindingSource | undefined {
   const socket = conn.transport.tlsSocket();
   if (socket === undefined) return undefined;
-  const source = tlsChannelBinding(socket, 'server');
-  return channelBindingAvailable(source) ? source : undefined;
+  let source = bindings.get(socket);
+  if (source === undefined) {
+    // Every listener presents conn.ctx.tls (STARTTLS, direct TLS, wss): its
+    // certificate is the one tls-server-end-point hashes, without reading it
+    // back from each socket.
+    const serverCertificate = ownCertificate(conn.ctx.tls);
+    const created = tlsChannelBinding(
+      socket,
+      'server',
+      serverCertificate === undefined ? {} : { serverCertificate },
+    );
+    // `types` lists only what can be computed; nothing is computed until a -PLUS exchange asks.
+    source = created.types.length > 0 ? created : null;
+    bindings.set(socket, source);
+  }
+  return source ?? undefined;
 }
 
 function channelBindingFeature(cb: ChannelBindingSource): Element {
