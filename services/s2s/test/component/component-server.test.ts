@@ -61,6 +61,12 @@ const open = (port: number) => clients.open(port);
 const connected = (port: number, domain = DOMAIN, secret = SECRET) =>
   clients.connected(port, domain, secret);
 
+/** A server with a component of DOMAIN connected to it. */
+async function startConnected(): Promise<{ h: Harness; c: RawComponent }> {
+  const h = await start();
+  return { h, c: await connected(h.port) };
+}
+
 /** Opens a stream to DOMAIN and sends the handshake for `secret`, without waiting for the answer. */
 async function handshake(c: RawComponent, secret: string): Promise<void> {
   c.send(componentHeader(DOMAIN));
@@ -155,8 +161,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('closes the stream with not-well-formed on malformed XML', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send(`<message from='a@${DOMAIN}' to='u@example.org'><body>x</bod></message>`);
     await c.waitFor(streamErrorOf('not-well-formed'));
     await c.waitClosed();
@@ -172,8 +177,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('takes stanzas from any address at the component domain, normalized, with whitespace keepalives between them', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send(' \n ');
     c.send(
       `<message from='Alice@BOT.example.org/R' to='Bob@Example.org' id='m1' type='chat'><body>hello</body></message>`,
@@ -193,8 +197,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('writes stanzas to the component in its own namespace', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     const before = c.data.length;
     expect(
       h.server.send(
@@ -211,8 +214,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('closes the stream with invalid-from for a from at another domain, or at a subdomain', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send(`<message from='admin@example.org' to='u@example.org'><body>x</body></message>`);
     await c.waitFor(streamErrorOf('invalid-from'));
     await c.waitClosed();
@@ -224,8 +226,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('closes the stream with improper-addressing for a stanza without to or from', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send(`<message from='a@${DOMAIN}'><body>x</body></message>`);
     await c.waitFor(streamErrorOf('improper-addressing'));
     const d = await connected(h.port);
@@ -234,8 +235,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('answers a malformed to with the stanza error jid-malformed and keeps the stream', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send(
       `<iq from='a@${DOMAIN}' to='bad@@example.org' id='q1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>`,
     );
@@ -252,8 +252,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('closes the stream with unsupported-stanza-type for a non-stanza element', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { c } = await startConnected();
     c.send(`<foo xmlns='urn:example:foo'/>`);
     await c.waitFor(streamErrorOf('unsupported-stanza-type'));
   });
@@ -288,8 +287,7 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('answers the component closing the stream with its own close', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.send('</stream:stream>');
     await c.waitFor((d) => d.endsWith('<handshake/></stream:stream>'));
     c.socket.end();
@@ -300,16 +298,14 @@ describe('ComponentServer (XEP-0114 accept)', () => {
   });
 
   it('notices a component that drops the connection', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     c.destroy();
     await until(() => h.events.includes(`down ${DOMAIN}`), 5_000, 'the disconnect');
     expect(h.server.connected(DOMAIN)).toBe(false);
   });
 
   it('closes every component stream with system-shutdown on close()', async () => {
-    const h = await start();
-    const c = await connected(h.port);
+    const { h, c } = await startConnected();
     const closing = h.server.close();
     await c.waitFor(streamErrorOf('system-shutdown'));
     c.socket.end();
