@@ -379,11 +379,14 @@ export function serverFigures(
   if (!start || !full) return out;
   // Sessions when the snapshot was taken: the sample closest in time.
   const tFull = (full.at - (snaps['start']?.at ?? full.at)) / 1000;
-  const atFull = series.reduce<SecondSample | undefined>(
-    (best, s) =>
-      best === undefined || Math.abs(s.t - tFull) < Math.abs(best.t - tFull) ? s : best,
-    undefined,
-  );
+  // Worker counters reach the coordinator once a second: the first sample a bit after the snapshot.
+  const atFull =
+    series.find((s) => s.t >= tFull + 1.2) ??
+    series.reduce<SecondSample | undefined>(
+      (best, s) =>
+        best === undefined || Math.abs(s.t - tFull) < Math.abs(best.t - tFull) ? s : best,
+      undefined,
+    );
   const sessions = atFull?.connected ?? 0;
   out['snapshotAt'] = fullKey;
   out['sessionsAtSnapshot'] = sessions;

@@ -102,7 +102,7 @@ export async function spawnLocalCluster(opts: ClusterTargetOptions): Promise<Tar
     }
     nats = await startNatsServer({
       jetstream: true,
-      args: ['-m', String(monitorPort), '--max_payload', '8MB'],
+      args: ['-m', String(monitorPort)],
     });
     opts.log(
       `cluster: nats-server pid ${nats.pid} (monitoring 127.0.0.1:${monitorPort}); starting ${opts.registries} registries, ${opts.mucs} MUC workers, ${opts.gateways} gateways`,
