@@ -3,9 +3,10 @@
 # nats-server, redis-server, PostgreSQL (initdb/postgres for the store tests),
 # the slixmpp client library, chromium (headless, for the Converse.js test),
 # and the federation peers of @parley/testkit (prosody with lua-unbound,
-# ejabberd, dnsmasq) as Debian packages. The prosody and ejabberd services the
-# packages may start are stopped and disabled again: the tests run their own
-# instances on loopback and need ports 5222/5269/5280 free.
+# ejabberd, dnsmasq) and coturn (XEP-0215 test) as Debian packages. The
+# prosody, ejabberd and coturn services the packages may start are stopped
+# and disabled again: the tests run their own instances on loopback and need
+# ports 5222/5269/5280/3478 free.
 # Does nothing when they are already there; needs root (or sudo) otherwise.
 set -euo pipefail
 missing=()
@@ -18,6 +19,7 @@ command -v prosody >/dev/null 2>&1 || missing+=(prosody)
 ls /usr/lib/*/liblua5.*-unbound.so.* >/dev/null 2>&1 || missing+=(lua-unbound)
 command -v ejabberdctl >/dev/null 2>&1 || [ -x /usr/sbin/ejabberdctl ] || missing+=(ejabberd)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing test dependencies: ${missing[*]}"
 SUDO=""
@@ -26,7 +28,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Packaged servers the tests do not want running (started unless policy-rc.d forbids it).
-for service in prosody ejabberd; do
+for service in prosody ejabberd coturn; do
   case " ${missing[*]} " in *" $service "*) ;; *) continue ;; esac
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true

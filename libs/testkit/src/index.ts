@@ -53,3 +53,5 @@ export type { EjabberdOptions } from './ejabberd-server.js';
 export { DEBIAN_PYTHON, hasPythonModule } from './python.js';
 export { exitWithin, killJsonLines, lastJsonLine, spawnJsonLines } from './json-lines-process.js';
 export type { JsonLinesOptions, JsonLinesProcess } from './json-lines-process.js';
+export { startTurnServer } from './turn-server.js';
+export type { TurnServer } from './turn-server.js';

@@ -4,6 +4,7 @@ import { bookmarksModule } from './user-data/bookmarks.js';
 import { carbonsModule } from './carbons/carbons.js';
 import { contactAddressesModule } from './discovery/contact-addresses.js';
 import { discoModule } from './discovery/disco.js';
+import { extdiscoModule } from './server-info/extdisco.js';
 import { lastActivityModule } from './server-info/last.js';
 import { mamModule } from './archive/mam.js';
 import { mucServiceModule } from './discovery/conference-listing.js';
@@ -31,6 +32,7 @@ export const builtinModules: readonly ServerModule[] = [
   versionModule,
   lastActivityModule,
   timeModule,
+  extdiscoModule,
   registerFeatureModule,
   offlineFeatureModule,
   contactAddressesModule,
