@@ -11,7 +11,8 @@ import { runScenario } from './scenarios/coordinator.js';
 import { SCENARIOS, scenarioByName } from './scenarios/registry.js';
 import { spawnLocalCluster, spawnSingle } from './scenarios/target.js';
 import type { Target } from './scenarios/target.js';
-import type { CommonConfig, ConfigValue, Scenario, ScenarioConfig } from './scenarios/types.js';
+import { scenarioConfig } from './scenarios/config.js';
+import type { CommonConfig } from './scenarios/types.js';
 import { workerMain } from './scenarios/worker.js';
 import { errorText, intList } from './util.js';
 
@@ -53,38 +54,6 @@ Load:
   --deadline S            hard limit of the whole run; workers are killed after it (default 1800)
   --out DIR               report directory (default /tmp/parley-loadtest/<scenario>-<time>)
 `;
-}
-
-function parseValue(field: ConfigValue, raw: string, name: string): ConfigValue {
-  if (typeof field === 'number') {
-    const n = Number(raw);
-    if (!Number.isFinite(n)) throw new Error(`--${name} needs a number, got ${raw}`);
-    return n;
-  }
-  if (typeof field === 'boolean') return raw !== 'false' && raw !== '0';
-  return raw;
-}
-
-/** Splits argv into the common options and the scenario's own (`--key value`). */
-export function scenarioConfig(
-  scenario: Scenario,
-  argv: string[],
-): { cfg: ScenarioConfig; rest: string[] } {
-  const cfg: ScenarioConfig = Object.fromEntries(
-    Object.entries(scenario.config).map(([k, f]) => [k, f.default]),
-  );
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--([A-Za-z][\w-]*)(?:=(.*))?$/.exec(a);
-    const key = m?.[1];
-    if (m && key !== undefined && key in scenario.config) {
-      const raw = m[2] ?? argv[++i];
-      if (raw === undefined) throw new Error(`--${key} needs a value`);
-      cfg[key] = parseValue(scenario.config[key]!.default, raw, key);
-    } else rest.push(a);
-  }
-  return { cfg, rest };
 }
 
 async function main(): Promise<number> {
