@@ -4,6 +4,7 @@ import { SaslError } from './errors.js';
 import { preparePassword } from './saslprep.js';
 import type { ScramHash } from './scram-crypto.js';
 import { constantTimeEqual, hi, keysFromSaltedPassword } from './scram-crypto.js';
+import type { VerifiedPasswords } from './verified-passwords.js';
 
 /**
  * SCRAM salted credentials for one hash (RFC 5802 section 3). Binary values
@@ -77,13 +78,29 @@ export async function deriveCredentials(
   return { 'SCRAM-SHA-1': sha1, 'SCRAM-SHA-256': sha256 };
 }
 
+export interface VerifyOptions {
+  /**
+   * Remembers successes (see verified-passwords.ts for what is kept and why it
+   * is not a password equivalent): a password verified for `username` within
+   * the cache's lifetime is accepted without another PBKDF2. Failures always
+   * run the full PBKDF2.
+   */
+  cache?: VerifiedPasswords;
+  /** The account the credentials belong to; needed with `cache`. */
+  username?: string;
+}
+
 /**
  * Checks a plaintext password (as received by PLAIN) against stored
  * credentials: recomputes the SCRAM-SHA-256 StoredKey and compares in
  * constant time. Returns false for passwords that fail SASLprep and for
  * malformed credentials.
  */
-export async function verifyPassword(creds: StoredCredentials, password: string): Promise<boolean> {
+export async function verifyPassword(
+  creds: StoredCredentials,
+  password: string,
+  opts: VerifyOptions = {},
+): Promise<boolean> {
   const cred = creds['SCRAM-SHA-256'];
   const salt = decodeBase64Strict(cred.salt);
   const storedKey = decodeBase64Strict(cred.storedKey);
@@ -96,6 +113,12 @@ export async function verifyPassword(creds: StoredCredentials, password: string)
   } catch {
     return false;
   }
+  const { cache, username } = opts;
+  const tag =
+    cache !== undefined && username !== undefined ? cache.tag(username, cred, prepared) : undefined;
+  if (tag !== undefined && cache!.has(tag)) return true;
   const salted = await hi('SHA-256', prepared, salt, cred.iterations);
-  return constantTimeEqual(keysFromSaltedPassword('SHA-256', salted).storedKey, storedKey);
+  const ok = constantTimeEqual(keysFromSaltedPassword('SHA-256', salted).storedKey, storedKey);
+  if (ok && tag !== undefined) cache!.remember(tag);
+  return ok;
 }

@@ -8,7 +8,18 @@ export type {
   ServerMechanism,
 } from './types.js';
 export { MECHANISMS } from './types.js';
-export type { DeriveOptions, ScramCredential, StoredCredentials } from './credentials.js';
+export type {
+  DeriveOptions,
+  ScramCredential,
+  StoredCredentials,
+  VerifyOptions,
+} from './credentials.js';
+export type { VerifiedPasswordsOptions } from './verified-passwords.js';
+export {
+  DEFAULT_VERIFIED_MAX_ENTRIES,
+  DEFAULT_VERIFIED_TTL_MS,
+  VerifiedPasswords,
+} from './verified-passwords.js';
 export {
   DEFAULT_ITERATIONS,
   deriveCredentials,

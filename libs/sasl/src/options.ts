@@ -1,3 +1,5 @@
+import type { VerifiedPasswords } from './verified-passwords.js';
+
 /** Options of {@link createServerMechanism}; all optional. */
 export interface ServerMechanismOptions {
   /**
@@ -16,6 +18,12 @@ export interface ServerMechanismOptions {
    * by PLAIN). Set it to the count new accounts get. Default 4096.
    */
   unknownUserIterations?: number;
+  /**
+   * PLAIN: remember passwords verified recently, so that the same user
+   * logging in again costs no PBKDF2 (see verified-passwords.ts for what is
+   * kept and why it is not a password equivalent). Default: none.
+   */
+  verifiedPasswords?: VerifiedPasswords;
   /** Allow PLAIN on streams without TLS. Default false. */
   allowPlainWithoutTls?: boolean;
   /** Largest client message accepted, in bytes; longer ones are malformed-request. Default 4096. */

@@ -91,9 +91,12 @@ export class PlainServerMechanism implements ServerMechanism {
       return failure('temporary-auth-failure');
     }
     const known = stored !== undefined;
+    // Only real credentials go through the cache of verified passwords.
+    const cache = known ? this.opts.verifiedPasswords : undefined;
     const matches = await verifyPassword(
       stored ?? fakeStoredCredentials(username, this.opts),
       password,
+      cache === undefined ? {} : { cache, username },
     );
     if (!matches || !known) return failure('not-authorized');
     return authzid === '' ? { kind: 'success', username } : { kind: 'success', username, authzid };

@@ -19,6 +19,7 @@ import {
   versionedBus,
 } from '@parley/routing';
 import type { RegistryMessage } from '@parley/routing';
+import { VerifiedPasswords } from '@parley/sasl';
 import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import type { AccountStore, ResumptionStore } from '@parley/store';
@@ -170,6 +171,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     saslOptions: {
       unknownUserIterations: config.sasl.scramIterations,
       allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
+      // PLAIN logins of users who logged in recently skip PBKDF2; what it keeps: docs/security.md.
+      verifiedPasswords: new VerifiedPasswords(),
     },
     streams,
     postAuthFeatures: postAuthFeatures(streams.postAuth),
