@@ -41,8 +41,19 @@ interface Exchange {
   known: boolean;
 }
 
+const NONCE_BYTES = 24;
+/** CSPRNG output fetched for 128 nonces at a time (randomBytes has a fixed cost per call); each byte is used once. */
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
 function defaultNonce(): string {
-  return randomBytes(24).toString('base64');
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_BYTES * 128);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.toString('base64', nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
 }
 
 /** Decodes a stored credential; undefined when it is unusable for `hash`. */
