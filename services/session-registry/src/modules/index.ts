@@ -13,6 +13,7 @@ import { pepModule } from './pubsub/pep.js';
 import { pingModule } from './server-info/ping.js';
 import { privateModule } from './user-data/private.js';
 import { pubsubServiceModule } from './pubsub/pubsub-service.js';
+import { uploadModule } from './upload/upload.js';
 import { registerFeatureModule } from './discovery/register-feature.js';
 import { timeModule } from './server-info/time.js';
 import type { ServerModule } from './types.js';
@@ -46,6 +47,8 @@ export const builtinModules: readonly ServerModule[] = [
   privateModule,
   bookmarksModule,
   pubsubServiceModule,
+  // XEP-0363 on upload.<domain>.
+  uploadModule,
 ];
 
 export type {
