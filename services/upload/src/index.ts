@@ -1,0 +1,4 @@
+export { buildUploadApp } from './app.js';
+export type { UploadAppOptions } from './app.js';
+export { startUploadService } from './service.js';
+export type { UploadService, UploadServiceOptions } from './service.js';
