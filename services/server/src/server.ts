@@ -13,6 +13,8 @@ import type { S2sService } from '@parley/s2s';
 import { startSessionRegistry } from '@parley/session-registry';
 import type { SessionRegistry } from '@parley/session-registry';
 import { instrumentStores } from '@parley/store';
+import { startEmbeddedUpload } from '@parley/upload-service';
+import type { UploadService } from '@parley/upload-service';
 import type { Stores } from '@parley/store';
 import { createLogger, createMetrics, installTracing, startHttpEndpoint } from '@parley/telemetry';
 import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
@@ -32,6 +34,8 @@ export interface RunningServer {
   http?: HttpEndpoint;
   /** The admin REST API (when admin.enabled). */
   adminApi?: AdminApi;
+  /** The XEP-0363 upload HTTP service (when upload.enabled with local storage). */
+  upload?: UploadService;
   /** Drains the gateway, stops the workers and closes the stores. */
   close(): Promise<void>;
 }
@@ -69,18 +73,34 @@ export async function startServer(
   );
   const bus = new MemoryBus();
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
+  // The upload HTTP service starts first: the registry's slots need its URL and secret.
+  let upload: UploadService | undefined;
+  let registryConfig = config;
+  try {
+    const embedded = await startEmbeddedUpload({
+      config,
+      logger: logger.child({ service: 'upload' }),
+      metrics,
+    });
+    upload = embedded.service;
+    registryConfig = embedded.registryConfig;
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
   // Each host checks the names of modules.disabled that are its own (muc-… for the MUC
   // service): a ModuleError from either stops the server.
   let registry: SessionRegistry;
   try {
     registry = startSessionRegistry({
-      config,
+      config: registryConfig,
       bus,
       stores,
       logger: logger.child({ service: 'session-registry' }),
       metrics,
     });
   } catch (err) {
+    await upload?.close();
     await stores.close();
     throw err;
   }
@@ -108,6 +128,7 @@ export async function startServer(
   } catch (err) {
     await muc?.close();
     await registry.close();
+    await upload?.close();
     await stores.close();
     throw err;
   }
@@ -128,6 +149,7 @@ export async function startServer(
     await gateway.close('system-shutdown');
     await muc?.close();
     await registry.close();
+    await upload?.close();
     await stores.close();
     throw err;
   }
@@ -146,6 +168,7 @@ export async function startServer(
       await gateway.close('system-shutdown');
       await muc?.close();
       await registry.close();
+      await upload?.close();
       await stores.close();
       throw err;
     }
@@ -177,6 +200,7 @@ export async function startServer(
     logger,
     ...(http ? { http } : {}),
     ...(adminApi ? { adminApi } : {}),
+    ...(upload ? { upload } : {}),
     close() {
       closing ??= (async () => {
         draining = true;
@@ -191,6 +215,7 @@ export async function startServer(
           await muc.close();
         }
         await registry.close();
+        await upload?.close();
         await http?.close();
         await bus.close();
         await stores.close();
