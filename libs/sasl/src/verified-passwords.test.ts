@@ -7,7 +7,7 @@ import type { SaslContext } from './types.js';
 import { VerifiedPasswords } from './verified-passwords.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<typeof crypto>();
   return { ...actual, pbkdf2: vi.fn(actual.pbkdf2) };
 });
 
