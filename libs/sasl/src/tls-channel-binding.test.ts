@@ -57,15 +57,19 @@ function der(pem: Buffer): Buffer {
 }
 
 describe('tlsChannelBinding', () => {
-  it('gives both ends the same tls-exporter and tls-server-end-point data on TLS 1.3', async () => {
+  it('gives both ends the same tls-exporter, tls-server-end-point and tls-unique data on TLS 1.3', async () => {
     const pair = await connectPair('TLSv1.3');
     try {
-      expect(pair.server.types).toEqual(['tls-exporter', 'tls-server-end-point']);
+      expect(pair.server.types).toEqual(['tls-exporter', 'tls-server-end-point', 'tls-unique']);
       expect(pair.client.types).toEqual(pair.server.types);
       const exporter = pair.server.get('tls-exporter');
       expect(exporter).toHaveLength(32);
       expect(pair.client.get('tls-exporter')).toEqual(exporter);
-      expect(pair.server.get('tls-unique')).toBeUndefined();
+      // tls-unique on TLS 1.3: the client's Finished message (a full handshake), as OpenSSL
+      // peers such as Python's ssl module compute it.
+      const unique = pair.server.get('tls-unique');
+      expect(unique!.length).toBeGreaterThanOrEqual(32);
+      expect(pair.client.get('tls-unique')).toEqual(unique);
       // The certificate is signed with ecdsa-with-SHA384, so SHA-384 of its DER.
       const endPoint = createHash('sha384').update(der(cert)).digest();
       expect(pair.server.get('tls-server-end-point')).toEqual(endPoint);
@@ -80,7 +84,7 @@ describe('tlsChannelBinding', () => {
   it('takes the server certificate from the caller, computes each type once and none after close', async () => {
     const pair = await connectPair('TLSv1.3', { serverCertificate: der(cert) });
     try {
-      expect(pair.server.types).toEqual(['tls-exporter', 'tls-server-end-point']);
+      expect(pair.server.types).toEqual(['tls-exporter', 'tls-server-end-point', 'tls-unique']);
       const endPoint = pair.server.get('tls-server-end-point');
       expect(endPoint).toEqual(pair.client.get('tls-server-end-point'));
       expect(pair.server.get('tls-server-end-point')).toBe(endPoint);

@@ -1,7 +1,16 @@
 /**
  * Channel binding data of a Node TLS socket: tls-exporter (RFC 9266, TLS 1.3),
- * tls-unique (RFC 5929 section 3, TLS 1.2 and earlier) and
- * tls-server-end-point (RFC 5929 section 4).
+ * tls-unique (RFC 5929 section 3) and tls-server-end-point (RFC 5929
+ * section 4).
+ *
+ * tls-unique is also given on TLS 1.3, as the first Finished message of the
+ * handshake, the way OpenSSL-based peers compute it (Python's ssl module,
+ * hence slixmpp; ejabberd): deployed clients such as Debian's slixmpp 1.8
+ * know no other type. RFC 9266 prefers tls-exporter on TLS 1.3 because
+ * tls-unique is not defined there by the IETF and its security rests on
+ * the TLS 1.3 Finished messages being unique to the connection (they are
+ * MACs over the handshake transcript, which holds fresh randoms and key
+ * shares); tls-exporter is offered first, and a client that knows it uses it.
  */
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -101,8 +110,8 @@ export interface TlsChannelBindingOptions {
  * Channel binding source of an established TLS connection, for either end
  * (`role` says which end `socket` is). Create it after the handshake
  * (`secureConnect` / `secureConnection`): the offered types depend on the
- * negotiated protocol version. tls-exporter is offered on TLS 1.3 only,
- * tls-unique on earlier versions only (it is undefined for TLS 1.3).
+ * negotiated protocol version. tls-exporter is offered on TLS 1.3 only;
+ * tls-unique on every version (see above).
  *
  * Nothing is computed up front: each type's data is computed the first time
  * it is asked for and kept (a server offers the types on every connection
@@ -135,7 +144,7 @@ export function tlsChannelBinding(
           ? socket.exportKeyingMaterial(TLS_EXPORTER_LENGTH, TLS_EXPORTER_LABEL, Buffer.alloc(0))
           : undefined;
       case 'tls-unique': {
-        if (tls13 || protocol === null) return undefined;
+        if (protocol === null) return undefined;
         // The first Finished message of the handshake: the client's on a full
         // handshake, the server's on a resumed one.
         const clientFirst = !socket.isSessionReused();
@@ -162,7 +171,7 @@ export function tlsChannelBinding(
       case 'tls-exporter':
         return tls13;
       case 'tls-unique':
-        return !tls13;
+        return true;
       case 'tls-server-end-point': {
         const der = serverDer();
         return der !== undefined && serverEndPointHash(der) !== undefined;
@@ -170,7 +179,7 @@ export function tlsChannelBinding(
     }
   };
   const candidates: ChannelBindingType[] = tls13
-    ? ['tls-exporter', 'tls-server-end-point']
+    ? ['tls-exporter', 'tls-server-end-point', 'tls-unique']
     : ['tls-unique', 'tls-server-end-point'];
   let types: ChannelBindingType[] | undefined;
   return {

@@ -95,13 +95,6 @@ export class Connection {
   readonly route: SessionRoute = { available: false, priority: 0, interested: false };
   sasl: SaslAttempt | undefined;
   authFailures = 0;
-  /**
-   * The client tried a -PLUS mechanism with a channel-binding type this
-   * stream cannot provide (e.g. tls-unique on TLS 1.3). It then knows we
-   * support binding but not its type, so its 'y' flag on a later non-PLUS
-   * attempt is not a downgrade (RFC 5802 section 6) and is accepted.
-   */
-  cbTypeMismatch = false;
   /** An account was created on this stream (XEP-0077 allows one). */
   registered = false;
   /** Negotiation must be complete (bound) by this time; 0 once it is. */

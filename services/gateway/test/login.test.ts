@@ -102,6 +102,39 @@ describe('SASL', () => {
     client.close();
   });
 
+  it('authenticates with SCRAM-SHA-256-PLUS over tls-unique on TLS 1.3 (as slixmpp and ejabberd compute it)', async () => {
+    const { client, features } = await secured();
+    expect(client.tlsSocket.getProtocol()).toBe('TLSv1.3');
+    const advertised = (
+      features.getChild('sasl-channel-binding', NS_SASL_CB)?.getChildren('channel-binding') ?? []
+    ).map((c) => c.attr('type'));
+    expect(advertised).toEqual(['tls-exporter', 'tls-server-end-point', 'tls-unique']);
+    const outcome = await client.scram('bob', 'builder', 'SHA-256', 'tls-unique');
+    expect(outcome.is('success', NS_SASL)).toBe(true);
+    client.close();
+  });
+
+  it("keeps refusing the 'y' flag after a -PLUS attempt with a binding type it does not know", async () => {
+    const { client } = await secured();
+    const { ScramClient } = await import('@parley/sasl');
+    // A -PLUS attempt naming an unknown type is refused at once...
+    client.send(
+      `<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from('p=tls-made-up,,n=bob,r=abcdefgh').toString('base64')}</auth>`,
+    );
+    const refused = await client.next();
+    expect(refused.is('failure', NS_SASL)).toBe(true);
+    // ...and does not switch the downgrade protection off: 'y' while -PLUS is offered.
+    const downgrade = new ScramClient('SHA-256', 'bob', 'builder', undefined, {
+      supportsChannelBinding: true,
+    });
+    client.send(
+      `<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-256'>${downgrade.first().toString('base64')}</auth>`,
+    );
+    const answer = await client.next();
+    expect(answer.is('failure', NS_SASL), answer.toString()).toBe(true);
+    client.close();
+  });
+
   it('authenticates with SCRAM-SHA-1-PLUS over tls-server-end-point', async () => {
     const { client } = await secured();
     const outcome = await client.scram('bob', 'builder', 'SHA-1', 'tls-server-end-point');

@@ -59,8 +59,9 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
   if (cb !== undefined && name.endsWith('-PLUS') && initial !== undefined) {
     const type = requestedBindingType(initial);
     if (type !== undefined && !(cb.types as string[]).includes(type)) {
-      // A capability mismatch, not a guess: answer at once, count nothing.
-      conn.cbTypeMismatch = true;
+      // A capability mismatch, not a guess: answer at once, count nothing. It changes
+      // nothing else: a later non-PLUS attempt with the 'y' flag is still a downgrade,
+      // since the server offers -PLUS (RFC 5802 section 6).
       conn.ctx.logger.info('channel binding type not supported', {
         conn: conn.id,
         type,
@@ -74,13 +75,13 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
       return;
     }
   }
-  const bindingForMechanism = name.endsWith('-PLUS') || !conn.cbTypeMismatch ? cb : undefined;
   const found: { account?: Account } = {};
   const domain = conn.domain;
   const accounts = conn.ctx.accounts;
   const saslCtx: SaslContext = {
     secure: conn.secure,
-    ...(bindingForMechanism !== undefined && { channelBinding: bindingForMechanism }),
+    // Always the stream's binding: the mechanism refuses the 'y' flag while it is available.
+    ...(cb !== undefined && { channelBinding: cb }),
     async lookup(username: string) {
       let local: string;
       try {
