@@ -242,6 +242,49 @@ describe('entering and creating rooms (XEP-0045 7.2, 10.1)', () => {
     expect(item(ok.find((p) => codes(p).includes(110)))?.attr('affiliation')).toBe('member');
   });
 
+  it('answers access refusals before "nickname in use", so outsiders cannot probe who is inside', async () => {
+    const D = 'dave@localhost/d';
+    const withPw = (pw: string) => ({ x: xml('x', { xmlns: NS_MUC }, xml('password', {}, pw)) });
+    // Password-protected: the nickname alice is in use, but without the password
+    // the answer is not-authorized, as for a free nickname.
+    await h.createInstant(
+      ROOM,
+      'alice',
+      A,
+      form({
+        'muc#roomconfig_passwordprotectedroom': '1',
+        'muc#roomconfig_roomsecret': 'pw',
+      }),
+    );
+    expect(condition((await h.join(ROOM, 'alice', B))[0])).toBe('not-authorized');
+    expect(condition((await h.join(ROOM, 'alice', B, withPw('wrong')))[0])).toBe('not-authorized');
+    expect(condition((await h.join(ROOM, 'nobody', B))[0])).toBe('not-authorized');
+    // With the password the entrant could enter: now the nickname conflicts.
+    expect(condition((await h.join(ROOM, 'alice', B, withPw('pw')))[0])).toBe('conflict');
+
+    // Members-only: a non-member gets registration-required for a nickname in use
+    // and for one reserved by a member.
+    const members = `members@${SERVICE}`;
+    await h.createInstant(members, 'alice', A, form({ 'muc#roomconfig_membersonly': '1' }));
+    await h.iq(
+      A,
+      members,
+      'set',
+      xml(
+        'query',
+        { xmlns: 'http://jabber.org/protocol/muc#admin' },
+        xml('item', { affiliation: 'member', jid: 'bob@localhost', nick: 'bobby' }),
+        xml('item', { affiliation: 'outcast', jid: 'dave@localhost' }),
+      ),
+    );
+    expect(condition((await h.join(members, 'alice', C))[0])).toBe('registration-required');
+    expect(condition((await h.join(members, 'bobby', C))[0])).toBe('registration-required');
+    // An outcast is told it is banned, whatever the nickname.
+    expect(condition((await h.join(members, 'alice', D))[0])).toBe('forbidden');
+    // A member who could enter gets the conflict.
+    expect(condition((await h.join(members, 'alice', B))[0])).toBe('conflict');
+  });
+
   it('only local users create rooms, and at most maxRoomsPerUser of them', async () => {
     // A remote user gets not-allowed (dropped here: there is no server-to-server) and no room.
     await h.join(`x@${SERVICE}`, 'r', 'eve@elsewhere.example/e');

@@ -106,19 +106,14 @@ async function join(
       .addOwned(bare, roomJid)
       .catch((err: unknown) => core.logger.warn('muc: owned-rooms index write failed', { err }));
   } else {
+    // Every reason the entrant may not enter at all comes first (XEP-0045 7.2 gives
+    // these refusals before the nickname conflict): answering `conflict` earlier would
+    // tell an outsider which nicknames are in the room (or reserved by its members).
     const aff = room.affiliationOf(bare);
     if (room.locked && aff !== 'owner') {
       return refuse(core, el, itemNotFound('The room is locked until its owner configures it'));
     }
     if (aff === 'outcast') return refuse(core, el, forbidden('You are banned from this room'));
-    const holder = room.occupants.get(nick);
-    if (holder && holder.bare !== bare) {
-      return refuse(core, el, conflict('That nickname is already in use'));
-    }
-    const reservedBy = room.nickReservedBy(nick);
-    if (reservedBy !== undefined && reservedBy !== bare) {
-      return refuse(core, el, conflict('That nickname is reserved by another member'));
-    }
     if (room.config.membersOnly && affiliationRank(aff) < affiliationRank('member')) {
       return refuse(core, el, registrationRequired('This room is for members only'));
     }
@@ -127,6 +122,15 @@ async function join(
       if (given !== room.config.password) {
         return refuse(core, el, notAuthorized('A password is required to enter this room'));
       }
+    }
+    // Only an entrant who could enter learns that the nickname is taken.
+    const holder = room.occupants.get(nick);
+    if (holder && holder.bare !== bare) {
+      return refuse(core, el, conflict('That nickname is already in use'));
+    }
+    const reservedBy = room.nickReservedBy(nick);
+    if (reservedBy !== undefined && reservedBy !== bare) {
+      return refuse(core, el, conflict('That nickname is reserved by another member'));
     }
     if (
       !holder &&
