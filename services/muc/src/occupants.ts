@@ -30,6 +30,7 @@ import {
   sendOccupantList,
 } from './presence.js';
 import { affiliationRank } from './room.js';
+import { secretEquals } from './secret.js';
 import type { Occupant, Room } from './room.js';
 
 /** Error conditions that mean an occupant's session is gone (delivery failures). */
@@ -119,7 +120,7 @@ async function join(
     }
     if (room.config.passwordProtected && aff !== 'owner' && aff !== 'admin') {
       const given = mucX?.getChildText('password');
-      if (given !== room.config.password) {
+      if (!secretEquals(given, room.config.password)) {
         return refuse(core, el, notAuthorized('A password is required to enter this room'));
       }
     }
