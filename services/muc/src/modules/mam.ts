@@ -7,14 +7,23 @@ import { affiliationRank } from '../room.js';
 import type { MucModule, RoomIqRequest } from './types.js';
 
 /**
- * XEP-0313 on a room: its occupants (members, for members-only rooms) may
- * read the archive. The results go out before the IQ result with `<fin/>`.
+ * XEP-0313 on a room: whoever could read the discussion by entering may
+ * read the archive, nobody else. Banned users never; owners and admins
+ * always (they enter without a password and whatever the room type);
+ * otherwise a password-protected room's archive is for its occupants
+ * (they gave the password: knowing the room's JID is not enough, and a
+ * member needs the password to enter, so to read), a members-only room's
+ * for its occupants and members, and a public room's for anyone.
+ * The results go out before the IQ result with `<fin/>`.
  */
 async function mamQuery(core: MucContext, req: RoomIqRequest): Promise<Element> {
   const { room, from, payload } = req;
   const aff = room.affiliationOf(from.toBareString());
   const present = room.occupantByJid(from.toString()) !== undefined;
+  const privileged = aff === 'owner' || aff === 'admin';
   if (aff === 'outcast') throw forbidden('You are banned from this room');
+  if (room.config.passwordProtected && !present && !privileged)
+    throw forbidden('Only occupants may read the archive of a password-protected room');
   if (room.config.membersOnly && !present && affiliationRank(aff) < affiliationRank('member'))
     throw forbidden('Only members may read the archive of this room');
   if (!room.config.logging) throw serviceUnavailable('This room is not archived');
