@@ -7,11 +7,11 @@ import { FieldValueError, show } from './schema.js';
 import type { Field } from './schema.js';
 import type { AdminScope, AdminToken } from './types.js';
 
-const SCOPES: readonly AdminScope[] = ['read', 'admin'];
+const SCOPES: readonly AdminScope[] = ['read', 'data', 'admin'];
 const HEX64 = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const EXPECTED =
-  'a list of tokens {name, sha256 (64 hex digits), scopes: ["read"|"admin"], domains?: [...]}';
+  'a list of tokens {name, sha256 (64 hex digits), scopes: ["read"|"data"|"admin"], domains?: [...]}';
 
 function fail(what: string, got: unknown): never {
   throw new FieldValueError(`expected ${what}, got ${show(got)}`);
@@ -34,9 +34,9 @@ export function parseAdminToken(value: unknown): AdminToken {
   const sha256 = typeof v['sha256'] === 'string' ? v['sha256'].toLowerCase() : undefined;
   if (sha256 === undefined || !HEX64.test(sha256))
     fail(`sha256: 64 hex digits (the SHA-256 of the token)`, v['sha256']);
-  const scopes = strings(v['scopes'] ?? ['read'], 'scopes: a list of "read" / "admin"');
+  const scopes = strings(v['scopes'] ?? ['read'], 'scopes: a list of "read" / "data" / "admin"');
   if (scopes.length === 0 || scopes.some((s) => !(SCOPES as readonly string[]).includes(s)))
-    fail('scopes: a non-empty list of "read" / "admin"', v['scopes']);
+    fail('scopes: a non-empty list of "read" / "data" / "admin"', v['scopes']);
   const token: AdminToken = { name: v['name'], sha256, scopes: scopes as AdminScope[] };
   if (v['domains'] !== undefined) {
     const domains = strings(v['domains'], 'domains: a list of domains');

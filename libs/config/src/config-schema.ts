@@ -516,7 +516,7 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Port of the admin API; 0 = no listener (in-process use and tests).',
     }),
     tokens: adminTokens({
-      doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+admin[:domain+domain]` entries separated by commas.',
+      doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"data"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+data+admin[:domain+domain]` entries separated by commas. `read` reads what is not user content, `data` reads message archives, offline messages and private XML, `admin` allows everything (docs/admin-api.md).',
     }),
     mucActor: optionalStr({
       doc: 'Bare JID the admin API acts as toward the MUC service (list it in muc.admins). Unset: admin-api@<first server domain>.',
@@ -533,6 +533,26 @@ export const configSchema: SchemaFor<Config> = {
       default: 1000,
       doc: 'Largest page of an admin API list operation.',
     }),
+    rateLimit: {
+      windowMs: durationMs({
+        min: 1000,
+        max: 3_600_000,
+        default: 60_000,
+        doc: 'Window of the admin API rate limits.',
+      }),
+      perToken: int({
+        min: 0,
+        max: 1_000_000,
+        default: 600,
+        doc: 'Requests one admin API token may make per window (every replica counts on its own); beyond: 429 with Retry-After. 0 = no limit.',
+      }),
+      perAddress: int({
+        min: 0,
+        max: 1_000_000,
+        default: 1200,
+        doc: 'Requests one client address (IPv6: its /64) may make to the admin API per window, with or without a valid token; beyond: 429 with Retry-After. 0 = no limit.',
+      }),
+    },
   },
 };
 

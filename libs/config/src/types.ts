@@ -247,10 +247,21 @@ export interface Config {
     requestTimeoutMs: number;
     /** Largest page of a list operation. */
     maxPageSize: number;
+    /** Requests allowed per window, per token and per client address (0 = no limit). */
+    rateLimit: {
+      windowMs: number;
+      perToken: number;
+      perAddress: number;
+    };
   };
 }
 
-export type AdminScope = 'read' | 'admin';
+/**
+ * `read`: reads that hold no user content (accounts, sessions, rosters,
+ * vCards, rooms, statistics); `data`: reads of user content (message
+ * archives, offline messages, private XML); `admin`: everything.
+ */
+export type AdminScope = 'read' | 'data' | 'admin';
 
 /** A bearer token of the admin API, configured by the SHA-256 of its secret. */
 export interface AdminToken {

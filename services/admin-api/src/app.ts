@@ -5,14 +5,16 @@
  * all-in-one process and as its own process in a cluster.
  */
 import Fastify from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { versionedBus } from '@parley/routing';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import type { AdminDeps } from './deps.js';
 import { installProblemHandlers } from './errors.js';
 import { MucClient } from './muc-client.js';
 import { installOpenApi } from './openapi.js';
+import { ApiProblem } from './problem.js';
 import { RegistryClient } from './registry-client.js';
 import { inactiveRoutes } from './routes/inactive.js';
 import { mucOccupantsRoutes } from './routes/muc-occupants.js';
@@ -62,9 +64,15 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   installProblemHandlers(app, deps.logger);
   await installOpenApi(app);
+  // The limiters only (global: false): the hooks below apply them and answer problems.
+  await app.register(rateLimit, { global: false });
   await app.register(
     async (api) => {
-      installAuth(api, deps.config.admin.tokens);
+      installAuth(
+        api,
+        deps.config.admin.tokens,
+        installRateLimits(api, deps.config.admin.rateLimit),
+      );
       api.addHook('onResponse', async (req, reply) => {
         if (req.method === 'GET') return;
         deps.logger.info('admin api request', {
@@ -94,6 +102,47 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   app.addHook('onClose', async () => ctx.muc.close());
   await app.ready();
   return { app, ctx, routes };
+}
+
+/**
+ * Rate limits of the /api routes (issue 15): per client address (IPv6: its
+ * /64) before authentication, so guessing tokens is limited too, and per
+ * token once it is known (the returned hook). Each process counts on its own.
+ */
+function installRateLimits(
+  api: FastifyInstance,
+  limits: { windowMs: number; perToken: number; perAddress: number },
+): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const limiter = (max: number, key?: (req: FastifyRequest) => string) =>
+    max === 0
+      ? undefined
+      : api.createRateLimit({
+          max,
+          timeWindow: limits.windowMs,
+          ...(key !== undefined && { keyGenerator: key }),
+        });
+  const check = async (
+    limit: ReturnType<typeof limiter>,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    what: string,
+  ) => {
+    if (limit === undefined) return;
+    const r = await limit(req);
+    if (r.isAllowed || !r.isExceeded) return;
+    reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
+    throw new ApiProblem(
+      'rate-limited',
+      `too many requests from this ${what}: retry in ${Math.max(1, r.ttlInSeconds)} s`,
+      { retryAfter: Math.max(1, r.ttlInSeconds) },
+    );
+  };
+  const perAddress = limiter(limits.perAddress);
+  const perToken = limiter(limits.perToken, (req) => `token:${req.token?.name ?? ''}`);
+  // Added before the authentication hook, so it runs first.
+  api.addHook('onRequest', async (req, reply) => check(perAddress, req, reply, 'address'));
+  // Called by the authentication hook once the token is known, before the scope checks.
+  return async (req, reply) => check(perToken, req, reply, 'token');
 }
 
 /** Builds the admin API and listens on admin.host:admin.port (unless the port is 0). */

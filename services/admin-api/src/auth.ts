@@ -2,21 +2,25 @@
  * Bearer-token authentication and authorization. Tokens are configured by
  * their SHA-256 (admin.tokens); a request's token is hashed and compared in
  * constant time. Each operation needs a scope ('read' for GET, 'admin'
- * otherwise, unless the route says so); 'admin' includes 'read'. A token
+ * otherwise, unless the route says so: 'data' for reads of user content,
+ * see docs/admin-api.md); 'admin' includes every other scope. A token
  * with `domains` acts only on JIDs of those domains and never on
  * server-wide operations (`config.global`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminScope, AdminToken, Config } from '@parley/config';
 import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountJid, servedDomainOfMuc } from './jids.js';
 import { ApiProblem } from './problem.js';
 import type { UserParams } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Scope the operation needs; default: 'read' for GET, 'admin' otherwise. */
+    /**
+     * Scope the operation needs; default: 'read' for GET, 'admin' otherwise.
+     * 'data' for reads of user content (archives, offline messages, private XML).
+     */
     scope?: AdminScope;
     /** A server-wide operation: tokens limited to domains may not use it. */
     global?: boolean;
@@ -45,8 +49,18 @@ function authenticate(header: string | undefined, tokens: AdminToken[]): AdminTo
   return found;
 }
 
+/** The scope an operation needs: the route's, else 'read' for GET and HEAD, 'admin' otherwise. */
+export function requiredScope(method: string, scope: AdminScope | undefined): AdminScope {
+  return scope ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'admin');
+}
+
 /** Adds authentication to every route of `app` (an encapsulated context: the /api routes). */
-export function installAuth(app: FastifyInstance, tokens: AdminToken[]): void {
+export function installAuth(
+  app: FastifyInstance,
+  tokens: AdminToken[],
+  /** Runs once the token is known, before the scope checks (the per-token rate limit). */
+  authenticated?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>,
+): void {
   app.decorateRequest('token', null);
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization;
@@ -58,8 +72,10 @@ export function installAuth(app: FastifyInstance, tokens: AdminToken[]): void {
         header ? 'the bearer token is not valid' : 'send Authorization: Bearer <token>',
       );
     }
+    req.token = token;
+    await authenticated?.(req, reply);
     const cfg = req.routeOptions.config;
-    const scope = cfg.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    const scope = requiredScope(req.method, cfg.scope);
     if (!token.scopes.includes(scope) && !token.scopes.includes('admin')) {
       reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${scope}"`);
       throw new ApiProblem('insufficient-scope', `this operation needs the '${scope}' scope`, {
@@ -71,7 +87,6 @@ export function installAuth(app: FastifyInstance, tokens: AdminToken[]): void {
         'domain-not-allowed',
         'server-wide operations need a token that is not limited to domains',
       );
-    req.token = token;
   });
 }
 

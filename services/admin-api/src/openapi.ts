@@ -3,11 +3,13 @@
  * @fastify/swagger (so every route is in it), served at /openapi.json, and
  * rendered by @fastify/swagger-ui at /docs. Every /api operation gets the
  * bearer security requirement and the problem responses every operation
- * can give (400, 401, 403, 5xx); routes add their own (404, 409...).
+ * can give (400, 401, 403, 429, 5xx); routes add their own (404, 409...),
+ * and its description names the token scope it needs.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { requiredScope } from './auth.js';
 import { problems } from './schemas.js';
 
 export const API_VERSION = '1.0.0';
@@ -34,6 +36,16 @@ function completeRoute(route: RouteOptions): void {
   const response = (schema.response ??= {}) as Record<string, unknown>;
   const defaults = problems('validation-failed', 'unauthorized', 'insufficient-scope');
   for (const [status, value] of Object.entries(defaults)) response[status] ??= value;
+  response['429'] ??= {
+    ...(problems('rate-limited')['429'] as object),
+    headers: {
+      'Retry-After': { type: 'integer', description: 'Seconds until the limit resets' },
+    },
+  };
+  const scope = requiredScope([route.method].flat()[0] ?? 'GET', route.config?.scope);
+  const needs =
+    scope === 'admin' ? 'Needs the `admin` scope.' : `Needs the \`${scope}\` scope (or \`admin\`).`;
+  schema.description = schema.description ? `${schema.description}\n\n${needs}` : needs;
   response['5XX'] ??= problems('internal')['500'];
 }
 
@@ -48,7 +60,10 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         description:
           'Administration of a Parley XMPP server: accounts, sessions, messages, rosters, ' +
           'rooms and statistics. Authenticate with `Authorization: Bearer <token>`; errors are ' +
-          'RFC 9457 problem details (application/problem+json). See docs/admin-api.md.',
+          'RFC 9457 problem details (application/problem+json). Token scopes: `read` reads ' +
+          'what is not user content, `data` reads message archives, offline messages and ' +
+          'private XML, `admin` allows everything. Requests are limited per token and per ' +
+          'client address (admin.rateLimit): beyond, 429 with Retry-After. See docs/admin-api.md.',
       },
       tags: TAGS,
       components: {

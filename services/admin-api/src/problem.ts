@@ -16,6 +16,7 @@ export const PROBLEMS = {
   conflict: { status: 409, title: 'The resource already exists or is in another state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'rate-limited': { status: 429, title: 'Too many requests: retry later' },
   internal: { status: 500, title: 'Internal server error' },
   'not-implemented': { status: 501, title: 'This server does not provide the operation' },
   'xmpp-error': { status: 502, title: 'The XMPP service answered with an error' },

@@ -7,7 +7,12 @@ import { createLogger, createMetrics } from '@parley/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp } from '../src/app.js';
 
-export const TOKENS = { admin: 'unit-admin', read: 'unit-read', scoped: 'unit-scoped' } as const;
+export const TOKENS = {
+  admin: 'unit-admin',
+  read: 'unit-read',
+  scoped: 'unit-scoped',
+  data: 'unit-data',
+} as const;
 export const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 
 /**
@@ -21,6 +26,7 @@ export async function buildTestApp(overrides: DeepPartial<Config> = {}): Promise
   routes: Array<{ method: string; url: string }>;
   close(): Promise<void>;
 }> {
+  const { admin: adminOverrides, ...rest } = overrides;
   const config = loadConfig({
     env: {},
     overrides: {
@@ -39,9 +45,11 @@ export async function buildTestApp(overrides: DeepPartial<Config> = {}): Promise
             scopes: ['admin'],
             domains: ['example.net'],
           },
+          { name: 'data', sha256: sha(TOKENS.data), scopes: ['read', 'data'] },
         ],
+        ...adminOverrides,
       },
-      ...overrides,
+      ...rest,
     },
   });
   const bus = new MemoryBus();

@@ -55,7 +55,7 @@ export const API_USAGE = `xmppctl api: the admin REST API from the command line
   xmppctl api list                              every operation, with what it does
   xmppctl api help <operation>                  the parameters of one operation
   xmppctl api <operation> [<path values>...] [--<param> <value>...] [--body '<json>'] [--all]
-  xmppctl api gen-token [--name <n>] [--scopes read,admin] [--domains a.org,b.org]
+  xmppctl api gen-token [--name <n>] [--scopes read,data,admin] [--domains a.org,b.org]
                                                 a new token and its admin.tokens entry
 
   --url <url>     the API (default: $PARLEY_ADMIN_URL, else admin.host:admin.port)

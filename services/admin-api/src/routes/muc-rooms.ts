@@ -292,6 +292,8 @@ export function mucRoomsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             ...problems('not-found', 'unavailable'),
           },
         },
+        // User content: tokens with the data scope only (docs/admin-api.md).
+        config: { scope: 'data' },
       },
       async (req) => {
         const room = pathRoom(ctx, req);

@@ -34,6 +34,8 @@ export function offlineRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             ...problems('not-found'),
           },
         },
+        // User content: tokens with the data scope only (docs/admin-api.md).
+        config: { scope: 'data' },
       },
       async (req) => {
         const owner = (await existingAccount(ctx, req)).jid;

@@ -165,6 +165,8 @@ export function stanzasRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           }),
           response: { 200: ok('A page of archived messages', page(ArchivedMessageView)) },
         },
+        // User content: tokens with the data scope only (docs/admin-api.md).
+        config: { scope: 'data' },
       },
       async (req) => {
         const owner = pathAccount(config, req);

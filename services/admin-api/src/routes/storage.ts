@@ -109,6 +109,8 @@ export function storageRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             ...problems('not-found'),
           },
         },
+        // User content: tokens with the data scope only (docs/admin-api.md).
+        config: { scope: 'data' },
       },
       async (req) => {
         const r = await accountIq(
