@@ -4,7 +4,8 @@
  * server certificate naming the link host names (NATS, Redis, PostgreSQL)
  * and the XMPP domains, random passwords, an admin token whose SHA-256 goes
  * into `parley-admin`, the Server Dialback secret of the s2s workers
- * (`parley-s2s`).
+ * (`parley-s2s`), the secret of the gateways' fake SCRAM salts
+ * (`parley-sasl`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ export interface GeneratedSecrets {
   postgresPassword: string;
   /** XEP-0185 secret of every s2s replica (`parley-s2s`, key `dialback-secret`). */
   dialbackSecret: string;
+  /** Secret of the SCRAM salts of unknown users, every gateway (`parley-sasl`, key `fake-salt-secret`). */
+  fakeSaltSecret: string;
   natsPasswords: Map<string, string>;
   /** The Secret objects (base64 `data`), as `kubectl create secret ... -o yaml` prints them. */
   objects: KubeObject[];
@@ -51,6 +54,7 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
   const redisPassword = password();
   const postgresPassword = password();
   const dialbackSecret = randomBytes(32).toString('base64');
+  const fakeSaltSecret = randomBytes(32).toString('base64');
   const natsPasswords = new Map<string, string>();
   for (const svc of new Set([...NATS_SERVICES, ...(opts.extraNatsUsers ?? [])])) {
     natsPasswords.set(svc, password());
@@ -81,6 +85,7 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
       ]),
     ],
     ['parley-s2s', new Map([['dialback-secret', dialbackSecret]])],
+    ['parley-sasl', new Map([['fake-salt-secret', fakeSaltSecret]])],
   ]);
   const objects: KubeObject[] = [...data].map(([name, entries]) => ({
     apiVersion: 'v1',
@@ -98,6 +103,7 @@ export async function generateSecrets(opts: SecretOptions): Promise<GeneratedSec
     redisPassword,
     postgresPassword,
     dialbackSecret,
+    fakeSaltSecret,
     natsPasswords,
     objects,
   };

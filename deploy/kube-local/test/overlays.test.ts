@@ -110,5 +110,18 @@ describe.skipIf(kubectlMissing).each(['k8s/overlays/postgres', 'k8s/overlays/cas
       expect(spec?.ports.map((p) => p.port)).toEqual([5269, 5270]);
       expect(secrets.data.get('parley-s2s')?.get('dialback-secret')).toBe(secrets.dialbackSecret);
     });
+
+    it('the gateways: one secret for the SCRAM salts of unknown users', () => {
+      const gateways = pods.filter((p) => p.name.startsWith('gateway'));
+      expect(gateways.length).toBeGreaterThan(0);
+      for (const pod of gateways) {
+        const env = resolveEnv(pod, pod.spec.containers[0]!, sources);
+        expect(env['PARLEY_SASL_FAKE_SALT_SECRET_FILE'], pod.name).toBe(
+          '/etc/parley/sasl/fake-salt-secret',
+        );
+      }
+      expect(secrets.fakeSaltSecret.length).toBeGreaterThanOrEqual(32);
+      expect(secrets.data.get('parley-sasl')?.get('fake-salt-secret')).toBe(secrets.fakeSaltSecret);
+    });
   },
 );

@@ -216,6 +216,10 @@ export const configSchema: SchemaFor<Config> = {
       default: 4096,
       doc: 'PBKDF2 iteration count for newly stored SCRAM credentials (at least 4096 recommended).',
     }),
+    fakeSaltSecret: optionalStr({
+      doc: 'Secret the SCRAM salts shown for unknown users are derived from, so that they look like real accounts. Every gateway of a cluster needs the same one (prefer fakeSaltSecretFile), or the salt of an unknown user changes with the gateway that answers (account enumeration); a cluster gateway refuses to start without it. Unset in the all-in-one server: a random secret kept in server.dataDir/fake-salt-secret.',
+    }),
+    fakeSaltSecretFile: fileKey('the secret of the SCRAM salts of unknown users'),
   },
   registration: {
     enabled: bool({ default: false, doc: 'Allow in-band registration (XEP-0077).' }),

@@ -97,6 +97,12 @@ export interface Config {
   sasl: {
     mechanisms: SaslMechanismName[];
     scramIterations: number;
+    /**
+     * Secret of the fake SCRAM salts of unknown users; the same on every
+     * gateway of a cluster (inline, or the file holding it).
+     */
+    fakeSaltSecret?: string;
+    fakeSaltSecretFile?: string;
   };
   registration: {
     /** In-band registration (XEP-0077). */

@@ -36,6 +36,8 @@ import {
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
 import { postAuthFeatures } from './negotiation/features.js';
+import { fakeSaltSecret } from './negotiation/fake-salt-secret.js';
+import type { UnconfiguredFakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
 import type { StreamModule } from './stream-modules/index.js';
 import { createProxyGate } from './proxy/gate.js';
@@ -82,6 +84,12 @@ export interface GatewayDeps {
   partitionTerms?: () => Promise<Array<string | null>>;
   /** The stream modules (features and their elements); default: builtinStreamModules. */
   streamModules?: readonly StreamModule[];
+  /**
+   * Without sasl.fakeSaltSecret(File): refuse to start (cluster), persist a
+   * random secret in server.dataDir (all-in-one), or a random one per
+   * process (default; tests). See negotiation/fake-salt-secret.ts.
+   */
+  unconfiguredFakeSaltSecret?: UnconfiguredFakeSaltSecret;
 }
 
 /** Bound ports (a configured port 0 means an ephemeral one); absent: that listener does not run. */
@@ -110,6 +118,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const bus = versionedBus(deps.bus);
   const protocol = new BusProtocol({ metrics: deps.metrics, logger });
   const subject = gatewaySubject(gatewayId);
+  const unknownUserSecret = fakeSaltSecret(
+    config,
+    deps.unconfiguredFakeSaltSecret ?? 'random',
+    logger,
+  );
   const tls = await loadTlsMaterial(config, logger);
   // Stream features and their elements come from modules; a broken set stops the start here.
   const streams = startStreamModules(config, deps.streamModules ?? builtinStreamModules);
@@ -169,6 +182,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       ...(deps.authFailures !== undefined && { shared: deps.authFailures }),
     }),
     saslOptions: {
+      // Unknown users get the same salt on every gateway and across restarts (issue 15).
+      unknownUserSecret,
       unknownUserIterations: config.sasl.scramIterations,
       allowPlainWithoutTls: config.c2s.allowPlainWithoutTls,
       // PLAIN logins of users who logged in recently skip PBKDF2; what it keeps: docs/security.md.

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       redisOps,
     ),
     partitionTerms: () => readTerms(redis, config.routing.partitions),
+    // Every gateway must show an unknown user the same salt (issue 15).
+    unconfiguredFakeSaltSecret: 'refuse',
   });
   const http = await proc.serveHttp();
   logger.info('gateway started', {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +117,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     REDIS_URL: redisUrl,
     PARLEY_BUS_KIND: 'nats',
     PARLEY_SERVER_DATA_DIR: dataDir,
+    // Every gateway shows an unknown user the same SCRAM salt; a cluster gateway needs it.
+    PARLEY_SASL_FAKE_SALT_SECRET: randomBytes(32).toString('base64url'),
     PARLEY_SERVER_DOMAINS: (opts.domains ?? ['localhost']).join(','),
     PARLEY_LOG_LEVEL: opts.logLevel ?? 'info',
     ...(opts.partitions ? { PARLEY_ROUTING_PARTITIONS: String(opts.partitions) } : {}),

@@ -124,6 +124,8 @@ export async function startServer(
       logger: logger.child({ service: 'gateway' }),
       metrics,
       gatewayId: processId(config.server.nodeId),
+      // One gateway: a random secret in dataDir keeps unknown users' salts across restarts.
+      unconfiguredFakeSaltSecret: 'persist',
     });
   } catch (err) {
     await muc?.close();

@@ -129,6 +129,7 @@ const OPERATOR_SECRETS: Record<string, string[]> = {
     'nats-s2s-password',
   ],
   'parley-s2s': ['dialback-secret'],
+  'parley-sasl': ['fake-salt-secret'],
   'parley-tls': ['tls.crt', 'tls.key'],
   'parley-admin': ['PARLEY_ADMIN_TOKENS'],
   'parley-postgres': ['password', 'ca.crt'],
@@ -485,6 +486,19 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
           const { volume } = mountOf(d, c, config.s2s.dialbackSecretFile ?? '');
           expect(volume.secret?.secretName).toBe('parley-s2s');
           expect(c.env?.find((e) => e.name === 'PARLEY_BUS_NATS_USER')?.value).toBe('s2s');
+        }
+        // Every gateway shows an unknown user the same SCRAM salt (issue 15): one secret.
+        const gateways = ofKind<Workload>(all, 'Deployment').filter((d) =>
+          d.spec.template.spec.containers.some((c) => c.ports?.some((p) => p.name === 'c2s')),
+        );
+        expect(gateways.map((d) => d.metadata.name)).toContain('gateway');
+        for (const d of gateways) {
+          const c = d.spec.template.spec.containers[0]!;
+          if (!c.command?.join(' ').includes('services/gateway/')) continue;
+          const config = configOf(all, d, c);
+          expect(config.sasl.fakeSaltSecretFile, where(d, c)).toBeDefined();
+          const { volume } = mountOf(d, c, config.sasl.fakeSaltSecretFile ?? '');
+          expect(volume.secret?.secretName).toBe('parley-sasl');
         }
       },
     );

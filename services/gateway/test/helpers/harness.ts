@@ -18,7 +18,7 @@ import type { ResumptionStore, Stores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import type { Metrics } from '@parley/telemetry';
 import { startGateway } from '../../src/index.js';
-import type { Gateway } from '../../src/index.js';
+import type { Gateway, GatewayDeps } from '../../src/index.js';
 import { gatewaySubject } from '@parley/routing';
 import type { GatewayMessage } from '@parley/routing';
 import { FakeRegistry } from './fake-registry.js';
@@ -76,6 +76,8 @@ export interface HarnessOptions {
   resumption?: ResumptionStore;
   /** Wraps the bus the gateway sees (e.g. to cut it off, as if the process died). */
   wrapBus?: (bus: MemoryBus) => Bus;
+  /** More dependencies of the gateway (e.g. unconfiguredFakeSaltSecret). */
+  gatewayDeps?: Pick<GatewayDeps, 'unconfiguredFakeSaltSecret'>;
 }
 
 export interface Harness {
@@ -154,6 +156,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     metrics,
     gatewayId: opts.gatewayId ?? 'gw1',
     ...(opts.resumption !== undefined && { resumption: opts.resumption }),
+    ...opts.gatewayDeps,
   });
   const port = gateway.ports.c2s;
   const clients: TestClient[] = [];
