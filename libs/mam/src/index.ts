@@ -24,7 +24,13 @@ export {
 export type { MamQuery, QueryOptions, QueryResult } from './query.js';
 export { parsePrefs, prefsElement, prefsRule, defaultPrefs, isArchiveDefault } from './prefs.js';
 export type { ArchiveDefault } from './prefs.js';
-export { stanzaIdElement, setStanzaId, stripStanzaIds, getStanzaId } from './stanza-id.js';
+export {
+  stanzaIdElement,
+  setStanzaId,
+  stripStanzaIds,
+  getStanzaId,
+  mayClaimArchive,
+} from './stanza-id.js';
 export { isArchivable, notArchivedReason, mayBeArchivable, archivedMessage } from './rules.js';
 export { quickArchivable, appendStanzaId } from './unparsed-message.js';
 export type { NotArchivedReason } from './rules.js';

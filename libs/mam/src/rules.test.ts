@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseJID } from '@parley/jid';
 import { parseXml } from '@parley/xml';
 import { archivedMessage, mayBeArchivable, notArchivedReason } from './rules.js';
-import { getStanzaId, setStanzaId, stanzaIdElement, stripStanzaIds } from './stanza-id.js';
+import {
+  getStanzaId,
+  mayClaimArchive,
+  setStanzaId,
+  stanzaIdElement,
+  stripStanzaIds,
+} from './stanza-id.js';
 
 const m = (attrs: string, inner: string) =>
   parseXml(`<message xmlns='jabber:client' ${attrs}>${inner}</message>`);
@@ -90,6 +96,70 @@ describe('stanza-id', () => {
     expect(stripStanzaIds(msg, 'juliet@capulet.lit')).toBe(2);
     expect(getStanzaId(msg, 'juliet@capulet.lit')).toBeUndefined();
     expect(getStanzaId(msg, 'room@muc.lit')).toBe('r1');
+  });
+
+  it.each([
+    ['case', 'Juliet@Capulet.LIT'],
+    ['trailing dot', 'juliet@capulet.lit.'],
+    ['case and trailing dot', 'JULIET@CAPULET.LIT.'],
+    ['width', '\uff4auliet@capulet.lit'],
+    ['a resource of the archive', 'juliet@capulet.lit/forged'],
+    ['not a JID (empty resource)', 'juliet@capulet.lit/'],
+    ['not a JID (empty label)', 'juliet@capulet.lit..'],
+    ['not a JID (space)', 'juliet@capu let.lit'],
+    ['empty', ''],
+  ])('strips an id whose by is a variant of the archive (%s) or cannot be checked', (_what, by) => {
+    const msg = m(
+      "type='chat'",
+      `<body>x</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged'/>` +
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.lit' id='r1'/>" +
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='capulet.lit' id='d1'/>" +
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='romeo@capulet.lit' id='o1'/>",
+    );
+    msg.getChildren('stanza-id', 'urn:xmpp:sid:0')[0]!.setAttr('by', by);
+    expect(stripStanzaIds(msg, 'juliet@capulet.lit')).toBe(1);
+    expect(msg.getChildren('stanza-id', 'urn:xmpp:sid:0').map((e) => e.attr('id'))).toEqual([
+      'r1',
+      'd1',
+      'o1',
+    ]);
+  });
+
+  it('strips an id without a by (nobody can check whose it is)', () => {
+    const msg = m("type='chat'", "<body>x</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged'/>");
+    expect(stripStanzaIds(msg, 'juliet@capulet.lit')).toBe(1);
+  });
+
+  it('finds only its own, exactly named id (getStanzaId)', () => {
+    const msg = m(
+      "type='chat'",
+      "<body>x</body><stanza-id xmlns='urn:xmpp:sid:0' by='juliet@capulet.lit/r' id='full'/>" +
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='juliet@capulet.lit/' id='bad'/>",
+    );
+    expect(getStanzaId(msg, 'juliet@capulet.lit')).toBeUndefined();
+  });
+
+  it.each([
+    ['by="Juliet@Capulet.LIT"', true],
+    ["by='juliet@capulet.lit.'", true],
+    ['by="juliet@capulet.lit/r"', true],
+    ['by="juliet@capulet.lit/"', true],
+    ['by="juli&amp;et@capulet.lit"', true],
+    ['id="x"', true],
+    [`foo="by='room@muc.lit'>" by="juliet@capulet.lit"`, true],
+    ['by="room@muc.lit" by2="x>y"', false],
+    ['by="room@muc.lit"', false],
+  ])('mayClaimArchive: a serialized <stanza-id %s/> may claim juliet: %s', (attrs, want) => {
+    const xml = `<message><body>x</body><stanza-id xmlns="urn:xmpp:sid:0" ${attrs} id="1"/></message>`;
+    expect(mayClaimArchive(xml, 'juliet@capulet.lit')).toBe(want);
+  });
+
+  it('mayClaimArchive: no stanza-id (an origin-id only) needs no parse; a prefixed one does', () => {
+    const origin = '<message><origin-id xmlns="urn:xmpp:sid:0" id="o"/></message>';
+    expect(mayClaimArchive(origin, 'juliet@capulet.lit')).toBe(false);
+    const prefixed =
+      '<message><s:stanza-id xmlns:s="urn:xmpp:sid:0" by="room@muc.lit" id="1"/></message>';
+    expect(mayClaimArchive(prefixed, 'juliet@capulet.lit')).toBe(true);
   });
 
   it('sets exactly one id per archive', () => {

@@ -46,6 +46,31 @@ describe('messages in a room (XEP-0045 7.4, 7.5, 7.8, 8.1)', () => {
     expect((await h.stores.archive.get(ROOM, id))?.withResource).toBe('bob');
   });
 
+  it('strips forged stanza-ids naming the room in any spelling (case, trailing dot, resource, not a JID)', async () => {
+    const sid = (by: string, id: string) => xml('stanza-id', { xmlns: NS_SID, by, id });
+    h.mark();
+    await h.send(
+      xml(
+        'message',
+        { from: B, to: ROOM, type: 'groupchat', id: 'm2' },
+        xml('body', {}, 'hello'),
+        sid('TALK@Conference.Localhost', 'f1'),
+        sid(`${ROOM}.`, 'f2'),
+        sid(`${ROOM}/alice`, 'f3'),
+        sid(`${ROOM}/`, 'f4'),
+        sid(`other@${SERVICE}`, 'kept'),
+      ),
+    );
+    for (const to of [A, B]) {
+      const [m] = h.to(to, (el) => el.name === 'message');
+      const ids = m!.getChildren('stanza-id', NS_SID).map((e) => `${e.attr('by')} ${e.attr('id')}`);
+      expect(ids).toHaveLength(2);
+      expect(ids[0]).toBe(`other@${SERVICE} kept`);
+      expect(ids[1]).toMatch(new RegExp(`^${ROOM} `));
+      expect(ids.join()).not.toMatch(/ f\d/);
+    }
+  });
+
   it('keeps chat states out of history and archive', async () => {
     await h.message(
       B,

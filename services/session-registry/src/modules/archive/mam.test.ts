@@ -211,6 +211,34 @@ describe('mam module: archiving', () => {
     expect(getStanzaId(headline!, `room@muc.${D}`)).toBe('keep');
   });
 
+  it.each([
+    ['case', 'Bob@Example.ORG'],
+    ['trailing dot', `${BOB}.`],
+    ['width', `\uff42ob@${D}`],
+    ['a resource', `${BOB}/x`],
+    ['not a JID', `${BOB}/`],
+  ])(
+    'removes a forged stanza-id whose by is a variant of the recipient (%s), archived or not',
+    async (_what, by) => {
+      const forged = `<stanza-id xmlns='${NS_SID}' by='${by}' id='forged'/><stanza-id xmlns='${NS_SID}' by='room@muc.${D}' id='keep'/>`;
+      send(`${ALICE}/a`, 'ca', chat(BOB, 'x', forged));
+      send(`${ALICE}/a`, 'ca', chat(BOB, 'y', forged, 'headline'));
+      send(
+        `${ALICE}/a`,
+        'ca',
+        `<message to='${BOB}' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/>${forged}</message>`,
+      );
+      await settle();
+      const got = messagesTo('cb');
+      expect(got).toHaveLength(3);
+      for (const msg of got) {
+        const ids = msg.getChildren('stanza-id', NS_SID);
+        expect(ids.map((e) => e.attr('id'))).not.toContain('forged');
+        expect(getStanzaId(msg, `room@muc.${D}`)).toBe('keep');
+      }
+    },
+  );
+
   it('never lets a client send a stanza-id in its own archive name', async () => {
     send(
       `${ALICE}/a`,

@@ -10,6 +10,7 @@ import {
   dedupeKey,
   defaultPrefs,
   mayBeArchivable,
+  mayClaimArchive,
   notArchivedReason,
   parsePrefs,
   prefsElement,
@@ -198,10 +199,10 @@ class Mam {
       return this.bouncedResult(s, owner);
     const archivable = mayBeArchivable(env.type, env.xml);
     // Not archived here (e.g. groupchat, which carries the room's stanza-id):
-    // only a stanza-id claiming this account's archive needs the parse to
-    // strip it. Stanzas are serialized with double quotes, and a bare JID
-    // has no character XML escapes, so the attribute shows as written.
-    if (!archivable && !(env.xml.includes(NS_SID) && env.xml.includes(`by="${owner}"`)))
+    // only a stanza-id that may claim this account's archive needs the parse
+    // to strip it. mayClaimArchive compares normalized JIDs (not the raw
+    // attribute: `Bob@Example.ORG` and `bob@example.org.` are this account too).
+    if (!archivable && !(env.xml.includes(NS_SID) && mayClaimArchive(env.xml, owner)))
       return undefined;
     if (archivable) {
       const quick = quickArchivable(env.xml);
