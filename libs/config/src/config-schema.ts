@@ -523,7 +523,7 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"data"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+data+admin[:domain+domain]` entries separated by commas. `read` reads what is not user content, `data` reads message archives, offline messages and private XML, `admin` allows everything (docs/admin-api.md).',
     }),
     mucActor: optionalStr({
-      doc: 'Bare JID the admin API acts as toward the MUC service (list it in muc.admins). Unset: admin-api@<first server domain>.',
+      doc: 'Bare JID the admin API acts as toward the MUC service (list it in muc.admins). Unset: admin-api@<first server domain>. Reserved: nobody may register or log in as it (nor as admin-api on any served domain).',
     }),
     requestTimeoutMs: durationMs({
       min: 100,

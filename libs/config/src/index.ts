@@ -47,3 +47,4 @@ export type {
   PostgresSslModeName,
   PostgresStoreConfig,
 } from './postgres-config.js';
+export { RESERVED_LOCALPARTS, adminMucActor, reservedAccount } from './reserved-accounts.js';

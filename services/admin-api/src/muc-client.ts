@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@parley/bus';
+import { adminMucActor } from '@parley/config';
 import { bareOf, domainOf } from '@parley/jid';
 import {
   ADMIN_RELAY,
@@ -52,7 +53,7 @@ export class MucClient {
 
   constructor(private readonly deps: AdminDeps) {
     const { config } = deps;
-    this.actor = config.admin.mucActor ?? `admin-api@${config.server.domains[0] ?? 'localhost'}`;
+    this.actor = adminMucActor(config);
     this.jid = `${this.actor}/${adminRelayResource(deps.instance)}`;
     const protocol = new BusProtocol({ metrics: deps.metrics, logger: deps.logger });
     this.sub = deps.bus.subscribe(adminRelaySubject(deps.instance), (msg) => {

@@ -7,6 +7,7 @@
  *   closed with not-authorized as XEP-0077 section 3.2 recommends).
  * The IQs are those addressed to the stream's domain or without 'to'.
  */
+import { reservedAccount } from '@parley/config';
 import { normalizeDomain, normalizeLocalpart } from '@parley/jid';
 import { deriveCredentials } from '@parley/sasl';
 import {
@@ -103,7 +104,13 @@ function beforeAuth(
     conn.sendElement(errorReply(iq, notAcceptable('the username is not a valid JID localpart')));
     return undefined;
   }
-  return create(conn, iq, `${local}@${conn.domain}`, password);
+  const jid = `${local}@${conn.domain}`;
+  const reserved = reservedAccount(conn.ctx.config, jid);
+  if (reserved !== undefined) {
+    conn.sendElement(errorReply(iq, notAcceptable(reserved)));
+    return undefined;
+  }
+  return create(conn, iq, jid, password);
 }
 
 async function create(conn: Connection, iq: Element, jid: string, password: string): Promise<void> {

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ConfigError, cassandraConnection, loadConfig, postgresConnection } from '@parley/config';
+import {
+  ConfigError,
+  cassandraConnection,
+  loadConfig,
+  postgresConnection,
+  reservedAccount,
+} from '@parley/config';
 import type { Config } from '@parley/config';
 import { migrateCassandra, migratePostgres } from '@parley/store';
 import type { Stores } from '@parley/store';
@@ -89,6 +95,8 @@ async function run(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'add': {
         const jid = accountJid(need(arg, 'jid'), domains);
+        const reserved = reservedAccount(config, jid);
+        if (reserved !== undefined) throw new Error(`${jid}: ${reserved}`);
         const password = values.password ?? (await readPassword(`Password for ${jid}: `));
         const ok = await stores.accounts.create(await newAccount(jid, password, iterations));
         if (!ok) throw new Error(`${jid} already exists`);

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { reservedAccount } from '@parley/config';
 import type { AccountRemoved } from '@parley/routing';
 import { routeSubject } from '@parley/routing';
 import { deriveCredentials, verifyPassword } from '@parley/sasl';
@@ -10,7 +11,7 @@ import { existingAccount } from '../accounts.js';
 import { checkJid, listDomain, pathAccount } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { accountJid } from '../jids.js';
-import { conflict, notFound } from '../problem.js';
+import { badRequest, conflict, notFound } from '../problem.js';
 import {
   BARE_JID,
   DOMAIN,
@@ -87,6 +88,8 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const jid = accountJid(config, req.body.jid);
         checkJid(req, jid);
+        const reserved = reservedAccount(config, jid);
+        if (reserved !== undefined) throw badRequest(reserved);
         const credentials = await deriveCredentials(req.body.password, {
           iterations: config.sasl.scramIterations,
         });

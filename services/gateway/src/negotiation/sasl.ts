@@ -6,6 +6,7 @@
  * stream's domain.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { reservedAccount } from '@parley/config';
 import { normalizeLocalpart, parseJID } from '@parley/jid';
 import {
   SaslError,
@@ -89,7 +90,11 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
       } catch {
         return undefined;
       }
-      found.account = await accounts.get(`${local}@${domain}`);
+      const jid = `${local}@${domain}`;
+      // Nobody logs in as a reserved account (the admin API's MUC identity): it
+      // answers like an unknown user, even if such an account was made before.
+      if (reservedAccount(conn.ctx.config, jid) !== undefined) return undefined;
+      found.account = await accounts.get(jid);
       return found.account?.credentials;
     },
   };

@@ -12,6 +12,7 @@
  */
 import { Priority } from '@parley/modules';
 import type { BusMessage, Subscription } from '@parley/bus';
+import { adminMucActor } from '@parley/config';
 import type { Config } from '@parley/config';
 import { tryParseJID } from '@parley/jid';
 import {
@@ -46,7 +47,7 @@ import { DeliveryRate } from './delivery-rate.js';
 
 /** The bare JID the admin API acts as toward the MUC service. */
 export function mucActorOf(config: Config): string {
-  return config.admin.mucActor ?? `admin-api@${config.server.domains[0] ?? 'localhost'}`;
+  return adminMucActor(config);
 }
 
 export interface AdminControl {
