@@ -73,51 +73,51 @@ export async function startServer(
   );
   const bus = new MemoryBus();
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
-  // The upload HTTP service starts first: the registry's slots need its URL and secret.
+  // Each service started is stopped again, in reverse order, if a later one fails to start.
+  const started: (() => Promise<void>)[] = [() => stores.close()];
+  const undoStarted = async (): Promise<void> => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+  };
   let upload: UploadService | undefined;
-  let registryConfig = config;
+  let registry: SessionRegistry;
+  let muc: MucService | undefined;
+  let gateway: Gateway;
+  let s2s: S2sService | undefined;
+  let adminApi: AdminApi | undefined;
   try {
+    // The upload HTTP service starts first: the registry's slots need its URL and secret.
     const embedded = await startEmbeddedUpload({
       config,
       logger: logger.child({ service: 'upload' }),
       metrics,
     });
     upload = embedded.service;
-    registryConfig = embedded.registryConfig;
-  } catch (err) {
-    await stores.close();
-    throw err;
-  }
-  // Each host checks the names of modules.disabled that are its own (muc-… for the MUC
-  // service): a ModuleError from either stops the server.
-  let registry: SessionRegistry;
-  try {
-    registry = startSessionRegistry({
-      config: registryConfig,
+    const uploadService = upload;
+    if (uploadService) started.push(() => uploadService.close());
+    // Each host checks the names of modules.disabled that are its own (muc-… for the MUC
+    // service): a ModuleError from either stops the server.
+    const startedRegistry = startSessionRegistry({
+      config: embedded.registryConfig,
       bus,
       stores,
       logger: logger.child({ service: 'session-registry' }),
       metrics,
     });
-  } catch (err) {
-    await upload?.close();
-    await stores.close();
-    throw err;
-  }
-  let muc: MucService | undefined;
-  let gateway: Gateway;
-  try {
-    muc = config.muc.enabled
-      ? startMucService({
-          config,
-          bus,
-          stores,
-          logger: logger.child({ service: 'muc' }),
-          metrics,
-        })
-      : undefined;
-    await muc?.ready;
-    gateway = await startGateway({
+    registry = startedRegistry;
+    started.push(() => startedRegistry.close());
+    if (config.muc.enabled) {
+      const startedMuc = startMucService({
+        config,
+        bus,
+        stores,
+        logger: logger.child({ service: 'muc' }),
+        metrics,
+      });
+      muc = startedMuc;
+      started.push(() => startedMuc.close());
+      await startedMuc.ready;
+    }
+    const startedGateway = await startGateway({
       config,
       bus,
       accounts: stores.accounts,
@@ -127,36 +127,21 @@ export async function startServer(
       // One gateway: a random secret in dataDir keeps unknown users' salts across restarts.
       unconfiguredFakeSaltSecret: 'persist',
     });
-  } catch (err) {
-    await muc?.close();
-    await registry.close();
-    await upload?.close();
-    await stores.close();
-    throw err;
-  }
-  let s2s: S2sService | undefined;
-  let adminApi: AdminApi | undefined;
-  try {
+    gateway = startedGateway;
+    started.push(() => startedGateway.close('system-shutdown'));
     if (s2sServiceWanted(config)) {
       const tls = await loadTlsMaterial(config, logger);
-      s2s = await startS2sService({
+      const startedS2s = await startS2sService({
         config,
         bus,
         logger: logger.child({ service: 's2s' }),
         metrics,
         tls: { cert: tls.cert, key: tls.key },
       });
+      s2s = startedS2s;
+      started.push(() => startedS2s.close());
     }
-  } catch (err) {
-    await gateway.close('system-shutdown');
-    await muc?.close();
-    await registry.close();
-    await upload?.close();
-    await stores.close();
-    throw err;
-  }
-  if (config.admin.enabled) {
-    try {
+    if (config.admin.enabled) {
       adminApi = await startAdminApi({
         config,
         bus,
@@ -165,15 +150,10 @@ export async function startServer(
         metrics,
         instance: processId(config.server.nodeId),
       });
-    } catch (err) {
-      await s2s?.close();
-      await gateway.close('system-shutdown');
-      await muc?.close();
-      await registry.close();
-      await upload?.close();
-      await stores.close();
-      throw err;
     }
+  } catch (err) {
+    await undoStarted();
+    throw err;
   }
   let draining = false;
   let http: HttpEndpoint | undefined;
