@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@parley/config';
 import { newAccount, startServer } from '@parley/server';
 import type { RunningServer } from '@parley/server';
@@ -61,7 +61,9 @@ describe('scenario plumbing', () => {
     await g.acquire();
     let third = false;
     const p = g.acquire().then(() => (third = true));
-    await new Promise((r) => setTimeout(r, 5));
+    // Every promise callback queued so far has run by the next macrotask: a third holder
+    // would have been let in by then.
+    await new Promise((r) => setImmediate(r));
     expect(third).toBe(false);
     g.release();
     await p;
@@ -209,14 +211,14 @@ describe('LoadClient stream resumption (XEP-0198) against the in-process server'
     clients.push(a);
     expect(b.smId).toBeTruthy();
     a.sendMessage('b@localhost', 'one');
-    for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(got).toEqual(['one']);
+    await vi.waitFor(() => expect(got).toEqual(['one']), { timeout: 2000, interval: 20 });
     const lost = new Promise<void>((resolve) => b.socket.once('close', () => resolve()));
     b.destroy();
     await lost;
+    // Sent while b is away, whether or not the server has noticed yet: either way they
+    // wait in b's XEP-0198 queue or reach the resumed stream.
     a.sendMessage('b@localhost', 'two');
     a.sendMessage('b@localhost', 'three');
-    await new Promise((r) => setTimeout(r, 200));
     const b2 = await LoadClient.resume(b, {
       port,
       jid: 'b@localhost',
@@ -224,8 +226,10 @@ describe('LoadClient stream resumption (XEP-0198) against the in-process server'
       onMessage,
     });
     clients.push(b2);
-    for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(got).toEqual(['one', 'two', 'three']);
+    await vi.waitFor(() => expect(got).toEqual(['one', 'two', 'three']), {
+      timeout: 2000,
+      interval: 20,
+    });
     expect(b2.smInboundH).toBeGreaterThanOrEqual(3);
   });
 });
