@@ -71,6 +71,12 @@ export const configSchema: SchemaFor<Config> = {
       default: 262_144,
       doc: 'Largest accepted stanza in bytes; bigger ones close the stream with policy-violation.',
     }),
+    maxPreAuthStanzaBytes: int({
+      min: 1024,
+      max: 67_108_864,
+      default: 16_384,
+      doc: 'Largest accepted element before the client has authenticated (SASL, STARTTLS, in-band registration need little); c2s.maxStanzaBytes applies from authentication on. A larger one closes the stream with policy-violation.',
+    }),
     connectTimeoutMs: durationMs({
       min: 1,
       default: 30_000,

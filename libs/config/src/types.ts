@@ -31,6 +31,8 @@ export interface Config {
     /** Allow PLAIN authentication on unencrypted streams (loopback benchmarks only). */
     allowPlainWithoutTls: boolean;
     maxStanzaBytes: number;
+    /** Largest element before authentication (then maxStanzaBytes). */
+    maxPreAuthStanzaBytes: number;
     /** The stream must be authenticated within this time. */
     connectTimeoutMs: number;
     /** Close streams idle for this long; 0 = off. */

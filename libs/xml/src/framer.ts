@@ -91,7 +91,7 @@ function isHighSurrogate(code: number): boolean {
  */
 export class StreamFramer {
   readonly mode: FramerMode;
-  readonly limits: Readonly<XmlLimits>;
+  private currentLimits: Readonly<XmlLimits>;
 
   private readonly handlers: FramerHandlers;
   private readonly meter = new ByteMeter();
@@ -130,8 +130,21 @@ export class StreamFramer {
   constructor(handlers: FramerHandlers, opts?: FramerOptions) {
     this.handlers = handlers;
     this.mode = opts?.mode ?? 'tcp';
-    this.limits = resolveLimits(opts?.limits);
+    this.currentLimits = resolveLimits(opts?.limits);
     this.parser = this.createParser();
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<XmlLimits> {
+    return this.currentLimits;
+  }
+
+  /**
+   * Changes limits for what is parsed from now on, e.g. a larger stanza size
+   * once a client has authenticated (a stream starts with a small one).
+   */
+  setLimits(limits: Partial<XmlLimits>): void {
+    this.currentLimits = resolveLimits({ ...this.currentLimits, ...limits });
   }
 
   /** UTF-8 bytes of the top-level element currently being received (0 between elements). */

@@ -174,6 +174,23 @@ describe('StreamFramer on a client session', () => {
     expect(r.events.slice(1)).toEqual(['stanza <presence xmlns="jabber:client"/>']);
   });
 
+  it('applies limits changed on the way to what is parsed next (a larger stanza after login)', () => {
+    const header = SESSION.slice(0, SESSION.indexOf('\n  '));
+    const big = `<message><body>${'x'.repeat(3000)}</body></message>`;
+    const small = record({ limits: { maxStanzaBytes: 1000 } });
+    small.framer.write(header);
+    small.framer.write(big);
+    expect(small.events.some((e) => e.includes('policy-violation'))).toBe(true);
+
+    const raised = record({ limits: { maxStanzaBytes: 1000 } });
+    raised.framer.write(header);
+    raised.framer.setLimits({ maxStanzaBytes: 10_000 });
+    expect(raised.framer.limits.maxStanzaBytes).toBe(10_000);
+    raised.framer.write(big);
+    expect(raised.events.slice(1)).toHaveLength(1);
+    expect(raised.events[1]).toMatch(/^stanza <message/);
+  });
+
   it('ignores input after the stream is closed', () => {
     const r = record();
     r.framer.write(SESSION + '<message/>junk<');

@@ -130,8 +130,10 @@ export class Connection {
     this.lastRead = now;
     this.lastWrite = now;
     this.deadline = now + ctx.config.c2s.connectTimeoutMs;
+    // Until the client authenticates, only small elements (raised by SASL success).
+    const { maxStanzaBytes, maxPreAuthStanzaBytes } = ctx.config.c2s;
     this.framer = new StreamFramer(this, {
-      limits: { maxStanzaBytes: ctx.config.c2s.maxStanzaBytes },
+      limits: { maxStanzaBytes: Math.min(maxPreAuthStanzaBytes, maxStanzaBytes) },
       mode: transport.framing,
     });
     transport.attach(this);

@@ -12,6 +12,23 @@ describe('faults stay within one connection', () => {
   });
   afterAll(() => h.close());
 
+  it('allows only small elements before authentication, c2s.maxStanzaBytes after it', async () => {
+    // 20 KiB: over c2s.maxPreAuthStanzaBytes (16 KiB), well under c2s.maxStanzaBytes.
+    const padding = 'p'.repeat(20 * 1024);
+    const early = await h.connect();
+    await early.open();
+    early.send(`<iq type='get' id='big'><query xmlns='jabber:iq:register'>${padding}</query></iq>`);
+    expect(await early.streamError()).toBe('policy-violation');
+
+    const { client, jid } = await h.login('olga', 'secret', 'big');
+    client.send(
+      `<message xmlns="jabber:client" to="${jid}" id="after-login"><body>${padding}</body></message>`,
+    );
+    const got = await h.registry.waitFor('stanza', (m) => m.env.id === 'after-login');
+    expect(got.env.xml.length).toBeGreaterThan(20 * 1024);
+    client.close();
+  });
+
   it('drops a client that does not read instead of buffering without bound', async () => {
     const { client, jid } = await h.login('olga', 'secret', 'slow');
     const { client: bystander } = await h.login('olga', 'secret', 'fast');

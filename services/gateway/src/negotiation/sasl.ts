@@ -176,6 +176,7 @@ function succeed(
   conn.sasl = undefined;
   conn.user = bare;
   conn.state = 'authenticated';
+  conn.framer.setLimits({ maxStanzaBytes: ctx.config.c2s.maxStanzaBytes });
   ctx.throttle.succeed(conn.ip);
   ctx.metrics.login(mechanism, 'success');
   ctx.logger.info('client authenticated', { conn: conn.id, ip: conn.ip, jid: bare, mechanism });
