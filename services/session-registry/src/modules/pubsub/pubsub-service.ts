@@ -7,18 +7,10 @@ import {
   SERVICE_FEATURES,
   pubsubFeature,
 } from '@parley/pubsub';
-import {
-  NS_DISCO_INFO,
-  NS_DISCO_ITEMS,
-  StanzaError,
-  canReplyWithError,
-  errorReply,
-  internalServerError,
-  iqResult,
-  serviceUnavailable,
-} from '@parley/stanza';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, serviceUnavailable } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { refuseServiceMessage, replyToServiceIq } from '../service-stanzas.js';
 import type { ModuleContext, ServerModule, ServiceStanza } from '../types.js';
 
 /** The JID of the pubsub service of a served domain. */
@@ -89,25 +81,17 @@ async function handle(
   const stanza = parseXml(env.xml);
   const addressed = to.local === '' && to.resource === '' && to.domain === service;
   if (env.kind === 'iq') {
-    if (env.type !== 'get' && env.type !== 'set') return;
-    let reply: Element;
-    try {
+    const type = env.type;
+    if (type !== 'get' && type !== 'set') return;
+    await replyToServiceIq(ctx, env, stanza, 'pubsub service request', () => {
       if (!addressed) throw serviceUnavailable();
-      const payload = await answer(engine, service, from, env.type, stanza);
-      reply = iqResult(stanza, payload);
-    } catch (err) {
-      if (!(err instanceof StanzaError)) ctx.logger.error('pubsub service request failed', { err });
-      reply = errorReply(stanza, err instanceof StanzaError ? err : internalServerError());
-    }
-    reply.setAttr('from', env.to);
-    ctx.send(reply);
+      return answer(engine, service, from, type, stanza);
+    });
     return;
   }
   if (env.kind === 'message') {
     if (addressed && (await engine.handleMessage(service, from, stanza))) return;
-    const type = env.type || 'normal';
-    if ((type === 'normal' || type === 'chat') && canReplyWithError(stanza))
-      ctx.send(errorReply(stanza, serviceUnavailable()));
+    refuseServiceMessage(ctx, env, stanza);
   }
   // Presence to the service: no presence-based delivery, nothing to do.
 }

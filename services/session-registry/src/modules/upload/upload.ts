@@ -1,15 +1,5 @@
 import type { JID } from '@parley/jid';
-import {
-  NS_DISCO_INFO,
-  NS_DISCO_ITEMS,
-  StanzaError,
-  buildForm,
-  canReplyWithError,
-  errorReply,
-  internalServerError,
-  iqResult,
-  serviceUnavailable,
-} from '@parley/stanza';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, buildForm, serviceUnavailable } from '@parley/stanza';
 import {
   NS_HTTP_UPLOAD,
   PendingSlots,
@@ -22,6 +12,7 @@ import {
 import type { UploadBackend } from '@parley/upload';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { refuseServiceMessage, replyToServiceIq } from '../service-stanzas.js';
 import type { ModuleContext, ServerModule, ServiceStanza } from '../types.js';
 import { overQuota, readSlotRequest, slotElement } from './slot-request.js';
 
@@ -90,28 +81,16 @@ async function handle(
   const stanza = parseXml(env.xml);
   const addressed = to.local === '' && to.resource === '' && to.domain === service;
   if (env.kind === 'iq') {
-    if (env.type !== 'get' && env.type !== 'set') return;
-    let reply: Element;
-    try {
+    const type = env.type;
+    if (type !== 'get' && type !== 'set') return;
+    await replyToServiceIq(ctx, env, stanza, 'upload slot request', () => {
       const payload = stanza.getChildElements()[0];
       if (!addressed || payload === undefined) throw serviceUnavailable();
-      reply = iqResult(stanza, await answer(ctx, state, env.type, payload, from));
-    } catch (err) {
-      if (!(err instanceof StanzaError)) ctx.logger.error('upload slot request failed', { err });
-      reply = errorReply(stanza, err instanceof StanzaError ? err : internalServerError());
-    }
-    reply.setAttr('from', env.to);
-    ctx.send(reply);
+      return answer(ctx, state, type, payload, from);
+    });
     return;
   }
-  if (env.kind === 'message') {
-    const type = env.type || 'normal';
-    if ((type === 'normal' || type === 'chat') && canReplyWithError(stanza)) {
-      const reply = errorReply(stanza, serviceUnavailable());
-      reply.setAttr('from', env.to);
-      ctx.send(reply);
-    }
-  }
+  if (env.kind === 'message') refuseServiceMessage(ctx, env, stanza);
 }
 
 async function answer(
