@@ -29,6 +29,7 @@ import type {
   ToWorker,
   WorkerCounters,
 } from './types.js';
+import { zeroCounters } from './types.js';
 import { sourceAddresses } from './worker.js';
 
 export interface RunOptions {
@@ -45,19 +46,6 @@ export interface RunOptions {
   command: string;
   log: (l: string) => void;
 }
-
-const ZERO: WorkerCounters = {
-  connected: 0,
-  logins: 0,
-  loginErrors: 0,
-  dropped: 0,
-  sent: 0,
-  received: 0,
-  errors: 0,
-  resumed: 0,
-  resumeErrors: 0,
-  inFlight: 0,
-};
 
 function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
   const out = { ...a };
@@ -124,7 +112,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       child,
       pid: child.pid,
       ...r,
-      counters: { ...ZERO },
+      counters: zeroCounters(),
       done: false,
       result: {},
       errors: [],
@@ -219,12 +207,12 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   ];
   let prevCpu = new Map(procs.map((p) => [p.name, readCpuSeconds(p.pid)]));
   let prevT = performance.now();
-  let prev = { ...ZERO };
+  let prev = zeroCounters();
   const sample = (): void => {
     const now = performance.now();
     const dt = (now - prevT) / 1000;
     prevT = now;
-    const sum = workers.reduce((a, w) => addCounters(a, w.counters), { ...ZERO });
+    const sum = workers.reduce((a, w) => addCounters(a, w.counters), zeroCounters());
     const cpuNow = new Map(procs.map((p) => [p.name, readCpuSeconds(p.pid)]));
     const procSamples: SecondSample['procs'] = {};
     for (const p of procs) {
@@ -311,7 +299,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   sample();
   snapshots['end'] = await snapshot(target);
 
-  const counters = workers.reduce((a, w) => addCounters(a, w.counters), { ...ZERO });
+  const counters = workers.reduce((a, w) => addCounters(a, w.counters), zeroCounters());
   const sums: Record<string, number> = {};
   for (const w of workers)
     for (const [k, v] of Object.entries(w.result))

@@ -1,7 +1,7 @@
 /** idle-hold: N sessions held for T seconds; server RSS (per gateway) and Redis memory per session. */
 import { closeAll } from './common.js';
 import type { Scenario } from './types.js';
-import { num } from './types.js';
+import { loginFigures, num } from './types.js';
 
 export const idleHold: Scenario = {
   name: 'idle-hold',
@@ -24,14 +24,8 @@ export const idleHold: Scenario = {
     await closeAll(clients);
   },
   summarize(sum, run) {
-    const starts = run.results.map((r) => Number(r['firstStart']));
-    const ends = run.results.map((r) => Number(r['lastLogin']));
-    const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
     return {
-      logins: run.counters.logins,
-      loginErrors: run.counters.loginErrors,
-      loginSeconds: Math.round(seconds * 100) / 100,
-      loginsPerSecond: seconds > 0 ? Math.round(run.counters.logins / seconds) : null,
+      ...loginFigures(run),
       stillOpenAfterHold: sum['stillOpen'] ?? 0,
     };
   },

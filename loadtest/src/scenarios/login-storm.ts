@@ -1,7 +1,7 @@
 /** login-storm: N logins as fast as the ramp allows; reports logins/s and login latency. */
 import { closeAll } from './common.js';
 import type { Scenario } from './types.js';
-import { num } from './types.js';
+import { loginFigures, num } from './types.js';
 
 export const loginStorm: Scenario = {
   name: 'login-storm',
@@ -21,14 +21,6 @@ export const loginStorm: Scenario = {
     await closeAll(clients);
   },
   summarize(_sum, run) {
-    const starts = run.results.map((r) => Number(r['firstStart']));
-    const ends = run.results.map((r) => Number(r['lastLogin']));
-    const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
-    return {
-      logins: run.counters.logins,
-      loginErrors: run.counters.loginErrors,
-      loginSeconds: Math.round(seconds * 100) / 100,
-      loginsPerSecond: seconds > 0 ? Math.round(run.counters.logins / seconds) : null,
-    };
+    return loginFigures(run);
   },
 };

@@ -81,6 +81,22 @@ export interface WorkerCounters {
   inFlight: number;
 }
 
+/** Every counter at zero (a fresh copy each call). */
+export function zeroCounters(): WorkerCounters {
+  return {
+    connected: 0,
+    logins: 0,
+    loginErrors: 0,
+    dropped: 0,
+    sent: 0,
+    received: 0,
+    errors: 0,
+    resumed: 0,
+    resumeErrors: 0,
+    inFlight: 0,
+  };
+}
+
 /** Worker → coordinator. */
 export type FromWorker =
   | {
@@ -180,6 +196,22 @@ export interface RunFacts {
   notes: Record<string, unknown>;
   /** Each worker's own result. */
   results: Record<string, unknown>[];
+}
+
+/**
+ * The login figures of a run whose workers record `firstStart` and
+ * `lastLogin` (ms) in their results: from the first connect to the last login.
+ */
+export function loginFigures(run: RunFacts): Record<string, unknown> {
+  const starts = run.results.map((r) => Number(r['firstStart']));
+  const ends = run.results.map((r) => Number(r['lastLogin']));
+  const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
+  return {
+    logins: run.counters.logins,
+    loginErrors: run.counters.loginErrors,
+    loginSeconds: Math.round(seconds * 100) / 100,
+    loginsPerSecond: seconds > 0 ? Math.round(run.counters.logins / seconds) : null,
+  };
 }
 
 export function num(cfg: ScenarioConfig, key: string): number {

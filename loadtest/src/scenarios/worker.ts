@@ -11,6 +11,7 @@ import { errorText, fromPattern } from '../util.js';
 import { Histogram } from './histogram.js';
 import { scenarioByName } from './registry.js';
 import type { FromWorker, ToWorker, WorkerContext, WorkerCounters } from './types.js';
+import { zeroCounters } from './types.js';
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -45,18 +46,7 @@ export function sourceAddresses(index: number, n: number): string[] {
 export async function runWorker(start: Extract<ToWorker, { t: 'start' }>): Promise<void> {
   const scenario = scenarioByName(start.scenario);
   if (!scenario) throw new Error(`unknown scenario ${start.scenario}`);
-  const counters: WorkerCounters = {
-    connected: 0,
-    logins: 0,
-    loginErrors: 0,
-    dropped: 0,
-    sent: 0,
-    received: 0,
-    errors: 0,
-    resumed: 0,
-    resumeErrors: 0,
-    inFlight: 0,
-  };
+  const counters: WorkerCounters = zeroCounters();
   const hist = new Histogram();
   const loginHist = new Histogram();
   const errorCounts = new Map<string, number>();
