@@ -102,6 +102,31 @@ async function withBed(
   }
 }
 
+/**
+ * Romeo, on the peer, writes to a new Parley user, juliet: the message must
+ * come back to him as an error from juliet. Returns that error.
+ */
+async function romeoWritesToParley(
+  bed: FederationBed,
+): Promise<{ condition: string; text: string }> {
+  const juliet = await bed.addParleyUser('juliet', 'j-secret');
+  const result = await runFederationBounce({
+    ca: bed.pki.caFile,
+    user: {
+      jid: `romeo@${bed.peer.domain}/phone`,
+      password: ROMEO.password,
+      port: bed.peer.c2sPort,
+    },
+    to: juliet,
+    timeout: 15,
+  });
+  expect(result, JSON.stringify(result)).toMatchObject({
+    ok: true,
+    bounce: { from: juliet, type: 'error' },
+  });
+  return result['bounce'] as { condition: string; text: string };
+}
+
 describe.skipIf(!canRunFederation('prosody'))('federation failures with prosody', () => {
   describe('certificates', () => {
     it('a peer certificate Parley cannot trust (secureAuth): the message comes back as remote-server-not-found', async () => {
@@ -129,22 +154,7 @@ describe.skipIf(!canRunFederation('prosody'))('federation failures with prosody'
           peerAuth: 'certificates',
         },
         async (bed) => {
-          const juliet = await bed.addParleyUser('juliet', 'j-secret');
-          const result = await runFederationBounce({
-            ca: bed.pki.caFile,
-            user: {
-              jid: `romeo@${bed.peer.domain}/phone`,
-              password: ROMEO.password,
-              port: bed.peer.c2sPort,
-            },
-            to: juliet,
-            timeout: 15,
-          });
-          expect(result, JSON.stringify(result)).toMatchObject({
-            ok: true,
-            bounce: { from: juliet, type: 'error' },
-          });
-          const bounce = result['bounce'] as { condition: string; text: string };
+          const bounce = await romeoWritesToParley(bed);
           // Prosody 0.12 says remote-server-timeout, with the reason as text.
           expect(bounce.condition).toMatch(/^remote-server-(not-found|timeout)$/);
           expect(bounce.text).toMatch(/certificate is not valid/);
@@ -187,22 +197,7 @@ describe.skipIf(!canRunFederation('prosody'))('federation failures with prosody'
           parley: { s2s: { deny: [federationDomain(`prosody-${label}`)] } },
         },
         async (bed) => {
-          const juliet = await bed.addParleyUser('juliet', 'j-secret');
-          const result = await runFederationBounce({
-            ca: bed.pki.caFile,
-            user: {
-              jid: `romeo@${bed.peer.domain}/phone`,
-              password: ROMEO.password,
-              port: bed.peer.c2sPort,
-            },
-            to: juliet,
-            timeout: 15,
-          });
-          expect(result, JSON.stringify(result)).toMatchObject({
-            ok: true,
-            bounce: { from: juliet, type: 'error' },
-          });
-          const bounce = result['bounce'] as { condition: string; text: string };
+          const bounce = await romeoWritesToParley(bed);
           expect(bounce.condition).toMatch(/^remote-server-(not-found|timeout)$/);
           // Prosody passes on Parley's stream error text.
           expect(bounce.text).toMatch(/not allowed/);
