@@ -7,6 +7,8 @@ import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './security-schema.js';
 import { componentsSchema, s2sSchema } from './federation-schema.js';
 import { uploadSchema } from './upload-schema.js';
+import { pushSchema } from './push-schema.js';
+import { boshSchema } from './bosh-schema.js';
 import { contactSchema } from './contact-schema.js';
 import { extdiscoSchema } from './extdisco-schema.js';
 
@@ -204,6 +206,7 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'ws:// or wss:// URLs announced by XEP-0156 host-meta and used to redirect ws:// clients to wss://. Empty = derived from the Host header of the request and the listener ports. Set it behind a reverse proxy.',
     }),
   },
+  bosh: boshSchema,
   tls: {
     certFile: optionalStr({
       doc: 'PEM certificate chain. When absent a self-signed certificate is generated into dataDir.',
@@ -514,6 +517,7 @@ export const configSchema: SchemaFor<Config> = {
   s2s: s2sSchema,
   components: componentsSchema,
   upload: uploadSchema,
+  push: pushSchema,
   admin: {
     enabled: bool({
       default: false,

@@ -19,6 +19,15 @@ export { parseAdminToken } from './admin-tokens.js';
 export { parseComponent } from './components-field.js';
 export type { ComponentConfig, ComponentsConfig, S2sConfig } from './federation-types.js';
 export type { UploadConfig, UploadS3Config } from './upload-types.js';
+export type {
+  ApnsAppConfig,
+  FcmAppConfig,
+  PushAppConfig,
+  PushConfig,
+  PushServiceConfig,
+} from './push-types.js';
+export { parsePushApp } from './push-apps-field.js';
+export type { BoshConfig } from './bosh-types.js';
 export type { ContactConfig } from './contact-types.js';
 export type { ExtdiscoConfig } from './extdisco-types.js';
 export { parseAddressRange } from './address-range.js';

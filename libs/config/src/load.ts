@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ENV_ALIASES, configSchema } from './config-schema.js';
+import { checkBosh } from './bosh-schema.js';
 import { checkConnectionSecurity } from './connection-security.js';
 import { defaultConfig } from './defaults.js';
 import { checkPostgresConfig } from './postgres-config.js';
@@ -204,6 +205,7 @@ function checkConsistency(config: Config): void {
     );
   }
   checkWebSocket(config);
+  checkBosh(config);
   checkConnectionSecurity(config);
 }
 

@@ -5,6 +5,8 @@ import type { ExtdiscoConfig } from './extdisco-types.js';
 import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 import type { UploadConfig } from './upload-types.js';
+import type { PushConfig } from './push-types.js';
+import type { BoshConfig } from './bosh-types.js';
 
 export type SaslMechanismName =
   'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
@@ -91,6 +93,8 @@ export interface Config {
     /** Endpoint URLs announced by XEP-0156 host-meta; empty = derived from the request. */
     publicUrls: string[];
   };
+  /** XMPP over BOSH (XEP-0124, XEP-0206) on the WebSocket listeners (docs/bosh.md). */
+  bosh: BoshConfig;
   tls: {
     /** PEM certificate chain; when absent a self-signed cert is generated into dataDir. */
     certFile?: string;
@@ -242,6 +246,8 @@ export interface Config {
   components: ComponentsConfig;
   /** XEP-0363 HTTP File Upload (docs/upload.md). */
   upload: UploadConfig;
+  /** XEP-0357 Push Notifications and the built-in push service (docs/push.md). */
+  push: PushConfig;
   /** The admin REST API (services/admin-api). */
   admin: {
     enabled: boolean;
