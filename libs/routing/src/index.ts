@@ -103,5 +103,7 @@ export {
   undeliveredStanza,
 } from './bus-protocol.js';
 export type { BusProtocolOptions, ProtocolLogger, ProtocolMetrics } from './bus-protocol.js';
+export { BOSH_MESSAGES, BOSH_PREFIX, boshSubject } from './bosh.js';
+export type { BoshForward, BoshForwardReply } from './bosh.js';
 export { NATS_SERVICE_PERMISSIONS } from './permissions.js';
 export type { ServiceName, ServicePermissions } from './permissions.js';

@@ -59,6 +59,9 @@ import {
 } from './websocket/server.js';
 import type { WebSocketClient } from './websocket/server.js';
 import { WebSocketTransport } from './websocket/transport.js';
+import { serveBoshHttp } from './bosh/http.js';
+import { BoshService } from './bosh/service.js';
+import { boshUrls } from './bosh/urls.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -267,6 +270,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       refuseWebSocket(client.ws, ctx.defaultDomain),
     );
   };
+  // XEP-0206 on the WebSocket listeners (src/bosh); requests for another gateway's sessions go to it.
+  const bosh = config.bosh.enabled
+    ? new BoshService({ config, logger, bus, protocol, gatewayId, ports, admit })
+    : undefined;
 
   // Deliveries come through the durable stream: what arrives while this
   // gateway is down stays there, and is bounced back by whoever drains it.
@@ -288,6 +295,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const servers: Server[] = [];
   try {
+    await bosh?.start();
     const plain = createPlainListener(proxyGate, (socket, client) => accept(socket, 'tcp', client));
     servers.push(plain);
     ports.c2s = await listen(plain, config.c2s.port, config.c2s.host);
@@ -309,6 +317,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
           logger,
           ports,
           accept: acceptWebSocket,
+          ...(bosh !== undefined && {
+            bosh: {
+              serve: (req, res, client) => serveBoshHttp(bosh, config, logger, req, res, client),
+              urls: (host) => boshUrls(config, ports, host),
+            },
+          }),
         });
         servers.push(server);
         if (kind === 'ws') ports.websocket = await listen(server, ws.port, ws.host);
@@ -316,6 +330,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       }
     }
   } catch (err) {
+    bosh?.close();
     await consumer.stop();
     for (const s of servers) s.close();
     await sm.close();
@@ -358,6 +373,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     host: config.c2s.host,
     ...ports,
     ...(config.websocket.enabled && { websocketPath: config.websocket.path }),
+    ...(bosh !== undefined && { boshPath: config.bosh.path }),
     domains: [...domains],
   });
 
@@ -381,6 +397,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       for (const conn of [...connections.values()]) conn.destroy();
     }
     await Promise.all(listenersDone);
+    bosh?.close();
     clearInterval(sweeper);
     // Sessions that cannot be resumed elsewhere end now; resumable ones wait in the store.
     await sm

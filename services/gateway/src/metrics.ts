@@ -10,10 +10,10 @@ type Gauge = ReturnType<Metrics['gauge']>;
 type Histogram = ReturnType<Metrics['histogram']>;
 type CounterChild = ReturnType<Counter['labels']>;
 
-/** `tcp` (STARTTLS port), `tls` (direct TLS), `ws` and `wss` (RFC 7395 WebSocket). */
+/** `tcp` (STARTTLS port), `tls` (direct TLS), `ws` and `wss` (RFC 7395 WebSocket), `bosh` and `boshs` (XEP-0206). */
 export type Transport = TransportKind;
 
-const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
+const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss', 'bosh', 'boshs'];
 export type ResumptionResult = 'success' | 'not-found' | 'error';
 export type Direction = 'in' | 'out';
 

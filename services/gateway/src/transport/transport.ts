@@ -10,7 +10,10 @@
  *   keepalives (`tcp.ts`);
  * - WebSocket (RFC 7395; `ws`, `wss`): one complete element per message,
  *   `<open/>` and `<close/>`, namespaces declared on every element, ping
- *   frames (`../websocket/transport.ts`).
+ *   frames (`../websocket/transport.ts`);
+ * - BOSH (XEP-0124/0206; `bosh`, `boshs`): elements carried in `<body/>`
+ *   wrappers of HTTP requests and responses, one session many requests
+ *   (`../bosh/session.ts`; it calls the connection's framer handlers itself).
  *
  * Input reaches the connection through `Connection.onData` (a TCP chunk or one
  * WebSocket message, parsed by the framer in the transport's `framing` mode)
@@ -19,8 +22,11 @@
 import type { TLSSocket } from 'node:tls';
 import type { Connection } from '../connection.js';
 
-/** How a client reached the gateway: the `transport` label of `parley_c2s_connections`. */
-export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss';
+/**
+ * How a client reached the gateway: the `transport` label of
+ * `parley_c2s_connections` (`bosh`/`boshs`: XEP-0206 over http:// / https://).
+ */
+export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss' | 'bosh' | 'boshs';
 
 /** Our stream header's contents (RFC 6120 4.7). */
 export interface HeaderInfo {

@@ -1,7 +1,8 @@
 /**
  * XEP-0156 discovery of the WebSocket endpoint: `/.well-known/host-meta`
  * (RFC 6415 XRD) and `/.well-known/host-meta.json` (JRD), each listing the
- * endpoint URLs under `urn:xmpp:alt-connections:websocket`. Also which
+ * endpoint URLs under `urn:xmpp:alt-connections:websocket` (and the BOSH
+ * ones, bosh/urls.ts, under `urn:xmpp:alt-connections:xbosh`). Also which
  * URLs those are, and where to send a ws:// client that needs TLS.
  */
 import { isIP } from 'node:net';
@@ -19,13 +20,25 @@ export interface WebSocketPorts {
   websocketTls?: number;
 }
 
-export function hostMetaXml(urls: readonly string[]): string {
-  const links = urls.map((href) => `  <Link rel="${REL_WEBSOCKET}" href="${escapeAttr(href)}"/>\n`);
-  return `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='${NS_XRD}'>\n${links.join('')}</XRD>\n`;
+/** XEP-0156 / XEP-0206: BOSH endpoints, listed after the WebSocket ones. */
+export const REL_XBOSH = 'urn:xmpp:alt-connections:xbosh';
+
+function links(urls: readonly string[], boshUrls: readonly string[]): { rel: string; href: string }[] {
+  return [
+    ...urls.map((href) => ({ rel: REL_WEBSOCKET, href })),
+    ...boshUrls.map((href) => ({ rel: REL_XBOSH, href })),
+  ];
 }
 
-export function hostMetaJson(urls: readonly string[]): string {
-  return JSON.stringify({ links: urls.map((href) => ({ rel: REL_WEBSOCKET, href })) });
+export function hostMetaXml(urls: readonly string[], boshUrls: readonly string[] = []): string {
+  const lines = links(urls, boshUrls).map(
+    (l) => `  <Link rel="${l.rel}" href="${escapeAttr(l.href)}"/>\n`,
+  );
+  return `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='${NS_XRD}'>\n${lines.join('')}</XRD>\n`;
+}
+
+export function hostMetaJson(urls: readonly string[], boshUrls: readonly string[] = []): string {
+  return JSON.stringify({ links: links(urls, boshUrls) });
 }
 
 /**

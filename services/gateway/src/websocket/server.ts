@@ -7,6 +7,7 @@
  *   Origin (else HTTP 403), and hands it to the gateway;
  * - serves XEP-0156 `/.well-known/host-meta` and `host-meta.json`, with
  *   CORS so that web clients on other origins can read them;
+ * - hands requests for `bosh.path` to BOSH (XEP-0206, ../bosh/) when enabled;
  * - answers everything else with 404 (426 for the endpoint without Upgrade).
  *
  * Messages are limited by the framer to `c2s.maxStanzaBytes` (bigger ones
@@ -38,6 +39,7 @@ import {
   hostMetaXml,
 } from './host-meta.js';
 import type { WebSocketPorts } from './host-meta.js';
+import type { BoshHttpClient } from '../bosh/http.js';
 
 /** What the gateway learns about an accepted WebSocket. */
 export interface WebSocketClient {
@@ -60,6 +62,14 @@ export interface WebSocketListenerOptions {
   /** Bound ports of both WebSocket listeners, filled in once they listen. */
   ports: WebSocketPorts;
   accept(client: WebSocketClient): void;
+  /** XEP-0206 BOSH on the same listener (bosh/), when `bosh.enabled`. */
+  bosh?: BoshEndpoint;
+}
+
+/** What the listener needs of BOSH: its requests at `bosh.path`, and its URLs for host-meta. */
+export interface BoshEndpoint {
+  serve(req: IncomingMessage, res: ServerResponse, client: BoshHttpClient): void;
+  urls(host: string | undefined): string[];
 }
 
 /** One `ws` server for every listener of a gateway: it only performs handshakes. */
@@ -83,7 +93,7 @@ export function createWebSocketListener(
   const trustedProxies = new TrustedAddresses(config.websocket.trustedProxies);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     try {
-      serveHttp(opts, req, res);
+      serveHttp(opts, trustedProxies, req, res);
     } catch (err) {
       logger.warn('websocket listener request failed', { err });
       res.destroy();
@@ -171,11 +181,21 @@ function upgrade(
 
 function serveHttp(
   opts: WebSocketListenerOptions,
+  trustedProxies: TrustedAddresses,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
   const path = pathOf(req);
   const method = req.method ?? 'GET';
+  if (opts.bosh !== undefined && path === opts.config.bosh.path) {
+    opts.bosh.serve(req, res, {
+      ip: clientAddress(req, trustedProxies),
+      port: req.socket.remotePort,
+      secure: opts.kind === 'wss' || opts.config.websocket.plainIsSecure,
+      host: hostFromHeader(req.headers.host),
+    });
+    return;
+  }
   const hostMeta = path === HOST_META_PATH || path === HOST_META_JSON_PATH;
   if (hostMeta) {
     // XEP-0156 section 3: readable by web clients on any origin.
@@ -190,9 +210,11 @@ function serveHttp(
     return;
   }
   if (hostMeta) {
-    const urls = endpointUrls(opts.config, opts.ports, hostFromHeader(req.headers.host));
+    const host = hostFromHeader(req.headers.host);
+    const urls = endpointUrls(opts.config, opts.ports, host);
+    const bosh = opts.bosh?.urls(host) ?? [];
     const json = path === HOST_META_JSON_PATH;
-    const body = json ? hostMetaJson(urls) : hostMetaXml(urls);
+    const body = json ? hostMetaJson(urls, bosh) : hostMetaXml(urls, bosh);
     res.writeHead(200, {
       'Content-Type': json ? 'application/json' : 'application/xrd+xml; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
