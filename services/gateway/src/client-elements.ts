@@ -1,10 +1,8 @@
 /** Each top-level element a client sends, to the handler for the connection's state. */
-import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS, iqResult } from '@parley/stanza';
+import { NS_BIND, NS_SESSION, iqResult } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';
 import { bindResource } from './negotiation/bind.js';
-import { onAbort, onAuth, onResponse } from './negotiation/sasl.js';
-import { startTls } from './negotiation/starttls.js';
 import { isAddressedToServer } from './registration.js';
 import { routeOutbound } from './relay/outbound.js';
 import { clientStanzaKind, iqPayload } from './stanza-kind.js';
@@ -22,15 +20,13 @@ export function handleElement(conn: Connection, el: Element): Promise<void> | vo
   }
 }
 
-/** STARTTLS, SASL and the stream modules' IQs (XEP-0077 account creation); any other stanza is not-authorized. */
+/**
+ * The stream modules' elements (STARTTLS, SASL, SASL2) and IQs (XEP-0077
+ * account creation); any other stanza is not-authorized.
+ */
 function beforeAuth(conn: Connection, el: Element): Promise<void> | void {
-  const ns = el.getNS();
-  if (ns === NS_TLS && el.localName === 'starttls') return startTls(conn);
-  if (ns === NS_SASL) {
-    if (el.localName === 'auth') return onAuth(conn, el);
-    if (el.localName === 'response') return onResponse(conn, el);
-    if (el.localName === 'abort') return onAbort(conn);
-  }
+  const nonza = conn.ctx.streams.nonza('negotiating', el.getNS() ?? '');
+  if (nonza !== undefined) return nonza(conn, el);
   const kind = clientStanzaKind(el);
   if (kind === undefined) {
     conn.closeStream('unsupported-stanza-type');

@@ -1,14 +1,9 @@
 /**
  * One client connection: its socket, XML framer and negotiation state.
  *
- * States (see README.md for the diagram):
- *   negotiating   -> stream open, before authentication (STARTTLS, SASL, XEP-0077)
- *   tls-handshake -> <proceed/> sent, TLS handshake running
- *   authenticated -> SASL succeeded, resource not bound yet
- *   binding       -> bind request in flight on the bus
- *   bound         -> stanzas flow
- *   closing       -> our </stream:stream> is written, waiting for the socket to close
- *   closed
+ * States: negotiation/stream-state.ts holds them and the one table of
+ * allowed transitions; every step changes the state through `transition`
+ * (README.md has the diagram).
  *
  * Incoming elements are handled strictly in order: while an asynchronous
  * step (SASL, bind, registration, stream management) runs, reading is
@@ -34,6 +29,8 @@ import type { GatewayContext } from './context.js';
 import { CsiQueue } from './csi.js';
 import { handleElement } from './client-elements.js';
 import { featuresFor } from './negotiation/features.js';
+import { IllegalTransitionError, StreamState } from './negotiation/stream-state.js';
+import type { ConnectionState, StreamEvent } from './negotiation/stream-state.js';
 import { checkFramedOpen, checkStreamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';
 import type { SaslAttempt } from './negotiation/sasl.js';
@@ -43,8 +40,7 @@ import type { SmSession } from './sm/session.js';
 import { clientStanzaKind } from './stanza-kind.js';
 import type { StreamTransport } from './transport/transport.js';
 
-export type ConnectionState =
-  'negotiating' | 'tls-handshake' | 'authenticated' | 'binding' | 'bound' | 'closing' | 'closed';
+export type { ConnectionState, StreamEvent } from './negotiation/stream-state.js';
 
 /** Output buffered for a slow reader beyond which the connection is dropped. */
 export const MAX_PENDING_OUTPUT = 4 * 1024 * 1024;
@@ -78,7 +74,7 @@ export interface SessionRoute {
 
 export class Connection {
   readonly framer: StreamFramer;
-  state: ConnectionState = 'negotiating';
+  private readonly machine = new StreamState();
   secure: boolean;
   /** A (new) stream header is expected: at the start and after each stream restart. */
   awaitingHeader = true;
@@ -137,6 +133,26 @@ export class Connection {
       mode: transport.framing,
     });
     transport.attach(this);
+  }
+
+  get state(): ConnectionState {
+    return this.machine.state;
+  }
+
+  /**
+   * Moves the negotiation state (the only way to change it). An event the
+   * table does not allow in the current state is a bug: it is logged and the
+   * stream fails with internal-server-error. Returns whether it happened.
+   */
+  transition(event: StreamEvent): boolean {
+    try {
+      this.machine.apply(event);
+      return true;
+    } catch (err) {
+      if (!(err instanceof IllegalTransitionError)) throw err;
+      this.fail(err);
+      return false;
+    }
   }
 
   get open(): boolean {
@@ -358,9 +374,9 @@ export class Connection {
 
   /** The bind reply arrived (or a session was resumed): the stream is ready for stanzas. */
   bound(jid: string): void {
+    if (!this.transition('bound')) return;
     this.jid = jid;
     this.boundAt = Date.now();
-    this.state = 'bound';
     this.deadline = 0;
     this.sasl = undefined;
     const held = this.held;
@@ -424,8 +440,9 @@ export class Connection {
 
   /** `detach`: the stream ended without the client closing it (a resumable session waits for resumption). */
   private beginClose(detach = false): void {
-    if (this.state === 'closed') return;
-    this.state = 'closing';
+    // Closing again (the socket closed while closing) changes nothing.
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.transition('close');
     this.closeAt = Date.now() + CLOSE_GRACE_MS;
     this.inbox = undefined;
     this.endSession(detach);
@@ -515,7 +532,7 @@ export class Connection {
     if (this.state === 'closed') return;
     // Closed without </stream:stream> from either side: the network, not the client, ended it.
     this.beginClose(true);
-    this.state = 'closed';
+    this.transition('closed');
     this.sasl = undefined;
     this.ctx.connectionClosed(this);
   }

@@ -31,8 +31,6 @@ export interface GatewayContext {
   readonly sm: SmManager;
   /** What the stream modules contributed: features and the elements that go with them. */
   readonly streams: StreamExtensions;
-  /** Features after authentication never change: serialized once. */
-  readonly postAuthFeatures: string;
   /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */
   publish(subject: string, data: unknown): void;
   /** Called once per connection when its socket has closed. */

@@ -35,7 +35,6 @@ import {
   stopListening,
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
-import { postAuthFeatures } from './negotiation/features.js';
 import { fakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import type { UnconfiguredFakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
@@ -193,7 +192,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       verifiedPasswords: new VerifiedPasswords(),
     },
     streams,
-    postAuthFeatures: postAuthFeatures(streams.postAuth),
     publish,
     connectionClosed(conn) {
       if (connections.get(conn.id) !== conn) return;

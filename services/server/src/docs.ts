@@ -51,7 +51,6 @@ export function xepsMarkdown(): string {
     '| XEP-0344 | Impact of TLS and DNSSEC on dialback (a trusted certificate stands for the callback) | s2s |',
     '| XEP-0368 | SRV records for XMPP over TLS (direct TLS listener) | gateway |',
     '| XEP-0368 | Direct TLS for server-to-server (`s2s.directTlsPort`, `_xmpps-server` SRV records first) | s2s |',
-    '| XEP-0440 | SASL channel-binding type capability | gateway |',
   ];
   const xepRows = (modules: readonly Declared[], where: string) =>
     modules.flatMap((m) =>

@@ -34,7 +34,7 @@ export function bindResource(conn: Connection, iq: Element, bind: Element): Prom
   const request: BindRequest = { t: 'bind', jid: user, gw: ctx.gatewayId, conn: conn.id };
   if (resource !== undefined) request.resource = resource;
   const subject = routeSubject(user, ctx.config.routing.partitions);
-  conn.state = 'binding';
+  if (!conn.transition('bind-requested')) return;
   return ctx.bus.request(subject, request, { timeoutMs: BIND_TIMEOUT_MS, durable: true }).then(
     (reply) => finish(conn, iq, subject, reply as BindReply),
     (err: unknown) => {
@@ -60,7 +60,7 @@ function finish(conn: Connection, iq: Element, subject: string, reply: BindReply
     return;
   }
   if (!reply.ok) {
-    conn.state = 'authenticated';
+    if (!conn.transition('bind-failed')) return;
     const err = new StanzaError(
       reply.condition,
       reply.text === undefined ? {} : { text: reply.text },

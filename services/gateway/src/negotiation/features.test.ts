@@ -7,14 +7,19 @@ import type { Element } from '@parley/xml';
 import { describe, expect, it } from 'vitest';
 import { builtinStreamModules, startStreamModules } from '../stream-modules/index.js';
 import type { StreamModule } from '../stream-modules/index.js';
-import { postAuthFeatures } from './features.js';
+import type { Connection } from '../connection.js';
+
+/** The modules' post-authentication features do not depend on the connection. */
+const anyConnection = {} as Connection;
 
 function features(config: Config): Element {
   const streams = startStreamModules(config, builtinStreamModules);
-  const xml = postAuthFeatures(streams.postAuth).replace(
-    '<stream:features',
-    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'",
-  );
+  const xml = streams
+    .featuresXml('authenticated', anyConnection)
+    .replace(
+      '<stream:features',
+      "<stream:features xmlns:stream='http://etherx.jabber.org/streams'",
+    );
   return parseXml(xml);
 }
 

@@ -174,8 +174,8 @@ function succeed(
   }
   const { ctx } = conn;
   conn.sasl = undefined;
+  if (!conn.transition('authenticated')) return;
   conn.user = bare;
-  conn.state = 'authenticated';
   conn.framer.setLimits({ maxStanzaBytes: ctx.config.c2s.maxStanzaBytes });
   ctx.throttle.succeed(conn.ip);
   ctx.metrics.login(mechanism, 'success');

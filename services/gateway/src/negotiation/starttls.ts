@@ -25,7 +25,7 @@ export function startTls(conn: Connection): void {
     return;
   }
   const raw = transport.socket;
-  conn.state = 'tls-handshake';
+  if (!conn.transition('starttls')) return;
   conn.awaitingHeader = true;
   // The raw socket keeps its close/error listeners until the TLS socket replaces it.
   stopReading(raw);
@@ -57,8 +57,8 @@ function upgrade(conn: Connection, transport: TcpTransport, raw: Socket): void {
 function onSecure(this: TLSSocket): void {
   const conn = connectionOf(this);
   if (conn === undefined || conn.state !== 'tls-handshake') return;
+  if (!conn.transition('tls-established')) return;
   conn.secure = true;
-  conn.state = 'negotiating';
   conn.lastWrite = Date.now();
   // Reset outside the parser, so nothing sent in plaintext after <starttls/> survives.
   conn.restartStream();

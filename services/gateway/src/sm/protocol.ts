@@ -169,12 +169,11 @@ function resume(conn: Connection, el: Element): Promise<void> | void {
     conn.send(failed('item-not-found'));
     return;
   }
-  conn.state = 'binding';
+  if (!conn.transition('bind-requested')) return;
   return resumeSession(conn, previd, h).catch((err: unknown) => {
     ctx.logger.error('stream resumption failed', { conn: conn.id, err });
     ctx.metrics.resumption('error');
-    if (conn.state === 'binding') {
-      conn.state = 'authenticated';
+    if (conn.state === 'binding' && conn.transition('bind-failed')) {
       conn.send(failed('internal-server-error'));
     }
   });
@@ -186,8 +185,7 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
   const user = conn.user!;
   const notFound = (): void => {
     ctx.metrics.resumption('not-found');
-    if (conn.state === 'binding') {
-      conn.state = 'authenticated';
+    if (conn.state === 'binding' && conn.transition('bind-failed')) {
       conn.send(failed('item-not-found'));
     }
   };
@@ -263,8 +261,7 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
       jid: claimed.jid,
       condition: reply.condition,
     });
-    if (conn.state === 'binding') {
-      conn.state = 'authenticated';
+    if (conn.state === 'binding' && conn.transition('bind-failed')) {
       conn.send(failed('item-not-found', claimed.inboundH));
     }
     return;

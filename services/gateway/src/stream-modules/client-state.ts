@@ -29,7 +29,7 @@ export const clientStateModule: StreamModule = {
   ],
   enabled: (config) => config.csi.enabled,
   register(ctx) {
-    ctx.postAuthFeature(xml('csi', { xmlns: NS_CSI }));
+    ctx.feature('authenticated', xml('csi', { xmlns: NS_CSI }));
     ctx.nonza('authenticated', NS_CSI, clientState);
     ctx.nonza('bound', NS_CSI, clientState);
   },

@@ -1,11 +1,17 @@
 import { clientStateModule } from './client-state.js';
 import { registrationModule } from './registration.js';
+import { resourceBindingModule } from './resource-binding.js';
 import { rosterFeaturesModule } from './roster-features.js';
+import { saslModule } from './sasl.js';
+import { starttlsModule } from './starttls.js';
 import { streamManagementModule } from './stream-management.js';
 import type { StreamModule } from './types.js';
 
 /** The gateway's stream modules, in the order their features are listed. */
 export const builtinStreamModules: readonly StreamModule[] = [
+  starttlsModule,
+  saslModule,
+  resourceBindingModule,
   rosterFeaturesModule,
   streamManagementModule,
   clientStateModule,
@@ -15,6 +21,8 @@ export const builtinStreamModules: readonly StreamModule[] = [
 export { startStreamModules } from './host.js';
 export type { StreamExtensions } from './host.js';
 export type {
+  FeatureContribution,
+  FeatureState,
   NonzaHandler,
   NonzaState,
   PreAuthIqHandler,

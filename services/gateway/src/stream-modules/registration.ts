@@ -23,7 +23,7 @@ export const registrationModule: StreamModule = {
   // Always on: with registration disabled the feature is not offered, and a
   // registration IQ is still answered (service-unavailable) rather than ending the stream.
   register(ctx) {
-    ctx.preAuthFeature((conn) =>
+    ctx.feature('negotiating', (conn) =>
       registrationAvailable(conn) ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined,
     );
     ctx.preAuthIq(NS_REGISTER, handleRegistration);

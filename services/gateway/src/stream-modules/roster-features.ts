@@ -11,7 +11,7 @@ export const rosterFeaturesModule: StreamModule = {
   name: 'roster-features',
   xeps: [],
   register(ctx) {
-    ctx.postAuthFeature(xml('ver', { xmlns: NS_ROSTERVER }));
-    ctx.postAuthFeature(xml('sub', { xmlns: NS_PRE_APPROVAL }));
+    ctx.feature('authenticated', xml('ver', { xmlns: NS_ROSTERVER }));
+    ctx.feature('authenticated', xml('sub', { xmlns: NS_PRE_APPROVAL }));
   },
 };

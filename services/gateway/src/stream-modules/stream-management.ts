@@ -21,7 +21,7 @@ export const streamManagementModule: StreamModule = {
   ],
   enabled: (config) => config.sm.enabled,
   register(ctx) {
-    ctx.postAuthFeature(xml('sm', { xmlns: NS_SM }));
+    ctx.feature('authenticated', xml('sm', { xmlns: NS_SM }));
     ctx.nonza('authenticated', NS_SM, handleSmBeforeBind);
     ctx.nonza('bound', NS_SM, handleSmBound);
   },
