@@ -63,7 +63,14 @@ export async function serveForwarded(
     try {
       handle(
         req.body,
-        { ip: req.ip, port: undefined, secure: req.secure, host: undefined, forwarded: true },
+        {
+          ip: req.ip,
+          port: undefined,
+          tls: false,
+          secure: req.secure,
+          host: undefined,
+          forwarded: true,
+        },
         {
           respond: (body) => reply({ ok: true, body } satisfies BoshForwardReply),
           abandon: () => reply({ ok: false, condition: 'other-request' }),

@@ -19,6 +19,9 @@ const XML_TYPE = 'text/xml; charset=utf-8';
 export interface BoshHttpClient {
   ip: string;
   port: number | undefined;
+  /** Came in on the TLS (https://) listener. */
+  tls: boolean;
+  /** Over TLS, or over http:// declared secure (websocket.plainIsSecure). */
   secure: boolean;
   host: string | undefined;
 }

@@ -25,6 +25,8 @@ import { secureBoshUrl } from './urls.js';
 export interface BoshClient {
   ip: string;
   port: number | undefined;
+  /** Came in on the TLS (https://) listener (the `boshs` transport label). */
+  tls: boolean;
   /** Reached us over TLS (https://), or over http:// declared secure (websocket.plainIsSecure). */
   secure: boolean;
   /** The host the client asked for (Host header), when plausible. */
@@ -119,7 +121,7 @@ export class BoshService {
     const waitMs = Math.min(wait === undefined ? bosh.maxWaitMs : wait * 1000, bosh.maxWaitMs);
     const session: BoshSession = new BoshSession({
       sid: newSid(this.deps.gatewayId),
-      kind: client.secure ? 'boshs' : 'bosh',
+      kind: client.tls ? 'boshs' : 'bosh',
       secure: client.secure,
       remotePort: client.port,
       secureAlternative:

@@ -255,6 +255,7 @@ export class BoshSession implements StreamTransport {
       const before = this.ahead.get(rid);
       before?.res.abandon();
       this.ahead.set(rid, { req, res });
+      this.opts.logger.debug('BOSH request ahead of its turn', { sid: this.sid, rid });
       return;
     }
     this.process(rid, req, res);
@@ -373,6 +374,7 @@ export class BoshSession implements StreamTransport {
     entry.timer = setTimeout(() => this.expire(entry), this.opts.waitMs);
     entry.timer.unref();
     this.held.push(entry);
+    this.opts.logger.debug('BOSH request held', { sid: this.sid, rid });
     // Over 'hold': the oldest goes back now, with whatever is waiting (XEP-0124 section 9).
     while (this.held.length > this.opts.hold) this.answer(this.held.shift()!, this.takeBody());
     if (this.out.length > 0) this.scheduleFlush();
@@ -496,6 +498,8 @@ export class BoshSession implements StreamTransport {
       sid: this.sid,
       ...(this.conn?.jid !== undefined && { jid: this.conn.jid }),
     });
+    // A later request of this client is answered as for a session that does not exist (section 8).
+    this.failure = 'item-not-found';
     if (this.conn !== undefined) this.conn.destroy();
     else this.destroy();
   }

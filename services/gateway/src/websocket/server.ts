@@ -191,6 +191,7 @@ function serveHttp(
     opts.bosh.serve(req, res, {
       ip: clientAddress(req, trustedProxies),
       port: req.socket.remotePort,
+      tls: opts.kind === 'wss',
       secure: opts.kind === 'wss' || opts.config.websocket.plainIsSecure,
       host: hostFromHeader(req.headers.host),
     });
