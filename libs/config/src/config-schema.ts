@@ -9,6 +9,7 @@ import { componentsSchema, s2sSchema } from './federation-schema.js';
 import { uploadSchema } from './upload-schema.js';
 import { pushSchema } from './push-schema.js';
 import { boshSchema } from './bosh-schema.js';
+import { fastSchema, sasl2Schema } from './sasl2-schema.js';
 import { contactSchema } from './contact-schema.js';
 import { extdiscoSchema } from './extdisco-schema.js';
 
@@ -119,6 +120,8 @@ export const configSchema: SchemaFor<Config> = {
       default: 5_000,
       doc: 'With c2s.proxyProtocol, a connection whose PROXY header is not complete within this time is closed.',
     }),
+    sasl2: sasl2Schema,
+    fast: fastSchema,
   },
   sm: {
     enabled: bool({

@@ -295,6 +295,11 @@ describe('invalid values name the key', () => {
         env: { PARLEY_C2S_AUTH_FAILURE_DELAY_MS: '5s', PARLEY_C2S_AUTH_FAILURE_MAX_DELAY_MS: '1s' },
       }),
     ).toThrow(/^c2s\.authFailureMaxDelayMs: must be >= c2s\.authFailureDelayMs/);
+    expect(() =>
+      loadConfig({
+        env: { PARLEY_C2S_FAST_TOKEN_LIFETIME_MS: '60m', PARLEY_C2S_FAST_ROTATE_BEFORE_MS: '90m' },
+      }),
+    ).toThrow(/^c2s\.fast\.rotateBeforeMs: must be < c2s\.fast\.tokenLifetimeMs/);
     expect(() => loadConfig({ env: { PARLEY_C2S_DIRECT_TLS_PORT: '5222' } })).toThrow(
       /^c2s\.directTlsPort: must differ from c2s\.port/,
     );

@@ -183,6 +183,12 @@ function checkConsistency(config: Config): void {
       `must be >= c2s.authFailureDelayMs (${c2s.authFailureDelayMs}), got ${c2s.authFailureMaxDelayMs}`,
     );
   }
+  if (c2s.fast.rotateBeforeMs >= c2s.fast.tokenLifetimeMs) {
+    throw invalid(
+      'c2s.fast.rotateBeforeMs',
+      `must be < c2s.fast.tokenLifetimeMs (${c2s.fast.tokenLifetimeMs}), got ${c2s.fast.rotateBeforeMs}`,
+    );
+  }
   if (c2s.directTlsPort !== 0 && c2s.directTlsPort === c2s.port) {
     throw invalid('c2s.directTlsPort', `must differ from c2s.port, both are ${c2s.port}`);
   }

@@ -7,6 +7,7 @@ import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './secu
 import type { UploadConfig } from './upload-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
+import type { FastConfig, Sasl2Config } from './sasl2-types.js';
 
 export type SaslMechanismName =
   'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
@@ -52,6 +53,10 @@ export interface Config {
     proxyTrustedAddresses: string[];
     /** A PROXY header must be complete within this time. */
     proxyHeaderTimeoutMs: number;
+    /** XEP-0388 SASL2 with Bind2 (docs/authentication.md). */
+    sasl2: Sasl2Config;
+    /** XEP-0484 FAST tokens (docs/authentication.md). */
+    fast: FastConfig;
   };
   /** XEP-0198 Stream Management. */
   sm: {
