@@ -44,3 +44,13 @@ export {
   tlsChannelBinding,
 } from './tls-channel-binding.js';
 export type { TlsChannelBindingOptions } from './tls-channel-binding.js';
+export type { HtCandidate, HtContext, HtMechanism } from './ht.js';
+export {
+  HT_MECHANISMS,
+  HtServerMechanism,
+  htBindingType,
+  htInitialResponse,
+  htResponderMessage,
+  isHtMechanism,
+  offeredHtMechanisms,
+} from './ht.js';
