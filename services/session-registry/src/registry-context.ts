@@ -327,12 +327,19 @@ export function fromRecord(rec: SessionRecord): SessionEntry {
   return e;
 }
 
-/** The envelope carrying the current span's traceparent on, when a stanza is being traced. */
-/** A fresh delivery id (Envelope.did): 96 random bits, base64url (no spaces: the Redis store keeps it next to the seq). */
+/**
+ * A fresh delivery id (Envelope.did), unique across the cluster and its
+ * restarts: 72 random bits drawn once per process, base64url, then a counter
+ * in base 36 (no spaces: the Redis store keeps it next to the seq). A random
+ * draw per delivery cost about 8% of a routed message's CPU.
+ */
+const DELIVERY_ID_PREFIX = randomBytes(9).toString('base64url');
+let deliveryCounter = 0;
 function deliveryId(): string {
-  return randomBytes(12).toString('base64url');
+  return `${DELIVERY_ID_PREFIX}${(++deliveryCounter).toString(36)}`;
 }
 
+/** The envelope carrying the current span's traceparent on, when a stanza is being traced. */
 function traced(env: Envelope): Envelope {
   const tp = traceparentOf();
   return tp === undefined || tp === env.tp ? env : { ...env, tp };
