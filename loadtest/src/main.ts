@@ -19,6 +19,9 @@ import type { ServerProcessRef } from './bench-idle.js';
 import { spawnCluster } from './cluster.js';
 import type { SpawnedCluster } from './cluster.js';
 import { startBenchPostgres } from './postgres.js';
+import { startPeer } from './peers.js';
+import type { PeerKind } from './peers.js';
+import { pinProcess, cpuCount } from './pin.js';
 import { spawnServer } from './spawn.js';
 import type { SpawnedServer } from './spawn.js';
 import { errorText, formatPairs, fromPattern, intList } from './util.js';
@@ -46,6 +49,9 @@ Target:
   --gateways N            with --cluster (default 2)
   --registries N          with --cluster (default 2)
   --mucs N                with --cluster: MUC workers (default: the local cluster's, 1)
+  --peer ejabberd|prosody start Debian's ejabberd or Prosody instead (the same users and
+                          domain, PLAIN without TLS on loopback, no archive; needs root);
+                          --server-cpus pins it too (ejabberd then runs one scheduler per CPU)
   --server-pid PID[,PID]  server already running: read its RSS/CPU from /proc/PID
                           (a list for a cluster: the sums are reported)
   --host H                default 127.0.0.1
@@ -162,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       spawn: { type: 'boolean' },
+      peer: { type: 'string' },
       cluster: { type: 'boolean' },
       gateways: { type: 'string' },
       registries: { type: 'string' },
@@ -224,8 +231,16 @@ async function main(argv: string[]): Promise<number> {
   if (starttls !== 'auto' && starttls !== 'always' && starttls !== 'never') {
     throw new Error('--starttls must be auto, always or never');
   }
-  if ([values.spawn, values.cluster, values['server-pid'] !== undefined].filter(Boolean).length > 1)
-    throw new Error('use only one of --spawn, --cluster and --server-pid');
+  if (
+    [values.spawn, values.cluster, values.peer !== undefined, values['server-pid'] !== undefined].filter(
+      Boolean,
+    ).length > 1
+  )
+    throw new Error('use only one of --spawn, --cluster, --peer and --server-pid');
+  if (values.peer !== undefined && values.peer !== 'ejabberd' && values.peer !== 'prosody')
+    throw new Error(`--peer must be ejabberd or prosody, got ${values.peer}`);
+  if (values.peer !== undefined && (mode === 'mam' || mode === 'muc'))
+    throw new Error(`--peer runs the idle and chat benchmarks only`);
   if (values.cluster && (values.port !== undefined || values.ports !== undefined))
     throw new Error('--cluster picks free ports: no --port / --ports with it');
   if (mode === 'mam' && !values.spawn && !values.cluster)
@@ -317,6 +332,21 @@ async function main(argv: string[]): Promise<number> {
     serverProcesses = cluster.processes;
     ports = cluster.ports;
     port = ports[0]!;
+  } else if (values.peer !== undefined) {
+    const kind = values.peer as PeerKind;
+    const cpus = values['server-cpus'];
+    const peer = await startPeer({
+      kind,
+      users: needUsers,
+      userPattern,
+      passwordPattern,
+      log,
+      ...(cpus !== undefined ? { erlangSchedulers: cpuCount(cpus) } : {}),
+    });
+    if (cpus !== undefined) await pinProcess(peer.pid, cpus);
+    spawned = { pid: peer.pid, port: peer.port, dataDir: '', stop: peer.stop };
+    serverProcesses = [{ name: kind, pid: peer.pid }];
+    port = peer.port;
   } else if (values.spawn) {
     const server = await spawnServer({
       port: values.port !== undefined ? port : undefined,
@@ -398,8 +428,10 @@ async function main(argv: string[]): Promise<number> {
         : `${host}:${port}`;
     const what = cluster
       ? 'spawned local cluster'
-      : isSpawned
-        ? 'spawned single-node server'
+      : values.peer !== undefined
+        ? `spawned ${values.peer} (Debian's)`
+        : isSpawned
+          ? 'spawned single-node server'
         : ports.length > 1
           ? 'external cluster'
           : 'external server';

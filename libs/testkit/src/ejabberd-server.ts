@@ -27,6 +27,13 @@ import type { XmppPeer, XmppPeerOptions } from './xmpp-peer.js';
 export interface EjabberdOptions extends XmppPeerOptions {
   /** ejabberd `loglevel` (default `info`; `debug` logs every stanza). */
   logLevel?: 'critical' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+  /**
+   * How ejabberd stores passwords (`auth_password_format`, default `scram`).
+   * `plain` is ejabberd's own default: PLAIN logins then cost no PBKDF2.
+   */
+  passwordFormat?: 'scram' | 'plain';
+  /** Listen backlog of the c2s port (ejabberd's default is small: many parallel connects time out). */
+  c2sBacklog?: number;
 }
 
 const READY = 'parley-testkit: ejabberd ready';
@@ -84,7 +91,7 @@ export function ejabberdConfig(
     'log_rotate_count: 0',
     'hide_sensitive_log_data: false',
     'auth_method: internal',
-    'auth_password_format: scram',
+    `auth_password_format: ${opts.passwordFormat ?? 'scram'}`,
     'default_db: mnesia',
     `s2s_use_starttls: ${starttls}`,
     's2s_access: all',
@@ -104,6 +111,7 @@ export function ejabberdConfig(
     `    port: ${ports.c2sPort}`,
     '    ip: "127.0.0.1"',
     '    module: ejabberd_c2s',
+    ...(opts.c2sBacklog !== undefined ? [`    backlog: ${opts.c2sBacklog}`] : []),
     `    starttls: ${opts.tls !== undefined}`,
     '    access: c2s',
     '  -',

@@ -20,6 +20,11 @@ const run = promisify(execFile);
 export interface ProsodyOptions extends XmppPeerOptions {
   /** Minimum level written to `logFile` (default `debug`). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Runs on the fresh data directory before Prosody starts (after `users`
+   * are registered), e.g. to write many accounts as data files at once.
+   */
+  prepare?: (dataDir: string) => Promise<void>;
 }
 
 /** A Lua string literal. */
@@ -136,6 +141,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<XmppPeer> {
         );
       }
     }
+
+    await opts.prepare?.(paths.dataDir);
 
     const timeoutMs = opts.startTimeoutMs ?? 20_000;
     const proc = await startServerProcess({
