@@ -7,6 +7,8 @@
  * keyed by the user's normalized bare JID string ("alice@example.org").
  */
 
+import type { PushDeviceStore, PushRegistrationStore } from './push-contracts.js';
+
 /** SCRAM salted credentials for one hash (RFC 5802). Binary values are base64. */
 export interface ScramCredential {
   salt: string;
@@ -154,6 +156,10 @@ export interface Stores {
   pubsub: PubsubStore;
   vcards: VcardStore;
   privateXml: PrivateStore;
+  /** XEP-0357: the app servers each account enabled. */
+  pushRegistrations: PushRegistrationStore;
+  /** The devices registered on the built-in push service. */
+  pushDevices: PushDeviceStore;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,12 @@ export type {
   Subscription,
 } from './contracts.js';
 export { PUBSUB_AFFILIATIONS } from './contracts.js';
+export type {
+  PushDevice,
+  PushDeviceStore,
+  PushRegistration,
+  PushRegistrationStore,
+} from './push-contracts.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { openMemoryStores } from './memory/open.js';
 export { openLmdbStores } from './lmdb/open.js';

@@ -9,6 +9,7 @@ import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
 import { privateXmlTests } from './suite/private-xml.js';
 import { pubsubTests } from './suite/pubsub.js';
+import { pushTests } from './suite/push.js';
 import { resumptionTests } from './suite/resumption.js';
 import { roomTests } from './suite/rooms.js';
 import { rosterTests } from './suite/rosters.js';
@@ -56,6 +57,7 @@ export function runStoreContractSuite(
     pubsubTests(stores);
     vcardTests(stores);
     privateXmlTests(stores);
+    pushTests(stores);
     lifecycleTests(stores);
   });
 }

@@ -8,6 +8,7 @@ import { CassandraLastActivityStore } from './last-activity-store.js';
 import { CassandraOfflineStore } from './offline-store.js';
 import { checkKeyspace, clientOptionsFor, type CassandraStoreOptions } from './options.js';
 import { CassandraPrivateStore } from './private-store.js';
+import { CassandraPushDeviceStore, CassandraPushRegistrationStore } from './push-store.js';
 import { CassandraPubsubStore } from './pubsub-store.js';
 import { CassandraRoomStore } from './room-store.js';
 import { CassandraRosterStore } from './roster-store.js';
@@ -27,6 +28,8 @@ export function cassandraStoresOn(session: CqlSession) {
     pubsub: new CassandraPubsubStore(session),
     vcards: new CassandraVcardStore(session),
     privateXml: new CassandraPrivateStore(session),
+    pushRegistrations: new CassandraPushRegistrationStore(session),
+    pushDevices: new CassandraPushDeviceStore(session),
   } satisfies Omit<Stores, 'close'>;
 }
 

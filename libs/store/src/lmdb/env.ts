@@ -13,6 +13,7 @@ import type {
   RosterItem,
   StoredRoom,
 } from '../contracts.js';
+import type { PushDevice, PushRegistration } from '../push-contracts.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 
@@ -106,6 +107,12 @@ export interface LmdbDatabases {
   vcards: Database<string, string>;
   /** [owner, namespace, name] -> serialized element */
   privateXml: Database<string, Key>;
+  /** [owner, jid, node] -> PushRegistration (XEP-0357) */
+  pushRegistrations: Database<PushRegistration, Key>;
+  /** [service, node] -> PushDevice (the built-in push service) */
+  pushDevices: Database<PushDevice, Key>;
+  /** [owner, service, node] -> true */
+  pushDevicesByOwner: Database<true, Key>;
 }
 
 const NAMES: Record<keyof LmdbDatabases, string> = {
@@ -134,6 +141,9 @@ const NAMES: Record<keyof LmdbDatabases, string> = {
   pubsubAffiliations: 'pubsub-affiliations',
   vcards: 'vcards',
   privateXml: 'private-xml',
+  pushRegistrations: 'push-registrations',
+  pushDevices: 'push-devices',
+  pushDevicesByOwner: 'push-devices-by-owner',
 };
 
 /**

@@ -6,6 +6,7 @@ import { LmdbEnv } from './env.js';
 import { LmdbLastActivityStore } from './last-activity-store.js';
 import { LmdbOfflineStore } from './offline-store.js';
 import { LmdbPrivateStore } from './private-store.js';
+import { LmdbPushDeviceStore, LmdbPushRegistrationStore } from './push-store.js';
 import { LmdbPubsubStore } from './pubsub-store.js';
 import { LmdbRoomStore } from './room-store.js';
 import { LmdbRosterStore } from './roster-store.js';
@@ -29,6 +30,8 @@ export async function openLmdbStores(path: string): Promise<Stores> {
     pubsub: new LmdbPubsubStore(env),
     vcards: new LmdbVcardStore(env),
     privateXml: new LmdbPrivateStore(env),
+    pushRegistrations: new LmdbPushRegistrationStore(env),
+    pushDevices: new LmdbPushDeviceStore(env),
     close: () => env.close(),
   };
 }

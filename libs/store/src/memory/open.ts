@@ -6,6 +6,7 @@ import { MemoryBlocklistStore } from './blocklist-store.js';
 import { MemoryLastActivityStore } from './last-activity-store.js';
 import { MemoryOfflineStore } from './offline-store.js';
 import { MemoryPrivateStore } from './private-store.js';
+import { MemoryPushDeviceStore, MemoryPushRegistrationStore } from './push-store.js';
 import { MemoryPubsubStore } from './pubsub-store.js';
 import { MemoryRoomStore } from './room-store.js';
 import { MemoryRosterStore } from './roster-store.js';
@@ -28,6 +29,8 @@ export function openMemoryStores(): Stores {
     pubsub: new MemoryPubsubStore(life),
     vcards: new MemoryVcardStore(life),
     privateXml: new MemoryPrivateStore(life),
+    pushRegistrations: new MemoryPushRegistrationStore(life),
+    pushDevices: new MemoryPushDeviceStore(life),
     async close() {
       life.markClosed();
     },

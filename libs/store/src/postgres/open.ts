@@ -8,6 +8,7 @@ import { PostgresLastActivityStore } from './last-activity-store.js';
 import { PostgresOfflineStore } from './offline-store.js';
 import { poolConfigFor, schemaOf, type PostgresStoreOptions } from './options.js';
 import { PostgresPrivateStore } from './private-store.js';
+import { PostgresPushDeviceStore, PostgresPushRegistrationStore } from './push-store.js';
 import { PostgresPubsubStore } from './pubsub-store.js';
 import { PostgresRoomStore } from './room-store.js';
 import { PostgresRosterStore } from './roster-store.js';
@@ -15,7 +16,7 @@ import { PgSession } from './session.js';
 import { PostgresVcardStore } from './vcard-store.js';
 
 /** Schema version this code reads and writes (the newest file in deploy/postgres). */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 /**
  * Opens every store on a PostgreSQL database whose schema (`options.schema`,
@@ -78,6 +79,8 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     pubsub: new PostgresPubsubStore(session),
     vcards: new PostgresVcardStore(session),
     privateXml: new PostgresPrivateStore(session),
+    pushRegistrations: new PostgresPushRegistrationStore(session),
+    pushDevices: new PostgresPushDeviceStore(session),
     close: () => session.close(),
   };
 }
