@@ -6,20 +6,23 @@
  * (TCP -> WebSocket -> TCP), and Converse.js in headless Chromium (skipped,
  * saying why, when Chromium is not installed).
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo, Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { $msg, $pres, Strophe } from 'strophe.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
 import { client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
+import {
+  findChromium,
+  findConverseDist,
+  launchChromium,
+  serveConverse,
+  stopChromium,
+} from './converse-harness.js';
 import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
 import { connect, waitFor } from './xmppjs.js';
@@ -296,7 +299,9 @@ describe('XMPP over WebSocket end to end', () => {
       async () => {
         const bob = await open('bob', { resource: 'tcp' });
         const reports: Record<string, string>[] = [];
-        const site = await serveConverse(converseDist!, wsUrl, (r) => reports.push(r));
+        const site = await serveConverse(converseDist!, { websocket_url: wsUrl }, (r) =>
+          reports.push(r),
+        );
         const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
         let browser: ChildProcess | undefined;
         try {
@@ -339,166 +344,3 @@ describe('XMPP over WebSocket end to end', () => {
     );
   });
 });
-
-// --- Converse.js harness -------------------------------------------------------
-
-function findChromium(): string | undefined {
-  const candidates = [process.env['CHROMIUM_BIN'], 'chromium', 'chromium-browser', 'google-chrome'];
-  for (const c of candidates) {
-    if (c === undefined || c === '') continue;
-    const paths = c.includes('/')
-      ? [c]
-      : (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, c));
-    for (const p of paths) {
-      try {
-        accessSync(p, constants.X_OK);
-        return p;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
-}
-
-function findConverseDist(): string | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const dist = join(dirname(require.resolve('converse.js/package.json')), 'dist');
-    statSync(join(dist, 'converse.min.js'));
-    return dist;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The page: Converse.js with a tiny plugin that reports to the test through /report. */
-function conversePage(wsUrl: string): string {
-  const settings = {
-    websocket_url: wsUrl,
-    jid: 'alice@localhost/converse',
-    password: 'secret',
-    auto_login: true,
-    discover_connection_methods: false,
-    // bob is not in alice's roster.
-    allow_non_roster_messaging: true,
-    whitelisted_plugins: ['parley-test'],
-    assets_path: '/dist/',
-    view_mode: 'fullscreen',
-    loglevel: 'warn',
-    play_sounds: false,
-    show_desktop_notifications: false,
-  };
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>Parley WebSocket test</title>
-<link rel="stylesheet" href="/dist/converse.min.css">
-<script src="/dist/converse.min.js"></script></head>
-<body><script>
-function report(data) {
-  fetch('/report?' + new URLSearchParams(data)).catch(() => undefined);
-}
-window.addEventListener('error', (e) => report({ event: 'error', message: String(e.message) }));
-converse.plugins.add('parley-test', {
-  initialize() {
-    const { api } = this._converse;
-    const { $msg } = converse.env;
-    api.listen.on('connected', () => {
-      report({ event: 'connected', jid: api.connection.get?.()?.jid ?? this._converse.connection?.jid ?? '' });
-      api.send($msg({ to: 'bob@localhost/tcp', type: 'chat', id: 'cv1' }).c('body').t('hello from Converse.js'));
-    });
-    api.listen.on('message', (data) => {
-      const stanza = data && data.stanza;
-      const body = stanza && stanza.querySelector('body');
-      if (body) report({ event: 'message', from: stanza.getAttribute('from'), body: body.textContent });
-    });
-  },
-});
-converse.initialize(${JSON.stringify(settings)});
-</script></body></html>`;
-}
-
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-};
-
-/** A static server on loopback: the page, Converse.js's dist files, and /report. */
-async function serveConverse(
-  dist: string,
-  wsUrl: string,
-  onReport: (r: Record<string, string>) => void,
-): Promise<{ server: Server; url: string }> {
-  const page = conversePage(wsUrl);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
-      return;
-    }
-    if (url.pathname === '/report') {
-      onReport(Object.fromEntries(url.searchParams));
-      res.writeHead(204).end();
-      return;
-    }
-    if (url.pathname.startsWith('/dist/')) {
-      const file = normalize(join(dist, url.pathname.slice('/dist/'.length)));
-      if (file.startsWith(dist)) {
-        try {
-          if (statSync(file).isFile()) {
-            res.writeHead(200, {
-              'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-            });
-            createReadStream(file).pipe(res);
-            return;
-          }
-        } catch {
-          // fall through to 404
-        }
-      }
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/` };
-}
-
-function launchChromium(bin: string, profile: string, url: string): ChildProcess {
-  const child = spawn(
-    bin,
-    [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-      '--no-default-browser-check',
-      '--disable-extensions',
-      '--disable-background-networking',
-      `--user-data-dir=${profile}`,
-      url,
-    ],
-    // Its own process group, so that stopping it also stops its renderer processes.
-    {
-      detached: true,
-      stdio: ['ignore', 'ignore', process.env['PARLEY_TEST_LOG'] ? 'inherit' : 'ignore'],
-    },
-  );
-  child.on('error', () => undefined);
-  return child;
-}
-
-function stopChromium(child: ChildProcess | undefined): void {
-  if (child?.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
