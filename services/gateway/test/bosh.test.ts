@@ -233,6 +233,60 @@ describe('BOSH (XEP-0124/0206) on one gateway', () => {
     expect(h.registry.of('unbind').filter((u) => u.conn === conn)).toEqual([]);
     const late = await c.send();
     expect(late.body.attr('condition')).toBe('item-not-found');
+
+    // Delivered while detached, then resumed over a new BOSH session, as after a dropped TCP connection.
+    deliver(h.bus, 'gw1', conn, jid, 'while-away');
+    const id = enabled.body.getChild('enabled', NS_SM)!.attr('id')!;
+    const again = new BoshTestClient(url);
+    await again.create();
+    await again.authenticate('frank', 'secret');
+    const resumed = await again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+    expect(resumed.body.getChild('resumed', NS_SM)?.attr('previd')).toBe(id);
+    const got = resumed.body.getChild('message') ?? (await again.send()).body.getChild('message');
+    expect(got?.attr('id')).toBe('while-away');
+    const takeover = await h.registry.waitFor('bind', (b) => b.takeover === conn);
+    expect(takeover.jid).toBe('frank@localhost');
+    await again.send('', { type: 'terminate' });
+  });
+
+  it('too many simultaneous requests end the session with policy-violation', async () => {
+    const c = new BoshTestClient(url);
+    await c.create();
+    await c.login('gina', 'secret', 'many');
+    const base = c.rid;
+    // requests='2': rid+1 held, rid+3 waiting for rid+2, and rid+2 makes three.
+    const p1 = c.send('', {}, base + 1);
+    await h.logged('BOSH request held', { sid: c.sid, rid: base + 1 });
+    const p3 = c.send('', {}, base + 3);
+    await h.logged('BOSH request ahead of its turn', { sid: c.sid, rid: base + 3 });
+    const p2 = await c.send('', {}, base + 2);
+    expect(p2.body.attr('type')).toBe('terminate');
+    expect(p2.body.attr('condition')).toBe('policy-violation');
+    // The others are answered too (the last with the same terminal body).
+    expect((await p3).body.attr('condition')).toBe('policy-violation');
+    expect((await p1).body.attr('type')).toBeUndefined();
+  });
+
+  it('a polling session (hold 0) that polls faster than polling gets policy-violation', async () => {
+    const c = new BoshTestClient(url);
+    const created = await c.create({ hold: '0' });
+    expect(created.attr('hold')).toBe('0');
+    expect(created.attr('requests')).toBe('1');
+    // Answered at once, empty: nothing is held in a polling session.
+    expect((await c.send()).body.children).toEqual([]);
+    const again = await c.send();
+    expect(again.body.attr('condition')).toBe('policy-violation');
+  });
+
+  it('pause: every held request is answered at once', async () => {
+    const c = new BoshTestClient(url);
+    await c.create();
+    const held = c.send();
+    await h.logged('BOSH request held', { sid: c.sid, rid: c.rid });
+    const paused = await c.send('', { pause: '30' });
+    expect(paused.body.children).toEqual([]);
+    expect((await held).body.children).toEqual([]);
+    await c.send('', { type: 'terminate' });
   });
 
   it('refuses bad requests with XEP-0124 conditions and keeps serving', async () => {
@@ -382,5 +436,65 @@ describe('BOSH across two gateways of a cluster', () => {
       `<body xmlns='${NS_HTTPBIND}' sid='0123456789abcdef0123456789abcdef.gw9' rid='5'/>`,
     );
     expect(r.body.attr('condition')).toBe('item-not-found');
+  });
+});
+
+describe('BOSH limits, TLS redirect and shutdown', () => {
+  it('over c2s.maxConnectionsPerIp a session request gets policy-violation', async () => {
+    const h = await startHarness({
+      configure: (c) =>
+        configure(c, (cc) => {
+          cc.c2s.maxConnectionsPerIp = 1;
+        }),
+    });
+    try {
+      const first = new BoshTestClient(urlOf(h));
+      expect((await first.create()).attr('sid')).toBeDefined();
+      const second = await new BoshTestClient(urlOf(h)).create();
+      expect(second.attr('type')).toBe('terminate');
+      expect(second.attr('condition')).toBe('policy-violation');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('http:// when TLS is required: see-other-uri to the https:// endpoint', async () => {
+    const h = await startHarness({
+      configure: (c) =>
+        configure(c, (cc) => {
+          cc.websocket.listeners = ['ws', 'wss'];
+          cc.websocket.tlsPort = 0;
+          cc.websocket.tlsHost = '127.0.0.1';
+          cc.websocket.plainIsSecure = false;
+        }),
+    });
+    try {
+      const r = await new BoshTestClient(urlOf(h)).create();
+      expect(r.attr('type')).toBe('terminate');
+      expect(r.attr('condition')).toBe('see-other-uri');
+      expect(r.getChildText('uri')).toBe(
+        `https://127.0.0.1:${h.gateway.ports.websocketTls}/http-bind`,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a gateway shutting down answers held requests with system-shutdown', async () => {
+    const h = await startHarness({ configure: (c) => configure(c) });
+    await h.createAccount('ivy', 'secret');
+    const c = new BoshTestClient(urlOf(h));
+    await c.create();
+    await c.login('ivy', 'secret', 'sd');
+    const held = c.send();
+    await h.logged('BOSH request held', { sid: c.sid, rid: c.rid });
+    const closed = h.close();
+    const r = await held;
+    expect(r.body.attr('type')).toBe('terminate');
+    expect(r.body.attr('condition')).toBe('remote-stream-error');
+    expect(
+      r.body.getChild('error', 'http://etherx.jabber.org/streams')?.getChild('system-shutdown'),
+    ).toBeDefined();
+    await closed;
   });
 });

@@ -80,6 +80,17 @@ export class BoshTestClient {
 
   /** SASL PLAIN, the restart, and resource binding: resolves with the full JID. */
   async login(user: string, password: string, resource: string): Promise<string> {
+    await this.authenticate(user, password);
+    const bind = await this.send(
+      `<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='${NS_BIND}'><resource>${resource}</resource></bind></iq>`,
+    );
+    const jid = bind.body.getChild('iq')?.getChild('bind', NS_BIND)?.getChildText('jid');
+    if (jid === undefined) throw new Error(`bind failed: ${bind.text}`);
+    return jid;
+  }
+
+  /** SASL PLAIN and the stream restart: authenticated, no resource bound. */
+  async authenticate(user: string, password: string): Promise<void> {
     const creds = Buffer.from(`\u0000${user}\u0000${password}`).toString('base64');
     const auth = await this.send(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${creds}</auth>`);
     if (auth.body.getChild('success', NS_SASL) === undefined) {
@@ -89,11 +100,5 @@ export class BoshTestClient {
     if (restart.body.getChild('features', 'http://etherx.jabber.org/streams') === undefined) {
       throw new Error(`no features after restart: ${restart.text}`);
     }
-    const bind = await this.send(
-      `<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='${NS_BIND}'><resource>${resource}</resource></bind></iq>`,
-    );
-    const jid = bind.body.getChild('iq')?.getChild('bind', NS_BIND)?.getChildText('jid');
-    if (jid === undefined) throw new Error(`bind failed: ${bind.text}`);
-    return jid;
   }
 }
