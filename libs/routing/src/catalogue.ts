@@ -51,6 +51,7 @@ export const REGISTRY_MESSAGES: MessageFamily<RegistryMessage | AdminRequest> = 
     'gateway-down': fields({ gw: str, partition: int, resumableToo: opt(bool) }),
     'account-removed': fields({ jid: str }),
     'session-resumable': fields({ jid: str, conn: str }),
+    'session-detached': fields({ jid: str, conn: str }),
     'session-sync': fields({
       gw: str,
       sessions: listOf(

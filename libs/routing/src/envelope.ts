@@ -53,6 +53,7 @@ export type RegistryMessage =
   | GatewayDown
   | AccountRemoved
   | SessionResumable
+  | SessionDetached
   | SessionSync
   | FenceDone;
 
@@ -120,6 +121,19 @@ export const SESSION_SYNC_BATCH = 100;
  */
 export interface SessionResumable {
   t: 'session-resumable';
+  /** Full JID. */
+  jid: string;
+  conn: string;
+}
+
+/**
+ * The connection of a resumable session was lost without the stream being
+ * closed (XEP-0198): the session waits for its client to resume. Until the
+ * client resumes (a takeover bind) the registry treats what it routes to
+ * the session as not seen by a client, e.g. for XEP-0357 push notifications.
+ */
+export interface SessionDetached {
+  t: 'session-detached';
   /** Full JID. */
   jid: string;
   conn: string;

@@ -10,6 +10,7 @@ export type {
   GatewayDown,
   AccountRemoved,
   SessionResumable,
+  SessionDetached,
   SessionSync,
   SyncedSession,
   GatewayMessage,

@@ -29,6 +29,7 @@ import {
   bind,
   bounced,
   fenceDone,
+  markDetached,
   markResumable,
   unbind,
 } from './sessions/sessions.js';
@@ -74,6 +75,7 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     config: core.config,
     stores: core.stores,
     logger: core.logger,
+    metrics: opts.metrics,
     sessions: core.sessions,
     startedAt,
     serverIq: (type, ns, h) => iqs.server.register(handlerKey(type, ns), h, module),
@@ -195,6 +197,8 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return accountRemoved(core, m.jid);
       case 'session-resumable':
         return markResumable(core, m.jid, m.conn);
+      case 'session-detached':
+        return markDetached(core, m.jid, m.conn);
       case 'session-sync':
         return syncSessions(core, m, (outcome) => resynced.inc({ outcome }));
       case 'fence-done':

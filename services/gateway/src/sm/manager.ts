@@ -10,7 +10,14 @@
 import type { Config } from '@parley/config';
 import { bareOf } from '@parley/jid';
 import { gatewaySubject, routeSubject } from '@parley/routing';
-import type { Envelope, Fence, FenceDone, GatewayMessage, UnbindRequest } from '@parley/routing';
+import type {
+  Envelope,
+  Fence,
+  FenceDone,
+  GatewayMessage,
+  SessionDetached,
+  UnbindRequest,
+} from '@parley/routing';
 import type { ResumptionState, ResumptionStore } from '@parley/store';
 import type { Logger } from '@parley/telemetry';
 import type { Connection } from '../connection.js';
@@ -90,6 +97,9 @@ export class SmManager {
     if (sm.id !== undefined && !sm.lost && !this.detachedById.has(sm.id)) {
       this.detachedById.set(sm.id, sm);
       this.deps.metrics.detached.inc();
+      // The registry marks the session detached until it is resumed (XEP-0357 pushes for it).
+      const note: SessionDetached = { t: 'session-detached', jid: sm.jid, conn: sm.connId };
+      this.deps.publish(routeSubject(sm.user, this.deps.config.routing.partitions), note);
     }
     this.deps.logger.info('stream management session detached', {
       conn: sm.connId,

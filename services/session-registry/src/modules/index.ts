@@ -14,6 +14,7 @@ import { pingModule } from './server-info/ping.js';
 import { privateModule } from './user-data/private.js';
 import { pubsubServiceModule } from './pubsub/pubsub-service.js';
 import { uploadModule } from './upload/upload.js';
+import { pushModule } from './push/push.js';
 import { registerFeatureModule } from './discovery/register-feature.js';
 import { timeModule } from './server-info/time.js';
 import type { ServerModule } from './types.js';
@@ -49,6 +50,8 @@ export const builtinModules: readonly ServerModule[] = [
   pubsubServiceModule,
   // XEP-0363 on upload.<domain>.
   uploadModule,
+  // XEP-0357: notifications to app servers.
+  pushModule,
 ];
 
 export type {

@@ -3,7 +3,7 @@ import type { JID } from '@parley/jid';
 import type { ModuleDefinition, ServiceKey, XepDeclaration } from '@parley/modules';
 import type { Envelope } from '@parley/routing';
 import type { Stores } from '@parley/store';
-import type { Logger } from '@parley/telemetry';
+import type { Logger, Metrics } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import type { AccountCache } from '../account-cache.js';
 import type {
@@ -60,6 +60,8 @@ export interface ModuleContext {
   readonly config: Config;
   readonly stores: Stores;
   readonly logger: Logger;
+  /** The process's Prometheus metrics (names get the `parley_` prefix). */
+  readonly metrics: Metrics;
   readonly sessions: SessionTable;
   /**
    * Handles IQs of `type` whose payload is in `ns`, addressed to the server

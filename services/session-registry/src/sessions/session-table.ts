@@ -3,6 +3,14 @@
  * Single-node mode keeps it in memory; the cluster mirrors it to a shared
  * store, but the owning worker is always the one that changes it.
  */
+/**
+ * Session flag (`SessionEntry.flags`): the session's connection was lost and
+ * it waits for its client to resume (XEP-0198, `session-detached` from its
+ * gateway); what is routed to it meanwhile reaches no client until then, so
+ * the push module notifies for it. Cleared when the session is resumed.
+ */
+export const DETACHED = 'detached';
+
 export interface SessionEntry {
   resource: string;
   /** Full JID of the session. */

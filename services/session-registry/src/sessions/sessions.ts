@@ -16,6 +16,7 @@ import type { IqHandlers } from '../rules/iq.js';
 import { handleInbound } from '../rules/route-stanza.js';
 import { broadcastUnavailable } from '../rules/presence-out.js';
 import { removeItem } from '../rules/roster.js';
+import { DETACHED } from './session-table.js';
 import type { SessionEntry } from './session-table.js';
 
 /**
@@ -76,6 +77,11 @@ async function takeover(core: RegistryContext, req: BindRequest): Promise<BindRe
   const from = { gw: existing.gw, conn: existing.conn };
   existing.gw = req.gw;
   existing.conn = req.conn;
+  if (existing.flags?.[DETACHED]) {
+    const { [DETACHED]: _resumed, ...rest } = existing.flags;
+    if (Object.keys(rest).length > 0) existing.flags = rest;
+    else delete existing.flags;
+  }
   const parked = existing.parked === true ? await unpark(core, req.jid, existing) : [];
   core.sessions.touch(req.jid, existing);
   core.fences.start(existing, jid, from.gw, from.conn, parked);
@@ -219,11 +225,24 @@ export async function accountRemoved(core: RegistryContext, jid: string): Promis
   await core.stores.pubsub.deleteService(jid);
   await core.stores.vcards.delete(jid);
   await core.stores.privateXml.deleteAll(jid);
+  // XEP-0357: the app servers the account enabled, its devices on the built-in push service.
+  await core.stores.pushRegistrations.deleteAll(jid);
+  await core.stores.pushDevices.deleteAll(jid);
   core.logger.info('account data removed', { jid });
 }
 
 /** Session flag: XEP-0198 resumption is enabled (see reaper.ts). */
 export const RESUMABLE = 'resumable';
+
+export function markDetached(core: RegistryContext, fullJid: string, conn: string): void {
+  const resource = resourceOf(fullJid);
+  if (resource === undefined) return;
+  const owner = bareOf(fullJid);
+  const s = core.sessions.get(owner, resource);
+  if (!s || s.conn !== conn || s.flags?.[DETACHED]) return;
+  s.flags = { ...s.flags, [DETACHED]: true };
+  core.sessions.touch(owner, s);
+}
 
 export function markResumable(core: RegistryContext, fullJid: string, conn: string): void {
   const resource = resourceOf(fullJid);

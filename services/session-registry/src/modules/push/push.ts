@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import type { JID } from '@parley/jid';
+import { tryParseJID } from '@parley/jid';
+import type { Envelope } from '@parley/routing';
+import { badRequest, forbidden, resourceConstraint } from '@parley/stanza';
+import type { PushRegistration } from '@parley/store';
+import type { Metrics } from '@parley/telemetry';
+import { parseXml } from '@parley/xml';
+import type { Element } from '@parley/xml';
+import type { AccountCache } from '../../account-cache.js';
+import type { FilterVerdict, InboundStanza } from '../../hooks.js';
+import { DETACHED } from '../../sessions/session-table.js';
+import type { SessionEntry } from '../../sessions/session-table.js';
+import type { IqRequest, ModuleContext, ServerModule } from '../types.js';
+import { readDisable, readEnable } from './enable.js';
+import { isImportant, mentions, publishIq } from './notification.js';
+import type { Summary } from './notification.js';
+import { NS_MUC_USER, NS_PUSH } from './ns.js';
+
+/**
+ * XEP-0357 Push Notifications, the user's server side. Clients enable and
+ * disable app servers (a JID and node, with publish options such as a
+ * secret) on their account; the registrations are in the
+ * PushRegistrationStore and, for the hot path, in a per-account cache of
+ * the owning partition. A notification (a pubsub publish with the
+ * urn:xmpp:push:summary form) goes to every registration of the account
+ * when a message arrives that no attached session of the user received:
+ *
+ * - a one-to-one message (chat or normal, with a body, OMEMO payload or
+ *   call proposal) stored offline, or routed only to sessions detached by
+ *   XEP-0198 stream management (`session-detached` from the gateway);
+ * - a group chat message routed to such a detached session whose body
+ *   mentions the user's nickname in that room (learned from the room's
+ *   self-presence, status 110).
+ *
+ * The summary carries message-count (messages notified since the user was
+ * last active), last-message-sender (push.includeSender) and
+ * last-message-body only for the domains in push.bodyDomains. An error
+ * answer to a publish disables that registration (section 7.1). See
+ * docs/push.md.
+ */
+export const pushModule: ServerModule = {
+  name: 'push',
+  configSections: ['push'],
+  xeps: [
+    {
+      xep: '0357',
+      title: 'Push Notifications',
+      version: '0.4.1',
+      note: 'enable/disable with publish options; notifications for messages stored offline, routed to sessions detached by stream management, and group chat mentions; an error reply disables the registration; the body only for push.bodyDomains',
+    },
+  ],
+  enabled: (config) => config.push.enabled,
+  register(ctx) {
+    const notifier = new PushNotifier(ctx);
+    return () => notifier.close();
+  },
+};
+
+interface Pending {
+  owner: string;
+  jid: string;
+  node: string;
+  timer: NodeJS.Timeout;
+}
+
+/** The module's state and handlers (one per registry worker). */
+export class PushNotifier {
+  private readonly regs: AccountCache<PushRegistration[]>;
+  /** Messages notified per account since its user was last active. */
+  private readonly counts: AccountCache<number>;
+  /** Per account: room bare JID -> the user's nickname there. */
+  private readonly nicks: AccountCache<Map<string, string>>;
+  private readonly pending = new Map<string, Pending>();
+  private readonly notifications: ReturnType<Metrics['counter']>;
+  private readonly registrations: ReturnType<Metrics['counter']>;
+
+  constructor(private readonly ctx: ModuleContext) {
+    this.regs = ctx.accountCache();
+    this.counts = ctx.accountCache();
+    this.nicks = ctx.accountCache();
+    this.notifications = ctx.metrics.counter(
+      'push_notifications_total',
+      'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, timeout).',
+      ['outcome'],
+    );
+    this.registrations = ctx.metrics.counter(
+      'push_registrations_total',
+      'XEP-0357 registrations enabled, disabled by their user, and disabled after an error reply.',
+      ['action'],
+    );
+    ctx.feature(NS_PUSH, 'account');
+    ctx.accountIq('set', NS_PUSH, (req) => this.enableOrDisable(req));
+    ctx.onInbound((s) => this.inbound(s));
+    ctx.onOutbound(({ from, generated }) => {
+      // Anything the user sends means someone is looking: the count starts again.
+      if (!generated && this.counts.get(from.toBareString()) !== undefined)
+        this.counts.delete(from.toBareString());
+      return undefined;
+    });
+    ctx.onMessageDelivered((owner, env, to) => this.delivered(owner, env, to));
+  }
+
+  close(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
+  /** The account's registrations: from the cache, or loaded once from the store. */
+  private load(owner: string): PushRegistration[] | Promise<PushRegistration[]> {
+    return (
+      this.regs.get(owner) ??
+      this.ctx.stores.pushRegistrations.list(owner).then((list) => {
+        this.regs.set(owner, list);
+        return list;
+      })
+    );
+  }
+
+  private async reload(owner: string): Promise<void> {
+    this.regs.set(owner, await this.ctx.stores.pushRegistrations.list(owner));
+  }
+
+  private async enableOrDisable(req: IqRequest): Promise<undefined> {
+    const owner = req.from.toBareString();
+    if (req.to.toBareString() !== owner)
+      throw forbidden('only the account itself may enable push notifications');
+    const store = this.ctx.stores.pushRegistrations;
+    if (req.payload.is('disable', NS_PUSH)) {
+      const { jid, node } = readDisable(req.payload);
+      const removed = await store.remove(owner, jid, node);
+      await this.reload(owner);
+      this.registrations.inc({ action: 'disabled' }, removed);
+      return undefined;
+    }
+    if (!req.payload.is('enable', NS_PUSH)) throw badRequest('expected <enable/> or <disable/>');
+    const wanted = readEnable(req.payload);
+    const current = await this.load(owner);
+    const replaces = current.some((r) => r.jid === wanted.jid && r.node === wanted.node);
+    const max = this.ctx.config.push.maxRegistrations;
+    if (!replaces && current.length >= max)
+      throw resourceConstraint(`at most ${max} push registrations per account`);
+    await store.put(owner, {
+      ...wanted,
+      enabledBy: req.from.toString(),
+      createdAt: Date.now(),
+    });
+    await this.reload(owner);
+    this.registrations.inc({ action: 'enabled' });
+    return undefined;
+  }
+
+  private inbound({ env, from, to }: InboundStanza): FilterVerdict | Promise<FilterVerdict> {
+    if (env.kind === 'iq' && (env.type === 'result' || env.type === 'error') && env.id) {
+      const p = this.pending.get(env.id);
+      if (
+        p !== undefined &&
+        !to.resource &&
+        p.owner === to.toBareString() &&
+        p.jid === from.toString()
+      )
+        return this.answered(p, env);
+      return undefined;
+    }
+    if (env.kind === 'presence' && this.ctx.config.push.notifyMentions)
+      this.trackNick(env, from, to);
+    return undefined;
+  }
+
+  /** The app server answered a publish: done, or (an error) the registration is disabled. */
+  private async answered(p: Pending, env: Envelope): Promise<FilterVerdict> {
+    clearTimeout(p.timer);
+    this.pending.delete(env.id!);
+    if (env.type === 'result') {
+      this.notifications.inc({ outcome: 'accepted' });
+      return 'drop';
+    }
+    this.notifications.inc({ outcome: 'error' });
+    const removed = await this.ctx.stores.pushRegistrations.remove(p.owner, p.jid, p.node);
+    await this.reload(p.owner);
+    if (removed > 0) {
+      this.registrations.inc({ action: 'disabled-after-error' });
+      this.ctx.logger.info('push registration disabled after an error from its app server', {
+        jid: p.owner,
+        appServer: p.jid,
+      });
+    }
+    return 'drop';
+  }
+
+  /** A room's self-presence (status 110) to a resource of a user with registrations: the user's nick there. */
+  private trackNick(env: Envelope, from: JID, to: JID): void {
+    if (!to.resource || !from.resource || !from.local) return;
+    const owner = to.toBareString();
+    if ((this.regs.get(owner)?.length ?? 0) === 0) return;
+    if (!env.xml.includes(NS_MUC_USER) || !env.xml.includes('110')) return;
+    const presence = parseXml(env.xml);
+    const x = presence.getChild('x', NS_MUC_USER);
+    if (!x?.getChildren('status').some((s) => s.attr('code') === '110')) return;
+    const room = from.toBareString();
+    let rooms = this.nicks.get(owner);
+    if (env.type === 'unavailable') {
+      rooms?.delete(room);
+      return;
+    }
+    if (rooms === undefined) this.nicks.set(owner, (rooms = new Map()));
+    rooms.set(room, from.resource);
+  }
+
+  private delivered(owner: string, env: Envelope, to: SessionEntry[]): void | Promise<void> {
+    if (env.kind !== 'message') return;
+    const type = env.type || 'normal';
+    if (type !== 'chat' && type !== 'normal' && type !== 'groupchat') return;
+    // Someone attached got it: no push.
+    if (to.some((s) => s.flags?.[DETACHED] !== true)) return;
+    if (type === 'groupchat' && (to.length === 0 || !this.ctx.config.push.notifyMentions)) return;
+    const cached = this.regs.get(owner);
+    if (cached !== undefined && cached.length === 0) return;
+    return Promise.resolve(this.load(owner)).then((regs) => {
+      if (regs.length > 0) this.notifyIfWorth(owner, env, type, regs);
+    });
+  }
+
+  private notifyIfWorth(
+    owner: string,
+    env: Envelope,
+    type: string,
+    regs: PushRegistration[],
+  ): void {
+    const message = parseXml(env.xml);
+    const from = tryParseJID(env.from);
+    if (!from) return;
+    let sender: string;
+    if (type === 'groupchat') {
+      const nick = this.nicks.get(owner)?.get(from.toBareString());
+      const body = message.getChildText('body');
+      if (nick === undefined || body === undefined || from.resource === nick) return;
+      if (!mentions(body, nick)) return;
+      sender = from.toString();
+    } else {
+      if (!isImportant(message)) return;
+      sender = from.toBareString();
+    }
+    this.notify(owner, message, sender, regs);
+  }
+
+  private notify(owner: string, message: Element, sender: string, regs: PushRegistration[]): void {
+    const count = (this.counts.get(owner) ?? 0) + 1;
+    this.counts.set(owner, count);
+    const summary: Summary = { count };
+    if (this.ctx.config.push.includeSender) summary.sender = sender;
+    const domain = owner.slice(owner.indexOf('@') + 1);
+    const body = message.getChildText('body');
+    if (body !== undefined && this.ctx.config.push.bodyDomains.includes(domain))
+      summary.body = body;
+    for (const reg of regs) {
+      const id = `push-${randomBytes(12).toString('base64url')}`;
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) this.notifications.inc({ outcome: 'timeout' });
+      }, this.ctx.config.push.publishTimeoutMs);
+      timer.unref();
+      this.pending.set(id, { owner, jid: reg.jid, node: reg.node, timer });
+      this.ctx.send(publishIq(id, owner, reg, summary));
+      this.notifications.inc({ outcome: 'sent' });
+    }
+  }
+}
