@@ -270,7 +270,16 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   // XEP-0206 on the WebSocket listeners (src/bosh); requests for another gateway's sessions go to it.
   const bosh = config.bosh.enabled
-    ? new BoshService({ config, logger, bus, protocol, gatewayId, ports, admit })
+    ? new BoshService({
+        config,
+        logger,
+        metrics: deps.metrics,
+        bus,
+        protocol,
+        gatewayId,
+        ports,
+        admit,
+      })
     : undefined;
 
   // Deliveries come through the durable stream: what arrives while this

@@ -428,6 +428,12 @@ describe('BOSH across two gateways of a cluster', () => {
     expect(bye.body.attr('type')).toBe('terminate');
     await up;
     await h1.registry.waitFor('unbind', (u) => u.conn === conn);
+    expect(await h2.metrics.value('bosh_requests_total', { route: 'forwarded' })).toBeGreaterThan(
+      5,
+    );
+    expect(
+      await h1.metrics.value('bosh_requests_total', { route: 'from-gateway' }),
+    ).toBeGreaterThan(5);
   });
 
   it('a sid of a gateway that is gone is item-not-found', async () => {

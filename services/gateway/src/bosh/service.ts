@@ -9,7 +9,7 @@ import type { Bus, Subscription } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
 import type { BusProtocol } from '@parley/routing';
-import type { Logger } from '@parley/telemetry';
+import type { Logger, Metrics } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import type { ClientAddress } from '../proxy/gate.js';
 import type { StreamTransport } from '../transport/transport.js';
@@ -38,6 +38,7 @@ export interface BoshClient {
 export interface BoshServiceDeps {
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   /** The gateway's (versioned) bus. */
   bus: Bus;
   protocol: BusProtocol;
@@ -55,9 +56,18 @@ export class BoshService {
   private readonly sessions = new Map<string, BoshSession>();
   private readonly domains: ReadonlySet<string>;
   private subscription: Subscription | undefined;
+  private readonly requests: ReturnType<Metrics['counter']>;
 
   constructor(private readonly deps: BoshServiceDeps) {
     this.domains = new Set(deps.config.server.domains.map((d) => normalizeDomain(d)));
+    this.requests = deps.metrics.counter(
+      'bosh_requests_total',
+      'BOSH requests by route: local (a session held here, or a new one), forwarded (to the gateway holding the session), from-gateway (forwarded here by another gateway), refused (answered with a terminal error before reaching a session).',
+      ['route'],
+    );
+    for (const route of ['local', 'forwarded', 'from-gateway', 'refused']) {
+      this.requests.inc({ route }, 0);
+    }
   }
 
   /** Takes the requests other gateways forward for our sessions. */
@@ -92,11 +102,13 @@ export class BoshService {
     }
     const session = this.sessions.get(sid);
     if (session !== undefined) {
+      this.requests.inc({ route: client.forwarded ? 'from-gateway' : 'local' });
       session.handle(req, res);
       return;
     }
     const owner = sidOwner(sid);
     if (owner !== undefined && owner !== this.deps.gatewayId && !client.forwarded) {
+      this.requests.inc({ route: 'forwarded' });
       forwardRequest(this.deps, owner, text, client, res);
       return;
     }
@@ -105,6 +117,7 @@ export class BoshService {
 
   private create(req: Element, client: BoshClient, res: Responder): void {
     const { config, logger } = this.deps;
+    this.requests.inc({ route: 'local' });
     const bosh = config.bosh;
     const to = req.attr('to');
     if (req.attr('rid') === undefined || to === undefined) {
@@ -175,6 +188,7 @@ export class BoshService {
     client: BoshClient,
     why: unknown,
   ): void {
+    this.requests.inc({ route: 'refused' });
     this.deps.logger.info('BOSH request refused', {
       ip: client.ip,
       condition,
