@@ -7,6 +7,12 @@ export const NS_STREAM = 'http://etherx.jabber.org/streams';
 export const NS_STREAMS = 'urn:ietf:params:xml:ns:xmpp-streams';
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+/** XEP-0388 Extensible SASL Profile (SASL2). */
+export const NS_SASL2 = 'urn:xmpp:sasl:2';
+/** XEP-0386 Bind 2. */
+export const NS_BIND2 = 'urn:xmpp:bind:0';
+/** XEP-0484 Fast Authentication Streamlining Tokens. */
+export const NS_FAST = 'urn:xmpp:fast:0';
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 /** RFC 3921 session establishment (still advertised as optional for old clients). */

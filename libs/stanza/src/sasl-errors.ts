@@ -1,7 +1,7 @@
 /** SASL failures (RFC 6120 section 6.5). */
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
-import { NS_SASL } from './ns.js';
+import { NS_SASL, NS_SASL2 } from './ns.js';
 
 /** Every defined SASL failure condition (RFC 6120 6.5). */
 export const SASL_FAILURE_CONDITIONS = [
@@ -40,6 +40,19 @@ export function saslFailure(
     { xmlns: NS_SASL },
     xml(condition),
     text !== undefined && xml('text', { 'xml:lang': lang }, text),
+  );
+}
+
+/**
+ * A XEP-0388 (SASL2) failure: the same RFC 6120 condition, in the SASL
+ * namespace, inside <failure xmlns='urn:xmpp:sasl:2'/>, with an optional text.
+ */
+export function sasl2Failure(condition: SaslFailureCondition, text?: string): Element {
+  return xml(
+    'failure',
+    { xmlns: NS_SASL2 },
+    xml(condition, { xmlns: NS_SASL }),
+    text !== undefined && xml('text', null, text),
   );
 }
 

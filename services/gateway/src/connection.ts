@@ -108,6 +108,8 @@ export class Connection {
   sm: SmSession | undefined;
   /** XEP-0352 state once the client sent a client state indication. */
   csi: CsiQueue | undefined;
+  /** Ids of IQs the gateway sent for the client (Bind2 inline carbons): their answers are not the client's. */
+  private internalIqs: Set<string> | undefined;
   /** The session continues on another stream (resumed there): no unbind, no bounce. */
   private superseded = false;
   /** The session's end (unbind, detach or hand-over) has been dealt with. */
@@ -318,8 +320,25 @@ export class Connection {
     else this.send(data);
   }
 
+  /** The answer to IQ `id`, sent by the gateway on the client's behalf, is not written to the client. */
+  expectInternalReply(id: string): void {
+    (this.internalIqs ??= new Set()).add(id);
+  }
+
   /** Writes a delivered stanza; false when this connection cannot take it (the caller bounces it). */
   deliver(env: Envelope): boolean {
+    if (
+      this.internalIqs !== undefined &&
+      env.kind === 'iq' &&
+      env.id !== undefined &&
+      (env.type === 'result' || env.type === 'error') &&
+      this.internalIqs.delete(env.id)
+    ) {
+      if (env.type === 'error') {
+        this.ctx.logger.warn('an IQ sent for the client failed', { conn: this.id, id: env.id });
+      }
+      return true;
+    }
     if (this.state === 'bound') {
       this.outbound(env);
       return true;

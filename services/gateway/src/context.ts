@@ -3,6 +3,7 @@ import type { Bus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import type { ServerMechanismOptions } from '@parley/sasl';
 import type { AccountStore, ResumptionStore } from '@parley/store';
+import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger } from '@parley/telemetry';
 import type { AuthThrottle } from './limits/auth-throttle.js';
 import type { Connection } from './connection.js';
@@ -27,6 +28,12 @@ export interface GatewayContext {
   readonly saslOptions: ServerMechanismOptions;
   /** XEP-0198 resumption state, shared by every gateway of the cluster. */
   readonly resumption: ResumptionStore;
+  /** XEP-0484 FAST token records, shared by every gateway of the cluster. */
+  readonly fastTokens: FastTokenStore;
+  /** What FAST tokens are derived from (negotiation/fast.ts), from sasl.fakeSaltSecret. */
+  readonly fastKey: Buffer;
+  /** What stable Bind2 resources are derived from (negotiation/bind2.ts), from sasl.fakeSaltSecret. */
+  readonly bindKey: Buffer;
   /** Stream management sessions held without a live connection, and the reaper. */
   readonly sm: SmManager;
   /** What the stream modules contributed: features and the elements that go with them. */

@@ -23,6 +23,8 @@ import { VerifiedPasswords } from '@parley/sasl';
 import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import type { AccountStore, ResumptionStore } from '@parley/store';
+import { MemoryFastTokenStore } from '@parley/store/fast';
+import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger, Metrics } from '@parley/telemetry';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
@@ -36,6 +38,8 @@ import {
 } from './listeners.js';
 import { GatewayMetrics } from './metrics.js';
 import { fakeSaltSecret } from './negotiation/fake-salt-secret.js';
+import { FAST_KEY_LABEL, derivedKey } from './negotiation/fast.js';
+import { BIND2_KEY_LABEL } from './negotiation/bind2.js';
 import type { UnconfiguredFakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
 import type { StreamModule } from './stream-modules/index.js';
@@ -76,6 +80,12 @@ export interface GatewayDeps {
    * this process (single node), closed with the gateway.
    */
   resumption?: ResumptionStore;
+  /**
+   * XEP-0484 FAST token records. Share one durable store between the
+   * gateways of a cluster so a token issued by one is accepted by all.
+   * Default: a store in this process, closed with the gateway.
+   */
+  fastTokens?: FastTokenStore;
   /** Cluster-wide count of failed logins per address (Redis); default: this gateway's own. */
   authFailures?: FailureCounter;
   /**
@@ -134,6 +144,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const metrics = new GatewayMetrics(deps.metrics);
   const ownResumption = deps.resumption === undefined;
   const resumption = deps.resumption ?? new MemoryResumptionStore();
+  const ownFastTokens = deps.fastTokens === undefined;
+  const fastTokens = deps.fastTokens ?? new MemoryFastTokenStore();
   let closing = false;
   let drained: (() => void) | undefined;
 
@@ -174,6 +186,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     gatewayId,
     resumption,
+    fastTokens,
+    fastKey: derivedKey(unknownUserSecret, FAST_KEY_LABEL),
+    bindKey: derivedKey(unknownUserSecret, BIND2_KEY_LABEL),
     sm,
     tls,
     domains,
@@ -342,6 +357,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     for (const s of servers) s.close();
     await sm.close();
     if (ownResumption) await resumption.close();
+    if (ownFastTokens) await fastTokens.close();
     await streams.stop();
     throw err;
   }
@@ -413,6 +429,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     await consumer.stop();
     await bus.flush().catch(() => undefined);
     if (ownResumption) await resumption.close();
+    if (ownFastTokens) await fastTokens.close();
     await streams.stop();
     logger.info('c2s gateway stopped', { gatewayId });
   };

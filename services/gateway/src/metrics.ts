@@ -28,6 +28,8 @@ export class GatewayMetrics {
   readonly stanzas: Counter;
   /** `parley_sm_resumptions_total{result}`: XEP-0198 resumption attempts on this gateway. */
   readonly resumptions: Counter;
+  /** `parley_c2s_fast_tokens_total{event}`: XEP-0484 tokens issued, rotated, invalidated by their client. */
+  readonly fastTokens: Counter;
   /** `parley_sm_detached_sessions`: resumable sessions held without a connection. */
   readonly detached: Gauge;
   /** `parley_csi_held_stanzas`: stanzas held for inactive clients (XEP-0352). */
@@ -51,6 +53,11 @@ export class GatewayMetrics {
       'mechanism',
       'result',
     ]);
+    this.fastTokens = metrics.counter(
+      'c2s_fast_tokens_total',
+      'XEP-0484 FAST tokens issued, rotated and invalidated by their client.',
+      ['event'],
+    );
     this.stanzas = metrics.counter(
       'c2s_stanzas_total',
       'Stanzas received from and sent to clients.',
@@ -113,6 +120,10 @@ export class GatewayMetrics {
 
   login(mechanism: string, result: 'success' | 'failure'): void {
     this.logins.labels({ mechanism, result }).inc();
+  }
+
+  fastToken(event: 'issued' | 'rotated' | 'invalidated'): void {
+    this.fastTokens.labels({ event }).inc();
   }
 
   resumption(result: ResumptionResult): void {

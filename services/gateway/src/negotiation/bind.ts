@@ -29,36 +29,54 @@ export function bindResource(conn: Connection, iq: Element, bind: Element): Prom
       return;
     }
   }
+  return requestBind(conn, resource).then((reply) => {
+    if (reply !== undefined) finish(conn, iq, reply);
+  });
+}
+
+/**
+ * Asks the registry to bind `resource` (or a generated one) to this
+ * connection: the state goes to `binding`; the reply is returned while the
+ * connection still waits for it (undefined when it went away meanwhile: a
+ * bind that succeeded anyway is undone). Shared by the bind IQ and Bind2.
+ */
+export function requestBind(
+  conn: Connection,
+  resource: string | undefined,
+): Promise<BindReply | undefined> {
   const user = conn.user!;
   const { ctx } = conn;
   const request: BindRequest = { t: 'bind', jid: user, gw: ctx.gatewayId, conn: conn.id };
   if (resource !== undefined) request.resource = resource;
   const subject = routeSubject(user, ctx.config.routing.partitions);
-  if (!conn.transition('bind-requested')) return;
-  return ctx.bus.request(subject, request, { timeoutMs: BIND_TIMEOUT_MS, durable: true }).then(
-    (reply) => finish(conn, iq, subject, reply as BindReply),
-    (err: unknown) => {
-      ctx.logger.warn('bind request failed', { conn: conn.id, jid: user, err });
-      finish(conn, iq, subject, { ok: false, condition: 'internal-server-error' });
-    },
-  );
+  if (!conn.transition('bind-requested')) return Promise.resolve(undefined);
+  return ctx.bus
+    .request(subject, request, { timeoutMs: BIND_TIMEOUT_MS, durable: true })
+    .then(
+      (reply) => reply as BindReply,
+      (err: unknown): BindReply => {
+        ctx.logger.warn('bind request failed', { conn: conn.id, jid: user, err });
+        return { ok: false, condition: 'internal-server-error' };
+      },
+    )
+    .then((reply) => {
+      if (conn.state === 'binding') return reply;
+      // The connection went away while the registry was binding it: undo.
+      if (reply.ok) {
+        const unbind: UnbindRequest = {
+          t: 'unbind',
+          jid: reply.jid,
+          gw: ctx.gatewayId,
+          conn: conn.id,
+        };
+        ctx.publish(subject, unbind);
+      }
+      return undefined;
+    });
 }
 
-function finish(conn: Connection, iq: Element, subject: string, reply: BindReply): void {
+function finish(conn: Connection, iq: Element, reply: BindReply): void {
   const { ctx } = conn;
-  if (conn.state !== 'binding') {
-    // The connection went away while the registry was binding it: undo.
-    if (reply.ok) {
-      const unbind: UnbindRequest = {
-        t: 'unbind',
-        jid: reply.jid,
-        gw: ctx.gatewayId,
-        conn: conn.id,
-      };
-      ctx.publish(subject, unbind);
-    }
-    return;
-  }
   if (!reply.ok) {
     if (!conn.transition('bind-failed')) return;
     const err = new StanzaError(

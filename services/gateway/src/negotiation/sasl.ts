@@ -1,9 +1,11 @@
 /**
- * SASL negotiation (RFC 6120 section 6): <auth/>, <response/>, <abort/>.
- * Failures are answered after a per-IP delay (see limits/auth-throttle.ts);
- * after MAX_AUTH_FAILURES failures on one stream it is closed with
- * policy-violation. The SASL username is the localpart of the account on the
- * stream's domain.
+ * SASL negotiation (RFC 6120 section 6): <auth/>, <response/>, <abort/>, and
+ * the exchange SASL2 (XEP-0388, negotiation/sasl2.ts) runs with the same
+ * mechanisms and checks: only the elements around it differ (a
+ * `SaslProfile`). Failures are answered after a per-IP delay (see
+ * limits/auth-throttle.ts); after MAX_AUTH_FAILURES failures on one stream
+ * it is closed with policy-violation. The SASL username is the localpart of
+ * the account on the stream's domain.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reservedAccount } from '@parley/config';
@@ -16,11 +18,10 @@ import {
   isMechanism,
 } from '@parley/sasl';
 import type {
-  Mechanism,
+  ChannelBindingSource,
   SaslContext,
   SaslFailureCondition,
   SaslStep,
-  ServerMechanism,
 } from '@parley/sasl';
 import { NS_SASL, saslFailure } from '@parley/stanza';
 import type { Account } from '@parley/store';
@@ -32,29 +33,92 @@ import { offeredMechanisms } from './mechanisms.js';
 /** Failed attempts allowed on one stream before it is closed (RFC 6120 6.4.5 suggests 2 to 5 retries). */
 export const MAX_AUTH_FAILURES = 5;
 
-/** One authentication exchange in progress. */
-export interface SaslAttempt {
-  readonly mechanism: ServerMechanism;
-  /** The account the mechanism looked up, kept to check `banned` after a successful exchange. */
-  readonly found: { account?: Account };
+/** What drives one exchange: a password mechanism of @parley/sasl, or an HT mechanism (FAST). */
+export interface ExchangeMechanism {
+  readonly name: string;
+  start(initial: Buffer | undefined): Promise<SaslStep>;
+  step(response: Buffer): Promise<SaslStep>;
 }
 
+/** A successful exchange whose account passed every check. */
+export interface SaslOutcome {
+  readonly mechanism: string;
+  readonly bare: string;
+  readonly account: Account;
+  /** Additional data with success (SCRAM server-final-message, HT responder message). */
+  readonly data: Buffer | undefined;
+}
+
+/** The elements around an exchange: RFC 6120 SASL or XEP-0388 SASL2. */
+export interface SaslProfile {
+  readonly name: 'sasl' | 'sasl2';
+  challenge(conn: Connection, data: Buffer): void;
+  failure(conn: Connection, condition: SaslFailureCondition, text: string | undefined): void;
+  /** The connection is authenticated (state, user, limits, throttle, log): answer the success. */
+  success(conn: Connection, outcome: SaslOutcome): Promise<void> | void;
+}
+
+/** One authentication exchange in progress. */
+export interface SaslAttempt {
+  readonly mechanism: ExchangeMechanism;
+  /** The account the mechanism looked up, kept to check `banned` after a successful exchange. */
+  readonly found: { account?: Account };
+  readonly profile: SaslProfile;
+}
+
+/** RFC 6120 SASL. */
+export const saslProfile: SaslProfile = {
+  name: 'sasl',
+  challenge(conn, data) {
+    conn.send(
+      data.length === 0
+        ? `<challenge xmlns="${NS_SASL}"/>`
+        : `<challenge xmlns="${NS_SASL}">${data.toString('base64')}</challenge>`,
+    );
+  },
+  failure(conn, condition, text) {
+    conn.sendElement(saslFailure(condition, text));
+  },
+  success(conn, { data }) {
+    conn.send(
+      data === undefined
+        ? `<success xmlns="${NS_SASL}"/>`
+        : `<success xmlns="${NS_SASL}">${encodeSaslPayload(data)}</success>`,
+    );
+    conn.restartStream();
+  },
+};
+
 export function onAuth(conn: Connection, el: Element): Promise<void> | void {
+  return startExchange(conn, saslProfile, el.attr('mechanism') ?? '', el.text().trim());
+}
+
+/**
+ * Starts an exchange of a password mechanism (SCRAM, PLAIN) with the
+ * client's initial response (`text`: its base64, '' for none, '=' for an
+ * empty one): TLS required, the mechanism must be one offered on this
+ * stream, the channel binding checks, the account lookup (reserved
+ * accounts answer like unknown ones).
+ */
+export function startExchange(
+  conn: Connection,
+  profile: SaslProfile,
+  name: string,
+  text: string,
+): Promise<void> | void {
   const { config } = conn.ctx;
   conn.sasl = undefined;
   if (!conn.secure && config.c2s.requireTls) {
-    return reject(conn, 'unknown', 'encryption-required', 'negotiate TLS first');
+    return reject(conn, profile, 'unknown', 'encryption-required', 'negotiate TLS first');
   }
-  const name = el.attr('mechanism') ?? '';
   const cb = conn.secure ? connectionChannelBinding(conn) : undefined;
   if (!isMechanism(name) || !offeredMechanisms(conn, cb).includes(name)) {
-    return reject(conn, isMechanism(name) ? name : 'unknown', 'invalid-mechanism');
+    return reject(conn, profile, isMechanism(name) ? name : 'unknown', 'invalid-mechanism');
   }
-  const text = el.text().trim();
   let initial: Buffer | undefined;
   if (text !== '') {
     const decoded = decodeSaslPayload(text);
-    if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
+    if (!Buffer.isBuffer(decoded)) return applyStep(conn, profile, name, decoded);
     initial = decoded;
   }
   if (cb !== undefined && name.endsWith('-PLUS') && initial !== undefined) {
@@ -70,6 +134,7 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
       });
       answerFailure(
         conn,
+        profile,
         'not-authorized',
         `channel binding type ${type} is not supported here; use one of: ${cb.types.join(', ')}`,
       );
@@ -77,83 +142,115 @@ export function onAuth(conn: Connection, el: Element): Promise<void> | void {
     }
   }
   const found: { account?: Account } = {};
-  const domain = conn.domain;
-  const accounts = conn.ctx.accounts;
   const saslCtx: SaslContext = {
     secure: conn.secure,
     // Always the stream's binding: the mechanism refuses the 'y' flag while it is available.
     ...(cb !== undefined && { channelBinding: cb }),
     async lookup(username: string) {
-      let local: string;
-      try {
-        local = normalizeLocalpart(username);
-      } catch {
-        return undefined;
-      }
-      const jid = `${local}@${domain}`;
-      // Nobody logs in as a reserved account (the admin API's MUC identity): it
-      // answers like an unknown user, even if such an account was made before.
-      if (reservedAccount(conn.ctx.config, jid) !== undefined) return undefined;
-      found.account = await accounts.get(jid);
+      found.account = await lookupAccount(conn, username);
       return found.account?.credentials;
     },
   };
-  const attempt: SaslAttempt = {
-    mechanism: createServerMechanism(name, saslCtx, conn.ctx.saslOptions),
-    found,
-  };
+  const mechanism = createServerMechanism(name, saslCtx, conn.ctx.saslOptions);
+  return runExchange(conn, { mechanism, found, profile }, initial);
+}
+
+/**
+ * The account a SASL username names on this stream's domain; undefined for
+ * an invalid username, an unknown account and a reserved account (the admin
+ * API's MUC identity: nobody logs in as it, even if such an account was
+ * made before).
+ */
+export async function lookupAccount(
+  conn: Connection,
+  username: string,
+): Promise<Account | undefined> {
+  let local: string;
+  try {
+    local = normalizeLocalpart(username);
+  } catch {
+    return undefined;
+  }
+  const jid = `${local}@${conn.domain}`;
+  if (reservedAccount(conn.ctx.config, jid) !== undefined) return undefined;
+  return conn.ctx.accounts.get(jid);
+}
+
+/** Runs the first step of an attempt (password or HT mechanism). */
+export function runExchange(
+  conn: Connection,
+  attempt: SaslAttempt,
+  initial: Buffer | undefined,
+): Promise<void> {
   conn.sasl = attempt;
+  const name = attempt.mechanism.name;
   return attempt.mechanism.start(initial).then(
-    (step) => applyStep(conn, name, step),
-    (err: unknown) => outOfOrder(conn, name, err),
+    (step) => applyStep(conn, attempt.profile, name, step),
+    (err: unknown) => outOfOrder(conn, attempt.profile, name, err),
   );
 }
 
 export function onResponse(conn: Connection, el: Element): Promise<void> | void {
+  return respond(conn, saslProfile, el);
+}
+
+/** A <response/> of `profile` (SASL or SASL2) to the exchange in progress. */
+export function respond(conn: Connection, profile: SaslProfile, el: Element): Promise<void> | void {
   const attempt = conn.sasl;
-  if (attempt === undefined) {
-    return reject(conn, 'unknown', 'malformed-request', 'no authentication in progress');
+  if (attempt === undefined || attempt.profile !== profile) {
+    return reject(conn, profile, 'unknown', 'malformed-request', 'no authentication in progress');
   }
   const name = attempt.mechanism.name;
   const decoded = decodeSaslPayload(el.text().trim());
-  if (!Buffer.isBuffer(decoded)) return applyStep(conn, name, decoded);
+  if (!Buffer.isBuffer(decoded)) return applyStep(conn, profile, name, decoded);
   return attempt.mechanism.step(decoded).then(
-    (step) => applyStep(conn, name, step),
-    (err: unknown) => outOfOrder(conn, name, err),
+    (step) => applyStep(conn, profile, name, step),
+    (err: unknown) => outOfOrder(conn, profile, name, err),
   );
 }
 
 export function onAbort(conn: Connection): Promise<void> | void {
+  return abort(conn, saslProfile);
+}
+
+export function abort(conn: Connection, profile: SaslProfile): Promise<void> | void {
   const name = conn.sasl?.mechanism.name ?? 'unknown';
-  return reject(conn, name, 'aborted');
+  return reject(conn, profile, name, 'aborted');
 }
 
 /** A mechanism refusing a call out of sequence is the client's fault, not an internal error. */
-function outOfOrder(conn: Connection, mechanism: Mechanism, err: unknown): Promise<void> | void {
+function outOfOrder(
+  conn: Connection,
+  profile: SaslProfile,
+  mechanism: string,
+  err: unknown,
+): Promise<void> | void {
   if (!(err instanceof SaslError)) throw err;
-  return reject(conn, mechanism, 'malformed-request', err.message);
+  return reject(conn, profile, mechanism, 'malformed-request', err.message);
 }
 
-function applyStep(conn: Connection, mechanism: Mechanism, step: SaslStep): Promise<void> | void {
+function applyStep(
+  conn: Connection,
+  profile: SaslProfile,
+  mechanism: string,
+  step: SaslStep,
+): Promise<void> | void {
   if (!conn.open) return;
   switch (step.kind) {
     case 'challenge':
-      conn.send(
-        step.data.length === 0
-          ? `<challenge xmlns="${NS_SASL}"/>`
-          : `<challenge xmlns="${NS_SASL}">${step.data.toString('base64')}</challenge>`,
-      );
+      profile.challenge(conn, step.data);
       return;
     case 'failure':
-      return reject(conn, mechanism, step.condition, step.text);
+      return reject(conn, profile, mechanism, step.condition, step.text);
     case 'success':
-      return succeed(conn, mechanism, step);
+      return succeed(conn, profile, mechanism, step);
   }
 }
 
 function succeed(
   conn: Connection,
-  mechanism: Mechanism,
+  profile: SaslProfile,
+  mechanism: string,
   step: Extract<SaslStep, { kind: 'success' }>,
 ): Promise<void> | void {
   const account = conn.sasl?.found.account;
@@ -161,16 +258,22 @@ function succeed(
   try {
     bare = `${normalizeLocalpart(step.username)}@${conn.domain}`;
   } catch {
-    return reject(conn, mechanism, 'not-authorized');
+    return reject(conn, profile, mechanism, 'not-authorized');
   }
   if (account === undefined || account.jid !== bare) {
-    return reject(conn, mechanism, 'not-authorized');
+    return reject(conn, profile, mechanism, 'not-authorized');
   }
   if (step.authzid !== undefined && !sameJid(step.authzid, bare)) {
-    return reject(conn, mechanism, 'invalid-authzid', 'you may only authorize as your own account');
+    return reject(
+      conn,
+      profile,
+      mechanism,
+      'invalid-authzid',
+      'you may only authorize as your own account',
+    );
   }
   if (account.banned === true) {
-    return reject(conn, mechanism, 'account-disabled', undefined, false);
+    return reject(conn, profile, mechanism, 'account-disabled', undefined, false);
   }
   const { ctx } = conn;
   conn.sasl = undefined;
@@ -179,13 +282,14 @@ function succeed(
   conn.framer.setLimits({ maxStanzaBytes: ctx.config.c2s.maxStanzaBytes });
   ctx.throttle.succeed(conn.ip);
   ctx.metrics.login(mechanism, 'success');
-  ctx.logger.info('client authenticated', { conn: conn.id, ip: conn.ip, jid: bare, mechanism });
-  conn.send(
-    step.data === undefined
-      ? `<success xmlns="${NS_SASL}"/>`
-      : `<success xmlns="${NS_SASL}">${encodeSaslPayload(step.data)}</success>`,
-  );
-  conn.restartStream();
+  ctx.logger.info('client authenticated', {
+    conn: conn.id,
+    ip: conn.ip,
+    jid: bare,
+    mechanism,
+    ...(profile.name === 'sasl2' && { profile: 'sasl2' }),
+  });
+  return profile.success(conn, { mechanism, bare, account, data: step.data });
 }
 
 /** The channel-binding type named in a GS2 header ("p=<type>,..."), if any. */
@@ -207,8 +311,9 @@ function sameJid(a: string, bare: string): boolean {
  * stream's limit and the per-IP delay; `aborted` and `encryption-required`
  * do not.
  */
-function reject(
+export function reject(
   conn: Connection,
+  profile: SaslProfile,
   mechanism: string,
   condition: SaslFailureCondition,
   text?: string,
@@ -223,23 +328,29 @@ function reject(
     ip: conn.ip,
     mechanism,
     condition,
+    ...(profile.name === 'sasl2' && { profile: 'sasl2' }),
   });
   const delay = delayed ? ctx.throttle.fail(conn.ip, Date.now()) : 0;
   const answer = (ms: number): Promise<void> | void => {
-    if (ms <= 0) return answerFailure(conn, condition, text);
-    return sleep(ms, undefined, { ref: false }).then(() => answerFailure(conn, condition, text));
+    if (ms <= 0) return answerFailure(conn, profile, condition, text);
+    return sleep(ms, undefined, { ref: false }).then(() =>
+      answerFailure(conn, profile, condition, text),
+    );
   };
   return typeof delay === 'number' ? answer(delay) : delay.then(answer);
 }
 
 function answerFailure(
   conn: Connection,
+  profile: SaslProfile,
   condition: SaslFailureCondition,
   text: string | undefined,
 ): void {
   if (!conn.open) return;
-  conn.sendElement(saslFailure(condition, text));
+  profile.failure(conn, condition, text);
   if (conn.authFailures >= MAX_AUTH_FAILURES) {
     conn.closeStream('policy-violation', 'too many failed authentication attempts');
   }
 }
+
+export type { ChannelBindingSource };

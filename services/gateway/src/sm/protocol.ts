@@ -2,6 +2,10 @@
  * XEP-0198 elements from the client: <enable/>, <r/>, <a/> once a resource
  * is bound, and <resume/> on a new authenticated stream instead of binding.
  *
+ * Both also come inline in SASL2 (XEP-0388): <resume/> inside <authenticate/>
+ * (answered inside <success/>), <enable/> inside a Bind2 <bind/> (answered
+ * inside <bound/>); `reply` says where an answer goes.
+ *
  * Resumption works on any gateway: the state is read from the shared
  * ResumptionStore and claimed atomically; the session registry moves the
  * resource to the new connection (`BindRequest.takeover`); the old holder
@@ -91,12 +95,32 @@ function notEnabled(conn: Connection): void {
 }
 
 function enable(conn: Connection, el: Element): Promise<void> | void {
-  const { ctx } = conn;
   if (conn.sm !== undefined) {
     conn.sendNonza(failed('unexpected-request'));
     return;
   }
-  const jid = conn.jid!;
+  return enableSession(
+    conn,
+    el,
+    conn.jid!,
+    (answer) => conn.send(answer),
+    () => conn.state === 'bound' && conn.open,
+  );
+}
+
+/**
+ * Enables stream management for the session `jid` of this connection;
+ * `reply` takes the <enabled/> (the stream, or a Bind2 <bound/>), `live`
+ * says whether the connection still wants it after the store answered.
+ */
+export function enableSession(
+  conn: Connection,
+  el: Element,
+  jid: string,
+  reply: (answer: string) => void,
+  live: () => boolean,
+): Promise<void> | void {
+  const { ctx } = conn;
   const user = conn.user!;
   let timeoutMs = ctx.config.sm.resumeTimeoutMs;
   const max = el.attr('max');
@@ -106,7 +130,7 @@ function enable(conn: Connection, el: Element): Promise<void> | void {
   const wantsResume = el.attr('resume') === 'true' || el.attr('resume') === '1';
   const start = (id?: string): void => {
     conn.sm = new SmSession(ctx, conn, { ...(id !== undefined && { id }), timeoutMs, jid, user });
-    conn.send(
+    reply(
       xml('enabled', {
         xmlns: NS_SM,
         id,
@@ -131,7 +155,7 @@ function enable(conn: Connection, el: Element): Promise<void> | void {
     })
     .then(
       (ok) => {
-        if (conn.state !== 'bound' || !conn.open) {
+        if (!live()) {
           if (ok) ctx.resumption.delete(id).catch(() => undefined);
           return;
         }
@@ -147,46 +171,67 @@ function enable(conn: Connection, el: Element): Promise<void> | void {
           conn: conn.id,
           err,
         });
-        if (conn.state === 'bound' && conn.open) start();
+        if (live()) start();
       },
     );
 }
 
+/** Where a resumption answer goes: `resumed` is true for <resumed/>, false for <failed/>. */
+export type ResumeReply = (answer: string, resumed: boolean) => void;
+
 function resume(conn: Connection, el: Element): Promise<void> | void {
+  return resumeWith(conn, el, (answer) => conn.send(answer));
+}
+
+/**
+ * XEP-0198 resumption instead of binding, on a plain stream or inline in
+ * SASL2: `reply` gets <resumed/> (just before the retransmission, so a SASL2
+ * <success/> carrying it comes first) or <failed/>.
+ */
+export function resumeWith(
+  conn: Connection,
+  el: Element,
+  reply: ResumeReply,
+): Promise<void> | void {
   const { ctx } = conn;
   if (!ctx.config.sm.enabled) {
-    conn.send(failed('feature-not-implemented'));
+    reply(failed('feature-not-implemented'), false);
     return;
   }
   const previd = el.attr('previd');
   const h = parseH(el.attr('h'));
   if (h === undefined) {
-    conn.send(failed('bad-request'));
+    reply(failed('bad-request'), false);
     return;
   }
   if (previd === undefined || !SM_ID.test(previd)) {
     ctx.metrics.resumption('not-found');
-    conn.send(failed('item-not-found'));
+    reply(failed('item-not-found'), false);
     return;
   }
   if (!conn.transition('bind-requested')) return;
-  return resumeSession(conn, previd, h).catch((err: unknown) => {
+  return resumeSession(conn, previd, h, reply).catch((err: unknown) => {
     ctx.logger.error('stream resumption failed', { conn: conn.id, err });
     ctx.metrics.resumption('error');
     if (conn.state === 'binding' && conn.transition('bind-failed')) {
-      conn.send(failed('internal-server-error'));
+      reply(failed('internal-server-error'), false);
     }
   });
 }
 
-async function resumeSession(conn: Connection, previd: string, h: number): Promise<void> {
+async function resumeSession(
+  conn: Connection,
+  previd: string,
+  h: number,
+  reply: ResumeReply,
+): Promise<void> {
   const { ctx } = conn;
   const store = ctx.resumption;
   const user = conn.user!;
   const notFound = (): void => {
     ctx.metrics.resumption('not-found');
     if (conn.state === 'binding' && conn.transition('bind-failed')) {
-      conn.send(failed('item-not-found'));
+      reply(failed('item-not-found'), false);
     }
   };
 
@@ -230,18 +275,18 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
     takeover: previous.conn,
   };
   const subject = routeSubject(user, ctx.config.routing.partitions);
-  let reply: BindReply;
+  let bindReply: BindReply;
   try {
-    reply = (await ctx.bus.request(subject, request, {
+    bindReply = (await ctx.bus.request(subject, request, {
       timeoutMs: BIND_TIMEOUT_MS,
       durable: true,
     })) as BindReply;
   } catch (err) {
     ctx.logger.warn('takeover bind request failed', { conn: conn.id, jid: claimed.jid, err });
-    reply = { ok: false, condition: 'internal-server-error' };
+    bindReply = { ok: false, condition: 'internal-server-error' };
   }
 
-  if (!reply.ok) {
+  if (!bindReply.ok) {
     // The registry no longer has that session: it is over. Bounce what it still held.
     ctx.metrics.resumption('error');
     const gone = await store.delete(previd, claimed.epoch).catch(() => undefined);
@@ -259,10 +304,10 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
     ctx.logger.info('stream resumption refused by the session registry', {
       conn: conn.id,
       jid: claimed.jid,
-      condition: reply.condition,
+      condition: bindReply.condition,
     });
     if (conn.state === 'binding' && conn.transition('bind-failed')) {
-      conn.send(failed('item-not-found', claimed.inboundH));
+      reply(failed('item-not-found', claimed.inboundH), false);
     }
     return;
   }
@@ -283,12 +328,12 @@ async function resumeSession(conn: Connection, previd: string, h: number): Promi
     return;
   }
   conn.sm = sm;
-  conn.send(xml('resumed', { xmlns: NS_SM, previd, h: claimed.inboundH % H_MOD }).toString());
+  reply(xml('resumed', { xmlns: NS_SM, previd, h: claimed.inboundH % H_MOD }).toString(), true);
   const retransmitted = sm.retransmit();
-  conn.bound(reply.jid);
+  conn.bound(bindReply.jid);
   ctx.logger.info('stream resumed', {
     conn: conn.id,
-    jid: reply.jid,
+    jid: bindReply.jid,
     from: `${previous.gw}/${previous.conn}`,
     retransmitted,
   });

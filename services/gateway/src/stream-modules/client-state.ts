@@ -30,6 +30,7 @@ export const clientStateModule: StreamModule = {
   enabled: (config) => config.csi.enabled,
   register(ctx) {
     ctx.feature('authenticated', xml('csi', { xmlns: NS_CSI }));
+    ctx.feature('bound', xml('csi', { xmlns: NS_CSI }));
     ctx.nonza('authenticated', NS_CSI, clientState);
     ctx.nonza('bound', NS_CSI, clientState);
   },

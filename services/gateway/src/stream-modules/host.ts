@@ -38,6 +38,7 @@ export function startStreamModules(
   const contributed: Record<FeatureState, FeatureContribution[]> = {
     negotiating: [],
     authenticated: [],
+    bound: [],
   };
   const nonzas = new HandlerTable<NonzaHandler>('top-level element');
   const iqs = new HandlerTable<PreAuthIqHandler>('pre-authentication IQ');
@@ -70,7 +71,7 @@ export function startStreamModules(
     xml('stream:features', null, ...els).toString();
   // A state whose features are all fixed is serialized once.
   const fixed = new Map<FeatureState, string>();
-  for (const state of ['negotiating', 'authenticated'] as const) {
+  for (const state of ['negotiating', 'authenticated', 'bound'] as const) {
     const list = contributed[state];
     if (list.every((f) => typeof f !== 'function')) {
       fixed.set(state, serialize(list as Element[]));

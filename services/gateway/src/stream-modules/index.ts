@@ -3,6 +3,7 @@ import { registrationModule } from './registration.js';
 import { resourceBindingModule } from './resource-binding.js';
 import { rosterFeaturesModule } from './roster-features.js';
 import { saslModule } from './sasl.js';
+import { sasl2Module } from './sasl2.js';
 import { starttlsModule } from './starttls.js';
 import { streamManagementModule } from './stream-management.js';
 import type { StreamModule } from './types.js';
@@ -11,6 +12,7 @@ import type { StreamModule } from './types.js';
 export const builtinStreamModules: readonly StreamModule[] = [
   starttlsModule,
   saslModule,
+  sasl2Module,
   resourceBindingModule,
   rosterFeaturesModule,
   streamManagementModule,

@@ -12,6 +12,8 @@ export const rosterFeaturesModule: StreamModule = {
   xeps: [],
   register(ctx) {
     ctx.feature('authenticated', xml('ver', { xmlns: NS_ROSTERVER }));
+    ctx.feature('bound', xml('ver', { xmlns: NS_ROSTERVER }));
     ctx.feature('authenticated', xml('sub', { xmlns: NS_PRE_APPROVAL }));
+    ctx.feature('bound', xml('sub', { xmlns: NS_PRE_APPROVAL }));
   },
 };

@@ -22,6 +22,9 @@ export const streamManagementModule: StreamModule = {
   enabled: (config) => config.sm.enabled,
   register(ctx) {
     ctx.feature('authenticated', xml('sm', { xmlns: NS_SM }));
+    // After a SASL2 success that enabled or resumed a session, the feature is not offered again.
+    const sm = xml('sm', { xmlns: NS_SM });
+    ctx.feature('bound', (conn) => (conn.sm === undefined ? sm : undefined));
     ctx.nonza('authenticated', NS_SM, handleSmBeforeBind);
     ctx.nonza('bound', NS_SM, handleSmBound);
   },

@@ -15,10 +15,12 @@ export type NonzaState = 'negotiating' | 'authenticated' | 'bound';
 
 /**
  * The states whose stream features modules contribute: `negotiating` (the
- * features before authentication, with or without TLS) and `authenticated`
- * (after a SASL success and stream restart).
+ * features before authentication, with or without TLS), `authenticated`
+ * (after a SASL success and stream restart, or a SASL2 success without
+ * Bind2) and `bound` (after a SASL2 success that bound a resource or
+ * resumed a session: XEP-0388 sends features without a restart).
  */
-export type FeatureState = 'negotiating' | 'authenticated';
+export type FeatureState = 'negotiating' | 'authenticated' | 'bound';
 
 /** Handles one top-level element of the module's namespace. */
 export type NonzaHandler = (conn: Connection, el: Element) => void | Promise<void>;
