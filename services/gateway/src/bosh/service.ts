@@ -103,7 +103,7 @@ export class BoshService {
     const session = this.sessions.get(sid);
     if (session !== undefined) {
       this.requests.inc({ route: client.forwarded ? 'from-gateway' : 'local' });
-      session.handle(req, res);
+      session.handle(req, res, text.length);
       return;
     }
     const owner = sidOwner(sid);

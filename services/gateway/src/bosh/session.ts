@@ -95,7 +95,7 @@ export class BoshSession implements StreamTransport {
   private lastRid = 0;
   private held: Held[] = [];
   /** Requests ahead of `lastRid + 1`, waiting for the ones before them. */
-  private readonly ahead = new Map<number, { req: Element; res: Responder }>();
+  private readonly ahead = new Map<number, { req: Element; res: Responder; units: number }>();
   /** The last responses by rid, for repeated requests. */
   private readonly sent = new Map<number, string>();
   private out: string[] = [];
@@ -224,8 +224,8 @@ export class BoshSession implements StreamTransport {
     if (!this.opened && this.final === undefined) this.fail('internal-server-error');
   }
 
-  /** Any later request of this session. */
-  handle(req: Element, res: Responder): void {
+  /** Any later request of this session; `units`: the length of its text (UTF-16 code units). */
+  handle(req: Element, res: Responder, units = Infinity): void {
     if (this.final !== undefined) {
       res.respond(this.final);
       return;
@@ -254,17 +254,17 @@ export class BoshSession implements StreamTransport {
     if (rid !== this.lastRid + 1) {
       const before = this.ahead.get(rid);
       before?.res.abandon();
-      this.ahead.set(rid, { req, res });
+      this.ahead.set(rid, { req, res, units });
       this.opts.logger.debug('BOSH request ahead of its turn', { sid: this.sid, rid });
       return;
     }
-    this.process(rid, req, res);
+    this.process(rid, req, res, units);
     for (let next = this.ahead.get(this.lastRid + 1); next !== undefined;) {
       this.ahead.delete(this.lastRid + 1);
       if (this.final !== undefined) {
         next.res.respond(this.final);
       } else {
-        this.process(this.lastRid + 1, next.req, next.res);
+        this.process(this.lastRid + 1, next.req, next.res, next.units);
       }
       next = this.ahead.get(this.lastRid + 1);
     }
@@ -286,7 +286,7 @@ export class BoshSession implements StreamTransport {
     this.fail('item-not-found', res, `rid ${rid} was answered too long ago`);
   }
 
-  private process(rid: number, req: Element, res: Responder): void {
+  private process(rid: number, req: Element, res: Responder, units: number): void {
     const conn = this.conn!;
     this.lastRid = rid;
     const now = Date.now();
@@ -313,7 +313,7 @@ export class BoshSession implements StreamTransport {
     }
     for (const child of children) {
       if (this.final !== undefined || !conn.open) break;
-      this.feed(conn, req, child);
+      this.feed(conn, req, child, units);
     }
     this.hold(rid, res);
     if (req.attr('type') === 'terminate' && this.final === undefined) {
@@ -341,7 +341,7 @@ export class BoshSession implements StreamTransport {
   }
 
   /** One element of the body, made standalone, to the connection (as one WebSocket message would be). */
-  private feed(conn: Connection, req: Element, child: Element): void {
+  private feed(conn: Connection, req: Element, child: Element, units: number): void {
     child.parent = undefined;
     const own = child.attr('xmlns');
     if (!child.name.includes(':') && (own === undefined || own === NS_HTTPBIND)) {
@@ -352,7 +352,8 @@ export class BoshSession implements StreamTransport {
       if (name.startsWith('xmlns:') && child.attr(name) === undefined) child.attrs[name] = value;
     }
     const limit = conn.framer.limits.maxStanzaBytes;
-    if (Buffer.byteLength(child.toString()) > limit) {
+    // A body that cannot hold an element over the limit (3 UTF-8 bytes per code unit at most) is not measured.
+    if (units * 3 > limit && Buffer.byteLength(child.toString()) > limit) {
       conn.closeStream('policy-violation', `an element exceeds the size limit of ${limit} bytes`);
       return;
     }
