@@ -36,6 +36,7 @@ export function inboundRoutes(config: {
   muc: { enabled: boolean; subdomain: string; partitions: number };
   pubsub?: { enabled: boolean; subdomain: string };
   upload?: { enabled: boolean; subdomain: string };
+  push?: { service: { enabled: boolean; subdomain: string } };
   s2s?: { enabled: boolean; partitions: number };
   components?: { list: readonly { domain: string }[] };
 }): InboundRoutes {
@@ -45,6 +46,8 @@ export function inboundRoutes(config: {
     for (const d of domains) hosted.add(`${config.pubsub.subdomain}.${d}`);
   if (config.upload?.enabled === true)
     for (const d of domains) hosted.add(`${config.upload.subdomain}.${d}`);
+  if (config.push?.service.enabled === true)
+    for (const d of domains) hosted.add(`${config.push.service.subdomain}.${d}`);
   return {
     partitions: config.routing.partitions,
     mucPartitions: config.muc.partitions,

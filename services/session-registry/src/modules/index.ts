@@ -15,6 +15,7 @@ import { privateModule } from './user-data/private.js';
 import { pubsubServiceModule } from './pubsub/pubsub-service.js';
 import { uploadModule } from './upload/upload.js';
 import { pushModule } from './push/push.js';
+import { pushServiceModule } from './push/service.js';
 import { registerFeatureModule } from './discovery/register-feature.js';
 import { timeModule } from './server-info/time.js';
 import type { ServerModule } from './types.js';
@@ -50,8 +51,9 @@ export const builtinModules: readonly ServerModule[] = [
   pubsubServiceModule,
   // XEP-0363 on upload.<domain>.
   uploadModule,
-  // XEP-0357: notifications to app servers.
+  // XEP-0357: notifications to app servers; the app server on push.<domain>.
   pushModule,
+  pushServiceModule,
 ];
 
 export type {
