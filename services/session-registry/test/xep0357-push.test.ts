@@ -228,6 +228,14 @@ describe('push module (XEP-0357)', () => {
     app.send(`<iq type='result' id='${n2.attr('id')}' to='${ALICE}'/>`);
     await h.settle();
     expect((await h.stores.pushRegistrations.list(ALICE)).map((r) => r.node)).toEqual(['n2']);
+    // A transient error (type wait) keeps the registration.
+    chat('busy');
+    const [busy] = await publishes(app);
+    app.send(
+      `<iq type='error' id='${busy!.attr('id')}' to='${ALICE}'><error type='wait'><recipient-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+    );
+    await h.settle();
+    expect((await h.stores.pushRegistrations.list(ALICE)).map((r) => r.node)).toEqual(['n2']);
     // A forged error from someone else is not the app server's.
     chat('again');
     const [again] = await publishes(app);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JID } from '@parley/jid';
 import { tryParseJID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
-import { badRequest, forbidden, resourceConstraint } from '@parley/stanza';
+import { badRequest, forbidden, parseStanzaError, resourceConstraint } from '@parley/stanza';
 import type { PushRegistration } from '@parley/store';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
@@ -36,7 +36,8 @@ import { NS_MUC_USER, NS_PUSH } from './ns.js';
  * The summary carries message-count (messages notified since the user was
  * last active), last-message-sender (push.includeSender) and
  * last-message-body only for the domains in push.bodyDomains. An error
- * answer to a publish disables that registration (section 7.1). See
+ * answer to a publish disables that registration (section 7.1), except an
+ * error of type `wait` (transient: the registration stays). See
  * docs/push.md.
  */
 export const pushModule: ServerModule = {
@@ -81,7 +82,7 @@ export class PushNotifier {
     this.nicks = ctx.accountCache();
     this.notifications = ctx.metrics.counter(
       'push_notifications_total',
-      'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, timeout).',
+      'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, error-wait: kept, timeout).',
       ['outcome'],
     );
     this.registrations = ctx.metrics.counter(
@@ -173,6 +174,11 @@ export class PushNotifier {
     this.pending.delete(env.id!);
     if (env.type === 'result') {
       this.notifications.inc({ outcome: 'accepted' });
+      return 'drop';
+    }
+    if (parseStanzaError(parseXml(env.xml))?.type === 'wait') {
+      // Transient at the app server (XEP-0357 7.1 allows keeping it): the registration stays.
+      this.notifications.inc({ outcome: 'error-wait' });
       return 'drop';
     }
     this.notifications.inc({ outcome: 'error' });
