@@ -23,7 +23,10 @@ export interface WebSocketPorts {
 /** XEP-0156 / XEP-0206: BOSH endpoints, listed after the WebSocket ones. */
 export const REL_XBOSH = 'urn:xmpp:alt-connections:xbosh';
 
-function links(urls: readonly string[], boshUrls: readonly string[]): { rel: string; href: string }[] {
+function links(
+  urls: readonly string[],
+  boshUrls: readonly string[],
+): { rel: string; href: string }[] {
   return [
     ...urls.map((href) => ({ rel: REL_WEBSOCKET, href })),
     ...boshUrls.map((href) => ({ rel: REL_XBOSH, href })),
