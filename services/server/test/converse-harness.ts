@@ -2,7 +2,8 @@
  * Converse.js in headless Chromium, for the end-to-end tests of the web
  * transports (websocket.test.ts over RFC 7395, bosh.test.ts over XEP-0206):
  * a static page on loopback that logs in as alice@localhost/converse,
- * sends "hello from Converse.js" to bob@localhost/tcp once connected, and
+ * sends "hello from Converse.js" to a peer (bob@localhost/tcp unless told
+ * otherwise: the full JID the test's TCP client was bound to) once connected, and
  * reports what happens to the test through /report.
  */
 import { spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ export function findConverseDist(): string | undefined {
 export type ConverseConnection = { websocket_url: string } | { bosh_service_url: string };
 
 /** The page: Converse.js with a tiny plugin that reports to the test through /report. */
-function conversePage(connection: ConverseConnection): string {
+function conversePage(connection: ConverseConnection, peer: string): string {
   const settings = {
     ...connection,
     jid: 'alice@localhost/converse',
@@ -82,7 +83,7 @@ converse.plugins.add('parley-test', {
     const { $msg } = converse.env;
     api.listen.on('connected', () => {
       report({ event: 'connected', jid: api.connection.get?.()?.jid ?? this._converse.connection?.jid ?? '' });
-      api.send($msg({ to: 'bob@localhost/tcp', type: 'chat', id: 'cv1' }).c('body').t('hello from Converse.js'));
+      api.send($msg({ to: ${JSON.stringify(peer)}, type: 'chat', id: 'cv1' }).c('body').t('hello from Converse.js'));
     });
     api.listen.on('message', (data) => {
       const stanza = data && data.stanza;
@@ -111,8 +112,9 @@ export async function serveConverse(
   dist: string,
   connection: ConverseConnection,
   onReport: (r: Record<string, string>) => void,
+  peer = 'bob@localhost/tcp',
 ): Promise<{ server: Server; url: string }> {
-  const page = conversePage(connection);
+  const page = conversePage(connection, peer);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/') {
