@@ -312,6 +312,8 @@ describe('BOSH (XEP-0124/0206) on one gateway', () => {
     expect(host.body.attr('condition')).toBe('host-unknown');
     const norid = await post(url, `<body xmlns='${NS_HTTPBIND}' to='localhost'/>`);
     expect(norid.body.attr('condition')).toBe('bad-request');
+    const badrid = await post(url, `<body xmlns='${NS_HTTPBIND}' to='localhost' rid='1e9'/>`);
+    expect(badrid.body.attr('condition')).toBe('bad-request');
     const big = await post(
       url,
       `<body xmlns='${NS_HTTPBIND}'>${'x'.repeat(h.config.bosh.maxRequestBytes)}</body>`,

@@ -15,7 +15,7 @@ import type { ClientAddress } from '../proxy/gate.js';
 import type { StreamTransport } from '../transport/transport.js';
 import type { WebSocketPorts } from '../websocket/host-meta.js';
 import { forwardRequest, serveForwarded } from './forward.js';
-import { BoshRequestError, parseRequest, parseSeconds, terminate } from './protocol.js';
+import { BoshRequestError, parseRequest, parseRid, parseSeconds, terminate } from './protocol.js';
 import type { TerminalCondition } from './protocol.js';
 import { BoshSession } from './session.js';
 import type { Responder } from './session.js';
@@ -120,7 +120,7 @@ export class BoshService {
     this.requests.inc({ route: 'local' });
     const bosh = config.bosh;
     const to = req.attr('to');
-    if (req.attr('rid') === undefined || to === undefined) {
+    if (parseRid(req.attr('rid')) === undefined || to === undefined) {
       this.refuse(res, 'bad-request', client, "a session request needs 'rid' and 'to'");
       return;
     }

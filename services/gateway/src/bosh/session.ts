@@ -294,9 +294,18 @@ export class BoshSession implements StreamTransport {
     const children = req.getChildElements();
     const pause = parseSeconds(req.attr('pause'));
     if (pause !== undefined && this.opts.maxPauseMs > 0) {
-      // XEP-0124 section 10: answer everything now, then allow a longer silence.
-      this.held.push({ rid, res, timer: undefined });
+      // XEP-0124 section 10: answer everything now (the pause request itself
+      // without payload), then allow a longer silence.
+      for (const child of children) {
+        if (this.final !== undefined || !conn.open) break;
+        this.feed(conn, req, child, units);
+      }
+      if (this.final !== undefined) {
+        res.respond(this.final);
+        return;
+      }
       this.releaseAll();
+      this.answer({ rid, res, timer: undefined }, EMPTY_BODY);
       this.startIdle(Math.min(pause * 1000, this.opts.maxPauseMs));
       return;
     }
