@@ -48,7 +48,7 @@ export const pushModule: ServerModule = {
       xep: '0357',
       title: 'Push Notifications',
       version: '0.4.1',
-      note: 'enable/disable with publish options; notifications for messages stored offline, routed to sessions detached by stream management, and group chat mentions; an error reply disables the registration; the body only for push.bodyDomains',
+      note: 'enable/disable with publish options; notifications for messages stored offline, routed to sessions detached by stream management, and group chat mentions; an error reply disables the registration unless of type wait; the body only for push.bodyDomains',
     },
   ],
   enabled: (config) => config.push.enabled,
