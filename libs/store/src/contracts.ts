@@ -1,3 +1,5 @@
+import type { FastTokenStore } from './fast/contract.js';
+
 /**
  * Storage contracts. One interface per kind of data; every backend
  * (memory, LMDB; Redis and Cassandra later) implements the same contract and
@@ -146,6 +148,8 @@ export interface BlocklistStore {
 
 /** Every durable store a node needs, as one bundle opened and closed together. */
 export interface Stores {
+  /** XEP-0484 FAST token records (src/fast). */
+  fastTokens: FastTokenStore;
   accounts: AccountStore;
   rosters: RosterStore;
   offline: OfflineStore;

@@ -4,6 +4,7 @@ import type { ResumptionStore } from '../src/resumption.js';
 import { accountTests } from './suite/accounts.js';
 import { archiveTests } from './suite/archive.js';
 import { blocklistTests } from './suite/blocklists.js';
+import { fastTokenTests } from './suite/fast-tokens.js';
 import { lastActivityTests } from './suite/last-activity.js';
 import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
@@ -48,6 +49,7 @@ export function runStoreContractSuite(
     };
 
     accountTests(stores);
+    fastTokenTests(stores);
     rosterTests(stores);
     offlineTests(stores);
     lastActivityTests(stores);

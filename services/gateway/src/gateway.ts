@@ -144,8 +144,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const metrics = new GatewayMetrics(deps.metrics);
   const ownResumption = deps.resumption === undefined;
   const resumption = deps.resumption ?? new MemoryResumptionStore();
-  const ownFastTokens = deps.fastTokens === undefined;
-  const fastTokens = deps.fastTokens ?? new MemoryFastTokenStore();
+  const ownFastTokens = deps.fastTokens === undefined ? new MemoryFastTokenStore() : undefined;
+  const fastTokens = deps.fastTokens ?? ownFastTokens!;
   let closing = false;
   let drained: (() => void) | undefined;
 
@@ -357,7 +357,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     for (const s of servers) s.close();
     await sm.close();
     if (ownResumption) await resumption.close();
-    if (ownFastTokens) await fastTokens.close();
+    await ownFastTokens?.close();
     await streams.stop();
     throw err;
   }
@@ -429,7 +429,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     await consumer.stop();
     await bus.flush().catch(() => undefined);
     if (ownResumption) await resumption.close();
-    if (ownFastTokens) await fastTokens.close();
+    await ownFastTokens?.close();
     await streams.stop();
     logger.info('c2s gateway stopped', { gatewayId });
   };

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     config,
     bus: proc.bus,
     accounts: proc.stores.accounts,
+    fastTokens: proc.stores.fastTokens,
     logger,
     metrics: proc.metrics,
     gatewayId,

@@ -188,12 +188,15 @@ async function changePassword(
     return;
   }
   ctx.logger.info('password changed in-band', { conn: conn.id, jid: user });
+  // FAST tokens are already invalid (they are derived from the credentials); drop the records.
+  await dropFastTokens(conn, user);
   if (conn.open) conn.sendElement(iqResult(iq));
 }
 
 async function remove(conn: Connection, iq: Element, user: string): Promise<void> {
   const { ctx } = conn;
   await ctx.accounts.delete(user);
+  await dropFastTokens(conn, user);
   // The registry owns the account's other data: roster, offline queue, blocklist.
   const removed: AccountRemoved = { t: 'account-removed', jid: user };
   ctx.publish(routeSubject(user, ctx.config.routing.partitions), removed);
@@ -201,6 +204,12 @@ async function remove(conn: Connection, iq: Element, user: string): Promise<void
   if (!conn.open) return;
   conn.sendElement(iqResult(iq));
   conn.closeStream('not-authorized', 'the account has been removed');
+}
+
+async function dropFastTokens(conn: Connection, user: string): Promise<void> {
+  await conn.ctx.fastTokens.deleteAll(user).catch((err: unknown) => {
+    conn.ctx.logger.warn('could not delete FAST tokens', { conn: conn.id, jid: user, err });
+  });
 }
 
 function sameLocalpart(username: string, local: string): boolean {

@@ -121,6 +121,7 @@ export async function startServer(
       config,
       bus,
       accounts: stores.accounts,
+      fastTokens: stores.fastTokens,
       logger: logger.child({ service: 'gateway' }),
       metrics,
       gatewayId: processId(config.server.nodeId),

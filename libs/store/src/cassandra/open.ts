@@ -9,6 +9,7 @@ import { CassandraOfflineStore } from './offline-store.js';
 import { checkKeyspace, clientOptionsFor, type CassandraStoreOptions } from './options.js';
 import { CassandraPrivateStore } from './private-store.js';
 import { CassandraPushDeviceStore, CassandraPushRegistrationStore } from './push-store.js';
+import { CassandraFastTokenStore } from '../fast/cassandra.js';
 import { CassandraPubsubStore } from './pubsub-store.js';
 import { CassandraRoomStore } from './room-store.js';
 import { CassandraRosterStore } from './roster-store.js';
@@ -30,6 +31,7 @@ export function cassandraStoresOn(session: CqlSession) {
     privateXml: new CassandraPrivateStore(session),
     pushRegistrations: new CassandraPushRegistrationStore(session),
     pushDevices: new CassandraPushDeviceStore(session),
+    fastTokens: new CassandraFastTokenStore(session),
   } satisfies Omit<Stores, 'close'>;
 }
 

@@ -40,5 +40,4 @@ export interface FastTokenStore {
   delete(jid: string, agent: string): Promise<void>;
   /** Every client's record of an account (password change, account deletion); returns how many. */
   deleteAll(jid: string): Promise<number>;
-  close(): Promise<void>;
 }

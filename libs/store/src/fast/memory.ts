@@ -6,7 +6,9 @@ import { checkAgent, checkRecord, recordOf } from './validate.js';
 /** FAST token records of one process (tests, a single gateway without a durable store). */
 export class MemoryFastTokenStore implements FastTokenStore {
   private readonly records = new Map<string, Map<string, FastTokenRecord>>();
-  private readonly life = new Lifecycle();
+
+  /** `life`: the bundle's (openMemoryStores); alone, the store has its own and `close()`. */
+  constructor(private readonly life: Lifecycle = new Lifecycle()) {}
 
   async get(jid: string, agent: string): Promise<FastTokenRecord | undefined> {
     this.life.assertOpen();

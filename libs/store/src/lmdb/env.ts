@@ -14,6 +14,7 @@ import type {
   StoredRoom,
 } from '../contracts.js';
 import type { PushDevice, PushRegistration } from '../push-contracts.js';
+import type { FastTokenRecord } from '../fast/contract.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 
@@ -113,6 +114,8 @@ export interface LmdbDatabases {
   pushDevices: Database<PushDevice, Key>;
   /** [owner, service, node] -> true */
   pushDevicesByOwner: Database<true, Key>;
+  /** [jid, agent] -> FastTokenRecord (XEP-0484) */
+  fastTokens: Database<FastTokenRecord, Key>;
 }
 
 const NAMES: Record<keyof LmdbDatabases, string> = {
@@ -144,6 +147,7 @@ const NAMES: Record<keyof LmdbDatabases, string> = {
   pushRegistrations: 'push-registrations',
   pushDevices: 'push-devices',
   pushDevicesByOwner: 'push-devices-by-owner',
+  fastTokens: 'fast-tokens',
 };
 
 /**

@@ -7,6 +7,7 @@ import { LmdbLastActivityStore } from './last-activity-store.js';
 import { LmdbOfflineStore } from './offline-store.js';
 import { LmdbPrivateStore } from './private-store.js';
 import { LmdbPushDeviceStore, LmdbPushRegistrationStore } from './push-store.js';
+import { LmdbFastTokenStore } from '../fast/lmdb.js';
 import { LmdbPubsubStore } from './pubsub-store.js';
 import { LmdbRoomStore } from './room-store.js';
 import { LmdbRosterStore } from './roster-store.js';
@@ -32,6 +33,7 @@ export async function openLmdbStores(path: string): Promise<Stores> {
     privateXml: new LmdbPrivateStore(env),
     pushRegistrations: new LmdbPushRegistrationStore(env),
     pushDevices: new LmdbPushDeviceStore(env),
+    fastTokens: new LmdbFastTokenStore(env),
     close: () => env.close(),
   };
 }

@@ -1,5 +1,6 @@
 import type { Stores } from '../contracts.js';
 import { Lifecycle } from '../shared/lifecycle.js';
+import { MemoryFastTokenStore } from '../fast/memory.js';
 import { MemoryAccountStore } from './account-store.js';
 import { MemoryArchiveStore } from './archive-store.js';
 import { MemoryBlocklistStore } from './blocklist-store.js';
@@ -20,6 +21,7 @@ export function openMemoryStores(): Stores {
   const life = new Lifecycle();
   return {
     accounts: new MemoryAccountStore(life),
+    fastTokens: new MemoryFastTokenStore(life),
     rosters: new MemoryRosterStore(life),
     offline: new MemoryOfflineStore(life),
     lastActivity: new MemoryLastActivityStore(life),

@@ -9,6 +9,7 @@ import { PostgresOfflineStore } from './offline-store.js';
 import { poolConfigFor, schemaOf, type PostgresStoreOptions } from './options.js';
 import { PostgresPrivateStore } from './private-store.js';
 import { PostgresPushDeviceStore, PostgresPushRegistrationStore } from './push-store.js';
+import { PostgresFastTokenStore } from '../fast/postgres.js';
 import { PostgresPubsubStore } from './pubsub-store.js';
 import { PostgresRoomStore } from './room-store.js';
 import { PostgresRosterStore } from './roster-store.js';
@@ -16,7 +17,7 @@ import { PgSession } from './session.js';
 import { PostgresVcardStore } from './vcard-store.js';
 
 /** Schema version this code reads and writes (the newest file in deploy/postgres). */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /**
  * Opens every store on a PostgreSQL database whose schema (`options.schema`,
@@ -81,6 +82,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     privateXml: new PostgresPrivateStore(session),
     pushRegistrations: new PostgresPushRegistrationStore(session),
     pushDevices: new PostgresPushDeviceStore(session),
+    fastTokens: new PostgresFastTokenStore(session),
     close: () => session.close(),
   };
 }

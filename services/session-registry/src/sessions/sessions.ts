@@ -228,6 +228,8 @@ export async function accountRemoved(core: RegistryContext, jid: string): Promis
   // XEP-0357: the app servers the account enabled, its devices on the built-in push service.
   await core.stores.pushRegistrations.deleteAll(jid);
   await core.stores.pushDevices.deleteAll(jid);
+  // XEP-0484: the account's FAST token records (its tokens already fail: no credentials).
+  await core.stores.fastTokens.deleteAll(jid);
   core.logger.info('account data removed', { jid });
 }
 
