@@ -86,8 +86,12 @@ export function serveBoshHttp(
   let size = 0;
   let over = false;
   req.on('data', (chunk: Buffer) => {
-    if (over) return;
     size += chunk.length;
+    if (over) {
+      // Answered already; a client that goes on sending much more is cut off.
+      if (size > 4 * maxRequestBytes) req.socket.destroy();
+      return;
+    }
     if (size > maxRequestBytes) {
       over = true;
       chunks.length = 0;
