@@ -5,7 +5,9 @@
  * errors, CORS, host-meta; and a second gateway of the same cluster that
  * forwards requests for the first one's sessions over the bus.
  */
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseXml } from '@parley/xml';
 import type { Config } from '@parley/config';
 import { startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
@@ -538,6 +540,55 @@ describe('BOSH limits, TLS redirect and shutdown', () => {
       expect(r.getChildText('uri')).toBe(
         `https://127.0.0.1:${h.gateway.ports.websocketTls}/http-bind`,
       );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('https:// on the wss listener: a secure stream (PLAIN allowed, no -PLUS), counted as boshs', async () => {
+    const h = await startHarness({
+      configure: (c) =>
+        configure(c, (cc) => {
+          cc.websocket.listeners = ['wss'];
+          cc.websocket.tlsPort = 0;
+          cc.websocket.tlsHost = '127.0.0.1';
+          cc.websocket.plainIsSecure = false;
+        }),
+    });
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: h.gateway.ports.websocketTls,
+            path: '/http-bind',
+            method: 'POST',
+            // The harness's self-signed certificate.
+            rejectUnauthorized: false,
+            headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+          },
+          (res) => {
+            let got = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (got += d));
+            res.on('end', () => resolve(got));
+          },
+        );
+        req.on('error', reject);
+        req.end(
+          `<body xmlns='${NS_HTTPBIND}' xmlns:xmpp='${NS_XBOSH}' rid='10' to='localhost' xmpp:version='1.0'/>`,
+        );
+      });
+      const b = parseXml(text);
+      expect(b.attr('sid')).toBeDefined();
+      const mechanisms = b
+        .getChild('features', 'http://etherx.jabber.org/streams')
+        ?.getChild('mechanisms')
+        ?.getChildren('mechanism')
+        .map((m) => m.text());
+      expect(mechanisms).toContain('PLAIN');
+      expect(mechanisms?.some((m) => m.endsWith('-PLUS'))).toBe(false);
+      expect(await h.metrics.value('c2s_connections', { transport: 'boshs' })).toBe(1);
     } finally {
       await h.close();
     }
