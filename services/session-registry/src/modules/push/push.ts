@@ -35,7 +35,9 @@ import { NS_MUC_USER, NS_PUSH } from './ns.js';
  *
  * The summary carries message-count (messages notified since the user was
  * last active), last-message-sender (push.includeSender) and
- * last-message-body only for the domains in push.bodyDomains. An error
+ * last-message-body only for the domains in push.bodyDomains. While a
+ * publish to a registration is unanswered no other is sent to it (a burst
+ * of messages wakes the device once; the count tells the rest). An error
  * answer to a publish disables that registration (section 7.1), except an
  * error of type `wait` (transient: the registration stays). See
  * docs/push.md.
@@ -73,6 +75,8 @@ export class PushNotifier {
   /** Per account: room bare JID -> the user's nickname there. */
   private readonly nicks: AccountCache<Map<string, string>>;
   private readonly pending = new Map<string, Pending>();
+  /** The registrations (owner, jid, node) with a publish not answered yet. */
+  private readonly busy = new Set<string>();
   private readonly notifications: ReturnType<Metrics['counter']>;
   private readonly registrations: ReturnType<Metrics['counter']>;
 
@@ -82,7 +86,7 @@ export class PushNotifier {
     this.nicks = ctx.accountCache();
     this.notifications = ctx.metrics.counter(
       'push_notifications_total',
-      'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, error-wait: kept, timeout).',
+      'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, error-wait: kept, timeout, coalesced: not sent while one to the same registration is unanswered).',
       ['outcome'],
     );
     this.registrations = ctx.metrics.counter(
@@ -105,6 +109,7 @@ export class PushNotifier {
   close(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    this.busy.clear();
   }
 
   /** The account's registrations: from the cache, or loaded once from the store. */
@@ -170,8 +175,7 @@ export class PushNotifier {
 
   /** The app server answered a publish: done, or (an error) the registration is disabled. */
   private async answered(p: Pending, env: Envelope): Promise<FilterVerdict> {
-    clearTimeout(p.timer);
-    this.pending.delete(env.id!);
+    this.settle(env.id!, p);
     if (env.type === 'result') {
       this.notifications.inc({ outcome: 'accepted' });
       return 'drop';
@@ -260,14 +264,38 @@ export class PushNotifier {
     if (body !== undefined && this.ctx.config.push.bodyDomains.includes(domain))
       summary.body = body;
     for (const reg of regs) {
+      // One publish in flight per registration: a burst of messages wakes the device once,
+      // and the count in the next notification tells how many came.
+      const key = busyKey(owner, reg.jid, reg.node);
+      if (this.busy.has(key)) {
+        this.notifications.inc({ outcome: 'coalesced' });
+        continue;
+      }
       const id = `push-${randomBytes(12).toString('base64url')}`;
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) this.notifications.inc({ outcome: 'timeout' });
-      }, this.ctx.config.push.publishTimeoutMs);
-      timer.unref();
-      this.pending.set(id, { owner, jid: reg.jid, node: reg.node, timer });
+      const p: Pending = {
+        owner,
+        jid: reg.jid,
+        node: reg.node,
+        timer: setTimeout(() => {
+          if (this.pending.has(id)) {
+            this.settle(id, p);
+            this.notifications.inc({ outcome: 'timeout' });
+          }
+        }, this.ctx.config.push.publishTimeoutMs),
+      };
+      p.timer.unref();
+      this.pending.set(id, p);
+      this.busy.add(key);
       this.ctx.send(publishIq(id, owner, reg, summary));
       this.notifications.inc({ outcome: 'sent' });
     }
   }
+
+  private settle(id: string, p: Pending): void {
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    this.busy.delete(busyKey(p.owner, p.jid, p.node));
+  }
 }
+
+const busyKey = (owner: string, jid: string, node: string) => JSON.stringify([owner, jid, node]);
