@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@parley/config';
 import type { Logger } from '@parley/telemetry';
 import { originAllowed } from '../websocket/server.js';
-import { terminate } from './protocol.js';
+import { isTerminal, terminate } from './protocol.js';
 import type { BoshClient, BoshService } from './service.js';
 import type { Responder } from './session.js';
 
@@ -103,7 +103,11 @@ export function serveBoshHttp(
   req.on('error', () => res.destroy());
   req.on('end', () => {
     if (over) return;
-    const responder: Responder = { respond: (body) => respond(body), abandon: () => res.destroy() };
+    const responder: Responder = {
+      // The session is over: no reason to keep its connection open (nor to delay a shutdown).
+      respond: (body) => respond(body, isTerminal(body)),
+      abandon: () => res.destroy(),
+    };
     const text = decode(Buffer.concat(chunks, size));
     if (text === undefined) {
       respond(terminate('bad-request'));

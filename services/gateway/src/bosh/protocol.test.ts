@@ -6,6 +6,7 @@ import {
   NS_HTTPBIND,
   NS_XBOSH,
   body,
+  isTerminal,
   parseRequest,
   parseRid,
   parseSeconds,
@@ -26,6 +27,10 @@ describe('BOSH wire format', () => {
     const t = parseXml(terminate('item-not-found'));
     expect([t.attr('type'), t.attr('condition')]).toEqual(['terminate', 'item-not-found']);
     expect(parseXml(terminate()).attr('condition')).toBeUndefined();
+    expect(isTerminal(terminate())).toBe(true);
+    expect(isTerminal(terminate('item-not-found', '<x/>'))).toBe(true);
+    expect(isTerminal(EMPTY_BODY)).toBe(false);
+    expect(isTerminal(body({ sid: 'x' }))).toBe(false);
   });
 
   it('parses requests with the stream restrictions and reports the terminal condition', () => {

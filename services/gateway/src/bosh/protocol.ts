@@ -58,6 +58,13 @@ export function terminate(condition?: TerminalCondition, payload = ''): string {
   return body({ type: 'terminate', condition }, payload);
 }
 
+const TERMINAL_START = body({ type: 'terminate' }).slice(0, -2);
+
+/** Whether a body built here ends its session (`terminate`): its HTTP connection need not be kept. */
+export function isTerminal(text: string): boolean {
+  return text.startsWith(TERMINAL_START);
+}
+
 /** One element as it goes into a response: a stanza gets `jabber:client`, `stream:` elements their prefix. */
 export function payloadElement(xml: string): string {
   return frameElement(xml);
