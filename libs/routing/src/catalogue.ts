@@ -68,6 +68,7 @@ export const REGISTRY_MESSAGES: MessageFamily<RegistryMessage | AdminRequest> = 
       ),
     }),
     'fence-done': fields({ jid: str, conn: str, id: str }),
+    'server-info': fields({ domain: str }),
     'admin-sessions': fields({ jid: str }),
     'admin-kick': fields({ jid: str, resource: opt(str), text: opt(str) }),
     'admin-iq': fields({ jid: str, xml: str }),

@@ -55,7 +55,22 @@ export type RegistryMessage =
   | SessionResumable
   | SessionDetached
   | SessionSync
-  | FenceDone;
+  | FenceDone
+  | ServerInfoRequest;
+
+/**
+ * A gateway asks for the service discovery information (XEP-0030 disco#info)
+ * of a served `domain`, to advertise the server's XEP-0115 capabilities in
+ * its stream features. A request on the domain's route subject, answered
+ * with {@link ServerInfoReply} by the worker owning that partition.
+ */
+export interface ServerInfoRequest {
+  t: 'server-info';
+  domain: string;
+}
+
+/** The disco#info `<query/>` a client would get from the domain, serialized. */
+export type ServerInfoReply = { ok: true; xml: string } | { ok: false };
 
 /**
  * XEP-0198 resumption fence, the answer to a gateway's {@link Fence}: the

@@ -16,6 +16,8 @@ export type {
   GatewayMessage,
   Fence,
   FenceDone,
+  ServerInfoReply,
+  ServerInfoRequest,
 } from './envelope.js';
 export { SESSION_SYNC_BATCH } from './envelope.js';
 export { bounceOf, envelopeOf } from './envelopes.js';

@@ -5,3 +5,4 @@ export * from './stanza-error-conditions.js';
 export * from './sasl-errors.js';
 export * from './builders.js';
 export * from './data-forms.js';
+export { CAPS_HASHES, capsVer, verificationString } from './caps.js';

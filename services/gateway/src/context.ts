@@ -9,6 +9,7 @@ import type { AuthThrottle } from './limits/auth-throttle.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SmManager } from './sm/manager.js';
+import type { ServerCaps } from './negotiation/caps.js';
 import type { StreamExtensions } from './stream-modules/index.js';
 import type { TlsMaterial } from '@parley/process';
 
@@ -34,6 +35,8 @@ export interface GatewayContext {
   readonly fastKey: Buffer;
   /** What stable Bind2 resources are derived from (negotiation/bind2.ts), from sasl.fakeSaltSecret. */
   readonly bindKey: Buffer;
+  /** XEP-0115 caps of the served domains, for the stream features. */
+  readonly caps: ServerCaps;
   /** Stream management sessions held without a live connection, and the reaper. */
   readonly sm: SmManager;
   /** What the stream modules contributed: features and the elements that go with them. */

@@ -39,6 +39,7 @@ import {
 import { GatewayMetrics } from './metrics.js';
 import { fakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import { FAST_KEY_LABEL, derivedKey } from './negotiation/fast.js';
+import { ServerCaps } from './negotiation/caps.js';
 import { BIND2_KEY_LABEL } from './negotiation/bind2.js';
 import type { UnconfiguredFakeSaltSecret } from './negotiation/fake-salt-secret.js';
 import { builtinStreamModules, startStreamModules } from './stream-modules/index.js';
@@ -168,6 +169,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       if (conn !== undefined) answerUnroutable(conn, m.env);
     });
   };
+  const caps = new ServerCaps({ bus, config, logger, domains });
   const sm = new SmManager({
     config,
     resumption,
@@ -187,6 +189,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     gatewayId,
     resumption,
     fastTokens,
+    caps,
     fastKey: derivedKey(unknownUserSecret, FAST_KEY_LABEL),
     bindKey: derivedKey(unknownUserSecret, BIND2_KEY_LABEL),
     sm,
@@ -378,6 +381,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const sweepMs = sweepInterval(config);
   let sweeps = 0;
+  // The server's XEP-0115 caps for the stream features, once a registry worker answers.
+  caps.start();
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const conn of connections.values()) {
@@ -422,6 +427,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     await Promise.all(listenersDone);
     bosh?.close();
     clearInterval(sweeper);
+    caps.stop();
     // Sessions that cannot be resumed elsewhere end now; resumable ones wait in the store.
     await sm
       .close()

@@ -13,6 +13,7 @@ import {
 import { NS_ROSTER } from '@parley/stanza';
 import { SpanKind, getTracer, inSpan } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
+import type { AdminRequest, Envelope, RegistryMessage } from '@parley/routing';
 import { startAdminControl } from './admin/admin-control.js';
 import type { RegistryDeps } from './registry-context.js';
 import { RegistryContext, fromRecord, toRecord } from './registry-context.js';
@@ -21,6 +22,7 @@ import { gatewayDown, startReaper } from './sessions/reaper.js';
 import type { GatewayLiveness } from './sessions/reaper.js';
 import { handleInbound, handleOutbound } from './rules/route-stanza.js';
 import { IqHandlers, handlerKey } from './rules/iq.js';
+import { serverInfo } from './rules/server-info.js';
 import { builtinModules } from './modules/index.js';
 import type { DiscoItem, Identity, ModuleContext, ServerModule } from './modules/types.js';
 import { rosterGet, rosterSet } from './rules/roster.js';
@@ -151,32 +153,35 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
     'parley_registry_redelivered_total',
     'Durable messages handled that had been delivered to a consumer before (after a failover or a lost confirmation): an upper bound on the messages handled twice.',
   );
-  const handle = async (msg: BusMessage): Promise<void> => {
+  /** A stanza for one of the owned partitions: synchronous while its handling is. */
+  const routeStanza = (env: Envelope): void | Promise<void> =>
+    env.stage === 'out' ? handleOutbound(core, iqs, env) : handleInbound(core, iqs, env);
+  const handle = (msg: BusMessage): void | Promise<void> => {
     const deliveries = (msg as Partial<DurableMessage>).deliveries;
     if (deliveries !== undefined && deliveries > 1) redelivered.inc();
     // Unknown type or version, or invalid: counted, logged and (a request) answered.
     const m = core.protocol.decode(REGISTRY_MESSAGES, msg);
     if (m === undefined) return;
+    if (m.t !== 'stanza') return control(m, msg);
+    const env = m.env;
+    if (env.tp === undefined) return routeStanza(env);
+    return inSpan(
+      tracer,
+      `xmpp.route.${env.stage} ${env.kind}`,
+      {
+        parent: env.tp,
+        kind: SpanKind.CONSUMER,
+        attributes: { 'xmpp.stanza.kind': env.kind },
+      },
+      () => routeStanza(env),
+    );
+  };
+  /** Everything on a partition's subject that is not a stanza. */
+  const control = async (m: RegistryMessage | AdminRequest, msg: BusMessage): Promise<void> => {
     if (isAdminRequest(m)) return admin.handle(m, msg.respond);
     switch (m.t) {
-      case 'stanza': {
-        const env = m.env;
-        const run = () =>
-          env.stage === 'out' ? handleOutbound(core, iqs, env) : handleInbound(core, iqs, env);
-        if (env.tp === undefined) await run();
-        else
-          await inSpan(
-            tracer,
-            `xmpp.route.${env.stage} ${env.kind}`,
-            {
-              parent: env.tp,
-              kind: SpanKind.CONSUMER,
-              attributes: { 'xmpp.stanza.kind': env.kind },
-            },
-            run,
-          );
-        return;
-      }
+      case 'stanza':
+        return routeStanza(m.env);
       case 'bind': {
         const reply = await bind(core, m).catch((err: unknown) => {
           onError(err);
@@ -203,6 +208,9 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
         return syncSessions(core, m, (outcome) => resynced.inc({ outcome }));
       case 'fence-done':
         return fenceDone(core, m);
+      case 'server-info':
+        core.protocol.respond(msg, await serverInfo(core, iqs, m.domain));
+        return;
     }
   };
 
@@ -215,9 +223,16 @@ export function startSessionRegistry(opts: RegistryOptions): SessionRegistry {
       core.forgetPartition(p); // nothing cached from an earlier term of ownership may survive
       for (const rec of await core.sessionStore.loadPartition(p))
         core.sessions.load(rec.bare, fromRecord(rec));
-      const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) =>
-        handle(msg).catch(onError),
-      );
+      const c = await opts.bus.consumeOrdered(partitionPattern(p), `registry-p${p}`, (msg) => {
+        let r: void | Promise<void>;
+        try {
+          r = handle(msg);
+        } catch (err) {
+          onError(err);
+          return;
+        }
+        return r instanceof Promise ? r.catch(onError) : undefined;
+      });
       consumers.set(p, c);
       core.logger.debug('partition acquired', { partition: p });
     },

@@ -9,8 +9,11 @@ import { builtinStreamModules, startStreamModules } from '../stream-modules/inde
 import type { StreamModule } from '../stream-modules/index.js';
 import type { Connection } from '../connection.js';
 
-/** The modules' post-authentication features do not depend on the connection. */
-const anyConnection = {} as Connection;
+/** A connection whose domain has no caps yet and no stream management session. */
+const anyConnection = {
+  domain: 'localhost',
+  ctx: { caps: { feature: () => undefined } },
+} as unknown as Connection;
 
 function features(config: Config): Element {
   const streams = startStreamModules(config, builtinStreamModules);

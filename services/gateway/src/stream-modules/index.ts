@@ -1,3 +1,4 @@
+import { capsModule } from './caps.js';
 import { clientStateModule } from './client-state.js';
 import { registrationModule } from './registration.js';
 import { resourceBindingModule } from './resource-binding.js';
@@ -18,6 +19,7 @@ export const builtinStreamModules: readonly StreamModule[] = [
   streamManagementModule,
   clientStateModule,
   registrationModule,
+  capsModule,
 ];
 
 export { startStreamModules } from './host.js';

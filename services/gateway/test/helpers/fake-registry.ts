@@ -25,8 +25,16 @@ export class FakeRegistry {
     this.sub = bus.subscribe('xmpp.r.>', (m) => this.onMessage(m));
   }
 
+  /** The disco#info `server-info` answers with (XEP-0115 caps in the stream features). */
+  serverInfo = `<query xmlns="http://jabber.org/protocol/disco#info"><identity category="server" type="im" name="Parley"/><feature var="http://jabber.org/protocol/disco#info"/><feature var="urn:xmpp:ping"/></query>`;
+
   private onMessage(m: BusMessage): void {
     const msg = m.data as RegistryMessage;
+    if (msg.t === 'server-info') {
+      // Asked by every gateway at start: answered, not recorded.
+      m.respond?.({ ok: true, xml: this.serverInfo });
+      return;
+    }
     this.received.push({ subject: m.subject, msg });
     if (msg.t === 'bind' && m.respond) {
       const respond = m.respond;
