@@ -12,6 +12,7 @@
  * ExpiredProviderToken renews the provider token once; 429 and 5xx are
  * retried with backoff; other answers fail.
  */
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { SignJWT, importPKCS8 } from 'jose';
@@ -98,6 +99,14 @@ export class ApnsSender {
         cause,
       });
     }
+    let key;
+    try {
+      key = createPrivateKey(this.pem);
+    } catch (cause) {
+      throw new PushError('bad-credentials', `${opts.keyFile} is not a PEM private key`, { cause });
+    }
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+      throw new PushError('bad-credentials', `${opts.keyFile} is not a P-256 (ES256) key`);
     try {
       this.ca = opts.caFile === undefined ? undefined : readFileSync(opts.caFile, 'utf8');
     } catch (cause) {

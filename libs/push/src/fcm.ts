@@ -106,7 +106,10 @@ export class FcmSender {
         try {
           access = await this.tokens.token();
         } catch (err) {
-          // The token endpoint is down or refuses: a transient failure, like a 5xx.
+          // A key that cannot sign never will; the token endpoint down or refusing is
+          // treated as transient, like a 5xx.
+          if (err instanceof PushError && err.code === 'bad-credentials')
+            return { kind: 'failed', status: 0, reason: err.message };
           const reason = err instanceof PushError ? err.message : 'token request failed';
           return { kind: 'retry', status: 0, reason };
         }

@@ -7,6 +7,7 @@
  * The access token is cached until a minute before it expires; concurrent
  * callers share one exchange.
  */
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT, importPKCS8 } from 'jose';
 import { PushError } from './errors.js';
@@ -54,10 +55,21 @@ export function readServiceAccount(file: string): ServiceAccount {
   const tokenUri = field(rec, 'token_uri', file);
   if (!URL.canParse(tokenUri) || !/^https?:$/.test(new URL(tokenUri).protocol))
     throw new PushError('bad-credentials', `${file}: "token_uri" is not an http(s) URL`);
+  const privateKey = field(rec, 'private_key', file);
+  let kind: string | undefined;
+  try {
+    kind = createPrivateKey(privateKey).asymmetricKeyType;
+  } catch (cause) {
+    throw new PushError('bad-credentials', `${file}: "private_key" is not a PEM private key`, {
+      cause,
+    });
+  }
+  if (kind !== 'rsa')
+    throw new PushError('bad-credentials', `${file}: "private_key" is not an RSA key (${kind})`);
   return {
     projectId: field(rec, 'project_id', file),
     clientEmail: field(rec, 'client_email', file),
-    privateKey: field(rec, 'private_key', file),
+    privateKey,
     privateKeyId: field(rec, 'private_key_id', file),
     tokenUri,
   };

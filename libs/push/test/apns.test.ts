@@ -142,3 +142,40 @@ describe('APNs answers', () => {
     expect(classifyApns(403, body('ExpiredProviderToken'), {})).toMatchObject({ kind: 'failed' });
   });
 });
+
+describe('APNs credentials', () => {
+  it('refuses a key file that is not a P-256 private key, at construction', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'parley-apns-key-'));
+    try {
+      const rsa = join(dir, 'rsa.p8');
+      await writeFile(
+        rsa,
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+          type: 'pkcs8',
+          format: 'pem',
+        }),
+      );
+      const junk = join(dir, 'junk.p8');
+      await writeFile(junk, 'not a key');
+      const base = {
+        keyId: 'ABC123DEFG',
+        teamId: 'DEF123GHIJ',
+        topic: 't',
+        pushType: 'alert' as const,
+        alertText: 'x',
+        environment: 'sandbox' as const,
+        timeoutMs: 1000,
+        retry,
+      };
+      expect(() => new ApnsSender({ ...base, keyFile: rsa })).toThrow(/not a P-256/);
+      expect(() => new ApnsSender({ ...base, keyFile: junk })).toThrow(/not a PEM private key/);
+      expect(() => new ApnsSender({ ...base, keyFile: join(dir, 'missing.p8') })).toThrow(
+        /cannot read/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

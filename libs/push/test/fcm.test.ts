@@ -169,6 +169,22 @@ describe('FCM answers and credentials', () => {
       await writeFile(f, JSON.stringify({ type: 'authorized_user' }));
       expect(() => readServiceAccount(f)).toThrow(PushError);
       expect(() => readServiceAccount(join(dir, 'missing.json'))).toThrow(/cannot read/);
+      const base = {
+        type: 'service_account',
+        project_id: 'p',
+        private_key_id: 'k',
+        client_email: 'e',
+        token_uri: 'https://oauth2.example/token',
+      };
+      await writeFile(f, JSON.stringify({ ...base, private_key: 'nope' }));
+      expect(() => readServiceAccount(f)).toThrow(/not a PEM private key/);
+      const { generateKeyPairSync } = await import('node:crypto');
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      });
+      await writeFile(f, JSON.stringify({ ...base, private_key: ec }));
+      expect(() => readServiceAccount(f)).toThrow(/not an RSA key/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
