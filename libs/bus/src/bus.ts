@@ -42,7 +42,7 @@ export interface DurableMessage extends BusMessage {
   readonly deliveries: number;
 }
 
-export type DurableHandler = (msg: DurableMessage) => Promise<void>;
+export type DurableHandler = (msg: DurableMessage) => void | Promise<void>;
 
 export interface OrderedConsumer {
   readonly filter: string;

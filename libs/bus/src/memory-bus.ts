@@ -37,8 +37,13 @@ export class MemoryBus implements Bus {
   private wild: Sub[] = [];
   private queueCursor = new Map<string, number>();
   private closed = false;
-  private pending: Array<() => void> = [];
+  /** Deliveries waiting for the next drain: subscription i gets message i. */
+  private pendingSubs: Sub[] = [];
+  private pendingMsgs: BusMessage[] = [];
   private scheduled = false;
+  /** match()'s result and queue groups, reused (see match). */
+  private readonly scratch: Sub[] = [];
+  private groups: Map<string, Sub[]> | undefined;
   private inboxSeq = 0;
   onError: (err: unknown, subject: string) => void = (err, subject) => {
     console.error(`bus handler for ${subject} failed`, err);
@@ -55,66 +60,84 @@ export class MemoryBus implements Bus {
     const targets = this.match(subject);
     if (targets.length === 0) return 0;
     const msg: BusMessage = respond ? { subject, data, respond } : { subject, data };
-    for (const sub of targets) {
-      this.pending.push(() => {
-        if (!sub.active) return;
-        try {
-          const r = sub.handler(msg);
-          if (r && typeof (r as Promise<void>).catch === 'function') {
-            (r as Promise<void>).catch((err: unknown) => this.onError(err, subject));
-          }
-        } catch (err) {
-          this.onError(err, subject);
-        }
-      });
+    // Parallel arrays instead of a closure per delivery: this is every routed stanza's path.
+    for (let i = 0; i < targets.length; i++) {
+      this.pendingSubs.push(targets[i]!);
+      this.pendingMsgs.push(msg);
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.drain());
+      queueMicrotask(this.drainBound);
     }
     return targets.length;
   }
 
+  private readonly drainBound = (): void => this.drain();
+
   private drain(): void {
     // Run until empty; handlers may publish more, which join this same run.
-    for (let i = 0; i < this.pending.length; i++) this.pending[i]!();
-    this.pending = [];
+    const subs = this.pendingSubs;
+    const msgs = this.pendingMsgs;
+    for (let i = 0; i < subs.length; i++) this.deliver(subs[i]!, msgs[i]!);
+    this.pendingSubs = [];
+    this.pendingMsgs = [];
     this.scheduled = false;
   }
 
-  private match(subject: string): Sub[] {
-    const plain: Sub[] = [];
-    let groups: Map<string, Sub[]> | undefined;
-    const consider = (list: Sub[] | undefined) => {
-      if (!list) return;
-      for (const s of list) {
-        if (!s.active) continue;
-        if (s.queue === undefined) plain.push(s);
-        else {
-          const key = s.pattern + '\u0000' + s.queue;
-          groups ??= new Map();
-          let g = groups.get(key);
-          if (!g) groups.set(key, (g = []));
-          g.push(s);
-        }
+  private deliver(sub: Sub, msg: BusMessage): void {
+    if (!sub.active) return;
+    try {
+      const r = sub.handler(msg);
+      if (r && typeof (r as Promise<void>).catch === 'function') {
+        (r as Promise<void>).catch((err: unknown) => this.onError(err, msg.subject));
       }
-    };
-    consider(this.exact.get(subject));
+    } catch (err) {
+      this.onError(err, msg.subject);
+    }
+  }
+
+  /**
+   * The active subscriptions a message on `subject` goes to (one member per
+   * queue group, round robin). The result is a scratch array, valid until
+   * the next call: dispatch copies it out at once.
+   */
+  private match(subject: string): Sub[] {
+    const plain = this.scratch;
+    plain.length = 0;
+    this.groups?.clear();
+    this.consider(this.exact.get(subject));
     const lastDot = subject.lastIndexOf('.');
-    if (lastDot > 0 && this.star.size > 0) consider(this.star.get(subject.slice(0, lastDot)));
+    if (lastDot > 0 && this.star.size > 0) this.consider(this.star.get(subject.slice(0, lastDot)));
     if (this.tail.size > 0) {
       for (let i = subject.indexOf('.'); i !== -1; i = subject.indexOf('.', i + 1)) {
-        consider(this.tail.get(subject.slice(0, i)));
+        this.consider(this.tail.get(subject.slice(0, i)));
       }
     }
-    if (this.wild.length > 0) consider(this.wild.filter((s) => subjectMatches(s.pattern, subject)));
-    if (!groups) return plain;
+    if (this.wild.length > 0)
+      this.consider(this.wild.filter((s) => subjectMatches(s.pattern, subject)));
+    const groups = this.groups;
+    if (groups === undefined || groups.size === 0) return plain;
     for (const [key, members] of groups) {
       const n = (this.queueCursor.get(key) ?? 0) % members.length;
       this.queueCursor.set(key, n + 1);
       plain.push(members[n]!);
     }
     return plain;
+  }
+
+  private consider(list: Sub[] | undefined): void {
+    if (!list) return;
+    for (const s of list) {
+      if (!s.active) continue;
+      if (s.queue === undefined) this.scratch.push(s);
+      else {
+        const key = s.pattern + '\u0000' + s.queue;
+        this.groups ??= new Map();
+        let g = this.groups.get(key);
+        if (!g) this.groups.set(key, (g = []));
+        g.push(s);
+      }
+    }
   }
 
   subscribe(subject: string, handler: BusHandler, opts?: SubscribeOptions): Subscription {
@@ -200,14 +223,29 @@ export class MemoryBus implements Bus {
     const queue: BusMessage[] = [];
     let running = false;
     let waiters: Array<() => void> = [];
-    const run = async () => {
+    const failed = (err: unknown, msg: BusMessage) => this.onError(err, msg.subject);
+    // One message at a time in arrival order; a handler that finishes synchronously
+    // costs no promise (this is every routed stanza's path).
+    const run = (): void => {
       running = true;
       while (queue.length > 0) {
         const msg = queue.shift()!;
+        const durable = msg.respond
+          ? { subject: msg.subject, data: msg.data, respond: msg.respond, deliveries: 1 }
+          : { subject: msg.subject, data: msg.data, deliveries: 1 };
+        let r: void | Promise<void>;
         try {
-          await handler({ ...msg, deliveries: 1 });
+          r = handler(durable);
         } catch (err) {
-          this.onError(err, msg.subject);
+          failed(err, msg);
+          continue;
+        }
+        if (r && typeof (r as Promise<void>).then === 'function') {
+          (r as Promise<void>).then(run, (err: unknown) => {
+            failed(err, msg);
+            run();
+          });
+          return;
         }
       }
       running = false;
@@ -217,7 +255,7 @@ export class MemoryBus implements Bus {
     };
     const sub = this.subscribe(filter, (msg) => {
       queue.push(msg);
-      if (!running) void run();
+      if (!running) run();
     });
     const idle = () =>
       running || queue.length > 0 ? new Promise<void>((r) => waiters.push(r)) : Promise.resolve();
