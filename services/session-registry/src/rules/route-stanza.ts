@@ -4,6 +4,7 @@ import type { Envelope } from '@parley/routing';
 import { remoteServerNotFound, serviceUnavailable } from '@parley/stanza';
 import type { RegistryContext } from '../registry-context.js';
 import { isErrorVerdict, runFilters, runHooks } from '../hooks.js';
+import type { FilterVerdict } from '../hooks.js';
 import type { IqHandlers } from './iq.js';
 import { answerIq } from './iq.js';
 import { messageIn } from './message-in.js';
@@ -15,26 +16,46 @@ import { presenceOut } from './presence-out.js';
  * Handles what the sender's server owes (presence broadcast, subscriptions,
  * IQs to the account or the server) and forwards the rest to the recipient.
  */
-export async function handleOutbound(
+export function handleOutbound(
   core: RegistryContext,
   iqs: IqHandlers,
   env: Envelope,
-): Promise<void> {
+): void | Promise<void> {
   const from = tryParseJID(env.from);
   if (!from) return;
   const to = env.to ? tryParseJID(env.to) : undefined;
   if (env.to && !to) return;
+  if (core.hooks.outbound.length === 0) return forwardOutbound(core, iqs, env, from, to);
+  // Synchronous while the filters are: every routed stanza takes this path.
+  const pending = runFilters(core.hooks.outbound.handlers, { env, from, to, generated: false });
+  if (pending instanceof Promise)
+    return pending.then((verdict) => afterOutboundFilters(core, iqs, env, from, to, verdict));
+  return afterOutboundFilters(core, iqs, env, from, to, pending);
+}
 
-  if (core.hooks.outbound.length > 0) {
-    const pending = runFilters(core.hooks.outbound.handlers, { env, from, to, generated: false });
-    const verdict = pending instanceof Promise ? await pending : pending;
-    if (verdict !== undefined) {
-      if (verdict === 'drop') return;
-      if (isErrorVerdict(verdict)) return core.replyToSender(env, verdict);
-      env = verdict.replace;
-    }
+function afterOutboundFilters(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID | undefined,
+  verdict: FilterVerdict,
+): void | Promise<void> {
+  if (verdict !== undefined) {
+    if (verdict === 'drop') return;
+    if (isErrorVerdict(verdict)) return core.replyToSender(env, verdict);
+    env = verdict.replace;
   }
+  return forwardOutbound(core, iqs, env, from, to);
+}
 
+function forwardOutbound(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID | undefined,
+): void | Promise<void> {
   if (env.kind === 'presence') return presenceOut(core, env, from, to);
 
   const bare = from.bare();
@@ -65,16 +86,16 @@ export async function handleOutbound(
     core.routeIn({ ...env, to: bare.toString() });
   } else core.routeIn(env);
   if (env.kind === 'message' && core.hooks.sent.length > 0)
-    await runHooks(core.hooks.sent.handlers, from, env);
+    return runHooks(core.hooks.sent.handlers, from, env);
 }
 
 /** Stage 'in': a stanza for a local account, at the recipient's home partition. */
-export async function handleInbound(
+export function handleInbound(
   core: RegistryContext,
   iqs: IqHandlers,
   env: Envelope,
   skipConn?: string,
-): Promise<void> {
+): void | Promise<void> {
   const to = tryParseJID(env.to);
   const from = tryParseJID(env.from);
   if (!to || !from) return;
@@ -87,15 +108,40 @@ export async function handleInbound(
       return toServer(core, iqs, env, from, to);
     return;
   }
-  if (core.hooks.inbound.length > 0) {
-    const pending = runFilters(core.hooks.inbound.handlers, { env, from, to, skipConn });
-    const verdict = pending instanceof Promise ? await pending : pending;
-    if (verdict !== undefined) {
-      if (verdict === 'drop') return;
-      if (isErrorVerdict(verdict)) return core.bounce(core.parse(env), verdict);
-      env = verdict.replace;
-    }
+  if (core.hooks.inbound.length === 0) return deliverInbound(core, iqs, env, from, to, skipConn);
+  const pending = runFilters(core.hooks.inbound.handlers, { env, from, to, skipConn });
+  if (pending instanceof Promise)
+    return pending.then((verdict) =>
+      afterInboundFilters(core, iqs, env, from, to, skipConn, verdict),
+    );
+  return afterInboundFilters(core, iqs, env, from, to, skipConn, pending);
+}
+
+function afterInboundFilters(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID,
+  skipConn: string | undefined,
+  verdict: FilterVerdict,
+): void | Promise<void> {
+  if (verdict !== undefined) {
+    if (verdict === 'drop') return;
+    if (isErrorVerdict(verdict)) return core.bounce(core.parse(env), verdict);
+    env = verdict.replace;
   }
+  return deliverInbound(core, iqs, env, from, to, skipConn);
+}
+
+function deliverInbound(
+  core: RegistryContext,
+  iqs: IqHandlers,
+  env: Envelope,
+  from: JID,
+  to: JID,
+  skipConn: string | undefined,
+): void | Promise<void> {
   switch (env.kind) {
     case 'message':
       return messageIn(core, env, to, skipConn);
