@@ -30,6 +30,20 @@ describe('subject scheme', () => {
     }
   });
 
+  it('percent-encodes each code point as its UTF-8 bytes (known answers)', () => {
+    expect(encodeJidToken('a.b@example.org')).toBe('a%2Eb@example%2Eorg');
+    expect(encodeJidToken('jürgen@h')).toBe('j%C3%BCrgen@h');
+    expect(encodeJidToken('🦜@x')).toBe('%F0%9F%A6%9C@x');
+    expect(encodeJidToken('plain@host')).toBe('plain@host');
+  });
+
+  it('routes by the partition count given, also for a cached account', () => {
+    const jid = 'cached@example.org';
+    expect(routeSubject(jid, 64)).toBe(`xmpp.r.${fnv1a32(jid) % 64}.cached@example%2Eorg`);
+    expect(routeSubject(jid, 64)).toBe(routeSubject(jid, 64));
+    expect(routeSubject(jid, 7)).toBe(`xmpp.r.${fnv1a32(jid) % 7}.cached@example%2Eorg`);
+  });
+
   it('partitions are spread', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) seen.add(partitionOf(`user${i}@localhost`, 64));

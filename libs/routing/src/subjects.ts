@@ -18,7 +18,13 @@ export function partitionOf(bareJid: string, partitions: number): number {
   return fnv1a32(bareJid) % partitions;
 }
 
-const SAFE = /^[A-Za-z0-9@_-]$/;
+const UNSAFE = /[^A-Za-z0-9@_-]/g;
+
+function percentEncode(ch: string): string {
+  let out = '';
+  for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  return out;
+}
 
 /**
  * Encodes a bare JID as one subject token: characters outside [A-Za-z0-9@_-]
@@ -26,22 +32,46 @@ const SAFE = /^[A-Za-z0-9@_-]$/;
  * never in a subject.
  */
 export function encodeJidToken(bareJid: string): string {
-  let out = '';
-  for (const ch of bareJid) {
-    if (SAFE.test(ch)) out += ch;
-    else
-      for (const b of Buffer.from(ch, 'utf8'))
-        out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
+  // Whole code points (a surrogate pair is one character of four UTF-8 bytes).
+  return bareJid.replace(UNSAFE, (ch, offset: number) => {
+    const code = bareJid.charCodeAt(offset);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = bareJid.charCodeAt(offset + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) return percentEncode(bareJid.slice(offset, offset + 2));
+    }
+    if (code >= 0xdc00 && code <= 0xdfff) {
+      const prev = bareJid.charCodeAt(offset - 1);
+      if (prev >= 0xd800 && prev <= 0xdbff) return ''; // the second half, encoded with the first
+    }
+    return percentEncode(ch);
+  });
 }
 
 export function decodeJidToken(token: string): string {
   return decodeURIComponent(token);
 }
 
+/**
+ * Subjects of recently routed accounts: the same few thousand bare JIDs are
+ * routed again and again, and hashing and encoding each time was a visible
+ * part of a routed stanza's CPU and garbage. Emptied when full.
+ */
+const ROUTE_SUBJECTS_MAX = 50_000;
+const routeSubjects = new Map<string, string>();
+let routeSubjectsPartitions = 0;
+
 export function routeSubject(bareJid: string, partitions: number): string {
-  return `${ROUTE_PREFIX}.${partitionOf(bareJid, partitions)}.${encodeJidToken(bareJid)}`;
+  if (partitions !== routeSubjectsPartitions) {
+    routeSubjects.clear();
+    routeSubjectsPartitions = partitions;
+  }
+  let subject = routeSubjects.get(bareJid);
+  if (subject === undefined) {
+    subject = `${ROUTE_PREFIX}.${partitionOf(bareJid, partitions)}.${encodeJidToken(bareJid)}`;
+    if (routeSubjects.size >= ROUTE_SUBJECTS_MAX) routeSubjects.clear();
+    routeSubjects.set(bareJid, subject);
+  }
+  return subject;
 }
 
 /** Subscription pattern for everything in one partition. */
