@@ -219,6 +219,38 @@ describe('push module (XEP-0357)', () => {
     expect(summaryOf(pushed[0]!)).toMatchObject({ 'last-message-sender': [`${ROOM}/carol`] });
   });
 
+  it('notifies every message of a room marked always, none of a room marked never (XEP-0492 bookmarks)', async () => {
+    const alice = await h.online(ALICE, 'phone');
+    await iq(alice, enable('n1'));
+    const ROOM2 = 'quiet@conference.example.org';
+    const bookmark = (room: string, setting: string) =>
+      `<pubsub xmlns='${NS_PUBSUB}'><publish node='urn:xmpp:bookmarks:1'><item id='${room}'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>Alice</nick><extensions><notify xmlns='urn:xmpp:notification-settings:1'>${setting}</notify></extensions></conference></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='pubsub#persist_items'><value>true</value></field><field var='pubsub#max_items'><value>max</value></field><field var='pubsub#access_model'><value>whitelist</value></field></x></publish-options></pubsub>`;
+    expect((await iq(alice, bookmark(ROOM, '<always/>'))).attr('type')).toBe('result');
+    expect(
+      (
+        await iq(
+          alice,
+          bookmark(ROOM2, `<never/><always identity-category='client' identity-type='pc'/>`),
+        )
+      ).attr('type'),
+    ).toBe('result');
+    for (const room of [ROOM, ROOM2])
+      h.routeIn(
+        `<presence from='${room}/Alice' to='${alice.jid}'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>`,
+      );
+    h.publish(ALICE, { t: 'session-detached', jid: alice.jid, conn: alice.conn });
+    await h.settle();
+    h.routeIn(
+      `<message type='groupchat' from='${ROOM2}/carol' to='${alice.jid}'><body>alice, are you there?</body></message>`,
+    );
+    h.routeIn(
+      `<message type='groupchat' from='${ROOM}/carol' to='${alice.jid}'><body>tea is ready</body></message>`,
+    );
+    const pushed = await publishes(app);
+    expect(pushed).toHaveLength(1);
+    expect(summaryOf(pushed[0]!)).toMatchObject({ 'last-message-sender': [`${ROOM}/carol`] });
+  });
+
   it('disables a registration its app server answers with an error', async () => {
     const alice = await h.online(ALICE, 'phone');
     await iq(alice, enable('n1'));

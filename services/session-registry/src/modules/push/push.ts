@@ -16,6 +16,8 @@ import { readDisable, readEnable } from './enable.js';
 import { isImportant, mentions, publishIq } from './notification.js';
 import type { Summary } from './notification.js';
 import { NS_MUC_USER, NS_PUSH } from './ns.js';
+import { NS_BOOKMARKS2, settingOfPayload } from './room-settings.js';
+import type { RoomSetting } from './room-settings.js';
 
 /**
  * XEP-0357 Push Notifications, the user's server side. Clients enable and
@@ -29,9 +31,10 @@ import { NS_MUC_USER, NS_PUSH } from './ns.js';
  * - a one-to-one message (chat or normal, with a body, OMEMO payload or
  *   call proposal) stored offline, or routed only to sessions detached by
  *   XEP-0198 stream management (`session-detached` from the gateway);
- * - a group chat message routed to such a detached session whose body
+ * - a group chat message routed to such a detached session, of a room the
+ *   user marked `always` (XEP-0492 in its XEP-0402 bookmark), or whose body
  *   mentions the user's nickname in that room (learned from the room's
- *   self-presence, status 110).
+ *   self-presence, status 110) unless the room is marked `never`.
  *
  * The summary carries message-count (messages notified since the user was
  * last active), last-message-sender (push.includeSender) and
@@ -50,7 +53,13 @@ export const pushModule: ServerModule = {
       xep: '0357',
       title: 'Push Notifications',
       version: '0.4.1',
-      note: 'enable/disable with publish options; notifications for messages stored offline, routed to sessions detached by stream management, and group chat mentions; an error reply disables the registration unless of type wait; the body only for push.bodyDomains',
+      note: 'enable/disable with publish options; notifications for messages stored offline, routed to sessions detached by stream management, and group chat mentions or messages of rooms marked always; an error reply disables the registration unless of type wait; the body only for push.bodyDomains',
+    },
+    {
+      xep: '0492',
+      title: 'Chat notification settings',
+      version: '0.2.0',
+      note: 'read from XEP-0402 bookmarks for push notifications (always, on-mention, never; the client/phone identity first)',
     },
   ],
   enabled: (config) => config.push.enabled,
@@ -74,6 +83,8 @@ export class PushNotifier {
   private readonly counts: AccountCache<number>;
   /** Per account: room bare JID -> the user's nickname there. */
   private readonly nicks: AccountCache<Map<string, string>>;
+  /** Per account: room bare JID -> its XEP-0492 setting from the bookmark (loaded per room). */
+  private readonly rooms: AccountCache<Map<string, RoomSetting>>;
   private readonly pending = new Map<string, Pending>();
   /** The registrations (owner, jid, node) with a publish not answered yet. */
   private readonly busy = new Set<string>();
@@ -84,6 +95,7 @@ export class PushNotifier {
     this.regs = ctx.accountCache();
     this.counts = ctx.accountCache();
     this.nicks = ctx.accountCache();
+    this.rooms = ctx.accountCache();
     this.notifications = ctx.metrics.counter(
       'push_notifications_total',
       'XEP-0357 publishes to app servers, by outcome (sent, accepted, error, error-wait: kept, timeout, coalesced: not sent while one to the same registration is unanswered).',
@@ -97,10 +109,18 @@ export class PushNotifier {
     ctx.feature(NS_PUSH, 'account');
     ctx.accountIq('set', NS_PUSH, (req) => this.enableOrDisable(req));
     ctx.onInbound((s) => this.inbound(s));
-    ctx.onOutbound(({ from, generated }) => {
+    ctx.onOutbound(({ env, from, generated }) => {
+      if (generated) return undefined;
+      const owner = from.toBareString();
       // Anything the user sends means someone is looking: the count starts again.
-      if (!generated && this.counts.get(from.toBareString()) !== undefined)
-        this.counts.delete(from.toBareString());
+      if (this.counts.get(owner) !== undefined) this.counts.delete(owner);
+      // Bookmarks may change (XEP-0402 on PEP, or XEP-0048 mapped onto it): read them again.
+      if (
+        env.kind === 'iq' &&
+        this.rooms.get(owner) !== undefined &&
+        (env.xml.includes(NS_BOOKMARKS2) || env.xml.includes('storage:bookmarks'))
+      )
+        this.rooms.delete(owner);
       return undefined;
     });
     ctx.onMessageDelivered((owner, env, to) => this.delivered(owner, env, to));
@@ -223,29 +243,48 @@ export class PushNotifier {
     if (type !== 'chat' && type !== 'normal' && type !== 'groupchat') return;
     // Someone attached got it: no push.
     if (to.some((s) => s.flags?.[DETACHED] !== true)) return;
-    if (type === 'groupchat' && (to.length === 0 || !this.ctx.config.push.notifyMentions)) return;
+    if (type === 'groupchat' && to.length === 0) return;
     const cached = this.regs.get(owner);
     if (cached !== undefined && cached.length === 0) return;
-    return Promise.resolve(this.load(owner)).then((regs) => {
-      if (regs.length > 0) this.notifyIfWorth(owner, env, type, regs);
-    });
+    return Promise.resolve(this.load(owner)).then((regs) =>
+      regs.length > 0 ? this.notifyIfWorth(owner, env, type, regs) : undefined,
+    );
   }
 
-  private notifyIfWorth(
+  /** The user's XEP-0492 setting for a room, from its bookmark (cached per account and room). */
+  private async roomSetting(owner: string, room: string): Promise<RoomSetting> {
+    let rooms = this.rooms.get(owner);
+    const known = rooms?.get(room);
+    if (known !== undefined) return known;
+    const { items } = await this.ctx.stores.pubsub.items(owner, NS_BOOKMARKS2, { ids: [room] });
+    const setting = settingOfPayload(items[0]?.payload ?? '') ?? 'on-mention';
+    rooms = this.rooms.get(owner);
+    if (rooms === undefined) this.rooms.set(owner, (rooms = new Map()));
+    rooms.set(room, setting);
+    return setting;
+  }
+
+  private async notifyIfWorth(
     owner: string,
     env: Envelope,
     type: string,
     regs: PushRegistration[],
-  ): void {
+  ): Promise<void> {
     const message = parseXml(env.xml);
     const from = tryParseJID(env.from);
     if (!from) return;
     let sender: string;
     if (type === 'groupchat') {
-      const nick = this.nicks.get(owner)?.get(from.toBareString());
-      const body = message.getChildText('body');
-      if (nick === undefined || body === undefined || from.resource === nick) return;
-      if (!mentions(body, nick)) return;
+      const room = from.toBareString();
+      const nick = this.nicks.get(owner)?.get(room);
+      if (from.resource === nick || !isImportant(message)) return;
+      const setting = await this.roomSetting(owner, room);
+      if (setting === 'never') return;
+      if (setting === 'on-mention') {
+        if (!this.ctx.config.push.notifyMentions) return;
+        const body = message.getChildText('body');
+        if (nick === undefined || body === undefined || !mentions(body, nick)) return;
+      }
       sender = from.toString();
     } else {
       if (!isImportant(message)) return;
