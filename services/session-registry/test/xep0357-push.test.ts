@@ -97,6 +97,8 @@ describe('push module (XEP-0357)', () => {
     expect(errorCondition(await iq(alice, `<enable xmlns='${NS_PUSH}' node='x'/>`))).toBe(
       'bad-request',
     );
+    for (const self of [ALICE, `${ALICE}/phone`, 'example.org'])
+      expect(errorCondition(await iq(alice, enable('n4', undefined, self)))).toBe('not-acceptable');
     expect(
       errorCondition(await iq(alice, `<enable xmlns='${NS_PUSH}' jid='a@@b' node='x'/>`)),
     ).toBe('jid-malformed');

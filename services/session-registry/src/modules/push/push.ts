@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { JID } from '@parley/jid';
-import { tryParseJID } from '@parley/jid';
+import { bareOf, tryParseJID } from '@parley/jid';
 import type { Envelope } from '@parley/routing';
-import { badRequest, forbidden, parseStanzaError, resourceConstraint } from '@parley/stanza';
+import {
+  badRequest,
+  forbidden,
+  notAcceptable,
+  parseStanzaError,
+  resourceConstraint,
+} from '@parley/stanza';
 import type { PushRegistration } from '@parley/store';
 import type { Metrics } from '@parley/telemetry';
 import { parseXml } from '@parley/xml';
@@ -161,6 +167,10 @@ export class PushNotifier {
     }
     if (!req.payload.is('enable', NS_PUSH)) throw badRequest('expected <enable/> or <disable/>');
     const wanted = readEnable(req.payload);
+    // The account itself or this server is no app server: publishes there would land in the
+    // account's own PEP or the server's IQ handlers.
+    if (bareOf(wanted.jid) === owner || this.ctx.config.server.domains.includes(wanted.jid))
+      throw notAcceptable('the account itself or its server cannot be an app server');
     const current = await this.load(owner);
     const replaces = current.some((r) => r.jid === wanted.jid && r.node === wanted.node);
     const max = this.ctx.config.push.maxRegistrations;
