@@ -68,7 +68,19 @@ export interface ConnectOptions {
   password?: string;
   resource?: string;
   mechanism?: 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
+  /**
+   * Let the client use SASL2 (XEP-0388) with Bind2, as @xmpp/client does by
+   * default: the server then generates the resource (`<resource>/<id>`).
+   * Default false: these tests are about RFC 6120/6121 sessions and name
+   * them by the resource they ask for, so the client is kept on RFC 6120
+   * SASL and resource binding (the server's SASL2 feature is hidden from
+   * it). SASL2 with @xmpp/client's defaults: services/gateway/test/xmpp-client*.
+   */
+  sasl2?: boolean;
 }
+
+const NS_STREAMS = 'http://etherx.jabber.org/streams';
+const NS_SASL2 = 'urn:xmpp:sasl:2';
 
 /** Connects and logs in an @xmpp/client over STARTTLS (or `service`); resolves once online. */
 export async function connect(opts: ConnectOptions): Promise<XmppClient> {
@@ -85,6 +97,15 @@ export async function connect(opts: ConnectOptions): Promise<XmppClient> {
   };
   if (opts.mechanism === 'SCRAM-SHA-256')
     factory._mechs.unshift({ name: 'SCRAM-SHA-256', mech: ScramSha256 });
+  if (opts.sasl2 !== true) {
+    // Before @xmpp/client's own handlers see the features: no SASL2 offer.
+    xmpp.prependListener('element', (el: Element) => {
+      if (!el.is('features', NS_STREAMS)) return;
+      el.children = el.children.filter(
+        (c) => typeof c === 'string' || !c.is('authentication', NS_SASL2),
+      );
+    });
+  }
   xmpp.on('error', () => {});
   xmpp.reconnect.stop();
   await xmpp.start();
