@@ -7,6 +7,7 @@
  * local client session (app@example.org/srv) that sees the publishes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { partitionOf } from '@parley/routing';
 import { readForm } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { Harness, errorCondition, jidOf } from './harness.js';
@@ -198,6 +199,18 @@ describe('push module (XEP-0357)', () => {
     await h.settle();
     chat('resumed');
     expect(await publishes(app)).toEqual([]);
+  });
+
+  it('a resumable session whose gateway died counts as detached', async () => {
+    const alice = await h.online(ALICE, 'phone', { gw: 'gw9' });
+    await iq(alice, enable('n1'));
+    h.publish(ALICE, { t: 'session-resumable', jid: alice.jid, conn: alice.conn });
+    await h.settle();
+    const partition = partitionOf(ALICE, h.config.routing.partitions);
+    h.publish(ALICE, { t: 'gateway-down', gw: 'gw9', partition });
+    await h.settle();
+    chat('while the gateway is dead');
+    expect(await publishes(app)).toHaveLength(1);
   });
 
   it('notifies a detached occupant mentioned by nickname in a room', async () => {

@@ -11,6 +11,7 @@ import {
 } from '@parley/routing';
 import type { FenceDone, RegistryMessage } from '@parley/routing';
 import type { RegistryContext } from '../registry-context.js';
+import { DETACHED } from './session-table.js';
 import { RESUMABLE, endSession } from './sessions.js';
 
 export interface GatewayLiveness {
@@ -180,11 +181,18 @@ export async function gatewayDown(
 ): Promise<void> {
   const victims: Array<[string, string, string]> = [];
   for (const [bare, e] of core.sessions.all()) {
+    const here = e.gw === gw && partitionOf(bare, core.partitions) === partition;
     // A resumable session waits for its client to resume on another gateway;
     // when its resumption deadline passes, a surviving gateway unbinds it.
-    if (e.flags?.[RESUMABLE] && !resumableToo) continue;
-    if (e.gw === gw && partitionOf(bare, core.partitions) === partition)
-      victims.push([bare, e.resource, e.conn]);
+    // Meanwhile no client holds it: it is detached (as its gateway would have said).
+    if (e.flags?.[RESUMABLE] && !resumableToo) {
+      if (here && e.flags[DETACHED] !== true) {
+        e.flags = { ...e.flags, [DETACHED]: true };
+        core.sessions.touch(bare, e);
+      }
+      continue;
+    }
+    if (here) victims.push([bare, e.resource, e.conn]);
   }
   for (const [bare, resource, conn] of victims) await endSession(core, bare, resource, conn);
 }
