@@ -147,17 +147,28 @@ async function succeed(conn: Connection, outcome: SaslOutcome): Promise<void> {
   const inline: Element[] = [];
   const agent = request?.userAgentId === undefined ? undefined : agentOf(request.userAgentId);
 
-  // FAST: the token just used, or a new one asked for with a password login.
+  // FAST: the token just used, or a new one asked for with a password login. The client
+  // is authenticated either way: a store that fails costs it the token, not the login.
   const matched = request?.ht?.matched;
-  if (matched !== undefined && request?.fast !== undefined && agent !== undefined) {
-    const token = await useToken(conn, outcome.account, agent, matched.ref, request.fast);
-    if (token !== undefined) inline.push(token);
-  } else if (request?.requestToken !== undefined) {
-    if (agent === undefined) {
-      conn.ctx.logger.info('FAST token not issued: no user-agent id', { conn: conn.id });
-    } else {
-      inline.push(await issueToken(conn, outcome.account, agent, request.requestToken));
+  try {
+    if (matched !== undefined && request?.fast !== undefined && agent !== undefined) {
+      const token = await useToken(conn, outcome.account, agent, matched.ref, request.fast);
+      if (token !== undefined) inline.push(token);
+    } else if (request?.requestToken !== undefined) {
+      if (agent === undefined) {
+        conn.ctx.logger.info('FAST token not issued: no user-agent id', { conn: conn.id });
+      } else {
+        inline.push(await issueToken(conn, outcome.account, agent, request.requestToken));
+      }
     }
+  } catch (err) {
+    // A client that asked to invalidate its token must not be told it was done.
+    if (request?.fast?.invalidate === true) throw err;
+    conn.ctx.logger.warn('FAST token store failed; no token in this success', {
+      conn: conn.id,
+      jid: outcome.bare,
+      err,
+    });
   }
   if (!conn.open) return;
 
