@@ -234,8 +234,11 @@ describe('push service (push.example.org) with FCM and APNs doubles', () => {
     );
   });
 
-  it('re-registering the device keeps its node with a new secret; unregister removes it', async () => {
+  it('re-registering the device keeps its node with a new secret; unregister removes it and the registration', async () => {
     const [before] = await h.stores.pushDevices.listByOwner(ALICE);
+    expect((await h.stores.pushRegistrations.list(ALICE)).map((r) => r.node)).toEqual([
+      before!.node,
+    ]);
     const again = await register(
       'register-push-fcm',
       field('token', `${FCM_TOKEN}-2`),
@@ -252,6 +255,9 @@ describe('push service (push.example.org) with FCM and APNs doubles', () => {
     );
     expect(gone.getChild('command', NS_COMMANDS)!.attr('status')).toBe('completed');
     expect(await h.stores.pushDevices.listByOwner(ALICE)).toEqual([]);
+    // The service told alice's server (XEP-0357 section 8): the registration is gone too.
+    await h.settle();
+    expect(await h.stores.pushRegistrations.list(ALICE)).toEqual([]);
     expect(
       errorCondition(
         await command(alice, 'unregister-push', submit(field('device-id', '92afd7a91cdba9a0'))),

@@ -21,7 +21,7 @@ import type { IqRequest, ModuleContext, ServerModule } from '../types.js';
 import { readDisable, readEnable } from './enable.js';
 import { isImportant, mentions, publishIq } from './notification.js';
 import type { Summary } from './notification.js';
-import { NS_MUC_USER, NS_PUSH } from './ns.js';
+import { NS_MUC_USER, NS_PUBSUB, NS_PUSH } from './ns.js';
 import { NS_BOOKMARKS2, settingOfPayload } from './room-settings.js';
 import type { RoomSetting } from './room-settings.js';
 
@@ -109,7 +109,7 @@ export class PushNotifier {
     );
     this.registrations = ctx.metrics.counter(
       'push_registrations_total',
-      'XEP-0357 registrations enabled, disabled by their user, and disabled after an error reply.',
+      'XEP-0357 registrations enabled, disabled by their user, disabled after an error reply, and disabled by their app server (section 8).',
       ['action'],
     );
     ctx.feature(NS_PUSH, 'account');
@@ -200,6 +200,8 @@ export class PushNotifier {
     }
     if (env.kind === 'presence' && this.ctx.config.push.notifyMentions)
       this.trackNick(env, from, to);
+    if (env.kind === 'message' && !to.resource && env.xml.includes(NS_PUBSUB))
+      return this.remoteDisable(env, from, to.toBareString());
     return undefined;
   }
 
@@ -226,6 +228,32 @@ export class PushNotifier {
       });
     }
     return 'drop';
+  }
+
+  /**
+   * XEP-0357 section 8: an app server the account enabled says it no longer
+   * takes its notifications (an affiliation change to `none` for the
+   * account, on a node of it): that registration is disabled.
+   */
+  private remoteDisable(
+    env: Envelope,
+    from: JID,
+    owner: string,
+  ): FilterVerdict | Promise<FilterVerdict> {
+    const regs = this.regs.get(owner);
+    const jid = from.toString();
+    if (regs !== undefined && !regs.some((r) => r.jid === jid)) return undefined;
+    const pubsub = parseXml(env.xml).getChild('pubsub', NS_PUBSUB);
+    const node = pubsub?.attr('node');
+    const aff = pubsub?.getChild('affiliation');
+    if (node === undefined || aff?.attr('affiliation') !== 'none') return undefined;
+    if (tryParseJID(aff.attr('jid') ?? '')?.toBareString() !== owner) return undefined;
+    return this.ctx.stores.pushRegistrations.remove(owner, jid, node).then(async (removed) => {
+      if (removed === 0) return undefined;
+      await this.reload(owner);
+      this.registrations.inc({ action: 'disabled-by-app-server' }, removed);
+      return 'drop';
+    });
   }
 
   /** A room's self-presence (status 110) to a resource of a user with registrations: the user's nick there. */

@@ -189,7 +189,21 @@ async function command(
         (wantedApp === undefined || d.app === wantedApp),
     );
     if (doomed.length === 0) throw itemNotFound('no such device is registered');
-    for (const d of doomed) await store.delete(d.service, d.node);
+    for (const d of doomed) {
+      await store.delete(d.service, d.node);
+      // XEP-0357 section 8: the user's server may stop publishing to the node at once.
+      ctx.send(
+        xml(
+          'message',
+          { from: service, to: owner, type: 'headline' },
+          xml(
+            'pubsub',
+            { xmlns: NS_PUBSUB, node: d.node },
+            xml('affiliation', { jid: owner, affiliation: 'none' }),
+          ),
+        ),
+      );
+    }
     return completed(info, req.sessionid);
   }
   const app = apps.find(
