@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
+import { AccumulatingCounter } from './accumulating-counter.js';
 import { TelemetryError } from './errors.js';
 
 export interface MetricsOptions {
@@ -101,7 +102,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         'counter',
         name,
         labelNames,
-        (n) => new Counter({ name: n, help, labelNames, registers: [registry] }),
+        (n) => new AccumulatingCounter({ name: n, help, labelNames, registers: [registry] }),
       ),
     gauge: (name, help, labelNames = []) =>
       obtain(
