@@ -12,6 +12,9 @@ import type {
 import { BusError } from './bus.js';
 import { isValidSubject, subjectMatches } from './subject.js';
 
+/** Subjects whose subscriptions are remembered (see match); emptied when full. */
+const MATCH_CACHE_MAX = 50_000;
+
 interface Sub {
   pattern: string;
   exact: boolean;
@@ -44,6 +47,8 @@ export class MemoryBus implements Bus {
   /** match()'s result and queue groups, reused (see match). */
   private readonly scratch: Sub[] = [];
   private groups: Map<string, Sub[]> | undefined;
+  /** Subscriptions per subject without queue groups; emptied when a subscription changes. */
+  private readonly matchCache = new Map<string, Sub[]>();
   private inboxSeq = 0;
   onError: (err: unknown, subject: string) => void = (err, subject) => {
     console.error(`bus handler for ${subject} failed`, err);
@@ -102,6 +107,8 @@ export class MemoryBus implements Bus {
    * the next call: dispatch copies it out at once.
    */
   private match(subject: string): Sub[] {
+    const cached = this.matchCache.get(subject);
+    if (cached !== undefined) return cached;
     const plain = this.scratch;
     plain.length = 0;
     this.groups?.clear();
@@ -116,7 +123,13 @@ export class MemoryBus implements Bus {
     if (this.wild.length > 0)
       this.consider(this.wild.filter((s) => subjectMatches(s.pattern, subject)));
     const groups = this.groups;
-    if (groups === undefined || groups.size === 0) return plain;
+    if (groups === undefined || groups.size === 0) {
+      // Without queue groups the result only changes with the subscriptions.
+      if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+      const result = plain.slice();
+      this.matchCache.set(subject, result);
+      return result;
+    }
     for (const [key, members] of groups) {
       const n = (this.queueCursor.get(key) ?? 0) % members.length;
       this.queueCursor.set(key, n + 1);
@@ -157,6 +170,7 @@ export class MemoryBus implements Bus {
         : wildcards === 1 && last === '>' && tokens.length > 1
           ? { map: this.tail, key: prefix }
           : undefined;
+    this.matchCache.clear();
     if (index) {
       let list = index.map.get(index.key);
       if (!list) index.map.set(index.key, (list = []));
@@ -167,6 +181,7 @@ export class MemoryBus implements Bus {
       unsubscribe: () => {
         if (!sub.active) return;
         sub.active = false;
+        this.matchCache.clear();
         if (index) {
           const rest = (index.map.get(index.key) ?? []).filter((s) => s !== sub);
           if (rest.length) index.map.set(index.key, rest);
@@ -284,5 +299,6 @@ export class MemoryBus implements Bus {
     this.star.clear();
     this.tail.clear();
     this.wild = [];
+    this.matchCache.clear();
   }
 }

@@ -9,6 +9,7 @@ import {
 } from './inbound.js';
 import { mucPartitionPattern, mucSubject } from './muc.js';
 import { DURABLE_SUBJECTS, routeSubject } from './subjects.js';
+import { BUS_PROTOCOL_VERSION } from './protocol.js';
 
 const config = (enabled = true, federation = false) => ({
   server: { domains: ['example.org', 'other.net'] },
@@ -116,6 +117,6 @@ describe('inbound routing: MUC, registry and S2S subjects', () => {
       inboundRoutes(config()),
     );
     await bus.flush();
-    expect(got).toEqual([{ t: 'stanza', env: { ...env, stage: 'in' } }]);
+    expect(got).toEqual([{ v: BUS_PROTOCOL_VERSION, t: 'stanza', env: { ...env, stage: 'in' } }]);
   });
 });

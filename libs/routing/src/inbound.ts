@@ -14,6 +14,7 @@ import type { Envelope, RegistryMessage } from './envelope.js';
 import { s2sSubject } from './federation.js';
 import { mucServiceDomains, mucSubject } from './muc.js';
 import { routeSubject } from './subjects.js';
+import { versioned } from './protocol.js';
 
 /** Where stage-'in' stanzas go. */
 export interface InboundRoutes {
@@ -104,9 +105,9 @@ export function publishInbound(
 ): Promise<void> {
   const subject = inboundSubject(bareJid, domain, routes);
   if (subject === undefined) return Promise.reject(new UnreachableDomainError(domain));
-  const msg: RegistryMessage = {
+  const msg: RegistryMessage = versioned({
     t: 'stanza',
     env: env.stage === 'in' ? env : { ...env, stage: 'in' },
-  };
+  });
   return bus.publishDurable(subject, msg);
 }

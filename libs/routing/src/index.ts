@@ -84,6 +84,7 @@ export {
   UNVERSIONED,
   decodeBusMessage,
   stamp,
+  versioned,
   versionOf,
   versionedBus,
 } from './protocol.js';

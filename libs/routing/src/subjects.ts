@@ -84,9 +84,18 @@ export function syncSubject(partition: number): string {
   return `${ROUTE_PREFIX}.${partition}._sync`;
 }
 
+/** Subjects of the gateways seen (a handful per cluster). */
+const gatewaySubjects = new Map<string, string>();
+
 export function gatewaySubject(gatewayId: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new Error(`invalid gateway id: ${gatewayId}`);
-  return `${GATEWAY_PREFIX}.${gatewayId}`;
+  let subject = gatewaySubjects.get(gatewayId);
+  if (subject === undefined) {
+    if (!/^[A-Za-z0-9_-]+$/.test(gatewayId)) throw new Error(`invalid gateway id: ${gatewayId}`);
+    subject = `${GATEWAY_PREFIX}.${gatewayId}`;
+    if (gatewaySubjects.size >= 10_000) gatewaySubjects.clear();
+    gatewaySubjects.set(gatewayId, subject);
+  }
+  return subject;
 }
 
 /** Name of the durable consumer through which a gateway reads its subject. */

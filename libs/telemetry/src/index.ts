@@ -2,7 +2,14 @@ export { createLogger, isLogLevel } from './logger.js';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics, MetricsOptions } from './metrics.js';
-export { getTracer, traceparentOf, contextFromTraceparent, inSpan, SpanKind } from './tracing.js';
+export {
+  getTracer,
+  traceparentOf,
+  contextFromTraceparent,
+  inSpan,
+  tracingActive,
+  SpanKind,
+} from './tracing.js';
 export type { Span, SpanOptions, Tracer } from './tracing.js';
 export { installTracing } from './tracing-sdk.js';
 export type { Tracing, TracingOptions } from './tracing-sdk.js';

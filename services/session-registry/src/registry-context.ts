@@ -16,6 +16,7 @@ import {
   isS2sDomain,
   partitionOf,
   publishInbound,
+  versioned,
   versionedBus,
 } from '@parley/routing';
 import type { StanzaError } from '@parley/stanza';
@@ -160,7 +161,7 @@ export class RegistryContext {
     // resuming gateway recognizes the copy of a stanza it already retransmitted from the
     // XEP-0198 record and drops it (envelope.ts, Envelope.did).
     const stamped = env.did === undefined ? { ...env, did: deliveryId() } : env;
-    const msg: GatewayMessage = { t: 'deliver', conn: entry.conn, env: traced(stamped) };
+    const msg: GatewayMessage = versioned({ t: 'deliver', conn: entry.conn, env: traced(stamped) });
     if (entry.jid !== undefined) msg.jid = entry.jid;
     // Durable: a delivery to a gateway that died is bounced back by the reaper. Should it
     // still fail (nobody confirmed it within the retry budget), it is bounced from here:

@@ -5,7 +5,7 @@
  * (session, a second bind, XEP-0077) never reach the bus.
  */
 import { parseJID } from '@parley/jid';
-import { routeSubject } from '@parley/routing';
+import { routeSubject, versioned } from '@parley/routing';
 import type { Envelope, RegistryMessage } from '@parley/routing';
 import {
   NS_BIND,
@@ -19,7 +19,7 @@ import {
   notAllowed,
 } from '@parley/stanza';
 import type { StanzaError } from '@parley/stanza';
-import { SpanKind, getTracer, inSpan, traceparentOf } from '@parley/telemetry';
+import { SpanKind, getTracer, inSpan, traceparentOf, tracingActive } from '@parley/telemetry';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
 import { handleRegistration, isAddressedToServer } from '../registration.js';
@@ -108,7 +108,12 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     ts: performance.timeOrigin + performance.now(),
   };
   if (id !== undefined) env.id = id;
-  const msg: RegistryMessage = { t: 'stanza', env };
+  const msg: RegistryMessage = versioned({ t: 'stanza', env });
+  const subject = routeSubject(user, ctx.config.routing.partitions);
+  if (!tracingActive()) {
+    ctx.publish(subject, msg);
+    return;
+  }
   // The trace of a stanza starts here and follows its envelope over the bus.
   inSpan(
     tracer,
@@ -117,7 +122,7 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     () => {
       const tp = traceparentOf();
       if (tp !== undefined) env.tp = tp;
-      ctx.publish(routeSubject(user, ctx.config.routing.partitions), msg);
+      ctx.publish(subject, msg);
     },
   );
 }
