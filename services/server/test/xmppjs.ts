@@ -82,6 +82,16 @@ export interface ConnectOptions {
 const NS_STREAMS = 'http://etherx.jabber.org/streams';
 const NS_SASL2 = 'urn:xmpp:sasl:2';
 
+/** Keeps a client on RFC 6120 SASL: its own handlers never see the server's SASL2 feature. */
+export function hideSasl2(xmpp: XmppClient): void {
+  xmpp.prependListener('element', (el: Element) => {
+    if (!el.is('features', NS_STREAMS)) return;
+    el.children = el.children.filter(
+      (c) => typeof c === 'string' || !c.is('authentication', NS_SASL2),
+    );
+  });
+}
+
 /** Connects and logs in an @xmpp/client over STARTTLS (or `service`); resolves once online. */
 export async function connect(opts: ConnectOptions): Promise<XmppClient> {
   const xmpp = client({
@@ -97,15 +107,7 @@ export async function connect(opts: ConnectOptions): Promise<XmppClient> {
   };
   if (opts.mechanism === 'SCRAM-SHA-256')
     factory._mechs.unshift({ name: 'SCRAM-SHA-256', mech: ScramSha256 });
-  if (opts.sasl2 !== true) {
-    // Before @xmpp/client's own handlers see the features: no SASL2 offer.
-    xmpp.prependListener('element', (el: Element) => {
-      if (!el.is('features', NS_STREAMS)) return;
-      el.children = el.children.filter(
-        (c) => typeof c === 'string' || !c.is('authentication', NS_SASL2),
-      );
-    });
-  }
+  if (opts.sasl2 !== true) hideSasl2(xmpp);
   xmpp.on('error', () => {});
   xmpp.reconnect.stop();
   await xmpp.start();
