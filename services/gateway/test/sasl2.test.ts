@@ -199,6 +199,17 @@ describe('SASL2, Bind2 and FAST', () => {
     ok.close();
   });
 
+  it('runs SCRAM-SHA-256-PLUS with channel binding like SASL does', async () => {
+    const { client } = await tlsStream(h);
+    const out = await sasl2Scram(client, 'alice', 'wonderland', {
+      agent: PHONE,
+      cbType: 'tls-exporter',
+    });
+    expect(out.result.is('success', NS_SASL2)).toBe(true);
+    expect(loginMechanisms(h).at(-1)).toBe('SCRAM-SHA-256-PLUS');
+    client.close();
+  });
+
   it('answers a wrong password with a SASL2 failure carrying the RFC 6120 condition', async () => {
     const { client } = await tlsStream(h);
     const out = await sasl2Scram(client, 'alice', 'wrong', { agent: PHONE });

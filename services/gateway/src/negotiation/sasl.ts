@@ -17,12 +17,7 @@ import {
   encodeSaslPayload,
   isMechanism,
 } from '@parley/sasl';
-import type {
-  ChannelBindingSource,
-  SaslContext,
-  SaslFailureCondition,
-  SaslStep,
-} from '@parley/sasl';
+import type { SaslContext, SaslFailureCondition, SaslStep } from '@parley/sasl';
 import { NS_SASL, saslFailure } from '@parley/stanza';
 import type { Account } from '@parley/store';
 import type { Element } from '@parley/xml';
@@ -352,5 +347,3 @@ function answerFailure(
     conn.closeStream('policy-violation', 'too many failed authentication attempts');
   }
 }
-
-export type { ChannelBindingSource };
