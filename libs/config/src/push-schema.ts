@@ -1,8 +1,20 @@
 /** Schema of the keys in push-types.ts: the `push` section (XEP-0357). */
 import { bool, durationMs, int, list, str } from './schema.js';
+import type { Field } from './schema.js';
 import { pushAppsField } from './push-apps-field.js';
 import type { PushConfig } from './push-types.js';
 import type { SchemaFor } from './types.js';
+
+/** A domain name, compared lower-case (JIDs' domains are normalized so). */
+function domain(): Field<string> {
+  const base = str({ default: '', doc: 'domain' });
+  return {
+    ...base,
+    type: 'domain',
+    fromJson: (v) => base.fromJson(v).trim().toLowerCase(),
+    fromString: (s) => base.fromString(s).trim().toLowerCase(),
+  };
+}
 
 export const pushSchema: SchemaFor<PushConfig> = {
   enabled: bool({
@@ -15,7 +27,7 @@ export const pushSchema: SchemaFor<PushConfig> = {
     default: 20,
     doc: 'App servers (JID and node pairs) one account may enable; one more is refused with resource-constraint.',
   }),
-  bodyDomains: list(str({ default: '', doc: 'domain' }), {
+  bodyDomains: list(domain(), {
     default: [],
     doc: "Domains whose users' notifications carry the last message's body (last-message-body). Empty (the default): no notification carries a body. The app server and its push provider see what is sent.",
   }),

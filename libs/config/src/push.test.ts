@@ -51,11 +51,11 @@ describe('push settings (XEP-0357)', () => {
     const e = loadConfig({
       env: {
         PARLEY_PUSH_SERVICE_APPS: JSON.stringify([{ ...apns, environment: 'sandbox' }]),
-        PARLEY_PUSH_BODY_DOMAINS: 'example.org',
+        PARLEY_PUSH_BODY_DOMAINS: 'Example.ORG, chat.example.net',
       },
     });
     expect(e.push.service.apps[0]).toMatchObject({ environment: 'sandbox' });
-    expect(e.push.bodyDomains).toEqual(['example.org']);
+    expect(e.push.bodyDomains).toEqual(['example.org', 'chat.example.net']);
   });
 
   it('names the app and key of a bad value', () => {
