@@ -221,7 +221,7 @@ describe('SASL2, Bind2 and FAST', () => {
     client.close();
   });
 
-  it('invalidates a token on request, and every token when the password changes', async () => {
+  it('invalidates a token on request, every token when the password changes, and with the account', async () => {
     const get = async (agent: string) => {
       const { client } = await tlsStream(h);
       const login = await sasl2Scram(client, 'alice', 'wonderland', {
@@ -253,6 +253,14 @@ describe('SASL2, Bind2 and FAST', () => {
     });
     expect(failureCondition(await fastLogin('tablet', tablet))).toBe('not-authorized');
     await h.stores.accounts.update(account);
+
+    // A deleted account's token is refused, also when an account of that name is made again.
+    const watch = await get('watch');
+    expect((await fastLogin('watch', watch)).localName).toBe('success');
+    await h.stores.accounts.delete('alice@localhost');
+    expect(failureCondition(await fastLogin('watch', watch))).toBe('not-authorized');
+    await h.createAccount('alice', 'wonderland');
+    expect(failureCondition(await fastLogin('watch', watch))).toBe('not-authorized');
   });
 
   it('resumes a stream management session inline, in the success, and retransmits what was not acknowledged', async () => {
