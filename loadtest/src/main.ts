@@ -22,7 +22,7 @@ import { startBenchPostgres } from './postgres.js';
 import { startPeer } from './peers.js';
 import type { PeerKind } from './peers.js';
 import { pinProcess, cpuCount } from './pin.js';
-import { spawnServer } from './spawn.js';
+import { serverNodeArgs, spawnServer } from './spawn.js';
 import type { SpawnedServer } from './spawn.js';
 import { errorText, formatPairs, fromPattern, intList } from './util.js';
 
@@ -67,6 +67,8 @@ Target:
   --server-cpus LIST      with --spawn: pin the server to these CPUs (taskset -c LIST, e.g. 0);
                           run the generator on the others (taskset -c 1 pnpm bench ...)
   --server-node-args A    node flags for the spawned server (or every cluster process), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+                          (with --spawn and one --server-cpus CPU, --single-threaded-gc is added unless
+                          --no-single-threaded-gc or --single-threaded-gc is given)
   --scram-iterations I    PBKDF2 iterations for imported users (server default 4096)
   --store lmdb|postgres   durable store of the spawned server or cluster (default lmdb); postgres
                           starts a throw-away PostgreSQL (test kit), migrates it, and counts its
@@ -266,6 +268,7 @@ async function main(argv: string[]): Promise<number> {
         : Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
 
   let spawned: SpawnedServer | SpawnedCluster | undefined;
+  let spawnedNodeArgs: string[] = [];
   let serverProcesses: ServerProcessRef[] =
     values['server-pid'] !== undefined
       ? intList(values['server-pid'], 'server-pid').map((pid) => ({ name: `pid ${pid}`, pid }))
@@ -348,6 +351,10 @@ async function main(argv: string[]): Promise<number> {
     serverProcesses = [{ name: kind, pid: peer.pid }];
     port = peer.port;
   } else if (values.spawn) {
+    spawnedNodeArgs = serverNodeArgs({
+      nodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
+      ...(values['server-cpus'] !== undefined ? { cpus: values['server-cpus'] } : {}),
+    });
     const server = await spawnServer({
       port: values.port !== undefined ? port : undefined,
       host,
@@ -456,6 +463,9 @@ async function main(argv: string[]): Promise<number> {
         ['note', report.machine.note],
         ['load average (1 min)', `${report.machine.loadAvg1m} at start`],
         ['server', describeServer(values.cluster === true, spawned !== undefined)],
+        ...(values.spawn === true
+          ? ([['server node flags', spawnedNodeArgs.join(' ') || '(none)']] as Array<[string, string]>)
+          : []),
         ['auth', `${mechanism}, STARTTLS ${starttls}`],
       ]),
   );

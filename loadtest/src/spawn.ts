@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuCount } from './pin.js';
 import { sleep } from './util.js';
 
 /** The repository root, from loadtest/dist/src/ (built) or loadtest/src/ (tsx, vitest). */
@@ -157,6 +158,22 @@ export async function importUsers(
   opts.log(`spawn: import took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * The node flags of the spawned server. Confined to one CPU, V8's helper
+ * threads (concurrent marking and sweeping, parallel scavenges) take turns
+ * with the event loop on that CPU and stall it for tens of milliseconds at
+ * every major GC; with `--single-threaded-gc` that work runs in small steps
+ * on the event loop instead, which measured p99 3-10x lower on one core
+ * (docs/performance.md). Added unless the caller chose either way.
+ */
+export function serverNodeArgs(opts: Pick<SpawnOptions, 'nodeArgs' | 'cpus'>): string[] {
+  const args = [...opts.nodeArgs];
+  const chosen = args.some((a) => /^--(no-)?single[-_]threaded[-_]gc$/.test(a));
+  if (!chosen && opts.cpus !== undefined && cpuCount(opts.cpus) === 1)
+    args.unshift('--single-threaded-gc');
+  return args;
+}
+
 export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
   const root = repoRoot();
   const mainJs = join(root, 'services/server/dist/src/main.js');
@@ -172,7 +189,7 @@ export async function spawnServer(opts: SpawnOptions): Promise<SpawnedServer> {
     throw err;
   }
 
-  const nodeArgv = [...opts.nodeArgs, mainJs];
+  const nodeArgv = [...serverNodeArgs(opts), mainJs];
   // taskset execs node in place, so the child's PID is the server's.
   const child =
     opts.cpus !== undefined
