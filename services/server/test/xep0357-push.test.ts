@@ -12,66 +12,18 @@
  * test's public keys, the headers and the JSON body. No Google or Apple
  * endpoint is reached.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deviceHash } from '@parley/push';
 import { createTestPki, startApnsDouble, startFcmDouble } from '@parley/testkit';
 import type { ApnsDouble, FcmDouble, RecordedPush, TestPki } from '@parley/testkit';
 import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
-import { PYTHON, requirePython } from './slixmpp-runner.js';
-
-interface PhoneRun {
-  code: number | null;
-  result: Record<string, unknown>;
-  err: string;
-}
-
-/**
- * Runs the phone scenario; `onDropped` runs when the phone's socket is gone
- * (the scenario waits for it), `onSent` after the contact's message.
- */
-function runPhone(
-  args: (string | number)[],
-  onDropped: () => Promise<void>,
-  onSent: () => Promise<void>,
-): Promise<PhoneRun> {
-  const script = fileURLToPath(new URL('./interop/slixmpp_push.py', import.meta.url));
-  const child = spawn(PYTHON, [script, ...args.map(String)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  let last = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const go = (hook: () => Promise<void>) =>
-    hook().then(
-      () => child.stdin.write('go\n'),
-      (e: unknown) => {
-        err += `\n[test] ${String(e)}`;
-        child.stdin.end();
-      },
-    );
-  lines.on('line', (line) => {
-    last = line;
-    if (line.includes('"step": "dropped"')) void go(onDropped);
-    else if (line.includes('"step": "sent"')) void go(onSent);
-  });
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      let result: Record<string, unknown> = {};
-      try {
-        result = JSON.parse(last) as Record<string, unknown>;
-      } catch {
-        // the assertions show stderr
-      }
-      resolve({ code, result, err });
-    });
-  });
-}
+import { runPhone } from './push-phone.js';
+import type { PhoneRun } from './push-phone.js';
+import { requirePython } from './slixmpp-runner.js';
 
 describe('interop: XEP-0357 push with slixmpp, FCM and APNs doubles', () => {
   let pki: TestPki;
