@@ -17,7 +17,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SaslError } from './errors.js';
 import { prepareUsername } from './saslprep.js';
 import { failure } from './steps.js';
-import type { ChannelBindingSource, ChannelBindingType, SaslStep } from './types.js';
+import type {
+  ChannelBindingSource,
+  ChannelBindingType,
+  SaslFailureCondition,
+  SaslStep,
+} from './types.js';
 import { decodeUtf8 } from './utf8.js';
 
 export type HtMechanism =
@@ -77,6 +82,8 @@ export function htResponderMessage(token: string, cbData?: Buffer): Buffer {
 export interface HtCandidate<R = unknown> {
   token: string;
   ref: R;
+  /** The token is known but no longer trusted (expired): a match fails with this condition. */
+  refuse?: SaslFailureCondition;
 }
 
 export interface HtContext<R = unknown> {
@@ -132,6 +139,7 @@ export class HtServerMechanism<R = unknown> {
       }
     }
     if (matched === undefined) return failure('not-authorized');
+    if (matched.refuse !== undefined) return failure(matched.refuse);
     this.matched = matched;
     return {
       kind: 'success',

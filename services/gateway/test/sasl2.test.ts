@@ -9,6 +9,7 @@ import { MemoryFastTokenStore } from '@parley/store/fast';
 import { NS_CARBONS, NS_SASL } from '@parley/stanza';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
+import { agentOf } from '../src/negotiation/fast.js';
 import { WAIT, startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 import {
@@ -253,6 +254,13 @@ describe('SASL2, Bind2 and FAST', () => {
     });
     expect(failureCondition(await fastLogin('tablet', tablet))).toBe('not-authorized');
     await h.stores.accounts.update(account);
+
+    // An expired token is recognized, and refused with credentials-expired (XEP-0484 5.2).
+    const clock = await get('clock');
+    const agent = agentOf('clock');
+    const record = (await fastTokens.get('alice@localhost', agent))!;
+    await fastTokens.set({ ...record, next: { ...record.next!, expiresAt: Date.now() - 1 } });
+    expect(failureCondition(await fastLogin('clock', clock))).toBe('credentials-expired');
 
     // A deleted account's token is refused, also when an account of that name is made again.
     const watch = await get('watch');

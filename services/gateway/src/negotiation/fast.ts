@@ -64,7 +64,8 @@ export interface TokenRef {
 
 /**
  * The tokens `username` may authenticate with on this stream as client
- * `agent` with `mechanism`: unexpired slots bound to that mechanism. Sets
+ * `agent` with `mechanism`: the slots bound to that mechanism (an expired
+ * one matches only to be refused with credentials-expired, XEP-0484 5.2). Sets
  * `found.account` like the password mechanisms' lookup.
  */
 export async function tokenCandidates(
@@ -83,10 +84,12 @@ export async function tokenCandidates(
   const out: HtCandidate<TokenRef>[] = [];
   for (const which of ['next', 'current'] as const) {
     const slot = record[which];
-    if (slot === undefined || slot.mechanism !== mechanism || slot.expiresAt <= now) continue;
+    if (slot === undefined || slot.mechanism !== mechanism) continue;
     out.push({
       token: deriveToken(conn.ctx.fastKey, account, agent, slot),
       ref: { record, slot: which },
+      // An expired token is recognized but refused: the client should log in with its password.
+      ...(slot.expiresAt <= now && { refuse: 'credentials-expired' as const }),
     });
   }
   return out;
