@@ -234,9 +234,12 @@ async function main(argv: string[]): Promise<number> {
     throw new Error('--starttls must be auto, always or never');
   }
   if (
-    [values.spawn, values.cluster, values.peer !== undefined, values['server-pid'] !== undefined].filter(
-      Boolean,
-    ).length > 1
+    [
+      values.spawn,
+      values.cluster,
+      values.peer !== undefined,
+      values['server-pid'] !== undefined,
+    ].filter(Boolean).length > 1
   )
     throw new Error('use only one of --spawn, --cluster, --peer and --server-pid');
   if (values.peer !== undefined && values.peer !== 'ejabberd' && values.peer !== 'prosody')
@@ -439,9 +442,9 @@ async function main(argv: string[]): Promise<number> {
         ? `spawned ${values.peer} (Debian's)`
         : isSpawned
           ? 'spawned single-node server'
-        : ports.length > 1
-          ? 'external cluster'
-          : 'external server';
+          : ports.length > 1
+            ? 'external cluster'
+            : 'external server';
     const pids =
       serverProcesses.length === 0
         ? ' (no pid: no RSS/CPU figures)'
@@ -464,7 +467,9 @@ async function main(argv: string[]): Promise<number> {
         ['load average (1 min)', `${report.machine.loadAvg1m} at start`],
         ['server', describeServer(values.cluster === true, spawned !== undefined)],
         ...(values.spawn === true
-          ? ([['server node flags', spawnedNodeArgs.join(' ') || '(none)']] as Array<[string, string]>)
+          ? ([['server node flags', spawnedNodeArgs.join(' ') || '(none)']] as Array<
+              [string, string]
+            >)
           : []),
         ['auth', `${mechanism}, STARTTLS ${starttls}`],
       ]),

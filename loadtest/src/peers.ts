@@ -108,7 +108,11 @@ export async function startPeer(opts: PeerOptions): Promise<PeerTarget> {
  * salt, stored key, server key and iteration count): `prosodyctl register`
  * takes about a tenth of a second per user, too slow for thousands.
  */
-async function writeProsodyAccounts(dataDir: string, domain: string, opts: PeerOptions): Promise<void> {
+async function writeProsodyAccounts(
+  dataDir: string,
+  domain: string,
+  opts: PeerOptions,
+): Promise<void> {
   // Prosody encodes the host directory name (a '.' becomes %2e).
   const hostDir = join(dataDir, encodeURIComponent(domain).replace(/\./g, '%2e'), 'accounts');
   await mkdir(hostDir, { recursive: true });

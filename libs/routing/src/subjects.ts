@@ -22,7 +22,8 @@ const UNSAFE = /[^A-Za-z0-9@_-]/g;
 
 function percentEncode(ch: string): string {
   let out = '';
-  for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  for (const b of Buffer.from(ch, 'utf8'))
+    out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
   return out;
 }
 

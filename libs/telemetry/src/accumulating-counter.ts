@@ -39,7 +39,9 @@ export class AccumulatingCounter<T extends string = string> extends Counter<T> {
     super({ ...config, collect: undefined });
     this.names = config.labelNames ?? [];
     // prom-client's constructor sets `inc` on the instance: keep it, replace it there.
-    this.incNow = (this.inc as (labels: LabelValues<T> | number, value?: number) => void).bind(this);
+    this.incNow = (this.inc as (labels: LabelValues<T> | number, value?: number) => void).bind(
+      this,
+    );
     this.inc = ((labels?: LabelValues<T> | number, value?: number): void => {
       if (typeof labels === 'object' && labels !== null) this.add(this.slotFor(labels), value);
       else this.add(this.noLabels, labels);

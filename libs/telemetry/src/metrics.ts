@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metric } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Metric } from 'prom-client';
 import { AccumulatingCounter } from './accumulating-counter.js';
 import { TelemetryError } from './errors.js';
 
