@@ -28,7 +28,9 @@ describe('HT-SHA-256 (draft-schmaus-kitten-sasl-ht)', () => {
       Buffer.concat([Buffer.from('juliet\0'), sig]),
     );
     // Known answer: printf Initiator | openssl dgst -sha256 -hmac s3cr3t-token
-    expect(sig.toString('hex')).toBe('d4486d7d9644ab67db5dd96ed4602f08bde3c8f761f8ddce4d4e6cc98de4d780');
+    expect(sig.toString('hex')).toBe(
+      'd4486d7d9644ab67db5dd96ed4602f08bde3c8f761f8ddce4d4e6cc98de4d780',
+    );
   });
 
   it('accepts the right token of the user, names the one that matched, and answers the responder message', async () => {
