@@ -57,3 +57,5 @@ export { exitWithin, killJsonLines, lastJsonLine, spawnJsonLines } from './json-
 export type { JsonLinesOptions, JsonLinesProcess } from './json-lines-process.js';
 export { startTurnServer } from './turn-server.js';
 export type { TurnServer } from './turn-server.js';
+export { BoshTestClient, NS_HTTPBIND, NS_XBOSH, post as boshPost } from './bosh-client.js';
+export type { BoshResponse } from './bosh-client.js';

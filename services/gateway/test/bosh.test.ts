@@ -11,7 +11,7 @@ import { parseXml } from '@parley/xml';
 import type { Config } from '@parley/config';
 import { startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
-import { BoshTestClient, NS_HTTPBIND, NS_XBOSH, post } from './helpers/bosh-client.js';
+import { BoshTestClient, NS_HTTPBIND, NS_XBOSH, boshPost as post } from '@parley/testkit';
 import { deliver, NS_SM } from './helpers/sm.js';
 
 function configure(c: Config, extra?: (c: Config) => void): void {

@@ -16,9 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
-import { freePort } from '@parley/testkit';
+import { BoshTestClient, freePort } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BoshTestClient } from './bosh-client.js';
 import {
   findChromium,
   findConverseDist,
