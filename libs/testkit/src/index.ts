@@ -27,7 +27,14 @@ export { startPostgresServer } from './postgres-server.js';
 export type { PostgresServer, PostgresServerOptions } from './postgres-server.js';
 export { createTestPki, selfSignedCa, signed } from './test-pki.js';
 export type { SignOptions, TestPki, TestPkiOptions } from './test-pki.js';
-export { FCM_SCOPE, startApnsDouble, startFcmDouble, verifyJwt } from './push-doubles.js';
+export {
+  FCM_SCOPE,
+  apnsDoubleApp,
+  fcmDoubleApp,
+  startApnsDouble,
+  startFcmDouble,
+  verifyJwt,
+} from './push-doubles.js';
 export type { ApnsDouble, FcmDouble, RecordedPush, ScriptedAnswer } from './push-doubles.js';
 export { createNkey, createNkeyUser } from './nkey.js';
 export type { NkeyPair, NkeyRole, SigningNkey } from './nkey.js';

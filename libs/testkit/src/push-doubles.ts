@@ -474,3 +474,35 @@ export async function startApnsDouble(
       }),
   };
 }
+
+/* ------------------------------------------------------------------------ */
+/* The push service's app entries for the doubles                          */
+/* ------------------------------------------------------------------------ */
+
+/** An FCM app entry of `push.service.apps` (id `conversations`) delivering to the double. */
+export function fcmDoubleApp(fcm: FcmDouble, caFile: string) {
+  return {
+    id: 'conversations',
+    type: 'fcm' as const,
+    serviceAccountFile: fcm.serviceAccountFile,
+    endpoint: fcm.url,
+    caFile,
+  };
+}
+
+/** An APNs app entry of `push.service.apps` (id `ios`, sandbox, alert pushes) delivering to the double. */
+export function apnsDoubleApp(apns: ApnsDouble, caFile: string) {
+  return {
+    id: 'ios',
+    type: 'apns' as const,
+    keyFile: apns.keyFile,
+    keyId: apns.keyId,
+    teamId: apns.teamId,
+    topic: apns.topic,
+    environment: 'sandbox' as const,
+    pushType: 'alert' as const,
+    alertText: 'New message',
+    endpoint: apns.url,
+    caFile,
+  };
+}

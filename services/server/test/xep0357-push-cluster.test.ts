@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deviceHash } from '@parley/push';
-import { createTestPki, startFcmDouble } from '@parley/testkit';
+import { createTestPki, fcmDoubleApp, startFcmDouble } from '@parley/testkit';
 import type { FcmDouble, RecordedPush, TestPki } from '@parley/testkit';
 import { startTestCluster } from './cluster-harness.js';
 import type { TestCluster } from './cluster-harness.js';
@@ -44,15 +44,7 @@ describe('cluster: XEP-0357 push across gateway and registry processes', () => {
     pki = await createTestPki();
     dir = await mkdtemp(join(tmpdir(), 'parley-push-cluster-'));
     fcm = await startFcmDouble(pki, dir);
-    const apps = [
-      {
-        id: 'conversations',
-        type: 'fcm',
-        serviceAccountFile: fcm.serviceAccountFile,
-        endpoint: fcm.url,
-        caFile: pki.caFile,
-      },
-    ];
+    const apps = [fcmDoubleApp(fcm, pki.caFile)];
     t = await startTestCluster(['pc-phone', 'pc-friend'], {
       partitions: 8,
       env: {

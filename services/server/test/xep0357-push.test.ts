@@ -17,7 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deviceHash } from '@parley/push';
-import { createTestPki, startApnsDouble, startFcmDouble } from '@parley/testkit';
+import {
+  apnsDoubleApp,
+  createTestPki,
+  fcmDoubleApp,
+  startApnsDouble,
+  startFcmDouble,
+} from '@parley/testkit';
 import type { ApnsDouble, FcmDouble, RecordedPush, TestPki } from '@parley/testkit';
 import { WAIT, startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
@@ -43,28 +49,7 @@ describe('interop: XEP-0357 push with slixmpp, FCM and APNs doubles', () => {
         enabled: true,
         service: {
           enabled: true,
-          apps: [
-            {
-              id: 'conversations',
-              type: 'fcm',
-              serviceAccountFile: fcm.serviceAccountFile,
-              endpoint: fcm.url,
-              caFile: pki.caFile,
-            },
-            {
-              id: 'ios',
-              type: 'apns',
-              keyFile: apns.keyFile,
-              keyId: apns.keyId,
-              teamId: apns.teamId,
-              topic: apns.topic,
-              environment: 'sandbox',
-              pushType: 'alert',
-              alertText: 'New message',
-              endpoint: apns.url,
-              caFile: pki.caFile,
-            },
-          ],
+          apps: [fcmDoubleApp(fcm, pki.caFile), apnsDoubleApp(apns, pki.caFile)],
         },
       },
     });

@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceHash } from '@parley/push';
 import { readForm } from '@parley/stanza';
-import { createTestPki, startApnsDouble, startFcmDouble } from '@parley/testkit';
+import {
+  apnsDoubleApp,
+  createTestPki,
+  fcmDoubleApp,
+  startApnsDouble,
+  startFcmDouble,
+} from '@parley/testkit';
 import type { ApnsDouble, FcmDouble, TestPki } from '@parley/testkit';
 import type { Element } from '@parley/xml';
 import { Harness, errorCondition, jidOf } from './harness.js';
@@ -50,28 +56,7 @@ describe('push service (push.example.org) with FCM and APNs doubles', () => {
         c.push.enabled = true;
         c.push.service.enabled = true;
         c.push.service.retryBaseMs = 10;
-        c.push.service.apps = [
-          {
-            id: 'conversations',
-            type: 'fcm',
-            serviceAccountFile: fcm.serviceAccountFile,
-            endpoint: fcm.url,
-            caFile: pki.caFile,
-          },
-          {
-            id: 'ios',
-            type: 'apns',
-            keyFile: apns.keyFile,
-            keyId: apns.keyId,
-            teamId: apns.teamId,
-            topic: apns.topic,
-            environment: 'sandbox',
-            pushType: 'alert',
-            alertText: 'New message',
-            endpoint: apns.url,
-            caFile: pki.caFile,
-          },
-        ];
+        c.push.service.apps = [fcmDoubleApp(fcm, pki.caFile), apnsDoubleApp(apns, pki.caFile)];
       },
     });
     alice = await h.online(ALICE, 'phone');
