@@ -11,6 +11,9 @@ import { buildUploadApp } from './app.js';
 
 const DAY_MS = 86_400_000;
 
+/** How long a stopping service lets open requests finish before it closes their connections. */
+const CLOSE_GRACE_MS = 5_000;
+
 export interface UploadServiceOptions {
   config: Config;
   logger: Logger;
@@ -74,7 +77,14 @@ export async function startUploadService(opts: UploadServiceOptions): Promise<Up
     async close() {
       clearInterval(timer);
       await running;
-      await app.close();
+      // In-flight uploads get a grace period; then every connection still open (a client
+      // that keeps a keep-alive socket busy, a stalled PUT) is destroyed so a stop never hangs.
+      const grace = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }
