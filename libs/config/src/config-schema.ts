@@ -12,6 +12,12 @@ import { boshSchema } from './bosh-schema.js';
 import { fastSchema, sasl2Schema } from './sasl2-schema.js';
 import { contactSchema } from './contact-schema.js';
 import { extdiscoSchema } from './extdisco-schema.js';
+import {
+  csiMaxQueuedBytes,
+  maxPendingOutputBytes,
+  shaperSchema,
+  smMaxQueueBytes,
+} from './shaper-schema.js';
 
 const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   'SCRAM-SHA-256-PLUS',
@@ -122,6 +128,7 @@ export const configSchema: SchemaFor<Config> = {
     }),
     sasl2: sasl2Schema,
     fast: fastSchema,
+    maxPendingOutputBytes,
   },
   sm: {
     enabled: bool({
@@ -140,6 +147,7 @@ export const configSchema: SchemaFor<Config> = {
       default: 1000,
       doc: 'Unacknowledged stanzas kept per session; one more ends the stream with resource-constraint.',
     }),
+    maxQueueBytes: smMaxQueueBytes,
     ackRequestEvery: int({
       min: 1,
       max: 1_000_000,
@@ -158,7 +166,9 @@ export const configSchema: SchemaFor<Config> = {
       default: 100,
       doc: 'Stanzas held per inactive client; reaching it flushes them.',
     }),
+    maxQueuedBytes: csiMaxQueuedBytes,
   },
+  shaper: shaperSchema,
   websocket: {
     enabled: bool({
       default: false,

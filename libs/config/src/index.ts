@@ -28,6 +28,7 @@ export type {
 } from './push-types.js';
 export { parsePushApp } from './push-apps-field.js';
 export type { BoshConfig } from './bosh-types.js';
+export type { ShaperConfig, ShaperLimits } from './shaper-types.js';
 export type { FastConfig, Sasl2Config } from './sasl2-types.js';
 export type { ContactConfig } from './contact-types.js';
 export type { ExtdiscoConfig } from './extdisco-types.js';

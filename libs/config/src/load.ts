@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ENV_ALIASES, configSchema } from './config-schema.js';
 import { checkBosh } from './bosh-schema.js';
+import { checkShaper } from './shaper-schema.js';
 import { checkConnectionSecurity } from './connection-security.js';
 import { defaultConfig } from './defaults.js';
 import { checkPostgresConfig } from './postgres-config.js';
@@ -212,6 +213,7 @@ function checkConsistency(config: Config): void {
   }
   checkWebSocket(config);
   checkBosh(config);
+  checkShaper(config);
   checkConnectionSecurity(config);
 }
 

@@ -8,6 +8,7 @@ import type { UploadConfig } from './upload-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
 import type { FastConfig, Sasl2Config } from './sasl2-types.js';
+import type { ShaperConfig } from './shaper-types.js';
 
 export type SaslMechanismName =
   'SCRAM-SHA-1' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS' | 'PLAIN';
@@ -57,6 +58,8 @@ export interface Config {
     sasl2: Sasl2Config;
     /** XEP-0484 FAST tokens (docs/authentication.md). */
     fast: FastConfig;
+    /** Output waiting for a client beyond which it is taken as not reading (closed). */
+    maxPendingOutputBytes: number;
   };
   /** XEP-0198 Stream Management. */
   sm: {
@@ -65,6 +68,8 @@ export interface Config {
     resumeTimeoutMs: number;
     /** Unacknowledged stanzas kept per session; more ends the stream. */
     maxQueue: number;
+    /** Size (serialized characters) of the unacknowledged stanzas kept per session; more ends the stream. */
+    maxQueueBytes: number;
     /** Request an ack after this many unacknowledged outbound stanzas. */
     ackRequestEvery: number;
   };
@@ -73,7 +78,11 @@ export interface Config {
     enabled: boolean;
     /** Stanzas held for an inactive client before they are flushed anyway. */
     maxQueued: number;
+    /** Size (serialized characters) of the stanzas held before they are flushed anyway. */
+    maxQueuedBytes: number;
   };
+  /** Traffic shaping of client input (docs/security.md). */
+  shaper: ShaperConfig;
   /** XMPP over WebSocket (RFC 7395) and XEP-0156 discovery. */
   websocket: {
     enabled: boolean;
