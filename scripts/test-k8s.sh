@@ -25,7 +25,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-# An engine of our own when none answers when none answers; its pid is kept so only it is stopped.
+# An engine of our own when none answers; its pid is kept so only it is stopped.
 if ! docker info >/dev/null 2>&1; then
   echo "test-k8s: starting dockerd"
   dockerd --bridge=none --iptables=false --ip6tables=false >/var/log/dockerd.log 2>&1 &

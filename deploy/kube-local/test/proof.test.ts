@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeLocal } from '../src/index.js';
 import { adminApi, domainOf, startOverlay } from './harness.js';
 import { STARTTLS_FEATURE, openStream, serverStreamHeader } from './s2s.js';
-import { login, waitFor } from './xmpp.js';
+import { expectBound, login, waitFor } from './xmpp.js';
 import type { XmppClient } from './xmpp.js';
 
 const overlay = process.env['KUBE_LOCAL_OVERLAY'] ?? 'k8s/overlays/postgres';
@@ -152,7 +152,7 @@ describe(`kube-local: ${overlay} runs as written`, () => {
     await register('alice');
     for (const [i, gw] of gateways().entries()) {
       const c = await on(i, 'alice', `login-${i}`);
-      expect(c.jid?.toString()).toBe(`alice@${domain}/login-${i}`);
+      expectBound(c, `alice@${domain}`, `login-${i}`);
       console.log(`[proof] alice logged in on ${gw.name} (${gw.ip})`);
       await c.stop();
     }
@@ -167,7 +167,7 @@ describe(`kube-local: ${overlay} runs as written`, () => {
         password: PASSWORD,
         resource: `svc-${port}`,
       });
-      expect(c.jid?.toString()).toBe(`alice@${domain}/svc-${port}`);
+      expectBound(c, `alice@${domain}`, `svc-${port}`);
       await c.stop();
     }
   });
@@ -181,9 +181,13 @@ describe(`kube-local: ${overlay} runs as written`, () => {
     const aJid = `alice@${domain}`;
     const bJid = `bob@${domain}`;
     const ROSTER = 'jabber:iq:roster';
+    // @xmpp/client binds through SASL2/Bind2: the server generates the
+    // resource from the client's tag (`a/<id>`), so the full JIDs are read back.
+    const aFull = alice.jid!.toString();
+    const bFull = bob.jid!.toString();
     for (const [c, full] of [
-      [alice, `${aJid}/a`],
-      [bob, `${bJid}/b`],
+      [alice, aFull],
+      [bob, bFull],
     ] as const) {
       await c.iqCaller.get(xml('query', { xmlns: ROSTER }));
       await online(c, full);
@@ -210,9 +214,9 @@ describe(`kube-local: ${overlay} runs as written`, () => {
       await to.send(xml('presence', { to: fromJid, type: 'subscribed' }));
       await contactPresence;
     };
-    await subscribe(alice, aJid, bob, `${bJid}/b`);
-    await subscribe(bob, bJid, alice, `${aJid}/a`);
-    const away = presenceFrom(bob, `${aJid}/a`, "alice's broadcast presence", 'away');
+    await subscribe(alice, aJid, bob, bFull);
+    await subscribe(bob, bJid, alice, aFull);
+    const away = presenceFrom(bob, aFull, "alice's broadcast presence", 'away');
     await alice.send(xml('presence', {}, xml('show', {}, 'away')));
     await away;
 
@@ -222,14 +226,14 @@ describe(`kube-local: ${overlay} runs as written`, () => {
       'hello bob',
     );
     await alice.send(xml('message', { to: bJid, type: 'chat' }, xml('body', {}, 'hello bob')));
-    expect((await got).attrs.from).toBe(`${aJid}/a`);
+    expect((await got).attrs.from).toBe(aFull);
     const back = waitFor(
       alice,
       (el) => el.is('message') && el.getChildText('body') === 'hi alice',
       'hi alice',
     );
-    await bob.send(xml('message', { to: `${aJid}/a`, type: 'chat' }, xml('body', {}, 'hi alice')));
-    expect((await back).attrs.from).toBe(`${bJid}/b`);
+    await bob.send(xml('message', { to: aFull, type: 'chat' }, xml('body', {}, 'hi alice')));
+    expect((await back).attrs.from).toBe(bFull);
 
     const room = `proof@conference.${domain}`;
     const MUC = 'http://jabber.org/protocol/muc';
@@ -276,7 +280,7 @@ describe(`kube-local: ${overlay} runs as written`, () => {
           const body = el.is('message') ? el.getChildText('body') : null;
           if (body?.startsWith('n')) got.get(r)!.push(body);
         });
-        await online(c, `${r}@${domain}/r`);
+        await online(c, c.jid!.toString());
         return c;
       }),
     );

@@ -8,7 +8,7 @@ import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeLocal } from '../src/index.js';
 import { adminApi, domainOf, startOverlay } from './harness.js';
-import { login, waitFor } from './xmpp.js';
+import { expectBound, login, waitFor } from './xmpp.js';
 import type { XmppClient } from './xmpp.js';
 
 const PASSWORD = 'proof-Secret-1';
@@ -56,7 +56,7 @@ describe('kube-local: k8s/overlays/single-host runs as written', () => {
     const dave = await user('dave', 'c2s-tls');
     const own = waitFor(
       dave,
-      (el) => el.is('presence') && el.attrs.from === `dave@${domain}/c2s-tls`,
+      (el) => el.is('presence') && el.attrs.from === dave.jid!.toString(),
       'own presence',
     );
     await dave.send(xml('presence'));
@@ -69,7 +69,7 @@ describe('kube-local: k8s/overlays/single-host runs as written', () => {
     await carol.send(
       xml('message', { to: `dave@${domain}`, type: 'chat' }, xml('body', {}, 'hi dave')),
     );
-    expect((await got).attrs.from).toBe(`carol@${domain}/c2s`);
+    expect((await got).attrs.from).toBe(carol.jid!.toString());
     await Promise.all([carol.stop(), dave.stop()]);
   });
 
@@ -83,6 +83,6 @@ describe('kube-local: k8s/overlays/single-host runs as written', () => {
     const r = await adminApi(kl, 'GET', `/api/users/${encodeURIComponent(`carol@${domain}`)}`);
     expect(r.status).toBe(200);
     const carol = await user('carol', 'c2s');
-    expect(carol.jid?.toString()).toBe(`carol@${domain}/c2s`);
+    expectBound(carol, `carol@${domain}`, 'c2s');
   }, 180_000);
 });

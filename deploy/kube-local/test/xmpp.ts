@@ -1,6 +1,7 @@
 /** @xmpp/client helpers for the proof: log in against a domain on an address, wait for stanzas. */
 import { client } from '@xmpp/client';
 import type { Element } from '@xmpp/client';
+import { expect } from 'vitest';
 
 // Test clients only: the gateways serve a certificate from the generated CA
 // (the pods themselves verify every link against it).
@@ -51,4 +52,14 @@ export function waitFor(
     };
     xmpp.on('stanza', on);
   });
+}
+
+/**
+ * The session is bound to `bare` with a resource made from the one the client
+ * asked for: @xmpp/client logs in with SASL2 and Bind2 (XEP-0386), where the
+ * server generates the resource from the client's tag (`<tag>/<id>`).
+ */
+export function expectBound(xmpp: XmppClient, bare: string, tag: string): void {
+  const jid = xmpp.jid?.toString() ?? '';
+  expect(jid.startsWith(`${bare}/${tag}`), jid).toBe(true);
 }
