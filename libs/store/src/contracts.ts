@@ -241,6 +241,12 @@ export interface ArchiveStore {
   deleteAll(archive: string): Promise<number>;
   /** Deletes messages archived before `ts` across all archives; returns how many. */
   deleteOlderThan(ts: number): Promise<number>;
+  /**
+   * Keeps the newest `keep` messages of one archive (in archive order) and
+   * deletes the older ones; returns how many were deleted. Prefs stay. The
+   * per-account archive quota (`quotas.archiveMaxMessages`).
+   */
+  trim(archive: string, keep: number): Promise<number>;
   getPrefs(archive: string): Promise<ArchivePrefs | undefined>;
   setPrefs(archive: string, prefs: ArchivePrefs): Promise<void>;
 }
@@ -398,5 +404,7 @@ export interface PrivateStore {
   /** The serialized element stored under (name, namespace), if any. */
   get(owner: string, name: string, ns: string): Promise<string | undefined>;
   set(owner: string, name: string, ns: string, xml: string): Promise<void>;
+  /** Bytes (UTF-8) of every element stored for `owner`: the private XML quota. */
+  usage(owner: string): Promise<number>;
   deleteAll(owner: string): Promise<void>;
 }

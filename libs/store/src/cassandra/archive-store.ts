@@ -19,7 +19,8 @@ import {
   takeArchivePage,
   type ArchiveFilter,
 } from '../shared/archive-query.js';
-import { checkJid, checkTimestamp } from '../shared/validate.js';
+import { compareCodePoints } from '../shared/jid-order.js';
+import { checkJid, checkKeep, checkTimestamp } from '../shared/validate.js';
 import type { CqlSession, Row } from './session.js';
 import {
   ARCHIVE_BUCKET_MS,
@@ -339,6 +340,41 @@ export class CassandraArchiveStore implements ArchiveStore {
     return total;
   }
 
+  /**
+   * Walks the archive's buckets newest first, counting rows (ids only): the
+   * first `keep` stay, the rest of the bucket where the count is reached
+   * goes row by row, and every older bucket goes whole (rows, index
+   * entries, bucket registrations, its expiry mark).
+   */
+  async trim(archive: string, keep: number): Promise<number> {
+    this.session.life.assertOpen();
+    checkJid(archive, 'archive');
+    checkKeep(keep);
+    const op = 'archive.trim';
+    const registry = this.registryQuery(this.main, true);
+    const buckets: number[] = [];
+    for await (const row of this.session.iterate(op, registry, [archive, INT32_MIN, INT32_MAX]))
+      buckets.push(toNumber(row.get('bucket'), 'archive_buckets.bucket'));
+    let seen = 0;
+    let total = 0;
+    for (const bucket of buckets) {
+      const rows = await this.session.readAll(op, this.q.bucketRows!, [archive, bucket]);
+      const newestFirst = rows.sort((a, b) =>
+        compareCodePoints(
+          requireString(b.get('id'), 'archive_messages.id'),
+          requireString(a.get('id'), 'archive_messages.id'),
+        ),
+      );
+      const kept = Math.max(0, Math.min(keep - seen, newestFirst.length));
+      seen += kept;
+      const doomed = newestFirst.slice(kept);
+      if (doomed.length === 0) continue;
+      total += await this.deleteBucketRows(op, archive, bucket, rows, doomed, kept === 0);
+      if (kept === 0) await this.session.write(op, this.q.unmarkExpiry!, [bucket, archive]);
+    }
+    return total;
+  }
+
   async getPrefs(archive: string): Promise<ArchivePrefs | undefined> {
     this.session.life.assertOpen();
     checkJid(archive, 'archive');
@@ -456,6 +492,22 @@ export class CassandraArchiveStore implements ArchiveStore {
     const doomed = whole
       ? rows
       : rows.filter((row) => toNumber(row.get('ts'), 'archive_messages.ts') < ts);
+    return this.deleteBucketRows(op, archive, bucket, rows, doomed, whole);
+  }
+
+  /**
+   * Deletes `doomed` (rows of one bucket of an archive) with their index
+   * entries; `whole` (every row of the bucket): the bucket's partitions and
+   * registrations go instead of single rows.
+   */
+  private async deleteBucketRows(
+    op: string,
+    archive: string,
+    bucket: number,
+    rows: Row[],
+    doomed: Row[],
+    whole: boolean,
+  ): Promise<number> {
     const withOf = (row: Row) => requireString(row.get('with_jid'), 'archive_messages.with_jid');
     await mapLimit(doomed, 32, (row) =>
       this.session.write(op, this.q.idDelete!, [archive, row.get('id')]),

@@ -9,13 +9,14 @@ import { requireString } from './util.js';
  * so removing an account's private data is one partition delete.
  */
 export class CassandraPrivateStore implements PrivateStore {
-  private readonly q: Record<'get' | 'set' | 'deleteAll', string>;
+  private readonly q: Record<'get' | 'set' | 'usage' | 'deleteAll', string>;
 
   constructor(private readonly session: CqlSession) {
     const t = session.table('private_xml');
     this.q = {
       get: `SELECT xml FROM ${t} WHERE owner = ? AND ns = ? AND name = ?`,
       set: `INSERT INTO ${t} (owner, ns, name, xml) VALUES (?, ?, ?, ?)`,
+      usage: `SELECT xml FROM ${t} WHERE owner = ?`,
       deleteAll: `DELETE FROM ${t} WHERE owner = ?`,
     };
   }
@@ -32,6 +33,16 @@ export class CassandraPrivateStore implements PrivateStore {
     checkPrivateKey(owner, name, ns);
     checkXml(xml);
     await this.session.write('privateXml.set', this.q.set, [owner, ns, name, xml]);
+  }
+
+  /** One partition read; an account keeps a handful of elements, so they are summed here. */
+  async usage(owner: string): Promise<number> {
+    this.session.life.assertOpen();
+    checkJid(owner, 'owner');
+    let total = 0;
+    for await (const row of this.session.iterate('privateXml.usage', this.q.usage, [owner]))
+      total += Buffer.byteLength(requireString(row.get('xml'), 'private_xml.xml'));
+    return total;
   }
 
   async deleteAll(owner: string): Promise<void> {

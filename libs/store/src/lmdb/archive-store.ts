@@ -19,7 +19,7 @@ import {
   type ArchiveFilter,
 } from '../shared/archive-query.js';
 import { withoutUndefined } from '../shared/record-values.js';
-import { checkJid, checkTimestamp } from '../shared/validate.js';
+import { checkJid, checkKeep, checkTimestamp } from '../shared/validate.js';
 import type { ArchiveMeta, ArchiveRecord, LmdbEnv, ReadTxn } from './env.js';
 import { MAX, asTuple, checkKeySize, fitsKey } from './keys.js';
 
@@ -157,6 +157,34 @@ export class LmdbArchiveStore implements ArchiveStore {
       });
       total += removed;
       if (scanned < DELETE_BATCH) return total;
+    }
+  }
+
+  /** The archive's count is in its metadata: the oldest beyond `keep` go, a batch per transaction. */
+  async trim(archive: string, keep: number): Promise<number> {
+    checkArchive(archive);
+    checkKeep(keep);
+    const { archiveMessages, archiveMeta } = this.env.dbs;
+    let total = 0;
+    for (;;) {
+      const removed = await this.env.write('archive.trim', () => {
+        const excess = (archiveMeta.get(archive)?.count ?? 0) - keep;
+        if (excess <= 0) return 0;
+        const range = archiveMessages.getRange({
+          start: [archive],
+          end: [archive, MAX],
+          limit: Math.min(excess, DELETE_BATCH),
+        });
+        const found = Array.from(range, ({ key, value }) => ({
+          id: asTuple<[string, string]>(key, 'ss', 'archive-messages')[1],
+          ts: value.ts,
+        }));
+        for (const { id, ts } of found) this.removeMessage(archive, id, ts);
+        this.uncount(archive, found.length);
+        return found.length;
+      });
+      total += removed;
+      if (removed < DELETE_BATCH) return total;
     }
   }
 

@@ -3,7 +3,7 @@ import { checkPrivateKey, checkXml } from '../shared/blob-validate.js';
 import { checkJid } from '../shared/validate.js';
 import type { LmdbEnv } from './env.js';
 import { checkKeySize } from './keys.js';
-import { removePrefix } from './range.js';
+import { prefixRange, removePrefix } from './range.js';
 
 /** private-xml: [owner, namespace, name] -> serialized element; one owner is one range. */
 export class LmdbPrivateStore implements PrivateStore {
@@ -23,6 +23,17 @@ export class LmdbPrivateStore implements PrivateStore {
     checkXml(xml);
     await this.env.write('privateXml.set', () => {
       void this.env.dbs.privateXml.put([owner, ns, name], xml);
+    });
+  }
+
+  async usage(owner: string): Promise<number> {
+    checkJid(owner, 'owner');
+    checkKeySize(owner);
+    return this.env.read('privateXml.usage', (snapshot) => {
+      let total = 0;
+      const range = this.env.dbs.privateXml.getRange({ ...snapshot, ...prefixRange([owner]) });
+      for (const { value } of range) total += Buffer.byteLength(value);
+      return total;
     });
   }
 

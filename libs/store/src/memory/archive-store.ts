@@ -18,7 +18,7 @@ import {
 } from '../shared/archive-query.js';
 import { compareCodePoints } from '../shared/jid-order.js';
 import type { Lifecycle } from '../shared/lifecycle.js';
-import { checkJid, checkTimestamp } from '../shared/validate.js';
+import { checkJid, checkKeep, checkTimestamp } from '../shared/validate.js';
 import { copyRecord } from './copy.js';
 
 interface Archive {
@@ -86,6 +86,18 @@ export class MemoryArchiveStore implements ArchiveStore {
     const a = this.archives.get(archive);
     this.archives.delete(archive);
     return a?.messages.length ?? 0;
+  }
+
+  async trim(archive: string, keep: number): Promise<number> {
+    this.life.assertOpen();
+    checkJid(archive, 'archive');
+    checkKeep(keep);
+    const a = this.archives.get(archive);
+    if (!a || a.messages.length <= keep) return 0;
+    const doomed = a.messages.splice(0, a.messages.length - keep);
+    for (const m of doomed) a.byId.delete(m.id);
+    if (a.messages.length === 0) this.archives.delete(archive);
+    return doomed.length;
   }
 
   async deleteOlderThan(ts: number): Promise<number> {

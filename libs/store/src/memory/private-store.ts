@@ -24,6 +24,14 @@ export class MemoryPrivateStore implements PrivateStore {
     entries.set(JSON.stringify([ns, name]), xml);
   }
 
+  async usage(owner: string): Promise<number> {
+    this.life.assertOpen();
+    checkJid(owner, 'owner');
+    let total = 0;
+    for (const xml of this.owners.get(owner)?.values() ?? []) total += Buffer.byteLength(xml);
+    return total;
+  }
+
   async deleteAll(owner: string): Promise<void> {
     this.life.assertOpen();
     checkJid(owner, 'owner');

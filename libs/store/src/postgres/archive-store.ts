@@ -17,7 +17,7 @@ import {
 } from '../shared/archive-query.js';
 import { compareCodePoints } from '../shared/jid-order.js';
 import { withoutUndefined } from '../shared/record-values.js';
-import { checkJid, checkTimestamp } from '../shared/validate.js';
+import { checkJid, checkKeep, checkTimestamp } from '../shared/validate.js';
 import type { PgSession } from './session.js';
 import { TickBatch } from './tick-batch.js';
 
@@ -82,6 +82,9 @@ export class PostgresArchiveStore implements ArchiveStore {
         DELETE FROM ${messages} WHERE archive = $1`,
       expire: `DELETE FROM ${messages} WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM ${messages} WHERE ts < $1 LIMIT ${EXPIRY_BATCH}))`,
+      trimCutoff: `SELECT id FROM ${messages} WHERE archive = $1 ORDER BY id DESC OFFSET $2 LIMIT 1`,
+      trim: `DELETE FROM ${messages} WHERE archive = $1 AND id IN (
+          SELECT id FROM ${messages} WHERE archive = $1 AND id <= $2 ORDER BY id LIMIT ${EXPIRY_BATCH})`,
       getPrefs: `SELECT prefs FROM ${prefs} WHERE archive = $1`,
       setPrefs: `INSERT INTO ${prefs} (archive, prefs) VALUES ($1, $2)
         ON CONFLICT (archive) DO UPDATE SET prefs = excluded.prefs`,
@@ -162,6 +165,24 @@ export class PostgresArchiveStore implements ArchiveStore {
     checkJid(archive, 'archive');
     const r = await this.db.run('archive.deleteAll', (q) => q.query(this.q.deleteAll, [archive]));
     return r.rowCount ?? 0;
+  }
+
+  /** The newest message beyond `keep` is the cutoff; it and everything older go in batches. */
+  async trim(archive: string, keep: number): Promise<number> {
+    checkJid(archive, 'archive');
+    checkKeep(keep);
+    const r = await this.db.run('archive.trim', (q) =>
+      q.query<{ id: string }>(this.q.trimCutoff, [archive, keep]),
+    );
+    const cutoff = r.rows[0]?.id;
+    if (cutoff === undefined) return 0;
+    let deleted = 0;
+    for (;;) {
+      const d = await this.db.run('archive.trim', (q) => q.query(this.q.trim, [archive, cutoff]));
+      const n = d.rowCount ?? 0;
+      deleted += n;
+      if (n < EXPIRY_BATCH) return deleted;
+    }
   }
 
   async deleteOlderThan(ts: number): Promise<number> {

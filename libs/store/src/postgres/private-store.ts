@@ -15,6 +15,7 @@ export class PostgresPrivateStore implements PrivateStore {
       get: `SELECT xml FROM ${t} WHERE owner = $1 AND ns = $2 AND name = $3`,
       set: `INSERT INTO ${t} (owner, ns, name, xml) VALUES ($1, $2, $3, $4)
         ON CONFLICT (owner, ns, name) DO UPDATE SET xml = excluded.xml`,
+      usage: `SELECT coalesce(sum(octet_length(xml)), 0)::bigint AS bytes FROM ${t} WHERE owner = $1`,
       deleteAll: `DELETE FROM ${t} WHERE owner = $1`,
     };
   }
@@ -33,6 +34,14 @@ export class PostgresPrivateStore implements PrivateStore {
     await this.db.run('privateXml.set', (q) =>
       q.query(this.q.set, [owner, bytes(ns), bytes(name), xml]),
     );
+  }
+
+  async usage(owner: string): Promise<number> {
+    checkJid(owner, 'owner');
+    const r = await this.db.run('privateXml.usage', (q) =>
+      q.query<{ bytes: string }>(this.q.usage, [owner]),
+    );
+    return Number(r.rows[0]?.bytes ?? 0);
   }
 
   async deleteAll(owner: string): Promise<void> {

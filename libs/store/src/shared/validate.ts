@@ -20,6 +20,13 @@ export function checkCap(cap: number): void {
   }
 }
 
+/** How many archived messages `trim` keeps: a non-negative integer. */
+export function checkKeep(keep: number): void {
+  if (!Number.isSafeInteger(keep) || keep < 0) {
+    throw new StoreError('invalid-argument', `keep must be a non-negative integer, got ${keep}`);
+  }
+}
+
 export function checkTimestamp(ts: number, what = 'ts'): void {
   if (!Number.isFinite(ts)) {
     throw new StoreError('invalid-argument', `${what} must be a finite number, got ${ts}`);

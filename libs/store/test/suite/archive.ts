@@ -445,6 +445,64 @@ export function archiveTests(stores: CurrentStores): void {
       expect(await archive.append(ALICE, mine[0]!)).toBe(true);
     });
 
+    it('trims an archive to its newest messages, across time buckets, keeping prefs', async () => {
+      const { archive } = stores();
+      const DAY = 86_400_000;
+      const parties = [BOB, CAROL];
+      const mine: ArchivedMessage[] = [];
+      for (let i = 0; i < 6; i++) {
+        const msg = message(T0 + i * 20 * DAY, parties[i % 2]!);
+        expect(await archive.append(ALICE, msg)).toBe(true);
+        mine.push(msg);
+      }
+      const other = await fill(archive, 3, `${ALICE}.uk`);
+      const room = await fill(archive, 2, ROOM);
+      const prefs = { default: 'always' as const, always: [], never: [CAROL] };
+      await archive.setPrefs(ALICE, prefs);
+      expect(await archive.trim(ALICE, 4)).toBe(2);
+      expect((await archive.query(ALICE, { limit: 10 })).items).toStrictEqual(mine.slice(2));
+      expect(ids((await archive.query(ALICE, { limit: 10, with: BOB })).items)).toStrictEqual(
+        ids(mine.slice(2).filter((m) => m.with === BOB)),
+      );
+      expect(await archive.get(ALICE, mine[1]!.id)).toBeUndefined();
+      expect(await archive.count(ALICE, {})).toBe(4);
+      expect(await archive.trim(ALICE, 4)).toBe(0);
+      expect(await archive.trim(ALICE, 100)).toBe(0);
+      expect(await archive.trim(ALICE, 1)).toBe(3);
+      expect((await archive.query(ALICE, { limit: 10 })).items).toStrictEqual(mine.slice(5));
+      expect(await archive.trim(ALICE, 0)).toBe(1);
+      expect(await archive.count(ALICE, {})).toBe(0);
+      expect(await archive.getPrefs(ALICE)).toStrictEqual(prefs);
+      expect((await archive.query(`${ALICE}.uk`, { limit: 10 })).items).toStrictEqual(other);
+      expect((await archive.query(ROOM, { limit: 10 })).items).toStrictEqual(room);
+      expect(await archive.trim('nobody@example.org', 0)).toBe(0);
+      // A trimmed id may be appended again, and expiry still works after a trim.
+      expect(await archive.append(ALICE, mine[0]!)).toBe(true);
+      expect(await archive.deleteOlderThan(Number.MAX_SAFE_INTEGER)).toBe(6);
+    });
+
+    it('trims a large archive in batches', async () => {
+      const { archive } = stores();
+      const all = await Promise.all(
+        Array.from({ length: 600 }, async (_, i) => {
+          const msg = message(T0 + i, BOB);
+          await archive.append(ALICE, msg);
+          return msg;
+        }),
+      );
+      expect(await archive.trim(ALICE, 50)).toBe(550);
+      expect(ids((await archive.query(ALICE, { limit: 100 })).items)).toStrictEqual(
+        ids(all.slice(550)),
+      );
+    });
+
+    it('rejects a bad trim', async () => {
+      const { archive } = stores();
+      await expectStoreError(archive.trim('', 1), 'invalid-argument');
+      await expectStoreError(archive.trim(ALICE, -1), 'invalid-argument');
+      await expectStoreError(archive.trim(ALICE, 1.5), 'invalid-argument');
+    });
+
     it('expires large archives completely', async () => {
       const { archive } = stores();
       const owners = Array.from({ length: 30 }, (_, i) => `user${i}@example.org`);

@@ -54,6 +54,29 @@ export function privateXmlTests(stores: CurrentStores): void {
       expect(await privateXml.get(ALICE, 'storage', BOOKMARKS)).toBe(bookmarks(5));
     });
 
+    it('counts the bytes stored per owner (UTF-8), replaced elements once', async () => {
+      const { privateXml } = stores();
+      expect(await privateXml.usage(ALICE)).toBe(0);
+      await privateXml.set(ALICE, 'storage', BOOKMARKS, bookmarks(1));
+      await privateXml.set(
+        ALICE,
+        'note',
+        'urn:example:notes',
+        `<note xmlns='urn:example:notes'>é€</note>`,
+      );
+      await privateXml.set(`${ALICE}.uk`, 'storage', BOOKMARKS, bookmarks(2));
+      const expected =
+        Buffer.byteLength(bookmarks(1)) +
+        Buffer.byteLength(`<note xmlns='urn:example:notes'>é€</note>`);
+      expect(await privateXml.usage(ALICE)).toBe(expected);
+      await privateXml.set(ALICE, 'storage', BOOKMARKS, bookmarks(10));
+      expect(await privateXml.usage(ALICE)).toBe(expected + 1);
+      await privateXml.deleteAll(ALICE);
+      expect(await privateXml.usage(ALICE)).toBe(0);
+      expect(await privateXml.usage(`${ALICE}.uk`)).toBe(Buffer.byteLength(bookmarks(2)));
+      await expectStoreError(privateXml.usage(''), 'invalid-argument');
+    });
+
     it('rejects an empty owner, name or namespace', async () => {
       const { privateXml } = stores();
       await expectStoreError(privateXml.get('', 'storage', BOOKMARKS), 'invalid-argument');
