@@ -7,6 +7,7 @@ import type { Config, SaslMechanismName, SchemaFor } from './types.js';
 import { cassandraTlsSchema, fileKey, natsSecuritySchema, redisSchema } from './security-schema.js';
 import { componentsSchema, s2sSchema } from './federation-schema.js';
 import { uploadSchema } from './upload-schema.js';
+import { quotasSchema } from './quotas-schema.js';
 import { pushSchema } from './push-schema.js';
 import { boshSchema } from './bosh-schema.js';
 import { fastSchema, sasl2Schema } from './sasl2-schema.js';
@@ -529,6 +530,7 @@ export const configSchema: SchemaFor<Config> = {
   extdisco: extdiscoSchema,
   s2s: s2sSchema,
   components: componentsSchema,
+  quotas: quotasSchema,
   upload: uploadSchema,
   push: pushSchema,
   admin: {

@@ -19,6 +19,7 @@ export { parseAdminToken } from './admin-tokens.js';
 export { parseComponent } from './components-field.js';
 export type { ComponentConfig, ComponentsConfig, S2sConfig } from './federation-types.js';
 export type { UploadConfig, UploadS3Config } from './upload-types.js';
+export type { QuotasConfig } from './quotas-types.js';
 export type {
   ApnsAppConfig,
   FcmAppConfig,

@@ -5,6 +5,7 @@ import type { ExtdiscoConfig } from './extdisco-types.js';
 import type { ComponentsConfig, S2sConfig } from './federation-types.js';
 import type { CassandraTlsConfig, NatsSecurityConfig, RedisConfig } from './security-types.js';
 import type { UploadConfig } from './upload-types.js';
+import type { QuotasConfig } from './quotas-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
 import type { FastConfig, Sasl2Config } from './sasl2-types.js';
@@ -258,6 +259,8 @@ export interface Config {
   s2s: S2sConfig;
   /** External components (XEP-0114). */
   components: ComponentsConfig;
+  /** Per-account limits and quotas (docs/security.md). */
+  quotas: QuotasConfig;
   /** XEP-0363 HTTP File Upload (docs/upload.md). */
   upload: UploadConfig;
   /** XEP-0357 Push Notifications and the built-in push service (docs/push.md). */
