@@ -15,5 +15,19 @@ export { NoSessionStore, RedisSessionStore } from './session-store.js';
 export type { SessionRecord, SessionStore } from './session-store.js';
 export { RedisFailureCounter } from './failure-counter.js';
 export type { FailureCounter } from './failure-counter.js';
+export { addressKey } from './login-limits/address-key.js';
+export { failureDelay } from './login-limits/contract.js';
+export type {
+  AddressState,
+  FailureOutcome,
+  LoginLimits,
+  LoginLimitsOptions,
+  RegistrationVerdict,
+  Refusal,
+} from './login-limits/contract.js';
+export { MemoryLoginLimits } from './login-limits/memory.js';
+export { loginLimitsOptions } from './login-limits/options.js';
+export type { MemoryLoginLimitsOptions } from './login-limits/memory.js';
+export { LOGIN_LIMITS_PREFIX, RedisLoginLimits } from './login-limits/redis.js';
 export { LinkError, linkError, linkFailureKind, redisLinkReady } from './link-errors.js';
 export type { LinkFailureKind, LinkName } from './link-errors.js';

@@ -11,6 +11,7 @@ import { quotasSchema } from './quotas-schema.js';
 import { pushSchema } from './push-schema.js';
 import { boshSchema } from './bosh-schema.js';
 import { fastSchema, sasl2Schema } from './sasl2-schema.js';
+import { loginLimitsSchema, registrationLimitsSchema } from './login-limits-schema.js';
 import { contactSchema } from './contact-schema.js';
 import { extdiscoSchema } from './extdisco-schema.js';
 import {
@@ -129,6 +130,7 @@ export const configSchema: SchemaFor<Config> = {
     }),
     sasl2: sasl2Schema,
     fast: fastSchema,
+    loginLimits: loginLimitsSchema,
     maxPendingOutputBytes,
   },
   sm: {
@@ -250,6 +252,7 @@ export const configSchema: SchemaFor<Config> = {
       default: false,
       doc: 'Allow in-band registration on unencrypted streams.',
     }),
+    ...registrationLimitsSchema,
   },
   offline: {
     maxPerUser: int({

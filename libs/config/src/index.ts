@@ -31,6 +31,8 @@ export { parsePushApp } from './push-apps-field.js';
 export type { BoshConfig } from './bosh-types.js';
 export type { ShaperConfig, ShaperLimits } from './shaper-types.js';
 export type { FastConfig, Sasl2Config } from './sasl2-types.js';
+export type { LoginLimitsConfig, RegistrationLimitsConfig } from './login-limits-types.js';
+export { DEFAULT_RESERVED_NAMES } from './login-limits-schema.js';
 export type { ContactConfig } from './contact-types.js';
 export type { ExtdiscoConfig } from './extdisco-types.js';
 export { parseAddressRange } from './address-range.js';
@@ -59,4 +61,9 @@ export type {
   PostgresSslModeName,
   PostgresStoreConfig,
 } from './postgres-config.js';
-export { RESERVED_LOCALPARTS, adminMucActor, reservedAccount } from './reserved-accounts.js';
+export {
+  RESERVED_LOCALPARTS,
+  adminMucActor,
+  reservedAccount,
+  reservedForRegistration,
+} from './reserved-accounts.js';

@@ -35,7 +35,8 @@ describe('defaults', () => {
     expect(config.tls).toEqual({});
     expect(config.sasl.scramIterations).toBe(4096);
     expect(config.sasl.mechanisms).toContain('SCRAM-SHA-256');
-    expect(config.registration).toEqual({ enabled: false, allowWithoutTls: false });
+    // The rate limits and reserved names: login-limits.test.ts.
+    expect(config.registration).toMatchObject({ enabled: false, allowWithoutTls: false });
     expect(config.offline.maxPerUser).toBe(1000);
     expect(config.routing.partitions).toBe(64);
     expect(config.bus.kind).toBe('memory');

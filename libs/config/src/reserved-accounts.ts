@@ -25,3 +25,21 @@ export function reservedAccount(config: Config, jid: string): string | undefined
     return `the username ${local} is reserved (the admin API's identity toward the MUC service)`;
   return undefined;
 }
+
+/**
+ * Why the bare account JID `jid` (normalized) may not be registered in-band
+ * or through the admin API: a reserved account (above), or a localpart in
+ * registration.reservedNames (role names such as admin or postmaster that
+ * people trust). Undefined when it may be registered. Unlike reserved
+ * accounts, accounts with these names may exist (xmppctl user add makes
+ * them) and log in.
+ */
+export function reservedForRegistration(config: Config, jid: string): string | undefined {
+  const reserved = reservedAccount(config, jid);
+  if (reserved !== undefined) return reserved;
+  const at = jid.indexOf('@');
+  const local = at === -1 ? '' : jid.slice(0, at);
+  if (config.registration.reservedNames.some((name) => name.toLowerCase() === local))
+    return `the username ${local} is reserved`;
+  return undefined;
+}

@@ -9,6 +9,7 @@ import type { QuotasConfig } from './quotas-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
 import type { FastConfig, Sasl2Config } from './sasl2-types.js';
+import type { LoginLimitsConfig, RegistrationLimitsConfig } from './login-limits-types.js';
 import type { ShaperConfig } from './shaper-types.js';
 
 export type SaslMechanismName =
@@ -59,6 +60,8 @@ export interface Config {
     sasl2: Sasl2Config;
     /** XEP-0484 FAST tokens (docs/authentication.md). */
     fast: FastConfig;
+    /** Login throttling and address refusal (docs/security.md). */
+    loginLimits: LoginLimitsConfig;
     /** Output waiting for a client beyond which it is taken as not reading (closed). */
     maxPendingOutputBytes: number;
   };
@@ -125,7 +128,7 @@ export interface Config {
     fakeSaltSecret?: string;
     fakeSaltSecretFile?: string;
   };
-  registration: {
+  registration: RegistrationLimitsConfig & {
     /** In-band registration (XEP-0077). */
     enabled: boolean;
     allowWithoutTls: boolean;
