@@ -254,20 +254,25 @@ export class Harness {
   async bind(bare: string, resource: string, gw = 'gw1'): Promise<FakeSession> {
     await this.gateway(gw);
     const conn = `${gw}-c${++this.connSeq}`;
-    const request: BindRequest = { t: 'bind', jid: bare, resource, gw, conn };
-    const reply = (await this.out.request(
-      routeSubject(bare, this.config.routing.partitions),
+    const reply = await this.bindRequest({ t: 'bind', jid: bare, resource, gw, conn });
+    if (!reply.ok) throw new Error(`bind of ${bare}/${resource} refused: ${reply.condition}`);
+    const slash = reply.jid.indexOf('/');
+    const s = new FakeSession(this, gw, bare, reply.jid.slice(slash + 1), conn);
+    this.sessions.set(conn, s);
+    return s;
+  }
+
+  /** The registry's answer to a bind request as a gateway sends it, refused or not. */
+  async bindRequest(request: BindRequest): Promise<BindReply> {
+    await this.gateway(request.gw);
+    return (await this.out.request(
+      routeSubject(request.jid, this.config.routing.partitions),
       request,
       {
         timeoutMs: 5000,
         durable: true,
       },
     )) as BindReply;
-    if (!reply.ok) throw new Error(`bind of ${bare}/${resource} refused: ${reply.condition}`);
-    const slash = reply.jid.indexOf('/');
-    const s = new FakeSession(this, gw, bare, reply.jid.slice(slash + 1), conn);
-    this.sessions.set(conn, s);
-    return s;
   }
 
   /**

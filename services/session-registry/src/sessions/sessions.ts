@@ -16,6 +16,7 @@ import type { IqHandlers } from '../rules/iq.js';
 import { handleInbound } from '../rules/route-stanza.js';
 import { broadcastUnavailable } from '../rules/presence-out.js';
 import { removeItem } from '../rules/roster.js';
+import { roomForResource } from './resource-limit.js';
 import { DETACHED } from './session-table.js';
 import type { SessionEntry } from './session-table.js';
 
@@ -44,6 +45,27 @@ export async function bind(core: RegistryContext, req: BindRequest): Promise<Bin
     };
     await core.bus.publishDurable(gatewaySubject(existing.gw), kick);
     await endSession(core, req.jid, existing.resource, existing.conn);
+  } else if (!existing) {
+    // A new resource: the account's limit (a replaced resource takes the place it frees).
+    const room = roomForResource(
+      core.sessions.resources(req.jid),
+      core.config.quotas.maxResourcesPerAccount,
+    );
+    if (!room.ok) {
+      core.logger.info('bind refused: resource limit', { jid: req.jid, gw: req.gw });
+      return { ok: false, condition: room.condition, text: room.text };
+    }
+    for (const s of room.evict) {
+      const kick: GatewayMessage = {
+        t: 'kick',
+        conn: s.conn,
+        // No connection any more (detached): nothing reads the condition.
+        condition: 'policy-violation',
+        text: 'the account reached its resource limit',
+      };
+      await core.bus.publishDurable(gatewaySubject(s.gw), kick);
+      await endSession(core, req.jid, s.resource, s.conn);
+    }
   }
   core.sessions.put(req.jid, {
     resource,
