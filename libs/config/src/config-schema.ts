@@ -547,6 +547,9 @@ export const configSchema: SchemaFor<Config> = {
       default: 5285,
       doc: 'Port of the admin API; 0 = no listener (in-process use and tests).',
     }),
+    auditLog: optionalStr({
+      doc: 'File the audit log is appended to (JSON lines, created with mode 0600): one record per admin API request and per `xmppctl` command, with who (token name and scopes, client address, or the local user), what (operation, route, target JIDs, rooms and domains), the outcome and when; never passwords, tokens or message bodies (docs/security.md). The records also go to the process log on the `audit` channel. Unset: the process log only (`xmppctl` then writes them to standard error).',
+    }),
     tokens: adminTokens({
       doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"data"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+data+admin[:domain+domain]` entries separated by commas. `read` reads what is not user content, `data` reads message archives, offline messages and private XML, `admin` allows everything (docs/admin-api.md).',
     }),

@@ -274,6 +274,8 @@ export interface Config {
     host: string;
     /** 0 = no listener (tests use inject). */
     port: number;
+    /** File the audit log is appended to (also written to the process log, channel `audit`). */
+    auditLog?: string;
     tokens: AdminToken[];
     /** Bare JID the API acts as toward the MUC service; default admin-api@<first domain>. */
     mucActor?: string;

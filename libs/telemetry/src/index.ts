@@ -18,3 +18,11 @@ export type { HttpEndpoint, HttpEndpointOptions, Probe, ProbeResult } from './ht
 export { TelemetryError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
 export { onShutdownSignal } from './shutdown.js';
+export { AUDIT_CHANNEL, AUDIT_MESSAGE, openAuditLog } from './audit-log.js';
+export type {
+  AuditActor,
+  AuditEntry,
+  AuditLog,
+  AuditLogOptions,
+  AuditTarget,
+} from './audit-log.js';

@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { versionedBus } from '@parley/routing';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { installAudit, openApiAuditLog } from './audit.js';
 import { installAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import type { AdminDeps } from './deps.js';
@@ -63,6 +64,9 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   });
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   installProblemHandlers(app, deps.logger);
+  const audit = openApiAuditLog(deps);
+  installAudit(app, audit, '/api');
+  app.addHook('onClose', async () => audit.close());
   await installOpenApi(app);
   // The limiters only (global: false): the hooks below apply them and answer problems.
   await app.register(rateLimit, { global: false });
@@ -73,15 +77,6 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
         deps.config.admin.tokens,
         installRateLimits(api, deps.config.admin.rateLimit),
       );
-      api.addHook('onResponse', async (req, reply) => {
-        if (req.method === 'GET') return;
-        deps.logger.info('admin api request', {
-          method: req.method,
-          url: req.url.split('?')[0],
-          status: reply.statusCode,
-          token: req.token?.name,
-        });
-      });
       for (const routes of [
         usersRoutes,
         inactiveRoutes,

@@ -35,6 +35,7 @@ const pathOf = (req: FastifyRequest) => req.url.split('?')[0] ?? req.url;
 export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const p = toProblem(err, logger);
+    req.problemCode = p.code;
     if (p.status >= 500 && p.code !== 'internal')
       logger.warn('admin api: operation failed', {
         url: pathOf(req),
@@ -46,10 +47,11 @@ export function installProblemHandlers(app: FastifyInstance, logger: Logger): vo
       .type(PROBLEM_CONTENT_TYPE)
       .send(p.body(pathOf(req)));
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply
+  app.setNotFoundHandler((req, reply) => {
+    req.problemCode = 'not-found';
+    return reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(notFound(`no route ${req.method} ${pathOf(req)}`).body(pathOf(req))),
-  );
+      .send(notFound(`no route ${req.method} ${pathOf(req)}`).body(pathOf(req)));
+  });
 }

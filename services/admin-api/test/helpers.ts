@@ -20,7 +20,11 @@ export const sha = (t: string) => createHash('sha256').update(t).digest('hex');
  * session registry behind it: for the HTTP layer (auth, validation,
  * problems, the OpenAPI document) and store-only operations.
  */
-export async function buildTestApp(overrides: DeepPartial<Config> = {}): Promise<{
+export async function buildTestApp(
+  overrides: DeepPartial<Config> = {},
+  /** Receives the API's log lines (level info and above); default: none are kept. */
+  log?: (line: string) => void,
+): Promise<{
   app: FastifyInstance;
   config: Config;
   routes: Array<{ method: string; url: string }>;
@@ -58,7 +62,11 @@ export async function buildTestApp(overrides: DeepPartial<Config> = {}): Promise
     config,
     bus,
     stores,
-    logger: createLogger({ service: 'test', level: 'error', sink: () => {} }),
+    logger: createLogger({
+      service: 'test',
+      level: log ? 'info' : 'error',
+      sink: log ?? (() => {}),
+    }),
     metrics: createMetrics({ collectDefault: false }),
     instance: 'unit',
   });

@@ -11,7 +11,9 @@ import {
 import type { Config } from '@parley/config';
 import { migrateCassandra, migratePostgres } from '@parley/store';
 import type { Stores } from '@parley/store';
+import type { AuditTarget } from '@parley/telemetry';
 import { runApiCommand } from './admin-cli.js';
+import { audited, openCliAuditLog } from './cli-audit.js';
 import { openStores } from './server.js';
 import { accountJid, importAccounts, importEntries, newAccount } from './users.js';
 
@@ -88,6 +90,47 @@ async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config: Config = loadConfig();
+  const audit = openCliAuditLog(config);
+  try {
+    return await audited(audit, `user ${cmd}`, userTarget(config, arg, values.domain), () =>
+      userCommand(config, cmd, arg, values),
+    );
+  } finally {
+    audit.close();
+  }
+}
+
+/** What `xmppctl user <cmd> [<jid>] [--domain d]` names, for the audit log. */
+function userTarget(
+  config: Config,
+  arg: string | undefined,
+  domain: string | undefined,
+): AuditTarget | undefined {
+  if (arg !== undefined) {
+    try {
+      return { jid: accountJid(arg, config.server.domains) };
+    } catch {
+      return { jid: arg };
+    }
+  }
+  return domain !== undefined ? { domain } : undefined;
+}
+
+async function userCommand(
+  config: Config,
+  cmd: string,
+  arg: string | undefined,
+  values: {
+    password?: string | undefined;
+    domain?: string | undefined;
+    limit?: string | undefined;
+    after?: string | undefined;
+    pattern?: string | undefined;
+    count?: string | undefined;
+    start?: string | undefined;
+    file?: string | undefined;
+  },
+): Promise<number> {
   const stores: Stores = await openStores(config);
   const domains = config.server.domains;
   const iterations = config.sasl.scramIterations;
@@ -170,13 +213,21 @@ async function postgresCommand(cmd: string | undefined, dir: string | undefined)
     console.log(USAGE);
     return 2;
   }
-  const connection = postgresConnection(loadConfig());
-  const result = await migratePostgres({
-    ...connection,
-    ...(dir !== undefined ? { dir } : {}),
-    log: (message) => console.error(message),
-  });
-  return reportMigration(`schema ${result.schema}`, result);
+  const config = loadConfig();
+  const connection = postgresConnection(config);
+  const audit = openCliAuditLog(config);
+  try {
+    return await audited(audit, 'postgres migrate', undefined, async () => {
+      const result = await migratePostgres({
+        ...connection,
+        ...(dir !== undefined ? { dir } : {}),
+        log: (message) => console.error(message),
+      });
+      return reportMigration(`schema ${result.schema}`, result);
+    });
+  } finally {
+    audit.close();
+  }
 }
 
 /** `xmppctl cassandra migrate`: brings the configured keyspace's schema up to date. */
@@ -189,7 +240,23 @@ async function cassandraCommand(
     console.log(USAGE);
     return 2;
   }
-  const c = cassandraConnection(loadConfig());
+  const config = loadConfig();
+  const c = cassandraConnection(config);
+  const audit = openCliAuditLog(config);
+  try {
+    return await audited(audit, 'cassandra migrate', undefined, () =>
+      cassandraMigrate(c, createKeyspace, dir),
+    );
+  } finally {
+    audit.close();
+  }
+}
+
+async function cassandraMigrate(
+  c: ReturnType<typeof cassandraConnection>,
+  createKeyspace: boolean,
+  dir: string | undefined,
+): Promise<number> {
   const result = await migrateCassandra({
     contactPoints: c.contactPoints,
     localDataCenter: c.localDataCenter,

@@ -81,6 +81,8 @@ describe('xmppctl user add', () => {
         ...process.env,
         PARLEY_SERVER_DATA_DIR: dir,
         PARLEY_SERVER_DOMAINS: 'localhost',
+        // The audit records go to this file instead of standard error.
+        PARLEY_ADMIN_AUDIT_LOG: join(dir, 'audit.log'),
       };
       const add = (jid: string) =>
         spawnSync(process.execPath, [cli, 'user', 'add', jid, '--password', 'pw'], {
