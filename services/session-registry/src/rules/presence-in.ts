@@ -14,7 +14,7 @@ import {
   revokeTo,
 } from './subscription-state.js';
 import { readdress } from '../registry-context.js';
-import { newItem, saveItem, sendCurrentPresence } from './roster.js';
+import { newItem, rosterFull, rosterFullError, saveItem, sendCurrentPresence } from './roster.js';
 
 /** Inbound presence for a local account (RFC 6121 sections 3, 4 and 8.5). */
 export async function presenceIn(
@@ -99,6 +99,11 @@ async function subscriptionIn(
       }
       // A request already pending is not delivered again (RFC 6121 Appendix A.3.1).
       if (item.pendingIn) return;
+      if (!before && (await rosterFull(core, owner))) {
+        // No room to keep the request: the requester is told, the user is not flooded.
+        core.bounce(stanza, rosterFullError(core));
+        return;
+      }
       item.pendingIn = true;
       item.pendingInStanza = stanza.toString();
       await saveItem(core, owner, before, item);

@@ -8,7 +8,15 @@ import type { RegistryContext } from '../registry-context.js';
 import { grantFrom, hasSubFrom, hasSubTo, revokeFrom, revokeTo } from './subscription-state.js';
 import { readdress } from '../registry-context.js';
 import { deliverOffline } from './offline.js';
-import { newItem, saveItem, sendCurrentPresence, sendUnavailableFromAll } from './roster.js';
+import { errorReply } from '@parley/stanza';
+import {
+  newItem,
+  rosterFull,
+  rosterFullError,
+  saveItem,
+  sendCurrentPresence,
+  sendUnavailableFromAll,
+} from './roster.js';
 import type { SessionEntry } from '../sessions/session-table.js';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -157,6 +165,15 @@ async function subscriptionOut(
   const out = readdress(el, contact, owner);
   const before = await core.stores.rosters.getItem(owner, contact);
   const item: RosterItem = before ? { ...before, groups: [...before.groups] } : newItem(contact);
+  if (
+    !before &&
+    (type === 'subscribe' || type === 'subscribed') &&
+    (await rosterFull(core, owner))
+  ) {
+    // A new contact would need a roster item: refused to the sender, nothing routed.
+    core.send(errorReply(readdress(el, owner, from.toString()), rosterFullError(core)));
+    return;
+  }
 
   switch (type) {
     case 'subscribe':

@@ -8,6 +8,7 @@ import {
   notAcceptable,
   notAllowed,
 } from '@parley/stanza';
+import type { StanzaError } from '@parley/stanza';
 import type { RosterItem } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
@@ -79,6 +80,26 @@ export async function saveItem(
   } else if (wasVisible) pushItem(core, owner, item, version, true);
 }
 
+/**
+ * Whether `owner` may not get one more roster item (`quotas.rosterMaxItems`,
+ * docs/security.md): items the user sees and pending inbound subscription
+ * requests count, leftovers of denied requests do not. Only called before
+ * an item is created, so one roster read per new contact.
+ */
+export async function rosterFull(core: RegistryContext, owner: string): Promise<boolean> {
+  const max = core.config.quotas.rosterMaxItems;
+  if (max === 0) return false;
+  const { items } = await core.stores.rosters.get(owner);
+  let n = 0;
+  for (const item of items) if (isVisible(item) || item.pendingIn === true) n++;
+  return n >= max;
+}
+
+/** The error for an item a full roster cannot take. */
+export function rosterFullError(core: RegistryContext): StanzaError {
+  return notAllowed(`the roster is full (${core.config.quotas.rosterMaxItems} items)`);
+}
+
 export function newItem(jid: string): RosterItem {
   return { jid, subscription: 'none', groups: [], listed: false };
 }
@@ -138,6 +159,7 @@ export async function rosterSet(core: RegistryContext, req: IqRequest): Promise<
     if (groups.includes(name)) throw badRequest('duplicate group');
     groups.push(name);
   }
+  if (!before && (await rosterFull(core, owner))) throw rosterFullError(core);
   const name = itemEl.attr('name');
   const item: RosterItem = { ...(before ?? newItem(contactBare)), groups, listed: true };
   if (name !== undefined && name !== '') item.name = name;
