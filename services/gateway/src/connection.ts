@@ -38,12 +38,11 @@ import { bounceEnvelope } from './relay/bounce.js';
 import { LOST_GRACE_MS } from './sm/manager.js';
 import type { SmSession } from './sm/session.js';
 import { clientStanzaKind } from './stanza-kind.js';
+import { InputShaper } from './shaping/input-shaper.js';
 import type { StreamTransport } from './transport/transport.js';
 
 export type { ConnectionState, StreamEvent } from './negotiation/stream-state.js';
 
-/** Output buffered for a slow reader beyond which the connection is dropped. */
-export const MAX_PENDING_OUTPUT = 4 * 1024 * 1024;
 /** How long to wait for the peer to close after our </stream:stream>. */
 export const CLOSE_GRACE_MS = 5_000;
 /** Deliveries held while the bind reply is on its way. */
@@ -99,6 +98,8 @@ export class Connection {
   lastRead: number;
   lastWrite: number;
   private busy = false;
+  /** Traffic shaping of the client's input (shaping/input-shaper.ts); undefined when off. */
+  readonly shaper: InputShaper | undefined;
   /** Elements parsed while busy; null stands for the client's </stream:stream>. */
   private inbox: (Element | null)[] | undefined;
   /** Deliveries that arrived between the bind request and its reply. */
@@ -127,6 +128,7 @@ export class Connection {
     this.openedAt = now;
     this.lastRead = now;
     this.lastWrite = now;
+    this.shaper = InputShaper.create(this, now);
     this.deadline = now + ctx.config.c2s.connectTimeoutMs;
     // Until the client authenticates, only small elements (raised by SASL success).
     const { maxStanzaBytes, maxPreAuthStanzaBytes } = ctx.config.c2s;
@@ -157,6 +159,11 @@ export class Connection {
     }
   }
 
+  /** The shaper holds the input back: parsed elements wait, the transport does not read. */
+  get throttled(): boolean {
+    return this.shaper?.paused === true;
+  }
+
   get open(): boolean {
     return this.state !== 'closing' && this.state !== 'closed';
   }
@@ -166,6 +173,7 @@ export class Connection {
   /** A TCP chunk, or one whole WebSocket message. */
   onData(chunk: Buffer): void {
     this.lastRead = Date.now();
+    if (this.shaper !== undefined && this.open) this.shaper.bytes(chunk.length, this.lastRead);
     try {
       this.framer.write(chunk);
     } catch (err) {
@@ -228,13 +236,13 @@ export class Connection {
       }
       return;
     }
-    if (this.busy) (this.inbox ??= []).push(el);
+    if (this.busy || this.throttled) (this.inbox ??= []).push(el);
     else this.dispatch(el);
   }
 
   streamClose(): void {
     if (!this.open) return;
-    if (this.busy) (this.inbox ??= []).push(null);
+    if (this.busy || this.throttled) (this.inbox ??= []).push(null);
     else this.onClientClose();
   }
 
@@ -245,6 +253,9 @@ export class Connection {
   // --- ordered processing -------------------------------------------------
 
   private dispatch(el: Element): void {
+    if (this.shaper !== undefined && clientStanzaKind(el) !== undefined) {
+      this.shaper.stanza(Date.now());
+    }
     let pending: Promise<void> | void;
     try {
       pending = handleElement(this, el);
@@ -265,7 +276,7 @@ export class Connection {
 
   private resume(): void {
     this.busy = false;
-    while (this.inbox !== undefined && this.inbox.length > 0 && !this.busy) {
+    while (this.inbox !== undefined && this.inbox.length > 0 && !this.busy && !this.throttled) {
       if (!this.open || this.state === 'tls-handshake' || this.awaitingHeader) {
         this.inbox = undefined;
         break;
@@ -274,9 +285,14 @@ export class Connection {
       if (next === null) this.onClientClose();
       else this.dispatch(next);
     }
-    if (this.busy) return;
+    if (this.busy || this.throttled) return;
     this.inbox = undefined;
     if (this.open && this.state !== 'tls-handshake') this.transport.resume();
+  }
+
+  /** The shaper let go (shaping/input-shaper.ts): what waited is handled, then reading goes on. */
+  unthrottled(): void {
+    if (!this.busy) this.resume();
   }
 
   /** Drops elements parsed before a stream restart (they belong to the old stream). */
@@ -294,7 +310,7 @@ export class Connection {
     if (this.state === 'closed' || transport.gone) return;
     transport.write(data);
     this.lastWrite = Date.now();
-    if (transport.pendingOutput > MAX_PENDING_OUTPUT) this.overflow();
+    if (transport.pendingOutput > this.ctx.config.c2s.maxPendingOutputBytes) this.overflow();
   }
 
   /** Writes an element; stanzas take the stanza path (CSI, stream management). */
@@ -387,7 +403,8 @@ export class Connection {
       this.flushHeld();
       return;
     }
-    this.csi ??= new CsiQueue(this.ctx.config.csi.maxQueued, this.ctx.metrics.csiHeld);
+    const { maxQueued, maxQueuedBytes } = this.ctx.config.csi;
+    this.csi ??= new CsiQueue(maxQueued, this.ctx.metrics.csiHeld, maxQueuedBytes);
     this.csi.inactive = true;
   }
 
@@ -464,6 +481,7 @@ export class Connection {
     this.transition('close');
     this.closeAt = Date.now() + CLOSE_GRACE_MS;
     this.inbox = undefined;
+    this.shaper?.stop();
     this.endSession(detach);
     const held = this.held;
     this.held = undefined;
@@ -521,14 +539,26 @@ export class Connection {
     this.transport.destroy();
   }
 
+  /**
+   * More than c2s.maxPendingOutputBytes wait for the client: it does not read.
+   * The stream is closed with an error rather than buffered without bound; a
+   * resumable session waits for the client, as after a lost connection.
+   */
   private overflow(): void {
-    this.ctx.logger.warn('client is not reading; dropping the connection', {
+    const limit = this.ctx.config.c2s.maxPendingOutputBytes;
+    this.ctx.logger.warn('client is not reading; closing the stream', {
       conn: this.id,
       ip: this.ip,
       pending: this.transport.pendingOutput,
+      limit,
       ...(this.jid !== undefined && { jid: this.jid }),
     });
-    this.destroy();
+    this.ctx.metrics.shaping.overflow('output');
+    this.closeStream(
+      'resource-constraint',
+      `the client is not reading: more than ${limit} bytes wait to be sent to it`,
+      { detach: true },
+    );
   }
 
   /** An unexpected exception while handling this connection: close it alone. */

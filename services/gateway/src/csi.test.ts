@@ -130,4 +130,31 @@ describe('CsiQueue', () => {
     q.hold(env('presence', 'b', { from: 'b@x/1' }));
     expect(q.full).toBe(true);
   });
+
+  it('reports full at maxQueuedBytes of held stanzas (replaced presence no longer counts)', () => {
+    const big = (id: string, from: string) =>
+      env('presence', id, { from }, `<status>${'s'.repeat(1000)}</status>`);
+    const q = new CsiQueue(100, gauge(), 3000);
+    q.hold(big('a1', 'a@x/1'));
+    q.hold(big('b1', 'b@x/1'));
+    expect(q.full).toBe(false);
+    // The same senders again: still two stanzas held.
+    q.hold(big('a2', 'a@x/1'));
+    q.hold(big('b2', 'b@x/1'));
+    expect(q.heldBytes).toBeLessThan(3000);
+    expect(q.full).toBe(false);
+    q.hold(big('c1', 'c@x/1'));
+    expect(q.full).toBe(true);
+    expect(q.drain().map((e) => e.id)).toEqual(['a2', 'b2', 'c1']);
+    expect(q.heldBytes).toBe(0);
+  });
+
+  it('does not grow with a flood of presence updates from one sender', () => {
+    const q = new CsiQueue(100, gauge());
+    for (let i = 0; i < 10_000; i++) q.hold(env('presence', `p${i}`, { from: 'a@x/1' }));
+    expect(q.size).toBe(1);
+    // White box: the replaced entries were compacted away, not kept until the flush.
+    expect((q as unknown as { items: unknown[] }).items.length).toBeLessThan(20);
+    expect(q.drain().map((e) => e.id)).toEqual(['p9999']);
+  });
 });

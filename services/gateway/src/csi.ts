@@ -4,7 +4,11 @@
  * body) are held instead of written, keeping only the latest presence per
  * sender; anything else (a message with content, IQs, subscription requests,
  * errors) first flushes what is held, in order, and is written at once. The
- * held stanzas are flushed on <active/> and when `csi.maxQueued` is reached.
+ * held stanzas are flushed on <active/> and when `csi.maxQueued` stanzas or
+ * `csi.maxQueuedBytes` of them (the length of their serialized XML) are held.
+ * Presence replaced by a newer one from the same sender no longer counts, and
+ * the list is compacted so that a flood of presence updates from one sender
+ * cannot grow it either.
  */
 import type { Envelope } from '@parley/routing';
 import { parseXml } from '@parley/xml';
@@ -39,18 +43,25 @@ export class CsiQueue {
   private items: Held[] = [];
   private readonly presence = new Map<string, Held>();
   private count = 0;
+  private bytes = 0;
 
   constructor(
     private readonly max: number,
     private readonly gauge: HeldGauge,
+    private readonly maxBytes = Infinity,
   ) {}
 
   get size(): number {
     return this.count;
   }
 
+  /** The length of the serialized stanzas held. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   get full(): boolean {
-    return this.count >= this.max;
+    return this.count >= this.max || this.bytes >= this.maxBytes;
   }
 
   /** Holds `env` if it can wait; false when it must be written now. */
@@ -63,12 +74,16 @@ export class CsiQueue {
       if (previous !== undefined && previous.live) {
         previous.live = false;
         this.count--;
+        this.bytes -= previous.env.xml.length;
         this.gauge.dec();
       }
       this.presence.set(env.from, held);
     }
+    // Replaced presence stays in the list until then: drop it once it is the larger part.
+    if (this.items.length >= 2 * this.count + 16) this.items = this.items.filter((h) => h.live);
     this.items.push(held);
     this.count++;
+    this.bytes += env.xml.length;
     this.gauge.inc();
     return true;
   }
@@ -81,6 +96,7 @@ export class CsiQueue {
     this.items = [];
     this.presence.clear();
     this.count = 0;
+    this.bytes = 0;
     return out;
   }
 }

@@ -4,6 +4,7 @@ import type { StanzaKind } from '@parley/routing';
 import { PROXY_OUTCOMES } from './proxy/gate.js';
 import type { ProxyOutcome } from './proxy/gate.js';
 import type { TransportKind } from './transport/transport.js';
+import { ShapingMetrics } from './shaping/metrics.js';
 
 type Counter = ReturnType<Metrics['counter']>;
 type Gauge = ReturnType<Metrics['gauge']>;
@@ -36,6 +37,8 @@ export class GatewayMetrics {
   readonly csiHeld: Gauge;
   /** `parley_c2s_proxy_headers_total{result}`: PROXY protocol outcomes (c2s.proxyProtocol). */
   readonly proxyHeaders: Counter;
+  /** Traffic shaping and queue bounds (shaping/metrics.ts). */
+  readonly shaping: ShapingMetrics;
   private readonly proxyChildren: Record<ProxyOutcome, CounterChild>;
   /**
    * `parley_routing_latency_seconds{kind}`: from the gateway that received a
@@ -99,6 +102,7 @@ export class GatewayMetrics {
       'PROXY protocol: connections admitted with the client address of their header (proxy) or the socket address (local), and connections closed (untrusted, missing, invalid, timeout, closed).',
       ['result'],
     );
+    this.shaping = new ShapingMetrics(metrics);
     this.proxyChildren = Object.fromEntries(
       PROXY_OUTCOMES.map((result) => [result, this.proxyHeaders.labels({ result })]),
     ) as Record<ProxyOutcome, CounterChild>;

@@ -7,6 +7,11 @@
  * - each request has a `rid`; payloads are handed to the connection in rid
  *   order: a request ahead of the next expected rid waits (within the window
  *   of `requests`), one beyond it ends the session with item-not-found;
+ * - traffic shaping (shaping/input-shaper.ts): a request's body counts as
+ *   bytes, its stanzas one by one; while the connection is throttled the
+ *   next request waits unprocessed and unanswered, so a client (which may
+ *   have only `requests` of them open) sends nothing more until the
+ *   buckets have refilled;
  * - up to `hold` requests are held; output goes to the oldest held request
  *   (writes of one event-loop turn share one response), a request held for
  *   `wait` is answered empty, and one more than `hold` releases the oldest;
@@ -202,10 +207,13 @@ export class BoshSession implements StreamTransport {
   }
 
   pause(): void {
-    // The connection queues what arrives while it is busy; nothing to stop here.
+    // The connection queues what arrives while it is busy; a throttled connection holds requests (handle).
   }
 
-  resume(): void {}
+  /** The connection reads again (done with an asynchronous step, or no longer throttled). */
+  resume(): void {
+    if (this.ahead.size > 0) this.processWaiting();
+  }
 
   destroy(): void {
     this.end(terminate(this.failure ?? 'remote-connection-failed', this.takeOut()));
@@ -251,15 +259,26 @@ export class BoshSession implements StreamTransport {
       return;
     }
     this.clearIdle();
-    if (rid !== this.lastRid + 1) {
+    if (rid !== this.lastRid + 1 || this.conn?.throttled === true) {
       const before = this.ahead.get(rid);
       before?.res.abandon();
       this.ahead.set(rid, { req, res, units });
-      this.opts.logger.debug('BOSH request ahead of its turn', { sid: this.sid, rid });
+      this.opts.logger.debug(
+        rid === this.lastRid + 1
+          ? 'BOSH request waits for the shaper'
+          : 'BOSH request ahead of its turn',
+        { sid: this.sid, rid },
+      );
       return;
     }
     this.process(rid, req, res, units);
+    this.processWaiting();
+  }
+
+  /** The requests that waited for the ones before them, or for the shaper, in rid order. */
+  private processWaiting(): void {
     for (let next = this.ahead.get(this.lastRid + 1); next !== undefined;) {
+      if (this.final === undefined && this.conn?.throttled === true) return;
       this.ahead.delete(this.lastRid + 1);
       if (this.final !== undefined) {
         next.res.respond(this.final);
@@ -291,6 +310,7 @@ export class BoshSession implements StreamTransport {
     this.lastRid = rid;
     const now = Date.now();
     conn.lastRead = now;
+    if (conn.shaper !== undefined && Number.isFinite(units)) conn.shaper.bytes(units, now);
     const children = req.getChildElements();
     const pause = parseSeconds(req.attr('pause'));
     if (pause !== undefined && this.opts.maxPauseMs > 0) {

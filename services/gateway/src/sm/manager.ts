@@ -108,15 +108,24 @@ export class SmManager {
     });
   }
 
-  /** Too many unacknowledged stanzas: the session ends. */
-  overflow(sm: SmSession): void {
-    this.deps.logger.warn('too many unacknowledged stanzas; ending the session', {
+  /**
+   * Too many unacknowledged stanzas (sm.maxQueue), or too much of them
+   * (sm.maxQueueBytes): the session ends.
+   */
+  overflow(sm: SmSession, bound: 'sm-count' | 'sm-bytes'): void {
+    const { maxQueue, maxQueueBytes } = this.deps.config.sm;
+    const text =
+      bound === 'sm-count' ? 'too many unacknowledged stanzas' : 'too much unacknowledged data';
+    this.deps.logger.warn(`${text}; ending the session`, {
       conn: sm.connId,
       jid: sm.jid,
-      limit: this.deps.config.sm.maxQueue,
+      ...(bound === 'sm-count'
+        ? { limit: maxQueue }
+        : { limitBytes: maxQueueBytes, queued: sm.queueBytes }),
     });
+    this.deps.metrics.shaping.overflow(bound);
     if (sm.conn !== undefined) {
-      sm.conn.closeStream('resource-constraint', 'too many unacknowledged stanzas');
+      sm.conn.closeStream('resource-constraint', text);
     } else {
       void this.end(sm);
     }

@@ -52,6 +52,13 @@ export function parseH(value: string | undefined): number | undefined {
   return n < H_MOD ? n : undefined;
 }
 
+/** The length of the serialized stanzas of a queue (what sm.maxQueueBytes bounds). */
+function sizeOf(queue: readonly OutboundEntry[]): number {
+  let n = 0;
+  for (const [, xml] of queue) n += xml.length;
+  return n;
+}
+
 interface Pending {
   data: string;
   /** Sequence number of a stanza; 0 for other elements. */
@@ -93,6 +100,8 @@ export class SmSession {
   acked: number;
   /** Unacknowledged outbound stanzas, oldest first (written or waiting for the store). */
   queue: OutboundEntry[];
+  /** The length of the serialized stanzas in `queue` (held to sm.maxQueueBytes). */
+  queueBytes: number;
   /** Stanzas that are in the store (written once they are). */
   private persisted: number;
   private batch: OutboundEntry[] = [];
@@ -154,6 +163,7 @@ export class SmSession {
     this.sent = init.sent ?? 0;
     this.acked = init.acked ?? 0;
     this.queue = init.queue ?? [];
+    this.queueBytes = sizeOf(this.queue);
     this.persisted = this.sent;
     this.lastRequestSeq = this.sent;
     const now = Date.now();
@@ -226,8 +236,10 @@ export class SmSession {
     const seq = ++this.sent;
     const entry: OutboundEntry = did === undefined ? [seq, xml] : [seq, xml, did];
     this.queue.push(entry);
-    if (this.unacked > this.ctx.config.sm.maxQueue) {
-      this.ctx.sm.overflow(this);
+    this.queueBytes += xml.length;
+    const { maxQueue, maxQueueBytes } = this.ctx.config.sm;
+    if (this.unacked > maxQueue || this.queueBytes > maxQueueBytes) {
+      this.ctx.sm.overflow(this, this.unacked > maxQueue ? 'sm-count' : 'sm-bytes');
       return;
     }
     if (this.id === undefined) {
@@ -294,7 +306,10 @@ export class SmSession {
     if (abs === this.acked) return true;
     this.acked = abs;
     let drop = 0;
-    while (drop < this.queue.length && this.queue[drop]![0] <= abs) drop++;
+    while (drop < this.queue.length && this.queue[drop]![0] <= abs) {
+      this.queueBytes -= this.queue[drop]![1].length;
+      drop++;
+    }
     this.queue.splice(0, drop);
     if (this.id !== undefined && !this.lost && !this.ended) {
       this.ctx.resumption.ack(this.id, this.epoch, abs).then(
@@ -439,6 +454,7 @@ export class SmSession {
     // What never reached the store never reached the socket: it is not ours to send any more.
     this.orphans.push(...this.unpersisted(), ...this.batch.map(([, xml]) => xml));
     this.queue = this.queue.filter(([seq]) => seq <= this.persisted);
+    this.queueBytes = sizeOf(this.queue);
     this.batch = [];
     this.out = this.out.filter((p) => p.seq !== 0 && p.seq <= this.persisted);
     this.ctx.logger.info('stream management session taken over or expired', {
