@@ -29,8 +29,12 @@ describe('defaults', () => {
       allowPlainWithoutTls: false,
       maxStanzaBytes: 262_144,
       connectTimeoutMs: 30_000,
-      idleTimeoutMs: 0,
+      idleTimeoutMs: 900_000,
+      idleProbeTimeoutMs: 60_000,
       whitespaceKeepaliveMs: 60_000,
+      maxUnauthenticatedPerAddress: 100,
+      maxSessionsPerAddress: 10_000,
+      tlsHandshakeTimeoutMs: 10_000,
     });
     expect(config.tls).toEqual({});
     expect(config.sasl.scramIterations).toBe(4096);

@@ -8,6 +8,7 @@ import { checkPostgresConfig } from './postgres-config.js';
 import { ConfigError } from './errors.js';
 import { FieldValueError, show } from './schema.js';
 import type { Field } from './schema.js';
+import { removedKeyMessage } from './removed-keys.js';
 import { envNameFor, isField, schemaLeaves, setAt } from './schema-walk.js';
 import type { SchemaLeaf } from './schema-walk.js';
 import type { Config, DeepPartial } from './types.js';
@@ -111,6 +112,9 @@ function applyJson(
       ? (schema as Record<string, unknown>)[name]
       : undefined;
     if (node === undefined) {
+      const removed = removedKeyMessage(key);
+      if (removed !== undefined)
+        throw new ConfigError('unknown-key', `${removed} (${origin})`, { key });
       throw new ConfigError('unknown-key', `${key}: unknown configuration key (${origin})`, {
         key,
       });
@@ -147,6 +151,8 @@ function applyEnv(target: Record<string, unknown>, env: NodeJS.ProcessEnv): void
     if (leaf !== undefined) {
       applyString(target, leaf, value, name);
     } else if (sectionPrefixes.some((p) => name.startsWith(p))) {
+      const removed = removedKeyMessage(name);
+      if (removed !== undefined) throw new ConfigError('unknown-key', removed, { key: name });
       throw new ConfigError(
         'unknown-key',
         `${name}: unknown configuration variable (no such key in its section)`,

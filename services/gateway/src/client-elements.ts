@@ -2,6 +2,7 @@
 import { NS_BIND, NS_SESSION, iqResult } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';
+import { isProbeReply } from './limits/idle-probe.js';
 import { bindResource } from './negotiation/bind.js';
 import { isAddressedToServer } from './registration.js';
 import { routeOutbound } from './relay/outbound.js';
@@ -44,6 +45,10 @@ function beforeAuth(conn: Connection, el: Element): Promise<void> | void {
 function whenBound(conn: Connection, el: Element): Promise<void> | void {
   const nonza = conn.ctx.streams.nonza('bound', el.getNS() ?? '');
   if (nonza !== undefined) return nonza(conn, el);
+  if (conn.probeId !== undefined && isProbeReply(conn, el)) {
+    conn.sm?.handled();
+    return;
+  }
   const pending = routeOutbound(conn, el);
   // XEP-0198: every stanza received counts as handled once it is processed (routed or answered).
   if (conn.sm !== undefined && clientStanzaKind(el) !== undefined) conn.sm.handled();

@@ -5,6 +5,7 @@ import type { ServerMechanismOptions } from '@parley/sasl';
 import type { AccountStore, ResumptionStore } from '@parley/store';
 import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger } from '@parley/telemetry';
+import type { AddressLimits } from './limits/address-limits.js';
 import type { AuthThrottle } from './limits/auth-throttle.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -26,6 +27,8 @@ export interface GatewayContext {
   /** Used in stream headers sent before the client named a valid domain. */
   readonly defaultDomain: string;
   readonly throttle: AuthThrottle;
+  /** Unauthenticated connections and sessions per client address (limits/address-limits.ts). */
+  readonly limits: AddressLimits;
   readonly saslOptions: ServerMechanismOptions;
   /** XEP-0198 resumption state, shared by every gateway of the cluster. */
   readonly resumption: ResumptionStore;

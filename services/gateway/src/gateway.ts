@@ -20,7 +20,6 @@ import {
 } from '@parley/routing';
 import type { RegistryMessage } from '@parley/routing';
 import { VerifiedPasswords } from '@parley/sasl';
-import { streamError } from '@parley/stanza';
 import { MemoryResumptionStore } from '@parley/store';
 import type { AccountStore, ResumptionStore } from '@parley/store';
 import { MemoryFastTokenStore } from '@parley/store/fast';
@@ -29,7 +28,9 @@ import type { Logger, Metrics } from '@parley/telemetry';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { AuthThrottle } from './limits/auth-throttle.js';
-import { IpLimiter } from './limits/ip-limiter.js';
+import { AddressLimits } from './limits/address-limits.js';
+import type { AddressSlot } from './limits/address-limits.js';
+import { AddressLimitMetrics, evictConnection } from './limits/connection-limits.js';
 import {
   createDirectTlsListener,
   createPlainListener,
@@ -46,7 +47,6 @@ import { builtinStreamModules, startStreamModules } from './stream-modules/index
 import type { StreamModule } from './stream-modules/index.js';
 import { createProxyGate } from './proxy/gate.js';
 import type { ClientAddress } from './proxy/gate.js';
-import { streamHeader } from './negotiation/stream-header.js';
 import { bounceEnvelope } from './relay/bounce.js';
 import { handleGatewayMessage } from './relay/delivery.js';
 import { startReregistration } from './relay/reregister.js';
@@ -56,11 +56,7 @@ import { loadTlsMaterial } from '@parley/process';
 import { TcpTransport } from './transport/tcp.js';
 import type { StreamTransport } from './transport/transport.js';
 import { secureEndpoint } from './websocket/host-meta.js';
-import {
-  createWebSocketListener,
-  createWebSocketServer,
-  refuseWebSocket,
-} from './websocket/server.js';
+import { createWebSocketListener, createWebSocketServer } from './websocket/server.js';
 import type { WebSocketClient } from './websocket/server.js';
 import { WebSocketTransport } from './websocket/transport.js';
 import { serveBoshHttp } from './bosh/http.js';
@@ -141,8 +137,14 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const streams = startStreamModules(config, deps.streamModules ?? builtinStreamModules);
   const domains = new Set(config.server.domains.map((d) => normalizeDomain(d)));
   const connections = new Map<string, Connection>();
-  const ipLimiter = new IpLimiter(config.c2s.maxConnectionsPerIp);
   const metrics = new GatewayMetrics(deps.metrics);
+  const limitMetrics = new AddressLimitMetrics(deps.metrics);
+  const limits = new AddressLimits({
+    maxUnauthenticated: config.c2s.maxUnauthenticatedPerAddress,
+    maxSessions: config.c2s.maxSessionsPerAddress,
+    onEvict: () => limitMetrics.evicted.inc(),
+    onRefuse: () => limitMetrics.refused.inc(),
+  });
   const ownResumption = deps.resumption === undefined;
   const resumption = deps.resumption ?? new MemoryResumptionStore();
   const ownFastTokens = deps.fastTokens === undefined ? new MemoryFastTokenStore() : undefined;
@@ -196,6 +198,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     tls,
     domains,
     defaultDomain: domains.values().next().value ?? 'localhost',
+    limits,
     throttle: new AuthThrottle({
       baseMs: config.c2s.authFailureDelayMs,
       maxMs: config.c2s.authFailureMaxDelayMs,
@@ -214,7 +217,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     connectionClosed(conn) {
       if (connections.get(conn.id) !== conn) return;
       connections.delete(conn.id);
-      ipLimiter.release(conn.ip);
+      limits.release(conn.slot);
       metrics.closed(conn.transport.kind);
       logger.info('client connection closed', {
         conn: conn.id,
@@ -230,24 +233,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   let seq = 0;
   /**
    * A new client stream on any transport; `client` is its effective address
-   * (from a PROXY header or X-Forwarded-For when trusted); `refuse` answers
-   * one over the per-address limit.
+   * (from a PROXY header or X-Forwarded-For when trusted). `held`: the slot
+   * its listener took at the TCP accept (TLS listeners); otherwise one is
+   * taken now. Taking one may evict the oldest unauthenticated connection of
+   * the address; the newcomer is never refused.
    */
-  const admit = (client: ClientAddress, transport: StreamTransport, refuse: () => void): void => {
+  const admit = (client: ClientAddress, transport: StreamTransport, held?: AddressSlot): void => {
     const { ip } = client;
     if (closing) {
+      if (held !== undefined) limits.release(held);
       transport.destroy();
       return;
     }
-    if (!ipLimiter.acquire(ip)) {
-      refuse();
-      logger.warn('too many connections from one address', {
-        ip,
-        limit: config.c2s.maxConnectionsPerIp,
-      });
-      return;
-    }
-    const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, transport, ip);
+    const slot = held ?? limits.open(ip, ignore);
+    const conn = new Connection(ctx, `${token}-${(++seq).toString(36)}`, transport, ip, slot);
+    slot.evict = () => evictConnection(conn);
     connections.set(conn.id, conn);
     metrics.opened(transport.kind);
     logger.info('client connection opened', {
@@ -258,8 +258,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       ...(client.via !== undefined && { via: client.via }),
     });
   };
-  const accept = (socket: Socket, kind: 'tcp' | 'tls', client: ClientAddress): void => {
-    admit(client, new TcpTransport(socket, kind), () => refuse(socket, ctx.defaultDomain));
+  const accept = (
+    socket: Socket,
+    kind: 'tcp' | 'tls',
+    client: ClientAddress,
+    slot?: AddressSlot,
+  ): void => {
+    admit(client, new TcpTransport(socket, kind), slot);
   };
   const proxyGate = createProxyGate({
     config,
@@ -282,9 +287,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       client.remotePort,
       alternative,
     );
-    admit({ ip: client.ip, port: client.remotePort }, transport, () =>
-      refuseWebSocket(client.ws, ctx.defaultDomain),
-    );
+    admit({ ip: client.ip, port: client.remotePort }, transport, client.slot);
   };
   // XEP-0206 on the WebSocket listeners (src/bosh); requests for another gateway's sessions go to it.
   const bosh = config.bosh.enabled
@@ -325,8 +328,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     servers.push(plain);
     ports.c2s = await listen(plain, config.c2s.port, config.c2s.host);
     if (config.c2s.directTlsPort !== 0) {
-      const direct = createDirectTlsListener(config, tls, logger, proxyGate, (socket, client) =>
-        accept(socket, 'tls', client),
+      const direct = createDirectTlsListener(
+        { config, material: tls, logger, gate: proxyGate, limits },
+        (socket, client, slot) => accept(socket, 'tls', client, slot),
       );
       servers.push(direct);
       ports.directTls = await listen(direct, config.c2s.directTlsPort, config.c2s.host);
@@ -341,6 +345,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
           tls,
           logger,
           ports,
+          limits,
           accept: acceptWebSocket,
           ...(bosh !== undefined && {
             bosh: {
@@ -455,13 +460,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
  * their record's expiry forward (every third of it) from the sweep.
  */
 function sweepInterval(config: Config): number {
-  const { connectTimeoutMs, idleTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
+  const { connectTimeoutMs, idleTimeoutMs, idleProbeTimeoutMs, whitespaceKeepaliveMs } = config.c2s;
   const resume = config.sm.enabled ? config.sm.resumeTimeoutMs : 0;
   const ping = config.websocket.enabled ? config.websocket.pingIntervalMs : 0;
   const shortest = Math.min(
     ...[
       connectTimeoutMs,
       idleTimeoutMs,
+      idleTimeoutMs > 0 ? idleProbeTimeoutMs : 0,
+      config.c2s.tlsHandshakeTimeoutMs,
       whitespaceKeepaliveMs,
       CLOSE_GRACE_MS,
       resume,
@@ -475,22 +482,4 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** Refuses a connection over the per-address limit with a policy-violation stream error. */
-function refuse(socket: Socket, domain: string): void {
-  socket.on('error', ignore);
-  socket.setTimeout(CLOSE_GRACE_MS);
-  socket.once('timeout', destroySelf);
-  socket.end(
-    streamHeader(domain, 'en') +
-      streamError('policy-violation', {
-        text: 'too many connections from your address',
-      }).toString() +
-      '</stream:stream>',
-  );
-}
-
 function ignore(): void {}
-
-function destroySelf(this: Socket): void {
-  this.destroy();
-}

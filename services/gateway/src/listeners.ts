@@ -1,7 +1,8 @@
 /**
  * TCP and direct-TLS listeners. Each accepted socket passes the PROXY
  * protocol gate (src/proxy/gate.ts) before anything reads it, so the
- * connection carries its client's address from the start.
+ * connection carries its client's address from the start, and that address
+ * is what the per-address limits (src/limits/address-limits.ts) count.
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -10,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Config } from '@parley/config';
 import type { Logger } from '@parley/telemetry';
 import { unmapIp } from './net/trusted-addresses.js';
+import type { AddressLimits, AddressSlot } from './limits/address-limits.js';
 import type { ClientAddress, ProxyGate } from './proxy/gate.js';
 import type { TlsMaterial } from '@parley/process';
 
@@ -30,53 +32,72 @@ export function createPlainListener(
   );
 }
 
+export interface DirectTlsOptions {
+  config: Config;
+  material: TlsMaterial;
+  logger: Logger;
+  gate: ProxyGate;
+  limits: AddressLimits;
+}
+
 /**
- * The direct TLS port (XEP-0368). With the PROXY protocol the header comes
- * before the ClientHello: a plain TCP listener takes the connection, the gate
- * reads the header, and the socket is then handed to a TLS server that does
- * not listen itself (`emit('connection')`, which wraps it exactly as an
- * accepted one). The client address travels from the raw socket to its
- * TLSSocket by the peer's address and port, which both share.
+ * The direct TLS port (XEP-0368). A plain TCP listener takes each
+ * connection: the PROXY gate finds its client (c2s.proxyProtocol), it takes
+ * its place in the per-address limits (so a TLS handshake counts as an
+ * unauthenticated connection, and eviction closes it plainly), and the
+ * socket is handed to a TLS server that does not listen itself
+ * (`emit('connection')`, which wraps it exactly as an accepted one), with a
+ * handshake timeout of c2s.tlsHandshakeTimeoutMs. The client and its slot
+ * travel from the raw socket to its TLSSocket by the peer's address and
+ * port, which both share.
  */
 export function createDirectTlsListener(
-  config: Config,
-  material: TlsMaterial,
-  logger: Logger,
-  gate: ProxyGate,
-  onSocket: (socket: TLSSocket, client: ClientAddress) => void,
+  opts: DirectTlsOptions,
+  onSocket: (socket: TLSSocket, client: ClientAddress, slot: AddressSlot) => void,
 ): Server {
-  const proxied = new Map<string, ClientAddress>();
-  const clientOf = (socket: Socket): ClientAddress => {
-    const direct = { ip: remoteIp(socket), port: socket.remotePort };
-    if (!gate.enabled) return direct;
-    const key = peerKey(socket);
-    const client = proxied.get(key);
-    proxied.delete(key);
-    return client ?? direct;
-  };
+  const { config, material, logger, gate, limits } = opts;
+  const pending = new Map<string, { client: ClientAddress; slot: AddressSlot }>();
   const server = createTlsServer(
     {
       key: material.key,
       cert: material.cert,
       minVersion: 'TLSv1.2',
       ALPNProtocols: [ALPN_XMPP_CLIENT],
-      handshakeTimeout: config.c2s.connectTimeoutMs,
+      handshakeTimeout: config.c2s.tlsHandshakeTimeoutMs,
       noDelay: true,
       keepAlive: true,
       keepAliveInitialDelay: 60_000,
     },
-    (socket: TLSSocket) => onSocket(socket, clientOf(socket)),
+    (socket: TLSSocket) => {
+      const key = peerKey(socket);
+      const held = pending.get(key);
+      pending.delete(key);
+      if (held === undefined || held.slot.state === 'released') {
+        // Evicted while its handshake ran (or gone): it does not start a stream.
+        socket.destroy();
+        return;
+      }
+      onSocket(socket, held.client, held.slot);
+    },
   );
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    logger.debug('direct TLS handshake failed', { ip: clientOf(socket).ip, err });
+    logger.debug('direct TLS handshake failed', {
+      ip: pending.get(peerKey(socket))?.client.ip ?? remoteIp(socket),
+      err,
+    });
+    // A socket handed over with emit('connection') is not destroyed for us (handshake timeout).
+    socket.destroy();
   });
-  if (!gate.enabled) return server;
   return createTcpServer((raw) =>
     gate.admit(raw, 'tls', (client) => {
       const key = peerKey(raw);
-      proxied.set(key, client);
+      const slot = limits.open(client.ip, () => raw.destroy());
+      const held = { client, slot };
+      pending.set(key, held);
       raw.once('close', () => {
-        if (proxied.get(key) === client) proxied.delete(key);
+        // Before or after the stream (the connection releases it too; releasing is idempotent).
+        limits.release(slot);
+        if (pending.get(key) === held) pending.delete(key);
       });
       server.emit('connection', raw);
     }),

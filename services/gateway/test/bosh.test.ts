@@ -505,19 +505,23 @@ describe('BOSH across two gateways of a cluster', () => {
 });
 
 describe('BOSH limits, TLS redirect and shutdown', () => {
-  it('over c2s.maxConnectionsPerIp a session request gets policy-violation', async () => {
+  it('over c2s.maxUnauthenticatedPerAddress a new session ends the oldest unauthenticated one (policy-violation)', async () => {
     const h = await startHarness({
       configure: (c) =>
         configure(c, (cc) => {
-          cc.c2s.maxConnectionsPerIp = 1;
+          cc.c2s.maxUnauthenticatedPerAddress = 1;
         }),
     });
     try {
       const first = new BoshTestClient(urlOf(h));
       expect((await first.create()).attr('sid')).toBeDefined();
       const second = await new BoshTestClient(urlOf(h)).create();
-      expect(second.attr('type')).toBe('terminate');
-      expect(second.attr('condition')).toBe('policy-violation');
+      expect(second.attr('sid')).toBeDefined();
+      expect(second.attr('type')).toBeUndefined();
+      const ended = (await first.send()).body;
+      expect(ended.attr('type')).toBe('terminate');
+      expect(ended.attr('condition')).toBe('remote-stream-error');
+      expect(ended.toString()).toContain('policy-violation');
     } finally {
       await h.close();
     }

@@ -66,7 +66,7 @@ describe('PROXY protocol from a trusted load balancer', () => {
       configure: (c) => {
         c.c2s.proxyProtocol = true;
         c.c2s.proxyTrustedAddresses = ['127.0.0.0/8', '::1'];
-        c.c2s.maxConnectionsPerIp = 1;
+        c.c2s.maxUnauthenticatedPerAddress = 1;
       },
     });
     await h.createAccount('dave', 'secret');
@@ -101,17 +101,20 @@ describe('PROXY protocol from a trusted load balancer', () => {
           transport: tls ? 'tls' : 'tcp',
         });
 
-        // c2s.maxConnectionsPerIp = 1 counts the header's address, not the balancer's:
-        // a second client from the same address is refused ...
+        // c2s.maxUnauthenticatedPerAddress = 1 counts the header's address, not the
+        // balancer's: a second client from the same address takes the first one's place ...
         const second = await h.connect({ tls, proxyHeader });
-        second.send(`<?xml version='1.0'?>`);
-        expect(await second.streamError()).toBe('policy-violation');
-        // ... while another client through the same balancer is not.
-        const other = { ip: '2001:db8::' + (nextClient++).toString(16), port: 5000 };
+        open.push(second);
+        await second.open();
+        expect(await first.streamError()).toBe('policy-violation');
+        // ... while another client through the same balancer evicts nobody.
+        const other = { ip: '2001:db8:0:' + (nextClient++).toString(16) + '::1', port: 5000 };
         const third = await h.connect({ tls, proxyHeader: headerFor(version, other, port) });
         open.push(third);
         await third.open();
         expect(logLines(h, 'client connection opened').map((l) => l['ip'])).toContain(other.ip);
+        second.send(`<iq type='get' id='still-open'/>`);
+        expect(await second.streamError()).toBe('not-authorized');
       },
     );
   });

@@ -45,11 +45,11 @@ export interface BoshServiceDeps {
   gatewayId: string;
   ports: WebSocketPorts;
   /**
-   * Hands a new stream to the gateway (per-address limit, connection table):
-   * it attaches a Connection to the transport, or calls `refuse`, or (while
-   * closing) destroys the transport.
+   * Hands a new stream to the gateway (per-address limits, connection
+   * table): it attaches a Connection to the transport, or (while closing)
+   * destroys the transport.
    */
-  admit(client: ClientAddress, transport: StreamTransport, refuse: () => void): void;
+  admit(client: ClientAddress, transport: StreamTransport): void;
 }
 
 export class BoshService {
@@ -154,12 +154,8 @@ export class BoshService {
         if (this.sessions.get(s.sid) === s) this.sessions.delete(s.sid);
       },
     });
-    let refused = false;
-    this.deps.admit({ ip: client.ip, port: client.port }, session, () => {
-      refused = true;
-      this.refuse(res, 'policy-violation', client, 'too many connections from this address');
-    });
-    if (refused) return;
+    // Counted as an unauthenticated connection of its address until SASL success.
+    this.deps.admit({ ip: client.ip, port: client.port }, session);
     if (session.conn === undefined) {
       // The gateway is closing.
       res.respond(terminate('system-shutdown'));

@@ -22,6 +22,7 @@ import { NS_SASL, saslFailure } from '@parley/stanza';
 import type { Account } from '@parley/store';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
+import { refuseSession } from '../limits/connection-limits.js';
 import { connectionChannelBinding } from './features.js';
 import { offeredMechanisms } from './mechanisms.js';
 
@@ -272,6 +273,8 @@ function succeed(
   }
   const { ctx } = conn;
   conn.sasl = undefined;
+  // Over c2s.maxSessionsPerAddress: the stream ends instead of the success (limits/).
+  if (!ctx.limits.authenticate(conn.slot)) return refuseSession(conn, bare);
   if (!conn.transition('authenticated')) return;
   conn.user = bare;
   conn.framer.setLimits({ maxStanzaBytes: ctx.config.c2s.maxStanzaBytes });

@@ -26,6 +26,7 @@ export function startTls(conn: Connection): void {
   }
   const raw = transport.socket;
   if (!conn.transition('starttls')) return;
+  conn.handshakeDeadline = Date.now() + conn.ctx.config.c2s.tlsHandshakeTimeoutMs;
   conn.awaitingHeader = true;
   // The raw socket keeps its close/error listeners until the TLS socket replaces it.
   stopReading(raw);

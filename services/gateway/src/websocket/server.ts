@@ -19,17 +19,17 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from '@parley/config';
-import { streamError } from '@parley/stanza';
 import type { Logger } from '@parley/telemetry';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { remoteIp } from '../listeners.js';
 import { TrustedAddresses, unmapIp } from '../net/trusted-addresses.js';
 import type { TlsMaterial } from '@parley/process';
-import { CLOSE, WS_SUBPROTOCOL, frameElement, openElement } from './framing.js';
+import { WS_SUBPROTOCOL } from './framing.js';
 import {
   HOST_META_JSON_PATH,
   HOST_META_PATH,
@@ -40,6 +40,7 @@ import {
 } from './host-meta.js';
 import type { WebSocketPorts } from './host-meta.js';
 import type { BoshHttpClient } from '../bosh/http.js';
+import type { AddressLimits, AddressSlot } from '../limits/address-limits.js';
 
 /** What the gateway learns about an accepted WebSocket. */
 export interface WebSocketClient {
@@ -52,6 +53,8 @@ export interface WebSocketClient {
   tlsSocket: TLSSocket | undefined;
   /** The host the client asked for (Host header), when it is a plausible one. */
   host: string | undefined;
+  /** Its place in the per-address limits, taken for `ip` with the time of the TCP accept. */
+  slot: AddressSlot;
 }
 
 export interface WebSocketListenerOptions {
@@ -61,6 +64,8 @@ export interface WebSocketListenerOptions {
   logger: Logger;
   /** Bound ports of both WebSocket listeners, filled in once they listen. */
   ports: WebSocketPorts;
+  /** Per-address limits: a connection counts as unauthenticated from its TCP accept. */
+  limits: AddressLimits;
   accept(client: WebSocketClient): void;
   /** XEP-0206 BOSH on the same listener (bosh/), when `bosh.enabled`. */
   bosh?: BoshEndpoint;
@@ -91,7 +96,9 @@ export function createWebSocketListener(
 ): Server {
   const { kind, config, logger } = opts;
   const trustedProxies = new TrustedAddresses(config.websocket.trustedProxies);
+  const accepted = trackAccepted(opts.limits, trustedProxies);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    accepted.firstRequest(req.socket);
     try {
       serveHttp(opts, trustedProxies, req, res);
     } catch (err) {
@@ -107,6 +114,9 @@ export function createWebSocketListener(
             cert: opts.tls.cert,
             minVersion: 'TLSv1.2',
             ALPNProtocols: ['http/1.1'],
+            // Node's default is 120 s: a silent peer would hold a socket that long.
+            handshakeTimeout: config.c2s.tlsHandshakeTimeoutMs,
+            connectionsCheckingInterval: CHECK_INTERVAL_MS,
             noDelay: true,
             keepAlive: true,
             keepAliveInitialDelay: 60_000,
@@ -114,19 +124,27 @@ export function createWebSocketListener(
           onRequest,
         )
       : createHttpServer(
-          { noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 },
+          {
+            connectionsCheckingInterval: CHECK_INTERVAL_MS,
+            noDelay: true,
+            keepAlive: true,
+            keepAliveInitialDelay: 60_000,
+          },
           onRequest,
         );
+  server.on('connection', accepted.onConnection);
   // Slow or silent clients do not keep a socket before the handshake for long.
   server.headersTimeout = Math.min(config.c2s.connectTimeoutMs, 30_000);
   server.requestTimeout = Math.min(config.c2s.connectTimeoutMs, 30_000);
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     logger.debug('wss TLS handshake failed', { ip: socket.remoteAddress, err });
+    socket.destroy();
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', ignore);
+    const acceptedAt = accepted.firstRequest(req.socket);
     try {
-      upgrade(wss, opts, trustedProxies, req, socket, head);
+      upgrade(wss, opts, trustedProxies, req, socket, head, acceptedAt);
     } catch (err) {
       logger.warn('websocket upgrade failed', { err });
       socket.destroy();
@@ -142,6 +160,7 @@ function upgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
+  acceptedAt: number,
 ): void {
   const { config, logger, kind } = opts;
   const ws = config.websocket;
@@ -168,10 +187,12 @@ function upgrade(
     return;
   }
   wss.handleUpgrade(req, socket, head, (websocket) => {
+    const ip = clientAddress(req, trustedProxies);
     opts.accept({
       ws: websocket,
       kind,
-      ip: clientAddress(req, trustedProxies),
+      ip,
+      slot: opts.limits.open(ip, () => websocket.terminate(), acceptedAt),
       remotePort: req.socket.remotePort,
       tlsSocket: kind === 'wss' ? (req.socket as TLSSocket) : undefined,
       host: hostFromHeader(req.headers.host),
@@ -305,22 +326,49 @@ function abort(socket: Duplex, status: number, reason: string, body: string): vo
   );
 }
 
+/** How often Node's HTTP server checks headersTimeout and requestTimeout (its default: 30 s). */
+const CHECK_INTERVAL_MS = 1_000;
+
 /**
- * Refuses an upgraded connection over the per-address limit: `<open/>`, a
- * policy-violation stream error and `<close/>` (RFC 7395 3.5), then closes.
+ * The per-address count of a listener's connections before their first
+ * request: from the TCP accept (through the TLS handshake on wss://) they
+ * are unauthenticated connections of the peer's address, evicted with a
+ * plain close at the cap. The first request ends that: a WebSocket upgrade
+ * takes a new slot for the client's address (X-Forwarded-For behind a
+ * trusted proxy, keeping the accept time for c2s.connectTimeoutMs), a BOSH
+ * session takes one when it is created, and plain HTTP requests live under
+ * the server's own timeouts. Connections from trusted proxies are counted
+ * only once their client is known.
  */
-export function refuseWebSocket(ws: WebSocket, domain: string): void {
-  ws.on('error', ignore);
-  ws.send(openElement(domain, 'en'));
-  ws.send(
-    frameElement(
-      streamError('policy-violation', {
-        text: 'too many connections from your address',
-      }).toString(),
-    ),
-  );
-  ws.send(CLOSE);
-  ws.close(1000);
+function trackAccepted(limits: AddressLimits, trustedProxies: TrustedAddresses) {
+  /** By peer address and port, which the raw socket and its TLSSocket share. */
+  const pending = new Map<string, { slot: AddressSlot | undefined; at: number }>();
+  return {
+    onConnection(raw: Socket): void {
+      const key = peerKey(raw);
+      const peer = remoteIp(raw);
+      const slot = trustedProxies.has(peer) ? undefined : limits.open(peer, () => raw.destroy());
+      const entry = { slot, at: slot?.acceptedAt ?? Date.now() };
+      pending.set(key, entry);
+      raw.once('close', () => {
+        if (slot !== undefined) limits.release(slot);
+        if (pending.get(key) === entry) pending.delete(key);
+      });
+    },
+    /** Ends the count of `socket` (once); returns when it was accepted. */
+    firstRequest(socket: Socket): number {
+      const key = peerKey(socket);
+      const entry = pending.get(key);
+      if (entry === undefined) return Date.now();
+      pending.delete(key);
+      if (entry.slot !== undefined) limits.release(entry.slot);
+      return entry.at;
+    },
+  };
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
 }
 
 function ignore(): void {}

@@ -720,13 +720,14 @@ describe('WebSocket without TLS, keepalive and limits', () => {
     lively.terminate();
   });
 
-  it('refuses connections over c2s.maxConnectionsPerIp with policy-violation', async () => {
-    const { url } = await start((c) => (c.c2s.maxConnectionsPerIp = 1));
+  it('over c2s.maxUnauthenticatedPerAddress closes the oldest unauthenticated stream with policy-violation, not the newcomer', async () => {
+    const { url } = await start((c) => (c.c2s.maxUnauthenticatedPerAddress = 1));
     const first = await WsClient.connect(url);
     await first.open();
     const second = await WsClient.connect(url);
-    expect(await second.streamError()).toBe('policy-violation');
-    expect(second.raw[0]!.startsWith('<open ')).toBe(true);
-    first.terminate();
+    expect(await first.streamError()).toBe('policy-violation');
+    await second.open();
+    expect(second.closeCode).toBeUndefined();
+    second.terminate();
   });
 });

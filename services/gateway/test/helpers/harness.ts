@@ -128,7 +128,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   config.c2s.directTlsPort = opts.directTls ? await freePort() : 0;
   config.c2s.authFailureDelayMs = 10;
   config.c2s.authFailureMaxDelayMs = 40;
-  config.c2s.maxConnectionsPerIp = 0;
+  config.c2s.maxUnauthenticatedPerAddress = 0;
+  config.c2s.maxSessionsPerAddress = 0;
   config.routing.partitions = 4;
   config.sasl.scramIterations = 4096;
   opts.configure?.(config);
