@@ -11,6 +11,7 @@ import { quotasSchema } from './quotas-schema.js';
 import { pushSchema } from './push-schema.js';
 import { boshSchema } from './bosh-schema.js';
 import { fastSchema, sasl2Schema } from './sasl2-schema.js';
+import { c2sLimitsSchema } from './c2s-limits-schema.js';
 import { loginLimitsSchema, registrationLimitsSchema } from './login-limits-schema.js';
 import { contactSchema } from './contact-schema.js';
 import { extdiscoSchema } from './extdisco-schema.js';
@@ -94,17 +95,12 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'A new stream must be authenticated within this time.',
     }),
     idleTimeoutMs: durationMs({
-      default: 0,
-      doc: 'Close streams that received nothing for this long; 0 = off.',
+      default: 900_000,
+      doc: 'A bound stream that sent nothing (no stanza, ack, ping or whitespace) for this long is probed, and closed with connection-timeout if the probe goes unanswered for c2s.idleProbeTimeoutMs; a resumable session then detaches as on any lost connection. Longer than the 5 and 10 minute keepalives of mobile clients, so healthy ones are never probed. 0 = off.',
     }),
     whitespaceKeepaliveMs: durationMs({
       default: 60_000,
       doc: 'Send a whitespace keepalive after this much outbound silence; 0 = off.',
-    }),
-    maxConnectionsPerIp: int({
-      min: 0,
-      default: 100,
-      doc: 'Concurrent client connections allowed from one IP address; 0 = unlimited.',
     }),
     authFailureDelayMs: durationMs({
       default: 500,
@@ -128,6 +124,7 @@ export const configSchema: SchemaFor<Config> = {
       default: 5_000,
       doc: 'With c2s.proxyProtocol, a connection whose PROXY header is not complete within this time is closed.',
     }),
+    ...c2sLimitsSchema,
     sasl2: sasl2Schema,
     fast: fastSchema,
     loginLimits: loginLimitsSchema,

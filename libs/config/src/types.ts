@@ -9,6 +9,7 @@ import type { QuotasConfig } from './quotas-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
 import type { FastConfig, Sasl2Config } from './sasl2-types.js';
+import type { C2sLimitsConfig } from './c2s-limits-types.js';
 import type { LoginLimitsConfig, RegistrationLimitsConfig } from './login-limits-types.js';
 import type { ShaperConfig } from './shaper-types.js';
 
@@ -27,7 +28,7 @@ export interface Config {
     /** Unique id of this process within the cluster. */
     nodeId: string;
   };
-  c2s: {
+  c2s: C2sLimitsConfig & {
     /** STARTTLS client port; 0 picks an ephemeral port (tests). */
     port: number;
     host: string;
@@ -41,11 +42,9 @@ export interface Config {
     maxPreAuthStanzaBytes: number;
     /** The stream must be authenticated within this time. */
     connectTimeoutMs: number;
-    /** Close streams idle for this long; 0 = off. */
+    /** Probe streams that sent nothing for this long, close them if the probe goes unanswered; 0 = off. */
     idleTimeoutMs: number;
     whitespaceKeepaliveMs: number;
-    /** 0 = unlimited. */
-    maxConnectionsPerIp: number;
     /** Base delay after a failed authentication; doubles per failure per IP. */
     authFailureDelayMs: number;
     /** Cap for the authentication failure delay. */

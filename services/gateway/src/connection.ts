@@ -34,6 +34,8 @@ import type { ConnectionState, StreamEvent } from './negotiation/stream-state.js
 import { checkFramedOpen, checkStreamHeader } from './negotiation/stream-header.js';
 import type { StreamOpen } from './negotiation/stream-header.js';
 import type { SaslAttempt } from './negotiation/sasl.js';
+import type { AddressSlot } from './limits/address-limits.js';
+import { idleCheck } from './limits/idle-probe.js';
 import { bounceEnvelope } from './relay/bounce.js';
 import { LOST_GRACE_MS } from './sm/manager.js';
 import type { SmSession } from './sm/session.js';
@@ -97,6 +99,11 @@ export class Connection {
   closeAt = 0;
   lastRead: number;
   lastWrite: number;
+  /** The idle probe (limits/idle-probe.ts): when it was sent (0: never), and the id of its ping. */
+  probeSentAt = 0;
+  probeId: string | undefined;
+  /** STARTTLS: the TLS handshake must be done by this time. */
+  handshakeDeadline = 0;
   private busy = false;
   /** Traffic shaping of the client's input (shaping/input-shaper.ts); undefined when off. */
   readonly shaper: InputShaper | undefined;
@@ -122,6 +129,8 @@ export class Connection {
     readonly id: string,
     readonly transport: StreamTransport,
     readonly ip: string,
+    /** Its place in the per-address limits (limits/address-limits.ts), from accept to close. */
+    readonly slot: AddressSlot,
   ) {
     this.secure = transport.secure;
     const now = Date.now();
@@ -129,7 +138,8 @@ export class Connection {
     this.lastRead = now;
     this.lastWrite = now;
     this.shaper = InputShaper.create(this, now);
-    this.deadline = now + ctx.config.c2s.connectTimeoutMs;
+    // Counted from the TCP accept: TLS handshakes and WebSocket upgrades spend the same time.
+    this.deadline = Math.min(slot.acceptedAt, now) + ctx.config.c2s.connectTimeoutMs;
     // Until the client authenticates, only small elements (raised by SASL success).
     const { maxStanzaBytes, maxPreAuthStanzaBytes } = ctx.config.c2s;
     this.framer = new StreamFramer(this, {
@@ -610,8 +620,10 @@ export class Connection {
     const sm = this.sm;
     if (this.deadline !== 0 && now >= this.deadline) {
       this.closeStream('connection-timeout', 'stream negotiation did not complete in time');
+    } else if (this.state === 'tls-handshake' && now >= this.handshakeDeadline) {
+      this.destroy();
     } else if (c2s.idleTimeoutMs > 0 && now - this.lastRead >= c2s.idleTimeoutMs) {
-      this.closeStream('connection-timeout', 'no data received for too long', { detach: true });
+      idleCheck(this, now);
     } else if (sm !== undefined && sm.lost && now - sm.lostAt >= LOST_GRACE_MS) {
       this.closeStream('conflict', 'the session was resumed elsewhere or expired');
     } else if (this.transport.framing === 'tcp') {
