@@ -13,8 +13,6 @@ export type {
 export { BusLiveness } from './liveness.js';
 export { NoSessionStore, RedisSessionStore } from './session-store.js';
 export type { SessionRecord, SessionStore } from './session-store.js';
-export { RedisFailureCounter } from './failure-counter.js';
-export type { FailureCounter } from './failure-counter.js';
 export { addressKey } from './login-limits/address-key.js';
 export { failureDelay } from './login-limits/contract.js';
 export type {

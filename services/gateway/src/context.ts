@@ -6,7 +6,7 @@ import type { AccountStore, ResumptionStore } from '@parley/store';
 import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger } from '@parley/telemetry';
 import type { AddressLimits } from './limits/address-limits.js';
-import type { AuthThrottle } from './limits/auth-throttle.js';
+import type { LoginGuard } from './limits/login-guard.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SmManager } from './sm/manager.js';
@@ -26,7 +26,8 @@ export interface GatewayContext {
   readonly domains: ReadonlySet<string>;
   /** Used in stream headers sent before the client named a valid domain. */
   readonly defaultDomain: string;
-  readonly throttle: AuthThrottle;
+  /** Login and registration limits: delays, account guard, refused addresses (limits/login-guard.ts). */
+  readonly loginGuard: LoginGuard;
   /** Unauthenticated connections and sessions per client address (limits/address-limits.ts). */
   readonly limits: AddressLimits;
   readonly saslOptions: ServerMechanismOptions;

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
-import type { FailureCounter } from '@parley/cluster';
+import { MemoryLoginLimits, loginLimitsOptions } from '@parley/cluster';
+import type { LoginLimits } from '@parley/cluster';
 import type { Bus, OrderedConsumer } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { normalizeDomain } from '@parley/jid';
@@ -27,7 +28,7 @@ import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger, Metrics } from '@parley/telemetry';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
-import { AuthThrottle } from './limits/auth-throttle.js';
+import { LoginGuard } from './limits/login-guard.js';
 import { AddressLimits } from './limits/address-limits.js';
 import type { AddressSlot } from './limits/address-limits.js';
 import { AddressLimitMetrics, evictConnection } from './limits/connection-limits.js';
@@ -83,8 +84,12 @@ export interface GatewayDeps {
    * Default: a store in this process, closed with the gateway.
    */
   fastTokens?: FastTokenStore;
-  /** Cluster-wide count of failed logins per address (Redis); default: this gateway's own. */
-  authFailures?: FailureCounter;
+  /**
+   * Login and registration limits (limits/login-guard.ts). Share one store
+   * (Redis) between the gateways of a cluster so that every gateway sees
+   * the same failures and refusals. Default: a store in this process.
+   */
+  loginLimits?: LoginLimits;
   /**
    * The registry's partition terms (cluster: `readTerms` of @parley/cluster):
    * when one changes, this gateway registers its sessions of that partition
@@ -199,11 +204,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     domains,
     defaultDomain: domains.values().next().value ?? 'localhost',
     limits,
-    throttle: new AuthThrottle({
-      baseMs: config.c2s.authFailureDelayMs,
-      maxMs: config.c2s.authFailureMaxDelayMs,
-      ...(deps.authFailures !== undefined && { shared: deps.authFailures }),
-    }),
+    loginGuard: new LoginGuard(
+      config,
+      deps.loginLimits ?? new MemoryLoginLimits(loginLimitsOptions(config)),
+      logger,
+      deps.metrics,
+    ),
     saslOptions: {
       // Unknown users get the same salt on every gateway and across restarts (issue 15).
       unknownUserSecret,
@@ -257,6 +263,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       transport: transport.kind,
       ...(client.via !== undefined && { via: client.via }),
     });
+    // An address refused after failed logins is turned away at once (limits/login-guard.ts).
+    ctx.loginGuard.screen(conn);
   };
   const accept = (
     socket: Socket,
@@ -385,7 +393,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         });
 
   const sweepMs = sweepInterval(config);
-  let sweeps = 0;
   // The server's XEP-0115 caps for the stream features, once a registry worker answers.
   caps.start();
   const sweeper = setInterval(() => {
@@ -397,7 +404,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         conn.fail(err);
       }
     }
-    if (++sweeps % Math.max(1, Math.round(60_000 / sweepMs)) === 0) ctx.throttle.sweep(now);
   }, sweepMs);
   sweeper.unref();
 

@@ -10,7 +10,8 @@ import {
   BusLiveness,
   Membership,
   readTerms,
-  RedisFailureCounter,
+  RedisLoginLimits,
+  loginLimitsOptions,
   redisSecurityOptions,
 } from '@parley/cluster';
 import { runEntryPoint, startClusterProcess, storeObserver } from '@parley/process';
@@ -59,10 +60,10 @@ async function main(): Promise<void> {
     metrics: proc.metrics,
     gatewayId,
     resumption,
-    // Failed logins per address count on every gateway (15 min window).
-    authFailures: instrumentStore(
-      new RedisFailureCounter(redis, 15 * 60_000),
-      'auth-failures',
+    // Login and registration limits: every gateway counts the same failures and refusals.
+    loginLimits: instrumentStore(
+      new RedisLoginLimits(redis, loginLimitsOptions(config)),
+      'login-limits',
       redisOps,
     ),
     partitionTerms: () => readTerms(redis, config.routing.partitions),

@@ -1,13 +1,20 @@
 /**
  * In-band registration (XEP-0077) for accounts on this server, handled in
  * the gateway because it happens before authentication:
- * - before authentication: get the form, create an account (one per stream);
+ * - before authentication: get the form, create an account (one per stream),
+ *   within the login and registration limits (limits/login-guard.ts): a
+ *   refused address is closed, each address and the whole server may
+ *   register only so many accounts per window, reserved names
+ *   (registration.reservedNames) are not-acceptable, and a name already
+ *   taken counts as a failed login of the address (it tells that the
+ *   account exists);
  * - after authentication: see the registration, change the password,
  *   cancel the registration (<remove/>: the account is deleted, the stream
  *   closed with not-authorized as XEP-0077 section 3.2 recommends).
  * The IQs are those addressed to the stream's domain or without 'to'.
  */
-import { reservedAccount } from '@parley/config';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { reservedForRegistration } from '@parley/config';
 import { normalizeDomain, normalizeLocalpart } from '@parley/jid';
 import { deriveCredentials } from '@parley/sasl';
 import {
@@ -21,6 +28,7 @@ import {
   notAcceptable,
   notAllowed,
   notAuthorized,
+  policyViolation,
   serviceUnavailable,
 } from '@parley/stanza';
 import { routeSubject } from '@parley/routing';
@@ -105,28 +113,82 @@ function beforeAuth(
     return undefined;
   }
   const jid = `${local}@${conn.domain}`;
-  const reserved = reservedAccount(conn.ctx.config, jid);
+  const reserved = reservedForRegistration(conn.ctx.config, jid);
   if (reserved !== undefined) {
+    conn.ctx.loginGuard.registrationRefused('reserved-name');
     conn.sendElement(errorReply(iq, notAcceptable(reserved)));
     return undefined;
   }
-  return create(conn, iq, jid, password);
+  return limited(conn, iq, jid, password);
 }
 
-async function create(conn: Connection, iq: Element, jid: string, password: string): Promise<void> {
+/** Account creation within the login and registration limits (limits/login-guard.ts). */
+async function limited(conn: Connection, iq: Element, jid: string, password: string) {
+  const guard = conn.ctx.loginGuard;
+  const admission = await guard.admit(conn);
+  if (!conn.open) return;
+  if (admission.kind === 'refused') {
+    guard.turnAway(conn, 'registration', admission.until);
+    return;
+  }
+  if (admission.kind === 'busy') {
+    const wait = Math.ceil(admission.waitMs / 1000);
+    conn.sendElement(errorReply(iq, policyViolation(tooMany('failed attempts', wait), WAIT)));
+    return;
+  }
+  const verdict = await guard.takeRegistration(conn);
+  if (!conn.open) return;
+  if (!verdict.ok) {
+    const what = verdict.limit === 'address' ? 'registrations from your address' : 'registrations';
+    const wait = Math.ceil(verdict.retryAfterMs / 1000);
+    conn.ctx.logger.info('in-band registration refused by its rate limit', {
+      conn: conn.id,
+      ip: conn.ip,
+      limit: verdict.limit,
+    });
+    conn.sendElement(errorReply(iq, policyViolation(tooMany(what, wait), WAIT)));
+    return;
+  }
+  let made = false;
+  try {
+    made = await create(conn, iq, jid, password);
+  } finally {
+    if (!made) guard.returnRegistration(conn);
+  }
+}
+
+const WAIT = { type: 'wait' } as const;
+
+function tooMany(what: string, seconds: number): string {
+  return `too many ${what}; try again in ${seconds} s`;
+}
+
+/** Creates the account; false when none was made (the error is answered). */
+async function create(
+  conn: Connection,
+  iq: Element,
+  jid: string,
+  password: string,
+): Promise<boolean> {
   const { ctx } = conn;
   const credentials = await derive(password, ctx.config.sasl.scramIterations);
   if (credentials === undefined) {
     conn.sendElement(errorReply(iq, notAcceptable('the password is not acceptable')));
-    return;
+    return false;
   }
   if (!(await ctx.accounts.create({ jid, credentials, createdAt: Date.now() }))) {
+    // It tells that the account exists: counted like a failed login, answered after the delay.
+    const { waitMs, refusedUntil } = await ctx.loginGuard.failed(conn);
+    if (waitMs > 0) await sleep(waitMs, undefined, { ref: false });
+    if (!conn.open) return false;
     conn.sendElement(errorReply(iq, conflict('the username is taken')));
-    return;
+    if (refusedUntil !== undefined) ctx.loginGuard.turnAway(conn, 'registration', refusedUntil);
+    return false;
   }
   conn.registered = true;
   ctx.logger.info('account registered in-band', { conn: conn.id, ip: conn.ip, jid });
   if (conn.open) conn.sendElement(iqResult(iq));
+  return true;
 }
 
 function afterAuth(

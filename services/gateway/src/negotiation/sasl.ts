@@ -2,10 +2,13 @@
  * SASL negotiation (RFC 6120 section 6): <auth/>, <response/>, <abort/>, and
  * the exchange SASL2 (XEP-0388, negotiation/sasl2.ts) runs with the same
  * mechanisms and checks: only the elements around it differ (a
- * `SaslProfile`). Failures are answered after a per-IP delay (see
- * limits/auth-throttle.ts); after MAX_AUTH_FAILURES failures on one stream
- * it is closed with policy-violation. The SASL username is the localpart of
- * the account on the stream's domain.
+ * `SaslProfile`). Every attempt passes the login limits first
+ * (limits/login-guard.ts: the failure delay of its address, shared by all
+ * connections and gateways; a refused address; a guarded account), and
+ * failures are counted there and answered after the delay; after
+ * MAX_AUTH_FAILURES failures on one stream it is closed with
+ * policy-violation. The SASL username is the localpart of the account on
+ * the stream's domain.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reservedAccount } from '@parley/config';
@@ -86,7 +89,44 @@ export const saslProfile: SaslProfile = {
 };
 
 export function onAuth(conn: Connection, el: Element): Promise<void> | void {
-  return startExchange(conn, saslProfile, el.attr('mechanism') ?? '', el.text().trim());
+  return gated(conn, saslProfile, () =>
+    startExchange(conn, saslProfile, el.attr('mechanism') ?? '', el.text().trim()),
+  );
+}
+
+/**
+ * Runs a new attempt (SASL or SASL2, password or token) once the login
+ * limits admit it: a refused address is closed with policy-violation; an
+ * attempt whose address's delay outlasts the stream's negotiation deadline
+ * is answered temporary-auth-failure at once, unchecked (it counts towards
+ * the stream's limit, not as a guess); otherwise it runs once the delay has
+ * passed.
+ */
+export function gated(
+  conn: Connection,
+  profile: SaslProfile,
+  attempt: () => Promise<void> | void,
+): Promise<void> {
+  const guard = conn.ctx.loginGuard;
+  return guard.admit(conn).then((admission) => {
+    if (!conn.open) return;
+    switch (admission.kind) {
+      case 'refused':
+        guard.turnAway(conn, 'login', admission.until);
+        return;
+      case 'busy':
+        conn.authFailures++;
+        answerFailure(
+          conn,
+          profile,
+          'temporary-auth-failure',
+          `too many failed logins from your address: try again in ${Math.ceil(admission.waitMs / 1000)} s`,
+        );
+        return;
+      case 'go':
+        return attempt();
+    }
+  });
 }
 
 /**
@@ -153,9 +193,11 @@ export function startExchange(
 
 /**
  * The account a SASL username names on this stream's domain; undefined for
- * an invalid username, an unknown account and a reserved account (the admin
+ * an invalid username, an unknown account, a reserved account (the admin
  * API's MUC identity: nobody logs in as it, even if such an account was
- * made before).
+ * made before), and an account the login limits guard from this stream's
+ * address (so the attempt fails like a wrong password, unchecked). The
+ * account is remembered for counting the attempt's failure.
  */
 export async function lookupAccount(
   conn: Connection,
@@ -168,6 +210,7 @@ export async function lookupAccount(
     return undefined;
   }
   const jid = `${local}@${conn.domain}`;
+  if (await conn.ctx.loginGuard.accountGuarded(conn, jid)) return undefined;
   if (reservedAccount(conn.ctx.config, jid) !== undefined) return undefined;
   return conn.ctx.accounts.get(jid);
 }
@@ -278,7 +321,6 @@ function succeed(
   if (!conn.transition('authenticated')) return;
   conn.user = bare;
   conn.framer.setLimits({ maxStanzaBytes: ctx.config.c2s.maxStanzaBytes });
-  ctx.throttle.succeed(conn.ip);
   ctx.metrics.login(mechanism, 'success');
   ctx.logger.info('client authenticated', {
     conn: conn.id,
@@ -306,8 +348,9 @@ function sameJid(a: string, bare: string): boolean {
 
 /**
  * Answers a failure. Failures that could be guesses count towards the
- * stream's limit and the per-IP delay; `aborted` and `encryption-required`
- * do not.
+ * stream's limit and the login limits (the address, the account), and are
+ * answered after the address's delay; `aborted` and `encryption-required`
+ * do not count. A failure that gets the address refused ends the stream.
  */
 export function reject(
   conn: Connection,
@@ -328,14 +371,14 @@ export function reject(
     condition,
     ...(profile.name === 'sasl2' && { profile: 'sasl2' }),
   });
-  const delay = delayed ? ctx.throttle.fail(conn.ip, Date.now()) : 0;
-  const answer = (ms: number): Promise<void> | void => {
-    if (ms <= 0) return answerFailure(conn, profile, condition, text);
-    return sleep(ms, undefined, { ref: false }).then(() =>
-      answerFailure(conn, profile, condition, text),
-    );
-  };
-  return typeof delay === 'number' ? answer(delay) : delay.then(answer);
+  if (!delayed) return answerFailure(conn, profile, condition, text);
+  return ctx.loginGuard.failed(conn).then(async ({ waitMs, refusedUntil }) => {
+    if (waitMs > 0) await sleep(waitMs, undefined, { ref: false });
+    answerFailure(conn, profile, condition, text);
+    if (refusedUntil !== undefined && conn.open) {
+      ctx.loginGuard.turnAway(conn, 'login', refusedUntil);
+    }
+  });
 }
 
 function answerFailure(

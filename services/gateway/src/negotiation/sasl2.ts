@@ -34,7 +34,7 @@ import { agentOf, issueToken, tokenCandidates, useToken } from './fast.js';
 import type { TokenRef, TokenUse } from './fast.js';
 import { connectionChannelBinding } from './features.js';
 import { offeredFastMechanisms } from './mechanisms.js';
-import { reject, respond, abort, runExchange, startExchange } from './sasl.js';
+import { gated, reject, respond, abort, runExchange, startExchange } from './sasl.js';
 import type { SaslOutcome, SaslProfile } from './sasl.js';
 import { resumeWith } from '../sm/protocol.js';
 
@@ -71,7 +71,8 @@ export const sasl2Profile: SaslProfile = {
 export function onSasl2(conn: Connection, el: Element): Promise<void> | void {
   switch (el.localName) {
     case 'authenticate':
-      return authenticate(conn, el);
+      // The login limits first, for password and token (FAST) logins alike.
+      return gated(conn, sasl2Profile, () => authenticate(conn, el));
     case 'response':
       return respond(conn, sasl2Profile, el);
     case 'abort':

@@ -77,7 +77,10 @@ export interface HarnessOptions {
   /** Wraps the bus the gateway sees (e.g. to cut it off, as if the process died). */
   wrapBus?: (bus: MemoryBus) => Bus;
   /** More dependencies of the gateway (e.g. unconfiguredFakeSaltSecret). */
-  gatewayDeps?: Pick<GatewayDeps, 'unconfiguredFakeSaltSecret' | 'streamModules' | 'fastTokens'>;
+  gatewayDeps?: Pick<
+    GatewayDeps,
+    'unconfiguredFakeSaltSecret' | 'streamModules' | 'fastTokens' | 'loginLimits'
+  >;
 }
 
 export interface Harness {
