@@ -71,6 +71,12 @@ export interface IdleOptions extends TargetOptions {
    * logged in before (a reconnect storm).
    */
   rounds?: number;
+  /**
+   * The generator's SCRAM SaltedPassword cache to use (default: a new one for
+   * this run); passing the cache of an earlier run makes its users' logins
+   * cost the generator no PBKDF2 from the first round on.
+   */
+  scramCache?: Map<string, Buffer>;
 }
 
 /** One login round of the idle benchmark. */
@@ -173,7 +179,7 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
   const before = rss();
   const roundCount = Math.max(1, Math.floor(opts.rounds ?? 1));
   // SaltedPassword per (hash, password, salt, iterations): the generator's PBKDF2 once per user.
-  const scramCache = new Map<string, Buffer>();
+  const scramCache = opts.scramCache ?? new Map<string, Buffer>();
   let dropped = 0;
   const rounds: LoginRound[] = [];
   let clients: (LoadClient | undefined)[] = [];

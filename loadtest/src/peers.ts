@@ -34,6 +34,18 @@ export interface PeerOptions {
   log: (line: string) => void;
   /** ejabberd: Erlang schedulers (`+S N:N`); default one per CPU of the machine. */
   erlangSchedulers?: number;
+  /**
+   * ejabberd's `auth_password_format` (default `plain`, ejabberd's own
+   * default: PLAIN logins cost no PBKDF2); `scram` stores only the salted
+   * SCRAM-SHA-1 keys (4096 iterations), as Prosody and Parley do.
+   */
+  ejabberdPasswords?: 'plain' | 'scram';
+  /** Certificate and key: STARTTLS offered (not required) on c2s. */
+  tls?: { certFile: string; keyFile: string };
+  /** A MUC service on conference.<domain> (XEP-0045). */
+  muc?: boolean;
+  /** Archive every one-to-one message (XEP-0313) in the peer's default store. */
+  mam?: boolean;
 }
 
 function userAt(pattern: string, i: number): { user: string; domain: string } {
@@ -68,11 +80,17 @@ export async function startPeer(opts: PeerOptions): Promise<PeerTarget> {
         users,
         logLevel: 'warning',
         // ejabberd's default, as in the published comparisons: PLAIN logins skip PBKDF2.
-        passwordFormat: 'plain',
+        passwordFormat: opts.ejabberdPasswords ?? 'plain',
         c2sBacklog: 4096,
         startTimeoutMs: 60_000 + opts.users * 5,
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        ...(opts.muc === true ? { muc: true } : {}),
         // No shaper, generous limits: the benchmark measures routing, not throttling.
-        extraConfig: ['max_fsm_queue: 100000'].join('\n'),
+        // mod_mam goes on with the other modules (the lines before are the `modules:` map).
+        extraConfig: [
+          ...(opts.mam === true ? ['  mod_mam:', '    default: always'] : []),
+          'max_fsm_queue: 100000',
+        ].join('\n'),
       });
     } else {
       peer = await startProsody({
@@ -80,7 +98,16 @@ export async function startPeer(opts: PeerOptions): Promise<PeerTarget> {
         dns,
         logLevel: 'warn',
         prepare: (dataDir: string) => writeProsodyAccounts(dataDir, domain, opts),
-        extraConfig: 'limits = { c2s = { rate = "100mb/s" } }',
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        ...(opts.muc === true ? { muc: true } : {}),
+        // Back in the host's section (the kit's MUC component may come before this).
+        extraConfig: [
+          `VirtualHost ${JSON.stringify(domain)}`,
+          ...(opts.mam === true
+            ? ['  modules_enabled = { "mam" }', '  default_archive_policy = true']
+            : []),
+          '  limits = { c2s = { rate = "100mb/s" } }',
+        ].join('\n'),
       });
     }
     opts.log(
