@@ -99,6 +99,13 @@ export interface ServiceProfile {
   maxPayloadBytes: number;
   /** Publishing to a missing node creates it (XEP-0060 7.1.4). */
   autoCreate: boolean;
+  /**
+   * Most nodes one service may have (PEP: per account); undefined or 0 =
+   * unlimited. A client creating one more, explicitly or by publishing, gets
+   * <policy-violation/> + <max-nodes-exceeded/>; internal publications (a
+   * module mirroring data to a node of its own) are not held to it.
+   */
+  maxNodes?: number;
   /** Whether `requester` may create nodes on `service`. */
   canCreate(service: string, requester: JID): boolean | Promise<boolean>;
   /**
@@ -446,8 +453,17 @@ export class PubsubEngine {
     const form = configure ? findForm(configure) : undefined;
     if (form && form.formType !== undefined && form.formType !== NS_NODE_CONFIG)
       throw errors.badRequest('unexpected FORM_TYPE');
+    await this.checkNodeQuota(service);
     await this.createNode(service, node, from, form);
     return instant ? xml('pubsub', { xmlns: NS_PUBSUB }, xml('create', { node })) : undefined;
+  }
+
+  /** `maxNodes` of the profile: the service may not get one more node. */
+  private async checkNodeQuota(service: string): Promise<void> {
+    const max = this.profile.maxNodes;
+    if (max === undefined || max === 0) return;
+    if ((await this.store.listNodes(service)).length >= max)
+      throw errors.maxNodesExceeded(`at most ${max} nodes here`);
   }
 
   /** Creates a node on behalf of `creator` (owner affiliation), with an optional config form. */
@@ -628,6 +644,7 @@ export class PubsubEngine {
       if (!this.profile.autoCreate) throw errors.itemNotFound('no such node');
       const creator = from ?? tryParseJID(service);
       if (!creator) throw errors.itemNotFound('no such node');
+      if (!opts.internal) await this.checkNodeQuota(service);
       try {
         loaded = await this.createNode(service, node, creator, options);
       } catch (err) {

@@ -65,6 +65,8 @@ export const errors = {
   payloadRequired: () => pubsubError('bad-request', 'payload-required'),
   invalidPayload: (text?: string) => pubsubError('bad-request', 'invalid-payload', { text }),
   payloadTooBig: () => pubsubError('not-acceptable', 'payload-too-big'),
+  maxNodesExceeded: (text?: string) =>
+    pubsubError('policy-violation', 'max-nodes-exceeded', { text }),
   presenceSubscriptionRequired: () =>
     pubsubError('not-authorized', 'presence-subscription-required'),
   notInRosterGroup: () => pubsubError('not-authorized', 'not-in-roster-group'),

@@ -66,6 +66,7 @@ export class PepRuntime {
         limits: { maxItems: cfg.maxItems },
         maxPayloadBytes: cfg.maxPayloadBytes,
         autoCreate: true,
+        maxNodes: ctx.config.quotas.pepMaxNodes,
         canCreate: (service, who) => who.toBareString() === service,
         implicitRecipients: (node) => this.implicitRecipients(node),
         filterRecipients: async (node, recipients) => {

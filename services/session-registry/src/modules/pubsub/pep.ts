@@ -46,7 +46,7 @@ export const NS_PEP_INTEREST = 'urn:xmpp:parley:pep-interest:0';
  */
 export const pepModule: ServerModule = {
   name: 'pep',
-  configSections: ['pubsub'],
+  configSections: ['pubsub', 'quotas'],
   requires: ['disco'],
   xeps: [
     {

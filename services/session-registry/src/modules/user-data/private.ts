@@ -1,4 +1,4 @@
-import { badRequest, forbidden, notAcceptable } from '@parley/stanza';
+import { badRequest, forbidden, notAcceptable, resourceConstraint } from '@parley/stanza';
 import { parseXml, xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import { BOOKMARKS, NS_BOOKMARKS } from './bookmarks.js';
@@ -31,12 +31,32 @@ function qualified(child: Element): { ns: string; el: Element } {
  */
 export const privateModule: ServerModule = {
   name: 'private',
-  configSections: ['pubsub'],
+  configSections: ['pubsub', 'quotas'],
   after: ['bookmarks'],
   xeps: [{ xep: '0049', title: 'Private XML Storage', version: '1.2' }],
   register(ctx) {
     const b = ctx.tryUse(BOOKMARKS);
     ctx.feature(NS_PRIVATE);
+
+    /** Bytes stored after the set, against `quotas.privateXmlBytes` (bookmarks live in PEP). */
+    const checkQuota = async (owner: string, children: { ns: string; el: Element }[]) => {
+      const max = ctx.config.quotas.privateXmlBytes;
+      if (max === 0) return;
+      const stored = new Map<string, { ns: string; el: Element }>();
+      for (const c of children) {
+        if (b && c.el.localName === 'storage' && c.ns === NS_BOOKMARKS) continue;
+        stored.set(JSON.stringify([c.ns, c.el.localName]), c); // the last one of a key stays
+      }
+      if (stored.size === 0) return;
+      let total = await ctx.stores.privateXml.usage(owner);
+      for (const { ns, el } of stored.values()) {
+        const old = await ctx.stores.privateXml.get(owner, el.localName, ns);
+        total +=
+          Buffer.byteLength(el.toString()) - (old === undefined ? 0 : Buffer.byteLength(old));
+      }
+      if (total > max)
+        throw resourceConstraint(`private XML storage is limited to ${max} bytes per account`);
+    };
 
     ctx.accountIq('get', NS_PRIVATE, async (req) => {
       const owner = ownAccount(req);
@@ -60,6 +80,7 @@ export const privateModule: ServerModule = {
       for (const { el } of children)
         if (Buffer.byteLength(el.toString()) > ctx.config.pubsub.maxPayloadBytes)
           throw notAcceptable('the element is too large');
+      await checkQuota(owner, children);
       for (const { ns, el } of children) {
         if (b && el.localName === 'storage' && ns === NS_BOOKMARKS)
           await b.replaceFromStorage(owner, el, true);

@@ -12,7 +12,7 @@ import type { ServerModule } from '../types.js';
  */
 export const vcardModule: ServerModule = {
   name: 'vcard',
-  configSections: ['pubsub'],
+  configSections: ['pubsub', 'quotas'],
   requires: ['avatar'],
   xeps: [
     { xep: '0054', title: 'vcard-temp', version: '1.2' },
@@ -40,8 +40,9 @@ export const vcardModule: ServerModule = {
       if (!payload.is('vCard', NS_VCARD)) throw badRequest('expected <vCard/>');
       const vcard = payload.clone();
       vcard.setAttr('xmlns', NS_VCARD);
-      if (Buffer.byteLength(vcard.toString()) > ctx.config.pubsub.maxPayloadBytes)
-        throw notAcceptable('the vCard is too large');
+      const max = ctx.config.quotas.vcardMaxBytes;
+      if (Buffer.byteLength(vcard.toString()) > max)
+        throw notAcceptable(`the vCard is larger than ${max} bytes`);
       const photo = await a.storeVcard(owner, vcard);
       await a.vcardToPep(owner, photo);
       return undefined;
