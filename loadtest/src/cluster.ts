@@ -77,7 +77,8 @@ export async function spawnCluster(opts: ClusterSpawnOptions): Promise<SpawnedCl
     PARLEY_C2S_HOST: '127.0.0.1',
     PARLEY_C2S_REQUIRE_TLS: 'false',
     PARLEY_C2S_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-    PARLEY_C2S_MAX_CONNECTIONS_PER_IP: '0',
+    PARLEY_C2S_MAX_UNAUTHENTICATED_PER_ADDRESS: '0',
+    PARLEY_C2S_MAX_SESSIONS_PER_ADDRESS: '0',
     ...opts.env,
   };
   try {

@@ -88,7 +88,8 @@ export async function spawnLocalCluster(opts: ClusterTargetOptions): Promise<Tar
     PARLEY_C2S_HOST: '127.0.0.1',
     PARLEY_C2S_REQUIRE_TLS: 'false',
     PARLEY_C2S_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-    PARLEY_C2S_MAX_CONNECTIONS_PER_IP: '0',
+    PARLEY_C2S_MAX_UNAUTHENTICATED_PER_ADDRESS: '0',
+    PARLEY_C2S_MAX_SESSIONS_PER_ADDRESS: '0',
     ...opts.env,
   };
   const monitorPort = await freePort();
