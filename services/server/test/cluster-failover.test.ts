@@ -63,7 +63,7 @@ describe('cluster failover drills under load', () => {
     const users: string[] = ['ann', 'ben'];
     for (let i = 0; i < PAIRS; i++) users.push(`s${i}`, `r${i}`);
     t = await startTestCluster(users, {
-      env: { PARLEY_SM_ACK_REQUEST_EVERY: '1', PARLEY_C2S_MAX_CONNECTIONS_PER_IP: '1000' },
+      env: { PARLEY_SM_ACK_REQUEST_EVERY: '1' },
       ...(process.env['DRILL_LOG_DIR']
         ? { logDir: process.env['DRILL_LOG_DIR'], logLevel: 'debug' as const }
         : {}),
