@@ -73,6 +73,15 @@ export interface Bus {
    * consumer with the same name resumes after the last acknowledged message.
    */
   consumeOrdered(filter: string, name: string, handler: DurableHandler): Promise<OrderedConsumer>;
+  /**
+   * True when a durable message is confirmed to its sender only once every
+   * durable publish its handler made has been (the direct transport's causal
+   * confirmations; in-process, trivially): a handler may then publish onward
+   * without awaiting, and handle the next message meanwhile. False or absent
+   * (JetStream): a handler must await what it publishes before it returns,
+   * or a crash in between loses it.
+   */
+  readonly tracksOnward?: boolean;
   /** Resolves once everything published so far has been handed to the transport. */
   flush(): Promise<void>;
   close(): Promise<void>;

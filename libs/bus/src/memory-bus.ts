@@ -230,6 +230,9 @@ export class MemoryBus implements Bus {
    * In one process nothing outlives the consumer, so durability reduces to
    * ordering: messages are handled one at a time in arrival order.
    */
+  /** In-process: an onward publish is handled before its sender resumes, whatever it awaits. */
+  readonly tracksOnward = true;
+
   async consumeOrdered(
     filter: string,
     _name: string,

@@ -452,6 +452,11 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** The direct transport confirms a message after its handler's onward publishes (nats/onward.ts). */
+  get tracksOnward(): boolean {
+    return this.direct !== undefined;
+  }
+
   async consumeOrdered(
     filter: string,
     name: string,
