@@ -583,3 +583,40 @@ describe('mam module: configuration', () => {
     expect(await archive(ALICE)).toHaveLength(0);
   });
 });
+
+describe('mam module: the per-account archive quota (quotas.archiveMaxMessages)', () => {
+  beforeEach(async () => {
+    await registry.close();
+    await stores.close();
+    await start((c) => {
+      c.quotas.archiveMaxMessages = 3;
+    });
+    await login(ALICE, 'a', 'ca');
+    await login(BOB, 'b', 'cb');
+    delivered.length = 0;
+  });
+
+  it('keeps the newest messages of each archive; every message is still delivered', async () => {
+    for (let i = 1; i <= 5; i++) send(`${ALICE}/a`, 'ca', chat(BOB, `m${i}`));
+    await settle();
+    expect(messagesTo('cb').map((m) => m.getChildText('body'))).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+    ]);
+    const bodies = async (owner: string) =>
+      (await archive(owner)).map((m) => parseXml(m.xml).getChildText('body'));
+    expect(await bodies(BOB)).toEqual(['m3', 'm4', 'm5']);
+    expect(await bodies(ALICE)).toEqual(['m3', 'm4', 'm5']);
+  });
+
+  it('a failing trim loses neither the message nor its archive entry', async () => {
+    stores.archive.trim = () => Promise.reject(new Error('disk on fire'));
+    for (let i = 1; i <= 4; i++) send(`${ALICE}/a`, 'ca', chat(BOB, `m${i}`));
+    await settle();
+    expect(messagesTo('cb')).toHaveLength(4);
+    expect(await archive(BOB)).toHaveLength(4);
+  });
+});

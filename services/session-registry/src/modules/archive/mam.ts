@@ -31,6 +31,7 @@ import type { Element } from '@parley/xml';
 import { randomBytes } from 'node:crypto';
 import type { FilterVerdict, InboundStanza } from '../../hooks.js';
 import type { IqRequest, ModuleContext, ServerModule } from '../types.js';
+import { ArchiveQuota } from './archive-quota.js';
 
 /**
  * XEP-0313: Message Archive Management for user archives, with XEP-0359
@@ -64,7 +65,7 @@ import type { IqRequest, ModuleContext, ServerModule } from '../types.js';
  */
 export const mamModule: ServerModule = {
   name: 'mam',
-  configSections: ['mam'],
+  configSections: ['mam', 'quotas'],
   xeps: [
     {
       xep: '0313',
@@ -150,8 +151,10 @@ const resultPrefix = randomBytes(4).toString('hex');
 class Mam {
   private readonly prefs;
   private readonly writer;
+  private readonly quota;
 
   constructor(private readonly ctx: ModuleContext) {
+    this.quota = new ArchiveQuota(ctx);
     this.prefs = ctx.accountCache<ArchivePrefs>();
     // Tails are only needed while an account is active; a dropped one is read again (one query).
     this.writer = new ArchiveWriter(ctx.stores.archive, ctx.accountCache(20_000), 32);
@@ -272,7 +275,8 @@ class Mam {
             typeof msg === 'string' ? rawBody(msg) : msg.getChildText('body'),
           );
     try {
-      const { id } = await this.writer.append(owner, { key, peer, message: msg });
+      const { id, duplicate } = await this.writer.append(owner, { key, peer, message: msg });
+      if (!duplicate) await this.quota.archived(owner);
       return id;
     } catch (err) {
       this.writer.forget(owner);
