@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { reservedAccount } from '@parley/config';
+import { reservedForRegistration } from '@parley/config';
 import type { AccountRemoved } from '@parley/routing';
 import { routeSubject } from '@parley/routing';
 import { deriveCredentials, verifyPassword } from '@parley/sasl';
@@ -88,7 +88,8 @@ export function usersRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const jid = accountJid(config, req.body.jid);
         checkJid(req, jid);
-        const reserved = reservedAccount(config, jid);
+        // The admin API's identity and registration.reservedNames (issue 15).
+        const reserved = reservedForRegistration(config, jid);
         if (reserved !== undefined) throw badRequest(reserved);
         const credentials = await deriveCredentials(req.body.password, {
           iterations: config.sasl.scramIterations,
