@@ -32,6 +32,8 @@ export type { BoshConfig } from './bosh-types.js';
 export type { ShaperConfig, ShaperLimits } from './shaper-types.js';
 export type { FastConfig, Sasl2Config } from './sasl2-types.js';
 export type { C2sLimitsConfig } from './c2s-limits-types.js';
+export { REMOVED_KEYS } from './removed-keys.js';
+export type { RemovedKey } from './removed-keys.js';
 export type { LoginLimitsConfig, RegistrationLimitsConfig } from './login-limits-types.js';
 export { DEFAULT_RESERVED_NAMES } from './login-limits-schema.js';
 export type { ContactConfig } from './contact-types.js';

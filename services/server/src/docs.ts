@@ -1,4 +1,4 @@
-import { describeConfig } from '@parley/config';
+import { REMOVED_KEYS, describeConfig } from '@parley/config';
 import { builtinStreamModules } from '@parley/gateway';
 import { mucModules } from '@parley/muc';
 import type { ModuleDefinition } from '@parley/modules';
@@ -22,6 +22,15 @@ export function configurationMarkdown(): string {
     '| key | environment | type | default | meaning |',
     '|---|---|---|---|---|',
     ...rows,
+    '',
+    '## Removed keys',
+    '',
+    'A configuration that still sets one of these stops the start with a message naming its',
+    'replacement: their meaning changed, so no value is carried over silently.',
+    '',
+    '| key | environment | use instead |',
+    '|---|---|---|',
+    ...REMOVED_KEYS.map((r) => `| \`${r.key}\` | \`${r.env}\` | ${r.replacement} |`),
     '',
   ].join('\n');
 }
