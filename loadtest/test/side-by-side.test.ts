@@ -36,6 +36,7 @@ describe('side-by-side arguments', () => {
       tlsSessions: 5_000,
       pairs: 500,
       rates: [1000, 2000, 5000, 7500],
+      mamRates: [250, 500, 1000, 2000, 5000],
       durationS: 10,
       stepFactor: 1.25,
       retries: 1,
@@ -364,6 +365,18 @@ describe('side-by-side table', () => {
     expect(md).toContain(
       '| MUC p50 / p99 ms, 10 msgs/s to 100 occupants (1,000 deliveries/s) | lower | not run |',
     );
+  });
+
+  it('has the archived rows at the archived rates, CPU per message at 1,000 msgs/s', () => {
+    const p = plan(['--scenarios', 'mam', '--mam-rates', '500,1000,2000']);
+    const labels = tableRows(p).map((r) => r.label);
+    expect(labels).toEqual([
+      'highest sustained msgs/s, every message archived (p99 ≤ 50 ms, no loss)',
+      'p50 / p99 ms at 500 msgs/s, every message archived',
+      'p50 / p99 ms at 1,000 msgs/s, every message archived',
+      'p50 / p99 ms at 2,000 msgs/s, every message archived',
+      'server CPU per message at 1,000 msgs/s, every message archived, µs',
+    ]);
   });
 
   it('escapes pipes in cells', () => {

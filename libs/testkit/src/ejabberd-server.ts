@@ -22,7 +22,7 @@ import { startServerProcess } from './server-process.js';
 import { runningPeer, startInTempDir } from './temp-dir-server.js';
 import { waitForPort } from './wait-for-port.js';
 import { peerPorts, waitUntil } from './xmpp-peer.js';
-import type { XmppPeer, XmppPeerOptions } from './xmpp-peer.js';
+import type { XmppPeer, XmppPeerOptions, XmppPeerUser } from './xmpp-peer.js';
 
 export interface EjabberdOptions extends XmppPeerOptions {
   /** ejabberd `loglevel` (default `info`; `debug` logs every stanza). */
@@ -147,14 +147,30 @@ export function ejabberdConfig(
   return `${lines.join('\n')}\n`;
 }
 
-function registrationCode(opts: EjabberdOptions): string {
-  const users = (opts.users ?? [])
-    .map((u) => `{${erlBinary(u.user)}, ${erlBinary(u.password)}}`)
-    .join(', ');
+/** The users as Erlang terms, one `{User, Password}.` per line, for `file:consult/1`. */
+export function ejabberdUserTerms(users: readonly XmppPeerUser[]): string {
+  return users
+    .map((u) => {
+      const k = u.scramSha1;
+      const password = k
+        ? `{scram, ${erlBinary(k.storedKey)}, ${erlBinary(k.serverKey)}, ${erlBinary(k.salt)}, sha, ${k.iterations}}`
+        : erlBinary(u.password);
+      return `{${erlBinary(u.user)}, ${password}}.\n`;
+    })
+    .join('');
+}
+
+/**
+ * Registers the users of `usersFile` (ejabberdUserTerms) after startup. The
+ * users are read from a file: as an -eval argument ten thousand of them pass
+ * the kernel's 128 KiB limit for one argument.
+ */
+function registrationCode(opts: EjabberdOptions, usersFile: string): string {
   return [
     '{ok, _} = application:ensure_all_started(ejabberd),',
     `Host = ${erlBinary(opts.domain)},`,
-    `R = [{U, ejabberd_auth:try_register(U, Host, P)} || {U, P} <- [${users}]],`,
+    `{ok, Users} = file:consult(${JSON.stringify(usersFile)}),`,
+    'R = [{U, ejabberd_auth:try_register(U, Host, P)} || {U, P} <- Users],',
     'case [X || {_, Res} = X <- R, Res =/= ok] of',
     `  [] -> io:format("${READY}~n");`,
     `  Bad -> io:format("${FAILED}: ~p~n", [Bad]), halt(1)`,
@@ -199,6 +215,8 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<XmppPeer> {
     }
     const configFile = join(dir, 'ejabberd.yml');
     await writeFile(configFile, ejabberdConfig(opts, { certFiles }, ports));
+    const usersFile = join(dir, 'users.eterm');
+    await writeFile(usersFile, ejabberdUserTerms(opts.users ?? []), { mode: 0o600 });
     const inetrc = join(dir, 'inetrc');
     await copyFile(opts.dns.erlInetrcFile, inetrc);
     const logFile = join(logs, 'ejabberd.log');
@@ -217,7 +235,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<XmppPeer> {
       '-s',
       'ejabberd',
       '-eval',
-      registrationCode(opts),
+      registrationCode(opts, usersFile),
     ];
     const timeoutMs = opts.startTimeoutMs ?? 60_000;
     const proc = await startServerProcess({

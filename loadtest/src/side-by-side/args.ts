@@ -27,6 +27,8 @@ export interface SideBySidePlan {
   pairs: number;
   /** The fixed offered rates (msgs/s), in order; a target's ladder stops at the first saturated one. */
   rates: number[];
+  /** The same with every message archived (lower: archiving servers saturate early). */
+  mamRates: number[];
   warmupS: number;
   durationS: number;
   drainS: number;
@@ -76,6 +78,7 @@ Parley local cluster, one after the other, the same users and scenarios, one tab
   --settle S              seconds before the idle RSS reading (default 5; quick 3)
   --pairs P               chat pairs (default 500; quick 250)
   --rates R1,R2,...       fixed offered chat rates, msgs/s (default 1000,2000,5000,7500)
+  --mam-rates R1,...      the same, every message archived (default 250,500,1000,2000,5000)
   --warmup S              seconds per rate before measuring (default 3; quick 2)
   --duration S            measured seconds per rate (default 10; quick 5)
   --drain S               a message missing when none arrived for S seconds is lost (default 5; quick 3)
@@ -165,6 +168,7 @@ export function parseSideBySideArgs(argv: string[], now: Date): SideBySidePlan |
       settle: { type: 'string' },
       pairs: { type: 'string' },
       rates: { type: 'string' },
+      'mam-rates': { type: 'string' },
       warmup: { type: 'string' },
       duration: { type: 'string' },
       drain: { type: 'string' },
@@ -213,6 +217,7 @@ export function parseSideBySideArgs(argv: string[], now: Date): SideBySidePlan |
     settleS: positiveNum(values.settle, 'settle', q(5, 3)),
     pairs: positiveInt(values.pairs, 'pairs', q(500, 250)),
     rates: rateList(values.rates, 'rates', [1000, 2000, 5000, 7500]),
+    mamRates: rateList(values['mam-rates'], 'mam-rates', [250, 500, 1000, 2000, 5000]),
     warmupS: positiveNum(values.warmup, 'warmup', q(3, 2)),
     durationS: positiveNum(values.duration, 'duration', q(10, 5)),
     drainS: positiveNum(values.drain, 'drain', q(5, 3)),

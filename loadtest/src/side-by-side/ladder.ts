@@ -25,6 +25,8 @@ export interface StepFigures {
   errors: number;
   /** Server CPU over the window, % of one core (null: not measured). */
   serverCpuPct: number | null;
+  /** Every other process (not the server, not the generator), % of one core: disturbance. */
+  otherCpuPct?: number | null;
 }
 
 export interface LadderStep extends StepFigures {

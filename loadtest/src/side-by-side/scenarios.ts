@@ -74,6 +74,7 @@ export function chatFigures(s: ChatStep): StepFigures {
     lost: s.lost,
     errors: s.errors + s.outOfOrder,
     serverCpuPct: s.serverCpuPct,
+    otherCpuPct: s.otherCpuPct,
   };
 }
 
@@ -88,6 +89,7 @@ export function mucFigures(s: MucStep): StepFigures {
     lost: s.lost,
     errors: s.errors + s.removed + s.duplicates + s.outOfOrder,
     serverCpuPct: s.serverCpuPct,
+    otherCpuPct: s.otherCpuPct,
   };
 }
 
@@ -136,14 +138,15 @@ async function loginPasses(
 async function chatLadder(
   target: TargetOptions,
   ctx: RunContext,
-  key: string,
+  key: 'chat' | 'mam',
 ): Promise<LadderResult> {
   const { plan } = ctx;
+  const rates = key === 'mam' ? plan.mamRates : plan.rates;
   const opts: ChatOptions = {
     ...target,
     pairs: plan.pairs,
     firstUser: 1,
-    rate: plan.rates[0]!,
+    rate: rates[0]!,
     durationS: plan.durationS,
     warmupS: plan.warmupS,
     drainS: plan.drainS,
@@ -157,7 +160,7 @@ async function chatLadder(
   ctx.raw[key] = steps;
   try {
     return await runLadder(
-      plan.rates,
+      rates,
       async (rate) => {
         ctx.log(`${key}: ${rate} msgs/s offered`);
         const step = await runStep(session, rate, plan.durationS, plan.warmupS);
