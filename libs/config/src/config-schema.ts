@@ -104,11 +104,11 @@ export const configSchema: SchemaFor<Config> = {
     }),
     authFailureDelayMs: durationMs({
       default: 500,
-      doc: 'Delay before answering a failed authentication; doubles per failure per IP.',
+      doc: 'Failure delay: each failed login from a client address (IPv6: its /64) makes every later attempt from that address, on any connection and gateway, wait this long more; it doubles with each failure in c2s.loginLimits.windowMs. A success resets nothing. docs/security.md, "Login and registration throttling".',
     }),
     authFailureMaxDelayMs: durationMs({
       default: 30_000,
-      doc: 'Upper bound of the authentication failure delay.',
+      doc: 'Largest delay one failed login adds (see c2s.authFailureDelayMs).',
     }),
     proxyProtocol: bool({
       default: false,

@@ -37,7 +37,7 @@ export const loginLimitsSchema: SchemaFor<LoginLimitsConfig> = {
     min: 1_000,
     max: 7 * DAY,
     default: 15 * MINUTE,
-    doc: 'How long an address stays refused after c2s.loginLimits.refuseAfterFailures failures. Lift a refusal early with the admin API (DELETE /login-refusals/{address}).',
+    doc: 'How long an address stays refused after c2s.loginLimits.refuseAfterFailures failures. In a cluster a refusal ends early when its Redis key parley:login:ar:<address> is deleted (docs/security.md).',
   }),
   accountGuardAfterFailures: int({
     min: 0,
