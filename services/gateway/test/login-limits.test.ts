@@ -8,7 +8,7 @@
  */
 import { MemoryLoginLimits, loginLimitsOptions } from '@parley/cluster';
 import { NS_REGISTER, NS_SASL } from '@parley/stanza';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { v1Header } from './helpers/proxy-headers.js';
 import { startHarness } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
@@ -137,6 +137,17 @@ describe('login limits', () => {
     );
     expect((await t.limits().address(ip)).failures).toBe(2);
     expect(await t.limits().accountFailures('bob@localhost')).toBe(before + 2);
+    c.close();
+  });
+
+  it('does not count a failure of the server (temporary-auth-failure) against the client', async () => {
+    const ip = address();
+    const c = await t.ready(ip);
+    vi.spyOn(t.h.stores.accounts, 'get').mockRejectedValueOnce(new Error('store down'));
+    const outcome = await c.scram('bob', 'builder');
+    expect(outcome.getChildElements()[0]?.localName).toBe('temporary-auth-failure');
+    expect((await t.limits().address(ip)).failures).toBe(0);
+    expect((await c.scram('bob', 'builder')).is('success', NS_SASL)).toBe(true);
     c.close();
   });
 

@@ -350,7 +350,9 @@ function sameJid(a: string, bare: string): boolean {
  * Answers a failure. Failures that could be guesses count towards the
  * stream's limit and the login limits (the address, the account), and are
  * answered after the address's delay; `aborted` and `encryption-required`
- * do not count. A failure that gets the address refused ends the stream.
+ * do not count, nor `temporary-auth-failure` (the server's trouble, such as
+ * a store that failed, is no guess of the client's). A failure that gets
+ * the address refused ends the stream.
  */
 export function reject(
   conn: Connection,
@@ -358,7 +360,9 @@ export function reject(
   mechanism: string,
   condition: SaslFailureCondition,
   text?: string,
-  delayed = condition !== 'aborted' && condition !== 'encryption-required',
+  delayed = condition !== 'aborted' &&
+    condition !== 'encryption-required' &&
+    condition !== 'temporary-auth-failure',
 ): Promise<void> | void {
   const { ctx } = conn;
   conn.sasl = undefined;
