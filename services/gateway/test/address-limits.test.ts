@@ -11,6 +11,7 @@ import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { client as xmppClient, xml } from '@xmpp/client';
+import { WebSocket as WsWebSocket } from 'ws';
 import { NS_STREAM, NS_STREAMS } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { WAIT, startHarness } from './helpers/harness.js';
@@ -18,6 +19,8 @@ import type { Harness, HarnessOptions } from './helpers/harness.js';
 
 // The generated certificate is self-signed; @xmpp/client has no TLS options for STARTTLS.
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
+// @xmpp/websocket uses the WHATWG WebSocket global, which Node 20 has only behind a flag.
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WsWebSocket;
 
 const STREAM_HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAM}' to='localhost' version='1.0'>`;
 
@@ -108,6 +111,34 @@ describe('unauthenticated connections per address', () => {
     client.send(`<message to='bob@localhost' id='alive'/>`);
     await h.registry.waitFor('stanza', (m) => m.env.id === 'alive');
     expect(client.socketClosed).toBe(false);
+  });
+
+  it('a wss:// stream stops counting for its TCP connection at the upgrade: once authenticated, newcomers do not evict it', async () => {
+    const h = await harness((c) => {
+      c.c2s.maxUnauthenticatedPerAddress = 1;
+      c.websocket.enabled = true;
+      c.websocket.listeners = ['wss'];
+      c.websocket.tlsPort = 0;
+      c.websocket.tlsHost = '127.0.0.1';
+    });
+    const port = h.gateway.ports.websocketTls!;
+    const xmpp = xmppClient({
+      service: `wss://127.0.0.1:${port}/xmpp-websocket`,
+      domain: 'localhost',
+      username: 'alice',
+      password: 'secret',
+      resource: 'browser',
+    });
+    xmpp.on('error', () => undefined);
+    await xmpp.start();
+    const newcomers = [await hold(port, ''), await hold(port, ''), await hold(port, '')];
+    for (const x of newcomers) sockets.push(x.socket);
+    await vi.waitFor(() => expect(newcomers.filter((x) => x.closed)).toHaveLength(2), WAIT);
+    await xmpp.send(xml('message', { to: 'bob@localhost', id: 'wss-alive', type: 'chat' }));
+    await h.registry.waitFor('stanza', (m) => m.env.id === 'wss-alive');
+    expect(await limitCount(h, 'evicted')).toBe(2);
+    xmpp.reconnect.stop();
+    await xmpp.stop();
   });
 
   it('counts TLS handshakes on the direct TLS and wss:// listeners, and evicts them with a plain close', async () => {

@@ -1,5 +1,5 @@
 /**
- * The gateway's timer-driven paths on fake timers: the sweep (idle timeout,
+ * The gateway's timer-driven paths on fake timers: the sweep (idle probe,
  * negotiation deadline, XEP-0198 ack requests after 30 s of silence, the
  * touches that keep an attached session's record alive) and the resumption reaper (a detached
  * session expires exactly at its deadline). A real gateway on a real
@@ -55,15 +55,16 @@ describe('gateway timers (fake clock)', () => {
   const closedWithError = () =>
     h.logs.filter((l) => l.includes('closing client stream with error'));
 
-  describe('idle timeout (c2s.idleTimeoutMs 4 s, sweep every second)', () => {
+  describe('idle probe (c2s.idleTimeoutMs 4 s, c2s.idleProbeTimeoutMs 2 s, sweep every 500 ms)', () => {
     beforeEach(() =>
       start((c) => {
         c.c2s.idleTimeoutMs = 4_000;
+        c.c2s.idleProbeTimeoutMs = 2_000;
         c.sm.ackRequestEvery = 100;
       }),
     );
 
-    it('closes a stream that read nothing for exactly the timeout, and keeps its session for resumption', async () => {
+    it('probes a stream that read nothing for exactly the timeout, closes it when the probe goes unanswered for the grace period, and keeps its session for resumption', async () => {
       const { client, conn, id } = await smLogin(h, 'tia', 'idle');
       // Everything so far was read at the start time: the clock has not moved.
       expect(elapsed()).toBe(0);
@@ -71,9 +72,14 @@ describe('gateway timers (fake clock)', () => {
       expect(closedWithError()).toEqual([]);
       // Reading resets it: <r/> at 3 s, answered.
       expect(await receivedBeforeAck(client)).toBe('');
-      await advance(3_000); // 6 s: 3 s since the last read
+      await advance(3_500); // 6.5 s: 3.5 s since the last read
+      expect(client.raw).not.toContain(`<r xmlns='${NS_SM}'/>`);
+      await advance(500); // 7 s: 4 s since the last read: the probe, an ack request
+      await smElement(client, 'r');
       expect(closedWithError()).toEqual([]);
-      await advance(1_000); // 7 s: 4 s since the last read
+      await advance(1_500); // 8.5 s: 1.5 s without an answer
+      expect(closedWithError()).toEqual([]);
+      await advance(500); // 9 s: the grace period is over
       expect(closedWithError()).toHaveLength(1);
       expect(await client.streamError()).toBe('connection-timeout');
       await h.connectionClosed(conn);
@@ -85,6 +91,31 @@ describe('gateway timers (fake clock)', () => {
       again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
       await smElement(again, 'resumed');
       again.close();
+    });
+  });
+
+  describe('idle probe answered (c2s.idleTimeoutMs 4 s, c2s.idleProbeTimeoutMs 2 s)', () => {
+    beforeEach(() =>
+      start((c) => {
+        c.c2s.idleTimeoutMs = 4_000;
+        c.c2s.idleProbeTimeoutMs = 2_000;
+        c.sm.ackRequestEvery = 100;
+      }),
+    );
+
+    it('keeps a stream that answers the probe, and probes it again after another quiet spell', async () => {
+      const { client } = await smLogin(h, 'tia', 'answers');
+      await advance(4_000); // 4 s: the probe
+      await smElement(client, 'r');
+      client.send(`<a xmlns='${NS_SM}' h='0'/>`);
+      // Read at 4 s (the marker's <r/> comes after the answer on the same stream).
+      expect(await receivedBeforeAck(client)).toBe('');
+      await advance(3_000); // 7 s: the grace period of the first probe is long over
+      expect(closedWithError()).toEqual([]);
+      await advance(1_000); // 8 s: 4 s since the answer: probed again
+      await smElement(client, 'r');
+      expect(closedWithError()).toEqual([]);
+      client.close();
     });
   });
 
