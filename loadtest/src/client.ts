@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ScramClient } from '@parley/sasl';
 import type { SaltedPasswordCache, ScramHash } from '@parley/sasl';
-import { StreamFramer } from '@parley/xml';
+import { StreamFramer, escapeAttr } from '@parley/xml';
 import type { Element, StreamHeader, XmlError } from '@parley/xml';
 
 export const NS_CLIENT = 'jabber:client';
@@ -20,6 +20,7 @@ export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 export const NS_STREAMS_ERRORS = 'urn:ietf:params:xml:ns:xmpp-streams';
 export const NS_SM = 'urn:xmpp:sm:3';
+const NS_PING = 'urn:xmpp:ping';
 
 /**
  * XEP-0198 state a client carries from a lost stream to the one that resumes
@@ -352,6 +353,15 @@ export class LoadClient {
       }
       if (el.name === 'stream:error') {
         this.streamErrorReceived(el);
+        return;
+      }
+      if (el.name === 'iq' && el.attr('type') === 'get' && el.getChild('ping', NS_PING)) {
+        // XEP-0199, as real clients answer: the server probes streams idle for c2s.idleTimeoutMs.
+        const id = el.attr('id') ?? '';
+        const from = el.attr('from');
+        this.send(
+          `<iq type="result" id="${escapeAttr(id)}"${from === undefined ? '' : ` to="${escapeAttr(from)}"`}/>`,
+        );
         return;
       }
       this.opts.onStanza?.(el, this);
