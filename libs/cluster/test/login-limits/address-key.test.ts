@@ -21,4 +21,20 @@ describe('addressKey', () => {
   it('keeps what is not an IP address', () => {
     expect(addressKey('unknown')).toBe('unknown');
   });
+
+  it('gives one key for every spelling of a /64 (zone ids, embedded IPv4, leading zeros)', () => {
+    for (const ip of [
+      '2001:db8:1:2::1',
+      '2001:0db8:0001:0002:ffff:ffff:ffff:ffff',
+      '2001:DB8:1:2:a:b:c:d',
+      '2001:db8:1:2::1.2.3.4',
+      '2001:db8:1:2::7%eth0',
+    ]) {
+      expect(addressKey(ip)).toBe('2001:db8:1:2::/64');
+    }
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('2001:db8::')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('unknown')).toBe('unknown');
+  });
 });

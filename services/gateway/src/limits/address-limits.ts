@@ -1,5 +1,5 @@
 /**
- * Connection limits per client address (IPv6: its /64, net/address-key.ts)
+ * Connection limits per client address (IPv6: its /64, addressKey of @parley/cluster)
  * that protect the gateway without locking out the innocent (issue 15):
  *
  * - unauthenticated connections (`c2s.maxUnauthenticatedPerAddress`), from
@@ -14,7 +14,7 @@
  * Each connection holds one `AddressSlot` from accept to close. Counts are
  * per gateway process.
  */
-import { addressKey } from '../net/address-key.js';
+import { addressKey } from '@parley/cluster';
 
 export type SlotState = 'unauthenticated' | 'authenticated' | 'released';
 
