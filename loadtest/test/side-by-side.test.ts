@@ -8,6 +8,7 @@ import type {
   LadderStep,
   StepFigures,
 } from '../src/side-by-side/ladder.js';
+import { waitQuiet } from '../src/side-by-side/quiet.js';
 import type { TargetResult } from '../src/side-by-side/results.js';
 import {
   fmtNum,
@@ -128,14 +129,60 @@ describe('side-by-side rate ladder', () => {
   it('stops the ladder at the first saturated rate and searches between the last sustained and it', async () => {
     const t = fakeTarget(1500);
     const r = await runLadder([1000, 2000, 5000, 7500], t.run, CRITERIA, () => {});
-    expect(t.offered).toEqual([1000, 2000, 1250, 1563]);
+    // 2,000 saturates twice (once more in case it was a stall), then the search.
+    expect(t.offered).toEqual([1000, 2000, 2000, 1250, 1563]);
     expect(r.maxSustained).toBe(1250);
     expect(r.firstFailed).toBe(1563);
     expect(r.steps.filter((s) => s.phase === 'ladder').map((s) => s.saturated)).toEqual([
       false,
       true,
+      true,
     ]);
     expect(r.stopReason).toBe('at 1563 msgs/s: p99 5000 ms > 50 ms');
+  });
+
+  it('runs a saturated ladder step once more: a stall of the server is not saturation', async () => {
+    const t = fakeTarget(100_000);
+    let stalled = false;
+    const run = async (rate: number): Promise<StepFigures> => {
+      const s = await t.run(rate);
+      if (rate === 1000 && !stalled) {
+        stalled = true;
+        return { ...s, deliveredRate: 1300, p50Ms: 0.5, p99Ms: 3300 };
+      }
+      return s;
+    };
+    const r = await runLadder([1000, 2000], run, { ...CRITERIA, search: false }, () => {});
+    expect(t.offered).toEqual([1000, 1000, 2000]);
+    expect(r.maxSustained).toBe(2000);
+    const md = formatMarkdownTable(
+      [
+        {
+          target: 'ejabberd',
+          title: 'ejabberd',
+          software: '',
+          passwords: '',
+          cpus: '',
+          archive: '',
+          errors: [],
+          seconds: 1,
+          chat: r,
+        },
+      ],
+      tableRows(plan(['--scenarios', 'chat', '--rates', '1000,2000'])),
+    );
+    // The table shows the retry, not the stalled first attempt.
+    expect(md).toContain('| p50 / p99 ms at 1,000 msgs/s | lower | 1 / 5 |');
+    // Lost messages are not retried.
+    const lossy = fakeTarget(100_000);
+    const r2 = await runLadder(
+      [1000, 2000],
+      async (rate) => ({ ...(await lossy.run(rate)), lost: 3 }),
+      CRITERIA,
+      () => {},
+    );
+    expect(lossy.offered).toEqual([1000]);
+    expect(r2.stopReason).toBe('saturated at 1000 msgs/s: 3 lost');
   });
 
   it('searches above the ladder when every rate passed, up to the highest rate offered', async () => {
@@ -384,5 +431,29 @@ describe('side-by-side table', () => {
     const r = result({ title: 'a|b' });
     expect(formatMarkdownTable([r], tableRows(p)).split('\n')[0]).toBe('|  | better | a\\|b |');
     expect(formatMarkdownTable([], tableRows(p))).toBe('(no target was run)');
+  });
+});
+
+describe('side-by-side quiet wait', () => {
+  const meter = (readings: (number | undefined)[]) => {
+    let i = 0;
+    return () => Promise.resolve(readings[Math.min(i++, readings.length - 1)]);
+  };
+
+  it('waits until the target stays below the bound for two readings', async () => {
+    const r = await waitQuiet([1], { measure: meter([90, 40, 5, 30, 4, 3, 50]) });
+    expect(r).toEqual({ seconds: 6, quiet: true, lastCpuPct: 3 });
+  });
+
+  it('gives up after the timeout, and does not wait for processes it cannot read', async () => {
+    expect(await waitQuiet([1], { measure: meter([80]), timeoutS: 3 })).toEqual({
+      seconds: 3,
+      quiet: false,
+      lastCpuPct: 80,
+    });
+    expect(await waitQuiet([1], { measure: meter([undefined]) })).toMatchObject({
+      seconds: 1,
+      quiet: true,
+    });
   });
 });

@@ -82,6 +82,10 @@ export function isSaturated(
   return s.deliveredRate < s.expectedDeliveredRate * 0.95 && s.p99Ms > c.maxP99Ms;
 }
 
+function describe(step: LadderStep): string {
+  return `${step.verdict ?? 'sustained'}${step.saturated ? ' (saturated)' : ''}`;
+}
+
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
@@ -112,11 +116,16 @@ export async function runLadder(
       stopReason = `out of time before ${rate} msgs/s`;
       return summarize(steps, stopReason);
     }
-    const step = judge(await run(rate), 'ladder', c);
+    let step = judge(await run(rate), 'ladder', c);
     steps.push(step);
-    log(
-      `  ladder ${rate}/s: ${step.verdict ?? 'sustained'}${step.saturated ? ' (saturated)' : ''}`,
-    );
+    log(`  ladder ${rate}/s: ${describe(step)}`);
+    // A stall (the server busy with something else for a while) looks like saturation
+    // for one step: it is run again before the ladder ends. Lost messages are no stall.
+    for (let retry = 1; retry <= c.retries && step.saturated && step.lost === 0; retry++) {
+      step = judge(await run(rate), 'ladder', c);
+      steps.push(step);
+      log(`  ladder ${rate}/s: ${describe(step)} (retry ${retry})`);
+    }
     if (step.saturated) {
       stopReason = `saturated at ${rate} msgs/s: ${step.verdict ?? 'p99 above the saturation bound'}`;
       break;

@@ -23,6 +23,7 @@ import type { LoadMechanism } from '../client.js';
 import { errorText } from '../util.js';
 import type { ScenarioName, SideBySidePlan, TargetName } from './args.js';
 import { runLadder } from './ladder.js';
+import { waitQuiet } from './quiet.js';
 import type { LadderResult, StepFigures } from './ladder.js';
 import type { LoginFigures, LoginPasses, TargetResult } from './results.js';
 import { PASSWORD_PATTERN, USER_PATTERN, startTarget } from './targets.js';
@@ -247,12 +248,25 @@ async function onInstance(
     ctx.log(`${name}: could not start: ${errorText(err)}`);
     return;
   }
+  let first = true;
   const attempt = async <T>(s: ScenarioName, f: () => Promise<T>): Promise<T | undefined> => {
     if (!wanted.includes(s)) return undefined;
     if (ctx.outOfTime()) {
       result.errors.push({ scenario: s, error: 'not run: out of time' });
       return undefined;
     }
+    if (!first) {
+      // What the scenario before left behind (sessions being torn down) is not this one's.
+      // 10% of a core for one process, 5% per process for a cluster (its timers and heartbeats).
+      const q = await waitQuiet(
+        t.processes.map((p) => p.pid),
+        { maxCpuPct: Math.max(10, 5 * t.processes.length) },
+      );
+      ctx.log(
+        `${name}: ${q.quiet ? 'quiet' : 'still busy'} after ${q.seconds} s (server CPU ${q.lastCpuPct === undefined ? 'n/a' : Math.round(q.lastCpuPct)}%)`,
+      );
+    }
+    first = false;
     try {
       return await f();
     } catch (err) {

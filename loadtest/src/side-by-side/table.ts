@@ -60,8 +60,9 @@ function loginCell(
   return { text: fmtNum(v) + (f.failed > 0 ? ` (${f.failed} failed)` : ''), value: v };
 }
 
+/** The ladder step at `rate`: its last attempt (a retry replaces a stalled first one). */
 function ladderStep(l: LadderResult, rate: number): LadderStep | undefined {
-  return l.steps.find((s) => s.phase === 'ladder' && s.rate === rate);
+  return l.steps.findLast((s) => s.phase === 'ladder' && s.rate === rate);
 }
 
 function latencyCell(r: TargetResult, scenario: 'chat' | 'mam', rate: number): Cell {
