@@ -127,6 +127,23 @@ describe(`kube-local: ${overlay} runs as written`, () => {
     expect(component.text).toContain('host-unknown');
   });
 
+  it('every process serves /metrics on the ops port (5281) that Prometheus scrapes, not on the probe port', async () => {
+    for (const name of ['gateway', 'session-registry', 'muc', 's2s', 'admin-api']) {
+      for (const pod of kl.podsOf(name)) {
+        // As the manifests say: no token on the ops port (parley-ops admits only monitoring).
+        const metrics = await fetch(`http://${pod.ip}:5281/metrics`);
+        expect(metrics.status, `${pod.name} ops port /metrics`).toBe(200);
+        expect(await metrics.text()).toContain('parley_');
+        expect((await fetch(`http://${pod.ip}:5280/metrics`)).status, pod.name).toBe(404);
+        expect((await fetch(`http://${pod.ip}:5280/readyz`)).status, pod.name).toBe(200);
+      }
+    }
+    // The admin API's reference moved with it; the API itself stays on 5285.
+    const api = kl.podsOf('admin-api')[0]!;
+    expect((await fetch(`http://${api.ip}:5281/openapi.json`)).status).toBe(200);
+    expect((await fetch(`http://${api.ip}:5285/openapi.json`)).status).toBe(404);
+  });
+
   it('NATS, as the pods reach it, refuses a client without credentials', async () => {
     const nats = kl.links.plan.nats!;
     const servers = `${nats.ip}:${nats.port}`;

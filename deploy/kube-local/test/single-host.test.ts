@@ -44,6 +44,16 @@ describe('kube-local: k8s/overlays/single-host runs as written', () => {
     expect(kl.links.hosts).toEqual([]);
   });
 
+  it('serves /metrics and the API reference on the ops port (5281), the probes on 5280', async () => {
+    const [pod] = kl.podsOf('server');
+    const metrics = await fetch(`http://${pod!.ip}:5281/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('parley_');
+    expect((await fetch(`http://${pod!.ip}:5280/metrics`)).status).toBe(404);
+    expect((await fetch(`http://${pod!.ip}:5280/readyz`)).status).toBe(200);
+    expect((await fetch(`http://${pod!.ip}:5281/openapi.json`)).status).toBe(200);
+  });
+
   it('accounts made through the admin API exchange a message through the gateway Service', async () => {
     for (const name of ['carol', 'dave']) {
       const r = await adminApi(kl, 'POST', '/api/users', {

@@ -3,15 +3,16 @@
  * configured by the SHA-256 of its secret (never the secret itself), with
  * its scopes and optionally the domains it is limited to.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { FieldValueError, show } from './schema.js';
 import type { Field } from './schema.js';
 import type { AdminScope, AdminToken } from './types.js';
 
-const SCOPES: readonly AdminScope[] = ['read', 'data', 'admin'];
+const SCOPES: readonly AdminScope[] = ['read', 'data', 'admin', 'metrics'];
 const HEX64 = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const EXPECTED =
-  'a list of tokens {name, sha256 (64 hex digits), scopes: ["read"|"data"|"admin"], domains?: [...]}';
+  'a list of tokens {name, sha256 (64 hex digits), scopes: ["read"|"data"|"admin"|"metrics"], domains?: [...]}';
 
 function fail(what: string, got: unknown): never {
   throw new FieldValueError(`expected ${what}, got ${show(got)}`);
@@ -34,9 +35,12 @@ export function parseAdminToken(value: unknown): AdminToken {
   const sha256 = typeof v['sha256'] === 'string' ? v['sha256'].toLowerCase() : undefined;
   if (sha256 === undefined || !HEX64.test(sha256))
     fail(`sha256: 64 hex digits (the SHA-256 of the token)`, v['sha256']);
-  const scopes = strings(v['scopes'] ?? ['read'], 'scopes: a list of "read" / "data" / "admin"');
+  const scopes = strings(
+    v['scopes'] ?? ['read'],
+    'scopes: a list of "read" / "data" / "admin" / "metrics"',
+  );
   if (scopes.length === 0 || scopes.some((s) => !(SCOPES as readonly string[]).includes(s)))
-    fail('scopes: a non-empty list of "read" / "data" / "admin"', v['scopes']);
+    fail('scopes: a non-empty list of "read" / "data" / "admin" / "metrics"', v['scopes']);
   const token: AdminToken = { name: v['name'], sha256, scopes: scopes as AdminScope[] };
   if (v['domains'] !== undefined) {
     const domains = strings(v['domains'], 'domains: a list of domains');
@@ -114,4 +118,23 @@ export function adminTokens(opts: { doc: string }): Field<AdminToken[]> {
       );
     },
   };
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, if it is one of
+ * `tokens`: the token is hashed (SHA-256) and compared in constant time with
+ * every configured hash, so the time taken does not tell which one matched.
+ */
+export function authenticateBearer(
+  header: string | undefined,
+  tokens: readonly AdminToken[],
+): AdminToken | undefined {
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const hash = createHash('sha256').update(m[1]!, 'utf8').digest();
+  let found: AdminToken | undefined;
+  for (const t of tokens) {
+    if (timingSafeEqual(hash, Buffer.from(t.sha256, 'hex')) && found === undefined) found = t;
+  }
+  return found;
 }

@@ -11,6 +11,8 @@ import { quotasSchema } from './quotas-schema.js';
 import { pushSchema } from './push-schema.js';
 import { boshSchema } from './bosh-schema.js';
 import { fastSchema, sasl2Schema } from './sasl2-schema.js';
+import { opsSchema } from './ops-schema.js';
+import { invitationsSchema } from './invitations-schema.js';
 import { c2sLimitsSchema } from './c2s-limits-schema.js';
 import { loginLimitsSchema, registrationLimitsSchema } from './login-limits-schema.js';
 import { contactSchema } from './contact-schema.js';
@@ -250,6 +252,7 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'Allow in-band registration on unencrypted streams.',
     }),
     ...registrationLimitsSchema,
+    invitations: invitationsSchema,
   },
   offline: {
     maxPerUser: int({
@@ -533,6 +536,7 @@ export const configSchema: SchemaFor<Config> = {
   quotas: quotasSchema,
   upload: uploadSchema,
   push: pushSchema,
+  ops: opsSchema,
   admin: {
     enabled: bool({
       default: false,
@@ -548,7 +552,7 @@ export const configSchema: SchemaFor<Config> = {
       doc: 'File the audit log is appended to (JSON lines, created with mode 0600): one record per admin API request and per `xmppctl` command, with who (token name and scopes, client address, or the local user), what (operation, route, target JIDs, rooms and domains), the outcome and when; never passwords, tokens or message bodies (docs/security.md). The records also go to the process log on the `audit` channel. Unset: the process log only (`xmppctl` then writes them to standard error).',
     }),
     tokens: adminTokens({
-      doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"data"|"admin"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+data+admin[:domain+domain]` entries separated by commas. `read` reads what is not user content, `data` reads message archives, offline messages and private XML, `admin` allows everything (docs/admin-api.md).',
+      doc: 'Bearer tokens of the admin API: `{name, sha256, scopes: ["read"|"data"|"admin"|"metrics"], domains?}` with the SHA-256 (hex) of each token, never the token itself (`xmppctl api gen-token` makes one). In the environment: JSON, or `name:sha256:read+data+admin[:domain+domain]` entries separated by commas. `read` reads what is not user content, `data` reads message archives, offline messages and private XML, `admin` allows everything, `metrics` only reads /metrics (ops.requireToken; docs/admin-api.md).',
     }),
     mucActor: optionalStr({
       doc: 'Bare JID the admin API acts as toward the MUC service (list it in muc.admins). Unset: admin-api@<first server domain>. Reserved: nobody may register or log in as it (nor as admin-api on any served domain).',

@@ -70,3 +70,8 @@ export {
   reservedAccount,
   reservedForRegistration,
 } from './reserved-accounts.js';
+export { authenticateBearer } from './admin-tokens.js';
+export { opsAccess, opsEndpointOptions } from './ops-access.js';
+export type { OpsAccess, OpsResource } from './ops-access.js';
+export type { OpsConfig } from './ops-types.js';
+export type { InvitationsConfig } from './invitations-types.js';

@@ -9,6 +9,8 @@ import type { QuotasConfig } from './quotas-types.js';
 import type { PushConfig } from './push-types.js';
 import type { BoshConfig } from './bosh-types.js';
 import type { FastConfig, Sasl2Config } from './sasl2-types.js';
+import type { OpsConfig } from './ops-types.js';
+import type { InvitationsConfig } from './invitations-types.js';
 import type { C2sLimitsConfig } from './c2s-limits-types.js';
 import type { LoginLimitsConfig, RegistrationLimitsConfig } from './login-limits-types.js';
 import type { ShaperConfig } from './shaper-types.js';
@@ -131,6 +133,8 @@ export interface Config {
     /** In-band registration (XEP-0077). */
     enabled: boolean;
     allowWithoutTls: boolean;
+    /** Invitation-only registration (XEP-0401/0445/0379; docs/registration.md). */
+    invitations: InvitationsConfig;
   };
   offline: {
     maxPerUser: number;
@@ -267,6 +271,8 @@ export interface Config {
   upload: UploadConfig;
   /** XEP-0357 Push Notifications and the built-in push service (docs/push.md). */
   push: PushConfig;
+  /** Who may read /metrics and the API reference, and where (docs/security.md). */
+  ops: OpsConfig;
   /** The admin REST API (services/admin-api). */
   admin: {
     enabled: boolean;
@@ -294,9 +300,10 @@ export interface Config {
 /**
  * `read`: reads that hold no user content (accounts, sessions, rosters,
  * vCards, rooms, statistics); `data`: reads of user content (message
- * archives, offline messages, private XML); `admin`: everything.
+ * archives, offline messages, private XML); `admin`: everything; `metrics`:
+ * /metrics only (no /api operation; docs/security.md).
  */
-export type AdminScope = 'read' | 'data' | 'admin';
+export type AdminScope = 'read' | 'data' | 'admin' | 'metrics';
 
 /** A bearer token of the admin API, configured by the SHA-256 of its secret. */
 export interface AdminToken {

@@ -1,6 +1,10 @@
 import { connectNatsBus } from '@parley/bus';
 import type { NatsBus } from '@parley/bus';
-import { natsConnectionSecurity, redisConnectionSecurity } from '@parley/config';
+import {
+  natsConnectionSecurity,
+  opsEndpointOptions,
+  redisConnectionSecurity,
+} from '@parley/config';
 import type { Config } from '@parley/config';
 import { DURABLE_SUBJECTS, orderingScopeOf } from '@parley/routing';
 import { instrumentStores, openStores } from '@parley/store';
@@ -12,7 +16,7 @@ import {
   onShutdownSignal,
   startHttpEndpoint,
 } from '@parley/telemetry';
-import type { HttpEndpoint, Logger, Metrics } from '@parley/telemetry';
+import type { HttpEndpoint, HttpEndpointOptions, Logger, Metrics } from '@parley/telemetry';
 import type { Redis } from 'ioredis';
 import { connectRedis, linkError, redisLinkReady } from '@parley/cluster';
 import { busObserver, storeObserver } from './process-metrics.js';
@@ -35,9 +39,14 @@ export interface ClusterProcess {
   draining: boolean;
   /**
    * Serves /metrics, /healthz and /readyz (ready = not draining, NATS
-   * connected, Redis reachable), with `details` added to the readiness body.
+   * connected, Redis reachable), with `details` added to the readiness body;
+   * /metrics behind ops.requireToken and on the ops listener when ops.port is set.
    */
-  serveHttp(details?: () => Record<string, unknown>): Promise<HttpEndpoint>;
+  serveHttp(
+    details?: () => Record<string, unknown>,
+    /** More routes of the listener serving /metrics (the admin API's reference). */
+    extra?: HttpEndpointOptions['extra'],
+  ): Promise<HttpEndpoint>;
   /** Closes NATS, the HTTP endpoint, Redis and the stores. */
   close(): Promise<void>;
   /**
@@ -105,10 +114,12 @@ export async function startClusterProcess(
     redis,
     stores,
     draining: false,
-    async serveHttp(details) {
+    async serveHttp(details, extra) {
       http = await startHttpEndpoint({
         port: config.http.port,
         host: config.http.host,
+        ...opsEndpointOptions(config),
+        ...(extra !== undefined ? { extra } : {}),
         metrics,
         health: async () => ({ ok: true }),
         ready: async () => {

@@ -6,3 +6,12 @@ export * from './sasl-errors.js';
 export * from './builders.js';
 export * from './data-forms.js';
 export { CAPS_HASHES, capsVer, verificationString } from './caps.js';
+export {
+  FORM_INVITATION,
+  NODE_CREATE_ACCOUNT,
+  NODE_INVITE,
+  NS_IBR_TOKEN,
+  NS_PARS,
+  invitationUri,
+  newInvitationToken,
+} from './invitation.js';

@@ -1,4 +1,5 @@
 import type { FastTokenStore } from './fast/contract.js';
+import type { InvitationStore } from './invitations/contract.js';
 
 /**
  * Storage contracts. One interface per kind of data; every backend
@@ -150,6 +151,8 @@ export interface BlocklistStore {
 export interface Stores {
   /** XEP-0484 FAST token records (src/fast). */
   fastTokens: FastTokenStore;
+  /** Registration invitations, XEP-0401 (src/invitations). */
+  invitations: InvitationStore;
   accounts: AccountStore;
   rosters: RosterStore;
   offline: OfflineStore;

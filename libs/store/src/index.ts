@@ -94,3 +94,5 @@ export type {
   PostgresMigrateResult,
   PostgresMigration,
 } from './postgres/migrate.js';
+export type { Invitation, InvitationStore } from './invitations/contract.js';
+export { MemoryInvitationStore } from './invitations/memory.js';

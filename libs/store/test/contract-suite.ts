@@ -5,6 +5,7 @@ import { accountTests } from './suite/accounts.js';
 import { archiveTests } from './suite/archive.js';
 import { blocklistTests } from './suite/blocklists.js';
 import { fastTokenTests } from './suite/fast-tokens.js';
+import { invitationTests } from './suite/invitations.js';
 import { lastActivityTests } from './suite/last-activity.js';
 import { lifecycleTests } from './suite/lifecycle.js';
 import { offlineTests } from './suite/offline.js';
@@ -50,6 +51,7 @@ export function runStoreContractSuite(
 
     accountTests(stores);
     fastTokenTests(stores);
+    invitationTests(stores);
     rosterTests(stores);
     offlineTests(stores);
     lastActivityTests(stores);

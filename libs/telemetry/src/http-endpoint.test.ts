@@ -11,9 +11,15 @@ interface Reply {
   body: string;
 }
 
-function fetchRaw(port: number, path: string, method = 'GET', agent?: Agent): Promise<Reply> {
+function fetchRaw(
+  port: number,
+  path: string,
+  method = 'GET',
+  agent?: Agent,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -138,5 +144,60 @@ describe('startHttpEndpoint', () => {
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+  });
+
+  it('serves /metrics and the extra routes only on the ops listener, behind a token', async () => {
+    const metrics = createMetrics({ collectDefault: false });
+    metrics.counter('scraped_total', 'Scrapes').inc(1);
+    endpoint = await startHttpEndpoint({
+      port: 0,
+      host: '127.0.0.1',
+      metrics,
+      health: () => Promise.resolve({ ok: true }),
+      ops: { port: 0, host: '127.0.0.1' },
+      authorizeMetrics: (h) =>
+        h === 'Bearer good' ? 'ok' : h === 'Bearer weak' ? 'forbidden' : 'unauthorized',
+      extra: (req, res) => {
+        if (req.url !== '/openapi.json') return false;
+        res.end('{}');
+        return true;
+      },
+    });
+    const { port, opsPort } = endpoint;
+    expect(opsPort).toBeGreaterThan(0);
+    // The main listener: the probes only, without a token.
+    expect((await fetchRaw(port, '/healthz')).status).toBe(200);
+    expect((await fetchRaw(port, '/readyz')).status).toBe(200);
+    expect(
+      (await fetchRaw(port, '/metrics', 'GET', undefined, { authorization: 'Bearer good' })).status,
+    ).toBe(404);
+    expect((await fetchRaw(port, '/openapi.json')).status).toBe(404);
+    // The ops listener: /metrics with the token, the extra route, the probes.
+    const none = await fetchRaw(opsPort!, '/metrics');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="parley-metrics"');
+    expect(none.body).not.toContain('parley_');
+    const bad = await fetchRaw(opsPort!, '/metrics', 'GET', undefined, {
+      authorization: 'Bearer nope',
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toContain('error="invalid_token"');
+    const weak = await fetchRaw(opsPort!, '/metrics', 'GET', undefined, {
+      authorization: 'Bearer weak',
+    });
+    expect(weak.status).toBe(403);
+    expect(weak.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    const good = await fetchRaw(opsPort!, '/metrics', 'GET', undefined, {
+      authorization: 'Bearer good',
+    });
+    expect(good.status).toBe(200);
+    expect(good.body).toContain('parley_scraped_total 1');
+    expect((await fetchRaw(opsPort!, '/openapi.json')).body).toBe('{}');
+    expect((await fetchRaw(opsPort!, '/readyz')).status).toBe(200);
+    await endpoint.close();
+    await expect(fetchRaw(opsPort!, '/healthz', 'GET', new Agent())).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    endpoint = undefined;
   });
 });

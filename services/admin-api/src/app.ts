@@ -4,12 +4,14 @@
  * through the bus and the stores, so it runs the same inside the
  * all-in-one process and as its own process in a cluster.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { versionedBus } from '@parley/routing';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installAudit, openApiAuditLog } from './audit.js';
 import { installAuth } from './auth.js';
+import { installReferenceAccess } from './reference-access.js';
 import type { ApiContext } from './context.js';
 import type { AdminDeps } from './deps.js';
 import { installProblemHandlers } from './errors.js';
@@ -18,6 +20,7 @@ import { installOpenApi } from './openapi.js';
 import { ApiProblem } from './problem.js';
 import { RegistryClient } from './registry-client.js';
 import { inactiveRoutes } from './routes/inactive.js';
+import { invitationsRoutes } from './routes/invitations.js';
 import { mucOccupantsRoutes } from './routes/muc-occupants.js';
 import { mucRoomsRoutes } from './routes/muc-rooms.js';
 import { offlineRoutes } from './routes/offline.js';
@@ -35,6 +38,11 @@ export interface AdminApi {
   readonly app: FastifyInstance;
   /** The port listened on (0 when admin.port is 0: use app.inject). */
   readonly port: number;
+  /**
+   * Serves the API reference (/openapi.json, /docs) when the process's ops
+   * listener hands it a request (ops.port set); false for other paths.
+   */
+  readonly opsRoutes: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
 }
 
@@ -43,6 +51,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   app: FastifyInstance;
   ctx: ApiContext;
   routes: Array<{ method: string; url: string }>;
+  /** The API reference for the process's ops listener (ops.port); false for other paths. */
+  opsRoutes: (req: IncomingMessage, res: ServerResponse) => boolean;
 }> {
   // Everything the API sends carries the bus protocol version (@parley/routing protocol.ts).
   deps = { ...deps, bus: versionedBus(deps.bus) };
@@ -67,6 +77,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   const audit = openApiAuditLog(deps);
   installAudit(app, audit, '/api');
   app.addHook('onClose', async () => audit.close());
+  const opsRoutes = installReferenceAccess(app, deps.config);
   await installOpenApi(app);
   // The limiters only (global: false): the hooks below apply them and answer problems.
   await app.register(rateLimit, { global: false });
@@ -79,6 +90,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
       );
       for (const routes of [
         usersRoutes,
+        invitationsRoutes,
         inactiveRoutes,
         sessionsRoutes,
         stanzasRoutes,
@@ -96,7 +108,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
   );
   app.addHook('onClose', async () => ctx.muc.close());
   await app.ready();
-  return { app, ctx, routes };
+  return { app, ctx, routes, opsRoutes };
 }
 
 /**
@@ -145,7 +157,7 @@ export async function startAdminApi(deps: AdminDeps): Promise<AdminApi> {
   const { config, logger } = deps;
   if (config.admin.tokens.length === 0)
     logger.warn('admin API enabled without tokens (admin.tokens): every request will get 401');
-  const { app } = await buildAdminApp(deps);
+  const { app, opsRoutes } = await buildAdminApp(deps);
   let port = 0;
   if (config.admin.port !== 0) {
     await app.listen({ port: config.admin.port, host: config.admin.host });
@@ -153,5 +165,5 @@ export async function startAdminApi(deps: AdminDeps): Promise<AdminApi> {
     port = typeof addr === 'object' && addr ? addr.port : config.admin.port;
     logger.info('admin API listening', { host: config.admin.host, port });
   }
-  return { app, port, close: () => app.close() };
+  return { app, port, opsRoutes, close: () => app.close() };
 }

@@ -7,7 +7,8 @@
  * with `domains` acts only on JIDs of those domains and never on
  * server-wide operations (`config.global`).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { authenticateBearer } from '@parley/config';
 import type { AdminScope, AdminToken, Config } from '@parley/config';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -37,18 +38,6 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function authenticate(header: string | undefined, tokens: AdminToken[]): AdminToken | undefined {
-  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m) return undefined;
-  const hash = createHash('sha256').update(m[1]!, 'utf8').digest();
-  let found: AdminToken | undefined;
-  for (const t of tokens) {
-    // Every token is compared, so the time taken does not tell which one matched.
-    if (timingSafeEqual(hash, Buffer.from(t.sha256, 'hex')) && found === undefined) found = t;
-  }
-  return found;
-}
-
 /** The scope an operation needs: the route's, else 'read' for GET and HEAD, 'admin' otherwise. */
 export function requiredScope(method: string, scope: AdminScope | undefined): AdminScope {
   return scope ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'admin');
@@ -64,7 +53,7 @@ export function installAuth(
   app.decorateRequest('token', null);
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization;
-    const token = authenticate(header, tokens);
+    const token = authenticateBearer(header, tokens);
     if (!token) {
       reply.header('www-authenticate', header ? `${REALM}, error="invalid_token"` : REALM);
       throw new ApiProblem(

@@ -2,7 +2,8 @@
 /**
  * Admin API process (cluster mode): the REST API on admin.host:admin.port
  * over NATS (session operations go to the registry workers) and the shared
- * stores. Exposes /metrics, /healthz, /readyz on http.port and drains on
+ * stores. Exposes /metrics, /healthz, /readyz on http.port (/metrics and the
+ * API reference on ops.port when set) and drains on
  * SIGTERM. Scale it freely: every instance answers every request.
  */
 import { runEntryPoint, startClusterProcess } from '@parley/process';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     metrics,
     instance: id,
   });
-  const http = await proc.serveHttp(() => ({ adminPort: api.port }));
+  const http = await proc.serveHttp(() => ({ adminPort: api.port }), api.opsRoutes);
   logger.info('admin API started', { id, port: api.port, http: http.port });
   proc.shutdownOnSignal(() => api.close());
 }

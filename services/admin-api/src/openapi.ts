@@ -89,8 +89,9 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       schema: {
         operationId: 'getOpenApiDocument',
         summary: 'This OpenAPI document',
+        description:
+          'Any valid token reads it (none with ops.requireToken off); on the ops listener when ops.port is set.',
         tags: ['meta'],
-        security: [],
         response: {
           200: {
             description: 'The OpenAPI 3 document',

@@ -83,7 +83,7 @@ describe('admin API: password checks, user data and rate limits', () => {
   it('describes the scope each operation needs in the OpenAPI document', async () => {
     const built = await buildTestApp();
     close = built.close;
-    const doc = (await caller(built.app)('GET', '/openapi.json')).json() as {
+    const doc = (await caller(built.app)('GET', '/openapi.json', TOKENS.read)).json() as {
       paths: Record<string, Record<string, { description?: string; responses: object }>>;
     };
     expect(doc.paths['/api/users/{jid}/password/check']!['post']!.description).toContain(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MemoryBus } from '@parley/bus';
 import { loadConfig } from '@parley/config';
 import type { Config, DeepPartial } from '@parley/config';
@@ -28,6 +29,8 @@ export async function buildTestApp(
   app: FastifyInstance;
   config: Config;
   routes: Array<{ method: string; url: string }>;
+  /** The API reference for an ops listener (ops.port). */
+  opsRoutes: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
 }> {
   const { admin: adminOverrides, ...rest } = overrides;
@@ -58,7 +61,7 @@ export async function buildTestApp(
   });
   const bus = new MemoryBus();
   const stores = openMemoryStores();
-  const { app, routes } = await buildAdminApp({
+  const { app, routes, opsRoutes } = await buildAdminApp({
     config,
     bus,
     stores,
@@ -74,6 +77,7 @@ export async function buildTestApp(
     app,
     config,
     routes,
+    opsRoutes,
     async close() {
       await app.close();
       await bus.close();

@@ -3,7 +3,7 @@ import { validate, compileErrors } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEMS } from '../src/problem.js';
-import { buildTestApp } from './helpers.js';
+import { TOKENS, bearer, buildTestApp } from './helpers.js';
 
 interface Doc {
   openapi: string;
@@ -31,14 +31,18 @@ describe('the OpenAPI document', () => {
     const built = await buildTestApp();
     app = built.app;
     close = built.close;
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: bearer(TOKENS.read),
+    });
     expect(res.statusCode).toBe(200);
     doc = res.json() as Doc;
     apiRoutes = built.routes.filter((r) => r.url.startsWith('/api/') && r.method !== 'HEAD');
   });
   afterAll(async () => close());
 
-  it('is served without a token and validates as OpenAPI 3', async () => {
+  it('is served to any valid token and validates as OpenAPI 3', async () => {
     expect(doc.openapi).toMatch(/^3\./);
     const result = await validate(structuredClone(doc) as never);
     if (!result.valid) throw new Error(compileErrors(result));
@@ -108,7 +112,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('renders a reference page at /docs', async () => {
-    const res = await app.inject({ method: 'GET', url: '/docs/' });
+    const res = await app.inject({ method: 'GET', url: '/docs/', headers: bearer(TOKENS.read) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.body).toContain('swagger');

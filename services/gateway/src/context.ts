@@ -2,7 +2,7 @@
 import type { Bus } from '@parley/bus';
 import type { Config } from '@parley/config';
 import type { ServerMechanismOptions } from '@parley/sasl';
-import type { AccountStore, ResumptionStore } from '@parley/store';
+import type { AccountStore, InvitationStore, ResumptionStore } from '@parley/store';
 import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger } from '@parley/telemetry';
 import type { AddressLimits } from './limits/address-limits.js';
@@ -35,6 +35,8 @@ export interface GatewayContext {
   readonly resumption: ResumptionStore;
   /** XEP-0484 FAST token records, shared by every gateway of the cluster. */
   readonly fastTokens: FastTokenStore;
+  /** Registration invitations (invitations.ts), shared by the cluster. */
+  readonly invitations: InvitationStore;
   /** What FAST tokens are derived from (negotiation/fast.ts), from sasl.fakeSaltSecret. */
   readonly fastKey: Buffer;
   /** What stable Bind2 resources are derived from (negotiation/bind2.ts), from sasl.fakeSaltSecret. */

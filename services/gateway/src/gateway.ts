@@ -21,8 +21,8 @@ import {
 } from '@parley/routing';
 import type { RegistryMessage } from '@parley/routing';
 import { VerifiedPasswords } from '@parley/sasl';
-import { MemoryResumptionStore } from '@parley/store';
-import type { AccountStore, ResumptionStore } from '@parley/store';
+import { MemoryInvitationStore, MemoryResumptionStore } from '@parley/store';
+import type { AccountStore, InvitationStore, ResumptionStore } from '@parley/store';
 import { MemoryFastTokenStore } from '@parley/store/fast';
 import type { FastTokenStore } from '@parley/store/fast';
 import type { Logger, Metrics } from '@parley/telemetry';
@@ -84,6 +84,8 @@ export interface GatewayDeps {
    * Default: a store in this process, closed with the gateway.
    */
   fastTokens?: FastTokenStore;
+  /** Registration invitations; default: this gateway's own, in memory. */
+  invitations?: InvitationStore;
   /**
    * Login and registration limits (limits/login-guard.ts). Share one store
    * (Redis) between the gateways of a cluster so that every gateway sees
@@ -196,6 +198,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     gatewayId,
     resumption,
     fastTokens,
+    invitations: deps.invitations ?? new MemoryInvitationStore(),
     caps,
     fastKey: derivedKey(unknownUserSecret, FAST_KEY_LABEL),
     bindKey: derivedKey(unknownUserSecret, BIND2_KEY_LABEL),

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     bus: proc.bus,
     accounts: proc.stores.accounts,
     fastTokens: proc.stores.fastTokens,
+    invitations: proc.stores.invitations,
     logger,
     metrics: proc.metrics,
     gatewayId,

@@ -37,6 +37,12 @@ import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Connection } from './connection.js';
 import { registrationAvailable } from './negotiation/registration-policy.js';
+import {
+  mayRegister,
+  registeredWithInvitation,
+  restoreInvitation,
+  takeInvitation,
+} from './invitations.js';
 
 export function isAddressedToServer(conn: Connection, el: Element): boolean {
   const to = el.attrs['to'];
@@ -163,8 +169,29 @@ function tooMany(what: string, seconds: number): string {
   return `too many ${what}; try again in ${seconds} s`;
 }
 
-/** Creates the account; false when none was made (the error is answered). */
+/**
+ * Creates the account with the stream's invitation, if any (invitations.ts:
+ * invitation-only servers, reserved names, the mutual subscription); false
+ * when none was made (the error is answered).
+ */
 async function create(
+  conn: Connection,
+  iq: Element,
+  jid: string,
+  password: string,
+): Promise<boolean> {
+  const local = jid.slice(0, jid.lastIndexOf('@'));
+  if (!(await mayRegister(conn, iq, local))) return false;
+  const taken = await takeInvitation(conn, iq, local);
+  if (taken === undefined) return false;
+  const made = await createAccount(conn, iq, jid, password);
+  if (taken.invitation === undefined) return made;
+  if (made) await registeredWithInvitation(conn, jid, taken.invitation);
+  else await restoreInvitation(conn, taken.invitation);
+  return made;
+}
+
+async function createAccount(
   conn: Connection,
   iq: Element,
   jid: string,

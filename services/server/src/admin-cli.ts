@@ -31,6 +31,11 @@ export interface ApiCliIo {
   err(line: string): void;
   /** Base URL when neither --url nor PARLEY_ADMIN_URL is given (from the configuration). */
   defaultUrl(): string;
+  /**
+   * URL of the OpenAPI document when neither --doc-url nor PARLEY_ADMIN_DOC_URL
+   * is given: the ops listener's when ops.port is set; undefined = `<url>/openapi.json`.
+   */
+  defaultDocUrl?(): string | undefined;
 }
 
 interface Param {
@@ -55,11 +60,13 @@ export const API_USAGE = `xmppctl api: the admin REST API from the command line
   xmppctl api list                              every operation, with what it does
   xmppctl api help <operation>                  the parameters of one operation
   xmppctl api <operation> [<path values>...] [--<param> <value>...] [--body '<json>'] [--all]
-  xmppctl api gen-token [--name <n>] [--scopes read,data,admin] [--domains a.org,b.org]
+  xmppctl api gen-token [--name <n>] [--scopes read,data,admin,metrics] [--domains a.org,b.org]
                                                 a new token and its admin.tokens entry
 
   --url <url>     the API (default: $PARLEY_ADMIN_URL, else admin.host:admin.port)
   --token <t>     the bearer token (default: $PARLEY_ADMIN_TOKEN)
+  --doc-url <u>   the OpenAPI document (default: $PARLEY_ADMIN_DOC_URL, else the ops
+                  listener's /openapi.json when ops.port is set, else <url>/openapi.json)
   --all           follow 'next' and print every page's items
   --help, -h      this text
 Path values may be given in order without names, e.g. xmppctl api getUser alice@localhost.
@@ -72,6 +79,7 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 const COMMON_OPTIONS = {
   url: { type: 'string' },
   token: { type: 'string' },
+  'doc-url': { type: 'string' },
   body: { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -105,7 +113,7 @@ function firstPass(argv: string[]) {
     allowPositionals: true,
     tokens: true,
   });
-  for (const name of ['url', 'token'] as const) {
+  for (const name of ['url', 'token', 'doc-url'] as const) {
     if (values[name] === true) throw new Error(`Option '--${name} <value>' argument missing`);
   }
   const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
@@ -116,6 +124,7 @@ function firstPass(argv: string[]) {
     help: values.help === true,
     url: text(values.url),
     token: text(values.token),
+    docUrl: text(values['doc-url']),
     /** Every option given, as written (`--name` or `-n`). */
     given: options.map((t) => ({ name: t.name, rawName: t.rawName })),
   };
@@ -245,9 +254,21 @@ export async function runApiCommand(argv: string[], io: ApiCliIo): Promise<numbe
   if (cmd === 'gen-token') return genToken(argv, io);
   const base = (first.url ?? io.env['PARLEY_ADMIN_URL'] ?? io.defaultUrl()).replace(/\/+$/, '');
   const token = first.token ?? io.env['PARLEY_ADMIN_TOKEN'];
-  const docRes = await io.fetch(`${base}/openapi.json`, { method: 'GET', headers: {} });
-  if (docRes.status !== 200)
-    throw new Error(`cannot read ${base}/openapi.json (HTTP ${docRes.status})`);
+  const docUrl =
+    first.docUrl ??
+    io.env['PARLEY_ADMIN_DOC_URL'] ??
+    io.defaultDocUrl?.() ??
+    `${base}/openapi.json`;
+  // The reference needs a token too (ops.requireToken): any valid one.
+  const docRes = await io.fetch(docUrl, {
+    method: 'GET',
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  if (docRes.status === 401 && !token)
+    throw new Error(
+      'no token: pass --token or set PARLEY_ADMIN_TOKEN (the API reference needs one)',
+    );
+  if (docRes.status !== 200) throw new Error(`cannot read ${docUrl} (HTTP ${docRes.status})`);
   const ops = operations(JSON.parse(await docRes.text()));
   if (cmd === 'list') {
     parseCommand(argv, COMMON_OPTIONS, 'list');

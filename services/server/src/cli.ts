@@ -61,6 +61,12 @@ async function run(argv: string[]): Promise<number> {
         const { host, port } = loadConfig().admin;
         return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
       },
+      defaultDocUrl: () => {
+        const { host, port } = loadConfig().ops;
+        return port === 0
+          ? undefined
+          : `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/openapi.json`;
+      },
     });
   }
   const { values, positionals } = parseArgs({

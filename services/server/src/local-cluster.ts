@@ -121,6 +121,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     PARLEY_SASL_FAKE_SALT_SECRET: randomBytes(32).toString('base64url'),
     PARLEY_SERVER_DOMAINS: (opts.domains ?? ['localhost']).join(','),
     PARLEY_LOG_LEVEL: opts.logLevel ?? 'info',
+    // Every listener is on 127.0.0.1: /metrics and the API reference need no token here.
+    PARLEY_OPS_REQUIRE_TOKEN: 'false',
     ...(opts.partitions ? { PARLEY_ROUTING_PARTITIONS: String(opts.partitions) } : {}),
     ...(postgresUrl !== undefined
       ? { PARLEY_STORE_KIND: 'postgres', PARLEY_STORE_POSTGRES_URL: postgresUrl }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
+import { opsEndpointOptions } from '@parley/config';
 import type { Config } from '@parley/config';
 import { loadTlsMaterial, openConfiguredStores, processId, storeObserver } from '@parley/process';
 import { startGateway } from '@parley/gateway';
@@ -122,6 +123,7 @@ export async function startServer(
       bus,
       accounts: stores.accounts,
       fastTokens: stores.fastTokens,
+      invitations: stores.invitations,
       logger: logger.child({ service: 'gateway' }),
       metrics,
       gatewayId: processId(config.server.nodeId),
@@ -162,6 +164,8 @@ export async function startServer(
     http = await startHttpEndpoint({
       port: config.http.port,
       host: config.http.host,
+      ...opsEndpointOptions(config),
+      ...(adminApi !== undefined ? { extra: adminApi.opsRoutes } : {}),
       metrics,
       health: async () => ({ ok: true }),
       ready: async () => ({

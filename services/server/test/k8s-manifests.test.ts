@@ -83,7 +83,10 @@ interface Workload extends K8sObject {
   spec: {
     replicas?: number;
     selector: LabelSelector;
-    template: { metadata: { labels?: Record<string, string> }; spec: PodSpec };
+    template: {
+      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
     volumeClaimTemplates?: { metadata: { name: string } }[];
   };
 }
@@ -525,6 +528,7 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
             config.websocket.enabled && config.websocket.listeners.includes('wss'),
           ],
           http: ['PARLEY_HTTP_HOST', config.http.port, true],
+          ops: ['PARLEY_OPS_HOST', config.ops.port, config.ops.port !== 0],
           api: ['PARLEY_ADMIN_HOST', config.admin.port, true],
           s2s: ['PARLEY_S2S_HOST', config.s2s.port, config.s2s.enabled],
           's2s-tls': [
@@ -569,6 +573,32 @@ describe.skipIf(kubectlMissing)('Kubernetes manifests (k8s/)', () => {
           expect(get?.path, `${where(w, c)}: ${probe}`).toBe(path);
           expect(get?.port, `${where(w, c)}: ${probe} port`).toBe('http');
           expect(ports.has(String(get?.port)), `${where(w, c)}: ${probe} port exists`).toBe(true);
+        }
+      }
+    });
+
+    it('Prometheus scrapes /metrics on the ops port, which without a token only the monitoring namespace reaches', () => {
+      const all = objects();
+      const policies = ofKind<NetworkPolicy>(all, 'NetworkPolicy');
+      const monitoring = {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      };
+      for (const { w, c } of servers(all)) {
+        const config = configOf(all, w, c);
+        const annotations = w.spec.template.metadata.annotations ?? {};
+        expect(config.ops.port, `${where(w, c)}: ops.port`).not.toBe(0);
+        expect(annotations['prometheus.io/scrape'], where(w, c)).toBe('true');
+        expect(annotations['prometheus.io/port'], where(w, c)).toBe(String(config.ops.port));
+        // The probe port no longer serves /metrics (docs/security.md).
+        expect(config.ops.port).not.toBe(config.http.port);
+        if (config.ops.requireToken) continue;
+        const rules = policies
+          .filter((p) => matches(p.spec.podSelector, w.spec.template.metadata.labels))
+          .flatMap((p) => p.spec.ingress ?? [])
+          .filter((r) => r.ports === undefined || r.ports.some((p) => p.port === 'ops'));
+        expect(rules.length, `${where(w, c)}: a policy opens the ops port`).toBeGreaterThan(0);
+        for (const r of rules) {
+          expect(r.from, `${where(w, c)}: ops port from`).toEqual([monitoring]);
         }
       }
     });

@@ -2,6 +2,7 @@
  * The Prometheus endpoint of a running server: counters and histograms move
  * after a login and a message.
  */
+import { createHash } from 'node:crypto';
 import { xml } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@parley/testkit';
@@ -34,6 +35,15 @@ function sample(text: string, series: string): number {
   return 0;
 }
 
+const SCRAPER = 'scraper-secret';
+const READER = 'reader-secret';
+const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+/** A metrics-only token (Prometheus) and an API token without the metrics scope. */
+const TOKENS = [
+  { name: 'prometheus', sha256: sha(SCRAPER), scopes: ['metrics' as const] },
+  { name: 'reader', sha256: sha(READER), scopes: ['read' as const] },
+];
+
 describe('/metrics', () => {
   let t: TestServer;
   let url: string;
@@ -41,7 +51,7 @@ describe('/metrics', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    t = await startTestServer({ http: { port } });
+    t = await startTestServer({ http: { port }, admin: { tokens: TOKENS } });
     url = `http://127.0.0.1:${port}/metrics`;
     for (const u of ['alice', 'bob']) await t.addUser(u);
   });
@@ -52,7 +62,7 @@ describe('/metrics', () => {
   });
 
   const scrape = async (): Promise<string> => {
-    const res = await fetch(url);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${SCRAPER}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();
@@ -88,5 +98,44 @@ describe('/metrics', () => {
     // Process metrics: heap and event-loop lag, with the parley_ prefix.
     expect(after).toMatch(/^parley_nodejs_heap_size_used_bytes\{/m);
     expect(after).toMatch(/^parley_nodejs_eventloop_lag_p99_seconds\{/m);
+  });
+});
+
+describe('/metrics access (ops.*)', () => {
+  it('needs a token with the metrics scope by default; the probes never do', async () => {
+    const port = await freePort();
+    const t = await startTestServer({ http: { port }, admin: { tokens: TOKENS } });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const none = await fetch(`${base}/metrics`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="parley-metrics"');
+      expect(await none.text()).not.toContain('parley_');
+      const reader = await fetch(`${base}/metrics`, {
+        headers: { authorization: `Bearer ${READER}` },
+      });
+      expect(reader.status).toBe(403);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('moves to the ops listener with ops.port, open there with ops.requireToken off', async () => {
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const t = await startTestServer({
+      http: { port },
+      ops: { port: opsPort, host: '127.0.0.1', requireToken: false },
+    });
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      const m = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
+      expect(m.status).toBe(200);
+      expect(await m.text()).toMatch(/^parley_c2s_connections\{/m);
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -5,7 +5,7 @@
  * secretFile), the same as the registry's, and the storage directory.
  * Exposes /metrics and /healthz on http.port.
  */
-import { ConfigError, loadConfig } from '@parley/config';
+import { ConfigError, loadConfig, opsEndpointOptions } from '@parley/config';
 import {
   createLogger,
   createMetrics,
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       : await startHttpEndpoint({
           port: config.http.port,
           host: config.http.host,
+          ...opsEndpointOptions(config),
           metrics,
           health: async () => ({ ok: true }),
           ready: async () => ({ ok: true }),

@@ -10,6 +10,7 @@ import { checkKeyspace, clientOptionsFor, type CassandraStoreOptions } from './o
 import { CassandraPrivateStore } from './private-store.js';
 import { CassandraPushDeviceStore, CassandraPushRegistrationStore } from './push-store.js';
 import { CassandraFastTokenStore } from '../fast/cassandra.js';
+import { CassandraInvitationStore } from '../invitations/cassandra.js';
 import { CassandraPubsubStore } from './pubsub-store.js';
 import { CassandraRoomStore } from './room-store.js';
 import { CassandraRosterStore } from './roster-store.js';
@@ -32,6 +33,7 @@ export function cassandraStoresOn(session: CqlSession) {
     pushRegistrations: new CassandraPushRegistrationStore(session),
     pushDevices: new CassandraPushDeviceStore(session),
     fastTokens: new CassandraFastTokenStore(session),
+    invitations: new CassandraInvitationStore(session),
   } satisfies Omit<Stores, 'close'>;
 }
 

@@ -15,6 +15,7 @@ import type {
 } from '../contracts.js';
 import type { PushDevice, PushRegistration } from '../push-contracts.js';
 import type { FastTokenRecord } from '../fast/contract.js';
+import type { Invitation } from '../invitations/contract.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 
@@ -116,6 +117,10 @@ export interface LmdbDatabases {
   pushDevicesByOwner: Database<true, Key>;
   /** [jid, agent] -> FastTokenRecord (XEP-0484) */
   fastTokens: Database<FastTokenRecord, Key>;
+  /** token -> Invitation (XEP-0401) */
+  invitations: Database<Invitation, string>;
+  /** [domain, username] -> token: the account names invitations reserve */
+  invitationNames: Database<string, Key>;
 }
 
 const NAMES: Record<keyof LmdbDatabases, string> = {
@@ -148,6 +153,8 @@ const NAMES: Record<keyof LmdbDatabases, string> = {
   pushDevices: 'push-devices',
   pushDevicesByOwner: 'push-devices-by-owner',
   fastTokens: 'fast-tokens',
+  invitations: 'invitations',
+  invitationNames: 'invitation-names',
 };
 
 /**

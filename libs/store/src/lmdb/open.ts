@@ -8,6 +8,7 @@ import { LmdbOfflineStore } from './offline-store.js';
 import { LmdbPrivateStore } from './private-store.js';
 import { LmdbPushDeviceStore, LmdbPushRegistrationStore } from './push-store.js';
 import { LmdbFastTokenStore } from '../fast/lmdb.js';
+import { LmdbInvitationStore } from '../invitations/lmdb.js';
 import { LmdbPubsubStore } from './pubsub-store.js';
 import { LmdbRoomStore } from './room-store.js';
 import { LmdbRosterStore } from './roster-store.js';
@@ -34,6 +35,7 @@ export async function openLmdbStores(path: string): Promise<Stores> {
     pushRegistrations: new LmdbPushRegistrationStore(env),
     pushDevices: new LmdbPushDeviceStore(env),
     fastTokens: new LmdbFastTokenStore(env),
+    invitations: new LmdbInvitationStore(env),
     close: () => env.close(),
   };
 }

@@ -1,6 +1,7 @@
 import type { Stores } from '../contracts.js';
 import { Lifecycle } from '../shared/lifecycle.js';
 import { MemoryFastTokenStore } from '../fast/memory.js';
+import { MemoryInvitationStore } from '../invitations/memory.js';
 import { MemoryAccountStore } from './account-store.js';
 import { MemoryArchiveStore } from './archive-store.js';
 import { MemoryBlocklistStore } from './blocklist-store.js';
@@ -22,6 +23,7 @@ export function openMemoryStores(): Stores {
   return {
     accounts: new MemoryAccountStore(life),
     fastTokens: new MemoryFastTokenStore(life),
+    invitations: new MemoryInvitationStore(life),
     rosters: new MemoryRosterStore(life),
     offline: new MemoryOfflineStore(life),
     lastActivity: new MemoryLastActivityStore(life),

@@ -10,6 +10,7 @@ import { poolConfigFor, schemaOf, type PostgresStoreOptions } from './options.js
 import { PostgresPrivateStore } from './private-store.js';
 import { PostgresPushDeviceStore, PostgresPushRegistrationStore } from './push-store.js';
 import { PostgresFastTokenStore } from '../fast/postgres.js';
+import { PostgresInvitationStore } from '../invitations/postgres.js';
 import { PostgresPubsubStore } from './pubsub-store.js';
 import { PostgresRoomStore } from './room-store.js';
 import { PostgresRosterStore } from './roster-store.js';
@@ -17,7 +18,7 @@ import { PgSession } from './session.js';
 import { PostgresVcardStore } from './vcard-store.js';
 
 /** Schema version this code reads and writes (the newest file in deploy/postgres). */
-export const POSTGRES_SCHEMA_VERSION = 3;
+export const POSTGRES_SCHEMA_VERSION = 4;
 
 /**
  * Opens every store on a PostgreSQL database whose schema (`options.schema`,
@@ -83,6 +84,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     pushRegistrations: new PostgresPushRegistrationStore(session),
     pushDevices: new PostgresPushDeviceStore(session),
     fastTokens: new PostgresFastTokenStore(session),
+    invitations: new PostgresInvitationStore(session),
     close: () => session.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { capsModule } from './caps.js';
 import { clientStateModule } from './client-state.js';
+import { invitationsModule } from './invitations.js';
 import { registrationModule } from './registration.js';
 import { resourceBindingModule } from './resource-binding.js';
 import { rosterFeaturesModule } from './roster-features.js';
@@ -18,6 +19,7 @@ export const builtinStreamModules: readonly StreamModule[] = [
   rosterFeaturesModule,
   streamManagementModule,
   clientStateModule,
+  invitationsModule,
   registrationModule,
   capsModule,
 ];

@@ -79,7 +79,7 @@ export interface HarnessOptions {
   /** More dependencies of the gateway (e.g. unconfiguredFakeSaltSecret). */
   gatewayDeps?: Pick<
     GatewayDeps,
-    'unconfiguredFakeSaltSecret' | 'streamModules' | 'fastTokens' | 'loginLimits'
+    'unconfiguredFakeSaltSecret' | 'streamModules' | 'fastTokens' | 'loginLimits' | 'invitations'
   >;
 }
 

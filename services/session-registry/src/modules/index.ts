@@ -5,6 +5,7 @@ import { carbonsModule } from './carbons/carbons.js';
 import { contactAddressesModule } from './discovery/contact-addresses.js';
 import { discoModule } from './discovery/disco.js';
 import { extdiscoModule } from './server-info/extdisco.js';
+import { inviteCommandsModule } from './invitations/invite-commands.js';
 import { lastActivityModule } from './server-info/last.js';
 import { mamModule } from './archive/mam.js';
 import { mucServiceModule } from './discovery/conference-listing.js';
@@ -37,6 +38,7 @@ export const builtinModules: readonly ServerModule[] = [
   timeModule,
   extdiscoModule,
   registerFeatureModule,
+  inviteCommandsModule,
   offlineFeatureModule,
   contactAddressesModule,
   blockingModule,

@@ -46,9 +46,19 @@ export interface AccountDiscoNodes {
   items(owner: string, node: string | undefined, from: JID): Promise<Element[] | undefined>;
 }
 
-/** The disco module's registry of account node providers. */
+/**
+ * What a module adds to the disco of the server under a node (e.g. the
+ * XEP-0050 command list); `undefined` when the node is not the provider's.
+ */
+export interface ServerDiscoNodes {
+  info(domain: string, node: string, from: JID): Promise<Element[] | undefined>;
+  items(domain: string, node: string, from: JID): Promise<Element[] | undefined>;
+}
+
+/** The disco module's registry of node providers. */
 export interface Disco {
   addAccountNodes(provider: AccountDiscoNodes): void;
+  addServerNodes(provider: ServerDiscoNodes): void;
 }
 
 /** Provided by the disco module; modules with account nodes require 'disco'. */
@@ -65,16 +75,26 @@ export const discoModule: ServerModule = {
   xeps: [{ xep: '0030', title: 'Service Discovery', version: '2.5rc3' }],
   register(ctx) {
     const providers: AccountDiscoNodes[] = [];
-    ctx.provide(DISCO, { addAccountNodes: (p) => void providers.push(p) });
+    const serverProviders: ServerDiscoNodes[] = [];
+    ctx.provide(DISCO, {
+      addAccountNodes: (p) => void providers.push(p),
+      addServerNodes: (p) => void serverProviders.push(p),
+    });
     ctx.identity({ category: 'server', type: 'im', name: ctx.config.modules.version.name });
     ctx.identity({ category: 'account', type: 'registered' }, 'account');
     for (const scope of ['server', 'account'] as const) {
       ctx.feature(NS_DISCO_INFO, scope);
       ctx.feature(NS_DISCO_ITEMS, scope);
     }
-    ctx.serverIq('get', NS_DISCO_INFO, async ({ payload }) => {
+    ctx.serverIq('get', NS_DISCO_INFO, async ({ payload, from, to }) => {
       const node = payload.attr('node');
-      if (node !== undefined) throw itemNotFound();
+      if (node !== undefined) {
+        for (const p of serverProviders) {
+          const found = await p.info(to.domain, node, from);
+          if (found !== undefined) return xml('query', { xmlns: NS_DISCO_INFO, node }, ...found);
+        }
+        throw itemNotFound();
+      }
       return infoResult(
         node,
         ctx.identities('server'),
@@ -82,8 +102,15 @@ export const discoModule: ServerModule = {
         ctx.infoForms('server'),
       );
     });
-    ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload, to }) => {
-      if (payload.attr('node') !== undefined) throw itemNotFound();
+    ctx.serverIq('get', NS_DISCO_ITEMS, async ({ payload, from, to }) => {
+      const node = payload.attr('node');
+      if (node !== undefined) {
+        for (const p of serverProviders) {
+          const found = await p.items(to.domain, node, from);
+          if (found !== undefined) return xml('query', { xmlns: NS_DISCO_ITEMS, node }, ...found);
+        }
+        throw itemNotFound();
+      }
       const q = xml('query', { xmlns: NS_DISCO_ITEMS });
       for (const item of ctx.discoItems())
         if (listedOn(item.jid, to.domain, ctx.config.server.domains))

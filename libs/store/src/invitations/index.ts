@@ -1,0 +1,2 @@
+export type { Invitation, InvitationStore } from './contract.js';
+export { MemoryInvitationStore } from './memory.js';
