@@ -61,8 +61,8 @@ export const shaperSchema: SchemaFor<ShaperConfig> = {
   authenticated: limitsSchema('authenticated', {
     bytesPerSecond: 65_536,
     burstBytes: MIB,
-    stanzasPerSecond: 200,
-    burstStanzas: 1_000,
+    stanzasPerSecond: 50,
+    burstStanzas: 300,
   }),
   exemptJids: list(str({ default: '', doc: 'bare JID' }), {
     default: [],

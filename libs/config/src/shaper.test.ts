@@ -16,8 +16,8 @@ describe('traffic shaping and queue bounds', () => {
       authenticated: {
         bytesPerSecond: 65_536,
         burstBytes: 1_048_576,
-        stanzasPerSecond: 200,
-        burstStanzas: 1_000,
+        stanzasPerSecond: 50,
+        burstStanzas: 300,
       },
       exemptJids: [],
     });
