@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { findMax, formatChatSteps, formatFindMax, runChat } from './bench-chat.js';
 import type { ChatOptions, ChatStep, FindMaxResult } from './bench-chat.js';
 import { formatIdle, runIdle } from './bench-idle.js';
+import { formatFlood, runFlood } from './bench-flood.js';
+import type { FloodKind, FloodResult } from './bench-flood.js';
 import type { IdleResult, TargetOptions } from './bench-idle.js';
 import { formatMam, MAM_QUERY_KINDS, prefillArchive, runMam } from './bench-mam.js';
 import type { MamResult, PrefilledArchive } from './bench-mam.js';
@@ -28,7 +30,7 @@ import { errorText, formatPairs, fromPattern, intList } from './util.js';
 
 const USAGE = `Parley load generator
 
-  node loadtest/dist/src/main.js <idle|chat|muc|mam|all> [options]      (pnpm bench <...>)
+  node loadtest/dist/src/main.js <idle|chat|muc|mam|flood|all> [options]   (pnpm bench <...>)
 
   idle   N authenticated idle connections; server RSS per connection, connect rate
   chat   P pairs exchanging messages at a total offered rate R; latency, loss, server CPU
@@ -36,6 +38,8 @@ const USAGE = `Parley load generator
          fan-out deliveries/s, latency to every occupant, loss, join time
   mam    XEP-0313 query latency on a pre-filled archive of M messages (LMDB);
          needs --spawn or --cluster (the archive is written before the server starts)
+  flood  P pairs chatting at a total rate R, without and with one more client flooding
+         (small messages, then large ones) as fast as TCP lets it; the others' latency
   all    idle, then chat
 
 Target:
@@ -123,6 +127,15 @@ mam:
   --query-kinds K[,K]     which of last, with, range to run (default all three)
   Query kinds: last (newest page: <before/>), with (newest page with load2), range
   (first page of a start/end window mid-archive). Every answer is checked.
+
+flood:
+  --pairs P, --rate R, --duration S, --warmup S, --drain S   the chatting sessions, as for chat
+                          (defaults 500 pairs, 1000 msgs/s, 10 s, 2 s, 5 s); users 2P+1
+                          (small) and 2P+2 (large) flood
+  --flood-phases K[,K]    none, small, large, in this order (default none,small,large)
+  --flood-bytes N         body size of a large flood message (default 200000)
+  Compare a run with the server's defaults (shaping on) with one with
+  --server-env PARLEY_SHAPER_ENABLED=false.
 `;
 
 interface Report {
@@ -152,6 +165,7 @@ interface Report {
   chat?: ChatStep[];
   muc?: MucResult;
   mam?: MamResult;
+  flood?: FloodResult;
   findMax?: FindMaxResult & { maxP99Ms: number };
   error?: string;
 }
@@ -214,13 +228,20 @@ async function main(argv: string[]): Promise<number> {
       'range-size': { type: 'string' },
       'warmup-queries': { type: 'string' },
       'query-kinds': { type: 'string' },
+      'flood-phases': { type: 'string' },
+      'flood-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const mode = positionals[0];
   if (
     values.help ||
-    (mode !== 'idle' && mode !== 'chat' && mode !== 'muc' && mode !== 'mam' && mode !== 'all')
+    (mode !== 'idle' &&
+      mode !== 'chat' &&
+      mode !== 'muc' &&
+      mode !== 'mam' &&
+      mode !== 'flood' &&
+      mode !== 'all')
   ) {
     (values.help ? process.stdout : process.stderr).write(USAGE);
     return values.help ? 0 : 2;
@@ -244,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
     throw new Error('use only one of --spawn, --cluster, --peer and --server-pid');
   if (values.peer !== undefined && values.peer !== 'ejabberd' && values.peer !== 'prosody')
     throw new Error(`--peer must be ejabberd or prosody, got ${values.peer}`);
-  if (values.peer !== undefined && (mode === 'mam' || mode === 'muc'))
+  if (values.peer !== undefined && (mode === 'mam' || mode === 'muc' || mode === 'flood'))
     throw new Error(`--peer runs the idle and chat benchmarks only`);
   if (values.cluster && (values.port !== undefined || values.ports !== undefined))
     throw new Error('--cluster picks free ports: no --port / --ports with it');
@@ -255,7 +276,7 @@ async function main(argv: string[]): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const connections = Math.floor(num(values.connections, 'connections', 10_000));
   const pairs = Math.floor(num(values.pairs, 'pairs', 500));
-  const rates = (values.rate ?? (mode === 'muc' ? '20' : '5000'))
+  const rates = (values.rate ?? (mode === 'muc' ? '20' : mode === 'flood' ? '1000' : '5000'))
     .split(',')
     .map((r) => num(r.trim(), 'rate', 0));
   const userPattern = values['user-pattern'] ?? 'load%d@localhost';
@@ -268,7 +289,9 @@ async function main(argv: string[]): Promise<number> {
       ? occupants
       : mode === 'mam'
         ? 3
-        : Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
+        : mode === 'flood'
+          ? pairs * 2 + 2
+          : Math.max(mode !== 'chat' ? connections : 0, mode !== 'idle' ? pairs * 2 : 0);
 
   let spawned: SpawnedServer | SpawnedCluster | undefined;
   let spawnedNodeArgs: string[] = [];
@@ -545,6 +568,30 @@ async function main(argv: string[]): Promise<number> {
         )
       )
         code = 1;
+    }
+    if (mode === 'flood') {
+      report.flood = await runFlood({
+        ...target,
+        pairs,
+        firstUser: 1,
+        rate: rates[0] ?? 1000,
+        durationS: num(values.duration, 'duration', 10),
+        warmupS: num(values.warmup, 'warmup', 2),
+        drainS: num(values.drain, 'drain', 5),
+        maxP99Ms: 0,
+        stepFactor: 2,
+        maxRate: 0,
+        retries: 0,
+        phases: (values['flood-phases'] ?? 'none,small,large').split(',').map((k) => {
+          const kind = (['none', 'small', 'large'] as const).find((x) => x === k.trim());
+          if (kind === undefined)
+            throw new Error(`--flood-phases takes none, small, large; got ${k}`);
+          return kind as FloodKind;
+        }),
+        largeBytes: Math.max(1, Math.floor(num(values['flood-bytes'], 'flood-bytes', 200_000))),
+      });
+      print(formatFlood(report.flood));
+      if (report.flood.phases.some((p) => p.chat.lost > 0)) code = 1;
     }
     if (mode === 'mam') {
       if (!archive) throw new Error('mam: the archive was not pre-filled');
