@@ -107,9 +107,10 @@ export class InputShaper {
   }
 
   private pause(ms: number, limit: ShaperLimit): void {
+    // Also when already paused: the transport may read from a new socket (STARTTLS swapped it).
+    this.conn.transport.pause();
     if (this.timer !== undefined) return;
     this.conn.ctx.metrics.shaping.paused(this.stage, limit);
-    this.conn.transport.pause();
     this.arm(ms);
   }
 
