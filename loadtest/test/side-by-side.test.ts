@@ -8,6 +8,7 @@ import type {
   LadderStep,
   StepFigures,
 } from '../src/side-by-side/ladder.js';
+import { combineRuns } from '../src/side-by-side/combine.js';
 import { waitQuiet } from '../src/side-by-side/quiet.js';
 import type { TargetResult } from '../src/side-by-side/results.js';
 import {
@@ -455,5 +456,53 @@ describe('side-by-side quiet wait', () => {
       seconds: 1,
       quiet: true,
     });
+  });
+});
+
+describe('side-by-side --combine', () => {
+  const target = (t: TargetResult['target'], seconds: number): TargetResult => ({
+    target: t,
+    title: t,
+    software: '',
+    passwords: '',
+    cpus: '',
+    archive: '',
+    errors: [],
+    seconds,
+  });
+  const run = (started: string, argv: string[], results: TargetResult[]) => ({
+    started,
+    status: 'complete',
+    argv,
+    plan: plan(argv),
+    results,
+  });
+
+  it('takes the targets in the canonical order, a later run replacing an earlier one', () => {
+    const c = combineRuns([
+      run('2026-12-07T23:12:00Z', [], [target('ejabberd', 1), target('prosody', 2)]),
+      run(
+        '2026-12-07T23:30:00Z',
+        ['--targets', 'prosody,parley'],
+        [target('parley', 3), target('prosody', 4)],
+      ),
+    ]);
+    expect(c.results.map((r) => [r.target, r.seconds])).toEqual([
+      ['ejabberd', 1],
+      ['prosody', 4],
+      ['parley', 3],
+    ]);
+    expect(c.plan.targets).toEqual(['ejabberd', 'prosody', 'parley']);
+    expect(c.sources).toEqual([
+      { started: '2026-12-07T23:12:00Z', targets: ['ejabberd'] },
+      { started: '2026-12-07T23:30:00Z', targets: ['prosody', 'parley'] },
+    ]);
+  });
+
+  it('refuses runs that measured with other sizes or rates', () => {
+    expect(() => combineRuns([run('a', [], []), run('b', ['--quick'], [])])).toThrow(
+      /differ in sessions/,
+    );
+    expect(() => combineRuns([])).toThrow(/no run/);
   });
 });

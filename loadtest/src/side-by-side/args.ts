@@ -61,6 +61,11 @@ export interface SideBySidePlan {
   out: string;
   /** The whole run stops (servers stopped, partial table written) after this many minutes. */
   maxMinutes: number;
+  /**
+   * Earlier runs' output directories (or side-by-side.json files): no run,
+   * one table of their targets (a target of a later run replaces an earlier one's).
+   */
+  combine: string[];
 }
 
 export const USAGE = `Side-by-side benchmark: Debian's ejabberd and Prosody, Parley single node and
@@ -99,6 +104,9 @@ Parley local cluster, one after the other, the same users and scenarios, one tab
                           or plain (ejabberd's own default: the password in clear)
   --out DIR               default /tmp/parley-side-by-side/<time>
   --max-minutes M         stop everything after M minutes (default 60; quick 20)
+  --combine DIR,DIR       no run: one table of earlier runs (their side-by-side.json), e.g. a run
+                          cut short and a run of the targets it missed; a target of a later
+                          run replaces an earlier one's; written to --out
   -h, --help
 `;
 
@@ -188,6 +196,7 @@ export function parseSideBySideArgs(argv: string[], now: Date): SideBySidePlan |
       'ejabberd-passwords': { type: 'string' },
       out: { type: 'string' },
       'max-minutes': { type: 'string' },
+      combine: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -237,5 +246,12 @@ export function parseSideBySideArgs(argv: string[], now: Date): SideBySidePlan |
     ejabberdPasswords,
     out: values.out ?? `/tmp/parley-side-by-side/${timeStamp(now)}`,
     maxMinutes: positiveNum(values['max-minutes'], 'max-minutes', q(60, 20)),
+    combine:
+      values.combine === undefined
+        ? []
+        : values.combine
+            .split(',')
+            .map((x) => x.trim())
+            .filter((x) => x !== ''),
   };
 }

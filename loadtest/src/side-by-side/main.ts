@@ -8,11 +8,13 @@
  * Progress goes to stderr and to `<out>/progress.log`.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { errorText } from '../util.js';
 import { parseSideBySideArgs } from './args.js';
+import { combineRuns } from './combine.js';
+import type { SavedRun } from './combine.js';
 import type { SideBySidePlan } from './args.js';
 import { targetMeta } from './meta.js';
 import type { TargetResult } from './results.js';
@@ -42,16 +44,17 @@ function machine(): Machine {
 }
 
 function report(
+  heading: string,
   plan: SideBySidePlan,
   m: Machine,
   argv: string[],
-  started: Date,
   results: TargetResult[],
   status: string,
+  extra: Record<string, unknown> = {},
 ): { markdown: string; json: string } {
   const table = formatMarkdownTable(results, tableRows(plan));
   const markdown = [
-    `## Side by side, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${plan.quick ? ' (--quick)' : ''}`,
+    heading,
     '',
     `\`bash loadtest/side-by-side.sh${argv.length > 0 ? ` ${argv.join(' ')}` : ''}\` on ${m.cpus} x ${m.cpuModel}, ${m.memMiB} MiB, Linux ${m.kernel}, node ${m.node}; ${status}.`,
     '',
@@ -61,19 +64,43 @@ function report(
     '',
   ].join('\n');
   const json = JSON.stringify(
-    {
-      bench: 'parley-side-by-side',
-      started: started.toISOString(),
-      status,
-      argv,
-      plan,
-      machine: m,
-      results,
-    },
+    { bench: 'parley-side-by-side', ...extra, status, argv, plan, machine: m, results },
     null,
     1,
   );
   return { markdown, json };
+}
+
+/** `--combine`: one table from earlier runs' JSON, written to --out; no server is started. */
+async function combine(plan: SideBySidePlan, argv: string[]): Promise<number> {
+  const runs: SavedRun[] = [];
+  for (const path of plan.combine) {
+    const file = path.endsWith('.json') ? path : join(path, 'side-by-side.json');
+    runs.push(JSON.parse(await readFile(file, 'utf8')) as SavedRun);
+  }
+  const c = combineRuns(runs);
+  const m = (runs[0] as SavedRun & { machine: Machine }).machine;
+  const from = c.sources
+    .filter((s) => s.targets.length > 0)
+    .map(
+      (s) =>
+        `${s.targets.join(', ')} from the run of ${s.started.slice(0, 16).replace('T', ' ')} UTC`,
+    )
+    .join('; ');
+  const { markdown, json } = report(
+    `## Side by side, combined: ${from}`,
+    c.plan,
+    m,
+    argv,
+    c.results,
+    `combined from ${runs.length} runs`,
+    { combined: c.sources },
+  );
+  await mkdir(plan.out, { recursive: true });
+  await writeFile(join(plan.out, 'side-by-side.md'), markdown);
+  await writeFile(join(plan.out, 'side-by-side.json'), `${json}\n`);
+  process.stdout.write(`${markdown}\n`);
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -84,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const plan = parsed;
+  if (plan.combine.length > 0) return combine(plan, argv);
   const needsRoot = plan.targets.some((t) => t === 'ejabberd' || t === 'prosody');
   if (needsRoot && process.getuid?.() !== 0)
     throw new Error('ejabberd and Prosody are started as root (see src/peers.ts): run as root');
@@ -102,7 +130,15 @@ async function main(argv: string[]): Promise<number> {
   const outOfTime = () => Date.now() > deadlineAt - 120_000;
 
   const write = async (status: string): Promise<string> => {
-    const { markdown, json } = report(plan, m, argv, started, results, status);
+    const { markdown, json } = report(
+      `## Side by side, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${plan.quick ? ' (--quick)' : ''}`,
+      plan,
+      m,
+      argv,
+      results,
+      status,
+      { started: started.toISOString() },
+    );
     await writeFile(join(plan.out, 'side-by-side.md'), markdown);
     await writeFile(join(plan.out, 'side-by-side.json'), `${json}\n`);
     return markdown;

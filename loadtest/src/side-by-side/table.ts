@@ -69,11 +69,17 @@ function latencyCell(r: TargetResult, scenario: 'chat' | 'mam', rate: number): C
   const l = r[scenario];
   if (!l) return failedScenario(r, scenario) ?? NONE;
   const s = ladderStep(l, rate);
-  if (!s) {
-    const sat = l.steps.find((x) => x.phase === 'ladder' && x.saturated);
-    return { text: sat ? `not run (saturated at ${fmtNum(sat.rate)})` : 'not run', value: null };
-  }
+  if (!s) return notRun(l);
   return stepCell(s);
+}
+
+/** A rate the ladder did not reach: where it stopped (its last step, saturated even when run again). */
+function notRun(l: LadderResult): Cell {
+  const last = l.steps.findLast((x) => x.phase === 'ladder');
+  return {
+    text: last?.saturated ? `not run (saturated at ${fmtNum(last.rate)})` : 'not run',
+    value: null,
+  };
 }
 
 function stepCell(s: LadderStep): Cell {
@@ -116,10 +122,7 @@ function mucCell(r: TargetResult, rate: number): Cell {
   const m = r.muc;
   if (!m) return failedScenario(r, 'muc') ?? NONE;
   const s = ladderStep(m.ladder, rate);
-  if (!s) {
-    const sat = m.ladder.steps.find((x) => x.saturated);
-    return { text: sat ? `not run (saturated at ${fmtNum(sat.rate)})` : 'not run', value: null };
-  }
+  if (!s) return notRun(m.ladder);
   return stepCell(s);
 }
 
