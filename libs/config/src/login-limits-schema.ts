@@ -37,7 +37,7 @@ export const loginLimitsSchema: SchemaFor<LoginLimitsConfig> = {
     min: 1_000,
     max: 7 * DAY,
     default: 15 * MINUTE,
-    doc: 'How long an address stays refused after c2s.loginLimits.refuseAfterFailures failures. In a cluster a refusal ends early when its Redis key parley:login:ar:<address> is deleted (docs/security.md).',
+    doc: 'How long an address stays refused after c2s.loginLimits.refuseAfterFailures failures. The admin API lists refusals and ends one early (listLoginRefusals, liftLoginRefusal; xmppctl api liftLoginRefusal <address>; docs/security.md).',
   }),
   accountGuardAfterFailures: int({
     min: 0,

@@ -58,6 +58,8 @@ export interface AuditTarget {
   domain?: string;
   from?: string;
   to?: string;
+  /** A client address (IPv4, or an IPv6 /64) whose login refusal was listed or lifted. */
+  address?: string;
   users?: readonly string[];
 }
 
@@ -178,7 +180,17 @@ function cleanActor(a: AuditActor): Record<string, unknown> {
   }
 }
 
-const TARGET_KEYS = ['jid', 'contact', 'resource', 'room', 'nick', 'domain', 'from', 'to'] as const;
+const TARGET_KEYS = [
+  'jid',
+  'contact',
+  'resource',
+  'room',
+  'nick',
+  'domain',
+  'from',
+  'to',
+  'address',
+] as const;
 
 function cleanTarget(t: AuditTarget): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -21,6 +21,7 @@ import { ApiProblem } from './problem.js';
 import { RegistryClient } from './registry-client.js';
 import { inactiveRoutes } from './routes/inactive.js';
 import { invitationsRoutes } from './routes/invitations.js';
+import { loginRefusalsRoutes } from './routes/login-refusals.js';
 import { mucOccupantsRoutes } from './routes/muc-occupants.js';
 import { mucRoomsRoutes } from './routes/muc-rooms.js';
 import { offlineRoutes } from './routes/offline.js';
@@ -99,6 +100,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
         offlineRoutes,
         uploadRoutes,
         serverRoutes,
+        loginRefusalsRoutes,
         mucRoomsRoutes,
         mucOccupantsRoutes,
       ])

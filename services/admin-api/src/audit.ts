@@ -83,7 +83,7 @@ function auditEntry(req: FastifyRequest, status: number, durationMs: number): Au
 }
 
 /** The path parameters that name something. */
-const PARAM_KEYS = ['jid', 'contact', 'resource', 'room', 'nick'] as const;
+const PARAM_KEYS = ['jid', 'contact', 'resource', 'room', 'nick', 'address'] as const;
 /** Body properties that name JIDs (sendMessage, registerUser, affiliations, invitations...). */
 const BODY_KEYS = ['jid', 'from', 'to', 'room'] as const;
 

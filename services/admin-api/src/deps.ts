@@ -1,4 +1,5 @@
 import type { Bus } from '@parley/bus';
+import type { LoginLimits } from '@parley/cluster';
 import type { Config } from '@parley/config';
 import type { Stores } from '@parley/store';
 import type { Logger, Metrics } from '@parley/telemetry';
@@ -12,4 +13,10 @@ export interface AdminDeps {
   metrics: Metrics;
   /** Id of this API instance, safe in subjects (e.g. the node id). */
   instance: string;
+  /**
+   * The login limits the gateways use (the all-in-one server's own store in
+   * memory, Redis in a cluster): listLoginRefusals and liftLoginRefusal act
+   * on it. Absent: those operations answer 503 unavailable.
+   */
+  loginLimits?: LoginLimits;
 }

@@ -6,8 +6,10 @@
  * API reference on ops.port when set) and drains on
  * SIGTERM. Scale it freely: every instance answers every request.
  */
-import { runEntryPoint, startClusterProcess } from '@parley/process';
+import { RedisLoginLimits, loginLimitsOptions } from '@parley/cluster';
+import { runEntryPoint, startClusterProcess, storeObserver } from '@parley/process';
 import { loadConfig } from '@parley/config';
+import { instrumentStore } from '@parley/store';
 import { startAdminApi } from './app.js';
 
 async function main(): Promise<void> {
@@ -21,6 +23,12 @@ async function main(): Promise<void> {
     logger,
     metrics,
     instance: id,
+    // The gateways' login limits (Redis): refusals are listed and lifted there.
+    loginLimits: instrumentStore(
+      new RedisLoginLimits(proc.redis, loginLimitsOptions(config)),
+      'login-limits',
+      storeObserver(metrics, 'redis'),
+    ),
   });
   const http = await proc.serveHttp(() => ({ adminPort: api.port }), api.opsRoutes);
   logger.info('admin API started', { id, port: api.port, http: http.port });

@@ -7,6 +7,7 @@ import { openMemoryStores } from '@parley/store';
 import { createLogger, createMetrics } from '@parley/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp } from '../src/app.js';
+import type { AdminDeps } from '../src/deps.js';
 
 export const TOKENS = {
   admin: 'unit-admin',
@@ -25,6 +26,8 @@ export async function buildTestApp(
   overrides: DeepPartial<Config> = {},
   /** Receives the API's log lines (level info and above); default: none are kept. */
   log?: (line: string) => void,
+  /** Dependencies of the API beyond the defaults (e.g. loginLimits). */
+  deps: Partial<Pick<AdminDeps, 'loginLimits'>> = {},
 ): Promise<{
   app: FastifyInstance;
   config: Config;
@@ -72,6 +75,7 @@ export async function buildTestApp(
     }),
     metrics: createMetrics({ collectDefault: false }),
     instance: 'unit',
+    ...deps,
   });
   return {
     app,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { startAdminApi } from '@parley/admin-api';
 import type { AdminApi } from '@parley/admin-api';
 import { MemoryBus } from '@parley/bus';
+import { MemoryLoginLimits, loginLimitsOptions } from '@parley/cluster';
 import { opsEndpointOptions } from '@parley/config';
 import type { Config } from '@parley/config';
 import { loadTlsMaterial, openConfiguredStores, processId, storeObserver } from '@parley/process';
@@ -73,6 +74,8 @@ export async function startServer(
     storeObserver(metrics, config.store.kind),
   );
   const bus = new MemoryBus();
+  // The gateway's login limits, shared with the admin API (listLoginRefusals, liftLoginRefusal).
+  const loginLimits = new MemoryLoginLimits(loginLimitsOptions(config));
   bus.onError = (err, subject) => logger.error('bus handler failed', { subject, err });
   // Each service started is stopped again, in reverse order, if a later one fails to start.
   const started: (() => Promise<void>)[] = [() => stores.close()];
@@ -124,6 +127,7 @@ export async function startServer(
       accounts: stores.accounts,
       fastTokens: stores.fastTokens,
       invitations: stores.invitations,
+      loginLimits,
       logger: logger.child({ service: 'gateway' }),
       metrics,
       gatewayId: processId(config.server.nodeId),
@@ -152,6 +156,7 @@ export async function startServer(
         logger: logger.child({ service: 'admin-api' }),
         metrics,
         instance: processId(config.server.nodeId),
+        loginLimits,
       });
     }
   } catch (err) {

@@ -42,6 +42,9 @@ describe('cluster: the admin API process', () => {
       env: {
         PARLEY_ADMIN_TOKENS: `ops:${SHA}:admin`,
         PARLEY_MUC_ADMINS: 'admin-api@localhost',
+        // Refusals after 3 failed logins, with short delays (the last test).
+        PARLEY_C2S_LOGIN_LIMITS_REFUSE_AFTER_FAILURES: '3',
+        PARLEY_C2S_AUTH_FAILURE_DELAY_MS: '10',
       },
     });
     base = `http://127.0.0.1:${t.cluster.adminApis[0]!.adminPort}`;
@@ -115,5 +118,29 @@ describe('cluster: the admin API process', () => {
     expect(created.status).toBe(201);
     const affs = await api('GET', '/api/muc/rooms/ops@conference.localhost/affiliations');
     expect(affs.body).toEqual({ items: [{ jid: 'bob@localhost', affiliation: 'owner' }] });
+  });
+
+  it('lists and lifts an address refused by the gateway, in Redis', async () => {
+    const login = async (password: string): Promise<string> => {
+      try {
+        const c = await connect({ port: t.port(0), username: 'bob', password });
+        await c.stop();
+        return 'online';
+      } catch (err) {
+        return (err as { condition?: string }).condition ?? String(err);
+      }
+    };
+    for (let i = 0; i < 3; i++) expect(await login(`wrong-${i}`)).toBe('not-authorized');
+    // Refused: the gateway's check (in Redis) may close the stream with policy-violation
+    // while the client is already in its STARTTLS handshake, which it then reports instead.
+    expect(await login('secret')).toMatch(/^policy-violation$|before secure TLS connection/);
+    const listed = await api('GET', '/api/login-refusals');
+    expect(listed.body).toEqual({
+      items: [{ address: '127.0.0.1', until: expect.any(Number), failures: 3 }],
+    });
+    expect((await api('DELETE', '/api/login-refusals/127.0.0.1')).status).toBe(204);
+    expect(await login('secret')).toBe('online');
+    expect((await api('GET', '/api/login-refusals')).body).toEqual({ items: [] });
+    expect((await api('DELETE', '/api/login-refusals/127.0.0.1')).status).toBe(404);
   });
 });
