@@ -77,6 +77,12 @@ export interface IdleOptions extends TargetOptions {
    * cost the generator no PBKDF2 from the first round on.
    */
   scramCache?: Map<string, Buffer>;
+  /**
+   * Keep each user's TLS session and resume it on the user's next login
+   * (from round 2 on, as a returning real client does). Default false: every
+   * STARTTLS is a full handshake.
+   */
+  tlsResume?: boolean;
 }
 
 /** One login round of the idle benchmark. */
@@ -91,6 +97,8 @@ export interface LoginRound {
   serverCpuMsPerLogin: number | null;
   clientCpuPct: number;
   otherCpuPct: number | null;
+  /** Logins whose TLS handshake resumed an earlier session (0 without TLS or --tls-resume). */
+  tlsResumed: number;
 }
 
 export interface IdleResult {
@@ -180,6 +188,8 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
   const roundCount = Math.max(1, Math.floor(opts.rounds ?? 1));
   // SaltedPassword per (hash, password, salt, iterations): the generator's PBKDF2 once per user.
   const scramCache = opts.scramCache ?? new Map<string, Buffer>();
+  // Each user's last TLS session ticket, offered on its next login.
+  const tlsSessions = opts.tlsResume === true ? new Map<string, Buffer>() : undefined;
   let dropped = 0;
   const rounds: LoginRound[] = [];
   let clients: (LoadClient | undefined)[] = [];
@@ -198,7 +208,7 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
       opts,
       opts.connections,
       opts.firstUser,
-      { onClose: () => dropped++, scramCache },
+      { onClose: () => dropped++, scramCache, ...(tlsSessions ? { tlsSessions } : {}) },
       (done, failed) => {
         const s = (performance.now() - t0) / 1000;
         opts.log(
@@ -228,6 +238,7 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
         machinePct === undefined
           ? null
           : round(Math.max(0, machinePct - clientPct - (serverPct ?? 0)), 1),
+      tlsResumed: clients.filter((c) => c?.tlsResumed === true).length,
     });
     if (!last) {
       await closeClients(clients);
@@ -318,7 +329,8 @@ export function formatIdle(r: IdleResult): string {
             `    round ${x.round}: ${fmtInt(x.connections)} in ${fmt(x.seconds, 2)} s = ${fmtInt(x.rate)}/s` +
             `${x.failed ? ` (${x.failed} failed)` : ''}, server CPU ${pct(x.serverCpuPct)}` +
             ` = ${x.serverCpuMsPerLogin === null ? 'n/a' : fmt(x.serverCpuMsPerLogin, 3)} ms per login,` +
-            ` load client ${pct(x.clientCpuPct)}, other ${pct(x.otherCpuPct)}`,
+            ` load client ${pct(x.clientCpuPct)}, other ${pct(x.otherCpuPct)}` +
+            (x.tlsResumed > 0 ? `, ${fmtInt(x.tlsResumed)} TLS sessions resumed` : ''),
         )
         .join('\n');
   }

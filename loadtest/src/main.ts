@@ -87,6 +87,10 @@ idle:
                           them; the last round is held. The rounds share the generator's
                           SCRAM key cache (no client PBKDF2 after round 1) and are
                           reported one by one (rate, server CPU per login)
+  --tls-resume            keep each user's TLS session ticket and offer it on the user's
+                          next STARTTLS (rounds 2..R resume, as returning real clients do);
+                          without it every handshake is a full one. Resumed handshakes
+                          are counted per round
 
 chat:
   --pairs P               default 500 (users 1..2P; both users of a pair send)
@@ -202,6 +206,7 @@ async function main(argv: string[]): Promise<number> {
       'server-node-args': { type: 'string' },
       'server-cpus': { type: 'string' },
       rounds: { type: 'string' },
+      'tls-resume': { type: 'boolean' },
       'scram-iterations': { type: 'string' },
       'server-env': { type: 'string' },
       store: { type: 'string' },
@@ -507,6 +512,7 @@ async function main(argv: string[]): Promise<number> {
         firstUser: 1,
         settleS: num(values.settle, 'settle', 5),
         rounds: Math.max(1, Math.floor(num(values.rounds, 'rounds', 1))),
+        tlsResume: values['tls-resume'] === true,
       });
       print(formatIdle(report.idle));
       if (report.idle.failed > 0) code = 1;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@parley/config';
 import { newAccount, startServer } from '@parley/server';
 import type { RunningServer } from '@parley/server';
@@ -114,7 +114,34 @@ describe('LoadClient against the in-process server', () => {
     });
     clients.push(c);
     expect(c.jid).toBe('sender@localhost/tls');
+    expect(c.tlsResumed).toBe(false);
     await c.close();
+  });
+
+  it('resumes the TLS session of its previous login when given a session cache', async () => {
+    const tlsSessions = new Map<string, Buffer>();
+    const login = async (resource: string) => {
+      const c = await LoadClient.connect({
+        port,
+        jid: 'sender@localhost',
+        password: 'pw-sender',
+        mechanism: 'SCRAM-SHA-256',
+        starttls: 'always',
+        resource,
+        tlsSessions,
+      });
+      clients.push(c);
+      return c;
+    };
+    const first = await login('tls1');
+    expect(first.tlsResumed).toBe(false);
+    // The server's session ticket arrives after the handshake.
+    await vi.waitFor(() => expect(tlsSessions.has('sender@localhost')).toBe(true));
+    await first.close();
+    const second = await login('tls2');
+    expect(second.tlsResumed).toBe(true);
+    expect(second.jid).toBe('sender@localhost/tls2');
+    await second.close();
   });
 
   it('rejects a wrong password', async () => {
