@@ -40,15 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   # The packaged servers would hold 5222/5269/5280: the run starts its own instances.
-  for service in prosody ejabberd redis-server; do
-    case " ${missing[*]} " in *" $service "*) ;; *) continue ;; esac
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
-    elif [ -x "/etc/init.d/$service" ]; then
-      $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
-      command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
-    fi
-  done
+  # shellcheck source=../scripts/lib/disable-packaged-services.sh
+  source scripts/lib/disable-packaged-services.sh
+  disable_packaged_services "${missing[*]}" prosody ejabberd redis-server
 fi
 
 if ! command -v pnpm >/dev/null 2>&1; then

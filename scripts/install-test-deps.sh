@@ -29,12 +29,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Packaged servers the tests do not want running (started unless policy-rc.d forbids it).
-for service in prosody ejabberd coturn; do
-  case " ${missing[*]} " in *" $service "*) ;; *) continue ;; esac
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
-  elif [ -x "/etc/init.d/$service" ]; then
-    $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
-    command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
-  fi
-done
+# shellcheck source=lib/disable-packaged-services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/disable-packaged-services.sh"
+disable_packaged_services "${missing[*]}" prosody ejabberd coturn
