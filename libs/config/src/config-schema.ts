@@ -143,6 +143,12 @@ export const configSchema: SchemaFor<Config> = {
       default: 300_000,
       doc: 'How long the session of a dropped resumable stream waits for the client to resume it (on any gateway) before it ends and its unacknowledged messages are bounced.',
     }),
+    takeoverTimeoutMs: durationMs({
+      min: 100,
+      max: 600_000,
+      default: 30_000,
+      doc: 'How long a resumption (<resume/>) waits for the session registry to move the session to the new connection. In a reconnect storm every session of a lost gateway resumes at once and the registries answer late; without an answer in time the client gets <failed/> with internal-server-error, but the session stays resumable (a later attempt resumes it) and keeps its unacknowledged stanzas until sm.resumeTimeoutMs. A gateway whose detached session was claimed elsewhere waits this long plus 10 s for the takeover before it lets the session go.',
+    }),
     maxQueue: int({
       min: 1,
       max: 1_000_000,

@@ -71,6 +71,8 @@ export interface Config {
     enabled: boolean;
     /** How long a dropped resumable session waits for its client to resume. */
     resumeTimeoutMs: number;
+    /** How long a resumption waits for the registry's takeover answer. */
+    takeoverTimeoutMs: number;
     /** Unacknowledged stanzas kept per session; more ends the stream. */
     maxQueue: number;
     /** Size (serialized characters) of the unacknowledged stanzas kept per session; more ends the stream. */

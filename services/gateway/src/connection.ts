@@ -37,7 +37,7 @@ import type { SaslAttempt } from './negotiation/sasl.js';
 import type { AddressSlot } from './limits/address-limits.js';
 import { idleCheck } from './limits/idle-probe.js';
 import { bounceEnvelope } from './relay/bounce.js';
-import { LOST_GRACE_MS } from './sm/manager.js';
+import { lostGraceMs } from './sm/manager.js';
 import type { SmSession } from './sm/session.js';
 import { clientStanzaKind } from './stanza-kind.js';
 import { InputShaper } from './shaping/input-shaper.js';
@@ -624,7 +624,7 @@ export class Connection {
       this.destroy();
     } else if (c2s.idleTimeoutMs > 0 && now - this.lastRead >= c2s.idleTimeoutMs) {
       idleCheck(this, now);
-    } else if (sm !== undefined && sm.lost && now - sm.lostAt >= LOST_GRACE_MS) {
+    } else if (sm !== undefined && sm.lost && now - sm.lostAt >= lostGraceMs(this.ctx.config)) {
       this.closeStream('conflict', 'the session was resumed elsewhere or expired');
     } else if (this.transport.framing === 'tcp') {
       if (

@@ -373,3 +373,62 @@ describe('XEP-0198 expiry and limits', () => {
     await off.close();
   });
 });
+
+describe('XEP-0198 resumption when the registry answers late', () => {
+  let h: Harness;
+  const store = new MemoryResumptionStore();
+  beforeAll(async () => {
+    h = await startHarness({
+      gatewayId: 'gw-late',
+      resumption: store,
+      configure: (c) => {
+        c.sm.resumeTimeoutMs = 60_000;
+        c.sm.takeoverTimeoutMs = 300;
+      },
+    });
+    await h.createAccount('lou', 'secret');
+  });
+  afterAll(async () => {
+    await h.close();
+    await store.close();
+  });
+
+  it('a takeover bind without an answer in time keeps the session resumable and its stanzas', async () => {
+    const { client, jid, conn, id } = await loginWithSm(h, 'lou', 'desk');
+    deliver(h.bus, 'gw-late', conn, jid, 'm1');
+    expect(await receiveIds(client, 1)).toEqual(['m1']);
+    client.close();
+    await storeState(store, id, (s) => s.detachedAt !== undefined, 'the session to detach');
+    deliver(h.bus, 'gw-late', conn, jid, 'm2');
+    await storeState(store, id, (s) => s.outboundSeq === 2, 'the detached delivery stored');
+
+    // The registry is overloaded: it answers after the resuming gateway stopped waiting.
+    h.registry.bindDelayMs = 1_000;
+    const first = await authenticate(h, 'lou', 'secret');
+    first.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+    const failed = await smElement(first, 'failed');
+    expect(failed.getChild('internal-server-error', NS_STANZAS)).toBeDefined();
+    expect(failed.getChild('item-not-found', NS_STANZAS)).toBeUndefined();
+    const late = await h.registry.waitFor('bind', (b) => b.takeover === conn);
+    first.close();
+    // Nothing was given up: no unbind, no bounce, and the record still holds m1 and m2.
+    const state = await store.get(id);
+    expect(state?.outbound.map(([seq]) => seq)).toEqual([1, 2]);
+    expect(h.registry.of('unbind')).toHaveLength(0);
+    expect(h.registry.of('bounce')).toHaveLength(0);
+
+    // A later attempt resumes it, from the connection the late bind moved it to.
+    h.registry.bindDelayMs = 0;
+    const again = await authenticate(h, 'lou', 'secret');
+    again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+    expect((await smElement(again, 'resumed')).attr('previd')).toBe(id);
+    expect(await receiveIds(again, 2)).toEqual(['m1', 'm2']);
+    const takeover = await h.registry.waitFor(
+      'bind',
+      (b) => b.takeover !== undefined && b.takeover !== conn,
+    );
+    expect(takeover.takeover).toBe(late.conn);
+    expect(h.registry.of('unbind')).toHaveLength(0);
+    again.close();
+  });
+});

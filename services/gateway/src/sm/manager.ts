@@ -28,10 +28,12 @@ import type { SmSession } from './session.js';
 
 /**
  * How long a session that lost its store record waits for the new owner's
- * takeover message before it gives up (closes, bounces, unbinds). Longer
- * than the bind timeout of the resuming gateway.
+ * takeover message before it gives up (closes, bounces, unbinds): longer
+ * than the resuming gateway waits for the registry (sm.takeoverTimeoutMs).
  */
-export const LOST_GRACE_MS = 15_000;
+export function lostGraceMs(config: Config): number {
+  return config.sm.takeoverTimeoutMs + 10_000;
+}
 /** A detached session still here this long after its deadline was reaped elsewhere. */
 const DEADLINE_GRACE_MS = 5_000;
 /** Expired records reaped per pass. */
@@ -301,7 +303,7 @@ export class SmManager {
         if (sm.ended) continue;
         if (
           sm.lost
-            ? now - sm.lostAt >= LOST_GRACE_MS
+            ? now - sm.lostAt >= lostGraceMs(this.deps.config)
             : now >= sm.detachedAt + sm.timeoutMs + DEADLINE_GRACE_MS
         ) {
           void this.end(sm, { forceUnbind: true });

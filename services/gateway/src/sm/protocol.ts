@@ -13,6 +13,7 @@
  * (`sm-takeover`) and closes its stream without unbinding.
  */
 import { randomBytes } from 'node:crypto';
+import { BusError } from '@parley/bus';
 import { bareOf, resourceOf } from '@parley/jid';
 import { routeSubject } from '@parley/routing';
 import type { BindReply, BindRequest, SessionResumable } from '@parley/routing';
@@ -21,7 +22,6 @@ import type { ResumptionState } from '@parley/store';
 import { xml } from '@parley/xml';
 import type { Element } from '@parley/xml';
 import type { Connection } from '../connection.js';
-import { BIND_TIMEOUT_MS } from '../negotiation/bind.js';
 import { bounceStanzas } from '../relay/bounce.js';
 import { H_MOD, SmSession, absoluteH, parseH } from './session.js';
 
@@ -278,10 +278,25 @@ async function resumeSession(
   let bindReply: BindReply;
   try {
     bindReply = (await ctx.bus.request(subject, request, {
-      timeoutMs: BIND_TIMEOUT_MS,
+      timeoutMs: ctx.config.sm.takeoverTimeoutMs,
       durable: true,
     })) as BindReply;
   } catch (err) {
+    if (err instanceof BusError && err.code === 'timeout') {
+      // No answer is not a refusal: the request waits in the partition's durable stream
+      // and the registry will still move the session here. Keep the session and its
+      // stored stanzas: a later attempt resumes it, or it ends at its deadline and what it
+      // holds is bounced then (SmManager's reaper), never dropped.
+      ctx.logger.warn('takeover bind not answered in time; the session stays resumable', {
+        conn: conn.id,
+        jid: claimed.jid,
+      });
+      ctx.metrics.resumption('error');
+      if (conn.state === 'binding' && conn.transition('bind-failed')) {
+        reply(failed('internal-server-error', claimed.inboundH), false);
+      }
+      return;
+    }
     ctx.logger.warn('takeover bind request failed', { conn: conn.id, jid: claimed.jid, err });
     bindReply = { ok: false, condition: 'internal-server-error' };
   }
