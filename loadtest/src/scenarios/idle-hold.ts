@@ -11,10 +11,15 @@ export const idleHold: Scenario = {
       default: 30,
       help: 'seconds to hold all sessions once every worker is done logging in',
     },
+    sm: {
+      default: 0,
+      help: '1 = every session enables XEP-0198 resumption (resumable sessions held idle)',
+    },
   },
   async worker(ctx) {
     const t0 = Date.now();
-    const clients = await ctx.connectAll();
+    const sm = num(ctx.cfg, 'sm') === 1;
+    const clients = await ctx.connectAll(sm ? () => ({ sm: true }) : undefined);
     ctx.result['firstStart'] = t0;
     ctx.result['lastLogin'] = Date.now();
     await ctx.barrier('connected');
