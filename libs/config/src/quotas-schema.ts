@@ -42,7 +42,7 @@ export const quotasSchema: SchemaFor<QuotasConfig> = {
   archiveMaxMessages: int({
     min: 0,
     max: 1_000_000_000,
-    default: 100_000,
-    doc: "Messages kept in one account's message archive (XEP-0313). Beyond it the oldest are deleted (checked every 1% of the limit per account), never the new one and never the delivery. 0 = unlimited.",
+    default: 1_000_000,
+    doc: "Messages kept in one account's message archive (XEP-0313). Beyond it the oldest are deleted (checked every 1% of the limit per account), never the new one and never the delivery. The default is years of heavy personal use and bounds what a flood can store in one archive (about 500 MB); lower it only knowing that users lose their oldest history silently. 0 = unlimited.",
   }),
 };
