@@ -10,6 +10,7 @@ import { resolveLimits } from './limits.js';
 import type { XmlLimits } from './limits.js';
 import { FRAMING_NS, STREAM_NS } from './namespaces.js';
 import { conditionForSaxesError } from './saxes-errors.js';
+import { incompleteTail, loneSurrogateAt, validUtf8Prefix } from './valid-prefix.js';
 
 /** The opening of a stream: `<stream:stream ...>` on TCP, `<open .../>` on WebSocket. */
 export interface StreamHeader {
@@ -73,12 +74,15 @@ const FAILED = new Interrupt('failed');
 const CLOSED = new Interrupt('closed');
 const RESTARTED = new Interrupt('restarted');
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ALL_WHITESPACE = /^[ \t\r\n]*$/;
 const UTF8_NAME = /^utf-8$/i;
 
 type State = 'open' | 'closed' | 'failed';
 type Chunk = Buffer | Uint8Array | string;
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.length === 0 ? b : Buffer.concat([a, b]);
+}
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
@@ -122,6 +126,8 @@ export class StreamFramer {
   private eventPos = 0;
 
   private pendingHigh = '';
+  /** TCP bytes: the start of a UTF-8 sequence the decoder holds for the next chunk. */
+  private carry: Uint8Array = new Uint8Array(0);
   private writing = false;
   private inParser = false;
   private restartOffset = 0;
@@ -200,6 +206,7 @@ export class StreamFramer {
       // Not a pipelined restart: nothing buffered belongs to the new stream.
       this.decoder = new TextDecoder('utf-8', { fatal: true });
       this.pendingHigh = '';
+      this.carry = new Uint8Array(0);
     }
   }
 
@@ -212,27 +219,38 @@ export class StreamFramer {
   // ---- input handling -------------------------------------------------------
 
   private writeStream(chunk: Chunk): void {
-    let text: string;
     if (typeof chunk === 'string') {
-      text = this.pendingHigh + chunk;
+      let text = this.pendingHigh + chunk;
       this.pendingHigh = '';
       if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
         this.pendingHigh = text.slice(-1);
         text = text.slice(0, -1);
       }
-      if (LONE_SURROGATE.test(text)) {
-        this.report('not-well-formed', 'unpaired surrogate in input');
+      const bad = loneSurrogateAt(text);
+      if (bad === -1) {
+        this.parseStream(text);
         return;
       }
-    } else {
-      try {
-        text = this.decoder.decode(chunk, { stream: true });
-      } catch (err) {
-        this.report('unsupported-encoding', 'input is not valid UTF-8', err);
-        return;
-      }
+      // What precedes the error is parsed first, as if the chunk had been cut there.
+      this.parseStream(text.slice(0, bad));
+      if (this.state === 'open') this.report('not-well-formed', 'unpaired surrogate in input');
+      return;
     }
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch (err) {
+      this.parseStream(validUtf8Prefix(concatBytes(this.carry, chunk)));
+      if (this.state === 'open')
+        this.report('unsupported-encoding', 'input is not valid UTF-8', err);
+      return;
+    }
+    this.carry = incompleteTail(concatBytes(this.carry, chunk.subarray(-3)));
+    this.parseStream(text);
+  }
 
+  /** Parses decoded TCP input, in slices with the size checks in between. */
+  private parseStream(text: string): void {
     const n = text.length;
     let offset = 0;
     while (offset < n && this.state === 'open') {
@@ -265,7 +283,7 @@ export class StreamFramer {
     if (typeof chunk === 'string') {
       text = chunk;
       bytes = Buffer.byteLength(text, 'utf8');
-      if (LONE_SURROGATE.test(text)) {
+      if (loneSurrogateAt(text) !== -1) {
         this.report('not-well-formed', 'unpaired surrogate in input');
         return;
       }
@@ -470,12 +488,30 @@ export class StreamFramer {
         this.deliverPending();
       }
     }
+    this.checkTextBefore();
     this.fail(conditionForSaxesError(err.message), err.message, err);
   }
 
   private refuse(message: string): never {
     this.deliverPending();
+    this.checkTextBefore();
     this.fail('restricted-xml', message);
+  }
+
+  /**
+   * Between stanzas, refuses text that came before the event being reported
+   * (otherwise only noticed at the end of the slice), so that the first
+   * error in the input is the one reported, however it was cut into chunks.
+   */
+  private checkTextBefore(): void {
+    if (
+      this.mode === 'tcp' &&
+      this.headerSeen &&
+      this.stack.length === 0 &&
+      this.state === 'open'
+    ) {
+      this.syncAt(this.parser.position);
+    }
   }
 
   private onXmlDecl(decl: XMLDecl): void {

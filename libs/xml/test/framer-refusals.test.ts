@@ -288,3 +288,48 @@ describe('StreamFramer limits', () => {
     expect(r.framer.pendingBytes).toBe(0);
   });
 });
+
+/**
+ * Counterexamples found by framer.property.test.ts: the outcome of an input
+ * must not depend on where it was cut into chunks.
+ */
+describe('StreamFramer reports the first error of the input, however it is chunked', () => {
+  function outcome(chunks: (string | Buffer)[]): string[] {
+    const r = record();
+    for (const c of chunks) r.framer.write(c);
+    return r.events.map((e) => (e.startsWith('open ') ? 'open' : e));
+  }
+
+  it('delivers the stanzas before an unpaired surrogate in the same string chunk', () => {
+    const events = ['open', 'stanza <presence xmlns="jabber:client"/>', 'error not-well-formed'];
+    expect(outcome([`${H}<presence/>\uDC00`])).toEqual(events);
+    expect(outcome([`${H}<presence/>`, '\uDC00'])).toEqual(events);
+  });
+
+  it('delivers the stanzas before invalid UTF-8 in the same byte chunk', () => {
+    const text = `${H}<presence/><message><body>é`;
+    const bytes = Buffer.concat([Buffer.from(text), Buffer.from([0xc3, 0x28])]);
+    const events = [
+      'open',
+      'stanza <presence xmlns="jabber:client"/>',
+      'error unsupported-encoding',
+    ];
+    expect(outcome([bytes])).toEqual(events);
+    expect(outcome([bytes.subarray(0, H.length + 12), bytes.subarray(H.length + 12)])).toEqual(
+      events,
+    );
+    // A sequence split across chunks before the bad byte is kept whole.
+    const split = Buffer.from(text).length - 1;
+    expect(outcome([bytes.subarray(0, split), bytes.subarray(split)])).toEqual(events);
+  });
+
+  it('refuses a bad stream header before an unpaired surrogate after it', () => {
+    expect(outcome(['<a>\uD800<'])).toEqual(['error invalid-namespace']);
+    expect(outcome(['<a>', '\uD800<'])).toEqual(['error invalid-namespace']);
+  });
+
+  it('refuses text between stanzas before a comment that follows it', () => {
+    expect(outcome([`${H}'<!-- c --><`])).toEqual(['open', 'error not-well-formed']);
+    expect(outcome([`${H}'`, '<!-- c --><'])).toEqual(['open', 'error not-well-formed']);
+  });
+});
