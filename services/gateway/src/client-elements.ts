@@ -49,9 +49,13 @@ function whenBound(conn: Connection, el: Element): Promise<void> | void {
     conn.sm?.handled();
     return;
   }
-  const pending = routeOutbound(conn, el);
-  // XEP-0198: every stanza received counts as handled once it is processed (routed or answered).
-  if (conn.sm !== undefined && clientStanzaKind(el) !== undefined) conn.sm.handled();
+  const sm = conn.sm;
+  if (sm === undefined || clientStanzaKind(el) === undefined) return routeOutbound(conn, el);
+  // XEP-0198: a stanza counts as handled once it is processed: answered, or routed and
+  // stored by the bus (a gateway that dies before that must not have counted it).
+  let stored: Promise<void> | undefined;
+  const pending = routeOutbound(conn, el, (p) => (stored = p));
+  sm.handled(stored);
   return pending;
 }
 

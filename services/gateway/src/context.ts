@@ -47,8 +47,12 @@ export interface GatewayContext {
   readonly sm: SmManager;
   /** What the stream modules contributed: features and the elements that go with them. */
   readonly streams: StreamExtensions;
-  /** Publishes without throwing (a closed bus is logged, not propagated to a connection). */
-  publish(subject: string, data: unknown): void;
+  /**
+   * Publishes without throwing (a closed bus is logged, not propagated to a
+   * connection). For a route subject (durable), the promise settles once
+   * the bus has stored the message or it failed (and was answered).
+   */
+  publish(subject: string, data: unknown): Promise<void> | undefined;
   /** Called once per connection when its socket has closed. */
   connectionClosed(conn: Connection): void;
 }

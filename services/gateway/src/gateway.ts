@@ -159,7 +159,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   let closing = false;
   let drained: (() => void) | undefined;
 
-  const publish = (to: string, data: unknown): void => {
+  const publish = (to: string, data: unknown): Promise<void> | undefined => {
     // Route subjects live in the durable stream: stored before anyone acts on them.
     // Gateway subjects (XEP-0198 takeovers) are plain publishes.
     if (!to.startsWith('xmpp.r.')) {
@@ -168,9 +168,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       } catch (err) {
         logger.warn('bus publish failed', { subject: to, err });
       }
-      return;
+      return undefined;
     }
-    bus.publishDurable(to, data).catch((err: unknown) => {
+    return bus.publishDurable(to, data).catch((err: unknown) => {
       logger.warn('bus publish failed', { subject: to, err });
       const m = data as RegistryMessage;
       if (m.t !== 'stanza' || m.env.conn === undefined) return;

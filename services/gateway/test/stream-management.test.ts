@@ -120,6 +120,39 @@ describe('XEP-0198 stream management', () => {
     client.close();
   });
 
+  it('counts a routed stanza as handled only once the bus has stored it, in order', async () => {
+    const { client, id } = await smLogin('durable');
+    // Hold the bus's confirmation of each routed stanza until the test releases it.
+    const held: Array<() => void> = [];
+    const publishDurable = h.bus.publishDurable.bind(h.bus);
+    h.bus.publishDurable = (subject, data) => {
+      const m = data as { t?: string };
+      if (m.t !== 'stanza') return publishDurable(subject, data);
+      return publishDurable(subject, data).then(
+        () => new Promise<void>((resolve) => held.push(resolve)),
+      );
+    };
+    try {
+      client.send("<message to='eve@localhost' id='d1'><body>1</body></message>");
+      client.send("<message to='eve@localhost' id='d2'><body>2</body></message>");
+      // The <r/> is answered once both are stored.
+      client.send(`<r xmlns='${NS_SM}'/>`);
+      const answer = smElement(client, 'a');
+      await vi.waitFor(() => expect(held).toHaveLength(2), WAIT);
+      // The second is stored first: h covers a prefix, so it still says 0.
+      held[1]!();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await store.get(id))?.inboundH).toBe(0);
+      held[0]!();
+      expect((await answer).attr('h')).toBe('2');
+      await storeState(store, id, (s) => s.inboundH === 2, 'both stanzas counted in the record');
+    } finally {
+      h.bus.publishDurable = publishDurable;
+      for (const release of held) release();
+      client.close();
+    }
+  });
+
   it('ends the stream with handled-count-too-high when the client acks more than it got', async () => {
     const { client, jid, conn } = await smLogin('toohigh');
     deliver(h.bus, 'gw1', conn, jid, 'x1');

@@ -19,7 +19,9 @@ import type { GatewayContext } from '../context.js';
  */
 export type BouncePolicy = 'all' | 'unacked';
 
-type BouncePublisher = Pick<GatewayContext, 'publish' | 'logger' | 'config'>;
+interface BouncePublisher extends Pick<GatewayContext, 'logger' | 'config'> {
+  publish(subject: string, data: unknown): unknown;
+}
 
 export function bounceEnvelope(
   ctx: BouncePublisher,

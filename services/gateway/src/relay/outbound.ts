@@ -29,7 +29,11 @@ const tracer = getTracer('parley-gateway');
 
 const IQ_TYPES: ReadonlySet<string> = new Set(['get', 'set', 'result', 'error']);
 
-export function routeOutbound(conn: Connection, el: Element): Promise<void> | void {
+export function routeOutbound(
+  conn: Connection,
+  el: Element,
+  routed?: (stored: Promise<void>) => void,
+): Promise<void> | void {
   const kind = clientStanzaKind(el);
   if (kind === undefined) {
     conn.closeStream('unsupported-stanza-type');
@@ -111,7 +115,8 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
   const msg: RegistryMessage = versioned({ t: 'stanza', env });
   const subject = routeSubject(user, ctx.config.routing.partitions);
   if (!tracingActive()) {
-    ctx.publish(subject, msg);
+    const stored = ctx.publish(subject, msg);
+    if (stored !== undefined) routed?.(stored);
     return;
   }
   // The trace of a stanza starts here and follows its envelope over the bus.
@@ -122,7 +127,8 @@ export function routeOutbound(conn: Connection, el: Element): Promise<void> | vo
     () => {
       const tp = traceparentOf();
       if (tp !== undefined) env.tp = tp;
-      ctx.publish(subject, msg);
+      const stored = ctx.publish(subject, msg);
+      if (stored !== undefined) routed?.(stored);
     },
   );
 }

@@ -91,8 +91,14 @@ export class SmSession {
   readonly timeoutMs: number;
   readonly jid: string;
   readonly user: string;
-  /** Client stanzas handled (absolute). */
+  /** Client stanzas handled (absolute): every one up to here is routed or answered. */
   inboundH: number;
+  /** Client stanzas received (absolute), handled or still being routed. */
+  private inboundSeen: number;
+  /** Received stanzas beyond inboundH already handled (their routing was confirmed out of order). */
+  private inboundEarly: Set<number> | undefined;
+  /** <r/> received while stanzas before it were still being routed: the inboundSeen of each. */
+  private ackRequests: number[] | undefined;
   private inboundStored: number;
   /** Sequence number of the last outbound stanza (absolute). */
   sent: number;
@@ -159,6 +165,7 @@ export class SmSession {
     this.jid = init.jid;
     this.user = init.user;
     this.inboundH = init.inboundH ?? 0;
+    this.inboundSeen = this.inboundH;
     this.inboundStored = this.inboundH;
     this.sent = init.sent ?? 0;
     this.acked = init.acked ?? 0;
@@ -284,15 +291,54 @@ export class SmSession {
 
   // --- input ---------------------------------------------------------------
 
-  /** One more client stanza handled. */
-  handled(): void {
-    this.inboundH++;
+  /**
+   * One more client stanza received. It counts as handled (XEP-0198 `h`, in
+   * <a/> and in the stored record a resumption answers with) once
+   * `confirmed` settles: for a routed stanza, once the bus has stored it
+   * (publishDurable), so a gateway that dies before that never tells the
+   * client it has a stanza it lost; the client sends it again when it
+   * resumes. `h` covers a prefix: a stanza counts only after every earlier one.
+   */
+  handled(confirmed?: Promise<unknown>): void {
+    const seq = ++this.inboundSeen;
+    if (confirmed === undefined) this.handledUpTo(seq);
+    else
+      confirmed.then(
+        () => this.handledUpTo(seq),
+        () => this.handledUpTo(seq),
+      );
+  }
+
+  private handledUpTo(seq: number): void {
+    if (seq !== this.inboundH + 1) {
+      (this.inboundEarly ??= new Set()).add(seq);
+      return;
+    }
+    this.inboundH = seq;
+    const early = this.inboundEarly;
+    if (early !== undefined) {
+      while (early.delete(this.inboundH + 1)) this.inboundH++;
+      if (early.size === 0) this.inboundEarly = undefined;
+    }
+    const requests = this.ackRequests;
+    if (requests !== undefined) {
+      while (requests.length > 0 && requests[0]! <= this.inboundH) {
+        requests.shift();
+        this.nonza(ackElement(this.inboundH));
+      }
+      if (requests.length === 0) this.ackRequests = undefined;
+    }
     if (this.id !== undefined) this.scheduleFlush();
   }
 
-  /** <r/>: answer with the count of handled client stanzas. */
+  /**
+   * <r/>: answer with the count of handled client stanzas, once every stanza
+   * received before it is handled (stored by the bus), so that the answer
+   * covers them as the client expects.
+   */
   onRequest(): void {
-    this.nonza(ackElement(this.inboundH));
+    if (this.inboundH === this.inboundSeen) this.nonza(ackElement(this.inboundH));
+    else (this.ackRequests ??= []).push(this.inboundSeen);
   }
 
   /**
