@@ -50,6 +50,9 @@ Load:
   --rate R                logins started per second, all workers (default 0: as fast as allowed)
   --handshakes H          negotiations in flight, all workers (default 400)
   --mechanism M           PLAIN (default) | SCRAM-SHA-1 | SCRAM-SHA-256
+  --starttls M            auto (default: when required or needed for the mechanism) | always | never
+  --tls-resume            each worker keeps its users' TLS session tickets and resumes them on
+                          their next login (login-storm --rounds 2..)
   --login-timeout S       per negotiation (default 120)
   --deadline S            hard limit of the whole run; workers are killed after it (default 1800)
   --out DIR               report directory (default /tmp/parley-loadtest/<scenario>-<time>)
@@ -90,6 +93,8 @@ async function main(): Promise<number> {
       rate: { type: 'string' },
       handshakes: { type: 'string' },
       mechanism: { type: 'string' },
+      starttls: { type: 'string' },
+      'tls-resume': { type: 'boolean' },
       'login-timeout': { type: 'string' },
       deadline: { type: 'string' },
       out: { type: 'string' },
@@ -104,6 +109,9 @@ async function main(): Promise<number> {
   const mechanism = (values.mechanism ?? 'PLAIN') as CommonConfig['mechanism'];
   if (!['PLAIN', 'SCRAM-SHA-1', 'SCRAM-SHA-256'].includes(mechanism))
     throw new Error(`unknown mechanism ${mechanism}`);
+  const starttls = (values.starttls ?? 'auto') as CommonConfig['starttls'];
+  if (!['auto', 'always', 'never'].includes(starttls))
+    throw new Error('--starttls must be auto, always or never');
   const common: CommonConfig = {
     sessions: int(values.sessions, 1000, 'sessions'),
     rate: int(values.rate, 0, 'rate'),
@@ -113,6 +121,8 @@ async function main(): Promise<number> {
     userPattern: 'load%d@localhost',
     passwordPattern: 'pw%d',
     loginTimeoutMs: int(values['login-timeout'], 120, 'login-timeout') * 1000,
+    starttls,
+    tlsResume: values['tls-resume'] === true,
   };
   const perWorker = Math.max(1, int(values['per-worker'], 15000, 'per-worker'));
   const workers = Math.max(

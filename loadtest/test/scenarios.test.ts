@@ -9,11 +9,13 @@ import type { Element } from '@parley/xml';
 import { LoadClient } from '../src/client.js';
 import { splitSessions, workerCommand } from '../src/scenarios/coordinator.js';
 import { Histogram, bucketOf, bucketValue } from '../src/scenarios/histogram.js';
+import { roundFigures } from '../src/scenarios/login-storm.js';
 import { contactsOf } from '../src/scenarios/presence-storm.js';
 import { SCENARIOS, scenarioByName } from '../src/scenarios/registry.js';
 import { lineChart, niceMax, reportHtml } from '../src/scenarios/report.js';
 import type { RunReport } from '../src/scenarios/report.js';
 import { tsOfBody } from '../src/scenarios/common.js';
+import { zeroCounters } from '../src/scenarios/types.js';
 import { Gate, sourceAddresses } from '../src/scenarios/worker.js';
 import { scenarioConfig } from '../src/scenarios/config.js';
 
@@ -93,6 +95,30 @@ describe('scenario plumbing', () => {
     expect(cfg['duration']).toBe(30);
     expect(rest).toEqual(['--sessions', '10', '--spawn']);
     expect(() => scenarioConfig(chat, ['--msgRate', 'x'])).toThrow(/number/);
+  });
+
+  it('times each login-storm round from the first worker start to the last worker end', () => {
+    const results = [
+      { round1Start: 1000, round1End: 3000, round1Logins: 100, round1TlsResumed: 0 },
+      { round1Start: 1500, round1End: 5000, round1Logins: 300, round1TlsResumed: 0 },
+    ].map((r, k) => ({
+      ...r,
+      round2Start: 9000 + k,
+      round2End: 10_000,
+      round2Logins: 200,
+      round2TlsResumed: 150 + k,
+    }));
+    const rounds = roundFigures({
+      common: {} as never,
+      cfg: { rounds: 2, hold: 0 },
+      counters: zeroCounters(),
+      notes: {},
+      results,
+    });
+    expect(rounds).toEqual([
+      { round: 1, logins: 400, tlsResumed: 0, seconds: 4, loginsPerSecond: 100 },
+      { round: 2, logins: 400, tlsResumed: 301, seconds: 1, loginsPerSecond: 400 },
+    ]);
   });
 
   it('gives presence contacts symmetrically and parses timestamps of bodies', () => {

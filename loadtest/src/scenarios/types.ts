@@ -33,6 +33,15 @@ export interface CommonConfig {
   passwordPattern: string;
   /** Negotiation timeout per session, ms. */
   loginTimeoutMs: number;
+  /** STARTTLS: `auto` (when required or needed for the mechanism), `always`, `never`. */
+  starttls: 'auto' | 'always' | 'never';
+  /**
+   * Each worker keeps its users' TLS session tickets and offers them on their
+   * next STARTTLS (a returning real client resumes). Each worker also keeps
+   * its users' SCRAM SaltedPasswords, so a user's second login costs the
+   * worker no PBKDF2.
+   */
+  tlsResume: boolean;
 }
 
 /** The target the workers connect to. */
@@ -77,6 +86,8 @@ export interface WorkerCounters {
   errors: number;
   resumed: number;
   resumeErrors: number;
+  /** Logins whose TLS handshake resumed an earlier session (--tls-resume). */
+  tlsResumed: number;
   /** Negotiations in flight now. */
   inFlight: number;
 }
@@ -93,6 +104,7 @@ export function zeroCounters(): WorkerCounters {
     errors: 0,
     resumed: 0,
     resumeErrors: 0,
+    tlsResumed: 0,
     inFlight: 0,
   };
 }

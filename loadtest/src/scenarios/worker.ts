@@ -57,6 +57,9 @@ export async function runWorker(start: Extract<ToWorker, { t: 'start' }>): Promi
   const perWorkerHandshakes = Math.max(1, Math.ceil(start.common.handshakes / start.workers));
   const gate = new Gate(perWorkerHandshakes);
   const perWorkerRate = start.common.rate > 0 ? start.common.rate / start.workers : 0;
+  // A user's second login costs this worker no PBKDF2, and resumes its TLS session if asked.
+  const scramCache = new Map<string, Buffer>();
+  const tlsSessions = start.common.tlsResume ? new Map<string, Buffer>() : undefined;
 
   process.on('message', (m: ToWorker) => {
     if (m.t === 'release') {
@@ -102,8 +105,10 @@ export async function runWorker(start: Extract<ToWorker, { t: 'start' }>): Promi
         password: fromPattern(start.common.passwordPattern, i + 1),
         resource: 'load',
         mechanism: start.common.mechanism,
-        starttls: 'auto',
+        starttls: start.common.starttls,
         timeoutMs: start.common.loginTimeoutMs,
+        scramCache,
+        ...(tlsSessions ? { tlsSessions } : {}),
         ...extra,
         onClose: (client, reason) => {
           counters.connected--;
@@ -113,6 +118,7 @@ export async function runWorker(start: Extract<ToWorker, { t: 'start' }>): Promi
       });
       loginHist.record(performance.now() - t);
       counters.logins++;
+      if (c.tlsResumed) counters.tlsResumed++;
       counters.connected++;
       return c;
     } catch (err) {
