@@ -83,6 +83,12 @@ export interface IdleOptions extends TargetOptions {
    * STARTTLS is a full handshake.
    */
   tlsResume?: boolean;
+  /**
+   * Before round 1, this many other users (connections+1 ..) log in and out,
+   * unmeasured, so that round 1 measures first logins on a server whose code
+   * V8 has already optimized (default 0).
+   */
+  warmup?: number;
 }
 
 /** One login round of the idle benchmark. */
@@ -195,6 +201,17 @@ export async function runIdle(opts: IdleOptions): Promise<IdleResult> {
   let clients: (LoadClient | undefined)[] = [];
   let errors: { index: number; error: unknown }[] = [];
   let ok = 0;
+  const warmup = Math.max(0, Math.floor(opts.warmup ?? 0));
+  if (warmup > 0) {
+    opts.log(`idle: warm-up: ${warmup} other users log in and out (not measured)`);
+    const warm = await openClients(opts, warmup, opts.firstUser + opts.connections, {
+      scramCache,
+    });
+    if (warm.errors.length > 0)
+      opts.log(`idle: warm-up: ${warm.errors.length} failed: ${errorText(warm.errors[0]!.error)}`);
+    await closeClients(warm.clients);
+    await sleep(1000);
+  }
   for (let n = 1; n <= roundCount; n++) {
     const last = n === roundCount;
     opts.log(
