@@ -266,6 +266,12 @@ export const configSchema: SchemaFor<Config> = {
       default: 1000,
       doc: 'Offline messages kept per user; further ones are bounced. 0 disables offline storage.',
     }),
+    maxBytesPerUser: int({
+      min: 0,
+      max: 1_073_741_824,
+      default: 10_485_760,
+      doc: 'Bytes (UTF-8 XML) of the offline messages kept per user, together; a message that would pass it is bounced to its sender with <service-unavailable/> (RFC 6121 8.5.2.2.1, XEP-0160), like one beyond offline.maxPerUser. 0 = bounded by offline.maxPerUser only. docs/security.md, "Per-account limits and quotas".',
+    }),
   },
   routing: {
     partitions: int({

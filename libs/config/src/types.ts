@@ -140,6 +140,8 @@ export interface Config {
   };
   offline: {
     maxPerUser: number;
+    /** Bytes of one user's offline messages together; 0 = no byte bound. */
+    maxBytesPerUser: number;
   };
   routing: {
     partitions: number;

@@ -105,10 +105,18 @@ export interface OfflineMessage {
 
 export interface OfflineStore {
   /**
-   * Appends a message unless the owner's queue already holds `cap` messages.
-   * Returns the stored message, or undefined when the queue is full.
+   * Appends a message unless the owner's queue already holds `cap` messages,
+   * or (when `maxBytes` > 0) its messages and this one would pass `maxBytes`
+   * bytes (UTF-8 bytes of the serialized XML, `offlineBytes`). Returns the
+   * stored message, or undefined when the queue is full.
    */
-  push(owner: string, xml: string, ts: number, cap: number): Promise<OfflineMessage | undefined>;
+  push(
+    owner: string,
+    xml: string,
+    ts: number,
+    cap: number,
+    maxBytes?: number,
+  ): Promise<OfflineMessage | undefined>;
   /** Messages in arrival order. */
   list(owner: string, limit?: number): Promise<OfflineMessage[]>;
   count(owner: string): Promise<number>;

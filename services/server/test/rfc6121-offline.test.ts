@@ -96,3 +96,36 @@ describe('offline messages (RFC 6121 8.5.2.2.1, XEP-0160)', () => {
     await vi.waitFor(async () => expect(await stored(bob!)).toBe(0), WAIT);
   });
 });
+
+describe('offline messages bounded in bytes (offline.maxBytesPerUser, issue 15)', () => {
+  // 4 KiB of stored XML per user: two messages with 1,500-byte bodies fit, a third does not.
+  const s = useScenario({ offline: { maxPerUser: 100, maxBytesPerUser: 4096 } });
+  const stored = (bare: string) => s.t.server.stores.offline.count(bare);
+
+  it('XEP-0160: a message that would pass the byte bound is bounced with service-unavailable; a smaller one still fits', async () => {
+    const [alice, bob] = await s.users('alice', 'bob');
+    const a = await s.login(alice!, { priority: 0 });
+    const big = (n: number) => `${n}:${'x'.repeat(1500)}`;
+    const ids = [nextId('bytes'), nextId('bytes'), nextId('bytes')];
+    for (const [i, id] of ids.entries()) await a.send(msg(bob!, big(i + 1), 'chat', id));
+    const err = await a.next(isMessage({ type: 'error' }), 4000, 'the error for the 3rd');
+    expect(err.attrs.id).toBe(ids[2]);
+    expect(err.attrs.from).toBe(bob);
+    expect(errorCondition(err)).toBe('service-unavailable');
+    expect(await stored(bob!)).toBe(2);
+    // The count is far from offline.maxPerUser: the bytes refused it, and a short one fits.
+    await a.send(msg(bob!, 'short'));
+    await vi.waitFor(async () => expect(await stored(bob!)).toBe(3), WAIT);
+    await s.settle(a);
+    expect(a.received(isMessage({ type: 'error' }))).toHaveLength(1);
+
+    const b = await s.login(bob!, { priority: 0 });
+    await b.next(isMessage({ body: 'short' }), 4000, 'the short message');
+    await s.settle(b);
+    expect(b.received(isMessage()).map((m) => m.getChildText('body'))).toEqual([
+      big(1),
+      big(2),
+      'short',
+    ]);
+  });
+});

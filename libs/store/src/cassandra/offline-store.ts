@@ -1,4 +1,5 @@
 import type { OfflineMessage, OfflineStore } from '../contracts.js';
+import { offlineBytes, offlineBytesFit } from '../shared/offline-bytes.js';
 import { formatOfflineId, parseOfflineId } from '../shared/offline-id.js';
 import { checkCap, checkJid, checkLimit, checkTimestamp } from '../shared/validate.js';
 import type { CqlSession, Row, Statement } from './session.js';
@@ -47,18 +48,23 @@ interface QueueState {
   lastSeq: number | null;
   /** Messages queued (null before the first push). */
   queued: number | null;
+  /** offlineBytes of the messages queued (null before the first push, or before the byte bound). */
+  bytes: number | null;
 }
 
 /**
  * Table `offline_messages`: one partition per owner, rows clustered by the
- * per-owner sequence number (so `list` is a slice in arrival order), and two
- * static columns: `last_seq` (last id handed out, never reset) and `queued`
- * (the message count).
+ * per-owner sequence number (so `list` is a slice in arrival order), each
+ * row with its size (`bytes`), and three static columns: `last_seq` (last id
+ * handed out, never reset), `queued` (the message count) and `queued_bytes`
+ * (their sizes; rows and queues written before it count 0 until the queue
+ * next empties).
  *
  * Every change is a conditional batch on the owner's partition guarded by
- * `IF last_seq = ? AND queued = ?`: `push` checks `queued < cap`, then sets
- * `last_seq+1, queued+1` and inserts the row in the same batch, so the cap
- * holds under any concurrency and count and rows never disagree. Any change
+ * `IF last_seq = ? AND queued = ?`: `push` checks `queued < cap` and the
+ * bytes, then sets `last_seq+1, queued+1, queued_bytes+size` and inserts the
+ * row in the same batch, so the caps hold under any concurrency and count,
+ * bytes and rows never disagree. Any change
  * moves one of the two statics (pushes raise last_seq, removals lower
  * queued), so an unchanged pair proves the partition is unchanged.
  *
@@ -95,13 +101,13 @@ export class CassandraOfflineStore implements OfflineStore {
     const expiry = session.table('offline_expiry');
     const days = session.table('offline_expiry_days');
     this.q = {
-      state: `SELECT last_seq, queued FROM ${t} WHERE owner = ? LIMIT 1`,
+      state: `SELECT last_seq, queued, queued_bytes FROM ${t} WHERE owner = ? LIMIT 1`,
       list: `SELECT seq, ts, xml FROM ${t} WHERE owner = ?`,
       listLimit: `SELECT seq, ts, xml FROM ${t} WHERE owner = ? LIMIT ?`,
-      rows: `SELECT seq, ts, last_seq, queued FROM ${t} WHERE owner = ?`,
-      upTo: `SELECT seq, last_seq, queued FROM ${t} WHERE owner = ? AND seq <= ?`,
-      guard: `UPDATE ${t} SET last_seq = ?, queued = ? WHERE owner = ? IF last_seq = ? AND queued = ?`,
-      insert: `INSERT INTO ${t} (owner, seq, ts, xml) VALUES (?, ?, ?, ?)`,
+      rows: `SELECT seq, ts, bytes, last_seq, queued, queued_bytes FROM ${t} WHERE owner = ?`,
+      upTo: `SELECT seq, bytes, last_seq, queued, queued_bytes FROM ${t} WHERE owner = ? AND seq <= ?`,
+      guard: `UPDATE ${t} SET last_seq = ?, queued = ?, queued_bytes = ? WHERE owner = ? IF last_seq = ? AND queued = ?`,
+      insert: `INSERT INTO ${t} (owner, seq, ts, xml, bytes) VALUES (?, ?, ?, ?, ?)`,
       deleteRow: `DELETE FROM ${t} WHERE owner = ? AND seq = ?`,
       deleteThrough: `DELETE FROM ${t} WHERE owner = ? AND seq <= ?`,
       // Every seq is >= 1, so this range is every row (the statics stay).
@@ -120,17 +126,21 @@ export class CassandraOfflineStore implements OfflineStore {
     xml: string,
     ts: number,
     cap: number,
+    maxBytes = 0,
   ): Promise<OfflineMessage | undefined> {
     this.session.life.assertOpen();
     checkJid(owner, 'owner');
     checkTimestamp(ts);
     checkCap(cap);
+    checkCap(maxBytes, 'maxBytes');
     if (cap === 0) return undefined;
+    const size = offlineBytes(xml);
     return this.mutex.run(owner, async () => {
       let marked = false;
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         const state = await this.state(owner);
         if ((state.queued ?? 0) >= cap) return undefined;
+        if (!offlineBytesFit(state.bytes ?? 0, size, maxBytes)) return undefined;
         if (!marked) {
           const day = bucketOf(ts, OFFLINE_BUCKET_MS);
           await this.session.batch(
@@ -145,8 +155,8 @@ export class CassandraOfflineStore implements OfflineStore {
         }
         const seq = (state.lastSeq ?? 0) + 1;
         const applied = await this.session.casBatch('offline.push', [
-          this.guard(owner, state, seq, (state.queued ?? 0) + 1),
-          { query: this.q.insert, params: [owner, seq, ts, xml] },
+          this.guard(owner, state, seq, (state.queued ?? 0) + 1, (state.bytes ?? 0) + size),
+          { query: this.q.insert, params: [owner, seq, ts, xml, size] },
         ]);
         if (applied) return { id: formatOfflineId(seq), ts, xml };
         await backoff(attempt);
@@ -210,7 +220,7 @@ export class CassandraOfflineStore implements OfflineStore {
         const queued = state.queued ?? 0;
         if (queued === 0) return 0;
         const applied = await this.session.casBatch('offline.deleteAll', [
-          this.guard(owner, state, state.lastSeq ?? 0, 0),
+          this.guard(owner, state, state.lastSeq ?? 0, 0, 0),
           { query: this.q.deleteRange, params: [owner] },
         ]);
         if (applied) return queued;
@@ -277,17 +287,22 @@ export class CassandraOfflineStore implements OfflineStore {
     for (;;) {
       const { rows, doomed } = await read();
       const live: number[] = [];
+      const sizes = new Map<number, number>();
       for (const row of rows) {
         const seq = optionalNumber(row.get('seq'), 'offline_messages.seq');
-        if (seq !== undefined) live.push(seq);
+        if (seq === undefined) continue;
+        live.push(seq);
+        sizes.set(seq, optionalNumber(row.get('bytes'), 'offline_messages.bytes') ?? 0);
       }
       const plan = planOfflineDelete(live, doomed, DELETE_CHUNK);
       const n = plan.prefix + plan.seqs.length;
       if (n === 0) return deleted;
-      const state = stateOf(rows[0]!.get('last_seq'), rows[0]!.get('queued'));
-      const statements: Statement[] = [
-        this.guard(owner, state, state.lastSeq ?? 0, Math.max(0, (state.queued ?? 0) - n)),
-      ];
+      const state = stateOfRow(rows[0]!);
+      const queued = Math.max(0, (state.queued ?? 0) - n);
+      let freed = 0;
+      for (const seq of [...live.slice(0, plan.prefix), ...plan.seqs]) freed += sizes.get(seq) ?? 0;
+      const bytes = queued === 0 ? 0 : Math.max(0, (state.bytes ?? 0) - freed);
+      const statements: Statement[] = [this.guard(owner, state, state.lastSeq ?? 0, queued, bytes)];
       if (plan.through !== undefined) {
         statements.push({ query: this.q.deleteThrough, params: [owner, plan.through] });
       }
@@ -305,18 +320,31 @@ export class CassandraOfflineStore implements OfflineStore {
 
   private async state(owner: string): Promise<QueueState> {
     const [row] = await this.session.read('offline.state', this.q.state, [owner]);
-    return row ? stateOf(row.get('last_seq'), row.get('queued')) : { lastSeq: null, queued: null };
+    return row ? stateOfRow(row) : { lastSeq: null, queued: null, bytes: null };
   }
 
-  /** The static-column update that makes a batch conditional on the state it was computed from. */
-  private guard(owner: string, seen: QueueState, lastSeq: number, queued: number): Statement {
-    return { query: this.q.guard, params: [lastSeq, queued, owner, seen.lastSeq, seen.queued] };
+  /**
+   * The static-column update that makes a batch conditional on the state it
+   * was computed from (last_seq and queued: every change moves one of them).
+   */
+  private guard(
+    owner: string,
+    seen: QueueState,
+    lastSeq: number,
+    queued: number,
+    bytes: number,
+  ): Statement {
+    return {
+      query: this.q.guard,
+      params: [lastSeq, queued, bytes, owner, seen.lastSeq, seen.queued],
+    };
   }
 }
 
-function stateOf(lastSeq: unknown, queued: unknown): QueueState {
+function stateOfRow(row: Row): QueueState {
   return {
-    lastSeq: optionalNumber(lastSeq, 'offline_messages.last_seq') ?? null,
-    queued: optionalNumber(queued, 'offline_messages.queued') ?? null,
+    lastSeq: optionalNumber(row.get('last_seq'), 'offline_messages.last_seq') ?? null,
+    queued: optionalNumber(row.get('queued'), 'offline_messages.queued') ?? null,
+    bytes: optionalNumber(row.get('queued_bytes'), 'offline_messages.queued_bytes') ?? null,
   };
 }

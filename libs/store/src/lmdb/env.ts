@@ -31,6 +31,11 @@ export interface OfflineMeta {
   seq: number;
   /** Messages currently queued. */
   count: number;
+  /**
+   * offlineBytes of the queued messages (issue 15). Absent in metadata
+   * written before the byte bound: counted from the queue at its next push.
+   */
+  bytes?: number;
 }
 
 /** An archived message as stored: the id is the key's second element. */

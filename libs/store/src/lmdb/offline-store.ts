@@ -1,4 +1,5 @@
 import type { OfflineMessage, OfflineStore } from '../contracts.js';
+import { offlineBytes, offlineBytesFit } from '../shared/offline-bytes.js';
 import { formatOfflineId, parseOfflineId } from '../shared/offline-id.js';
 import { checkCap, checkJid, checkLimit, checkTimestamp } from '../shared/validate.js';
 import type { LmdbEnv, OfflineMeta } from './env.js';
@@ -10,9 +11,10 @@ const EXPIRY_BATCH = 5_000;
 /**
  * offline-messages: [owner, seq] -> {ts, xml} (a queue is one range scan in
  * arrival order); offline-by-time: [ts, owner, seq] -> true (expiry is one
- * range scan); offline-meta: owner -> {seq, count}. Every change touches all
- * three in one transaction, and push checks the cap inside it, so concurrent
- * pushes for one owner can never overfill the queue.
+ * range scan); offline-meta: owner -> {seq, count, bytes}. Every change
+ * touches all three in one transaction, and push checks the caps (messages,
+ * bytes) inside it, so concurrent pushes for one owner can never overfill
+ * the queue.
  */
 export class LmdbOfflineStore implements OfflineStore {
   constructor(private readonly env: LmdbEnv) {}
@@ -22,18 +24,23 @@ export class LmdbOfflineStore implements OfflineStore {
     xml: string,
     ts: number,
     cap: number,
+    maxBytes = 0,
   ): Promise<OfflineMessage | undefined> {
     checkOwner(owner);
     checkTimestamp(ts);
     checkCap(cap);
+    checkCap(maxBytes, 'maxBytes');
     const { offlineMessages, offlineByTime } = this.env.dbs;
+    const size = offlineBytes(xml);
     return this.env.write('offline.push', () => {
       const meta = this.meta(owner);
       if (meta.count >= cap) return undefined;
+      const bytes = meta.bytes ?? this.queuedBytes(owner);
+      if (!offlineBytesFit(bytes, size, maxBytes)) return undefined;
       const seq = meta.seq + 1;
       void offlineMessages.put([owner, seq], { ts, xml });
       void offlineByTime.put([ts, owner, seq], true);
-      this.setMeta(owner, { seq, count: meta.count + 1 });
+      this.setMeta(owner, { seq, count: meta.count + 1, bytes: bytes + size });
       return { id: formatOfflineId(seq), ts, xml };
     });
   }
@@ -73,10 +80,14 @@ export class LmdbOfflineStore implements OfflineStore {
     if (seqs.size === 0) return 0;
     return this.env.write('offline.remove', () => {
       let removed = 0;
+      let bytes = 0;
       for (const seq of seqs) {
-        if (this.removeMessage(owner, seq)) removed++;
+        const size = this.removeMessage(owner, seq);
+        if (size === undefined) continue;
+        removed++;
+        bytes += size;
       }
-      this.uncount(owner, removed);
+      this.uncount(owner, removed, bytes);
       return removed;
     });
   }
@@ -87,11 +98,15 @@ export class LmdbOfflineStore implements OfflineStore {
     return this.env.write('offline.deleteAll', () => {
       const keys = Array.from(offlineMessages.getKeys({ start: [owner], end: [owner, MAX] }));
       let removed = 0;
+      let bytes = 0;
       for (const key of keys) {
         const [, seq] = asTuple<[string, number]>(key, 'sn', 'offline-messages');
-        if (this.removeMessage(owner, seq)) removed++;
+        const size = this.removeMessage(owner, seq);
+        if (size === undefined) continue;
+        removed++;
+        bytes += size;
       }
-      this.uncount(owner, removed);
+      this.uncount(owner, removed, bytes);
       return removed;
     });
   }
@@ -103,31 +118,51 @@ export class LmdbOfflineStore implements OfflineStore {
     for (;;) {
       const removed = await this.env.write('offline.deleteOlderThan', () => {
         const keys = Array.from(offlineByTime.getKeys({ end: [ts], limit: EXPIRY_BATCH }));
-        const perOwner = new Map<string, number>();
+        const perOwner = new Map<string, { n: number; bytes: number }>();
         for (const key of keys) {
           const [, owner, seq] = asTuple<[number, string, number]>(key, 'nsn', 'offline-by-time');
-          if (this.removeMessage(owner, seq)) {
-            perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
+          const size = this.removeMessage(owner, seq);
+          if (size !== undefined) {
+            const seen = perOwner.get(owner) ?? { n: 0, bytes: 0 };
+            perOwner.set(owner, { n: seen.n + 1, bytes: seen.bytes + size });
           } else {
             void offlineByTime.remove(key); // index entry without its message
           }
         }
-        for (const [owner, n] of perOwner) this.uncount(owner, n);
-        return { scanned: keys.length, removed: [...perOwner.values()].reduce((a, b) => a + b, 0) };
+        let removed = 0;
+        for (const [owner, { n, bytes }] of perOwner) {
+          this.uncount(owner, n, bytes);
+          removed += n;
+        }
+        return { scanned: keys.length, removed };
       });
       total += removed.removed;
       if (removed.scanned < EXPIRY_BATCH) return total;
     }
   }
 
-  /** Inside a write transaction: deletes one message and its time index entry. */
-  private removeMessage(owner: string, seq: number): boolean {
+  /**
+   * Inside a write transaction: deletes one message and its time index
+   * entry; returns its offlineBytes, or undefined when there was none.
+   */
+  private removeMessage(owner: string, seq: number): number | undefined {
     const { offlineMessages, offlineByTime } = this.env.dbs;
     const record = offlineMessages.get([owner, seq]);
-    if (!record) return false;
+    if (!record) return undefined;
     void offlineMessages.remove([owner, seq]);
     void offlineByTime.remove([record.ts, owner, seq]);
-    return true;
+    return offlineBytes(record.xml);
+  }
+
+  /** Inside a write transaction: offlineBytes of every message queued for `owner`. */
+  private queuedBytes(owner: string): number {
+    let bytes = 0;
+    for (const { value } of this.env.dbs.offlineMessages.getRange({
+      start: [owner],
+      end: [owner, MAX],
+    }))
+      bytes += offlineBytes(value.xml);
+    return bytes;
   }
 
   /** Inside a write transaction. */
@@ -139,11 +174,18 @@ export class LmdbOfflineStore implements OfflineStore {
     void this.env.dbs.offlineMeta.put(owner, meta);
   }
 
-  /** Inside a write transaction: lowers the owner's queued count by `n`. */
-  private uncount(owner: string, n: number): void {
+  /** Inside a write transaction: lowers the owner's queued count by `n` and bytes by `bytes`. */
+  private uncount(owner: string, n: number, bytes: number): void {
     if (n === 0) return;
     const meta = this.meta(owner);
-    this.setMeta(owner, { seq: meta.seq, count: Math.max(0, meta.count - n) });
+    const count = Math.max(0, meta.count - n);
+    // Metadata from before the byte bound stays without bytes (counted at the next push).
+    const left = count === 0 ? 0 : meta.bytes === undefined ? undefined : meta.bytes - bytes;
+    this.setMeta(owner, {
+      seq: meta.seq,
+      count,
+      ...(left !== undefined ? { bytes: Math.max(0, left) } : {}),
+    });
   }
 }
 

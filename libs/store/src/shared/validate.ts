@@ -14,9 +14,9 @@ export function checkLimit(limit: number | undefined): void {
   }
 }
 
-export function checkCap(cap: number): void {
+export function checkCap(cap: number, name = 'cap'): void {
   if (!Number.isSafeInteger(cap) || cap < 0) {
-    throw new StoreError('invalid-argument', `cap must be a non-negative integer, got ${cap}`);
+    throw new StoreError('invalid-argument', `${name} must be a non-negative integer, got ${cap}`);
   }
 }
 

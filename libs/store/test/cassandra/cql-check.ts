@@ -42,6 +42,14 @@ export function parseSchema(statements: readonly string[]): Map<string, TableDef
   const tables = new Map<string, TableDef>();
   for (const raw of statements) {
     const s = norm(raw);
+    const alter = /^ALTER TABLE (\w+) ADD (\w+) (\w+)( static)?$/i.exec(s);
+    if (alter) {
+      const def = tables.get(alter[1]!);
+      if (!def) throw new Error(`ALTER TABLE of unknown table ${alter[1]}`);
+      if (def.columns.has(alter[2]!)) throw new Error(`column ${alter[2]} already exists`);
+      def.columns.set(alter[2]!, { type: alter[3]!, static: alter[4] !== undefined });
+      continue;
+    }
     const m = /^CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\)(?: WITH (.*))?$/i.exec(s);
     if (!m) continue;
     const def: TableDef = { columns: new Map(), partition: [], clustering: [], descending: [] };

@@ -61,6 +61,48 @@ export function offlineTests(stores: CurrentStores): void {
       await expectStoreError(offline.push(ALICE, msg(9), 1000, -1), 'invalid-argument');
     });
 
+    it('refuses pushes that would pass maxBytes (UTF-8 bytes); removals give the bytes back', async () => {
+      const { offline } = stores();
+      // 'é' is two bytes in UTF-8: the bound counts bytes, not characters.
+      const wide = (n: number) => `<message><body>${'é'.repeat(n)}</body></message>`;
+      const size = Buffer.byteLength(wide(40));
+      expect(size).toBeGreaterThan(wide(40).length);
+      const max = 3 * size;
+      for (let i = 0; i < 3; i++)
+        expect(await offline.push(ALICE, wide(40), 1000 + i, 100, max)).toBeDefined();
+      expect(await offline.push(ALICE, wide(40), 1003, 100, max)).toBeUndefined();
+      expect(await offline.push(ALICE, '<m/>', 1003, 100, max)).toBeUndefined();
+      expect(await offline.count(ALICE)).toBe(3);
+      // Per owner; one message larger than the bound alone never fits.
+      expect(await offline.push(BOB, wide(40), 5000, 100, max)).toBeDefined();
+      expect(await offline.push(BOB, wide(200), 5000, 100, max)).toBeUndefined();
+      // Without a byte bound (0, or left out) only the count applies.
+      expect(await offline.push(BOB, wide(200), 5000, 100, 0)).toBeDefined();
+      expect(await offline.push(BOB, wide(200), 5000, 100)).toBeDefined();
+      // remove, deleteOlderThan and deleteAll give the bytes back.
+      const [first] = await offline.list(ALICE, 1);
+      expect(await offline.remove(ALICE, [first!.id])).toBe(1);
+      expect(await offline.push(ALICE, wide(40), 1004, 100, max)).toBeDefined();
+      expect(await offline.push(ALICE, wide(40), 1005, 100, max)).toBeUndefined();
+      expect(await offline.deleteOlderThan(1002)).toBe(1); // ALICE's message of 1001
+      expect(await offline.push(ALICE, wide(40), 1006, 100, max)).toBeDefined();
+      expect(await offline.push(ALICE, wide(40), 1007, 100, max)).toBeUndefined();
+      expect(await offline.deleteAll(ALICE)).toBe(3);
+      for (let i = 0; i < 3; i++)
+        expect(await offline.push(ALICE, wide(40), 2000 + i, 100, max)).toBeDefined();
+      await expectStoreError(offline.push(ALICE, wide(1), 1000, 10, -1), 'invalid-argument');
+    });
+
+    it('stores exactly what maxBytes holds when pushes race', async () => {
+      const { offline } = stores();
+      const size = Buffer.byteLength(msg(10));
+      const results = await Promise.all(
+        Array.from({ length: 15 }, () => offline.push(ALICE, msg(10), 1000, 100, 5 * size)),
+      );
+      expect(results.filter((r) => r !== undefined)).toHaveLength(5);
+      expect(await offline.count(ALICE)).toBe(5);
+    });
+
     it('stores exactly cap messages when pushes race', async () => {
       const { offline } = stores();
       const cap = 25;

@@ -7,7 +7,8 @@ import type { SessionEntry } from '../sessions/session-table.js';
 /**
  * Offline storage (XEP-0160): keeps a message for an account with no
  * available resource, stamped with <delay/>; answers service-unavailable
- * when the account's queue is full, so nothing vanishes silently.
+ * when the account's queue is full (offline.maxPerUser messages, or
+ * offline.maxBytesPerUser bytes), so nothing vanishes silently.
  */
 export async function storeOffline(
   core: RegistryContext,
@@ -26,8 +27,15 @@ export async function storeOffline(
     copy.toString(),
     now,
     core.config.offline.maxPerUser,
+    core.config.offline.maxBytesPerUser,
   );
   if (!stored) {
+    // A full queue, by count or by bytes: XEP-0160 section 2 (step 3) says the server
+    // returns <service-unavailable/> when it cannot store the message "because the
+    // recipient's offline message queue is full", which is RFC 6121 8.5.2.2.1's answer
+    // (no available resource) for a message the server does not store. Not <resource-constraint/>:
+    // that names the server's own trouble (RFC 6120 8.3.3.18), and the same answer as
+    // for any undeliverable message tells the sender nothing about the recipient.
     core.offline.messages.inc({ event: 'refused' });
     core.bounce(el, serviceUnavailable('offline storage is full'));
     return;
