@@ -14,7 +14,7 @@ import { installAuth } from './auth.js';
 import { installReferenceAccess } from './reference-access.js';
 import type { ApiContext } from './context.js';
 import type { AdminDeps } from './deps.js';
-import { installProblemHandlers } from './errors.js';
+import { MAX_PARAM_LENGTH, frameworkErrors, installProblemHandlers } from './errors.js';
 import { MucClient } from './muc-client.js';
 import { installOpenApi } from './openapi.js';
 import { ApiProblem } from './problem.js';
@@ -68,6 +68,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
     logger: false,
     bodyLimit: Math.max(1_048_576, 2 * deps.config.c2s.maxStanzaBytes),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
   });
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {

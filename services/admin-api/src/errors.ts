@@ -1,5 +1,5 @@
 /** Turns every error and unknown route into problem details (RFC 9457). */
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@parley/telemetry';
 import { ApiProblem, PROBLEM_CONTENT_TYPE, notFound } from './problem.js';
 
@@ -31,6 +31,34 @@ function toProblem(err: FastifyError, logger: Logger): ApiProblem {
 }
 
 const pathOf = (req: FastifyRequest) => req.url.split('?')[0] ?? req.url;
+
+/**
+ * Longest path parameter the router takes: a JID (three parts of 1023 octets)
+ * fully percent-encoded is about 9,300 characters, so every JID reaches its
+ * schema and gets a validation problem rather than the router's refusal.
+ */
+export const MAX_PARAM_LENGTH = 10_000;
+
+/**
+ * Answers what the router refuses before any route runs (a path that does
+ * not decode, a parameter over {@link MAX_PARAM_LENGTH}) with problem
+ * details too: fastify's own answer would be plain JSON.
+ */
+export function frameworkErrors(
+  err: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const p =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiProblem('uri-too-long', `a path parameter exceeds ${MAX_PARAM_LENGTH} characters`)
+      : new ApiProblem('bad-request', err.message);
+  req.problemCode = p.code;
+  return reply
+    .code(p.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(p.body(pathOf(req)));
+}
 
 export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {

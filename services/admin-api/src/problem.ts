@@ -15,6 +15,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'No such resource' },
   conflict: { status: 409, title: 'The resource already exists or is in another state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'uri-too-long': { status: 414, title: 'A path parameter is too long' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'rate-limited': { status: 429, title: 'Too many requests: retry later' },
   internal: { status: 500, title: 'Internal server error' },
