@@ -5,6 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { IAsyncProperty, IProperty, Parameters, RunDetails } from 'fast-check';
 import { expect, it } from 'vitest';
@@ -71,7 +72,11 @@ export async function checkProperty<Ts>(
   where: { file: string; test: string } = { file: '', test: '' },
 ): Promise<RunDetails<Ts>> {
   const started = Date.now();
+  // A synchronous property holds the event loop for its whole run: let the
+  // test runner's messages through first (a long run otherwise times them out).
+  await setImmediate();
   const details = await fc.check(property, fuzzParameters<Ts>(runs, settings));
+  await setImmediate();
   if (settings.reportFile !== undefined) {
     const report: PropertyReport = {
       ...where,

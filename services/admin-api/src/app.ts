@@ -11,6 +11,7 @@ import { versionedBus } from '@parley/routing';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installAudit, openApiAuditLog } from './audit.js';
 import { installAuth } from './auth.js';
+import { installXmlCharCheck } from './xml-chars.js';
 import { installReferenceAccess } from './reference-access.js';
 import type { ApiContext } from './context.js';
 import type { AdminDeps } from './deps.js';
@@ -91,6 +92,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<{
         deps.config.admin.tokens,
         installRateLimits(api, deps.config.admin.rateLimit),
       );
+      installXmlCharCheck(api);
       for (const routes of [
         usersRoutes,
         invitationsRoutes,

@@ -207,7 +207,9 @@ describe('admin API properties', () => {
         : { payload: raw ? (req.body as { raw: string }).raw : JSON.stringify(req.body) }),
     });
     const what = `${id}: ${req.method} ${req.url} ${JSON.stringify(req.body)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
-    expect(res.statusCode, what).toBeLessThan(500);
+    // This server runs no HTTP upload service: the one 5xx it documents for that case.
+    const noUpload = id === 'getUploadUrl' && res.statusCode === 501;
+    if (!noUpload) expect(res.statusCode, what).toBeLessThan(500);
     if (res.statusCode >= 400) {
       expect(res.headers['content-type'], what).toMatch(/^application\/problem\+json/);
       const problem = JSON.parse(res.body) as { status: number; code: string };
